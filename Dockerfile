@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build stage: compiles better-sqlite3 and sharp for this platform and builds the app.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+# Run stage: only the built app and production dependencies, as an unprivileged user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATABASE_URL=/app/data/beem.db STORAGE_DIR=/app/storage
+WORKDIR /app
+RUN groupadd --system beem && useradd --system --gid beem --home /app beem \
+  && mkdir -p /app/data /app/storage && chown beem:beem /app/data /app/storage
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/package.json ./package.json
+COPY --from=build --chown=root:root /app/content ./content
+USER beem
+VOLUME ["/app/data", "/app/storage"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM reaches node directly (no npm wrapper), so shutdown is clean.
+CMD ["node", "dist/server/main.mjs"]

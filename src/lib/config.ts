@@ -1,0 +1,415 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment once, at start, and validated here.
+ * Domain code receives `Config` (safe to log and to show to admins) and `Secrets`
+ * (keys and tokens) as arguments; it never reads `process.env` itself.
+ *
+ * Outside production every external service defaults to the local sandbox
+ * (`npm run sandbox`, base `SANDBOX_URL`), so the product runs with no keys at all.
+ * In production a missing secret stops the start with a message naming the variable.
+ */
+
+export type AppEnv = 'development' | 'production' | 'test';
+
+export const TARIFF_IDS = ['single', 'basic', 'professional'] as const;
+export type TariffId = (typeof TARIFF_IDS)[number];
+
+export type GenerationMode = 'template' | 'prompt';
+export type Duration = 6 | 10;
+
+export interface Tariff {
+  id: TariffId;
+  credits: number;
+  /** Price in kopecks: money is never a float here. */
+  priceKopecks: number;
+  /** Plan the user gets after buying; `null` keeps the current plan (one-off purchase). */
+  plan: 'basic' | 'professional' | null;
+}
+
+export interface Config {
+  env: AppEnv;
+  isProduction: boolean;
+  server: {
+    host: string;
+    port: number;
+    publicBaseUrl: string;
+    trustProxy: boolean;
+    corsOrigins: string[];
+    shutdownTimeoutMs: number;
+  };
+  paths: { databaseFile: string; storageDir: string };
+  log: { level: string };
+  session: { ttlMs: number };
+  auth: {
+    provider: 'google' | 'yandex' | 'oidc';
+    issuer: string;
+    clientId: string;
+    redirectUri: string;
+    allowHttp: boolean;
+    adminEmails: string[];
+  };
+  llm: {
+    baseUrl: string;
+    model: string;
+    enhancerTimeoutMs: number;
+    compilerTimeoutMs: number;
+    routerTimeoutMs: number;
+  };
+  minimax: {
+    apiBase: string;
+    model: string;
+    resolution: '512P' | '720P' | '768P' | '1080P';
+    callbackUrl: string | null;
+    downloadHosts: string[];
+    requestTimeoutMs: number;
+    downloadTimeoutMs: number;
+    maxVideoBytes: number;
+  };
+  queue: {
+    concurrency: number;
+    maxInFlight: number;
+    pollIntervalMs: number;
+    leaseMs: number;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    stuckAfterMs: number;
+    sweepIntervalMs: number;
+  };
+  pricing: {
+    trialCredits: number;
+    generation: Record<GenerationMode, Record<Duration, number>>;
+    tariffs: Tariff[];
+  };
+  yookassa: {
+    shopId: string;
+    apiBase: string;
+    webhookAllowedIps: string[];
+    receiptsEnabled: boolean;
+    vatCode: number;
+    timeoutMs: number;
+    reconcileIntervalMs: number;
+  };
+  telegram: { apiBase: string; chatId: string; enabled: boolean };
+  metrics: { allowedIps: string[] };
+}
+
+export interface Secrets {
+  sessionSecret: string;
+  oauthClientSecret: string;
+  openaiApiKey: string;
+  minimaxApiKey: string;
+  yookassaSecretKey: string;
+  telegramBotToken: string;
+  metricsToken: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** YooKassa's published notification sources (reference/yookassa-api.md §8). */
+export const YOOKASSA_PUBLISHED_IPS = [
+  '185.71.76.0/27',
+  '185.71.77.0/27',
+  '77.75.153.0/25',
+  '77.75.154.128/25',
+  '77.75.156.11',
+  '77.75.156.35',
+  '2a02:5180::/32',
+];
+
+/** MiniMax's CDN hosts that serve generated videos (reference/minimax-api.md §7, §8.2). */
+export const MINIMAX_CDN_HOSTS = [
+  'video-product.cdn.minimax.io',
+  'cdn.hailuoai.com',
+  'public-cdn-video-data-algeng.oss-cn-wulanchabu.aliyuncs.com',
+];
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const url = z.url({ message: 'must be an absolute URL (http:// or https://)' });
+/** Rubles as written by people ("990" or "990.00") → integer kopecks. */
+const rubles = z
+  .string()
+  .regex(/^\d+(\.\d{1,2})?$/, 'must be an amount in rubles like 990 or 990.00')
+  .transform((v) => Math.round(Number(v) * 100));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  PUBLIC_BASE_URL: url.optional(),
+  TRUST_PROXY: bool.default(false),
+  CORS_ORIGINS: list.default([]),
+  SHUTDOWN_TIMEOUT_MS: int(100).default(10_000),
+  DATABASE_URL: z.string().min(1).default('./data/beem.db'),
+  STORAGE_DIR: z.string().min(1).default('./storage'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  SESSION_SECRET: z.string().optional(),
+  SESSION_TTL_DAYS: int(1, 365).default(7),
+
+  SANDBOX_URL: url.default('http://127.0.0.1:4010'),
+
+  OAUTH_PROVIDER: z.enum(['google', 'yandex', 'oidc']).optional(),
+  OAUTH_ISSUER: url.optional(),
+  OAUTH_CLIENT_ID: z.string().optional(),
+  OAUTH_CLIENT_SECRET: z.string().optional(),
+  OAUTH_REDIRECT_URI: url.optional(),
+  OAUTH_ALLOW_HTTP: bool.optional(),
+  ADMIN_EMAILS: list.default([]),
+
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: url.optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  ENHANCER_TIMEOUT_MS: int(100).default(10_000),
+  CAMERA_COMPILER_TIMEOUT_MS: int(100).default(12_000),
+  TEMPLATE_ROUTER_TIMEOUT_MS: int(100).default(15_000),
+
+  MINIMAX_API_KEY: z.string().optional(),
+  MINIMAX_API_BASE: url.optional(),
+  MINIMAX_MODEL: z.string().min(1).default('MiniMax-Hailuo-2.3'),
+  MINIMAX_RESOLUTION: z.enum(['512P', '720P', '768P', '1080P']).default('768P'),
+  MINIMAX_CALLBACK_URL: url.optional(),
+  MINIMAX_DOWNLOAD_HOSTS: list.optional(),
+  MINIMAX_REQUEST_TIMEOUT_MS: int(100).default(30_000),
+  VIDEO_DOWNLOAD_TIMEOUT_MS: int(1000).default(300_000),
+  VIDEO_MAX_BYTES: int(1).default(500 * 1024 * 1024),
+
+  QUEUE_CONCURRENCY: int(1, 32).default(1),
+  QUEUE_MAX_IN_FLIGHT: int(1, 1000).default(5),
+  POLL_INTERVAL_MS: int(50).default(10_000),
+  QUEUE_LEASE_MS: int(100).default(120_000),
+  QUEUE_MAX_ATTEMPTS: int(1, 100).default(6),
+  QUEUE_BACKOFF_BASE_MS: int(1).default(2_000),
+  QUEUE_BACKOFF_MAX_MS: int(1).default(120_000),
+  STUCK_AFTER_MS: int(1000).default(10 * 60_000),
+  QUEUE_SWEEP_INTERVAL_MS: int(50).default(30_000),
+
+  TRIAL_CREDITS: int(0).default(3),
+  COST_PROMPT_6S: int(0).default(1),
+  COST_PROMPT_10S: int(0).default(2),
+  COST_TEMPLATE_6S: int(0).default(1),
+  COST_TEMPLATE_10S: int(0).default(2),
+  TARIFF_SINGLE_CREDITS: int(1).default(10),
+  TARIFF_SINGLE_PRICE_RUB: rubles.default(390_00),
+  TARIFF_BASIC_CREDITS: int(1).default(50),
+  TARIFF_BASIC_PRICE_RUB: rubles.default(1490_00),
+  TARIFF_PROFESSIONAL_CREDITS: int(1).default(200),
+  TARIFF_PROFESSIONAL_PRICE_RUB: rubles.default(4990_00),
+
+  YOOKASSA_SHOP_ID: z.string().optional(),
+  YOOKASSA_API_KEY: z.string().optional(),
+  YOOKASSA_API_BASE: url.optional(),
+  YOOKASSA_WEBHOOK_ALLOWED_IPS: list.optional(),
+  YOOKASSA_RECEIPTS_ENABLED: bool.default(false),
+  YOOKASSA_VAT_CODE: int(1, 12).default(1),
+  YOOKASSA_TIMEOUT_MS: int(100).default(15_000),
+  PAYMENT_RECONCILE_INTERVAL_MS: int(1000).default(5 * 60_000),
+
+  TELEGRAM_BOT_TOKEN: z.string().optional(),
+  TELEGRAM_CHAT_ID: z.string().optional(),
+  TELEGRAM_API_BASE: url.optional(),
+
+  METRICS_TOKEN: z.string().optional(),
+  METRICS_ALLOWED_IPS: list.default(['127.0.0.1', '::1']),
+});
+
+/** Values that let a development machine talk to the sandbox without any keys. */
+const SANDBOX_SECRETS = {
+  SESSION_SECRET: 'sandbox-session-secret-not-for-production-use',
+  OAUTH_CLIENT_ID: 'beem-sandbox',
+  OAUTH_CLIENT_SECRET: 'sandbox-oauth-secret',
+  OPENAI_API_KEY: 'sk-sandbox',
+  MINIMAX_API_KEY: 'sandbox-minimax-key',
+  YOOKASSA_SHOP_ID: '100500',
+  YOOKASSA_API_KEY: 'test_sandbox_secret',
+  TELEGRAM_BOT_TOKEN: '100500:sandbox-bot-token',
+  TELEGRAM_CHAT_ID: '432400514',
+} as const;
+
+const REQUIRED_IN_PRODUCTION = [
+  'SESSION_SECRET',
+  'PUBLIC_BASE_URL',
+  'OAUTH_PROVIDER',
+  'OAUTH_CLIENT_ID',
+  'OAUTH_CLIENT_SECRET',
+  'OPENAI_API_KEY',
+  'MINIMAX_API_KEY',
+  'YOOKASSA_SHOP_ID',
+  'YOOKASSA_API_KEY',
+] as const;
+
+export interface LoadedConfig {
+  config: Config;
+  secrets: Secrets;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): LoadedConfig {
+  // Empty strings in an env file mean "not set".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  if (production) {
+    for (const name of REQUIRED_IN_PRODUCTION) {
+      if (!e[name]) problems.push(`${name}: required in production`);
+    }
+    if (e.SESSION_SECRET && e.SESSION_SECRET.length < 32) {
+      problems.push('SESSION_SECRET: must be at least 32 characters');
+    }
+    if (e.OAUTH_PROVIDER === 'oidc' && !e.OAUTH_ISSUER) {
+      problems.push('OAUTH_ISSUER: required when OAUTH_PROVIDER=oidc');
+    }
+    if (e.TELEGRAM_BOT_TOKEN && !e.TELEGRAM_CHAT_ID) {
+      problems.push('TELEGRAM_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set');
+    }
+  }
+  if (e.QUEUE_BACKOFF_MAX_MS < e.QUEUE_BACKOFF_BASE_MS) {
+    problems.push('QUEUE_BACKOFF_MAX_MS: must not be smaller than QUEUE_BACKOFF_BASE_MS');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const pick = <K extends keyof typeof SANDBOX_SECRETS>(name: K): string =>
+    (e[name] as string | undefined) ?? (production ? '' : SANDBOX_SECRETS[name]);
+  const sandbox = (suffix: string) => `${e.SANDBOX_URL.replace(/\/$/, '')}${suffix}`;
+  const serviceUrl = (value: string | undefined, productionDefault: string, sandboxSuffix: string) =>
+    (value ?? (production ? productionDefault : sandbox(sandboxSuffix))).replace(/\/$/, '');
+
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  const oauthProvider = e.OAUTH_PROVIDER ?? (production ? 'google' : 'oidc');
+  const defaultIssuer =
+    oauthProvider === 'google'
+      ? 'https://accounts.google.com'
+      : oauthProvider === 'yandex'
+        ? 'https://oauth.yandex.ru'
+        : production
+          ? ''
+          : sandbox('/oidc');
+  const sandboxHost = new URL(e.SANDBOX_URL).host;
+
+  const config: Config = {
+    env: e.NODE_ENV,
+    isProduction: production,
+    server: {
+      host: e.HOST,
+      port: e.PORT,
+      publicBaseUrl,
+      trustProxy: e.TRUST_PROXY,
+      corsOrigins: e.CORS_ORIGINS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    },
+    paths: {
+      databaseFile: e.DATABASE_URL === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_URL),
+      storageDir: path.resolve(cwd, e.STORAGE_DIR),
+    },
+    log: { level: e.LOG_LEVEL },
+    session: { ttlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000 },
+    auth: {
+      provider: oauthProvider,
+      issuer: (e.OAUTH_ISSUER ?? defaultIssuer).replace(/\/$/, ''),
+      clientId: pick('OAUTH_CLIENT_ID'),
+      redirectUri: e.OAUTH_REDIRECT_URI ?? `${publicBaseUrl}/auth/callback`,
+      allowHttp: e.OAUTH_ALLOW_HTTP ?? !production,
+      adminEmails: e.ADMIN_EMAILS.map((s) => s.toLowerCase()),
+    },
+    llm: {
+      baseUrl: serviceUrl(e.OPENAI_BASE_URL, 'https://api.openai.com/v1', '/openai/v1'),
+      model: e.OPENAI_MODEL,
+      enhancerTimeoutMs: e.ENHANCER_TIMEOUT_MS,
+      compilerTimeoutMs: e.CAMERA_COMPILER_TIMEOUT_MS,
+      routerTimeoutMs: e.TEMPLATE_ROUTER_TIMEOUT_MS,
+    },
+    minimax: {
+      apiBase: serviceUrl(e.MINIMAX_API_BASE, 'https://api.minimax.io', '/minimax'),
+      model: e.MINIMAX_MODEL,
+      resolution: e.MINIMAX_RESOLUTION,
+      callbackUrl: e.MINIMAX_CALLBACK_URL ?? null,
+      downloadHosts: e.MINIMAX_DOWNLOAD_HOSTS ?? (production ? MINIMAX_CDN_HOSTS : [...MINIMAX_CDN_HOSTS, sandboxHost]),
+      requestTimeoutMs: e.MINIMAX_REQUEST_TIMEOUT_MS,
+      downloadTimeoutMs: e.VIDEO_DOWNLOAD_TIMEOUT_MS,
+      maxVideoBytes: e.VIDEO_MAX_BYTES,
+    },
+    queue: {
+      concurrency: e.QUEUE_CONCURRENCY,
+      maxInFlight: e.QUEUE_MAX_IN_FLIGHT,
+      pollIntervalMs: e.POLL_INTERVAL_MS,
+      leaseMs: e.QUEUE_LEASE_MS,
+      maxAttempts: e.QUEUE_MAX_ATTEMPTS,
+      backoffBaseMs: e.QUEUE_BACKOFF_BASE_MS,
+      backoffMaxMs: e.QUEUE_BACKOFF_MAX_MS,
+      stuckAfterMs: e.STUCK_AFTER_MS,
+      sweepIntervalMs: e.QUEUE_SWEEP_INTERVAL_MS,
+    },
+    pricing: {
+      trialCredits: e.TRIAL_CREDITS,
+      generation: {
+        prompt: { 6: e.COST_PROMPT_6S, 10: e.COST_PROMPT_10S },
+        template: { 6: e.COST_TEMPLATE_6S, 10: e.COST_TEMPLATE_10S },
+      },
+      tariffs: [
+        { id: 'single', credits: e.TARIFF_SINGLE_CREDITS, priceKopecks: e.TARIFF_SINGLE_PRICE_RUB, plan: null },
+        { id: 'basic', credits: e.TARIFF_BASIC_CREDITS, priceKopecks: e.TARIFF_BASIC_PRICE_RUB, plan: 'basic' },
+        {
+          id: 'professional',
+          credits: e.TARIFF_PROFESSIONAL_CREDITS,
+          priceKopecks: e.TARIFF_PROFESSIONAL_PRICE_RUB,
+          plan: 'professional',
+        },
+      ],
+    },
+    yookassa: {
+      shopId: pick('YOOKASSA_SHOP_ID'),
+      apiBase: serviceUrl(e.YOOKASSA_API_BASE, 'https://api.yookassa.ru/v3', '/yookassa/v3'),
+      webhookAllowedIps:
+        e.YOOKASSA_WEBHOOK_ALLOWED_IPS ?? (production ? YOOKASSA_PUBLISHED_IPS : [...YOOKASSA_PUBLISHED_IPS, '127.0.0.1', '::1']),
+      receiptsEnabled: e.YOOKASSA_RECEIPTS_ENABLED,
+      vatCode: e.YOOKASSA_VAT_CODE,
+      timeoutMs: e.YOOKASSA_TIMEOUT_MS,
+      reconcileIntervalMs: e.PAYMENT_RECONCILE_INTERVAL_MS,
+    },
+    telegram: {
+      apiBase: serviceUrl(e.TELEGRAM_API_BASE, 'https://api.telegram.org', '/telegram'),
+      chatId: pick('TELEGRAM_CHAT_ID'),
+      enabled: Boolean(pick('TELEGRAM_BOT_TOKEN') && pick('TELEGRAM_CHAT_ID')),
+    },
+    metrics: { allowedIps: e.METRICS_ALLOWED_IPS },
+  };
+
+  const secrets: Secrets = {
+    sessionSecret: pick('SESSION_SECRET'),
+    oauthClientSecret: pick('OAUTH_CLIENT_SECRET'),
+    openaiApiKey: pick('OPENAI_API_KEY'),
+    minimaxApiKey: pick('MINIMAX_API_KEY'),
+    yookassaSecretKey: pick('YOOKASSA_API_KEY'),
+    telegramBotToken: pick('TELEGRAM_BOT_TOKEN'),
+    metricsToken: e.METRICS_TOKEN ?? '',
+  };
+  return { config, secrets };
+}

@@ -1,0 +1,13 @@
+import init from './0001_init.sql?raw';
+
+/**
+ * Numbered, append-only migrations. Add a new file and a new line; never edit a landed one.
+ * The SQL is inlined at build time (`?raw`), so the bundle needs no files beside it.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [{ id: 1, name: 'init', sql: init }];

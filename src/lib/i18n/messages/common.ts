@@ -1,0 +1,30 @@
+import type { MessageSet } from '../index.ts';
+
+export const common: MessageSet = {
+  ru: {
+    'app.name': 'Beem',
+    'app.tagline': 'Рекламное видео из фото товара за пару минут',
+    'errors.INTERNAL': 'Что-то пошло не так на нашей стороне. Попробуйте ещё раз через минуту.',
+    'errors.UNAUTHORIZED': 'Войдите в аккаунт, чтобы продолжить.',
+    'errors.FORBIDDEN': 'У вас нет доступа к этому разделу.',
+    'errors.NOT_FOUND': 'Не нашли то, что вы ищете.',
+    'errors.RATE_LIMITED': 'Слишком много запросов. Подождите {seconds} с и попробуйте снова.',
+    'errors.INSUFFICIENT_BALANCE':
+      'Не хватает кредитов: нужно {required}, на балансе {current}. Пополните баланс, чтобы продолжить.',
+    'errors.INVALID_JSON': 'Не удалось прочитать запрос. Обновите страницу и попробуйте снова.',
+    'errors.VALIDATION': 'Проверьте поле «{field}».',
+  },
+  en: {
+    'app.name': 'Beem',
+    'app.tagline': 'An ad video from a product photo in a couple of minutes',
+    'errors.INTERNAL': 'Something went wrong on our side. Please try again in a minute.',
+    'errors.UNAUTHORIZED': 'Please sign in to continue.',
+    'errors.FORBIDDEN': 'You do not have access to this page.',
+    'errors.NOT_FOUND': 'We could not find what you are looking for.',
+    'errors.RATE_LIMITED': 'Too many requests. Wait {seconds} s and try again.',
+    'errors.INSUFFICIENT_BALANCE':
+      'Not enough credits: {required} needed, {current} on your balance. Top up to continue.',
+    'errors.INVALID_JSON': 'We could not read the request. Reload the page and try again.',
+    'errors.VALIDATION': 'Please check the “{field}” field.',
+  },
+};

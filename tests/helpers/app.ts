@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../../src/lib/config.ts';
+import { closeContext, createContext, startBackgroundTasks, stopBackgroundTasks, type AppContext } from '../../src/lib/context.ts';
+import { createBareServer, serveApp, type AstroHandler } from '../../src/server/http-server.ts';
+import { nodeRoutes } from '../../src/server/routes.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import type { Clock } from '../../src/lib/clock.ts';
+
+export interface TestApp {
+  url: string;
+  ctx: AppContext;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface StartAppOptions {
+  /** Extra environment on top of a temporary database and storage. */
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Start the worker and other background tasks (off by default so tests drive them). */
+  background?: boolean;
+}
+
+/** A temporary directory removed when the test process ends. */
+export function tempDir(prefix = 'beem-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Starts the real server in-process on a random port, with the built Astro handler,
+ * a temporary SQLite file and storage folder. The context is returned so tests can
+ * look at the database and call services directly.
+ */
+export async function startApp(options: StartAppOptions = {}): Promise<TestApp> {
+  const dir = tempDir();
+  // Listen first so PUBLIC_BASE_URL (redirect URIs, origin checks) carries the real port.
+  const server = createBareServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: path.join(dir, 'beem.db'),
+    STORAGE_DIR: path.join(dir, 'storage'),
+    PUBLIC_BASE_URL: url,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
+  };
+  const loaded = loadConfig(env);
+  const ctx = createContext(loaded, { clock: options.clock, log: createLogger(env.LOG_LEVEL ?? 'silent') });
+  const entry = pathToFileURL(path.resolve('dist/server/entry.mjs')).href;
+  const { handler } = (await import(entry)) as { handler: AstroHandler };
+  serveApp(server, ctx, { astro: handler, clientDir: path.resolve('dist/client'), routes: nodeRoutes });
+  if (options.background) startBackgroundTasks(ctx);
+  return {
+    url,
+    ctx,
+    dir,
+    async stop() {
+      await stopBackgroundTasks(ctx);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      closeContext(ctx);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, tempDir, type TestApp } from '../helpers/app.ts';
+
+describe('server', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  it('answers /healthz after checking the database', async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('reports unhealthy when the database is gone', async () => {
+    const other = await startApp();
+    other.ctx.db.close();
+    const res = await fetch(`${other.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ ok: false });
+    await other.stop();
+  });
+
+  it('echoes a safe request id and makes one otherwise', async () => {
+    const given = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'abc12345-test' } });
+    expect(given.headers.get('x-request-id')).toBe('abc12345-test');
+    const made = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves built assets with nosniff and Astro pages in Russian by default', async () => {
+    const page = await fetch(`${app.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html lang="ru"');
+    const icon = await fetch(`${app.url}/favicon.svg`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
+
+describe('built server process', () => {
+  it('starts from dist, answers /healthz and stops cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, ['dist/server/main.mjs'], {
+      env: { ...process.env, NODE_ENV: 'test', PORT: '0', DATABASE_URL: path.join(dir, 'beem.db'), STORAGE_DIR: path.join(dir, 'storage') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening on (http:\/\/[^"\s]+)/.exec(output);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    });
+    const res = await fetch(`${url}/healthz`);
+    expect(await res.json()).toEqual({ ok: true });
+
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const started = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(output).toContain('"msg":"stopped"');
+  });
+
+  it('exits with a message naming the variable when the configuration is invalid', async () => {
+    const child = spawn(process.execPath, ['dist/server/main.mjs'], {
+      env: { ...process.env, NODE_ENV: 'production', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(78);
+    expect(stderr).toContain('SESSION_SECRET: required in production');
+  });
+});

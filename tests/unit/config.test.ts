@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/lib/config.ts';
+
+const productionEnv = {
+  NODE_ENV: 'production',
+  SESSION_SECRET: 'x'.repeat(40),
+  PUBLIC_BASE_URL: 'https://beem.example.ru',
+  OAUTH_PROVIDER: 'google',
+  OAUTH_CLIENT_ID: 'client',
+  OAUTH_CLIENT_SECRET: 'secret',
+  OPENAI_API_KEY: 'sk-live',
+  MINIMAX_API_KEY: 'mm-live',
+  YOOKASSA_SHOP_ID: '123',
+  YOOKASSA_API_KEY: 'live_key',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('points every service at the sandbox in development with no variables set', () => {
+    const { config, secrets } = loadConfig({}, '/srv/beem');
+    expect(config.env).toBe('development');
+    expect(config.minimax.apiBase).toBe('http://127.0.0.1:4010/minimax');
+    expect(config.llm.baseUrl).toBe('http://127.0.0.1:4010/openai/v1');
+    expect(config.yookassa.apiBase).toBe('http://127.0.0.1:4010/yookassa/v3');
+    expect(config.telegram.apiBase).toBe('http://127.0.0.1:4010/telegram');
+    expect(config.auth).toMatchObject({ provider: 'oidc', issuer: 'http://127.0.0.1:4010/oidc', allowHttp: true });
+    expect(config.paths.databaseFile).toBe('/srv/beem/data/beem.db');
+    expect(config.yookassa.webhookAllowedIps).toContain('127.0.0.1');
+    expect(config.minimax.downloadHosts).toContain('127.0.0.1:4010');
+    expect(secrets.minimaxApiKey).not.toBe('');
+  });
+
+  it('moves all sandbox URLs with SANDBOX_URL', () => {
+    const { config } = loadConfig({ SANDBOX_URL: 'http://127.0.0.1:5999/' });
+    expect(config.minimax.apiBase).toBe('http://127.0.0.1:5999/minimax');
+    expect(config.minimax.downloadHosts).toContain('127.0.0.1:5999');
+  });
+
+  it('accepts a complete production environment with real service defaults', () => {
+    const { config } = loadConfig(productionEnv);
+    expect(config.isProduction).toBe(true);
+    expect(config.minimax.apiBase).toBe('https://api.minimax.io');
+    expect(config.yookassa.apiBase).toBe('https://api.yookassa.ru/v3');
+    expect(config.auth.allowHttp).toBe(false);
+    expect(config.auth.redirectUri).toBe('https://beem.example.ru/auth/callback');
+    expect(config.yookassa.webhookAllowedIps).not.toContain('127.0.0.1');
+    expect(config.minimax.downloadHosts).not.toContain('127.0.0.1:4010');
+  });
+
+  it('refuses to start in production without secrets, naming each one', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toContain('SESSION_SECRET: required in production');
+    expect(problems).toContain('MINIMAX_API_KEY: required in production');
+    expect(problems).toContain('YOOKASSA_API_KEY: required in production');
+  });
+
+  it('names the variable and the reason for malformed values', () => {
+    expect(problemsOf({ PORT: 'eighty' })).toEqual(['PORT: must be a number']);
+    expect(problemsOf({ PORT: '70000' })).toEqual(['PORT: must be at most 65535']);
+    expect(problemsOf({ TRUST_PROXY: 'maybe' })).toEqual(['TRUST_PROXY: must be true or false']);
+    expect(problemsOf({ MINIMAX_API_BASE: 'api.minimax.io' })[0]).toMatch(/^MINIMAX_API_BASE: must be an absolute URL/);
+    expect(problemsOf({ TARIFF_BASIC_PRICE_RUB: '9,90' })[0]).toMatch(/^TARIFF_BASIC_PRICE_RUB: must be an amount/);
+    expect(problemsOf({ ...productionEnv, SESSION_SECRET: 'short' })).toEqual([
+      'SESSION_SECRET: must be at least 32 characters',
+    ]);
+  });
+
+  it('reads prices as integer kopecks and lists and booleans as typed values', () => {
+    const { config } = loadConfig({
+      TARIFF_BASIC_PRICE_RUB: '990.50',
+      ADMIN_EMAILS: 'Boss@Example.com, ops@example.com',
+      TRUST_PROXY: 'true',
+      COST_PROMPT_10S: '3',
+    });
+    expect(config.pricing.tariffs.find((t) => t.id === 'basic')?.priceKopecks).toBe(99050);
+    expect(config.auth.adminEmails).toEqual(['boss@example.com', 'ops@example.com']);
+    expect(config.server.trustProxy).toBe(true);
+    expect(config.pricing.generation.prompt[10]).toBe(3);
+  });
+
+  it('treats empty values as unset', () => {
+    const { config } = loadConfig({ PORT: '', MINIMAX_CALLBACK_URL: '' });
+    expect(config.server.port).toBe(3000);
+    expect(config.minimax.callbackUrl).toBeNull();
+  });
+});

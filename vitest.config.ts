@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts', 'sandbox/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration tests need the built app (dist/); the helper says so clearly if it is missing.
+    globalSetup: ['tests/helpers/global-setup.ts'],
+  },
+});
