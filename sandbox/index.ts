@@ -1,0 +1,45 @@
+import { serveEmulators, type SandboxServer } from './server.ts';
+import type { Emulator } from './core.ts';
+import { DEFAULT_APP_URL } from './defaults.ts';
+
+/**
+ * What every emulator may read at request time: the sandbox's own base URL (known only
+ * after listening; used in confirmation pages, download URLs, the OIDC issuer) and the
+ * Beem app it talks back to (YooKassa notifications go to `${appUrl}/api/payments/yookassa/webhook`).
+ */
+export interface SandboxContext {
+  baseUrl: string;
+  appUrl: string;
+}
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  appUrl?: string;
+}
+
+export interface Sandbox extends SandboxServer {
+  context: SandboxContext;
+  /** Tests start the sandbox first (the app needs its URL), then tell it where the app is. */
+  setAppUrl(url: string): void;
+  emulator<T extends Emulator>(name: string): T;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
+  const emulators: Record<string, Emulator> = {};
+  const server = await serveEmulators(emulators, { port: options.port, host: options.host });
+  context.baseUrl = server.url;
+  return {
+    ...server,
+    context,
+    setAppUrl(url: string) {
+      context.appUrl = url.replace(/\/$/, '');
+    },
+    emulator<T extends Emulator>(name: string): T {
+      const found = server.emulators.get(name);
+      if (!found) throw new Error(`no emulator named ${name}`);
+      return found as T;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { GenerationMode } from '../config.ts';
+
+/**
+ * What the prompt engine makes of a user's text (spec "Двухфазный Prompt Engine").
+ * Every stage is kept so the admin page can show how the final prompt came about.
+ */
+export interface PromptRequest {
+  mode: GenerationMode;
+  /** The user's text, trimmed, 3–2000 characters, usually Russian. */
+  prompt: string;
+  duration: 6 | 10;
+  userId: string;
+  generationId: string;
+}
+
+export interface TemplateChoice {
+  templateId: string;
+  templateName: string;
+  /** Text inputs the template needs (`text_inputs` values), may be empty. */
+  textInputs: string[];
+  /** Whether the template takes the user's photo as its media input. */
+  usesImage: boolean;
+}
+
+export interface PreparedPrompt {
+  mode: GenerationMode;
+  /** Phase 1 result (English cinematic description). */
+  cinematic: string;
+  /** Phase 2 result with camera commands (prompt mode), else null. */
+  director: string | null;
+  /** The valid camera commands in the final prompt, in order. */
+  cameraCommands: string[];
+  /** What goes to MiniMax as `prompt` (prompt mode) or the template's final prompt text. */
+  finalPrompt: string;
+  template: TemplateChoice | null;
+  /** Stages that fell back to local rules because the model failed or timed out. */
+  fallbacks: Array<'enhancer' | 'compiler' | 'router'>;
+}
+
+export interface PromptEngine {
+  prepare(request: PromptRequest): Promise<PreparedPrompt>;
+}

@@ -1,0 +1,26 @@
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { startApp, type StartAppOptions, type TestApp } from './app.ts';
+
+export interface TestStack {
+  app: TestApp;
+  sandbox: Sandbox;
+  stop(): Promise<void>;
+}
+
+/**
+ * The sandbox on a random port and the app pointed at it through SANDBOX_URL (the same
+ * variables production uses), linked both ways so webhooks find the app.
+ */
+export async function startStack(options: StartAppOptions = {}): Promise<TestStack> {
+  const sandbox = await startSandbox();
+  const app = await startApp({ ...options, env: { SANDBOX_URL: sandbox.url, ...options.env } });
+  sandbox.setAppUrl(app.url);
+  return {
+    app,
+    sandbox,
+    async stop() {
+      await app.stop();
+      await sandbox.close();
+    },
+  };
+}
