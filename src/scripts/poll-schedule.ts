@@ -32,6 +32,8 @@ export interface PollerOptions<T> {
   onAnswer(answer: T): boolean;
   onNetworkError(failures: number): void;
   onError(error: unknown): void;
+  /** Where visibility changes come from (the page's document unless a test says otherwise). */
+  visibility?: Pick<Document, 'visibilityState' | 'addEventListener' | 'removeEventListener'>;
 }
 
 export interface Poller {
@@ -84,15 +86,16 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
     }
   }
 
+  const visibility = options.visibility ?? document;
   const onVisible = () => {
-    if (document.visibilityState === 'visible') void tick();
+    if (visibility.visibilityState === 'visible') void tick();
   };
   function finish(): void {
     stopped = true;
     clearTimeout(timer);
-    document.removeEventListener('visibilitychange', onVisible);
+    visibility.removeEventListener('visibilitychange', onVisible);
   }
-  document.addEventListener('visibilitychange', onVisible);
+  visibility.addEventListener('visibilitychange', onVisible);
   void tick();
 
   return {
