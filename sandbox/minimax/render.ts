@@ -152,7 +152,7 @@ async function renderWithFfmpeg(ffmpeg: string, job: RenderJob): Promise<void> {
       const textFile = path.join(work, 'label.txt');
       fs.writeFileSync(textFile, job.label);
       const fontSize = Math.max(12, Math.round(job.height / 18));
-      const drawtext = `drawtext=textfile='${textFile}':fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.45:boxborderw=8:x=(w-tw)/2:y=h-th-${fontSize}`;
+      const drawtext = `drawtext=textfile='${textFile}':expansion=none:fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.45:boxborderw=8:x=(w-tw)/2:y=h-th-${fontSize}`;
       try {
         await runFfmpeg(ffmpeg, [...base, '-vf', [...filters, drawtext, 'format=yuv420p'].join(','), ...output], 60_000);
         fs.renameSync(`${job.outputFile}.part`, job.outputFile);
