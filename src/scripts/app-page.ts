@@ -53,6 +53,9 @@ interface Generation {
   promptFinal?: string | null;
   cameraCommands?: unknown;
   templateName?: string | null;
+  /** Time since creation as the server counts it (no clock skew between us and the server). */
+  elapsedMs?: number;
+  downloadUrl?: string | null;
 }
 
 interface GenerateAnswer {
@@ -304,10 +307,8 @@ export function startAppPage(): void {
         return generation.queuePosition && generation.queuePosition > 1
           ? t('ui.stage.queue.position', { position: generation.queuePosition })
           : t('ui.stage.queue.next');
-      case 'generate': {
-        const elapsed = (Date.now() - toMillis(generation.createdAt)) / 1000;
-        return t('ui.stage.generate.detail', { elapsed: formatElapsed(elapsed) });
-      }
+      case 'generate':
+        return t('ui.stage.generate.detail', { elapsed: formatElapsed(elapsedSeconds(generation)) });
       case 'save':
         return t('ui.stage.save.detail');
       default:
@@ -315,7 +316,16 @@ export function startAppPage(): void {
     }
   }
 
+  /** When the answer arrived: the elapsed time keeps counting from the server's figure. */
+  let answeredAt = Date.now();
+
+  function elapsedSeconds(generation: Generation): number {
+    if (typeof generation.elapsedMs === 'number') return (generation.elapsedMs + Date.now() - answeredAt) / 1000;
+    return (Date.now() - toMillis(generation.createdAt)) / 1000;
+  }
+
   function renderLive(generation: Generation): void {
+    answeredAt = Date.now();
     const stage = progressStage(generation.status, generation.step);
     setStage(stage, stageDetail(generation, stage));
     clearInterval(ticker);
@@ -489,7 +499,7 @@ export function startAppPage(): void {
   let nextCursor: string | null = null;
 
   function downloadUrl(generation: Generation): string {
-    return `/api/video/${encodeURIComponent(generation.id)}?download=1`;
+    return generation.downloadUrl ?? `/api/video/${encodeURIComponent(generation.id)}?download=1`;
   }
 
   const STATUS_STYLE: Record<GenerationStatus, string> = {
@@ -557,10 +567,7 @@ export function startAppPage(): void {
   async function fetchHistory(cursor: string | null): Promise<HistoryPage> {
     const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
     if (cursor) query.set('cursor', cursor);
-    const body = await request<{ items?: Generation[]; generations?: Generation[]; nextCursor?: string | null }>(
-      `/api/generations?${query}`,
-    );
-    return { items: body.items ?? body.generations ?? [], nextCursor: body.nextCursor ?? null };
+    return request<HistoryPage>(`/api/generations?${query}`);
   }
 
   async function loadHistory(append = false): Promise<Generation[]> {

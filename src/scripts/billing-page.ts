@@ -10,21 +10,23 @@ import { formatDateTime, formatRubles } from '../lib/ui/format.ts';
  * once a payment lands.
  */
 
+/** What the payment check answers (a payment view plus the balance after it). */
 interface CheckAnswer {
-  status: 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled' | string;
-  credits?: number;
-  applied?: boolean;
+  /** What the payment means for the buyer, decided by the server. */
+  state: 'pending' | 'credited' | 'canceled' | 'failed' | 'review';
+  credits: number;
   balance?: number;
+  /** The server's sentence for this payment (the bank's reason for a cancellation, …). */
+  message?: string;
 }
 
 interface PaymentRow {
-  id: string;
-  plan?: string | null;
-  tariff?: string | null;
-  credits?: number;
-  amountKopecks?: number;
-  amount?: number | string;
-  status: string;
+  paymentId: string;
+  plan: string;
+  credits: number;
+  amountKopecks: number;
+  state: CheckAnswer['state'];
+  statusLabel?: string;
   createdAt: number;
 }
 
@@ -39,7 +41,6 @@ interface LedgerRow {
 /** Give up waiting for the bank after this long; the webhook will still credit the payment. */
 const PENDING_PATIENCE_MS = 3 * 60_000;
 
-const FINAL = new Set(['succeeded', 'canceled']);
 
 export function startBillingPage(): void {
   const { t, tn, locale } = pageTranslator();
@@ -94,28 +95,36 @@ export function startBillingPage(): void {
     const poller = startPoller<CheckAnswer>({
       fetch: () => request<CheckAnswer>(`/api/payments/yookassa/check?paymentId=${encodeURIComponent(paymentId)}`),
       isTransient: (error) => error instanceof ApiError && (error.isNetwork || error.status >= 500),
-      phaseOf: (answer) => answer.status,
+      phaseOf: (answer) => answer.state,
       onAnswer: (answer) => {
-        if (answer.status === 'succeeded') {
-          if (typeof answer.balance === 'number') announceBalance(answer.balance);
-          showResult(
-            'success',
-            t('ui.billing.succeeded', {
-              credits: tn('ui.credits', answer.credits ?? 0),
-              balance: tn('ui.credits', answer.balance ?? 0),
-            }),
-          );
-          void loadLists();
-        } else if (answer.status === 'canceled') {
-          showResult('warning', t('ui.billing.canceled'), true);
-          void loadLists();
-        } else if (Date.now() - started > PENDING_PATIENCE_MS) {
-          showResult('info', t('ui.billing.stillPending'));
-          return true;
-        } else {
-          showResult('info', t('ui.billing.pending'));
+        switch (answer.state) {
+          case 'credited':
+            if (typeof answer.balance === 'number') announceBalance(answer.balance);
+            showResult(
+              'success',
+              t('ui.billing.succeeded', {
+                credits: tn('ui.credits', answer.credits),
+                balance: tn('ui.credits', answer.balance ?? 0),
+              }),
+            );
+            void loadLists();
+            return true;
+          case 'canceled':
+          case 'failed':
+            showResult('warning', answer.message || t('ui.billing.canceled'), true);
+            void loadLists();
+            return true;
+          case 'review':
+            showResult('info', answer.message || t('ui.billing.stillPending'));
+            return true;
+          default:
+            if (Date.now() - started > PENDING_PATIENCE_MS) {
+              showResult('info', t('ui.billing.stillPending'));
+              return true;
+            }
+            showResult('info', t('ui.billing.pending'));
+            return false;
         }
-        return FINAL.has(answer.status);
       },
       onNetworkError: () => showResult('warning', t('ui.billing.checkOffline')),
       onError: (error) => showResult('error', (error as Error).message),
@@ -149,29 +158,19 @@ export function startBillingPage(): void {
     return item;
   }
 
-  function paymentAmount(payment: PaymentRow): string {
-    if (typeof payment.amountKopecks === 'number') return formatRubles(payment.amountKopecks, locale);
-    if (payment.amount !== undefined) return formatRubles(Math.round(Number(payment.amount) * 100), locale);
-    return '';
-  }
-
   async function loadPayments(): Promise<void> {
     try {
-      const body = await request<{ payments?: PaymentRow[]; items?: PaymentRow[] }>('/api/payments');
-      const payments = body.payments ?? body.items ?? [];
+      const { payments } = await request<{ payments: PaymentRow[] }>('/api/payments');
       listState('payments', payments.length === 0 ? t('ui.billing.paymentsEmpty') : null);
       document.getElementById('payments-list')!.replaceChildren(
-        ...payments.map((payment) => {
-          const tariff = payment.plan ?? payment.tariff;
-          const name = tariff ? t(`ui.tariff.${tariff}`) : tn('ui.credits', payment.credits ?? 0);
-          const status = t(`ui.billing.status.${payment.status}`);
-          return row(
-            `${name} · ${paymentAmount(payment)}`,
-            `${formatDateTime(payment.createdAt, locale)} · ${status}`,
-            payment.status === 'succeeded' ? `+${payment.credits ?? 0}` : '',
+        ...payments.map((payment) =>
+          row(
+            `${t(`ui.tariff.${payment.plan}`)} · ${formatRubles(payment.amountKopecks, locale)}`,
+            [formatDateTime(payment.createdAt, locale), payment.statusLabel].filter(Boolean).join(' · '),
+            payment.state === 'credited' ? `+${payment.credits}` : '',
             'text-emerald-800',
-          );
-        }),
+          ),
+        ),
       );
     } catch (error) {
       listState('payments', (error as Error).message);

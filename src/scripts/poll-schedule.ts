@@ -33,7 +33,13 @@ export interface PollerOptions<T> {
   onNetworkError(failures: number): void;
   onError(error: unknown): void;
   /** Where visibility changes come from (the page's document unless a test says otherwise). */
-  visibility?: Pick<Document, 'visibilityState' | 'addEventListener' | 'removeEventListener'>;
+  visibility?: VisibilitySource;
+}
+
+export interface VisibilitySource {
+  readonly visibilityState: string;
+  addEventListener(type: 'visibilitychange', listener: () => void): void;
+  removeEventListener(type: 'visibilitychange', listener: () => void): void;
 }
 
 export interface Poller {

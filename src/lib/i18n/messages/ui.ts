@@ -191,10 +191,6 @@ export const ui: MessageSet = {
     'ui.billing.checkOffline': 'Пропала связь с сервером. Продолжаем проверять оплату…',
     'ui.billing.paymentsTitle': 'Платежи',
     'ui.billing.paymentsEmpty': 'Платежей пока не было.',
-    'ui.billing.status.pending': 'ожидает оплаты',
-    'ui.billing.status.waiting_for_capture': 'подтверждается',
-    'ui.billing.status.succeeded': 'оплачен',
-    'ui.billing.status.canceled': 'отменён',
 
     'ui.ledger.title': 'История кредитов',
     'ui.ledger.empty': 'Движений по балансу пока нет.',
@@ -391,10 +387,6 @@ export const ui: MessageSet = {
     'ui.billing.checkOffline': 'Lost connection to the server. Still checking your payment…',
     'ui.billing.paymentsTitle': 'Payments',
     'ui.billing.paymentsEmpty': 'No payments yet.',
-    'ui.billing.status.pending': 'awaiting payment',
-    'ui.billing.status.waiting_for_capture': 'being confirmed',
-    'ui.billing.status.succeeded': 'paid',
-    'ui.billing.status.canceled': 'cancelled',
 
     'ui.ledger.title': 'Credit history',
     'ui.ledger.empty': 'No balance changes yet.',
