@@ -21,8 +21,11 @@ export interface Emulator {
   handle(r: SandboxRequest): Promise<boolean> | boolean;
   /** What tests read through `/_sandbox/<name>/state`. */
   state(): unknown;
-  /** `/_sandbox/<name>/faults`: body is emulator-specific; throw to answer 400. */
-  injectFault(body: unknown): void;
+  /**
+   * `/_sandbox/<name>/faults`: body is emulator-specific; throw (or reject) to answer 400.
+   * May return a promise for control actions that take time (settling a payment).
+   */
+  injectFault(body: unknown): void | Promise<void>;
   reset(): void;
 }
 
