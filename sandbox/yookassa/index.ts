@@ -638,6 +638,8 @@ export class YookassaEmulator implements Emulator {
     return {
       shopId: this.shopId,
       payments: [...this.payments.values()].map((p) => p.object),
+      /** 54-FZ receipt data as sent with each payment (payment id → receipt). */
+      receipts: Object.fromEntries([...this.payments.values()].filter((p) => p.receipt).map((p) => [p.object.id, p.receipt])),
       refunds: [...this.refunds.values()].map((r) => r.object),
       idempotenceKeys: this.idempotence.size,
       notifications: this.notifications,

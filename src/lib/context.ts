@@ -2,6 +2,8 @@ import type { Config, Secrets, LoadedConfig } from './config.ts';
 import { openDatabase, migrate, type Db } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
+import { createPaymentReconciler } from './billing/reconciler.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -23,6 +25,7 @@ export interface AppContext {
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
+  yookassa: YookassaClient;
 }
 
 export interface ContextOverrides {
@@ -39,7 +42,19 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   const ran = migrate(db, undefined, clock.now());
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
 
-  const ctx: AppContext = { config, secrets, db, log, clock, tasks: [] };
+  const yookassa = createYookassaClient({
+    apiBase: config.yookassa.apiBase,
+    shopId: config.yookassa.shopId,
+    secretKey: secrets.yookassaSecretKey,
+    timeoutMs: config.yookassa.timeoutMs,
+    maxAttempts: config.yookassa.maxAttempts,
+    retryBaseMs: config.yookassa.retryBaseMs,
+    retryMaxDelayMs: config.yookassa.retryMaxDelayMs,
+    log,
+  });
+
+  const ctx: AppContext = { config, secrets, db, log, clock, tasks: [], yookassa };
+  ctx.tasks.push(createPaymentReconciler(ctx));
   return ctx;
 }
 
