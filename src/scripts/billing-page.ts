@@ -24,7 +24,9 @@ interface PaymentRow {
   paymentId: string;
   plan: string;
   credits: number;
-  amountKopecks: number;
+  /** "1490.00", as YooKassa writes it. */
+  amount: string;
+  amountKopecks?: number;
   state: CheckAnswer['state'];
   statusLabel?: string;
   createdAt: number;
@@ -165,7 +167,7 @@ export function startBillingPage(): void {
       document.getElementById('payments-list')!.replaceChildren(
         ...payments.map((payment) =>
           row(
-            `${t(`ui.tariff.${payment.plan}`)} · ${formatRubles(payment.amountKopecks, locale)}`,
+            `${t(`ui.tariff.${payment.plan}`)} · ${formatRubles(payment.amountKopecks ?? Math.round(Number(payment.amount) * 100), locale)}`,
             [formatDateTime(payment.createdAt, locale), payment.statusLabel].filter(Boolean).join(' · '),
             payment.state === 'credited' ? `+${payment.credits}` : '',
             'text-emerald-800',

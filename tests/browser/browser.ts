@@ -76,16 +76,23 @@ export async function openPage(browser: Browser, options: OpenOptions): Promise<
   const problems: string[] = [];
   const expected: string[] = [];
   const isExpected = (url: string) => expected.some((fragment) => url.includes(fragment));
+  // Only Beem is under test: pages of other sites on the way (the payment page, the
+  // sign-in provider) are judged by their own suites.
+  const appOrigin = new URL(options.baseUrl).origin;
+  const ours = (url: string) => url.startsWith(appOrigin);
 
   page.on('console', (message) => {
-    if (message.type() !== 'error') return;
+    if (message.type() !== 'error' || !ours(page.url())) return;
     const where = message.location().url ?? '';
     // Chromium logs every HTTP error status as a console error; those are judged below by URL.
     if (/Failed to load resource/.test(message.text()) && (isExpected(where) || where === '')) return;
     problems.push(`console error: ${message.text()} (${where})`);
   });
-  page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));
+  page.on('pageerror', (error) => {
+    if (ours(page.url())) problems.push(`uncaught exception: ${error.message}`);
+  });
   page.on('requestfailed', (request) => {
+    if (!ours(request.url())) return;
     const reason = request.failure()?.errorText ?? '';
     // Media elements and navigations cancel their own range requests; that is not a failure.
     if (reason.includes('ERR_ABORTED') && ['media', 'document'].includes(request.resourceType())) return;
@@ -93,7 +100,7 @@ export async function openPage(browser: Browser, options: OpenOptions): Promise<
     problems.push(`request failed: ${request.method()} ${request.url()} ${reason}`);
   });
   page.on('response', (response) => {
-    if (response.status() >= 400 && !isExpected(response.url())) {
+    if (response.status() >= 400 && ours(response.url()) && !isExpected(response.url())) {
       problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
     }
   });
