@@ -29,6 +29,8 @@ interface Boot {
   balance: number;
   costs: Costs;
   examples: Record<Mode, string[]>;
+  /** The user's current photo (their newest upload), if any. */
+  upload: (Upload & { width: number; height: number }) | null;
 }
 
 interface Upload {
@@ -70,6 +72,8 @@ interface HistoryPage {
 }
 
 const SHOWN_KEY = 'beem.shownGeneration';
+/** The form as the user left it, so a reload does not cost them their text. */
+const DRAFT_KEY = 'beem.draft';
 const HISTORY_PAGE = 9;
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
@@ -126,6 +130,7 @@ export function startAppPage(): void {
         button.addEventListener('click', () => {
           promptInput.value = text;
           promptInput.focus();
+          saveDraft();
           refreshForm();
         });
         item.append(button);
@@ -186,12 +191,34 @@ export function startAppPage(): void {
     return link;
   }
 
+  function saveDraft(): void {
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ mode: mode(), duration: duration(), prompt: promptInput.value }));
+  }
+
+  function restoreDraft(): void {
+    let draft: { mode?: string; duration?: number; prompt?: string } = {};
+    try {
+      draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? '{}') as typeof draft;
+    } catch {
+      return;
+    }
+    const pick = (name: string, value: unknown) => {
+      const input = form.querySelector<HTMLInputElement>(`input[name="${name}"][value="${String(value)}"]`);
+      if (input) input.checked = true;
+    };
+    pick('mode', draft.mode);
+    pick('duration', draft.duration);
+    if (typeof draft.prompt === 'string') promptInput.value = draft.prompt;
+  }
+
   form.addEventListener('change', (event) => {
     if ((event.target as HTMLInputElement).name === 'mode') renderExamples();
+    saveDraft();
     refreshForm();
   });
   promptInput.addEventListener('input', () => {
     $('prompt-error').hidden = true;
+    saveDraft();
     refreshForm();
   });
 
@@ -459,6 +486,9 @@ export function startAppPage(): void {
     resetProgress();
     showPanels('progress');
     setStage('prepare', t('ui.stage.prepare.detail'));
+    // On a phone the panel is below the form: bring it into view so the progress is seen.
+    const panel = $('progress-panel');
+    if (panel.getBoundingClientRect().top > window.innerHeight) panel.scrollIntoView({ behavior: 'smooth', block: 'start' });
     const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode() };
     try {
       const answer = await request<GenerateAnswer>('/api/generate', { json: chosen });
@@ -559,6 +589,7 @@ export function startAppPage(): void {
     (form.querySelector(`input[name="duration"][value="${generation.duration}"]`) as HTMLInputElement | null)?.click();
     promptInput.value = generation.prompt ?? '';
     renderExamples();
+    saveDraft();
     refreshForm();
     form.scrollIntoView({ behavior: 'smooth', block: 'start' });
     promptInput.focus({ preventScroll: true });
@@ -610,6 +641,12 @@ export function startAppPage(): void {
     }
   }
 
+  if (boot.upload) {
+    state.upload = { uploadId: boot.upload.uploadId, previewUrl: boot.upload.previewUrl };
+    showPhoto(boot.upload.previewUrl);
+    $('photo-status').textContent = t('ui.app.photoCurrent', { width: boot.upload.width, height: boot.upload.height });
+  }
+  restoreDraft();
   renderExamples();
   refreshForm();
   void resume();
