@@ -31,7 +31,8 @@ import {
  *   { "action": "pay", "paymentId": id, "card"?: "4111…" }
  *   { "action": "cancel", "paymentId": id, "reason"?: r, "party"?: p }
  *   { "action": "resend_notification", "paymentId": id }
- *   { "action": "advance_clock", "ms": n }        (idempotence keys expire after 24 h)
+ *   { "action": "advance_clock", "ms": n }        (idempotence keys expire after 24 h, unpaid
+ *                                                   payments after an hour, holds after 7 days)
  */
 
 export type Operation = 'create' | 'get' | 'capture' | 'cancel' | 'refund' | 'get_refund';
@@ -66,6 +67,8 @@ export interface YookassaEmulatorOptions {
   /** Delay between delivery attempts of a notification the app did not accept. */
   notificationRetryMs?: number;
   notificationAttempts?: number;
+  /** How long the buyer has to pay before YooKassa cancels with expired_on_confirmation. */
+  confirmationWindowMs?: number;
 }
 
 type PaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
@@ -191,6 +194,7 @@ export class YookassaEmulator implements Emulator {
   private readonly secretKey: string;
   private readonly notificationRetryMs: number;
   private readonly notificationAttempts: number;
+  private readonly confirmationWindowMs: number;
   private payments = new Map<string, PaymentRecord>();
   private refunds = new Map<string, { shopId: string; object: RefundObject }>();
   private idempotence = new Map<string, StoredResponse>();
@@ -207,6 +211,7 @@ export class YookassaEmulator implements Emulator {
     this.secretKey = options.secretKey ?? SANDBOX_CREDENTIALS.yookassaSecretKey;
     this.notificationRetryMs = options.notificationRetryMs ?? 200;
     this.notificationAttempts = options.notificationAttempts ?? 5;
+    this.confirmationWindowMs = options.confirmationWindowMs ?? 60 * 60 * 1000;
   }
 
   private now(): number {
@@ -217,7 +222,24 @@ export class YookassaEmulator implements Emulator {
     return new Date(ms).toISOString();
   }
 
+  /**
+   * Time-driven transitions, applied lazily whenever the emulator is used: an unpaid payment
+   * is canceled after the confirmation window, an uncaptured hold after its expires_at.
+   */
+  private expireOverdue(): void {
+    const now = this.now();
+    for (const record of this.payments.values()) {
+      const { object } = record;
+      if (object.status === 'pending' && Date.parse(object.created_at) + this.confirmationWindowMs <= now) {
+        void this.cancel(record, 'expired_on_confirmation', 'yoo_money');
+      } else if (object.status === 'waiting_for_capture' && object.expires_at && Date.parse(object.expires_at) <= now) {
+        void this.cancel(record, 'expired_on_capture', 'yoo_money');
+      }
+    }
+  }
+
   async handle(r: SandboxRequest): Promise<boolean> {
+    this.expireOverdue();
     const checkout = /^\/checkout\/([0-9a-f-]{36})$/.exec(r.path);
     if (checkout) {
       await this.handleCheckout(r, checkout[1]!);
@@ -602,6 +624,8 @@ export class YookassaEmulator implements Emulator {
   async act(action: YookassaAction): Promise<void> {
     if (action.action === 'advance_clock') {
       this.clockOffsetMs += action.ms;
+      this.expireOverdue();
+      await this.settled();
       return;
     }
     const record = this.payments.get(action.paymentId);

@@ -338,6 +338,20 @@ describe('YooKassa emulator: checkout page and notifications', () => {
     expect(receiver.received.filter((n) => n.object.id === silent.id)).toHaveLength(1);
   });
 
+  it('cancels an unpaid payment after an hour and an uncaptured hold after 7 days', async () => {
+    const unpaid = await create('expire-unpaid');
+    const held = await create('expire-held', paymentBody({ capture: false }));
+    await control({ action: 'pay', paymentId: held.id });
+    await control({ action: 'advance_clock', ms: 60 * 60 * 1000 });
+    const expired = (await (await call('GET', `/payments/${unpaid.id}`)).json()) as PaymentObject;
+    expect(expired).toMatchObject({ status: 'canceled', cancellation_details: { party: 'yoo_money', reason: 'expired_on_confirmation' } });
+    expect(((await (await call('GET', `/payments/${held.id}`)).json()) as PaymentObject).status).toBe('waiting_for_capture');
+    await control({ action: 'advance_clock', ms: 7 * 24 * 60 * 60 * 1000 });
+    const lapsed = (await (await call('GET', `/payments/${held.id}`)).json()) as PaymentObject;
+    expect(lapsed.cancellation_details).toEqual({ party: 'yoo_money', reason: 'expired_on_capture' });
+    expect(receiver.received.map((n) => n.event)).toEqual(['payment.waiting_for_capture', 'payment.canceled', 'payment.canceled']);
+  });
+
   it('refuses unknown faults and actions on settled payments', async () => {
     expect((await control({ fault: { kind: 'nonsense' } })).status).toBe(400);
     const payment = await create('settled-twice');

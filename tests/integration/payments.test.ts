@@ -247,6 +247,16 @@ describe('payments through the sandbox YooKassa', () => {
     expect(stack.app.ctx.db.prepare('SELECT plan FROM users WHERE id = ?').pluck().get(user.id)).toBe('free');
   });
 
+  it('shows an abandoned payment as expired once YooKassa cancels it, crediting nothing', async () => {
+    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { body } = await h.create(cookie, 'single');
+    await h.control({ action: 'advance_clock', ms: 60 * 60 * 1000 });
+    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'canceled', cancellationReason: 'expired_on_confirmation' });
+    const { body: checked } = await h.check(cookie, body.paymentId);
+    expect(checked).toMatchObject({ status: 'canceled', balance: 0, message: 'Время на оплату истекло. Оформите покупку заново.' });
+    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+  });
+
   it('retries a create whose answer was lost (500) with the same key: one payment at YooKassa', async () => {
     const { cookie } = createSignedInUser(stack.app.ctx);
     const before = h.remotePayments().length;

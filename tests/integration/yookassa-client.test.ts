@@ -108,3 +108,24 @@ describe('YooKassa client against the emulator', () => {
     }
   });
 });
+
+describe('YooKassa client waits', () => {
+  it('honours retry_after of a 202 and repeats the same read', async () => {
+    const created = await client({ retryMaxDelayMs: 2000 }).createPayment(request, 'client-key-202');
+    await emulator().injectFault({ fault: { kind: 'http_202', on: 'get', retryAfterMs: 150 } });
+    const started = Date.now();
+    const read = await client({ retryMaxDelayMs: 2000 }).getPayment(created.id);
+    const waited = Date.now() - started;
+    expect(read.id).toBe(created.id);
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(1500);
+  });
+
+  it('caps a long retry_after at the configured maximum', async () => {
+    const created = await client().createPayment(request, 'client-key-cap');
+    await emulator().injectFault({ fault: { kind: 'http_429', on: 'get', retryAfterMs: 60_000 } });
+    const started = Date.now();
+    await client({ retryMaxDelayMs: 100 }).getPayment(created.id);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

@@ -402,7 +402,9 @@ export interface PaymentView {
   state: PaymentState;
   plan: string;
   credits: number;
+  /** "1490.00", as YooKassa writes it. */
   amount: string;
+  amountKopecks: number;
   currency: string;
   applied: boolean;
   cancellation: { party: string | null; reason: string | null } | null;
@@ -418,6 +420,7 @@ export function toPaymentView(payment: Payment): PaymentView {
     plan: payment.plan,
     credits: payment.credits,
     amount: formatAmount(payment.amountKopecks),
+    amountKopecks: payment.amountKopecks,
     currency: payment.currency,
     applied: payment.applied,
     cancellation:
