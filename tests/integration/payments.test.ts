@@ -8,6 +8,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
 import {
   getPayment,
+  listPaymentsNeedingReview,
   listStalePendingPayments,
   reconcilePendingPayments,
 } from '../../src/lib/billing/payments.ts';
@@ -308,6 +309,7 @@ describe('payments through the sandbox YooKassa', () => {
     const reports = errors.filter((line) => line.includes('"stage":"PAYMENT"'));
     expect(reports).toHaveLength(1);
     expect(reports[0]).toContain(body.externalPaymentId);
+    expect(listPaymentsNeedingReview(stack.app.ctx.db).map((p) => p.id)).toContain(body.paymentId);
     expect(paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 

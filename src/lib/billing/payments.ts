@@ -112,6 +112,14 @@ export function listStalePendingPayments(db: Db, now: number): Payment[] {
   return rows.map(rowToPayment);
 }
 
+/** Paid at YooKassa but not credited (amount, currency or metadata did not match): an admin decides. */
+export function listPaymentsNeedingReview(db: Db): Payment[] {
+  const rows = db
+    .prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = 'succeeded' AND applied = 0 ORDER BY createdAt`)
+    .all() as Array<Record<string, unknown>>;
+  return rows.map(rowToPayment);
+}
+
 export function paymentState(payment: Payment): PaymentState {
   if (payment.applied) return 'credited';
   if (payment.status === 'succeeded') return 'review';
