@@ -27,6 +27,8 @@ export interface Emulator {
    */
   injectFault(body: unknown): void | Promise<void>;
   reset(): void;
+  /** Stops timers and child processes and removes temporary files when the sandbox closes. */
+  close?(): Promise<void> | void;
 }
 
 export async function readBody(req: IncomingMessage, limit = 30 * 1024 * 1024): Promise<Buffer> {

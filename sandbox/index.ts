@@ -1,6 +1,7 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
+import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 import { createYookassaEmulator } from './yookassa/index.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface SandboxOptions {
   port?: number;
   host?: string;
   appUrl?: string;
+  /** MiniMax timings, keys and switches (tests use ~20–50 ms steps). */
+  minimax?: MinimaxOptionsInput;
 }
 
 export interface Sandbox extends SandboxServer {
@@ -29,6 +32,7 @@ export interface Sandbox extends SandboxServer {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
+    minimax: createMinimaxEmulator(context, options.minimax),
     yookassa: createYookassaEmulator(context),
   };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });

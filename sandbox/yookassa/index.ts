@@ -202,6 +202,7 @@ export class YookassaEmulator implements Emulator {
   private faults = new FaultQueue<YookassaFault>();
   private clockOffsetMs = 0;
   private inFlight = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(
     private readonly context: SandboxContext,
@@ -560,6 +561,7 @@ export class YookassaEmulator implements Emulator {
     const url = `${this.context.appUrl}/api/payments/yookassa/webhook`;
     for (let attempt = 1; attempt <= this.notificationAttempts; attempt += 1) {
       if (attempt > 1) await sleep(this.notificationRetryMs);
+      if (this.closed) return;
       let status: NotificationRecord['status'];
       if (this.faults.take((f) => f.kind === 'fail_notification')) {
         status = 'lost';
@@ -669,6 +671,12 @@ export class YookassaEmulator implements Emulator {
       notifications: this.notifications,
       pendingFaults: this.faults.pending(),
     };
+  }
+
+  /** The sandbox is closing: stop retrying notifications and wait for those on the wire. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.settled();
   }
 
   reset(): void {

@@ -88,7 +88,7 @@ function paymentLedgerLines(stack: TestStack, userId: string) {
   return listLedgerEntries(stack.app.ctx.db, userId).filter((e) => e.kind === 'payment');
 }
 
-/** Captures what the app logs at error level (payment problems go there until the notifier lands). */
+/** Captures what the app logs at error level (payment problems are logged as well as alerted). */
 function captureErrors(stack: TestStack): string[] {
   const lines: string[] = [];
   const sink = new Writable({
@@ -310,6 +310,11 @@ describe('payments through the sandbox YooKassa', () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toContain(body.externalPaymentId);
     expect(listPaymentsNeedingReview(stack.app.ctx.db).map((p) => p.id)).toContain(body.paymentId);
+    await stack.app.ctx.notifier.flush();
+    const alerts = stack.app.ctx.db
+      .prepare(`SELECT stage, userId, message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`)
+      .all(`%${body.paymentId}%`) as Array<{ stage: string; userId: string; message: string }>;
+    expect(alerts).toEqual([expect.objectContaining({ userId: user.id, message: expect.stringContaining(body.externalPaymentId) })]);
     expect(paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 

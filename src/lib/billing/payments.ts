@@ -22,7 +22,7 @@ import { findTariff, formatAmount, parseAmount, planAfterPurchase } from './pric
  * changes nothing.
  */
 
-export type BillingContext = Pick<AppContext, 'db' | 'config' | 'clock' | 'log' | 'yookassa'>;
+export type BillingContext = Pick<AppContext, 'db' | 'config' | 'clock' | 'log' | 'yookassa' | 'notifier'>;
 
 export type PaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled' | 'failed';
 const OPEN_STATUSES: PaymentStatus[] = ['pending', 'waiting_for_capture'];
@@ -139,11 +139,12 @@ export function paymentMessage(payment: Payment, locale: Locale): string {
 }
 
 /**
- * A payment problem the operator must see (stage PAYMENT). Never throws: an alert must
- * not break the payment flow.
+ * A payment problem the operator must see: logged, and sent as a Telegram alert with stage
+ * PAYMENT (the local payment id goes into the text). Never throws: an alert must not break
+ * the payment flow.
  */
 export function reportPaymentProblem(
-  ctx: Pick<AppContext, 'log'>,
+  ctx: Pick<AppContext, 'log' | 'notifier'>,
   problem: { error: string; userId?: string | null; paymentId?: string | null; err?: unknown },
 ): void {
   try {
@@ -151,8 +152,10 @@ export function reportPaymentProblem(
       { mod: 'billing', stage: 'PAYMENT', userId: problem.userId ?? null, paymentId: problem.paymentId ?? null, err: problem.err },
       problem.error,
     );
+    const where = problem.paymentId ? ` [платёж ${problem.paymentId}]` : '';
+    ctx.notifier.alert({ stage: 'PAYMENT', error: `${problem.error}${where}`, userId: problem.userId ?? null });
   } catch {
-    // Logging itself failed: nothing sensible is left to do.
+    // The alert path itself failed: the log line above is all we can do.
   }
 }
 
