@@ -265,6 +265,9 @@ export class YookassaEmulator implements Emulator {
     }
     this.authenticate(r.req);
     const raw = r.method === 'POST' ? (await readBody(r.req, 1024 * 1024)).toString('utf8') : '';
+    if (raw && !(r.req.headers['content-type'] ?? '').includes('application/json')) {
+      return new HttpAnswer(415, errorBody('invalid_request', 'Content-Type must be application/json'));
+    }
 
     const fault = this.faults.take((f) => isApiFault(f) && (f.on === undefined || f.on === route.op));
     if (fault?.kind === 'slow') await sleep(fault.delayMs);

@@ -112,6 +112,15 @@ describe('YooKassa emulator: API', () => {
     expect((await fetch(`${api}/payments/x`)).status).toBe(401);
   });
 
+  it('answers 415 to a POST body that is not JSON', async () => {
+    const res = await fetch(`${api}/payments`, {
+      method: 'POST',
+      headers: { authorization: auth, 'idempotence-key': 'form-body', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'amount=1490.00',
+    });
+    expect(res.status).toBe(415);
+  });
+
   it('answers not_found for an unknown payment', async () => {
     const res = await call('GET', '/payments/2f3b588d-000f-5000-8000-1d6e87c7fbde');
     expect(res.status).toBe(404);
