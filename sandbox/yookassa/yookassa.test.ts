@@ -332,7 +332,8 @@ describe('YooKassa emulator: checkout page and notifications', () => {
     receiver.answer = 503;
     const payment = await create('notify-retry');
     const settle = control({ action: 'pay', paymentId: payment.id });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The app recovers only after it refused the first delivery.
+    await expect.poll(() => notifications().length, { interval: 5 }).toBeGreaterThan(0);
     receiver.answer = 200;
     await settle;
     const statuses = notifications().map((n) => n.status);

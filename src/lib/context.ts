@@ -85,7 +85,6 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
       routerMs: config.llm.routerTimeoutMs,
     },
   });
-
   const yookassa = createYookassaClient({
     apiBase: config.yookassa.apiBase,
     shopId: config.yookassa.shopId,

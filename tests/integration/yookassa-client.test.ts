@@ -85,10 +85,10 @@ describe('YooKassa client against the emulator', () => {
   });
 
   it('times out a slow answer and retries it with the same Idempotence-Key', async () => {
-    await emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 400 } });
-    const created = await client({ timeoutMs: 150 }).createPayment(request, 'client-key-slow');
-    // The slow first call did create the payment; the retry got the same one back.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 800 } });
+    const created = await client({ timeoutMs: 300 }).createPayment(request, 'client-key-slow');
+    // The slow first call finishes later and must get the same payment back, not a second one.
+    await new Promise((resolve) => setTimeout(resolve, 700));
     expect(emulator().state().payments.map((p) => p.id)).toEqual([created.id]);
     await emulator().injectFault({ fault: { kind: 'slow', on: 'get', delayMs: 400 } });
     const err = await rejection(client({ timeoutMs: 100, maxAttempts: 1 }).getPayment(created.id));

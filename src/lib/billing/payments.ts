@@ -152,10 +152,10 @@ export function reportPaymentProblem(
       { mod: 'billing', stage: 'PAYMENT', userId: problem.userId ?? null, paymentId: problem.paymentId ?? null, err: problem.err },
       problem.error,
     );
-    const where = problem.paymentId ? ` [платёж ${problem.paymentId}]` : '';
-    ctx.notifier.alert({ stage: 'PAYMENT', error: `${problem.error}${where}`, userId: problem.userId ?? null });
+    const where = problem.paymentId ? ` (payment ${problem.paymentId})` : '';
+    ctx.notifier.alert({ stage: 'PAYMENT', userId: problem.userId ?? null, error: `${problem.error}${where}` });
   } catch {
-    // The alert path itself failed: the log line above is all we can do.
+    // Alerting itself failed: nothing sensible is left to do; the payment flow goes on.
   }
 }
 
