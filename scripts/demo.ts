@@ -76,6 +76,8 @@ async function main(): Promise<void> {
     PUBLIC_BASE_URL: publicUrl,
     DATABASE_URL: path.join('data', 'demo.db'),
     STORAGE_DIR: path.join('data', 'demo-storage'),
+    // Completion arrives by the callback protocol, as in production; polling stays the fallback.
+    MINIMAX_CALLBACK_URL: `http://127.0.0.1:${port}/minimax_callback`,
     POLL_INTERVAL_MS: '2000',
     LOG_LEVEL: 'warn',
     ...process.env,

@@ -96,6 +96,22 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   now: () => Date.now(),
 };
 
+/** Timings for tests: a task settles in well under a second, with a small, quick render. */
+export const TEST_MINIMAX_OPTIONS: MinimaxOptionsInput = {
+  stepMs: { preparing: 20, queueing: 20, processing: 30 },
+  render: { maxShortSide: 120, fps: 12 },
+};
+
+/** `options` on top of the test timings (nested `stepMs` and `render` merged too). */
+export function withTestTimings(options: MinimaxOptionsInput = {}): MinimaxOptionsInput {
+  return {
+    ...TEST_MINIMAX_OPTIONS,
+    ...options,
+    stepMs: { ...TEST_MINIMAX_OPTIONS.stepMs, ...options.stepMs },
+    render: { ...TEST_MINIMAX_OPTIONS.render, ...options.render },
+  };
+}
+
 function mergeOptions(base: MinimaxOptions, input: MinimaxOptionsInput): MinimaxOptions {
   return {
     ...base,
@@ -170,6 +186,7 @@ const TERMINAL: ReadonlySet<TaskStatus> = new Set(['Success', 'Fail']);
 
 export class MinimaxEmulator implements Emulator {
   readonly prefix = '/minimax';
+  readonly pages = [{ title: 'video tasks (JSON)', path: '/_sandbox/minimax/state' }];
   private options: MinimaxOptions;
   private readonly initialOptions: MinimaxOptions;
   private readonly taskMap = new Map<string, Task>();
