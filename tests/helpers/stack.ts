@@ -1,5 +1,4 @@
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.ts';
-import { withTestTimings } from '../../sandbox/minimax/emulator.ts';
 import { startApp, type StartAppOptions, type TestApp } from './app.ts';
 
 export interface TestStack {
@@ -8,17 +7,12 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export interface StartStackOptions extends StartAppOptions {
-  /** Emulator options; MiniMax gets test timings (a video settles in well under a second) unless set. */
-  sandbox?: SandboxOptions;
-}
-
 /**
  * The sandbox on a random port and the app pointed at it through SANDBOX_URL (the same
  * variables production uses), linked both ways so webhooks find the app.
  */
-export async function startStack(options: StartStackOptions = {}): Promise<TestStack> {
-  const sandbox = await startSandbox({ ...options.sandbox, minimax: withTestTimings(options.sandbox?.minimax) });
+export async function startStack(options: StartAppOptions & { sandbox?: SandboxOptions } = {}): Promise<TestStack> {
+  const sandbox = await startSandbox(options.sandbox);
   const app = await startApp({ ...options, env: { SANDBOX_URL: sandbox.url, ...options.env } });
   sandbox.setAppUrl(app.url);
   return {
