@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { startSandbox, type Sandbox } from '../index.ts';
 import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import { withTestTimings, type MinimaxEmulator, type MinimaxOptionsInput } from './emulator.ts';
+import { TEST_MINIMAX_OPTIONS, withTestTimings, type MinimaxEmulator, type MinimaxOptionsInput } from './emulator.ts';
 
 /** Helpers for the MiniMax emulator's own tests (and any test that talks to it directly). */
+
+/** Fast timings: a task settles in well under a second (used by the pipeline's test helpers too). */
+export const FAST_MINIMAX = TEST_MINIMAX_OPTIONS;
 
 
 export interface MinimaxHarness {
