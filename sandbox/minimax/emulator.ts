@@ -197,6 +197,7 @@ export class MinimaxEmulator implements Emulator {
   private readonly createTimes = new Map<string, number[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly events = new EventEmitter();
+  private readonly rendering = new Set<Promise<unknown>>();
   private spentUsd = 0;
   private videoDir: string | null = null;
   private ffmpegPath: string | null | undefined;
@@ -275,6 +276,7 @@ export class MinimaxEmulator implements Emulator {
     return {
       options: { ...this.options, now: undefined },
       ffmpeg: this.ffmpeg(),
+      videoDir: this.videoDir,
       tasks: this.tasks(),
       files: [...this.files.values()].map(({ path: _path, ...file }) => file),
       downloadLinks: this.links.size,
@@ -300,8 +302,10 @@ export class MinimaxEmulator implements Emulator {
     this.removeVideos();
   }
 
-  close(): void {
+  /** Forgets everything, and waits for renders still running so their files are removed too. */
+  async close(): Promise<void> {
     this.reset();
+    await Promise.allSettled(this.rendering);
     this.events.removeAllListeners();
   }
 
@@ -809,14 +813,26 @@ export class MinimaxEmulator implements Emulator {
           ? null
           : task.prompt.replace(/\[[^\]]*\]/g, '').trim().slice(0, 80) || null;
     const image = task.image?.bytes ?? null;
+    const dir = path.dirname(outputFile);
+    const forgotten = () => this.taskMap.get(task.id) !== task;
     const render = this.renderQueue
-      .run(() => renderVideo(this.ffmpeg(), { image, motion: task.motion, durationSec: task.duration, ...size, fps, label, outputFile }))
+      .run(async () => {
+        // A reset while the job waited for its turn: no point spending the CPU.
+        if (forgotten()) throw new Error('task was reset before its render started');
+        return renderVideo(this.ffmpeg(), { image, motion: task.motion, durationSec: task.duration, ...size, fps, label, outputFile });
+      })
       .then((result) => {
         task.rendered = { ...result, ...size, fps: result.renderer === 'ffmpeg' ? fps : 12 };
         return result;
       });
-    // The state machine awaits it later; a failure is handled there, not as an unhandled rejection.
-    render.catch(() => undefined);
+    const settled = render
+      .catch(() => undefined) // the state machine handles a failure; never an unhandled rejection
+      .finally(() => {
+        this.rendering.delete(settled);
+        // The folder was dropped by reset() while ffmpeg still wrote into it.
+        if (this.videoDir !== dir) fs.rmSync(dir, { recursive: true, force: true });
+      });
+    this.rendering.add(settled);
     return render;
   }
 
