@@ -1,6 +1,8 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
+import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
+import { createYookassaEmulator } from './yookassa/index.ts';
 import { OpenAiEmulator } from './openai/index.ts';
 import { TelegramEmulator } from './telegram/index.ts';
 
@@ -18,6 +20,8 @@ export interface SandboxOptions {
   port?: number;
   host?: string;
   appUrl?: string;
+  /** MiniMax timings, keys and switches (tests use ~20–50 ms steps). */
+  minimax?: MinimaxOptionsInput;
 }
 
 export interface Sandbox extends SandboxServer {
@@ -30,6 +34,8 @@ export interface Sandbox extends SandboxServer {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
+    minimax: createMinimaxEmulator(context, options.minimax),
+    yookassa: createYookassaEmulator(context),
     openai: new OpenAiEmulator(),
     telegram: new TelegramEmulator(),
   };
