@@ -6,7 +6,7 @@ import { recentAlerts } from '../../src/lib/notify/alert-log.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({ env: { TELEGRAM_MIN_INTERVAL_MS: '0', ENHANCER_TIMEOUT_MS: '500' } });
+  stack = await startStack({ env: { TELEGRAM_MIN_INTERVAL_MS: '0', ENHANCER_TIMEOUT_MS: '1500' } });
 });
 afterAll(() => stack.stop());
 
@@ -25,12 +25,12 @@ describe('prompt engine and notifier wired in the app context', () => {
   });
 
   it('sends a model failure to the operator chat and records it', async () => {
-    stack.sandbox.emulator<OpenAiEmulator>('openai').injectFault({ kind: 'delay', ms: 1500, phase: 'enhancer' });
+    stack.sandbox.emulator<OpenAiEmulator>('openai').injectFault({ kind: 'delay', ms: 5000, phase: 'enhancer' });
     const result = await stack.app.ctx.promptEngine.prepare({ mode: 'template', prompt: 'Бутылка лимонада', duration: 6, userId: 'u2', generationId: 'g2' });
     expect(result.fallbacks).toEqual(['enhancer', 'router']);
     await stack.app.ctx.notifier.flush();
     const inbox = stack.sandbox.emulator<TelegramEmulator>('telegram').messages;
-    expect(inbox.at(-1)?.visible).toBe('⚠️ Beem Error\nStage: GPT_ENHANCE_TEMPLATE\nUser: u2\nGeneration: g2\nError: timeout (no answer within 500 ms)');
+    expect(inbox.at(-1)?.visible).toBe('⚠️ Beem Error\nStage: GPT_ENHANCE_TEMPLATE\nUser: u2\nGeneration: g2\nError: timeout (no answer within 1500 ms)');
     expect(recentAlerts(stack.app.ctx.db, 1)[0]).toMatchObject({ stage: 'GPT_ENHANCE_TEMPLATE', delivery: 'sent' });
   });
 });
