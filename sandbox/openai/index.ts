@@ -27,6 +27,7 @@ export const OPENAI_FAULT_KINDS = [
   'no_commands',
   'unknown_template',
   'wrong_language',
+  'fenced_json',
 ] as const;
 export type OpenAiFaultKind = (typeof OPENAI_FAULT_KINDS)[number];
 
@@ -284,6 +285,8 @@ export class OpenAiEmulator implements Emulator {
               : 'This is the Beem sandbox model.';
     }
     const content = typeof value === 'string' ? value : JSON.stringify(value);
+    // What some compatible endpoints do in JSON mode: valid JSON inside a Markdown fence.
+    if (fault === 'fenced_json') return { content: `\`\`\`json\n${content}\n\`\`\``, refusal: null, finishReason: 'stop' };
     if (fault === 'invalid_json') return { content: `Sure! Here is the JSON: ${content.slice(0, -1)}`, refusal: null, finishReason: 'stop' };
     if (fault === 'truncated') return { content: content.slice(0, Math.max(5, Math.floor(content.length / 2))), refusal: null, finishReason: 'length' };
     return { content, refusal: null, finishReason: 'stop' };

@@ -12,7 +12,7 @@ import { parseTelegramHtml } from './entities.ts';
  * Faults for the next N calls: `POST /_sandbox/telegram/faults {kind, count?, retryAfter?, ms?}`.
  */
 
-export const TELEGRAM_FAULT_KINDS = ['rate_limit', 'blocked', 'server_error', 'slow', 'chat_not_found'] as const;
+export const TELEGRAM_FAULT_KINDS = ['rate_limit', 'blocked', 'server_error', 'slow', 'chat_not_found', 'bad_entities'] as const;
 
 const faultSchema = z.object({
   kind: z.enum(TELEGRAM_FAULT_KINDS),
@@ -94,6 +94,10 @@ export class TelegramEmulator implements Emulator {
     if (fault?.kind === 'rate_limit') return fail(429, `Too Many Requests: retry after ${fault.retryAfter}`, { retry_after: fault.retryAfter });
     if (fault?.kind === 'blocked') return fail(403, 'Forbidden: bot was blocked by the user');
     if (fault?.kind === 'server_error') return fail(500, 'Internal Server Error');
+    // Telegram's entity parser has refused texts other parsers accept; a client must cope.
+    if (fault?.kind === 'bad_entities' && params.parse_mode) {
+      return fail(400, "Bad Request: can't parse entities: Unsupported start tag \"br\" at byte offset 0");
+    }
 
     const chatId = params.chat_id === undefined || params.chat_id === null ? '' : String(params.chat_id);
     if (!chatId) return fail(400, 'Bad Request: chat_id is empty');

@@ -73,6 +73,12 @@ describe('LLM client against the OpenAI-compatible emulator', () => {
     expect(emulator.calls).toHaveLength(1);
   });
 
+  it('reads JSON wrapped in a Markdown code fence', async () => {
+    emulator.injectFault({ kind: 'fenced_json' });
+    const result = await client('json_object').completeJson(request());
+    expect(result.value.prompt_en).toMatch(/perfume/i);
+  });
+
   it('gives up at its own timeout when the model is slow', async () => {
     emulator.injectFault({ kind: 'delay', ms: 2000 });
     const started = Date.now();

@@ -142,6 +142,16 @@ describe('Telegram notifier against the emulator', () => {
     expect(deliveries()).toEqual(['failed']);
   });
 
+  it('resends as plain text when Telegram cannot parse the HTML', async () => {
+    fault({ kind: 'bad_entities' });
+    const n = notifier();
+    n.alert({ stage: 'MINIMAX_CALL', error: 'a <b> c' });
+    await n.flush();
+    expect(deliveries()).toEqual(['sent']);
+    expect(telegram.messages[0]).toMatchObject({ parseMode: null });
+    expect(telegram.messages[0]?.visible.endsWith('Error: a <b> c')).toBe(true);
+  });
+
   it('retries a 500 once', async () => {
     fault({ kind: 'server_error' });
     const n = notifier({ retryDelayMs: 250 });
