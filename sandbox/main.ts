@@ -6,6 +6,7 @@ const port = Number(process.env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT);
 const sandbox = await startSandbox({ port, appUrl: process.env.BEEM_URL ?? DEFAULT_APP_URL });
 console.log(`Beem sandbox is listening on ${sandbox.url}`);
 for (const emulator of sandbox.emulators.values()) console.log(`  ${sandbox.url}${emulator.prefix}`);
+console.log(`Operator alerts (Telegram inbox): ${sandbox.url}/telegram/inbox`);
 
 const stop = () => void sandbox.close().then(() => process.exit(0));
 process.on('SIGTERM', stop);
