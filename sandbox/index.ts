@@ -3,6 +3,8 @@ import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
 import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 import { createYookassaEmulator } from './yookassa/index.ts';
+import { OpenAiEmulator } from './openai/index.ts';
+import { TelegramEmulator } from './telegram/index.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -34,6 +36,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const emulators: Record<string, Emulator> = {
     minimax: createMinimaxEmulator(context, options.minimax),
     yookassa: createYookassaEmulator(context),
+    openai: new OpenAiEmulator(),
+    telegram: new TelegramEmulator(),
   };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;

@@ -50,6 +50,8 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     STORAGE_DIR: path.join(dir, 'storage'),
     PUBLIC_BASE_URL: url,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Alerts are paced 1/s for Telegram; tests should not wait for that on stop.
+    TELEGRAM_MIN_INTERVAL_MS: '0',
     ...options.env,
   };
   const loaded = loadConfig(env);
