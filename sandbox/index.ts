@@ -1,6 +1,7 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
+import { OidcEmulator } from './oidc/emulator.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -27,7 +28,9 @@ export interface Sandbox extends SandboxServer {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
-  const emulators: Record<string, Emulator> = {};
+  const emulators: Record<string, Emulator> = {
+    oidc: new OidcEmulator(context),
+  };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;
   return {
