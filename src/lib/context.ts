@@ -2,6 +2,8 @@ import type { Config, Secrets, LoadedConfig } from './config.ts';
 import { openDatabase, migrate, type Db } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { OAuthClient } from './providers/oauth/client.ts';
+import { RateLimits } from './http/rate-limits.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -23,6 +25,10 @@ export interface AppContext {
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
+  /** The sign-in provider (its discovery document is fetched on first use and kept). */
+  oauth: OAuthClient;
+  /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
+  rateLimits: RateLimits;
 }
 
 export interface ContextOverrides {
@@ -39,7 +45,16 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   const ran = migrate(db, undefined, clock.now());
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
 
-  const ctx: AppContext = { config, secrets, db, log, clock, tasks: [] };
+  const ctx: AppContext = {
+    config,
+    secrets,
+    db,
+    log,
+    clock,
+    tasks: [],
+    oauth: new OAuthClient(config.auth, secrets.oauthClientSecret, log.child({ mod: 'oauth' })),
+    rateLimits: new RateLimits(config.rateLimits),
+  };
   return ctx;
 }
 

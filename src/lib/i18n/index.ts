@@ -1,4 +1,5 @@
 import { common } from './messages/common.ts';
+import { auth } from './messages/auth.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -17,7 +18,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common];
+const sets: MessageSet[] = [common, auth];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),
