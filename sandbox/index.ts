@@ -2,6 +2,7 @@ import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
 import { OidcEmulator } from './oidc/emulator.ts';
+import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -17,6 +18,8 @@ export interface SandboxOptions {
   port?: number;
   host?: string;
   appUrl?: string;
+  /** MiniMax timings, keys and switches (tests use ~20–50 ms steps). */
+  minimax?: MinimaxOptionsInput;
 }
 
 export interface Sandbox extends SandboxServer {
@@ -30,6 +33,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
     oidc: new OidcEmulator(context),
+    minimax: createMinimaxEmulator(context, options.minimax),
   };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;

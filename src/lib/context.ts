@@ -4,6 +4,12 @@ import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
 import { RateLimits } from './http/rate-limits.ts';
+import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
+import { createTelegramClient } from './providers/telegram/client.ts';
+import { createTelegramNotifier } from './notify/telegram-notifier.ts';
+import type { Notifier } from './notify/types.ts';
+import { createPromptEngine } from './prompt/engine.ts';
+import type { PromptEngine } from './prompt/types.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -29,6 +35,10 @@ export interface AppContext {
   oauth: OAuthClient;
   /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
   rateLimits: RateLimits;
+  /** Operator alerts (Telegram); `alert()` never blocks or throws. */
+  notifier: Notifier;
+  llm: LlmClient;
+  promptEngine: PromptEngine;
 }
 
 export interface ContextOverrides {
@@ -45,6 +55,40 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   const ran = migrate(db, undefined, clock.now());
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
 
+  const notifier = createTelegramNotifier({
+    db,
+    log,
+    clock,
+    telegram: config.telegram.enabled
+      ? {
+          client: createTelegramClient({
+            apiBase: config.telegram.apiBase,
+            botToken: secrets.telegramBotToken,
+            timeoutMs: config.telegram.timeoutMs,
+          }),
+          chatId: config.telegram.chatId,
+        }
+      : null,
+    minIntervalMs: config.telegram.minIntervalMs,
+  });
+  const llm = createLlmClient({
+    baseUrl: config.llm.baseUrl,
+    apiKey: secrets.openaiApiKey,
+    model: config.llm.model,
+    jsonMode: config.llm.jsonMode,
+    log,
+  });
+  const promptEngine = createPromptEngine({
+    llm,
+    notifier,
+    log,
+    timeouts: {
+      enhancerMs: config.llm.enhancerTimeoutMs,
+      compilerMs: config.llm.compilerTimeoutMs,
+      routerMs: config.llm.routerTimeoutMs,
+    },
+  });
+
   const ctx: AppContext = {
     config,
     secrets,
@@ -52,9 +96,14 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     log,
     clock,
     tasks: [],
+    notifier,
+    llm,
+    promptEngine,
     oauth: new OAuthClient(config.auth, secrets.oauthClientSecret, log.child({ mod: 'oauth' })),
     rateLimits: new RateLimits(config.rateLimits),
   };
+  // Shutdown waits for queued alerts to be delivered and recorded.
+  ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;
 }
 
