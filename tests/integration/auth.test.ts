@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { startApp } from '../helpers/app.ts';
+import { PRODUCTION_ENV } from '../helpers/env.ts';
 import { startSandbox } from '../../sandbox/index.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { CookieJar, signInThroughSandbox, walkSignIn } from '../helpers/signin.ts';
@@ -10,18 +11,6 @@ import { subjectForEmail } from '../../sandbox/oidc/emulator.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** What production requires, with test values. */
-export const PRODUCTION_ENV = {
-  NODE_ENV: 'production',
-  SESSION_SECRET: 'p'.repeat(48),
-  OAUTH_PROVIDER: 'oidc',
-  OAUTH_CLIENT_ID: 'beem-sandbox',
-  OAUTH_CLIENT_SECRET: 'sandbox-oauth-secret',
-  OPENAI_API_KEY: 'sk-test',
-  MINIMAX_API_KEY: 'mm-test',
-  YOOKASSA_SHOP_ID: '1',
-  YOOKASSA_API_KEY: 'test',
-};
 
 function setCookie(res: Response, name: string): string | undefined {
   return res.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
