@@ -1,6 +1,6 @@
 import { defineMiddleware } from 'astro:middleware';
 import { LOCALE_COOKIE, resolveLocale } from './lib/i18n/index.ts';
-import { SESSION_COOKIE, validateSessionToken } from './lib/auth/sessions.ts';
+import { SESSION_COOKIE, checkSessionToken } from './lib/auth/sessions.ts';
 import { sessionCookieOptions } from './lib/auth/cookies.ts';
 import { signInPath } from './lib/auth/guards.ts';
 import { AppError, forbidden, tooManyRequests } from './lib/errors.ts';
@@ -62,13 +62,21 @@ export const onRequest = defineMiddleware(async (context, next) => {
 
   const token = cookies.get(SESSION_COOKIE)?.value;
   if (token) {
-    const validated = validateSessionToken(ctx.db, token, { now: ctx.clock.now(), ttlMs: ctx.config.session.ttlMs });
-    if (validated) {
-      locals.user = validated.user;
-      locals.session = validated.session;
-      if (validated.extended) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(ctx.config));
+    const check = checkSessionToken(ctx.db, token, { now: ctx.clock.now(), ttlMs: ctx.config.session.ttlMs });
+    if (check.kind === 'valid') {
+      locals.user = check.user;
+      locals.session = check.session;
+      if (check.extended) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(ctx.config));
     } else {
       cookies.delete(SESSION_COOKIE, { path: '/' });
+    }
+    if (check.kind === 'disabled') {
+      locals.log.warn({ userId: check.userId }, 'disabled user refused; sessions deleted');
+      // Say why once, clearly: the sessions are gone, so the next request is simply signed out.
+      if (url.pathname.startsWith('/api/')) return withSecurityHeaders(fail(forbidden('ACCOUNT_DISABLED')), ctx, corsOrigin);
+      if (method === 'GET' || method === 'HEAD') {
+        return withSecurityHeaders(context.redirect('/login?error=ACCOUNT_DISABLED', 302), ctx, corsOrigin);
+      }
     }
   }
 
@@ -112,5 +120,6 @@ async function withSecurityHeaders(response: Response, ctx: AppContext, corsOrig
     );
     headers.delete('content-length');
   }
-  return new Response(body, { status: response.status, statusText: response.statusText, headers });
+  // No statusText: pages that set only a status would otherwise carry "200 OK"'s phrase.
+  return new Response(body, { status: response.status, headers });
 }

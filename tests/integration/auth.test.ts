@@ -7,6 +7,7 @@ import { apiFetch } from '../helpers/http.ts';
 import { CookieJar, signInThroughSandbox, walkSignIn } from '../helpers/signin.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { openSignInState, sealSignInState } from '../../src/lib/auth/signin-state.ts';
+import { setUserDisabled } from '../../src/lib/auth/users.ts';
 import { subjectForEmail } from '../../sandbox/oidc/emulator.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -203,22 +204,49 @@ describe('sign-in through the sandbox OIDC provider', () => {
     expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?').pluck().get('clock@example.ru')).toBe(0);
   });
 
-  it('refuses a disabled user: sessions deleted at once, sign-in answered with a clear page', async () => {
-    const cookie = await signInThroughSandbox(stack, 'blocked@example.ru');
-    await signInThroughSandbox(stack, 'blocked@example.ru');
+  it('refuses a disabled user: every session deleted at once, clear 403 / page, sign-in refused', async () => {
+    const apiCookie = await signInThroughSandbox(stack, 'blocked@example.ru');
+    const pageCookie = await signInThroughSandbox(stack, 'blocked@example.ru');
+    const sessionsOf = () =>
+      stack.app.ctx.db
+        .prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?')
+        .pluck()
+        .get('blocked@example.ru');
+    expect(sessionsOf()).toBe(2);
+    // As an admin tool would do it without touching sessions: the middleware still cuts them all.
     stack.app.ctx.db.prepare('UPDATE users SET disabled = 1 WHERE email = ?').run('blocked@example.ru');
-    expect((await me(stack, cookie)).status).toBe(401);
+    const page = await fetch(`${stack.app.url}/app`, { headers: { cookie: pageCookie }, redirect: 'manual' });
+    expect(page.headers.get('location')).toBe('/login?error=ACCOUNT_DISABLED');
+    expect(setCookie(page, 'beem_session')).toMatch(/Max-Age=0|Expires=Thu, 01 Jan 1970/i);
+    expect(sessionsOf()).toBe(0);
+    expect((await me(stack, apiCookie)).status).toBe(401);
+
     const steps = await walkSignIn(stack, 'blocked@example.ru');
     expect(errorOf(steps.callback)).toBe('ACCOUNT_DISABLED');
     expect(steps.jar.values.has('beem_session')).toBe(false);
-    const sessions = stack.app.ctx.db
-      .prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?')
-      .pluck()
-      .get('blocked@example.ru');
-    expect(sessions).toBe(0);
-    const page = await fetch(`${stack.app.url}${steps.callback.headers.get('location')}`);
-    expect(page.status).toBe(403);
-    expect(await page.text()).toContain('Ваш аккаунт заблокирован');
+    expect(sessionsOf()).toBe(0);
+    const refusal = await fetch(`${stack.app.url}${steps.callback.headers.get('location')}`);
+    expect(refusal.status).toBe(403);
+    expect(await refusal.text()).toContain('Ваш аккаунт заблокирован');
+  });
+
+  it('answers a blocked user’s API call with 403, and blocking through setUserDisabled signs them out everywhere', async () => {
+    const cookie = await signInThroughSandbox(stack, 'blocked-api@example.ru');
+    const other = await signInThroughSandbox(stack, 'blocked-api@example.ru');
+    stack.app.ctx.db.prepare('UPDATE users SET disabled = 1 WHERE email = ?').run('blocked-api@example.ru');
+    const api = await me(stack, cookie);
+    expect(api.status).toBe(403);
+    expect(await api.json()).toMatchObject({ code: 'ACCOUNT_DISABLED', error: 'Ваш аккаунт заблокирован. Если это ошибка, напишите в поддержку.' });
+    expect((await me(stack, other)).status).toBe(401);
+
+    const again = await signInThroughSandbox(stack, 'blocked-page@example.ru');
+    const { id } = (await (await me(stack, again)).json()) as { id: string };
+    expect(setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(true);
+    expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(id)).toBe(0);
+    expect((await me(stack, again)).status).toBe(401);
+    expect(setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(false);
+    expect(setUserDisabled(stack.app.ctx.db, id, false, clock.now())).toBe(true);
+    expect((await me(stack, await signInThroughSandbox(stack, 'blocked-page@example.ru'))).status).toBe(200);
   });
 
   it('gives the admin role to emails listed in ADMIN_EMAILS', async () => {

@@ -1,6 +1,7 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
+import { deleteUserSessions } from './sessions.ts';
 
 export type Role = 'user' | 'admin';
 
@@ -135,5 +136,20 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
       });
     }
     return { user: getUserById(db, id)!, created: true, linked: false };
+  });
+}
+
+/**
+ * Blocks or unblocks an account. Blocking deletes every session in the same transaction,
+ * so the person is signed out everywhere at once. Returns false when nothing changed.
+ */
+export function setUserDisabled(db: Db, userId: string, disabled: boolean, now: number): boolean {
+  return inTransaction(db, () => {
+    const changed =
+      db
+        .prepare('UPDATE users SET disabled = ?, updatedAt = ? WHERE id = ? AND disabled = ?')
+        .run(disabled ? 1 : 0, now, userId, disabled ? 0 : 1).changes === 1;
+    if (disabled) deleteUserSessions(db, userId);
+    return changed;
   });
 }
