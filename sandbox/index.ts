@@ -3,6 +3,7 @@ import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
 import { OidcEmulator } from './oidc/emulator.ts';
 import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
+import { createYookassaEmulator } from './yookassa/index.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -34,6 +35,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const emulators: Record<string, Emulator> = {
     oidc: new OidcEmulator(context),
     minimax: createMinimaxEmulator(context, options.minimax),
+    yookassa: createYookassaEmulator(context),
   };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;

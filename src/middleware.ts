@@ -23,7 +23,7 @@ import type { AppContext } from './lib/context.ts';
  * Runs before every page and API route, in this order: language; CORS preflight; refusal
  * of cross-site state changes; session → `locals.user`; sign-in redirect for private
  * pages; rate limits. On the way out: security headers (and CSP on pages), CORS headers.
- * `locals.ctx`, `requestId`, `log` and `remoteAddress` come from the node server.
+ * `locals.ctx`, `requestId`, `log` and `clientAddress` come from the node server.
  */
 
 /** Pages only signed-in people see; others go to /login and come back after. */

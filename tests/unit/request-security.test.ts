@@ -8,7 +8,8 @@ import {
   isOriginCheckExempt,
   isTrustedStateChange,
 } from '../../src/lib/http/security.ts';
-import { normalizeIp, resolveClientIp } from '../../src/lib/http/client-ip.ts';
+import type { IncomingMessage } from 'node:http';
+import { clientIp, clientIpOfNodeRequest } from '../../src/lib/http/client-ip.ts';
 import { RateLimits } from '../../src/lib/http/rate-limits.ts';
 
 const { config } = loadConfig({ PUBLIC_BASE_URL: 'https://beem.example', CORS_ORIGINS: 'https://shop.example' });
@@ -55,18 +56,22 @@ describe('content security policy', () => {
 });
 
 describe('client IP', () => {
-  const headers = (h: Record<string, string>) => new Headers(h);
+  const locals = (clientAddress: string | null, trustProxy: boolean) => ({ clientAddress, ctx: { config: { server: { trustProxy } } } });
+  const request = (h: Record<string, string>) => new Request('http://x/', { headers: h });
   it.each([
     [{ 'x-forwarded-for': '1.1.1.1' }, '10.0.0.2', false, '10.0.0.2'],
     [{ 'x-forwarded-for': '6.6.6.6, 1.1.1.1' }, '10.0.0.2', true, '1.1.1.1'],
     [{ 'x-real-ip': '2.2.2.2', 'x-forwarded-for': '6.6.6.6' }, '10.0.0.2', true, '2.2.2.2'],
     [{}, '::ffff:127.0.0.1', true, '127.0.0.1'],
-    [{}, '::1', false, '::1'],
+    [{}, '2a02:5180::1', false, '2a02:5180::1'],
+    [{}, null, false, ''],
   ])('%j from %s (trust proxy %s) → %s', (h, remote, trust, expected) => {
-    expect(resolveClientIp(headers(h), remote, trust)).toBe(expected);
+    expect(clientIp(request(h), locals(remote, trust))).toBe(expected);
   });
-  it('keeps real IPv6 addresses', () => {
-    expect(normalizeIp('2a02:5180::1')).toBe('2a02:5180::1');
+  it('reads node requests the same way', () => {
+    const req = { headers: { 'x-forwarded-for': '6.6.6.6, 1.1.1.1' }, socket: { remoteAddress: '10.0.0.2' } } as unknown as IncomingMessage;
+    expect(clientIpOfNodeRequest(req, true)).toBe('1.1.1.1');
+    expect(clientIpOfNodeRequest(req, false)).toBe('10.0.0.2');
   });
 });
 
