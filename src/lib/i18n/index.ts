@@ -1,4 +1,5 @@
 import { common } from './messages/common.ts';
+import { auth } from './messages/auth.ts';
 import { billing } from './messages/billing.ts';
 
 /**
@@ -18,7 +19,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, billing];
+const sets: MessageSet[] = [common, auth, billing];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),
