@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createSignedInUser } from '../helpers/users.ts';
-import { PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
+import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
 
 /** Buying credits in Chromium: our billing page → the sandbox YooKassa page → back with the result. */
 describe.skipIf(skipBrowser)('billing in the browser', () => {
@@ -49,7 +49,8 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     await page.goto('/billing');
     await page.getByTestId('buy-single').click();
     await page.waitForURL(/\/yookassa\/checkout\//);
-    await page.getByText('Отказаться от оплаты').click();
+    // The reason picker is tucked away in a <details> on the sandbox page.
+    await page.locator('form details').evaluate((details) => ((details as HTMLDetailsElement).open = true));
     await page.selectOption('select[name="reason"]', 'insufficient_funds');
     await page.getByRole('button', { name: 'Отменить' }).click();
     await page.waitForURL(/\/billing\?payment=/);
@@ -59,6 +60,19 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     expect(await result.textContent()).toContain('недостаточно средств');
     expect(await page.getByTestId('header-balance').textContent()).toContain('3 кредита');
     await screenshot(page, 'billing-canceled-phone');
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('sends a user whose session ended to sign in and back to billing', async () => {
+    const { cookie, user } = createSignedInUser(stack.app.ctx);
+    const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
+    const { page } = watched;
+    await page.goto('/billing');
+    stack.app.ctx.db.prepare('DELETE FROM sessions WHERE userId = ?').run(user.id);
+    watched.expect('/api/payments/yookassa/create');
+    await page.getByTestId('buy-basic').click();
+    await page.waitForURL(/\/login\?next=%2Fbilling/);
     assertClean(watched);
     await watched.context.close();
   });

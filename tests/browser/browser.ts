@@ -73,6 +73,8 @@ export async function openPage(browser: Browser, options: OpenOptions): Promise<
     await context.addCookies([{ name: name!, value: value!, url: options.baseUrl, httpOnly: true, sameSite: 'Lax' }]);
   }
   const page = await context.newPage();
+  // Fail a step with the locator it waited for, well before the test's own timeout.
+  page.setDefaultTimeout(10_000);
   const problems: string[] = [];
   const expected: string[] = [];
   const isExpected = (url: string) => expected.some((fragment) => url.includes(fragment));

@@ -81,7 +81,7 @@ describe('pages', () => {
     for (const path of ['/legal/nothing', '/no-such-page']) {
       const res = await page(path);
       expect(res.status).toBe(404);
-      expect(await res.text()).toContain('Такой страницы нет');
+      expect(await res.text()).toContain('Страница не найдена');
     }
     const api = await page('/api/no-such-endpoint');
     expect(api.status).toBe(404);

@@ -1,13 +1,12 @@
 import { listLedgerEntries } from '../../lib/billing/ledger.ts';
-import { unauthorized } from '../../lib/errors.ts';
+import { requireUser } from '../../lib/auth/guards.ts';
 import { apiRoute, json } from '../../lib/http/respond.ts';
 
 const LIMIT = 100;
 
 /** GET /api/ledger — the signed-in user's credit history, newest first (the billing page's list). */
 export const GET = apiRoute(({ locals }) => {
-  const user = locals.user;
-  if (!user) throw unauthorized();
+  const user = requireUser(locals);
   const entries = listLedgerEntries(locals.ctx.db, user.id, LIMIT).map((entry) => ({
     id: entry.id,
     kind: entry.kind,

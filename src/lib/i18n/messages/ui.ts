@@ -202,11 +202,6 @@ export const ui: MessageSet = {
     'ui.ledger.kind.payment': 'Покупка кредитов',
     'ui.ledger.kind.admin_adjustment': 'Начисление от поддержки',
 
-    'ui.error.notFoundTitle': 'Такой страницы нет',
-    'ui.error.notFoundText': 'Возможно, ссылка устарела. Начните с главной или откройте свои ролики.',
-    'ui.error.serverTitle': 'Что-то пошло не так',
-    'ui.error.serverText': 'Мы уже знаем об ошибке. Обновите страницу через минуту — ваши ролики и кредиты в сохранности.',
-    'ui.error.home': 'На главную',
     'ui.error.reload': 'Обновить страницу',
   },
   en: {
@@ -399,11 +394,6 @@ export const ui: MessageSet = {
     'ui.ledger.kind.payment': 'Credits bought',
     'ui.ledger.kind.admin_adjustment': 'Added by support',
 
-    'ui.error.notFoundTitle': 'There is no such page',
-    'ui.error.notFoundText': 'The link may be out of date. Start from the home page or open your videos.',
-    'ui.error.serverTitle': 'Something went wrong',
-    'ui.error.serverText': 'We already know about it. Reload the page in a minute — your videos and credits are safe.',
-    'ui.error.home': 'Home page',
     'ui.error.reload': 'Reload the page',
   },
 };
