@@ -2,6 +2,8 @@ import type { Config, Secrets, LoadedConfig } from './config.ts';
 import { openDatabase, migrate, type Db } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
+import { GenerationWorker } from './generation/worker.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -23,6 +25,9 @@ export interface AppContext {
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
+  minimax: MinimaxClient;
+  /** Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push. */
+  generationWorker: GenerationWorker;
 }
 
 export interface ContextOverrides {

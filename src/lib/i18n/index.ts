@@ -1,4 +1,5 @@
 import { common } from './messages/common.ts';
+import { generation } from './messages/generation.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -17,7 +18,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common];
+const sets: MessageSet[] = [common, generation];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),
