@@ -24,6 +24,8 @@ export interface Emulator {
   /** `/_sandbox/<name>/faults`: body is emulator-specific; throw to answer 400. */
   injectFault(body: unknown): void;
   reset(): void;
+  /** Stops timers and child processes and removes temporary files when the sandbox closes. */
+  close?(): Promise<void> | void;
 }
 
 export async function readBody(req: IncomingMessage, limit = 30 * 1024 * 1024): Promise<Buffer> {

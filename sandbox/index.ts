@@ -1,6 +1,7 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
+import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -16,6 +17,8 @@ export interface SandboxOptions {
   port?: number;
   host?: string;
   appUrl?: string;
+  /** MiniMax timings, keys and switches (tests use ~20–50 ms steps). */
+  minimax?: MinimaxOptionsInput;
 }
 
 export interface Sandbox extends SandboxServer {
@@ -27,7 +30,9 @@ export interface Sandbox extends SandboxServer {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
-  const emulators: Record<string, Emulator> = {};
+  const emulators: Record<string, Emulator> = {
+    minimax: createMinimaxEmulator(context, options.minimax),
+  };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;
   return {

@@ -102,6 +102,7 @@ export async function serveEmulators(
     emulators: byName,
     requestCounts,
     async close() {
+      for (const e of byName.values()) await e.close?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -57,6 +57,7 @@ export interface Config {
     enhancerTimeoutMs: number;
     compilerTimeoutMs: number;
     routerTimeoutMs: number;
+    jsonMode: 'json_schema' | 'json_object';
   };
   minimax: {
     apiBase: string;
@@ -94,7 +95,7 @@ export interface Config {
     timeoutMs: number;
     reconcileIntervalMs: number;
   };
-  telegram: { apiBase: string; chatId: string; enabled: boolean };
+  telegram: { apiBase: string; chatId: string; enabled: boolean; timeoutMs: number; minIntervalMs: number };
   metrics: { allowedIps: string[] };
 }
 
@@ -186,6 +187,7 @@ const envSchema = z.object({
   ENHANCER_TIMEOUT_MS: int(100).default(10_000),
   CAMERA_COMPILER_TIMEOUT_MS: int(100).default(12_000),
   TEMPLATE_ROUTER_TIMEOUT_MS: int(100).default(15_000),
+  OPENAI_JSON_MODE: z.enum(['json_schema', 'json_object']).default('json_schema'),
 
   MINIMAX_API_KEY: z.string().optional(),
   MINIMAX_API_BASE: url.optional(),
@@ -232,6 +234,8 @@ const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_CHAT_ID: z.string().optional(),
   TELEGRAM_API_BASE: url.optional(),
+  TELEGRAM_TIMEOUT_MS: int(100).default(10_000),
+  TELEGRAM_MIN_INTERVAL_MS: int(0).default(1000),
 
   METRICS_TOKEN: z.string().optional(),
   METRICS_ALLOWED_IPS: list.default(['127.0.0.1', '::1']),
@@ -349,6 +353,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       enhancerTimeoutMs: e.ENHANCER_TIMEOUT_MS,
       compilerTimeoutMs: e.CAMERA_COMPILER_TIMEOUT_MS,
       routerTimeoutMs: e.TEMPLATE_ROUTER_TIMEOUT_MS,
+      jsonMode: e.OPENAI_JSON_MODE,
     },
     minimax: {
       apiBase: serviceUrl(e.MINIMAX_API_BASE, 'https://api.minimax.io', '/minimax'),
@@ -403,6 +408,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiBase: serviceUrl(e.TELEGRAM_API_BASE, 'https://api.telegram.org', '/telegram'),
       chatId: pick('TELEGRAM_CHAT_ID'),
       enabled: Boolean(pick('TELEGRAM_BOT_TOKEN') && pick('TELEGRAM_CHAT_ID')),
+      timeoutMs: e.TELEGRAM_TIMEOUT_MS,
+      minIntervalMs: e.TELEGRAM_MIN_INTERVAL_MS,
     },
     metrics: { allowedIps: e.METRICS_ALLOWED_IPS },
   };

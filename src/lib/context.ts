@@ -4,6 +4,12 @@ import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
 import { GenerationWorker } from './generation/worker.ts';
+import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
+import { createTelegramClient } from './providers/telegram/client.ts';
+import { createTelegramNotifier } from './notify/telegram-notifier.ts';
+import type { Notifier } from './notify/types.ts';
+import { createPromptEngine } from './prompt/engine.ts';
+import type { PromptEngine } from './prompt/types.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -28,6 +34,10 @@ export interface AppContext {
   minimax: MinimaxClient;
   /** Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push. */
   generationWorker: GenerationWorker;
+  /** Operator alerts (Telegram); `alert()` never blocks or throws. */
+  notifier: Notifier;
+  llm: LlmClient;
+  promptEngine: PromptEngine;
 }
 
 export interface ContextOverrides {
@@ -44,7 +54,62 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   const ran = migrate(db, undefined, clock.now());
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
 
-  const ctx: AppContext = { config, secrets, db, log, clock, tasks: [] };
+  const notifier = createTelegramNotifier({
+    db,
+    log,
+    clock,
+    telegram: config.telegram.enabled
+      ? {
+          client: createTelegramClient({
+            apiBase: config.telegram.apiBase,
+            botToken: secrets.telegramBotToken,
+            timeoutMs: config.telegram.timeoutMs,
+          }),
+          chatId: config.telegram.chatId,
+        }
+      : null,
+    minIntervalMs: config.telegram.minIntervalMs,
+  });
+  const llm = createLlmClient({
+    baseUrl: config.llm.baseUrl,
+    apiKey: secrets.openaiApiKey,
+    model: config.llm.model,
+    jsonMode: config.llm.jsonMode,
+    log,
+  });
+  const promptEngine = createPromptEngine({
+    llm,
+    notifier,
+    log,
+    timeouts: {
+      enhancerMs: config.llm.enhancerTimeoutMs,
+      compilerMs: config.llm.compilerTimeoutMs,
+      routerMs: config.llm.routerTimeoutMs,
+    },
+  });
+
+  const minimax = createMinimaxClient({
+    apiBase: config.minimax.apiBase,
+    apiKey: secrets.minimaxApiKey,
+    timeoutMs: config.minimax.requestTimeoutMs,
+  });
+  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+
+  const ctx: AppContext = {
+    config,
+    secrets,
+    db,
+    log,
+    clock,
+    tasks: [generationWorker],
+    notifier,
+    llm,
+    promptEngine,
+    minimax,
+    generationWorker,
+  };
+  // Shutdown waits for queued alerts to be delivered and recorded.
+  ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;
 }
 

@@ -34,7 +34,19 @@ export interface PreparedPrompt {
   finalPrompt: string;
   template: TemplateChoice | null;
   /** Stages that fell back to local rules because the model failed or timed out. */
-  fallbacks: Array<'enhancer' | 'compiler' | 'router'>;
+  fallbacks: PromptStageName[];
+  /** How each stage went, in order (for logs and the admin page). */
+  stages: PromptStageReport[];
+}
+
+export type PromptStageName = 'enhancer' | 'compiler' | 'router';
+
+export interface PromptStageReport {
+  stage: PromptStageName;
+  source: 'model' | 'fallback';
+  /** Why the stage fell back (the alert's error text), else null. */
+  error: string | null;
+  durationMs: number;
 }
 
 export interface PromptEngine {

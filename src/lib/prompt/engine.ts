@@ -1,0 +1,124 @@
+import type { Logger } from '../logger.ts';
+import type { LlmClient } from '../providers/llm/client.ts';
+import { isLlmError, toLlmError, type LlmError } from '../providers/llm/errors.ts';
+import type { AlertStage, Notifier } from '../notify/types.ts';
+import { compileWithModel, fallbackDirectorPrompt } from './camera-compiler.ts';
+import { enhanceWithModel, fallbackCinematic } from './enhancer.ts';
+import { fallbackTemplateChoice, routeWithModel } from './template-router.ts';
+import type { PreparedPrompt, PromptEngine, PromptRequest, PromptStageName, PromptStageReport } from './types.ts';
+
+/**
+ * The two-phase prompt engine (spec "Двухфазный Prompt Engine", DESIGN.md §3).
+ * Each phase has its own time budget; on timeout, error or invalid output the operator
+ * is alerted under the spec's stage name and a local rule set takes over, so a
+ * generation never fails because the model is down. `prepare` never throws for model
+ * trouble.
+ */
+
+export interface PromptEngineOptions {
+  llm: LlmClient;
+  notifier: Notifier;
+  log: Logger;
+  timeouts: { enhancerMs: number; compilerMs: number; routerMs: number };
+}
+
+export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
+  const log = options.log.child({ mod: 'prompt' });
+
+  async function runStage<T>(
+    request: PromptRequest,
+    stage: PromptStageName,
+    alertStage: AlertStage,
+    timeoutMs: number,
+    skipModelBecause: LlmError | null,
+    withModel: () => Promise<T>,
+    fallback: () => T,
+  ): Promise<{ value: T; report: PromptStageReport; error: LlmError | null }> {
+    const started = Date.now();
+    if (skipModelBecause) {
+      // The previous phase found the model unreachable: waiting out a second budget
+      // would only delay the user; its alert already told the operator.
+      log.info({ stage, generationId: request.generationId, reason: skipModelBecause.kind }, 'model skipped, local rules used');
+      return {
+        value: fallback(),
+        report: { stage, source: 'fallback', error: `skipped: ${skipModelBecause.message}`, durationMs: Date.now() - started },
+        error: skipModelBecause,
+      };
+    }
+    try {
+      const value = await withModel();
+      return { value, report: { stage, source: 'model', error: null, durationMs: Date.now() - started }, error: null };
+    } catch (err) {
+      const error = isLlmError(err) ? err : toLlmError(err, timeoutMs);
+      log.warn({ stage, generationId: request.generationId, kind: error.kind, err: error }, 'prompt stage fell back to local rules');
+      options.notifier.alert({ stage: alertStage, error: error.message, userId: request.userId, generationId: request.generationId });
+      return {
+        value: fallback(),
+        report: { stage, source: 'fallback', error: error.message, durationMs: Date.now() - started },
+        error,
+      };
+    }
+  }
+
+  async function prepare(request: PromptRequest): Promise<PreparedPrompt> {
+    const { llm, timeouts } = options;
+    const text = request.prompt.trim();
+    const enhancer = await runStage(
+      request,
+      'enhancer',
+      request.mode === 'template' ? 'GPT_ENHANCE_TEMPLATE' : 'GPT_ENHANCE_PROMPT',
+      timeouts.enhancerMs,
+      null,
+      () => enhanceWithModel(llm, request.mode, text, timeouts.enhancerMs),
+      () => fallbackCinematic(request.mode, text),
+    );
+    const cinematic = enhancer.value;
+    const skip = enhancer.error?.unavailable ? enhancer.error : null;
+
+    if (request.mode === 'prompt') {
+      const compiler = await runStage(
+        request,
+        'compiler',
+        'GPT_CAMERA_COMPILER',
+        timeouts.compilerMs,
+        skip,
+        () => compileWithModel(llm, text, cinematic, timeouts.compilerMs),
+        () => fallbackDirectorPrompt(text, cinematic),
+      );
+      const stages = [enhancer.report, compiler.report];
+      return {
+        mode: 'prompt',
+        cinematic,
+        director: compiler.value.text,
+        cameraCommands: compiler.value.commands,
+        finalPrompt: compiler.value.text,
+        template: null,
+        fallbacks: stages.filter((s) => s.source === 'fallback').map((s) => s.stage),
+        stages,
+      };
+    }
+
+    const router = await runStage(
+      request,
+      'router',
+      'TEMPLATE_ROUTER',
+      timeouts.routerMs,
+      skip,
+      () => routeWithModel(llm, text, cinematic, timeouts.routerMs),
+      () => fallbackTemplateChoice(text, cinematic),
+    );
+    const stages = [enhancer.report, router.report];
+    return {
+      mode: 'template',
+      cinematic,
+      director: null,
+      cameraCommands: [],
+      finalPrompt: cinematic,
+      template: router.value,
+      fallbacks: stages.filter((s) => s.source === 'fallback').map((s) => s.stage),
+      stages,
+    };
+  }
+
+  return { prepare };
+}

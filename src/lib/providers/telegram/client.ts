@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * Telegram Bot API `sendMessage` (reference/telegram-bot-api.md). The token is part of
+ * the URL, so neither the URL nor the token is ever logged or put in an error message.
+ */
+
+export interface TelegramClientOptions {
+  apiBase: string;
+  botToken: string;
+  timeoutMs: number;
+}
+
+export interface SendMessageOptions {
+  chatId: string;
+  text: string;
+  parseMode?: 'HTML';
+}
+
+const okSchema = z.object({ ok: z.literal(true), result: z.object({ message_id: z.number() }).passthrough() });
+const errorSchema = z.object({
+  ok: z.literal(false),
+  error_code: z.number(),
+  description: z.string(),
+  parameters: z.object({ retry_after: z.number().optional() }).passthrough().optional(),
+});
+
+const TELEGRAM_ERROR = Symbol.for('beem.TelegramError');
+
+export class TelegramError extends Error {
+  readonly [TELEGRAM_ERROR] = true;
+  constructor(
+    message: string,
+    /** HTTP status or Bot API `error_code`; null for network failures and timeouts. */
+    readonly status: number | null,
+    /** Seconds Telegram asks us to wait (flood control), when it says so. */
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message);
+    this.name = 'TelegramError';
+  }
+
+  get cannotParseEntities(): boolean {
+    return this.status === 400 && /can't parse entities/i.test(this.message);
+  }
+}
+
+export function isTelegramError(err: unknown): err is TelegramError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[TELEGRAM_ERROR] === true;
+}
+
+export interface TelegramClient {
+  sendMessage(options: SendMessageOptions): Promise<{ messageId: number }>;
+}
+
+export function createTelegramClient(options: TelegramClientOptions): TelegramClient {
+  const endpoint = `${options.apiBase.replace(/\/$/, '')}/bot${options.botToken}/sendMessage`;
+
+  async function sendMessage(message: SendMessageOptions): Promise<{ messageId: number }> {
+    let response: Response;
+    try {
+      response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          chat_id: message.chatId,
+          text: message.text,
+          ...(message.parseMode ? { parse_mode: message.parseMode } : {}),
+          link_preview_options: { is_disabled: true },
+        }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+        redirect: 'error',
+      });
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      // fetch's message can carry the URL (and so the token): keep only the cause's kind.
+      throw new TelegramError(timedOut ? `timeout after ${options.timeoutMs} ms` : 'network error', null);
+    }
+    const body: unknown = await response.json().catch(() => null);
+    const ok = okSchema.safeParse(body);
+    if (response.ok && ok.success) return { messageId: ok.data.result.message_id };
+    const error = errorSchema.safeParse(body);
+    if (error.success) {
+      const retryAfter =
+        error.data.parameters?.retry_after ?? Number(/retry after (\d+)/i.exec(error.data.description)?.[1] ?? NaN);
+      throw new TelegramError(
+        `${error.data.error_code}: ${error.data.description}`,
+        error.data.error_code,
+        Number.isFinite(retryAfter) ? retryAfter : null,
+      );
+    }
+    throw new TelegramError(`HTTP ${response.status}: unexpected answer`, response.status);
+  }
+
+  return { sendMessage };
+}
