@@ -108,6 +108,16 @@ export function countInFlight(db: Db): number {
   return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`).pluck().get() as number;
 }
 
+/** When the earliest live row becomes due (the worker sleeps until then). */
+export function nextDueAt(db: Db): number | null {
+  return (
+    (db
+      .prepare(`SELECT MIN(next_attempt_at) FROM generations WHERE status IN ('queued', 'processing') AND locked_until IS NULL`)
+      .pluck()
+      .get() as number | null) ?? null
+  );
+}
+
 type Claim = Pick<QueuedGeneration, 'id' | 'attempt'>;
 
 const RELEASE = 'locked_until = NULL, locked_by = NULL';

@@ -23,6 +23,7 @@ import {
   markGenerationSucceeded,
   markSubmitStarted,
   markSubmitted,
+  nextDueAt,
   releaseClaim,
   releaseLeasesOf,
   savePreparedPrompt,
@@ -164,12 +165,18 @@ export class GenerationWorker implements BackgroundTask {
 
   private tick(): void {
     this.tickTimer = null;
+    const idleMs = Math.min(this.deps.config.queue.pollIntervalMs, 1_000);
+    let nextDue: number | null = null;
     try {
       for (const lane of this.running.keys()) this.fill(lane);
+      nextDue = nextDueAt(this.deps.db);
     } catch (err) {
       this.log.error({ err }, 'claiming work failed');
     }
-    this.schedule(Math.min(this.deps.config.queue.pollIntervalMs, 1_000));
+    // Sleep until the next retry or poll is due, never longer than the idle tick. Work that
+    // is due already is waiting for a slot: a finishing step wakes the worker for it.
+    const untilDue = nextDue === null ? idleMs : nextDue - this.deps.clock.now();
+    this.schedule(untilDue > 0 ? Math.max(5, Math.min(untilDue, idleMs)) : idleMs);
   }
 
   private fill(lane: Lane): void {
