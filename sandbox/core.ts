@@ -21,8 +21,11 @@ export interface Emulator {
   handle(r: SandboxRequest): Promise<boolean> | boolean;
   /** What tests read through `/_sandbox/<name>/state`. */
   state(): unknown;
-  /** `/_sandbox/<name>/faults`: body is emulator-specific; throw to answer 400. */
-  injectFault(body: unknown): void;
+  /**
+   * `/_sandbox/<name>/faults`: body is emulator-specific; throw (or reject) to answer 400.
+   * May return a promise for control actions that take time (settling a payment).
+   */
+  injectFault(body: unknown): void | Promise<void>;
   reset(): void;
   /** Stops timers and child processes and removes temporary files when the sandbox closes. */
   close?(): Promise<void> | void;

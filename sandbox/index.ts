@@ -2,6 +2,7 @@ import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
 import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
+import { createYookassaEmulator } from './yookassa/index.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -32,6 +33,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
     minimax: createMinimaxEmulator(context, options.minimax),
+    yookassa: createYookassaEmulator(context),
   };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;

@@ -78,7 +78,7 @@ export async function serveEmulators(
     }
     if (parts[2] === 'faults' && method === 'POST') {
       try {
-        emulator.injectFault(await readJsonBody(req));
+        await emulator.injectFault(await readJsonBody(req));
       } catch (err) {
         sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
         return;

@@ -5,6 +5,8 @@ declare namespace App {
     ctx: import('./lib/context.ts').AppContext;
     requestId: string;
     log: import('./lib/logger.ts').Logger;
+    /** The TCP peer of the request (set by our node server; not a forwarded header). */
+    clientAddress: string | null;
     locale: import('./lib/i18n/index.ts').Locale;
     user: import('./lib/auth/users.ts').User | null;
     session: import('./lib/auth/sessions.ts').Session | null;

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkModelConfig } from './providers/minimax/model-matrix.ts';
@@ -93,6 +94,9 @@ export interface Config {
     receiptsEnabled: boolean;
     vatCode: number;
     timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxDelayMs: number;
     reconcileIntervalMs: number;
   };
   telegram: { apiBase: string; chatId: string; enabled: boolean; timeoutMs: number; minIntervalMs: number };
@@ -229,6 +233,9 @@ const envSchema = z.object({
   YOOKASSA_RECEIPTS_ENABLED: bool.default(false),
   YOOKASSA_VAT_CODE: int(1, 12).default(1),
   YOOKASSA_TIMEOUT_MS: int(100).default(15_000),
+  YOOKASSA_MAX_ATTEMPTS: int(1, 10).default(3),
+  YOOKASSA_RETRY_BASE_MS: int(1).default(1_000),
+  YOOKASSA_RETRY_MAX_DELAY_MS: int(1).default(5_000),
   PAYMENT_RECONCILE_INTERVAL_MS: int(1000).default(5 * 60_000),
 
   TELEGRAM_BOT_TOKEN: z.string().optional(),
@@ -266,6 +273,13 @@ const REQUIRED_IN_PRODUCTION = [
   'YOOKASSA_API_KEY',
 ] as const;
 
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
 export interface LoadedConfig {
   config: Config;
   secrets: Secrets;
@@ -297,6 +311,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e.TELEGRAM_BOT_TOKEN && !e.TELEGRAM_CHAT_ID) {
       problems.push('TELEGRAM_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set');
     }
+  }
+  for (const entry of e.YOOKASSA_WEBHOOK_ALLOWED_IPS ?? []) {
+    if (!isAddressOrCidr(entry)) problems.push(`YOOKASSA_WEBHOOK_ALLOWED_IPS: "${entry}" is not an IP address or CIDR`);
   }
   if (e.QUEUE_BACKOFF_MAX_MS < e.QUEUE_BACKOFF_BASE_MS) {
     problems.push('QUEUE_BACKOFF_MAX_MS: must not be smaller than QUEUE_BACKOFF_BASE_MS');
@@ -402,6 +419,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       receiptsEnabled: e.YOOKASSA_RECEIPTS_ENABLED,
       vatCode: e.YOOKASSA_VAT_CODE,
       timeoutMs: e.YOOKASSA_TIMEOUT_MS,
+      maxAttempts: e.YOOKASSA_MAX_ATTEMPTS,
+      retryBaseMs: e.YOOKASSA_RETRY_BASE_MS,
+      retryMaxDelayMs: e.YOOKASSA_RETRY_MAX_DELAY_MS,
       reconcileIntervalMs: e.PAYMENT_RECONCILE_INTERVAL_MS,
     },
     telegram: {

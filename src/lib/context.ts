@@ -10,6 +10,8 @@ import { createTelegramNotifier } from './notify/telegram-notifier.ts';
 import type { Notifier } from './notify/types.ts';
 import { createPromptEngine } from './prompt/engine.ts';
 import type { PromptEngine } from './prompt/types.ts';
+import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
+import { createPaymentReconciler } from './billing/reconciler.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -38,6 +40,7 @@ export interface AppContext {
   notifier: Notifier;
   llm: LlmClient;
   promptEngine: PromptEngine;
+  yookassa: YookassaClient;
 }
 
 export interface ContextOverrides {
@@ -87,6 +90,16 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
       routerMs: config.llm.routerTimeoutMs,
     },
   });
+  const yookassa = createYookassaClient({
+    apiBase: config.yookassa.apiBase,
+    shopId: config.yookassa.shopId,
+    secretKey: secrets.yookassaSecretKey,
+    timeoutMs: config.yookassa.timeoutMs,
+    maxAttempts: config.yookassa.maxAttempts,
+    retryBaseMs: config.yookassa.retryBaseMs,
+    retryMaxDelayMs: config.yookassa.retryMaxDelayMs,
+    log,
+  });
 
   const minimax = createMinimaxClient({
     apiBase: config.minimax.apiBase,
@@ -105,9 +118,11 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     notifier,
     llm,
     promptEngine,
+    yookassa,
     minimax,
     generationWorker,
   };
+  ctx.tasks.push(createPaymentReconciler(ctx));
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;

@@ -114,7 +114,8 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
           }
           res.end(err ? 'Internal Server Error' : 'Not Found');
         },
-        { ctx, requestId, log },
+        // The socket's peer; a proxy header is believed only where TRUST_PROXY says so.
+        { ctx, requestId, log, clientAddress: req.socket.remoteAddress ?? null },
       );
     } catch (err) {
       log.error({ err }, 'unhandled request error');
