@@ -98,7 +98,6 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     log,
   });
 
-
   const ctx: AppContext = { config, secrets, db, log, clock, tasks: [], notifier, llm, promptEngine, yookassa };
   ctx.tasks.push(createPaymentReconciler(ctx));
   // Shutdown waits for queued alerts to be delivered and recorded.
