@@ -50,7 +50,7 @@ describe('pages', () => {
     const html = await (await page('/app', cookie)).text();
     expect(html).toContain('5 кредитов');
     expect(html).toContain('Рекламный шаблон');
-    expect(html).toContain('Свой сценарий');
+    expect(html).toContain('Свободный сценарий');
     expect(html).toMatch(/id="app-boot"[^>]*>\{"balance":5,"costs":\{"prompt":\{"6":1,"10":3\}/);
   });
 

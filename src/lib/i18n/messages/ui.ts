@@ -68,7 +68,7 @@ export const ui: MessageSet = {
 
     'ui.mode.template': 'Рекламный шаблон',
     'ui.mode.template.hint': 'Опишите товар в паре слов — шаблон подберём сами.',
-    'ui.mode.prompt': 'Свой сценарий',
+    'ui.mode.prompt': 'Свободный сценарий',
     'ui.mode.prompt.hint': 'Опишите сцену и движение камеры своими словами.',
 
     'ui.tariff.single': 'Разовая покупка',
@@ -127,7 +127,7 @@ export const ui: MessageSet = {
     'ui.app.offline': 'Пропала связь с сервером. Продолжаем проверять — ролик не потеряется.',
     'ui.app.failedTitle': 'Ролик не получился',
     'ui.app.failedGeneric': 'Нейросеть не смогла создать ролик. Попробуйте другое фото или измените описание.',
-    'ui.app.refunded': 'Кредиты вернулись на баланс: {cost}.',
+    'ui.app.refunded': 'Возврат выполнен: {cost} снова на балансе.',
     'ui.app.retry': 'Попробовать ещё раз',
     'ui.app.resultTitle': 'Ваш ролик готов',
     'ui.app.download': 'Скачать MP4',
@@ -321,7 +321,7 @@ export const ui: MessageSet = {
     'ui.app.offline': 'Lost connection to the server. We keep checking — your video will not be lost.',
     'ui.app.failedTitle': 'The video did not work out',
     'ui.app.failedGeneric': 'The model could not make this video. Try another photo or change the description.',
-    'ui.app.refunded': 'Credits returned to your balance: {cost}.',
+    'ui.app.refunded': 'Refund done: {cost} back on your balance.',
     'ui.app.retry': 'Try again',
     'ui.app.resultTitle': 'Your video is ready',
     'ui.app.download': 'Download MP4',
