@@ -4,6 +4,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
 import { RateLimits } from './http/rate-limits.ts';
+import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
 import { createTelegramNotifier } from './notify/telegram-notifier.ts';
@@ -117,6 +118,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     rateLimits: new RateLimits(config.rateLimits),
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
+  ctx.tasks.push(createSessionSweeper(ctx));
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;
