@@ -74,6 +74,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
         }
       : null,
     minIntervalMs: config.telegram.minIntervalMs,
+    // A failed send is retried once after the same pause that spaces messages.
+    retryDelayMs: config.telegram.minIntervalMs,
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,
