@@ -55,7 +55,7 @@ export const onRequest = defineMiddleware(async (context, next) => {
     });
   }
 
-  if (isStateChanging(method) && !isOriginCheckExempt(url.pathname) && !isTrustedStateChange(request.headers, url, ctx.config)) {
+  if (isStateChanging(method) && !isOriginCheckExempt(url.pathname) && !isTrustedStateChange(request.headers, ctx.config)) {
     locals.log.warn({ origin, path: url.pathname, secFetchSite: request.headers.get('sec-fetch-site') }, 'cross-site request refused');
     return withSecurityHeaders(fail(forbidden('CROSS_SITE_REQUEST')), ctx, null);
   }

@@ -208,4 +208,12 @@ describe('behind an HTTPS proxy in production', () => {
     expect(https.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
     expect(https.headers.get('content-security-policy')).toContain('https://sso.example');
   });
+
+  it('trusts the public origin and the host the request was sent to, nothing else', async () => {
+    const post = (origin: string) => apiFetch(app.url, '/api/locale', { json: { locale: 'en' }, sameOrigin: false, headers: { origin } });
+    expect((await post('https://beem.example')).status).toBe(200);
+    expect((await post(app.url)).status).toBe(200);
+    expect((await post('http://localhost')).status).toBe(403);
+    expect((await post('https://evil.example')).status).toBe(403);
+  });
 });

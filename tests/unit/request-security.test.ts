@@ -13,12 +13,14 @@ import { clientIp, clientIpOfNodeRequest } from '../../src/lib/http/client-ip.ts
 import { RateLimits } from '../../src/lib/http/rate-limits.ts';
 
 const { config } = loadConfig({ PUBLIC_BASE_URL: 'https://beem.example', CORS_ORIGINS: 'https://shop.example' });
-const requestUrl = new URL('http://127.0.0.1:3000/api/generate');
 
 describe('cross-site state changes', () => {
   it.each([
     [{ origin: 'https://beem.example' }, true],
-    [{ origin: 'http://127.0.0.1:3000' }, true],
+    [{ origin: 'http://127.0.0.1:3000', host: '127.0.0.1:3000' }, true],
+    [{ origin: 'http://127.0.0.1:3000', host: '127.0.0.1:3001' }, false],
+    [{ origin: 'http://localhost' }, false],
+    [{ origin: 'https://evil.example', host: 'beem.example' }, false],
     [{ origin: 'https://shop.example' }, true],
     [{ origin: 'https://evil.example' }, false],
     [{ origin: 'https://beem.example.evil.example' }, false],
@@ -29,7 +31,7 @@ describe('cross-site state changes', () => {
     [{}, false],
     [{ origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }, false],
   ])('headers %j → trusted %s', (headers, trusted) => {
-    expect(isTrustedStateChange(new Headers(headers), requestUrl, config)).toBe(trusted);
+    expect(isTrustedStateChange(new Headers(headers), config)).toBe(trusted);
   });
 
   it('exempts exactly the two provider webhooks', () => {

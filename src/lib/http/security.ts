@@ -25,9 +25,9 @@ export function isOriginCheckExempt(pathname: string): boolean {
   return ORIGIN_CHECK_EXEMPT_PATHS.includes(path);
 }
 
-/** Our own origins: the public URL, the URL this request was made to, and CORS_ORIGINS. */
-export function trustedOrigins(config: Config, requestUrl: URL): Set<string> {
-  return new Set([new URL(config.server.publicBaseUrl).origin, requestUrl.origin, ...config.server.corsOrigins.map(normalizeOrigin)]);
+/** Our own origins: the public URL and CORS_ORIGINS. */
+export function trustedOrigins(config: Config): Set<string> {
+  return new Set([new URL(config.server.publicBaseUrl).origin, ...config.server.corsOrigins.map(normalizeOrigin)]);
 }
 
 function normalizeOrigin(origin: string): string {
@@ -40,12 +40,23 @@ function normalizeOrigin(origin: string): string {
 
 /**
  * A browser sends `Origin` with every POST (and `Sec-Fetch-Site` on modern engines).
- * Astro's own check covers form content types only; JSON needs this one. A request
- * with neither header is refused too: no browser page of ours sends one like that.
+ * Astro's own check covers form content types only; JSON needs this one. Trusted: our
+ * public origin, CORS_ORIGINS, or an Origin naming the very host the request was sent to
+ * (the `Host` header is set by the browser, so a page elsewhere cannot match it; this
+ * keeps http://127.0.0.1 working when PUBLIC_BASE_URL says localhost). A request with
+ * neither header is refused too: no browser page of ours sends one like that.
  */
-export function isTrustedStateChange(headers: Headers, requestUrl: URL, config: Config): boolean {
+export function isTrustedStateChange(headers: Headers, config: Config): boolean {
   const origin = headers.get('origin');
-  if (origin && origin !== 'null') return trustedOrigins(config, requestUrl).has(origin);
+  if (origin && origin !== 'null') {
+    if (trustedOrigins(config).has(origin)) return true;
+    const host = headers.get('host');
+    try {
+      return host !== null && new URL(origin).host === host.toLowerCase();
+    } catch {
+      return false;
+    }
+  }
   return headers.get('sec-fetch-site') === 'same-origin';
 }
 
