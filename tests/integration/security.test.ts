@@ -153,7 +153,8 @@ describe('request security', () => {
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("img-src 'self' data: blob:");
+    // Profile pictures: any https host, and the (plain-HTTP, loopback) sandbox provider.
+    expect(csp).toContain(`img-src 'self' data: blob: https: ${stack.sandbox.url}`);
     expect(csp).toContain("media-src 'self' blob:");
     expect(csp).toMatch(new RegExp(`form-action 'self'[^;]* ${stack.sandbox.url.replace(/[.]/g, '\\.')}`));
     const scriptSrc = csp.split('; ').find((d) => d.startsWith('script-src'))!;

@@ -115,6 +115,8 @@ export interface CspOptions {
   scriptHashes: string[];
   /** Where forms may lead: the sign-in provider, the payment page. */
   formActionOrigins: string[];
+  /** Beyond https: and our own: the sign-in provider's, whose profile pictures we show. */
+  imageOrigins?: string[];
   upgradeInsecure: boolean;
 }
 
@@ -128,7 +130,7 @@ export function contentSecurityPolicy(options: CspOptions): string {
     "default-src 'self'",
     `script-src 'self'${options.scriptHashes.length ? ` ${options.scriptHashes.join(' ')}` : ''}`,
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob: https:",
+    `img-src 'self' data: blob: https:${options.imageOrigins?.length ? ` ${[...new Set(options.imageOrigins)].join(' ')}` : ''}`,
     "media-src 'self' blob:",
     "font-src 'self' data:",
     "connect-src 'self'",

@@ -63,8 +63,8 @@ export class OAuthClient {
     return this.settings.provider;
   }
 
-  /** Origins the sign-in form may lead to (the page's CSP `form-action`). */
-  formActionOrigins(): string[] {
+  /** Origins of the provider's pages: where the sign-in form leads (CSP `form-action`). */
+  providerOrigins(): string[] {
     switch (this.settings.provider) {
       case 'google':
         return ['https://accounts.google.com'];
