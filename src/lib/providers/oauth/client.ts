@@ -50,6 +50,8 @@ const signInFailed = (cause: unknown) => new AppError('SIGNIN_FAILED', { status:
 
 export class OAuthClient {
   private configuration: Promise<oidc.Configuration> | null = null;
+  /** Learnt from discovery: an issuer may authorize on another host than its own. */
+  private authorizationOrigin: string | null = null;
 
   constructor(
     private readonly settings: OAuthSettings,
@@ -61,16 +63,19 @@ export class OAuthClient {
     return this.settings.provider;
   }
 
-  /** Origins the sign-in form may lead to (the page's CSP `form-action`). */
-  formActionOrigins(): string[] {
+  /** Origins of the provider's pages: where the sign-in form leads (CSP `form-action`). */
+  providerOrigins(): string[] {
     switch (this.settings.provider) {
       case 'google':
         return ['https://accounts.google.com'];
       case 'yandex':
         // oauth.yandex.ru sends people who are not signed in on to passport.yandex.ru.
         return [new URL(this.settings.yandex.authorizeUrl).origin, 'https://passport.yandex.ru', 'https://oauth.yandex.com'];
-      case 'oidc':
-        return this.settings.issuer ? [new URL(this.settings.issuer).origin] : [];
+      case 'oidc': {
+        const origins = this.settings.issuer ? [new URL(this.settings.issuer).origin] : [];
+        if (this.authorizationOrigin && !origins.includes(this.authorizationOrigin)) origins.push(this.authorizationOrigin);
+        return origins;
+      }
     }
   }
 
@@ -178,7 +183,10 @@ export class OAuthClient {
     if (!allowHttp && new URL(issuer).protocol !== 'https:') {
       throw new Error(`sign-in issuer ${issuer} is not https; set OAUTH_ALLOW_HTTP=true only for a loopback test provider`);
     }
-    return oidc.discovery(new URL(issuer), clientId, undefined, clientAuth, { execute, timeout });
+    const config = await oidc.discovery(new URL(issuer), clientId, undefined, clientAuth, { execute, timeout });
+    const authorizationEndpoint = config.serverMetadata().authorization_endpoint;
+    if (authorizationEndpoint) this.authorizationOrigin = new URL(authorizationEndpoint).origin;
+    return config;
   }
 
   /** Maps what openid-client throws to our codes; the detail goes to the log only. */
