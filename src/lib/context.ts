@@ -2,6 +2,8 @@ import type { Config, Secrets, LoadedConfig } from './config.ts';
 import { openDatabase, migrate, type Db } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { OAuthClient } from './providers/oauth/client.ts';
+import { RateLimits } from './http/rate-limits.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
 import { GenerationWorker } from './generation/worker.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
@@ -33,6 +35,10 @@ export interface AppContext {
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
+  /** The sign-in provider (its discovery document is fetched on first use and kept). */
+  oauth: OAuthClient;
+  /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
+  rateLimits: RateLimits;
   minimax: MinimaxClient;
   /** Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push. */
   generationWorker: GenerationWorker;
@@ -72,6 +78,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
         }
       : null,
     minIntervalMs: config.telegram.minIntervalMs,
+    // A failed send is retried once after the same pause that spaces messages.
+    retryDelayMs: config.telegram.minIntervalMs,
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,
@@ -119,6 +127,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     llm,
     promptEngine,
     yookassa,
+    oauth: new OAuthClient(config.auth, secrets.oauthClientSecret, log.child({ mod: 'oauth' })),
+    rateLimits: new RateLimits(config.rateLimits),
     minimax,
     generationWorker,
   };
@@ -135,8 +145,15 @@ export function startBackgroundTasks(ctx: AppContext): void {
   }
 }
 
+/** Stops tasks in the order they were added, so alerts raised while the worker winds down still get flushed. */
 export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
-  await Promise.allSettled(ctx.tasks.map((task) => task.stop()));
+  for (const task of ctx.tasks) {
+    try {
+      await task.stop();
+    } catch (err) {
+      ctx.log.error({ mod: 'tasks', task: task.name, err }, 'background task failed to stop');
+    }
+  }
 }
 
 export function closeContext(ctx: AppContext): void {
