@@ -103,11 +103,6 @@ export function claimGeneration(db: Db, options: ClaimOptions): QueuedGeneration
   return row ? rowToQueued(row) : null;
 }
 
-export function getQueuedGeneration(db: Db, id: string): QueuedGeneration | null {
-  const row = db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-  return row ? rowToQueued(row) : null;
-}
-
 /** Tasks accepted by MiniMax and not finished yet: the in-flight cap counts these. */
 export function countInFlight(db: Db): number {
   return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`).pluck().get() as number;
