@@ -1,6 +1,7 @@
 import { common } from './messages/common.ts';
 import { auth } from './messages/auth.ts';
 import { billing } from './messages/billing.ts';
+import { generation } from './messages/generation.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -19,7 +20,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, auth, billing];
+const sets: MessageSet[] = [common, auth, billing, generation];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),
