@@ -135,6 +135,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));
+  ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;

@@ -150,6 +150,15 @@ export class OAuthClient {
     };
   }
 
+  /**
+   * Fetches the provider's discovery document ahead of the first sign-in, so the sign-in
+   * page's CSP `form-action` already names an authorization host that differs from the
+   * issuer. A failure is logged and retried at the first sign-in.
+   */
+  async warmUp(): Promise<void> {
+    await this.getConfiguration().catch(() => undefined);
+  }
+
   private getConfiguration(): Promise<oidc.Configuration> {
     if (!this.configuration) {
       const loading = this.loadConfiguration();
