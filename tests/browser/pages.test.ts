@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { createSignedInUser } from '../helpers/users.ts';
+import { findContrastProblems } from './contrast.ts';
 import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
 
 const NARROWEST = { width: 360, height: 740 };
@@ -78,6 +79,16 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
     expect(outline.style).not.toBe('none');
     expect(parseFloat(outline.width)).toBeGreaterThanOrEqual(2);
     assertClean(watched);
+    await watched.context.close();
+  });
+
+  it.each(['/', '/login', '/app', '/billing', '/legal/refund', '/no-such-page'])('has text contrast that passes WCAG AA: %s', async (path) => {
+    const signedIn = ['/app', '/billing'].includes(path);
+    const watched = await openPage(browser, { baseUrl: app.url, viewport: DESKTOP, cookie: signedIn ? cookie : undefined });
+    if (path === '/no-such-page') watched.expect(path);
+    await watched.page.goto(path);
+    await watched.page.waitForLoadState('networkidle');
+    expect(await findContrastProblems(watched.page)).toEqual([]);
     await watched.context.close();
   });
 });

@@ -266,7 +266,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
     const page = await fetch(`${stack.app.url}/no-such-page`, { headers: { cookie } });
     expect(page.status).toBe(404);
     const html = await page.text();
-    expect(html).toContain('Кредиты: 3');
+    expect(html).toContain('3 кредита'); // the header's balance pill
     expect(html).toContain('href="/billing"');
     expect(html).toContain('action="/auth/logout"');
     expect(html).toContain('Страница не найдена');
