@@ -160,6 +160,17 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
     await phone.context.close();
   });
 
+  it('signs out from the account menu and the app asks to sign in again', async () => {
+    const { page } = session;
+    await page.goto('/app');
+    await page.locator('[data-user-menu] summary').click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await page.goto('/app');
+    await page.waitForURL(/\/login\?next=%2Fapp/);
+    assertClean(session);
+  });
+
   /** A fresh signed-in seller on the app page with the test photo uploaded. */
   async function sellerWithPhoto(viewport = PHONE, balance = 2) {
     const { cookie } = createSignedInUser(stack.app.ctx, { balance });

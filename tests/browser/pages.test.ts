@@ -42,7 +42,9 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
   it.each(['/', '/app', '/billing', '/legal/privacy'])('fits a 360 px screen without sideways scrolling: %s', async (path) => {
     const watched = await openPage(browser, { baseUrl: app.url, viewport: NARROWEST, cookie: path === '/' ? undefined : cookie });
     await watched.page.goto(path);
+    await watched.page.waitForLoadState('networkidle');
     expect(await overflow(watched.page)).toBeLessThanOrEqual(0);
+    assertClean(watched);
     await watched.context.close();
   });
 
@@ -89,6 +91,7 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
     await watched.page.goto(path);
     await watched.page.waitForLoadState('networkidle');
     expect(await findContrastProblems(watched.page)).toEqual([]);
+    if (path === '/login') await screenshot(watched.page, 'login-desktop');
     await watched.context.close();
   });
 });
