@@ -1,5 +1,6 @@
 import { common } from './messages/common.ts';
 import { billing } from './messages/billing.ts';
+import { admin } from './messages/admin.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -18,7 +19,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, billing];
+const sets: MessageSet[] = [common, billing, admin];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

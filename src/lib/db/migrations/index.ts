@@ -1,4 +1,5 @@
 import init from './0001_init.sql?raw';
+import adminTools from './0003_admin_tools.sql?raw';
 
 /**
  * Numbered, append-only migrations. Add a new file and a new line; never edit a landed one.
@@ -10,4 +11,7 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [{ id: 1, name: 'init', sql: init }];
+export const migrations: Migration[] = [
+  { id: 1, name: 'init', sql: init },
+  { id: 3, name: 'admin_tools', sql: adminTools },
+];
