@@ -6,6 +6,7 @@ import { badRequest, isAppError } from '../errors.ts';
 import { errorResponse, json, parseInput } from '../http/respond.ts';
 import { adminActor, requireAdmin } from './access.ts';
 import type { Actor } from './audit.ts';
+import type { Locale } from '../i18n/index.ts';
 
 /**
  * Admin actions are POST endpoints under `/api/admin/` that serve two callers:
@@ -20,6 +21,7 @@ export interface AdminActionContext {
   ctx: AppContext;
   admin: User;
   actor: Actor;
+  locale: Locale;
   params: Record<string, string | undefined>;
   /** The form's one-time key (`requestKey` field) or the `Idempotency-Key` header. */
   requestKey: string | null;
@@ -92,7 +94,7 @@ export function adminAction<S extends z.ZodType>(
       const rawKey = typeof body.requestKey === 'string' && body.requestKey ? body.requestKey : headerKey;
       const requestKey = rawKey && /^[A-Za-z0-9_-]{8,100}$/.test(rawKey) ? `${admin.id}:${rawKey}` : null;
       const input = parseInput(options.schema, body);
-      const result = await handler(input, { ctx: locals.ctx, admin, actor: adminActor(admin), params, requestKey });
+      const result = await handler(input, { ctx: locals.ctx, admin, actor: adminActor(admin), locale: locals.locale, params, requestKey });
       if (form) {
         const noticeParams = Object.fromEntries(Object.entries(result.noticeParams ?? {}).map(([k, v]) => [`n_${k}`, v]));
         return redirectWith(returnTo, { notice: result.notice, ...noticeParams });
