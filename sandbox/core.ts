@@ -17,6 +17,8 @@ export interface SandboxRequest {
 export interface Emulator {
   /** Fixed path prefix, e.g. `/minimax`. */
   readonly prefix: string;
+  /** Pages a person opens in a browser (an inbox, a sign-in form), printed by `npm run sandbox` and `npm run demo`. */
+  readonly pages?: ReadonlyArray<{ title: string; path: string }>;
   /** Answers a request under the prefix; false when the path is not its own (→ 404). */
   handle(r: SandboxRequest): Promise<boolean> | boolean;
   /** What tests read through `/_sandbox/<name>/state`. */

@@ -1,8 +1,11 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
+import { OidcEmulator } from './oidc/emulator.ts';
 import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 import { createYookassaEmulator } from './yookassa/index.ts';
+import { OpenAiEmulator } from './openai/index.ts';
+import { TelegramEmulator } from './telegram/index.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -32,8 +35,11 @@ export interface Sandbox extends SandboxServer {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
+    oidc: new OidcEmulator(context),
     minimax: createMinimaxEmulator(context, options.minimax),
     yookassa: createYookassaEmulator(context),
+    openai: new OpenAiEmulator(),
+    telegram: new TelegramEmulator(),
   };
   const server = await serveEmulators(emulators, { port: options.port, host: options.host });
   context.baseUrl = server.url;

@@ -1,37 +1,125 @@
 import { defineMiddleware } from 'astro:middleware';
 import { LOCALE_COOKIE, resolveLocale } from './lib/i18n/index.ts';
-import { SESSION_COOKIE, validateSessionToken } from './lib/auth/sessions.ts';
+import { SESSION_COOKIE, checkSessionToken } from './lib/auth/sessions.ts';
+import { sessionCookieOptions } from './lib/auth/cookies.ts';
+import { signInPath } from './lib/auth/guards.ts';
+import { AppError, forbidden, tooManyRequests } from './lib/errors.ts';
+import { errorResponse } from './lib/http/respond.ts';
+import { clientIp } from './lib/http/client-ip.ts';
+import {
+  BASE_SECURITY_HEADERS,
+  contentSecurityPolicy,
+  corsHeaders,
+  inlineScriptHashes,
+  isAllowedCorsOrigin,
+  isOriginCheckExempt,
+  isStateChanging,
+  isTrustedStateChange,
+  preflightHeaders,
+} from './lib/http/security.ts';
+import type { AppContext } from './lib/context.ts';
 
 /**
- * Runs before every page and API route: language, then session → `locals.user`.
- * `locals.ctx`, `requestId` and `log` come from the node server (src/server/http-server.ts).
+ * Runs before every page and API route, in this order: language; CORS preflight; refusal
+ * of cross-site state changes; session → `locals.user`; sign-in redirect for private
+ * pages; rate limits. On the way out: security headers (and CSP on pages), CORS headers.
+ * `locals.ctx`, `requestId`, `log` and `clientAddress` come from the node server.
  */
+
+/** Pages only signed-in people see; others go to /login and come back after. */
+const PRIVATE_PAGE_PREFIXES = ['/app', '/billing', '/admin'];
+
+const isUnder = (pathname: string, prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
+
+function formActionOrigins(ctx: AppContext): string[] {
+  // The payment confirmation page (YooKassa, or the sandbox's) may be reached from a form.
+  return [...ctx.oauth.formActionOrigins(), 'https://yoomoney.ru', new URL(ctx.config.yookassa.apiBase).origin];
+}
+
 export const onRequest = defineMiddleware(async (context, next) => {
-  const { locals, cookies, request } = context;
+  const { locals, cookies, request, url } = context;
   const ctx = locals.ctx;
+  const method = request.method.toUpperCase();
   locals.locale = resolveLocale(cookies.get(LOCALE_COOKIE)?.value, request.headers.get('accept-language'));
   locals.user = null;
   locals.session = null;
+  const fail = (err: AppError) => errorResponse(err, locals.locale, locals.log);
+
+  const origin = request.headers.get('origin');
+  const corsOrigin = isAllowedCorsOrigin(origin, ctx.config) ? origin : null;
+  if (method === 'OPTIONS' && origin && request.headers.get('access-control-request-method')) {
+    if (!corsOrigin) return withSecurityHeaders(fail(forbidden('CORS_ORIGIN_NOT_ALLOWED')), ctx, null);
+    return new Response(null, {
+      status: 204,
+      headers: preflightHeaders(corsOrigin, request.headers.get('access-control-request-headers')),
+    });
+  }
+
+  if (isStateChanging(method) && !isOriginCheckExempt(url.pathname) && !isTrustedStateChange(request.headers, url, ctx.config)) {
+    locals.log.warn({ origin, path: url.pathname, secFetchSite: request.headers.get('sec-fetch-site') }, 'cross-site request refused');
+    return withSecurityHeaders(fail(forbidden('CROSS_SITE_REQUEST')), ctx, null);
+  }
 
   const token = cookies.get(SESSION_COOKIE)?.value;
   if (token) {
-    const ttlMs = ctx.config.session.ttlMs;
-    const validated = validateSessionToken(ctx.db, token, { now: ctx.clock.now(), ttlMs });
-    if (validated) {
-      locals.user = validated.user;
-      locals.session = validated.session;
-      if (validated.extended) {
-        cookies.set(SESSION_COOKIE, token, {
-          httpOnly: true,
-          sameSite: 'lax',
-          path: '/',
-          secure: ctx.config.isProduction,
-          maxAge: Math.floor(ttlMs / 1000),
-        });
-      }
+    const check = checkSessionToken(ctx.db, token, { now: ctx.clock.now(), ttlMs: ctx.config.session.ttlMs });
+    if (check.kind === 'valid') {
+      locals.user = check.user;
+      locals.session = check.session;
+      if (check.extended) cookies.set(SESSION_COOKIE, token, sessionCookieOptions(ctx.config));
     } else {
       cookies.delete(SESSION_COOKIE, { path: '/' });
     }
+    if (check.kind === 'disabled') {
+      locals.log.warn({ userId: check.userId }, 'disabled user refused; sessions deleted');
+      // Say why once, clearly: the sessions are gone, so the next request is simply signed out.
+      if (url.pathname.startsWith('/api/')) return withSecurityHeaders(fail(forbidden('ACCOUNT_DISABLED')), ctx, corsOrigin);
+      if (method === 'GET' || method === 'HEAD') {
+        return withSecurityHeaders(context.redirect('/login?error=ACCOUNT_DISABLED', 302), ctx, corsOrigin);
+      }
+    }
   }
-  return next();
+
+  if (!locals.user && (method === 'GET' || method === 'HEAD') && PRIVATE_PAGE_PREFIXES.some((p) => isUnder(url.pathname, p))) {
+    return withSecurityHeaders(context.redirect(signInPath(url), 302), ctx, corsOrigin);
+  }
+
+  const limited = await ctx.rateLimits.consume({
+    method,
+    pathname: url.pathname,
+    userId: locals.user?.id ?? null,
+    ip: clientIp(request, locals),
+  });
+  if (limited) {
+    locals.log.warn({ rule: limited.rule, userId: locals.user?.id }, 'rate limit reached');
+    return withSecurityHeaders(fail(tooManyRequests(limited.retryAfterSeconds)), ctx, corsOrigin);
+  }
+
+  return withSecurityHeaders(await next(), ctx, corsOrigin);
 });
+
+async function withSecurityHeaders(response: Response, ctx: AppContext, corsOrigin: string | null): Promise<Response> {
+  // A fresh Headers: responses made by Response.redirect() have immutable ones.
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) headers.set(name, value);
+  if (corsOrigin) {
+    for (const [name, value] of Object.entries(corsHeaders(corsOrigin))) headers.set(name, value);
+  }
+  let body: BodyInit | null = response.body;
+  if ((headers.get('content-type') ?? '').startsWith('text/html')) {
+    // The page is read whole to allow exactly its own inline scripts by hash.
+    const html = await response.text();
+    body = html;
+    headers.set(
+      'Content-Security-Policy',
+      contentSecurityPolicy({
+        scriptHashes: inlineScriptHashes(html),
+        formActionOrigins: formActionOrigins(ctx),
+        upgradeInsecure: ctx.config.isProduction,
+      }),
+    );
+    headers.delete('content-length');
+  }
+  // No statusText: pages that set only a status would otherwise carry "200 OK"'s phrase.
+  return new Response(body, { status: response.status, headers });
+}

@@ -266,5 +266,8 @@ describe('control API', () => {
       body: JSON.stringify({ kind: 'meteor' }),
     });
     expect(response.status).toBe(400);
+    expect(() => h.minimax.injectFault({ kind: 'error', on: 'download', code: 1000 })).toThrow(/CDN/);
+    expect(() => h.minimax.injectFault({ kind: 'http_error', status: 200 })).toThrow();
+    expect(h.minimax.state().pendingFaults).toEqual([]);
   });
 });

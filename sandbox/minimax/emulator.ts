@@ -96,6 +96,22 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   now: () => Date.now(),
 };
 
+/** Timings for tests: a task settles in well under a second, with a small, quick render. */
+export const TEST_MINIMAX_OPTIONS: MinimaxOptionsInput = {
+  stepMs: { preparing: 20, queueing: 20, processing: 30 },
+  render: { maxShortSide: 120, fps: 12 },
+};
+
+/** `options` on top of the test timings (nested `stepMs` and `render` merged too). */
+export function withTestTimings(options: MinimaxOptionsInput = {}): MinimaxOptionsInput {
+  return {
+    ...TEST_MINIMAX_OPTIONS,
+    ...options,
+    stepMs: { ...TEST_MINIMAX_OPTIONS.stepMs, ...options.stepMs },
+    render: { ...TEST_MINIMAX_OPTIONS.render, ...options.render },
+  };
+}
+
 function mergeOptions(base: MinimaxOptions, input: MinimaxOptionsInput): MinimaxOptions {
   return {
     ...base,
@@ -170,6 +186,7 @@ const TERMINAL: ReadonlySet<TaskStatus> = new Set(['Success', 'Fail']);
 
 export class MinimaxEmulator implements Emulator {
   readonly prefix = '/minimax';
+  readonly pages = [{ title: 'video tasks (JSON)', path: '/_sandbox/minimax/state' }];
   private options: MinimaxOptions;
   private readonly initialOptions: MinimaxOptions;
   private readonly taskMap = new Map<string, Task>();
@@ -180,6 +197,7 @@ export class MinimaxEmulator implements Emulator {
   private readonly createTimes = new Map<string, number[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly events = new EventEmitter();
+  private readonly rendering = new Set<Promise<unknown>>();
   private spentUsd = 0;
   private videoDir: string | null = null;
   private ffmpegPath: string | null | undefined;
@@ -258,6 +276,7 @@ export class MinimaxEmulator implements Emulator {
     return {
       options: { ...this.options, now: undefined },
       ffmpeg: this.ffmpeg(),
+      videoDir: this.videoDir,
       tasks: this.tasks(),
       files: [...this.files.values()].map(({ path: _path, ...file }) => file),
       downloadLinks: this.links.size,
@@ -283,8 +302,10 @@ export class MinimaxEmulator implements Emulator {
     this.removeVideos();
   }
 
-  close(): void {
+  /** Forgets everything, and waits for renders still running so their files are removed too. */
+  async close(): Promise<void> {
     this.reset();
+    await Promise.allSettled(this.rendering);
     this.events.removeAllListeners();
   }
 
@@ -792,14 +813,26 @@ export class MinimaxEmulator implements Emulator {
           ? null
           : task.prompt.replace(/\[[^\]]*\]/g, '').trim().slice(0, 80) || null;
     const image = task.image?.bytes ?? null;
+    const dir = path.dirname(outputFile);
+    const forgotten = () => this.taskMap.get(task.id) !== task;
     const render = this.renderQueue
-      .run(() => renderVideo(this.ffmpeg(), { image, motion: task.motion, durationSec: task.duration, ...size, fps, label, outputFile }))
+      .run(async () => {
+        // A reset while the job waited for its turn: no point spending the CPU.
+        if (forgotten()) throw new Error('task was reset before its render started');
+        return renderVideo(this.ffmpeg(), { image, motion: task.motion, durationSec: task.duration, ...size, fps, label, outputFile });
+      })
       .then((result) => {
         task.rendered = { ...result, ...size, fps: result.renderer === 'ffmpeg' ? fps : 12 };
         return result;
       });
-    // The state machine awaits it later; a failure is handled there, not as an unhandled rejection.
-    render.catch(() => undefined);
+    const settled = render
+      .catch(() => undefined) // the state machine handles a failure; never an unhandled rejection
+      .finally(() => {
+        this.rendering.delete(settled);
+        // The folder was dropped by reset() while ffmpeg still wrote into it.
+        if (this.videoDir !== dir) fs.rmSync(dir, { recursive: true, force: true });
+      });
+    this.rendering.add(settled);
     return render;
   }
 

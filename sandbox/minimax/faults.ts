@@ -66,6 +66,9 @@ export function parseFaults(body: unknown): MinimaxFault[] {
     if (!parsed.success) {
       throw new Error(`invalid minimax fault: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'fault'}: ${i.message}`).join('; ')}`);
     }
+    if (parsed.data.kind === 'error' && parsed.data.on === 'download') {
+      throw new Error('invalid minimax fault: the CDN has no base_resp; use http_error, hang or slow_download on download');
+    }
     return parsed.data;
   });
 }

@@ -95,6 +95,18 @@ describe.skipIf(!ffmpeg)('ffmpeg rendering', () => {
     expect(brightness('1.8')).toBeGreaterThan(brightness('0') + 20);
   });
 
+  it('leaves no files behind when the sandbox closes during a render', async () => {
+    const h = await startMinimax({ render: { maxShortSide: 240 } });
+    const { json } = await h.call('/v1/video_generation', {
+      body: { model: 'MiniMax-Hailuo-2.3', prompt: '[Zoom in]', first_frame_image: await imageDataUrl(1280, 720), duration: 10 },
+    });
+    expect(json.base_resp.status_code).toBe(0);
+    const videoDir = h.minimax.state().videoDir!;
+    expect(fs.existsSync(videoDir)).toBe(true);
+    await h.close();
+    expect(fs.existsSync(videoDir)).toBe(false);
+  });
+
   it('keeps a task in Processing until its video exists', async () => {
     const h = await startMinimax({ stepMs: { preparing: 0, queueing: 0, processing: 0 }, render: { maxShortSide: 240 } });
     try {

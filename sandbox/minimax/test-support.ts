@@ -3,15 +3,13 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { startSandbox, type Sandbox } from '../index.ts';
 import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import type { MinimaxEmulator, MinimaxOptionsInput } from './emulator.ts';
+import { TEST_MINIMAX_OPTIONS, withTestTimings, type MinimaxEmulator, type MinimaxOptionsInput } from './emulator.ts';
 
 /** Helpers for the MiniMax emulator's own tests (and any test that talks to it directly). */
 
-/** Fast timings: a task settles in well under a second. */
-export const FAST_MINIMAX: MinimaxOptionsInput = {
-  stepMs: { preparing: 20, queueing: 20, processing: 30 },
-  render: { maxShortSide: 120, fps: 12 },
-};
+/** Fast timings: a task settles in well under a second (used by the pipeline's test helpers too). */
+export const FAST_MINIMAX = TEST_MINIMAX_OPTIONS;
+
 
 export interface MinimaxHarness {
   sandbox: Sandbox;
@@ -23,7 +21,7 @@ export interface MinimaxHarness {
 }
 
 export async function startMinimax(options: MinimaxOptionsInput = {}): Promise<MinimaxHarness> {
-  const sandbox = await startSandbox({ minimax: { ...FAST_MINIMAX, ...options, stepMs: { ...FAST_MINIMAX.stepMs, ...options.stepMs }, render: { ...FAST_MINIMAX.render, ...options.render } } });
+  const sandbox = await startSandbox({ minimax: withTestTimings(options) });
   const base = `${sandbox.url}/minimax`;
   return {
     sandbox,

@@ -47,14 +47,14 @@ export function renderCheckoutPage(view: CheckoutView): string {
           CVC — любой. Например, 5555 5555 5555 4477 (Mastercard) или 2200 0000 0000 0004 (Мир).
           Карта 5555 5555 5555 4592 будет отклонена (3-D Secure).</p>
         <button type="submit" name="action" value="pay" class="pay">Оплатить ${amount}</button>
+        <button type="submit" name="action" value="cancel" class="cancel">Отменить</button>
         <details>
-          <summary>Отказаться от оплаты</summary>
-          <label>Причина отмены
+          <summary>Причина отмены (для проверки магазина)</summary>
+          <label>cancellation_details.reason
             <select name="reason">
               ${CHECKOUT_DECLINE_REASONS.map((r) => `<option value="${r}">${r}</option>`).join('')}
             </select>
           </label>
-          <button type="submit" name="action" value="cancel" class="cancel">Отменить</button>
         </details>
       </form>`
     : `<p>Платёж уже обработан: <strong>${escapeHtml(view.status)}</strong>.</p>

@@ -31,7 +31,8 @@ import {
  *   { "action": "pay", "paymentId": id, "card"?: "4111…" }
  *   { "action": "cancel", "paymentId": id, "reason"?: r, "party"?: p }
  *   { "action": "resend_notification", "paymentId": id }
- *   { "action": "advance_clock", "ms": n }        (idempotence keys expire after 24 h)
+ *   { "action": "advance_clock", "ms": n }        (idempotence keys expire after 24 h, unpaid
+ *                                                   payments after an hour, holds after 7 days)
  */
 
 export type Operation = 'create' | 'get' | 'capture' | 'cancel' | 'refund' | 'get_refund';
@@ -66,6 +67,8 @@ export interface YookassaEmulatorOptions {
   /** Delay between delivery attempts of a notification the app did not accept. */
   notificationRetryMs?: number;
   notificationAttempts?: number;
+  /** How long the buyer has to pay before YooKassa cancels with expired_on_confirmation. */
+  confirmationWindowMs?: number;
 }
 
 type PaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
@@ -191,6 +194,7 @@ export class YookassaEmulator implements Emulator {
   private readonly secretKey: string;
   private readonly notificationRetryMs: number;
   private readonly notificationAttempts: number;
+  private readonly confirmationWindowMs: number;
   private payments = new Map<string, PaymentRecord>();
   private refunds = new Map<string, { shopId: string; object: RefundObject }>();
   private idempotence = new Map<string, StoredResponse>();
@@ -198,6 +202,7 @@ export class YookassaEmulator implements Emulator {
   private faults = new FaultQueue<YookassaFault>();
   private clockOffsetMs = 0;
   private inFlight = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(
     private readonly context: SandboxContext,
@@ -207,6 +212,7 @@ export class YookassaEmulator implements Emulator {
     this.secretKey = options.secretKey ?? SANDBOX_CREDENTIALS.yookassaSecretKey;
     this.notificationRetryMs = options.notificationRetryMs ?? 200;
     this.notificationAttempts = options.notificationAttempts ?? 5;
+    this.confirmationWindowMs = options.confirmationWindowMs ?? 60 * 60 * 1000;
   }
 
   private now(): number {
@@ -217,7 +223,24 @@ export class YookassaEmulator implements Emulator {
     return new Date(ms).toISOString();
   }
 
+  /**
+   * Time-driven transitions, applied lazily whenever the emulator is used: an unpaid payment
+   * is canceled after the confirmation window, an uncaptured hold after its expires_at.
+   */
+  private expireOverdue(): void {
+    const now = this.now();
+    for (const record of this.payments.values()) {
+      const { object } = record;
+      if (object.status === 'pending' && Date.parse(object.created_at) + this.confirmationWindowMs <= now) {
+        void this.cancel(record, 'expired_on_confirmation', 'yoo_money');
+      } else if (object.status === 'waiting_for_capture' && object.expires_at && Date.parse(object.expires_at) <= now) {
+        void this.cancel(record, 'expired_on_capture', 'yoo_money');
+      }
+    }
+  }
+
   async handle(r: SandboxRequest): Promise<boolean> {
+    this.expireOverdue();
     const checkout = /^\/checkout\/([0-9a-f-]{36})$/.exec(r.path);
     if (checkout) {
       await this.handleCheckout(r, checkout[1]!);
@@ -242,6 +265,9 @@ export class YookassaEmulator implements Emulator {
     }
     this.authenticate(r.req);
     const raw = r.method === 'POST' ? (await readBody(r.req, 1024 * 1024)).toString('utf8') : '';
+    if (raw && !(r.req.headers['content-type'] ?? '').includes('application/json')) {
+      return new HttpAnswer(415, errorBody('invalid_request', 'Content-Type must be application/json'));
+    }
 
     const fault = this.faults.take((f) => isApiFault(f) && (f.on === undefined || f.on === route.op));
     if (fault?.kind === 'slow') await sleep(fault.delayMs);
@@ -538,6 +564,7 @@ export class YookassaEmulator implements Emulator {
     const url = `${this.context.appUrl}/api/payments/yookassa/webhook`;
     for (let attempt = 1; attempt <= this.notificationAttempts; attempt += 1) {
       if (attempt > 1) await sleep(this.notificationRetryMs);
+      if (this.closed) return;
       let status: NotificationRecord['status'];
       if (this.faults.take((f) => f.kind === 'fail_notification')) {
         status = 'lost';
@@ -602,6 +629,8 @@ export class YookassaEmulator implements Emulator {
   async act(action: YookassaAction): Promise<void> {
     if (action.action === 'advance_clock') {
       this.clockOffsetMs += action.ms;
+      this.expireOverdue();
+      await this.settled();
       return;
     }
     const record = this.payments.get(action.paymentId);
@@ -645,6 +674,12 @@ export class YookassaEmulator implements Emulator {
       notifications: this.notifications,
       pendingFaults: this.faults.pending(),
     };
+  }
+
+  /** The sandbox is closing: stop retrying notifications and wait for those on the wire. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.settled();
   }
 
   reset(): void {

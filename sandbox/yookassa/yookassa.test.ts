@@ -112,6 +112,15 @@ describe('YooKassa emulator: API', () => {
     expect((await fetch(`${api}/payments/x`)).status).toBe(401);
   });
 
+  it('answers 415 to a POST body that is not JSON', async () => {
+    const res = await fetch(`${api}/payments`, {
+      method: 'POST',
+      headers: { authorization: auth, 'idempotence-key': 'form-body', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'amount=1490.00',
+    });
+    expect(res.status).toBe(415);
+  });
+
   it('answers not_found for an unknown payment', async () => {
     const res = await call('GET', '/payments/2f3b588d-000f-5000-8000-1d6e87c7fbde');
     expect(res.status).toBe(404);
@@ -323,7 +332,8 @@ describe('YooKassa emulator: checkout page and notifications', () => {
     receiver.answer = 503;
     const payment = await create('notify-retry');
     const settle = control({ action: 'pay', paymentId: payment.id });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The app recovers only after it refused the first delivery.
+    await expect.poll(() => notifications().length, { interval: 5 }).toBeGreaterThan(0);
     receiver.answer = 200;
     await settle;
     const statuses = notifications().map((n) => n.status);
@@ -336,6 +346,20 @@ describe('YooKassa emulator: checkout page and notifications', () => {
     expect(notifications().filter((n) => n.paymentId === silent.id)).toEqual([expect.objectContaining({ status: 'dropped' })]);
     await control({ action: 'resend_notification', paymentId: silent.id });
     expect(receiver.received.filter((n) => n.object.id === silent.id)).toHaveLength(1);
+  });
+
+  it('cancels an unpaid payment after an hour and an uncaptured hold after 7 days', async () => {
+    const unpaid = await create('expire-unpaid');
+    const held = await create('expire-held', paymentBody({ capture: false }));
+    await control({ action: 'pay', paymentId: held.id });
+    await control({ action: 'advance_clock', ms: 60 * 60 * 1000 });
+    const expired = (await (await call('GET', `/payments/${unpaid.id}`)).json()) as PaymentObject;
+    expect(expired).toMatchObject({ status: 'canceled', cancellation_details: { party: 'yoo_money', reason: 'expired_on_confirmation' } });
+    expect(((await (await call('GET', `/payments/${held.id}`)).json()) as PaymentObject).status).toBe('waiting_for_capture');
+    await control({ action: 'advance_clock', ms: 7 * 24 * 60 * 60 * 1000 });
+    const lapsed = (await (await call('GET', `/payments/${held.id}`)).json()) as PaymentObject;
+    expect(lapsed.cancellation_details).toEqual({ party: 'yoo_money', reason: 'expired_on_capture' });
+    expect(receiver.received.map((n) => n.event)).toEqual(['payment.waiting_for_capture', 'payment.canceled', 'payment.canceled']);
   });
 
   it('refuses unknown faults and actions on settled payments', async () => {

@@ -50,6 +50,17 @@ export interface Config {
     redirectUri: string;
     allowHttp: boolean;
     adminEmails: string[];
+    /** Yandex ID has no discovery document: its endpoints are set here (overridable for tests). */
+    yandex: { authorizeUrl: string; tokenUrl: string; userinfoUrl: string };
+    requestTimeoutMs: number;
+  };
+  /** Requests per minute per user (per IP when signed out); sign-in attempts per IP. */
+  rateLimits: {
+    generatePerMinute: number;
+    uploadPerMinute: number;
+    paymentCreatesPerMinute: number;
+    paymentChecksPerMinute: number;
+    signInPerMinute: number;
   };
   llm: {
     baseUrl: string;
@@ -181,7 +192,17 @@ const envSchema = z.object({
   OAUTH_CLIENT_SECRET: z.string().optional(),
   OAUTH_REDIRECT_URI: url.optional(),
   OAUTH_ALLOW_HTTP: bool.optional(),
+  OAUTH_YANDEX_AUTHORIZE_URL: url.optional(),
+  OAUTH_YANDEX_TOKEN_URL: url.optional(),
+  OAUTH_YANDEX_USERINFO_URL: url.optional(),
+  OAUTH_TIMEOUT_MS: int(100).default(10_000),
   ADMIN_EMAILS: list.default([]),
+
+  RATE_LIMIT_GENERATE_PER_MIN: int(1).default(10),
+  RATE_LIMIT_UPLOAD_PER_MIN: int(1).default(5),
+  RATE_LIMIT_PAYMENTS_PER_MIN: int(1).default(5),
+  RATE_LIMIT_PAYMENT_CHECKS_PER_MIN: int(1).default(30),
+  RATE_LIMIT_SIGNIN_PER_MIN: int(1).default(30),
 
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: url.optional(),
@@ -334,6 +355,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           ? ''
           : sandbox('/oidc');
   const sandboxHost = new URL(e.SANDBOX_URL).host;
+  const issuer = (e.OAUTH_ISSUER ?? defaultIssuer).replace(/\/$/, '');
+  const yandex = {
+    authorizeUrl: e.OAUTH_YANDEX_AUTHORIZE_URL ?? (production ? 'https://oauth.yandex.ru/authorize' : sandbox('/oidc/authorize')),
+    tokenUrl: e.OAUTH_YANDEX_TOKEN_URL ?? (production ? 'https://oauth.yandex.ru/token' : sandbox('/oidc/token')),
+    userinfoUrl: e.OAUTH_YANDEX_USERINFO_URL ?? (production ? 'https://login.yandex.ru/info' : sandbox('/oidc/yandex/info')),
+  };
+  // Plain HTTP to the sign-in provider only by explicit choice, or for the built-in sandbox
+  // defaults outside production; anything else would send codes and secrets in the clear.
+  const explicitEndpoints =
+    e.OAUTH_ISSUER ?? e.OAUTH_YANDEX_AUTHORIZE_URL ?? e.OAUTH_YANDEX_TOKEN_URL ?? e.OAUTH_YANDEX_USERINFO_URL;
+  const allowHttp = e.OAUTH_ALLOW_HTTP ?? (!production && explicitEndpoints === undefined);
+  const oauthEndpoints = oauthProvider === 'yandex' ? Object.entries(yandex).map(([, v]) => v) : [issuer];
+  for (const endpoint of oauthEndpoints) {
+    if (!allowHttp && endpoint.startsWith('http:')) {
+      throw new ConfigError([
+        `OAUTH_ISSUER: ${endpoint} uses plain http; use https, or set OAUTH_ALLOW_HTTP=true for a loopback test provider`,
+      ]);
+    }
+  }
 
   const config: Config = {
     env: e.NODE_ENV,
@@ -354,11 +394,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     session: { ttlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000 },
     auth: {
       provider: oauthProvider,
-      issuer: (e.OAUTH_ISSUER ?? defaultIssuer).replace(/\/$/, ''),
+      issuer,
       clientId: pick('OAUTH_CLIENT_ID'),
       redirectUri: e.OAUTH_REDIRECT_URI ?? `${publicBaseUrl}/auth/callback`,
-      allowHttp: e.OAUTH_ALLOW_HTTP ?? !production,
+      allowHttp,
       adminEmails: e.ADMIN_EMAILS.map((s) => s.toLowerCase()),
+      yandex,
+      requestTimeoutMs: e.OAUTH_TIMEOUT_MS,
+    },
+    rateLimits: {
+      generatePerMinute: e.RATE_LIMIT_GENERATE_PER_MIN,
+      uploadPerMinute: e.RATE_LIMIT_UPLOAD_PER_MIN,
+      paymentCreatesPerMinute: e.RATE_LIMIT_PAYMENTS_PER_MIN,
+      paymentChecksPerMinute: e.RATE_LIMIT_PAYMENT_CHECKS_PER_MIN,
+      signInPerMinute: e.RATE_LIMIT_SIGNIN_PER_MIN,
     },
     llm: {
       baseUrl: serviceUrl(e.OPENAI_BASE_URL, 'https://api.openai.com/v1', '/openai/v1'),

@@ -2,6 +2,8 @@ import type { Config, Secrets, LoadedConfig } from './config.ts';
 import { openDatabase, migrate, type Db } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { OAuthClient } from './providers/oauth/client.ts';
+import { RateLimits } from './http/rate-limits.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
 import { createTelegramNotifier } from './notify/telegram-notifier.ts';
@@ -31,6 +33,10 @@ export interface AppContext {
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
+  /** The sign-in provider (its discovery document is fetched on first use and kept). */
+  oauth: OAuthClient;
+  /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
+  rateLimits: RateLimits;
   /** Operator alerts (Telegram); `alert()` never blocks or throws. */
   notifier: Notifier;
   llm: LlmClient;
@@ -67,6 +73,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
         }
       : null,
     minIntervalMs: config.telegram.minIntervalMs,
+    // A failed send is retried once after the same pause that spaces messages.
+    retryDelayMs: config.telegram.minIntervalMs,
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,
@@ -96,8 +104,20 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     log,
   });
 
-
-  const ctx: AppContext = { config, secrets, db, log, clock, tasks: [], notifier, llm, promptEngine, yookassa };
+  const ctx: AppContext = {
+    config,
+    secrets,
+    db,
+    log,
+    clock,
+    tasks: [],
+    notifier,
+    llm,
+    promptEngine,
+    yookassa,
+    oauth: new OAuthClient(config.auth, secrets.oauthClientSecret, log.child({ mod: 'oauth' })),
+    rateLimits: new RateLimits(config.rateLimits),
+  };
   ctx.tasks.push(createPaymentReconciler(ctx));
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });

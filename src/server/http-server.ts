@@ -5,6 +5,7 @@ import path from 'node:path';
 import send from 'send';
 import type { AppContext } from '../lib/context.ts';
 import { checkDatabase } from '../lib/db/index.ts';
+import { httpsRedirectLocation } from '../lib/http/security.ts';
 
 /** `@astrojs/node` in middleware mode: `handler(req, res, next, locals)`. */
 export type AstroHandler = (
@@ -100,6 +101,19 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
     });
 
     const url = new URL(req.url ?? '/', 'http://internal');
+    // Behind the proxy, a plain-HTTP visit goes to the https address (health checks come
+    // straight to us, without forwarded headers, and are left alone).
+    const forwardedProto = req.headers['x-forwarded-proto'];
+    const httpsLocation = httpsRedirectLocation(
+      ctx.config,
+      Array.isArray(forwardedProto) ? forwardedProto[0] : forwardedProto,
+      `${url.pathname}${url.search}`,
+    );
+    if (httpsLocation && url.pathname !== '/healthz') {
+      res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 301 : 308, { Location: httpsLocation });
+      res.end();
+      return;
+    }
     try {
       for (const route of routes) {
         if (await route({ ctx, req, res, url, requestId })) return;

@@ -50,6 +50,10 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     STORAGE_DIR: path.join(dir, 'storage'),
     PUBLIC_BASE_URL: url,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Alerts are paced 1/s for Telegram; tests should not wait for that on stop.
+    TELEGRAM_MIN_INTERVAL_MS: '0',
+    // Every test signs in from 127.0.0.1; the per-IP sign-in limit is tested on its own.
+    RATE_LIMIT_SIGNIN_PER_MIN: '10000',
     ...options.env,
   };
   const loaded = loadConfig(env);

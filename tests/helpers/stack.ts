@@ -1,4 +1,4 @@
-import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.ts';
 import { startApp, type StartAppOptions, type TestApp } from './app.ts';
 
 export interface TestStack {
@@ -11,8 +11,8 @@ export interface TestStack {
  * The sandbox on a random port and the app pointed at it through SANDBOX_URL (the same
  * variables production uses), linked both ways so webhooks find the app.
  */
-export async function startStack(options: StartAppOptions = {}): Promise<TestStack> {
-  const sandbox = await startSandbox();
+export async function startStack(options: StartAppOptions & { sandbox?: SandboxOptions } = {}): Promise<TestStack> {
+  const sandbox = await startSandbox(options.sandbox);
   const app = await startApp({ ...options, env: { SANDBOX_URL: sandbox.url, ...options.env } });
   sandbox.setAppUrl(app.url);
   return {

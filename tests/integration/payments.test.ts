@@ -8,6 +8,7 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
 import {
   getPayment,
+  listPaymentsNeedingReview,
   listStalePendingPayments,
   reconcilePendingPayments,
 } from '../../src/lib/billing/payments.ts';
@@ -87,7 +88,7 @@ function paymentLedgerLines(stack: TestStack, userId: string) {
   return listLedgerEntries(stack.app.ctx.db, userId).filter((e) => e.kind === 'payment');
 }
 
-/** Captures what the app logs at error level (payment problems go there until the notifier lands). */
+/** Captures what the app logs at error level (payment problems are logged as well as alerted). */
 function captureErrors(stack: TestStack): string[] {
   const lines: string[] = [];
   const sink = new Writable({
@@ -247,6 +248,16 @@ describe('payments through the sandbox YooKassa', () => {
     expect(stack.app.ctx.db.prepare('SELECT plan FROM users WHERE id = ?').pluck().get(user.id)).toBe('free');
   });
 
+  it('shows an abandoned payment as expired once YooKassa cancels it, crediting nothing', async () => {
+    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { body } = await h.create(cookie, 'single');
+    await h.control({ action: 'advance_clock', ms: 60 * 60 * 1000 });
+    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'canceled', cancellationReason: 'expired_on_confirmation' });
+    const { body: checked } = await h.check(cookie, body.paymentId);
+    expect(checked).toMatchObject({ status: 'canceled', balance: 0, message: 'Время на оплату истекло. Оформите покупку заново.' });
+    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+  });
+
   it('retries a create whose answer was lost (500) with the same key: one payment at YooKassa', async () => {
     const { cookie } = createSignedInUser(stack.app.ctx);
     const before = h.remotePayments().length;
@@ -298,6 +309,12 @@ describe('payments through the sandbox YooKassa', () => {
     const reports = errors.filter((line) => line.includes('"stage":"PAYMENT"'));
     expect(reports).toHaveLength(1);
     expect(reports[0]).toContain(body.externalPaymentId);
+    expect(listPaymentsNeedingReview(stack.app.ctx.db).map((p) => p.id)).toContain(body.paymentId);
+    await stack.app.ctx.notifier.flush();
+    const alerts = stack.app.ctx.db
+      .prepare(`SELECT stage, userId, message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`)
+      .all(`%${body.paymentId}%`) as Array<{ stage: string; userId: string; message: string }>;
+    expect(alerts).toEqual([expect.objectContaining({ userId: user.id, message: expect.stringContaining(body.externalPaymentId) })]);
     expect(paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 

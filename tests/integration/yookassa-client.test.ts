@@ -85,10 +85,10 @@ describe('YooKassa client against the emulator', () => {
   });
 
   it('times out a slow answer and retries it with the same Idempotence-Key', async () => {
-    await emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 400 } });
-    const created = await client({ timeoutMs: 150 }).createPayment(request, 'client-key-slow');
-    // The slow first call did create the payment; the retry got the same one back.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 800 } });
+    const created = await client({ timeoutMs: 300 }).createPayment(request, 'client-key-slow');
+    // The slow first call finishes later and must get the same payment back, not a second one.
+    await new Promise((resolve) => setTimeout(resolve, 700));
     expect(emulator().state().payments.map((p) => p.id)).toEqual([created.id]);
     await emulator().injectFault({ fault: { kind: 'slow', on: 'get', delayMs: 400 } });
     const err = await rejection(client({ timeoutMs: 100, maxAttempts: 1 }).getPayment(created.id));
@@ -106,5 +106,26 @@ describe('YooKassa client against the emulator', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+describe('YooKassa client waits', () => {
+  it('honours retry_after of a 202 and repeats the same read', async () => {
+    const created = await client({ retryMaxDelayMs: 2000 }).createPayment(request, 'client-key-202');
+    await emulator().injectFault({ fault: { kind: 'http_202', on: 'get', retryAfterMs: 150 } });
+    const started = Date.now();
+    const read = await client({ retryMaxDelayMs: 2000 }).getPayment(created.id);
+    const waited = Date.now() - started;
+    expect(read.id).toBe(created.id);
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(1500);
+  });
+
+  it('caps a long retry_after at the configured maximum', async () => {
+    const created = await client().createPayment(request, 'client-key-cap');
+    await emulator().injectFault({ fault: { kind: 'http_429', on: 'get', retryAfterMs: 60_000 } });
+    const started = Date.now();
+    await client({ retryMaxDelayMs: 100 }).getPayment(created.id);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

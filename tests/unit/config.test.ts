@@ -93,3 +93,29 @@ describe('loadConfig', () => {
     expect(config.minimax.callbackUrl).toBeNull();
   });
 });
+
+describe('sign-in provider transport', () => {
+  it('refuses a plain-HTTP issuer unless OAUTH_ALLOW_HTTP=true', () => {
+    expect(() => loadConfig({ OAUTH_ISSUER: 'http://sso.local/realms/beem' })).toThrow(/OAUTH_ALLOW_HTTP=true/);
+    expect(loadConfig({ OAUTH_ISSUER: 'http://sso.local/realms/beem', OAUTH_ALLOW_HTTP: 'true' }).config.auth.allowHttp).toBe(true);
+    expect(loadConfig({ OAUTH_ISSUER: 'https://sso.example/realms/beem' }).config.auth.allowHttp).toBe(false);
+    expect(() =>
+      loadConfig({ ...productionEnv, OAUTH_PROVIDER: 'oidc', OAUTH_ISSUER: 'http://sso.local' }),
+    ).toThrow(ConfigError);
+    expect(() => loadConfig({ OAUTH_PROVIDER: 'yandex', OAUTH_YANDEX_TOKEN_URL: 'http://127.0.0.1:9/token' })).toThrow(
+      /plain http/,
+    );
+  });
+
+  it('uses the real Yandex endpoints in production and the sandbox ones in development', () => {
+    expect(loadConfig({ ...productionEnv, OAUTH_PROVIDER: 'yandex' }).config.auth.yandex).toEqual({
+      authorizeUrl: 'https://oauth.yandex.ru/authorize',
+      tokenUrl: 'https://oauth.yandex.ru/token',
+      userinfoUrl: 'https://login.yandex.ru/info',
+    });
+    expect(loadConfig({ OAUTH_PROVIDER: 'yandex' }).config.auth).toMatchObject({
+      allowHttp: true,
+      yandex: { userinfoUrl: 'http://127.0.0.1:4010/oidc/yandex/info' },
+    });
+  });
+});

@@ -4,7 +4,8 @@ import type { AppContext } from '../context.ts';
 import type { User } from '../auth/users.ts';
 import { badRequest, isAppError } from '../errors.ts';
 import { errorResponse, json, parseInput } from '../http/respond.ts';
-import { adminActor, requireAdmin } from './access.ts';
+import { requireAdmin } from '../auth/guards.ts';
+import { adminActor } from './access.ts';
 import type { Actor } from './audit.ts';
 import type { Locale } from '../i18n/index.ts';
 

@@ -2,8 +2,7 @@ import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
 import { listUserPayments, type Payment } from '../billing/payments.ts';
-import { deleteUserSessions } from '../auth/sessions.ts';
-import { getUserByEmail, getUserById, type Role, type User } from '../auth/users.ts';
+import { getUserByEmail, getUserById, setUserDisabled, type Role, type User } from '../auth/users.ts';
 import {
   findAuditByRequestKey,
   optionalReason,
@@ -342,10 +341,10 @@ export function setDisabled(
     const seen = findAuditByRequestKey(db, input.requestKey);
     if (seen) return { auditId: seen.id, applied: false, sessionsEnded: 0 };
     const user = requireUserRow(db, input.userId);
-    const changed = db
-      .prepare('UPDATE users SET disabled = ?, updatedAt = ? WHERE id = ? AND disabled <> ?')
-      .run(input.disabled ? 1 : 0, input.now, user.id, input.disabled ? 1 : 0).changes;
-    const sessionsEnded = input.disabled ? deleteUserSessions(db, user.id) : 0;
+    const sessionsEnded = input.disabled
+      ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
+      : 0;
+    const changed = setUserDisabled(db, user.id, input.disabled, input.now) ? 1 : 0;
     const auditId = recordAdminAction(db, {
       actor: input.actor,
       action: input.disabled ? 'user.disable' : 'user.enable',
@@ -418,14 +417,6 @@ export function listPendingAdmins(db: Db): Array<{ email: string; grantedBy: str
     grantedBy: string;
     createdAt: number;
   }>;
-}
-
-/**
- * At sign-in: whether this email was granted admin before its first sign-in. The grant is
- * used up (removed), so revoking the role later is not undone by the next sign-in.
- */
-export function claimPendingAdmin(db: Db, email: string): boolean {
-  return db.prepare('DELETE FROM pending_admins WHERE email = ?').run(email.trim().toLowerCase()).changes > 0;
 }
 
 function normalizeEmail(email: string): string {

@@ -44,16 +44,21 @@ export function createSession(
   return { token, session };
 }
 
+/** What a cookie token turned out to be. */
+export type SessionCheck =
+  | ({ kind: 'valid' } & ValidatedSession)
+  /** The account is disabled: every session of it was deleted just now. */
+  | { kind: 'disabled'; userId: string }
+  /** Unknown, malformed or expired (an expired row is deleted). */
+  | { kind: 'none' };
+
 /**
- * Looks the cookie token up by its hash. Expired sessions and sessions of disabled users
- * are deleted and answer null. Less than half the lifetime left → extended to a full one.
+ * Looks the cookie token up by its hash. Less than half the lifetime left → extended to a
+ * full one. A disabled user's sessions are all deleted at the first sight of any of them,
+ * so blocking someone takes effect on their next request.
  */
-export function validateSessionToken(
-  db: Db,
-  token: string,
-  options: { now: number; ttlMs: number },
-): ValidatedSession | null {
-  if (!token || token.length > 100) return null;
+export function checkSessionToken(db: Db, token: string, options: { now: number; ttlMs: number }): SessionCheck {
+  if (!token || token.length > 100) return { kind: 'none' };
   const row = db
     .prepare(
       `SELECT s.id AS sessionId, s.expiresAt AS sessionExpiresAt, u.id, u.email, u.name, u.image, u.plan, u.role,
@@ -62,12 +67,16 @@ export function validateSessionToken(
        WHERE s.token_hash = ?`,
     )
     .get(hashSessionToken(token)) as Record<string, unknown> | undefined;
-  if (!row) return null;
+  if (!row) return { kind: 'none' };
   const sessionId = row.sessionId as string;
+  if (row.disabled === 1) {
+    deleteUserSessions(db, row.id as string);
+    return { kind: 'disabled', userId: row.id as string };
+  }
   let expiresAt = row.sessionExpiresAt as number;
-  if (expiresAt <= options.now || row.disabled === 1) {
+  if (expiresAt <= options.now) {
     db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
-    return null;
+    return { kind: 'none' };
   }
   let extended = false;
   if (expiresAt - options.now < options.ttlMs / 2) {
@@ -76,7 +85,17 @@ export function validateSessionToken(
     extended = true;
   }
   const user = rowToUser(row);
-  return { session: { id: sessionId, userId: user.id, expiresAt }, user, extended };
+  return { kind: 'valid', session: { id: sessionId, userId: user.id, expiresAt }, user, extended };
+}
+
+/** The session and user for a cookie token, or null (see `checkSessionToken`). */
+export function validateSessionToken(
+  db: Db,
+  token: string,
+  options: { now: number; ttlMs: number },
+): ValidatedSession | null {
+  const check = checkSessionToken(db, token, options);
+  return check.kind === 'valid' ? { session: check.session, user: check.user, extended: check.extended } : null;
 }
 
 export function deleteSession(db: Db, sessionId: string): void {

@@ -1,6 +1,8 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
+import { claimPendingAdmin } from './pending-admins.ts';
+import { deleteUserSessions } from './sessions.ts';
 
 export type Role = 'user' | 'admin';
 
@@ -61,25 +63,52 @@ export function getUserByEmail(db: Db, email: string): User | null {
   return row ? rowToUser(row) : null;
 }
 
+export interface UpsertResult {
+  user: User;
+  created: boolean;
+  /** An existing account (same verified email) now signs in with this provider identity. */
+  linked: boolean;
+}
+
 /**
- * Finds the user for a provider identity or creates one. A new user gets the trial credits
- * through the ledger (reference `trial:<userId>`, so it can happen only once) and the admin
- * role when the email is listed in ADMIN_EMAILS.
+ * Finds the user for a provider identity or creates one, in one transaction.
+ * - Known (provider, subject): the profile follows the provider (a changed email too,
+ *   unless another account already uses it — then the old address stays).
+ * - Unknown identity, but an account with the same (provider-verified) email: that account
+ *   is linked to this identity, so switching OAUTH_PROVIDER keeps everyone's credits.
+ * - Otherwise a new user with the trial credits through the ledger (reference
+ *   `trial:<userId>`, so it can happen only once) and consent time recorded.
+ * Emails in ADMIN_EMAILS, or granted with `admin:grant` before their first sign-in, get the
+ * admin role (never taken away here: admins granted on the admin page stay admins).
  */
-export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignInPolicy): { user: User; created: boolean } {
+export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignInPolicy): UpsertResult {
   const email = identity.email.toLowerCase();
   const isListedAdmin = policy.adminEmails.includes(email);
   return inTransaction(db, () => {
-    const existing = db
-      .prepare(`SELECT id FROM users WHERE auth_provider = ? AND auth_subject = ?`)
-      .pluck()
-      .get(identity.provider, identity.subject) as string | undefined;
+    const known = db
+      .prepare(`SELECT id, email FROM users WHERE auth_provider = ? AND auth_subject = ?`)
+      .get(identity.provider, identity.subject) as { id: string; email: string } | undefined;
+    const sameEmail = db.prepare('SELECT id FROM users WHERE email = ?').pluck().get(email) as string | undefined;
+    const existing = known?.id ?? sameEmail;
     if (existing) {
+      const emailFree = sameEmail === undefined || sameEmail === existing;
+      const becomesAdmin = emailFree && (isListedAdmin || claimPendingAdmin(db, email));
       db.prepare(
         `UPDATE users SET email = ?, name = COALESCE(?, name), image = COALESCE(?, image),
+           auth_provider = ?, auth_subject = ?,
            role = CASE WHEN ? THEN 'admin' ELSE role END, lastLoginAt = ?, updatedAt = ? WHERE id = ?`,
-      ).run(email, identity.name, identity.picture, isListedAdmin ? 1 : 0, policy.now, policy.now, existing);
-      return { user: getUserById(db, existing)!, created: false };
+      ).run(
+        emailFree ? email : known!.email,
+        identity.name,
+        identity.picture,
+        identity.provider,
+        identity.subject,
+        becomesAdmin ? 1 : 0,
+        policy.now,
+        policy.now,
+        existing,
+      );
+      return { user: getUserById(db, existing)!, created: false, linked: known === undefined };
     }
     const id = newId('usr', policy.now);
     db.prepare(
@@ -90,7 +119,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
       email,
       identity.name ?? email.split('@')[0],
       identity.picture,
-      isListedAdmin ? 'admin' : 'user',
+      isListedAdmin || claimPendingAdmin(db, email) ? 'admin' : 'user',
       identity.provider,
       identity.subject,
       policy.now,
@@ -108,6 +137,21 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
         now: policy.now,
       });
     }
-    return { user: getUserById(db, id)!, created: true };
+    return { user: getUserById(db, id)!, created: true, linked: false };
+  });
+}
+
+/**
+ * Blocks or unblocks an account. Blocking deletes every session in the same transaction,
+ * so the person is signed out everywhere at once. Returns false when nothing changed.
+ */
+export function setUserDisabled(db: Db, userId: string, disabled: boolean, now: number): boolean {
+  return inTransaction(db, () => {
+    const changed =
+      db
+        .prepare('UPDATE users SET disabled = ?, updatedAt = ? WHERE id = ? AND disabled = ?')
+        .run(disabled ? 1 : 0, now, userId, disabled ? 0 : 1).changes === 1;
+    if (disabled) deleteUserSessions(db, userId);
+    return changed;
   });
 }

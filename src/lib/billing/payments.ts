@@ -112,6 +112,14 @@ export function listStalePendingPayments(db: Db, now: number): Payment[] {
   return rows.map(rowToPayment);
 }
 
+/** Paid at YooKassa but not credited (amount, currency or metadata did not match): an admin decides. */
+export function listPaymentsNeedingReview(db: Db): Payment[] {
+  const rows = db
+    .prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = 'succeeded' AND applied = 0 ORDER BY createdAt`)
+    .all() as Array<Record<string, unknown>>;
+  return rows.map(rowToPayment);
+}
+
 export function paymentState(payment: Payment): PaymentState {
   if (payment.applied) return 'credited';
   if (payment.status === 'succeeded') return 'review';
@@ -131,8 +139,9 @@ export function paymentMessage(payment: Payment, locale: Locale): string {
 }
 
 /**
- * A payment problem the operator must see (stage PAYMENT). Never throws: an alert must
- * not break the payment flow.
+ * A payment problem the operator must see: logged, and sent as a Telegram alert with stage
+ * PAYMENT (the local payment id goes into the text). Never throws: an alert must not break
+ * the payment flow.
  */
 export function reportPaymentProblem(
   ctx: Pick<AppContext, 'log' | 'notifier'>,
@@ -404,7 +413,9 @@ export interface PaymentView {
   state: PaymentState;
   plan: string;
   credits: number;
+  /** "1490.00", as YooKassa writes it. */
   amount: string;
+  amountKopecks: number;
   currency: string;
   applied: boolean;
   cancellation: { party: string | null; reason: string | null } | null;
@@ -420,6 +431,7 @@ export function toPaymentView(payment: Payment): PaymentView {
     plan: payment.plan,
     credits: payment.credits,
     amount: formatAmount(payment.amountKopecks),
+    amountKopecks: payment.amountKopecks,
     currency: payment.currency,
     applied: payment.applied,
     cancellation:

@@ -1,4 +1,5 @@
 import { common } from './messages/common.ts';
+import { auth } from './messages/auth.ts';
 import { billing } from './messages/billing.ts';
 import { admin } from './messages/admin.ts';
 
@@ -19,7 +20,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, billing, admin];
+const sets: MessageSet[] = [common, auth, billing, admin];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

@@ -41,12 +41,12 @@ export function formatAlert(alert: Alert, limit = ALERT_TEXT_LIMIT): FormattedAl
   const header = '⚠️ Beem Error';
   const fields: Array<[string, string]> = [
     ['Stage', alert.stage],
-    ['User', alert.userId ?? '-'],
-    ['Generation', alert.generationId ?? '-'],
+    ['User', alert.userId ? String(alert.userId) : '-'],
+    ['Generation', alert.generationId ? String(alert.generationId) : '-'],
   ];
   const head = [header, ...fields.map(([k, v]) => `${k}: ${v}`)].join('\n');
   const errorPrefix = '\nError: ';
-  const error = truncateText(alert.error.trim() || 'unknown error', Math.max(1, limit - head.length - errorPrefix.length));
+  const error = truncateText(String(alert.error ?? '').trim() || 'unknown error', Math.max(1, limit - head.length - errorPrefix.length));
   const plain = `${head}${errorPrefix}${error}`;
   const html = [
     `<b>${escapeTelegramHtml(header)}</b>`,

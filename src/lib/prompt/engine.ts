@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { LlmClient } from '../providers/llm/client.ts';
-import { isLlmError, toLlmError, type LlmError } from '../providers/llm/errors.ts';
+import { isLlmError, type LlmError } from '../providers/llm/errors.ts';
 import type { AlertStage, Notifier } from '../notify/types.ts';
 import { compileWithModel, fallbackDirectorPrompt } from './camera-compiler.ts';
 import { enhanceWithModel, fallbackCinematic } from './enhancer.ts';
@@ -29,7 +29,6 @@ export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
     request: PromptRequest,
     stage: PromptStageName,
     alertStage: AlertStage,
-    timeoutMs: number,
     skipModelBecause: LlmError | null,
     withModel: () => Promise<T>,
     fallback: () => T,
@@ -49,12 +48,14 @@ export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
       const value = await withModel();
       return { value, report: { stage, source: 'model', error: null, durationMs: Date.now() - started }, error: null };
     } catch (err) {
-      const error = isLlmError(err) ? err : toLlmError(err, timeoutMs);
-      log.warn({ stage, generationId: request.generationId, kind: error.kind, err: error }, 'prompt stage fell back to local rules');
-      options.notifier.alert({ stage: alertStage, error: error.message, userId: request.userId, generationId: request.generationId });
+      // Model trouble arrives as LlmError; anything else is our own bug, said as such.
+      const error = isLlmError(err) ? err : null;
+      const message = error?.message ?? `internal error: ${err instanceof Error ? err.message : String(err)}`;
+      log.warn({ stage, generationId: request.generationId, kind: error?.kind ?? 'internal', err }, 'prompt stage fell back to local rules');
+      options.notifier.alert({ stage: alertStage, error: message, userId: request.userId, generationId: request.generationId });
       return {
         value: fallback(),
-        report: { stage, source: 'fallback', error: error.message, durationMs: Date.now() - started },
+        report: { stage, source: 'fallback', error: message, durationMs: Date.now() - started },
         error,
       };
     }
@@ -67,7 +68,6 @@ export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
       request,
       'enhancer',
       request.mode === 'template' ? 'GPT_ENHANCE_TEMPLATE' : 'GPT_ENHANCE_PROMPT',
-      timeouts.enhancerMs,
       null,
       () => enhanceWithModel(llm, request.mode, text, timeouts.enhancerMs),
       () => fallbackCinematic(request.mode, text),
@@ -80,7 +80,6 @@ export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
         request,
         'compiler',
         'GPT_CAMERA_COMPILER',
-        timeouts.compilerMs,
         skip,
         () => compileWithModel(llm, text, cinematic, timeouts.compilerMs),
         () => fallbackDirectorPrompt(text, cinematic),
@@ -102,7 +101,6 @@ export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
       request,
       'router',
       'TEMPLATE_ROUTER',
-      timeouts.routerMs,
       skip,
       () => routeWithModel(llm, text, cinematic, timeouts.routerMs),
       () => fallbackTemplateChoice(text, cinematic),

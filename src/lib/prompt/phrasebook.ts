@@ -108,7 +108,7 @@ const ENTRIES: Entry[] = [
   ['модел\\p{L}*', 'model'],
   ['рук\\p{L}*', 'hand'],
   // materials, colours, settings, moods
-  ['фон\\p{L}*', 'background'],
+  ['фон|фона|фоне|фоном|фоны', 'background'],
   ['стол\\p{L}*', 'table'],
   ['мрамор\\p{L}*', 'marble'],
   ['дерев\\p{L}*', 'wooden'],
@@ -121,7 +121,7 @@ const ENTRIES: Entry[] = [
   ['листь\\p{L}*|листв\\p{L}*', 'leaves'],
   ['камн\\p{L}*|камен\\p{L}*', 'stones'],
   ['облак\\p{L}*', 'clouds'],
-  ['неб\\p{L}*', 'sky'],
+  ['небо|неба|небе|небом|небес\\p{L}*', 'sky'],
   ['закат\\p{L}*', 'sunset'],
   ['рассвет\\p{L}*', 'sunrise'],
   ['студи\\p{L}*', 'studio'],

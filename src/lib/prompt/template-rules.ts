@@ -31,6 +31,8 @@ interface TemplateRule {
   keywords: RegExp;
   /** Some templates only make sense when another keyword group also matches (a pet). */
   requires?: RegExp;
+  /** A named format ("аниме", "надпись") says more than the product it shows: it counts double. */
+  weight?: number;
 }
 
 const word = (body: string) => new RegExp(`(?<!\\p{L})(?:${body})`, 'giu');
@@ -66,19 +68,22 @@ const RULES: TemplateRule[] = [
   { templateId: TEMPLATE_IDS.diving, keywords: word('ныря\\p{L}*|прыж\\p{L}*\\s+в\\s+воду|прыга\\p{L}*\\s+в\\s+(?:воду|бассейн)|дайвинг\\p{L}*|бассейн\\p{L}*|div(?:e|es|ing)') },
   { templateId: TEMPLATE_IDS.climbing, keywords: word('скалолаз\\p{L}*|скалодром\\p{L}*|скал[аыу]|лезет|карабка\\p{L}*|climb\\p{L}*') },
   { templateId: TEMPLATE_IDS.stillRings, keywords: word('кольц[аех]\\s+гимнаст\\p{L}*|гимнаст\\p{L}*|still\\s+rings|gymnast\\p{L}*') },
-  { templateId: TEMPLATE_IDS.animeLifeSim, keywords: word('аниме|анимэ|мульт\\p{L}*|anime|cartoon') },
-  { templateId: TEMPLATE_IDS.artFonts, keywords: word('надпис\\p{L}*|шрифт\\p{L}*|леттеринг\\p{L}*|логотип\\p{L}*|слово|буквы|lettering|font\\p{L}*|logo|typograph\\p{L}*') },
+  { templateId: TEMPLATE_IDS.animeLifeSim, keywords: word('аниме|анимэ|мульт\\p{L}*|anime|cartoon'), weight: 2 },
+  { templateId: TEMPLATE_IDS.artFonts, keywords: word('надпис\\p{L}*|шрифт\\p{L}*|леттеринг\\p{L}*|логотип\\p{L}*|слово|буквы|lettering|font\\p{L}*|logo|typograph\\p{L}*'), weight: 2 },
   {
     templateId: TEMPLATE_IDS.characterPresentation,
     keywords: word('3d|персонаж\\p{L}*|маскот\\p{L}*|талисман\\p{L}*|рассказыва\\p{L}*|презент\\p{L}*|преимуществ\\p{L}*|character|mascot|present\\p{L}*'),
+    weight: 2,
   },
   {
     templateId: TEMPLATE_IDS.ecommerceDisplay,
     keywords: word('маркетплейс\\p{L}*|интернет[- ]магазин\\p{L}*|витрин\\p{L}*|карточк\\p{L}*\\s+товар\\p{L}*|wildberries|ozon|озон|вайлдберриз|e-?commerce|marketplace|display\\s+ad'),
+    weight: 2,
   },
   {
     templateId: TEMPLATE_IDS.miniatureSet,
     keywords: word('миниатюр\\p{L}*|макет\\p{L}*|диорам\\p{L}*|крошечн\\p{L}*|маленьк\\p{L}*\\s+(?:люд|человеч)\\p{L}*|miniature\\p{L}*|diorama|tiny'),
+    weight: 2,
   },
 ];
 
@@ -92,12 +97,12 @@ export interface TemplateMatch {
 }
 
 export function chooseTemplateByKeywords(text: string): TemplateMatch {
-  let best: { rule: TemplateRule; matched: string[] } | null = null;
+  let best: { rule: TemplateRule; matched: string[]; score: number } | null = null;
   for (const r of RULES) {
     if (r.requires && !text.match(r.requires)) continue;
     const matched = [...text.matchAll(r.keywords)].map((m) => m[0].toLowerCase());
-    if (matched.length === 0) continue;
-    if (!best || matched.length > best.matched.length) best = { rule: r, matched };
+    const score = matched.length * (r.weight ?? 1);
+    if (score > 0 && (!best || score > best.score)) best = { rule: r, matched, score };
   }
   if (!best) return { template: requireTemplate(DEFAULT_TEMPLATE_ID), matched: [] };
   return { template: requireTemplate(best.rule.templateId), matched: [...new Set(best.matched)] };

@@ -3,7 +3,6 @@ import type { MessageSet } from '../index.ts';
 /** Admin panel and operator actions: section names, table columns, banners, errors. */
 export const admin: MessageSet = {
   ru: {
-    'errors.ADMIN_ONLY': 'Этот раздел доступен только администраторам.',
     'errors.USER_NOT_FOUND': 'Пользователь не найден. Проверьте ссылку или найдите его через поиск.',
     'errors.GENERATION_NOT_FOUND': 'Генерация не найдена. Проверьте ссылку или найдите её в списке.',
     'errors.ADMIN_REASON_REQUIRED': 'Укажите причину (от 3 символов): она попадёт в журнал действий.',
@@ -215,7 +214,6 @@ export const admin: MessageSet = {
     'admin.alerts.recent': 'Последние оповещения',
   },
   en: {
-    'errors.ADMIN_ONLY': 'This section is for administrators only.',
     'errors.USER_NOT_FOUND': 'User not found. Check the link or find them with the search.',
     'errors.GENERATION_NOT_FOUND': 'Generation not found. Check the link or find it in the list.',
     'errors.ADMIN_REASON_REQUIRED': 'Give a reason (3 characters or more): it goes into the audit log.',

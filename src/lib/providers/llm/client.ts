@@ -98,7 +98,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
 
     let json: unknown;
     try {
-      json = JSON.parse(content);
+      json = JSON.parse(stripCodeFence(content));
     } catch (err) {
       return fail('invalid_json', 'invalid JSON in the answer', err);
     }
@@ -113,4 +113,10 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
   }
 
   return { model: options.model, completeJson };
+}
+
+/** Some compatible endpoints wrap JSON-mode answers in a Markdown code fence. */
+function stripCodeFence(content: string): string {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/i.exec(content);
+  return fenced?.[1] ?? content;
 }

@@ -34,8 +34,9 @@ export const paymentSchema = z.looseObject({
 });
 export type YookassaPayment = z.infer<typeof paymentSchema>;
 
+/** Error bodies (`type: "error"`) and the 202 "still processing" body share these fields. */
 export const errorSchema = z.looseObject({
-  type: z.literal('error').optional(),
+  type: z.string().optional(),
   id: z.string().optional(),
   code: z.string().optional(),
   description: z.string().optional(),

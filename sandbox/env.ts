@@ -1,0 +1,25 @@
+import { DEFAULT_APP_URL, DEFAULT_SANDBOX_PORT } from './defaults.ts';
+import type { SandboxOptions } from './index.ts';
+
+/**
+ * Settings of `npm run sandbox` and `npm run demo` (not of Beem itself):
+ *   SANDBOX_PORT            port of the emulators (default 4010)
+ *   SANDBOX_HOST            address to listen on (default 127.0.0.1)
+ *   BEEM_URL                where the emulators reach Beem back (webhooks; default http://localhost:3000)
+ *   SANDBOX_MINIMAX_STEP_MS seconds a fake video spends per state, as "preparing,queueing,processing"
+ *                           in milliseconds (default 1000,1000,4000)
+ */
+export function sandboxOptionsFromEnv(env: Record<string, string | undefined>): SandboxOptions {
+  const port = Number(env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SANDBOX_PORT: not a port: ${env.SANDBOX_PORT}`);
+  const options: SandboxOptions = { port, host: env.SANDBOX_HOST || '127.0.0.1', appUrl: env.BEEM_URL || DEFAULT_APP_URL };
+  if (env.SANDBOX_MINIMAX_STEP_MS) {
+    const steps = env.SANDBOX_MINIMAX_STEP_MS.split(',').map((s) => Number(s.trim()));
+    if (steps.length !== 3 || steps.some((s) => !Number.isInteger(s) || s < 0)) {
+      throw new Error('SANDBOX_MINIMAX_STEP_MS: expected three whole numbers of milliseconds, like 1000,1000,4000');
+    }
+    const [preparing, queueing, processing] = steps as [number, number, number];
+    options.minimax = { stepMs: { preparing, queueing, processing } };
+  }
+  return options;
+}

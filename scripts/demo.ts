@@ -1,0 +1,133 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { sandboxOptionsFromEnv } from '../sandbox/env.ts';
+import { describeSandbox } from '../sandbox/describe.ts';
+
+/**
+ * `npm run demo`: Beem with every external service emulated, no keys and no internet.
+ * Builds when dist/ is missing or older than the sources, starts the sandbox in this process
+ * (SANDBOX_PORT, default 4010) and Beem as a child (`node dist/server/main.mjs`, PORT, default
+ * 3000) pointed at it through SANDBOX_URL, the variable development uses for every service.
+ * Data lives in data/demo.db and data/demo-storage. Ctrl-C stops both.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILD_INPUTS = ['src', 'public', 'astro.config.mjs', 'package.json', 'package-lock.json', 'scripts/build-server.mjs', 'tsconfig.json'];
+const BUILD_OUTPUTS = ['dist/server/main.mjs', 'dist/server/entry.mjs'];
+
+function newestMtime(target: string): number {
+  if (!fs.existsSync(target)) return 0;
+  const stat = fs.statSync(target);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(target)) newest = Math.max(newest, newestMtime(path.join(target, entry)));
+  return newest;
+}
+
+function buildIfNeeded(): void {
+  const outputs = BUILD_OUTPUTS.map((p) => path.join(root, p));
+  const builtAt = outputs.every((p) => fs.existsSync(p)) ? Math.min(...outputs.map((p) => fs.statSync(p).mtimeMs)) : 0;
+  const changedAt = Math.max(...BUILD_INPUTS.map((p) => newestMtime(path.join(root, p))));
+  if (builtAt > changedAt) return;
+  console.log(builtAt === 0 ? 'Building Beem (first run)…' : 'Sources changed since the last build: rebuilding…');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (build.status !== 0) {
+    console.error('The build failed; see the messages above.');
+    process.exit(build.status ?? 1);
+  }
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null) {
+    try {
+      if ((await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  buildIfNeeded();
+
+  const port = Number(process.env.PORT ?? 3000);
+  const publicUrl = process.env.PUBLIC_BASE_URL ?? `http://localhost:${port}`;
+  // The emulators call Beem back (payment notifications) on the loopback address it listens on.
+  const beemUrl = process.env.BEEM_URL ?? `http://127.0.0.1:${port}`;
+  let sandbox: Sandbox;
+  try {
+    sandbox = await startSandbox({ ...sandboxOptionsFromEnv(process.env), appUrl: beemUrl });
+  } catch (err) {
+    const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    console.error(busy ? `Port ${process.env.SANDBOX_PORT ?? 4010} is taken: stop the other sandbox or set SANDBOX_PORT.` : err);
+    process.exit(1);
+  }
+
+  fs.mkdirSync(path.join(root, 'data', 'demo-storage'), { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'development',
+    PORT: String(port),
+    PUBLIC_BASE_URL: publicUrl,
+    DATABASE_URL: path.join('data', 'demo.db'),
+    STORAGE_DIR: path.join('data', 'demo-storage'),
+    // Completion arrives by the callback protocol, as in production; polling stays the fallback.
+    MINIMAX_CALLBACK_URL: `http://127.0.0.1:${port}/minimax_callback`,
+    POLL_INTERVAL_MS: '2000',
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    // Always the sandbox that was just started, whatever the shell says.
+    SANDBOX_URL: sandbox.url,
+  };
+  const beem = spawn(process.execPath, ['dist/server/main.mjs'], { cwd: root, env, stdio: 'inherit' });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (beem.exitCode === null) {
+      beem.kill('SIGTERM');
+      const killer = setTimeout(() => beem.kill('SIGKILL'), 15_000);
+      await new Promise((resolve) => beem.once('exit', resolve));
+      clearTimeout(killer);
+    }
+    await sandbox.close();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  beem.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`Beem stopped (${signal ?? `exit code ${code}`}); stopping the sandbox.`);
+    void stop(code ?? 1);
+  });
+
+  if (!(await waitForHealth(`http://127.0.0.1:${port}`, beem, 30_000))) {
+    if (!stopping) {
+      console.error(`Beem did not answer on port ${port} within 30 s; is the port taken? Set PORT to use another.`);
+      await stop(1);
+    }
+    return;
+  }
+  console.log(
+    [
+      '',
+      `  Beem demo is running: open ${publicUrl}`,
+      '',
+      '  Every outside service is the local sandbox: sign in with any email, upload a photo,',
+      '  generate a video, and buy credits on the sandbox payment page ("Pay" settles it).',
+      '',
+      ...describeSandbox(sandbox).map((line) => `  ${line}`),
+      '',
+      `  Data: data/demo.db and data/demo-storage (delete them to start over). Ctrl-C stops everything.`,
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();

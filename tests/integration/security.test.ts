@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type TestStack } from '../helpers/stack.ts';
+import { startApp, type TestApp } from '../helpers/app.ts';
+import { apiFetch } from '../helpers/http.ts';
+import { createSignedInUser } from '../helpers/users.ts';
+import { signInThroughSandbox } from '../helpers/signin.ts';
+import { inlineScriptHashes } from '../../src/lib/http/security.ts';
+import { PRODUCTION_ENV } from '../helpers/env.ts';
+
+const EVIL = 'https://evil.example';
+const SHOP = 'https://shop.example';
+
+describe('request security', () => {
+  let stack: TestStack;
+  let url: string;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      env: {
+        CORS_ORIGINS: `${SHOP}/`,
+        TRUST_PROXY: 'true',
+        RATE_LIMIT_GENERATE_PER_MIN: '2',
+        RATE_LIMIT_PAYMENTS_PER_MIN: '1',
+        RATE_LIMIT_SIGNIN_PER_MIN: '3',
+      },
+    });
+    url = stack.app.url;
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('refuses state-changing requests from another site, JSON included, with a Russian 403', async () => {
+    const { cookie } = createSignedInUser(stack.app.ctx);
+    const evil = await apiFetch(url, '/api/locale', { json: { locale: 'en' }, cookie, sameOrigin: false, headers: { origin: EVIL } });
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get('set-cookie')).toBeNull();
+    expect(await evil.json()).toEqual({
+      success: false,
+      code: 'CROSS_SITE_REQUEST',
+      error: 'Запрос отклонён из соображений безопасности. Откройте Beem заново и повторите действие.',
+    });
+    const logout = await fetch(`${url}/auth/logout`, {
+      method: 'POST',
+      headers: { origin: EVIL, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      redirect: 'manual',
+    });
+    expect(logout.status).toBe(403);
+    expect((await apiFetch(url, '/api/me', { cookie })).status).toBe(200);
+
+    const noOrigin = await apiFetch(url, '/api/locale', { json: { locale: 'en' }, sameOrigin: false });
+    expect(noOrigin.status).toBe(403);
+    const nullOrigin = await apiFetch(url, '/api/locale', { json: { locale: 'en' }, sameOrigin: false, headers: { origin: 'null' } });
+    expect(nullOrigin.status).toBe(403);
+    const crossSite = await apiFetch(url, '/api/locale', { json: { locale: 'en' }, sameOrigin: false, headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(crossSite.status).toBe(403);
+    const fetchMetadata = await apiFetch(url, '/api/locale', { json: { locale: 'en' }, sameOrigin: false, headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(fetchMetadata.status).toBe(200);
+    const sameSite = await apiFetch(url, '/api/locale', { json: { locale: 'en' } });
+    expect(sameSite.status).toBe(200);
+    const english = await apiFetch(url, '/api/locale', { json: {}, sameOrigin: false, headers: { origin: EVIL, cookie: 'beem_lang=en' } });
+    expect(((await english.json()) as { error: string }).error).toBe(
+      'The request was refused for security reasons. Open Beem again and repeat the action.',
+    );
+  });
+
+  it('lets the two provider webhooks through without an Origin', async () => {
+    for (const path of ['/minimax_callback', '/api/payments/yookassa/webhook']) {
+      const res = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: EVIL },
+        body: JSON.stringify({ challenge: 'x' }),
+      });
+      expect(res.status, path).not.toBe(403);
+    }
+  });
+
+  it('answers CORS preflights and requests only for CORS_ORIGINS, with credentials', async () => {
+    const preflight = await fetch(`${url}/api/generate`, {
+      method: 'OPTIONS',
+      headers: { origin: SHOP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'Content-Type, X-Evil' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(SHOP);
+    expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type');
+
+    const refused = await fetch(`${url}/api/generate`, {
+      method: 'OPTIONS',
+      headers: { origin: EVIL, 'access-control-request-method': 'POST' },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+
+    const { cookie } = createSignedInUser(stack.app.ctx);
+    const me = await fetch(`${url}/api/me`, { headers: { origin: SHOP, cookie } });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('access-control-allow-origin')).toBe(SHOP);
+    expect(me.headers.get('vary')).toContain('Origin');
+    const post = await apiFetch(url, '/api/locale', { json: { locale: 'ru' }, sameOrigin: false, headers: { origin: SHOP } });
+    expect(post.status).toBe(200);
+    const other = await fetch(`${url}/api/me`, { headers: { origin: EVIL, cookie } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('limits requests per user with 429, Retry-After and a JSON error; other users are not affected', async () => {
+    const a = createSignedInUser(stack.app.ctx);
+    const b = createSignedInUser(stack.app.ctx);
+    const generate = (cookie: string) => apiFetch(url, '/api/generate', { json: { prompt: 'x', duration: 6, mode: 'prompt' }, cookie });
+    expect((await generate(a.cookie)).status).not.toBe(429);
+    expect((await generate(a.cookie)).status).not.toBe(429);
+    const limited = await generate(a.cookie);
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toEqual({
+      success: false,
+      code: 'RATE_LIMITED',
+      error: `Слишком много запросов. Подождите ${retryAfter} с и попробуйте снова.`,
+    });
+    expect((await generate(b.cookie)).status).not.toBe(429);
+  });
+
+  it('limits payment creation but never the YooKassa webhook', async () => {
+    const { cookie } = createSignedInUser(stack.app.ctx);
+    const create = () => apiFetch(url, '/api/payments/yookassa/create', { json: { tariff: 'basic' }, cookie });
+    expect((await create()).status).not.toBe(429);
+    expect((await create()).status).toBe(429);
+    expect((await apiFetch(url, '/api/payments/yookassa/check?paymentId=x', { cookie })).status).not.toBe(429);
+    for (let i = 0; i < 3; i += 1) {
+      const hook = await fetch(`${url}/api/payments/yookassa/webhook`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      expect(hook.status).not.toBe(429);
+    }
+  });
+
+  it('limits sign-in attempts per client IP (from the proxy headers when TRUST_PROXY=true)', async () => {
+    const login = (ip: string) => fetch(`${url}/auth/login`, { redirect: 'manual', headers: { 'x-forwarded-for': `6.6.6.6, ${ip}` } });
+    for (let i = 0; i < 3; i += 1) expect((await login('203.0.113.7')).status).toBe(303);
+    const limited = await login('203.0.113.7');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await login('203.0.113.8')).status).toBe(303);
+  });
+
+  it('sends security headers, and a CSP that allows exactly the inline scripts of the page', async () => {
+    const res = await fetch(`${url}/login`);
+    const html = await res.text();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("img-src 'self' data: blob:");
+    expect(csp).toContain("media-src 'self' blob:");
+    expect(csp).toMatch(new RegExp(`form-action 'self'[^;]* ${stack.sandbox.url.replace(/[.]/g, '\\.')}`));
+    const scriptSrc = csp.split('; ').find((d) => d.startsWith('script-src'))!;
+    expect(scriptSrc.startsWith("script-src 'self'")).toBe(true);
+    expect(scriptSrc).not.toContain('unsafe-inline');
+    for (const hash of inlineScriptHashes(html)) expect(scriptSrc).toContain(hash);
+
+    const api = await fetch(`${url}/api/me`);
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(api.headers.get('content-security-policy')).toBeNull();
+  });
+
+  it('shows a friendly 404 page, and JSON 404 under /api/', async () => {
+    const page = await fetch(`${url}/no/such/page`);
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('Страница не найдена');
+    const api = await fetch(`${url}/api/no-such-endpoint`);
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ success: false, code: 'NOT_FOUND' });
+  });
+
+  it('answers /api/me with 401 JSON when signed out, and the header shows the balance when signed in', async () => {
+    const res = await fetch(`${url}/api/me`);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+    const cookie = await signInThroughSandbox(stack, 'header@example.ru');
+    const login = await fetch(`${url}/login`, { headers: { cookie }, redirect: 'manual' });
+    expect(login.status).toBe(302);
+  });
+});
+
+describe('behind an HTTPS proxy in production', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({
+      env: { ...PRODUCTION_ENV, OAUTH_ISSUER: 'https://sso.example', PUBLIC_BASE_URL: 'https://beem.example', TRUST_PROXY: 'true' },
+    });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  it('redirects plain-HTTP visits to the https address, and leaves health checks alone', async () => {
+    const res = await fetch(`${app.url}/login?next=%2Fapp`, { headers: { 'x-forwarded-proto': 'http' }, redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('https://beem.example/login?next=%2Fapp');
+    const post = await fetch(`${app.url}/auth/logout`, { method: 'POST', headers: { 'x-forwarded-proto': 'http' }, redirect: 'manual' });
+    expect(post.status).toBe(308);
+    expect((await fetch(`${app.url}/healthz`, { headers: { 'x-forwarded-proto': 'http' } })).status).toBe(200);
+    const https = await fetch(`${app.url}/login`, { headers: { 'x-forwarded-proto': 'https', origin: 'https://beem.example' } });
+    expect(https.status).toBe(200);
+    expect(https.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
+    expect(https.headers.get('content-security-policy')).toContain('https://sso.example');
+  });
+});
