@@ -72,13 +72,24 @@ export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Search by email, name or id (a substring, any case), sorted and paged. */
+/**
+ * SQLite's own lower() and LIKE fold ASCII only; names are mostly Cyrillic. Registering the
+ * function again on the same connection just replaces it, so no bookkeeping is needed.
+ */
+export function registerUnicodeLower(db: Db): void {
+  db.function('unicode_lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
+}
+
+/** Search by email, name or id (a substring, any case and alphabet), sorted and paged. */
 export function searchUsers(db: Db, search: UserSearch = {}): UserSearchResult {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   const query = search.query?.trim().toLowerCase();
   if (query) {
-    where.push(`(lower(email) LIKE @q ESCAPE '\\' OR lower(name) LIKE @q ESCAPE '\\' OR id = @exact)`);
+    registerUnicodeLower(db);
+    where.push(`(unicode_lower(email) LIKE @q ESCAPE '\\' OR unicode_lower(name) LIKE @q ESCAPE '\\' OR id = @exact)`);
     params.q = likePattern(query);
     params.exact = search.query!.trim();
   }
