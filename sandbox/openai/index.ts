@@ -82,6 +82,34 @@ function messageText(content: unknown): string {
   return '';
 }
 
+/**
+ * Structured Outputs' strict subset (reference §3): the root is an object, and every
+ * object lists all its properties in `required` and sets `additionalProperties: false`.
+ */
+export function strictSchemaProblem(schema: unknown, where = '()'): string | null {
+  if (!schema || typeof schema !== 'object') return `In context=${where}, schema must be a JSON Schema object.`;
+  const s = schema as Record<string, unknown>;
+  if (where === '()' && s.type !== 'object') return "schema must be a JSON Schema of 'type: \"object\"', got 'type: \"" + String(s.type) + "\"'.";
+  if (s.type === 'object' || s.properties) {
+    if (s.additionalProperties !== false) return `In context=${where}, 'additionalProperties' is required to be supplied and to be false.`;
+    const keys = Object.keys((s.properties ?? {}) as object);
+    const required = Array.isArray(s.required) ? (s.required as string[]) : [];
+    const missing = keys.find((k) => !required.includes(k));
+    if (missing) return `In context=${where}, 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'.`;
+  }
+  const children: Array<[string, unknown]> = [
+    ...Object.entries((s.properties ?? {}) as Record<string, unknown>).map(([k, v]) => [`${where}.properties.${k}`, v] as [string, unknown]),
+    ...(s.items ? [[`${where}.items`, s.items] as [string, unknown]] : []),
+    ...(((s.anyOf ?? []) as unknown[]).map((v, i) => [`${where}.anyOf.${i}`, v] as [string, unknown])),
+    ...Object.entries((s.$defs ?? s.definitions ?? {}) as Record<string, unknown>).map(([k, v]) => [`${where}.$defs.${k}`, v] as [string, unknown]),
+  ];
+  for (const [path, child] of children) {
+    const problem = child && typeof child === 'object' ? strictSchemaProblem(child, path) : null;
+    if (problem) return problem;
+  }
+  return null;
+}
+
 /** OpenAI's rough rule: about 4 characters per token. */
 const tokens = (text: string) => Math.max(1, Math.ceil(text.length / 4));
 
@@ -169,6 +197,13 @@ export class OpenAiEmulator implements Emulator {
     if (format.type === 'json_schema' && (!schemaName || !/^[a-zA-Z0-9_-]{1,64}$/.test(schemaName))) {
       record(400, null);
       sendJson(res, 400, errorBody("Invalid 'response_format.json_schema.name': must match ^[a-zA-Z0-9_-]{1,64}$.", 'invalid_request_error', 'invalid_value', 'response_format.json_schema.name'), headers);
+      return true;
+    }
+
+    const strictProblem = format.type === 'json_schema' && format.json_schema?.strict ? strictSchemaProblem(format.json_schema.schema) : null;
+    if (strictProblem) {
+      record(400, null);
+      sendJson(res, 400, errorBody(`Invalid schema for response_format '${schemaName}': ${strictProblem}`, 'invalid_request_error', 'invalid_json_schema', 'response_format'), headers);
       return true;
     }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index.ts';
 import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import type { OpenAiEmulator } from './index.ts';
+import { strictSchemaProblem, type OpenAiEmulator } from './index.ts';
 import { sampleFromSchema, toEnglish } from './model.ts';
 
 let sandbox: Sandbox;
@@ -63,6 +63,16 @@ describe('OpenAI-compatible emulator', () => {
   it('checks the json_schema name', async () => {
     const res = await chat({ ...enhancer('x'), response_format: { type: 'json_schema', json_schema: { name: 'bad name!', schema: {} } } });
     expect(res.status).toBe(400);
+  });
+
+  it('refuses a strict schema outside the Structured Outputs subset', async () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } }, required: ['a'], additionalProperties: false };
+    const res = await chat({ ...enhancer('x'), response_format: { type: 'json_schema', json_schema: { name: 'loose', strict: true, schema } } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(/Missing 'b'/);
+    expect(strictSchemaProblem({ type: 'object', properties: { o: { type: 'object', properties: {} } }, required: ['o'], additionalProperties: false })).toMatch(
+      /context=\(\)\.properties\.o, 'additionalProperties'/,
+    );
   });
 
   it('applies a phase-bound fault only to that phase', async () => {

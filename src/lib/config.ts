@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { checkModelConfig } from './providers/minimax/model-matrix.ts';
 
 /**
  * Configuration is read from the environment once, at start, and validated here.
@@ -89,6 +90,7 @@ export interface Config {
     backoffBaseMs: number;
     backoffMaxMs: number;
     stuckAfterMs: number;
+    lateWatchMs: number;
     sweepIntervalMs: number;
   };
   pricing: {
@@ -230,6 +232,7 @@ const envSchema = z.object({
   QUEUE_BACKOFF_BASE_MS: int(1).default(2_000),
   QUEUE_BACKOFF_MAX_MS: int(1).default(120_000),
   STUCK_AFTER_MS: int(1000).default(10 * 60_000),
+  STUCK_LATE_WATCH_MS: int(0).default(6 * 60 * 60_000),
   QUEUE_SWEEP_INTERVAL_MS: int(50).default(30_000),
 
   TRIAL_CREDITS: int(0).default(3),
@@ -336,6 +339,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.QUEUE_BACKOFF_MAX_MS < e.QUEUE_BACKOFF_BASE_MS) {
     problems.push('QUEUE_BACKOFF_MAX_MS: must not be smaller than QUEUE_BACKOFF_BASE_MS');
   }
+  problems.push(...checkModelConfig(e.MINIMAX_MODEL, e.MINIMAX_RESOLUTION));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const pick = <K extends keyof typeof SANDBOX_SECRETS>(name: K): string =>
@@ -436,6 +440,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       backoffBaseMs: e.QUEUE_BACKOFF_BASE_MS,
       backoffMaxMs: e.QUEUE_BACKOFF_MAX_MS,
       stuckAfterMs: e.STUCK_AFTER_MS,
+      lateWatchMs: e.STUCK_LATE_WATCH_MS,
       sweepIntervalMs: e.QUEUE_SWEEP_INTERVAL_MS,
     },
     pricing: {

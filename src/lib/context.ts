@@ -4,6 +4,8 @@ import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
 import { RateLimits } from './http/rate-limits.ts';
+import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
+import { GenerationWorker } from './generation/worker.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
 import { createTelegramNotifier } from './notify/telegram-notifier.ts';
@@ -37,6 +39,9 @@ export interface AppContext {
   oauth: OAuthClient;
   /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
   rateLimits: RateLimits;
+  minimax: MinimaxClient;
+  /** Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push. */
+  generationWorker: GenerationWorker;
   /** Operator alerts (Telegram); `alert()` never blocks or throws. */
   notifier: Notifier;
   llm: LlmClient;
@@ -104,19 +109,28 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     log,
   });
 
+  const minimax = createMinimaxClient({
+    apiBase: config.minimax.apiBase,
+    apiKey: secrets.minimaxApiKey,
+    timeoutMs: config.minimax.requestTimeoutMs,
+  });
+  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+
   const ctx: AppContext = {
     config,
     secrets,
     db,
     log,
     clock,
-    tasks: [],
+    tasks: [generationWorker],
     notifier,
     llm,
     promptEngine,
     yookassa,
     oauth: new OAuthClient(config.auth, secrets.oauthClientSecret, log.child({ mod: 'oauth' })),
     rateLimits: new RateLimits(config.rateLimits),
+    minimax,
+    generationWorker,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   // Shutdown waits for queued alerts to be delivered and recorded.
@@ -131,8 +145,15 @@ export function startBackgroundTasks(ctx: AppContext): void {
   }
 }
 
+/** Stops tasks in the order they were added, so alerts raised while the worker winds down still get flushed. */
 export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
-  await Promise.allSettled(ctx.tasks.map((task) => task.stop()));
+  for (const task of ctx.tasks) {
+    try {
+      await task.stop();
+    } catch (err) {
+      ctx.log.error({ mod: 'tasks', task: task.name, err }, 'background task failed to stop');
+    }
+  }
 }
 
 export function closeContext(ctx: AppContext): void {

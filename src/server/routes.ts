@@ -1,4 +1,5 @@
 import type { NodeRoute } from './http-server.ts';
+import { generationRoutes } from './generation-routes.ts';
 
 /** Routes the node server answers itself, before Astro (large files, metrics). */
-export const nodeRoutes: NodeRoute[] = [];
+export const nodeRoutes: NodeRoute[] = [...generationRoutes];

@@ -20,6 +20,8 @@ export interface TestApp {
 export interface StartAppOptions {
   /** Extra environment on top of a temporary database and storage. */
   env?: Record<string, string>;
+  /** Environment that needs the app's own URL (e.g. MINIMAX_CALLBACK_URL). */
+  envFromUrl?: (appUrl: string) => Record<string, string>;
   clock?: Clock;
   /** Start the worker and other background tasks (off by default so tests drive them). */
   background?: boolean;
@@ -55,6 +57,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     // Every test signs in from 127.0.0.1; the per-IP sign-in limit is tested on its own.
     RATE_LIMIT_SIGNIN_PER_MIN: '10000',
     ...options.env,
+    ...options.envFromUrl?.(url),
   };
   const loaded = loadConfig(env);
   const ctx = createContext(loaded, { clock: options.clock, log: createLogger(env.LOG_LEVEL ?? 'silent') });

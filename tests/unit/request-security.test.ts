@@ -32,6 +32,14 @@ describe('cross-site state changes', () => {
     expect(isTrustedStateChange(new Headers(headers), requestUrl, config)).toBe(trusted);
   });
 
+  it('trusts the host the browser sent the request to, even when Astro saw it as localhost', () => {
+    const astroUrl = new URL('http://localhost/api/generate');
+    const sameHost = new Headers({ host: '127.0.0.1:37211', origin: 'http://127.0.0.1:37211' });
+    const crossSite = new Headers({ host: '127.0.0.1:37211', origin: 'http://evil.example:37211' });
+    expect(isTrustedStateChange(sameHost, astroUrl, config)).toBe(true);
+    expect(isTrustedStateChange(crossSite, astroUrl, config)).toBe(false);
+  });
+
   it('exempts exactly the two provider webhooks', () => {
     expect(isOriginCheckExempt('/minimax_callback')).toBe(true);
     expect(isOriginCheckExempt('/api/payments/yookassa/webhook/')).toBe(true);

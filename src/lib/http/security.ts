@@ -25,9 +25,16 @@ export function isOriginCheckExempt(pathname: string): boolean {
   return ORIGIN_CHECK_EXEMPT_PATHS.includes(path);
 }
 
-/** Our own origins: the public URL, the URL this request was made to, and CORS_ORIGINS. */
-export function trustedOrigins(config: Config, requestUrl: URL): Set<string> {
-  return new Set([new URL(config.server.publicBaseUrl).origin, requestUrl.origin, ...config.server.corsOrigins.map(normalizeOrigin)]);
+/**
+ * Our own origins: the public URL, the host this request was sent to, and CORS_ORIGINS.
+ * The raw Host header is used because Astro rewrites an unlisted host to `localhost`;
+ * trusting it is safe here: a cross-site page cannot make a browser send its own
+ * origin as the Origin of a request to our host.
+ */
+export function trustedOrigins(config: Config, requestUrl: URL, host: string | null = null): Set<string> {
+  const origins = [new URL(config.server.publicBaseUrl).origin, requestUrl.origin, ...config.server.corsOrigins.map(normalizeOrigin)];
+  if (host) origins.push(normalizeOrigin(`http://${host}`), normalizeOrigin(`https://${host}`));
+  return new Set(origins);
 }
 
 function normalizeOrigin(origin: string): string {
@@ -45,7 +52,7 @@ function normalizeOrigin(origin: string): string {
  */
 export function isTrustedStateChange(headers: Headers, requestUrl: URL, config: Config): boolean {
   const origin = headers.get('origin');
-  if (origin && origin !== 'null') return trustedOrigins(config, requestUrl).has(origin);
+  if (origin && origin !== 'null') return trustedOrigins(config, requestUrl, headers.get('host')).has(origin);
   return headers.get('sec-fetch-site') === 'same-origin';
 }
 

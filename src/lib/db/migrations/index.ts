@@ -1,4 +1,5 @@
 import init from './0001_init.sql?raw';
+import generationQueue from './0002_generation_queue.sql?raw';
 import adminTools from './0003_admin_tools.sql?raw';
 
 /**
@@ -13,5 +14,6 @@ export interface Migration {
 
 export const migrations: Migration[] = [
   { id: 1, name: 'init', sql: init },
+  { id: 2, name: 'generation_queue', sql: generationQueue },
   { id: 3, name: 'admin_tools', sql: adminTools },
 ];

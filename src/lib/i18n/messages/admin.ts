@@ -4,7 +4,6 @@ import type { MessageSet } from '../index.ts';
 export const admin: MessageSet = {
   ru: {
     'errors.USER_NOT_FOUND': 'Пользователь не найден. Проверьте ссылку или найдите его через поиск.',
-    'errors.GENERATION_NOT_FOUND': 'Генерация не найдена. Проверьте ссылку или найдите её в списке.',
     'errors.ADMIN_REASON_REQUIRED': 'Укажите причину (от 3 символов): она попадёт в журнал действий.',
     'errors.ADMIN_REASON_TOO_LONG': 'Причина слишком длинная: сократите её до {max} символов.',
     'errors.ADMIN_DELTA_INVALID': 'Укажите целое число кредитов, не ноль, по модулю не больше {max}.',
@@ -215,7 +214,6 @@ export const admin: MessageSet = {
   },
   en: {
     'errors.USER_NOT_FOUND': 'User not found. Check the link or find them with the search.',
-    'errors.GENERATION_NOT_FOUND': 'Generation not found. Check the link or find it in the list.',
     'errors.ADMIN_REASON_REQUIRED': 'Give a reason (3 characters or more): it goes into the audit log.',
     'errors.ADMIN_REASON_TOO_LONG': 'The reason is too long: keep it under {max} characters.',
     'errors.ADMIN_DELTA_INVALID': 'Enter a whole number of credits, not zero, at most {max} either way.',

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { Config, Duration, GenerationMode } from '../config.ts';
+import { inTransaction, type Db } from '../db/index.ts';
+import { AppError, badRequest, insufficientBalance } from '../errors.ts';
+import { applyCreditChange } from '../billing/ledger.ts';
+import { newId } from '../ids.ts';
+import { parseInput } from '../http/respond.ts';
+import { getCurrentUpload } from '../uploads/uploads.ts';
+import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
+import { recordGenerationEvent } from './events.ts';
+
+export const PROMPT_MIN = 3;
+export const PROMPT_MAX = 2000;
+
+const promptSchema = z.object({
+  prompt: z
+    .string({ message: 'PROMPT_TOO_SHORT' })
+    .trim()
+    .min(PROMPT_MIN, { message: 'PROMPT_TOO_SHORT' })
+    .max(PROMPT_MAX, { message: 'PROMPT_TOO_LONG' }),
+});
+const durationSchema = z.object({
+  duration: z.coerce.number({ message: 'DURATION_INVALID' }).pipe(
+    z.union([z.literal(6), z.literal(10)], { message: 'DURATION_INVALID' }),
+  ),
+});
+const modeSchema = z.object({
+  mode: z.enum(['template', 'prompt'], { message: 'MODE_INVALID' }),
+});
+
+export interface CreateGenerationOptions {
+  db: Db;
+  config: Config;
+  userId: string;
+  /** The parsed JSON body, checked here in the spec's order. */
+  body: unknown;
+  /** From the client's `Idempotency-Key` header: a repeated click returns the first answer. */
+  idempotencyKey: string | null;
+  now: number;
+}
+
+export interface CreatedGeneration {
+  success: true;
+  generationId: string;
+  mode: GenerationMode;
+  cost: number;
+  balanceBefore: number;
+  balanceAfter: number;
+  status: 'queued';
+  queueSize: number;
+}
+
+export interface ValidatedRequest {
+  prompt: string;
+  duration: Duration;
+  mode: GenerationMode;
+}
+
+/** Field checks in the spec's order: prompt, duration, mode, then whether the length is offered. */
+export function validateGenerationRequest(body: unknown, config: Config): ValidatedRequest {
+  const input = typeof body === 'object' && body !== null ? body : {};
+  const { prompt } = parseInput(promptSchema, input);
+  const { duration } = parseInput(durationSchema, input);
+  const { mode } = parseInput(modeSchema, input);
+  // Template tasks pick their own length; prompt mode is bound by the configured model.
+  if (mode === 'prompt' && !isDurationSupported(config.minimax.model, config.minimax.resolution, duration)) {
+    throw badRequest('DURATION_NOT_AVAILABLE', 'duration', { duration });
+  }
+  return { prompt, duration, mode };
+}
+
+function queuedCount(db: Db): number {
+  return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`).pluck().get() as number;
+}
+
+/** The answer given the first time, for a repeated Idempotency-Key. */
+function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration {
+  const hold = db
+    .prepare(`SELECT balance_after FROM credit_ledger WHERE reference = ?`)
+    .pluck()
+    .get(`hold:${row.id as string}`) as number | undefined;
+  const cost = row.cost as number;
+  const balanceAfter =
+    hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(row.userId) as number);
+  return {
+    success: true,
+    generationId: row.id as string,
+    mode: row.generation_mode as GenerationMode,
+    cost,
+    balanceBefore: balanceAfter + cost,
+    balanceAfter,
+    status: 'queued',
+    queueSize: queuedCount(db),
+  };
+}
+
+/**
+ * Accepts a generation: the row (the queue entry) and the credit hold are written in one
+ * transaction, so parallel requests can never spend more than the balance, and a failed
+ * generation can always be refunded against its hold.
+ */
+export function createGeneration(options: CreateGenerationOptions): CreatedGeneration {
+  const { db, config, userId, now } = options;
+  const upload = getCurrentUpload(db, userId);
+  if (!upload) throw badRequest('NO_IMAGE', 'image');
+  const request = validateGenerationRequest(options.body, config);
+  const cost = config.pricing.generation[request.mode][request.duration];
+  const key = options.idempotencyKey ? `${userId}:${options.idempotencyKey}` : null;
+
+  return inTransaction(db, () => {
+    if (key) {
+      const existing = db
+        .prepare('SELECT id, userId, cost, generation_mode FROM generations WHERE idempotency_key = ?')
+        .get(key) as Record<string, unknown> | undefined;
+      if (existing) return replayCreated(db, existing);
+    }
+    const balanceBefore = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as
+      | number
+      | undefined;
+    if (balanceBefore === undefined) throw new AppError('UNAUTHORIZED', { status: 401 });
+    if (balanceBefore < cost) throw insufficientBalance(cost, balanceBefore);
+
+    const id = newId('gen', now);
+    db.prepare(
+      `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
+         generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
+       VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(id, userId, request.duration, cost, upload.id, upload.path, request.prompt, request.mode, now, key, now, now);
+    let balanceAfter = balanceBefore;
+    if (cost > 0) {
+      balanceAfter = applyCreditChange(db, {
+        userId,
+        delta: -cost,
+        kind: 'hold',
+        reference: `hold:${id}`,
+        note: `Генерация ${id}`,
+        now,
+      }).balanceAfter;
+    }
+    recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: `cost=${cost}`, now });
+    return {
+      success: true,
+      generationId: id,
+      mode: request.mode,
+      cost,
+      balanceBefore,
+      balanceAfter,
+      status: 'queued',
+      queueSize: queuedCount(db),
+    };
+  });
+}

@@ -1,0 +1,418 @@
+import { inTransaction, type Db } from '../db/index.ts';
+import { applyCreditChange } from '../billing/ledger.ts';
+import type { PreparedPrompt } from '../prompt/types.ts';
+import { recordGenerationEvent } from './events.ts';
+import type { GenerationStatus, GenerationStep } from './transitions.ts';
+
+/**
+ * The generations table is the queue (DESIGN.md §2). A worker claims a row by taking a
+ * lease and bumping `attempt`; every later write for that claim is guarded by
+ * `WHERE id = ? AND attempt = ?`, so a worker whose lease lapsed (and whose row was
+ * claimed again) cannot settle anything. Money moves only in the guarded transactions
+ * below: `markGenerationSucceeded` (hold becomes final) and `failGeneration` (refund once).
+ */
+
+export interface QueuedGeneration {
+  id: string;
+  userId: string;
+  status: GenerationStatus;
+  step: GenerationStep;
+  mode: 'template' | 'prompt';
+  duration: 6 | 10;
+  cost: number;
+  prompt: string;
+  promptFinal: string | null;
+  imagePath: string | null;
+  templateId: string | null;
+  templateInputs: string | null;
+  jobId: string | null;
+  fileId: string | null;
+  attempt: number;
+  retryCount: number;
+  submitStartedAt: number | null;
+  submittedAt: number | null;
+  refunded: boolean;
+  charged: boolean;
+  createdAt: number;
+}
+
+export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
+  return {
+    id: row.id as string,
+    userId: row.userId as string,
+    status: row.status as GenerationStatus,
+    step: row.step as GenerationStep,
+    mode: row.generation_mode as 'template' | 'prompt',
+    duration: row.duration as 6 | 10,
+    cost: row.cost as number,
+    prompt: (row.prompt as string | null) ?? '',
+    promptFinal: (row.prompt_final as string | null) ?? null,
+    imagePath: (row.image_path as string | null) ?? null,
+    templateId: (row.minimax_template_id as string | null) ?? null,
+    templateInputs: (row.minimax_template_inputs as string | null) ?? null,
+    jobId: (row.minimax_job_id as string | null) ?? null,
+    fileId: (row.minimax_file_id as string | null) ?? null,
+    attempt: row.attempt as number,
+    retryCount: row.retry_count as number,
+    submitStartedAt: (row.submit_started_at as number | null) ?? null,
+    submittedAt: (row.submittedAt as number | null) ?? null,
+    refunded: row.refunded === 1,
+    charged: row.charged === 1,
+    createdAt: row.createdAt as number,
+  };
+}
+
+/** Work lanes of the worker; `late` watches generations failed as stuck for a late success. */
+export type Lane = 'prepare' | 'submit' | 'poll' | 'download' | 'late';
+
+export interface ClaimOptions {
+  lane: Lane;
+  now: number;
+  leaseMs: number;
+  workerId: string;
+}
+
+const LIVE_PICK = `SELECT id FROM generations
+  WHERE status IN ('queued', 'processing') AND next_attempt_at <= @now
+    AND (locked_until IS NULL OR locked_until < @now) AND step = @step
+  ORDER BY next_attempt_at, createdAt LIMIT 1`;
+const LATE_PICK = `SELECT id FROM generations
+  WHERE status = 'failed' AND step IN ('poll', 'download') AND next_attempt_at <= @now
+    AND (locked_until IS NULL OR locked_until < @now)
+  ORDER BY next_attempt_at LIMIT 1`;
+
+/** Takes the next due row of a lane (one statement, so two workers never take the same row). */
+export function claimGeneration(db: Db, options: ClaimOptions): QueuedGeneration | null {
+  const pick = options.lane === 'late' ? LATE_PICK : LIVE_PICK;
+  const row = db
+    .prepare(
+      `UPDATE generations SET locked_until = @leaseUntil, locked_by = @workerId, attempt = attempt + 1, updatedAt = @now
+       WHERE id = (${pick}) RETURNING *`,
+    )
+    .get({
+      now: options.now,
+      leaseUntil: options.now + options.leaseMs,
+      workerId: options.workerId,
+      ...(options.lane === 'late' ? {} : { step: options.lane }),
+    }) as Record<string, unknown> | undefined;
+  return row ? rowToQueued(row) : null;
+}
+
+export function getQueuedGeneration(db: Db, id: string): QueuedGeneration | null {
+  const row = db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+  return row ? rowToQueued(row) : null;
+}
+
+/** Tasks accepted by MiniMax and not finished yet: the in-flight cap counts these. */
+export function countInFlight(db: Db): number {
+  return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`).pluck().get() as number;
+}
+
+/** When the earliest live row becomes due (the worker sleeps until then). */
+export function nextDueAt(db: Db): number | null {
+  return (
+    (db
+      .prepare(`SELECT MIN(next_attempt_at) FROM generations WHERE status IN ('queued', 'processing') AND locked_until IS NULL`)
+      .pluck()
+      .get() as number | null) ?? null
+  );
+}
+
+type Claim = Pick<QueuedGeneration, 'id' | 'attempt'>;
+
+const RELEASE = 'locked_until = NULL, locked_by = NULL';
+
+/** Phase results of the prompt engine; the generation moves on to submission. */
+export function savePreparedPrompt(db: Db, claim: Claim, prepared: PreparedPrompt, now: number): boolean {
+  const template = prepared.template;
+  return inTransaction(db, () => {
+    const changed = db
+      .prepare(
+        `UPDATE generations SET step = 'submit', retry_count = 0, next_attempt_at = @now, ${RELEASE},
+           prompt_cinematic = @cinematic, prompt_director = @director, prompt_final = @final,
+           camera_commands = @commands, minimax_template_id = @templateId, minimax_template_name = @templateName,
+           minimax_template_inputs = @templateInputs, minimax_final_prompt = @final,
+           error_stage = NULL, error_code = NULL, error_message = NULL, updatedAt = @now
+         WHERE id = @id AND attempt = @attempt AND status = 'queued' AND step = 'prepare'`,
+      )
+      .run({
+        id: claim.id,
+        attempt: claim.attempt,
+        now,
+        cinematic: prepared.cinematic,
+        director: prepared.director,
+        final: prepared.finalPrompt,
+        commands: JSON.stringify(prepared.cameraCommands),
+        templateId: template?.templateId ?? null,
+        templateName: template?.templateName ?? null,
+        templateInputs: template ? JSON.stringify({ textInputs: template.textInputs, usesImage: template.usesImage }) : null,
+      }).changes;
+    if (changed === 1) {
+      const detail = prepared.fallbacks.length > 0 ? `fallbacks=${prepared.fallbacks.join(',')}` : null;
+      recordGenerationEvent(db, claim.id, { kind: 'prepared', status: 'queued', step: 'submit', attempt: claim.attempt, detail, now });
+    }
+    return changed === 1;
+  });
+}
+
+/** Written before the create call: if we crash after MiniMax accepted, the restart knows. */
+export function markSubmitStarted(db: Db, claim: Claim, now: number): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE generations SET submit_started_at = ?, updatedAt = ?
+         WHERE id = ? AND attempt = ? AND status = 'queued' AND step = 'submit'`,
+      )
+      .run(now, now, claim.id, claim.attempt).changes === 1
+  );
+}
+
+export interface SubmittedTask {
+  jobId: string;
+  model: string | null;
+  resolution: string | null;
+  nextPollAt: number;
+}
+
+export function markSubmitted(db: Db, claim: Claim, task: SubmittedTask, now: number): boolean {
+  return inTransaction(db, () => {
+    const changed = db
+      .prepare(
+        `UPDATE generations SET status = 'processing', step = 'poll', minimax_job_id = @jobId, minimax_status = 'submitted',
+           model = @model, resolution = @resolution, submittedAt = @now, retry_count = 0, next_attempt_at = @nextPollAt,
+           error_stage = NULL, error_code = NULL, error_message = NULL, ${RELEASE}, updatedAt = @now
+         WHERE id = @id AND attempt = @attempt AND status = 'queued' AND step = 'submit'`,
+      )
+      .run({ id: claim.id, attempt: claim.attempt, now, ...task }).changes;
+    if (changed === 1) {
+      recordGenerationEvent(db, claim.id, { kind: 'submitted', status: 'processing', step: 'poll', attempt: claim.attempt, detail: `task_id=${task.jobId}`, now });
+    }
+    return changed === 1;
+  });
+}
+
+export interface StepError {
+  stage: string;
+  code: string;
+  message: string;
+}
+
+/** A retryable failure: try the same step again after `delayMs`. */
+export function scheduleRetry(db: Db, claim: Claim, error: StepError, delayMs: number, now: number): boolean {
+  return inTransaction(db, () => {
+    const changed = db
+      .prepare(
+        `UPDATE generations SET retry_count = retry_count + 1, next_attempt_at = @at, ${RELEASE},
+           error_stage = @stage, error_code = @code, error_message = @message, updatedAt = @now
+         WHERE id = @id AND attempt = @attempt`,
+      )
+      .run({ id: claim.id, attempt: claim.attempt, at: now + delayMs, now, ...error, message: error.message.slice(0, 1000) }).changes;
+    if (changed === 1) {
+      recordGenerationEvent(db, claim.id, { kind: 'retry', attempt: claim.attempt, detail: `${error.stage} ${error.code} in ${delayMs} ms`, now });
+    }
+    return changed === 1;
+  });
+}
+
+/** MiniMax is still working: look again at `nextAt`. */
+export function schedulePoll(db: Db, claim: Claim, minimaxStatus: string, nextAt: number, now: number): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE generations SET minimax_status = ?, last_polled_at = ?, next_attempt_at = ?, retry_count = 0, ${RELEASE}, updatedAt = ?
+         WHERE id = ? AND attempt = ? AND step = 'poll'`,
+      )
+      .run(minimaxStatus, now, nextAt, now, claim.id, claim.attempt).changes === 1
+  );
+}
+
+export interface FinishedTask {
+  fileId: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+/** MiniMax reports success: the video is fetched next (also for a late success after a stuck failure). */
+export function markDownloadReady(db: Db, claim: Claim, task: FinishedTask, now: number): boolean {
+  return inTransaction(db, () => {
+    const changed = db
+      .prepare(
+        `UPDATE generations SET step = 'download', minimax_status = 'success', minimax_file_id = @fileId,
+           video_width = @width, video_height = @height, last_polled_at = @now, next_attempt_at = @now, retry_count = 0,
+           ${RELEASE}, updatedAt = @now
+         WHERE id = @id AND attempt = @attempt AND step = 'poll' AND status IN ('processing', 'failed')`,
+      )
+      .run({ id: claim.id, attempt: claim.attempt, now, ...task }).changes;
+    if (changed === 1) {
+      recordGenerationEvent(db, claim.id, { kind: 'minimax_success', step: 'download', attempt: claim.attempt, detail: task.fileId ? `file_id=${task.fileId}` : null, now });
+    }
+    return changed === 1;
+  });
+}
+
+export interface StoredVideo {
+  relativePath: string;
+  bytes: number;
+}
+
+/**
+ * The video is on our disk: the generation succeeds and its hold becomes final, in one
+ * transaction. A generation already refunded (failed as stuck, then finished late) is
+ * delivered without a charge: `charged` stays 0.
+ */
+export function markGenerationSucceeded(db: Db, claim: Claim, video: StoredVideo, now: number): boolean {
+  return inTransaction(db, () => {
+    const row = db
+      .prepare(
+        `UPDATE generations SET status = 'success', step = 'done', charged = 1 - refunded, video_path = @path,
+           video_bytes = @bytes, video_url = '/api/video/' || id, completedAt = @now, retry_count = 0,
+           error_stage = CASE WHEN refunded = 1 THEN error_stage ELSE NULL END,
+           error_code = CASE WHEN refunded = 1 THEN error_code ELSE NULL END,
+           error_message = CASE WHEN refunded = 1 THEN error_message ELSE NULL END,
+           ${RELEASE}, updatedAt = @now
+         WHERE id = @id AND attempt = @attempt AND step = 'download' AND status IN ('processing', 'failed')
+         RETURNING userId, charged`,
+      )
+      .get({ id: claim.id, attempt: claim.attempt, now, path: video.relativePath, bytes: video.bytes }) as
+      | { userId: string; charged: number }
+      | undefined;
+    if (!row) return false;
+    db.prepare('UPDATE users SET generation_used = generation_used + 1, updatedAt = ? WHERE id = ?').run(now, row.userId);
+    recordGenerationEvent(db, claim.id, {
+      kind: 'succeeded',
+      status: 'success',
+      step: 'done',
+      attempt: claim.attempt,
+      detail: row.charged === 1 ? `bytes=${video.bytes}` : `bytes=${video.bytes} delivered free after refund`,
+      now,
+    });
+    return true;
+  });
+}
+
+export interface FailOptions extends StepError {
+  /** The claim's attempt, or null for the sweep (which only touches unleased rows). */
+  attempt: number | null;
+  /** Keep the step so a late success can still be delivered (stuck generations). */
+  keepWatching: boolean;
+  nextWatchAt?: number;
+}
+
+/**
+ * Fails a live generation and refunds its hold exactly once: the status change is guarded
+ * by `refunded = 0 AND charged = 0` and the refund has the unique reference `refund:<id>`,
+ * both in one transaction. Returns false when the row was not in a state to fail.
+ */
+export function failGeneration(db: Db, id: string, options: FailOptions, now: number): boolean {
+  return inTransaction(db, () => {
+    const row = db
+      .prepare(
+        `UPDATE generations SET status = 'failed', refunded = 1,
+           step = CASE WHEN @keepWatching = 1 THEN step ELSE 'done' END,
+           next_attempt_at = @nextWatchAt, error_stage = @stage, error_code = @code, error_message = @message,
+           completedAt = @now, ${RELEASE}, updatedAt = @now
+         WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
+           AND status IN ('queued', 'processing') AND refunded = 0 AND charged = 0
+         RETURNING userId, cost, step`,
+      )
+      .get({
+        id,
+        attempt: options.attempt,
+        keepWatching: options.keepWatching ? 1 : 0,
+        nextWatchAt: options.nextWatchAt ?? now,
+        stage: options.stage,
+        code: options.code,
+        message: options.message.slice(0, 1000),
+        now,
+      }) as { userId: string; cost: number; step: string } | undefined;
+    if (!row) return false;
+    if (row.cost > 0) {
+      applyCreditChange(db, {
+        userId: row.userId,
+        delta: row.cost,
+        kind: 'refund',
+        reference: `refund:${id}`,
+        note: `Возврат за генерацию ${id}`,
+        now,
+      });
+    }
+    recordGenerationEvent(db, id, {
+      kind: 'failed',
+      status: 'failed',
+      step: row.step,
+      attempt: options.attempt,
+      detail: `${options.stage} ${options.code}: ${options.message}`,
+      now,
+    });
+    return true;
+  });
+}
+
+/** A stuck generation stops being watched for a late success (MiniMax failed it, or the window passed). */
+export function stopWatching(db: Db, id: string, attempt: number | null, why: string, now: number): boolean {
+  const changed = db
+    .prepare(
+      `UPDATE generations SET step = 'done', ${RELEASE}, updatedAt = ?
+       WHERE id = ? AND (? IS NULL OR attempt = ?) AND status = 'failed' AND step IN ('poll', 'download')`,
+    )
+    .run(now, id, attempt, attempt).changes;
+  if (changed === 1) recordGenerationEvent(db, id, { kind: 'watch_stopped', status: 'failed', step: 'done', attempt, detail: why, now });
+  return changed === 1;
+}
+
+/** Gives a claimed row back without counting a failure (shutdown, aborted step). */
+export function releaseClaim(db: Db, claim: Claim, now: number): boolean {
+  return (
+    db
+      .prepare(`UPDATE generations SET ${RELEASE}, next_attempt_at = ?, updatedAt = ? WHERE id = ? AND attempt = ?`)
+      .run(now, now, claim.id, claim.attempt).changes === 1
+  );
+}
+
+/** Drops leases whose holder is known to be gone (a crashed process on this host). */
+export function releaseLeasesOf(db: Db, holders: string[], now: number): number {
+  if (holders.length === 0) return 0;
+  const marks = holders.map(() => '?').join(', ');
+  return db
+    .prepare(`UPDATE generations SET ${RELEASE}, updatedAt = ? WHERE locked_by IN (${marks})`)
+    .run(now, ...holders).changes;
+}
+
+export function listLeaseHolders(db: Db): string[] {
+  return db.prepare('SELECT DISTINCT locked_by FROM generations WHERE locked_by IS NOT NULL').pluck().all() as string[];
+}
+
+/** Processing longer than the limit and not being worked on right now. */
+export function findStuckGenerations(db: Db, now: number, stuckAfterMs: number): QueuedGeneration[] {
+  const rows = db
+    .prepare(
+      `SELECT * FROM generations
+       WHERE status = 'processing' AND submittedAt IS NOT NULL AND submittedAt < ?
+         AND (locked_until IS NULL OR locked_until < ?)`,
+    )
+    .all(now - stuckAfterMs, now) as Array<Record<string, unknown>>;
+  return rows.map(rowToQueued);
+}
+
+/** Stuck generations whose late-success window has passed. */
+export function findExpiredWatches(db: Db, now: number, windowMs: number): string[] {
+  return db
+    .prepare(
+      `SELECT id FROM generations WHERE status = 'failed' AND step IN ('poll', 'download')
+         AND COALESCE(submittedAt, createdAt) < ? AND (locked_until IS NULL OR locked_until < ?)`,
+    )
+    .pluck()
+    .all(now - windowMs, now) as string[];
+}
+
+/** A MiniMax push names a task: make it due for a confirming query now. Unknown ids change nothing. */
+export function expediteByJobId(db: Db, jobId: string, now: number): string | null {
+  const row = db
+    .prepare(
+      `UPDATE generations SET next_attempt_at = MIN(next_attempt_at, @now), last_callback_at = @now, updatedAt = @now
+       WHERE minimax_job_id = @jobId AND step = 'poll' AND status IN ('processing', 'failed')
+       RETURNING id`,
+    )
+    .get({ jobId, now }) as { id: string } | undefined;
+  return row?.id ?? null;
+}

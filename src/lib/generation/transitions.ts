@@ -1,0 +1,115 @@
+import type { AlertStage } from '../notify/types.ts';
+
+/**
+ * Pure rules of the generation state machine.
+ *
+ *   status   queued ──────────────► processing ─────────────► success
+ *   step     prepare ─► submit ───► poll ─────► download ───► done
+ *                 └────────┴─────────┴────────────┴────► failed (refunded once)
+ *
+ * A generation failed as stuck keeps its step (poll/download) so a late success from
+ * MiniMax is still delivered: failed → success, free of charge (refunded stays 1).
+ */
+
+export type GenerationStatus = 'queued' | 'processing' | 'success' | 'failed';
+export type GenerationStep = 'prepare' | 'submit' | 'poll' | 'download' | 'done';
+
+/** The status users see for each step while the generation is alive. */
+export const STATUS_OF_STEP: Record<Exclude<GenerationStep, 'done'>, GenerationStatus> = {
+  prepare: 'queued',
+  submit: 'queued',
+  poll: 'processing',
+  download: 'processing',
+};
+
+const ALLOWED: Record<GenerationStatus, GenerationStatus[]> = {
+  queued: ['queued', 'processing', 'failed'],
+  processing: ['processing', 'success', 'failed'],
+  failed: ['success', 'failed'],
+  success: [],
+};
+
+export function canTransition(from: GenerationStatus, to: GenerationStatus): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+/**
+ * Delay before retry number `retry` (1 for the first retry): capped exponential with
+ * "equal jitter", so retries of many tasks spread out but never come sooner than half
+ * the nominal delay.
+ */
+export function backoffDelay(retry: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+  const exponent = Math.max(0, Math.min(retry - 1, 30));
+  const nominal = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
+  return Math.round(nominal / 2 + random() * (nominal / 2));
+}
+
+/** What the user is told when a generation fails: a key under `generation.reason.*`. */
+export type FailureReason =
+  | 'INPUT_SENSITIVE'
+  | 'OUTPUT_SENSITIVE'
+  | 'PROMPT_CHARACTERS'
+  | 'INVALID_PARAMS'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'PROVIDER_BUSY'
+  | 'GENERATION_FAILED'
+  | 'TIMED_OUT'
+  | 'DOWNLOAD_FAILED'
+  | 'IMAGE_MISSING'
+  | 'INTERNAL';
+
+export function reasonForError(code: string | null): FailureReason {
+  switch (code) {
+    case '1026':
+      return 'INPUT_SENSITIVE';
+    case '1027':
+      return 'OUTPUT_SENSITIVE';
+    case '1042':
+      return 'PROMPT_CHARACTERS';
+    case '2013':
+      return 'INVALID_PARAMS';
+    // Our account, key or quota: nothing the user can change.
+    case '1004':
+    case '1008':
+    case '2038':
+    case '2049':
+    case '2056':
+      return 'PROVIDER_UNAVAILABLE';
+    case '1000':
+    case '1001':
+    case '1002':
+    case '1013':
+    case '1024':
+    case '1033':
+    case '1039':
+    case '1041':
+    case '2045':
+    case 'TIMEOUT':
+    case 'NETWORK':
+    case 'BAD_RESPONSE':
+      return 'PROVIDER_BUSY';
+    case 'TASK_FAILED':
+      return 'GENERATION_FAILED';
+    case 'STUCK':
+      return 'TIMED_OUT';
+    case 'IMAGE_MISSING':
+      return 'IMAGE_MISSING';
+    default:
+      if (code?.startsWith('HTTP_')) return 'PROVIDER_BUSY';
+      if (code?.startsWith('DOWNLOAD_')) return 'DOWNLOAD_FAILED';
+      return 'INTERNAL';
+  }
+}
+
+/** The alert stage for a failure in each step (spec "Типы Оповещений"). */
+export function alertStageForStep(step: GenerationStep, taskFailed: boolean): AlertStage {
+  if (taskFailed) return 'MINIMAX_GENERATION';
+  if (step === 'submit' || step === 'poll') return 'MINIMAX_CALL';
+  if (step === 'download') return 'VIDEO_DOWNLOAD';
+  return 'QUEUE_PROCESSOR';
+}

@@ -1,0 +1,167 @@
+import type { Db } from '../db/index.ts';
+import type { User } from '../auth/users.ts';
+import { t, type Locale } from '../i18n/index.ts';
+import { reasonForError, type GenerationStatus, type GenerationStep } from './transitions.ts';
+
+/**
+ * What the owner sees of a generation (`GET /api/status`, `GET /api/generations`): the
+ * spec's fields (id, status, videoUrl, duration, createdAt) plus progress and prompts.
+ * Internal details (MiniMax ids, lease, raw provider messages) never leave the server.
+ * Timestamps are milliseconds, like everywhere else in Beem.
+ */
+export interface GenerationView {
+  id: string;
+  status: GenerationStatus;
+  step: GenerationStep;
+  mode: 'template' | 'prompt';
+  duration: number;
+  cost: number;
+  videoUrl: string | null;
+  downloadUrl: string | null;
+  queuePosition: number | null;
+  /** A sentence saying what happened and what to do, when failed. */
+  error: string | null;
+  errorReason: string | null;
+  refunded: boolean;
+  charged: boolean;
+  prompt: string | null;
+  promptFinal: string | null;
+  cameraCommands: string[];
+  templateName: string | null;
+  createdAt: number;
+  submittedAt: number | null;
+  completedAt: number | null;
+  updatedAt: number;
+  elapsedMs: number;
+}
+
+const VIEW_COLUMNS = `id, userId, status, step, generation_mode, duration, cost, charged, refunded, prompt, prompt_final,
+  camera_commands, minimax_template_name, video_path, error_code, createdAt, submittedAt, completedAt, updatedAt`;
+
+function parseCommands(raw: unknown): string[] {
+  if (typeof raw !== 'string') return [];
+  try {
+    const value: unknown = JSON.parse(raw);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function queuePosition(db: Db, row: Record<string, unknown>): number {
+  return db
+    .prepare(
+      `SELECT COUNT(*) FROM generations WHERE status = 'queued' AND (createdAt < @createdAt OR (createdAt = @createdAt AND id <= @id))`,
+    )
+    .pluck()
+    .get({ createdAt: row.createdAt, id: row.id }) as number;
+}
+
+function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: number): GenerationView {
+  const status = row.status as GenerationStatus;
+  const hasVideo = status === 'success' && typeof row.video_path === 'string';
+  const reason = status === 'failed' ? reasonForError((row.error_code as string | null) ?? null) : null;
+  const createdAt = row.createdAt as number;
+  const completedAt = (row.completedAt as number | null) ?? null;
+  return {
+    id: row.id as string,
+    status,
+    step: row.step as GenerationStep,
+    mode: row.generation_mode as 'template' | 'prompt',
+    duration: row.duration as number,
+    cost: row.cost as number,
+    videoUrl: hasVideo ? `/api/video/${row.id as string}` : null,
+    downloadUrl: hasVideo ? `/api/video/${row.id as string}?download=1` : null,
+    queuePosition: status === 'queued' ? queuePosition(db, row) : null,
+    error: reason ? t(locale, `generation.reason.${reason}`) : null,
+    errorReason: reason,
+    refunded: row.refunded === 1,
+    charged: row.charged === 1,
+    prompt: (row.prompt as string | null) ?? null,
+    promptFinal: (row.prompt_final as string | null) ?? null,
+    cameraCommands: parseCommands(row.camera_commands),
+    templateName: (row.minimax_template_name as string | null) ?? null,
+    createdAt,
+    submittedAt: (row.submittedAt as number | null) ?? null,
+    completedAt,
+    updatedAt: row.updatedAt as number,
+    elapsedMs: Math.max(0, (status === 'success' || status === 'failed' ? completedAt ?? now : now) - createdAt),
+  };
+}
+
+/** The generation if the viewer owns it (or is an admin); others get null, as if it did not exist. */
+export function getGenerationView(db: Db, id: string, viewer: User, locale: Locale, now: number): GenerationView | null {
+  const row = db.prepare(`SELECT ${VIEW_COLUMNS} FROM generations WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+  if (!row) return null;
+  if (row.userId !== viewer.id && viewer.role !== 'admin') return null;
+  return toView(db, row, locale, now);
+}
+
+export interface GenerationPage {
+  items: GenerationView[];
+  nextCursor: string | null;
+}
+
+function encodeCursor(row: Record<string, unknown>): string {
+  return Buffer.from(`${row.createdAt as number}:${row.id as string}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string | null): { createdAt: number; id: string } | null {
+  if (!cursor) return null;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sep = text.indexOf(':');
+  const createdAt = Number(text.slice(0, sep));
+  const id = text.slice(sep + 1);
+  if (sep <= 0 || !Number.isInteger(createdAt) || !id) return null;
+  return { createdAt, id };
+}
+
+/** The user's generations, newest first, `limit` per page; `cursor` comes from the previous page. */
+export function listGenerationViews(
+  db: Db,
+  userId: string,
+  options: { cursor: string | null; limit: number; locale: Locale; now: number },
+): GenerationPage {
+  const after = decodeCursor(options.cursor);
+  const rows = db
+    .prepare(
+      `SELECT ${VIEW_COLUMNS} FROM generations
+       WHERE userId = @userId AND (@createdAt IS NULL OR createdAt < @createdAt OR (createdAt = @createdAt AND id < @id))
+       ORDER BY createdAt DESC, id DESC LIMIT @limit`,
+    )
+    .all({ userId, createdAt: after?.createdAt ?? null, id: after?.id ?? '', limit: options.limit + 1 }) as Array<
+    Record<string, unknown>
+  >;
+  const page = rows.slice(0, options.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((row) => toView(db, row, options.locale, options.now)),
+    nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+export interface StoredVideoRef {
+  generationId: string;
+  /** Relative to STORAGE_DIR. */
+  path: string;
+}
+
+/** A finished video the viewer may watch: their own, or any for an admin. */
+export function findVideoForViewer(db: Db, generationId: string, viewer: User): StoredVideoRef | null {
+  const row = db
+    .prepare(`SELECT id, userId, video_path FROM generations WHERE id = ? AND status = 'success' AND video_path IS NOT NULL`)
+    .get(generationId) as { id: string; userId: string; video_path: string } | undefined;
+  if (!row || (row.userId !== viewer.id && viewer.role !== 'admin')) return null;
+  return { generationId: row.id, path: row.video_path };
+}
+
+/** The spec's `/api/video/current`: the user's newest finished video. */
+export function findCurrentVideo(db: Db, userId: string): StoredVideoRef | null {
+  const row = db
+    .prepare(
+      `SELECT id, video_path FROM generations WHERE userId = ? AND status = 'success' AND video_path IS NOT NULL
+       ORDER BY completedAt DESC, createdAt DESC LIMIT 1`,
+    )
+    .get(userId) as { id: string; video_path: string } | undefined;
+  return row ? { generationId: row.id, path: row.video_path } : null;
+}

@@ -1,0 +1,464 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.ts';
+import type { BackgroundTask } from '../context.ts';
+import type { Db } from '../db/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import type { Notifier, AlertStage } from '../notify/types.ts';
+import type { PromptEngine } from '../prompt/types.ts';
+import { imageDataUrl, type MinimaxClient } from '../providers/minimax/client.ts';
+import { isMinimaxError } from '../providers/minimax/errors.ts';
+import { relativeUserFile, resolveStored } from '../storage.ts';
+import { DownloadError, downloadVideo } from './download.ts';
+import {
+  claimGeneration,
+  countInFlight,
+  failGeneration,
+  findExpiredWatches,
+  findStuckGenerations,
+  listLeaseHolders,
+  markDownloadReady,
+  markGenerationSucceeded,
+  markSubmitStarted,
+  markSubmitted,
+  nextDueAt,
+  releaseClaim,
+  releaseLeasesOf,
+  savePreparedPrompt,
+  schedulePoll,
+  scheduleRetry,
+  stopWatching,
+  type Lane,
+  type QueuedGeneration,
+} from './queue.ts';
+import { recordGenerationEvent } from './events.ts';
+import { alertStageForStep, backoffDelay } from './transitions.ts';
+
+/**
+ * The generation worker: a background task that moves generations through
+ * prepare → submit → poll → download, one lane per step, each with its own number of
+ * slots. State lives only in the database, so a restart at any point resumes from it.
+ *
+ * - Leases are extended while a step runs (a 500 MB download outlives one lease).
+ * - Every failure is classified: retryable → backoff with jitter (up to QUEUE_MAX_ATTEMPTS,
+ *   except polls, which the stuck limit bounds); otherwise the generation fails at once,
+ *   is refunded exactly once and the operator is alerted.
+ * - A sweep (at start and every QUEUE_SWEEP_INTERVAL_MS) releases leases of crashed
+ *   processes on this host and fails generations processing longer than STUCK_AFTER_MS.
+ */
+
+export interface GenerationWorkerDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  minimax: MinimaxClient;
+  promptEngine: PromptEngine;
+  notifier: Notifier;
+  random?: () => number;
+}
+
+/** A failure decided by us (not MiniMax, not the network), with its own code. */
+export class StepFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = false,
+    readonly taskFailed = false,
+  ) {
+    super(message);
+    this.name = 'StepFailure';
+  }
+}
+
+interface Classified {
+  code: string;
+  message: string;
+  retryable: boolean;
+  taskFailed: boolean;
+}
+
+function classify(err: unknown): Classified {
+  if (isMinimaxError(err)) return { code: err.code, message: err.message, retryable: err.retryable, taskFailed: false };
+  if (err instanceof DownloadError) return { code: err.code, message: err.message, retryable: err.retryable, taskFailed: false };
+  if (err instanceof StepFailure) return { code: err.code, message: err.message, retryable: err.retryable, taskFailed: err.taskFailed };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true, taskFailed: false };
+}
+
+const POLL_SLOTS = 4;
+const DOWNLOAD_SLOTS = 2;
+
+export class GenerationWorker implements BackgroundTask {
+  readonly name = 'generation-worker';
+  readonly workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly log: Logger;
+  private readonly running = new Map<Lane, Set<Promise<void>>>();
+  private readonly abort = new AbortController();
+  private tickTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopping = false;
+
+  constructor(private readonly deps: GenerationWorkerDeps) {
+    this.log = deps.log.child({ mod: 'worker', worker: this.workerId });
+    for (const lane of ['prepare', 'submit', 'poll', 'download', 'late'] as Lane[]) this.running.set(lane, new Set());
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.sweep({ boot: true });
+    const sweepEvery = this.deps.config.queue.sweepIntervalMs;
+    this.sweepTimer = setInterval(() => this.sweep({ boot: false }), sweepEvery);
+    this.sweepTimer.unref();
+    this.wake();
+  }
+
+  /** Look for work now (a new generation, a callback, a finished step). */
+  wake(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const inFlight = () => [...this.running.values()].flatMap((set) => [...set]);
+    // Steps finish on their own; long ones (downloads) are cut short before the server's
+    // own shutdown deadline and their rows are released for the next start.
+    const grace = Math.max(0, this.deps.config.server.shutdownTimeoutMs - 2_000);
+    const timer = setTimeout(() => this.abort.abort(), grace);
+    await Promise.allSettled(inFlight());
+    clearTimeout(timer);
+  }
+
+  /** Steps running now, per lane (admin page, tests). */
+  activeSteps(): Record<Lane, number> {
+    const out = {} as Record<Lane, number>;
+    for (const [lane, set] of this.running) out[lane] = set.size;
+    return out;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping || !this.started) return;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = setTimeout(() => this.tick(), delayMs);
+    this.tickTimer.unref();
+  }
+
+  private slots(lane: Lane): number {
+    const { concurrency } = this.deps.config.queue;
+    switch (lane) {
+      case 'prepare':
+      case 'submit':
+        return concurrency;
+      case 'poll':
+        return POLL_SLOTS;
+      case 'download':
+        return DOWNLOAD_SLOTS;
+      case 'late':
+        return 1;
+    }
+  }
+
+  private tick(): void {
+    this.tickTimer = null;
+    const idleMs = Math.min(this.deps.config.queue.pollIntervalMs, 1_000);
+    let nextDue: number | null = null;
+    try {
+      for (const lane of this.running.keys()) this.fill(lane);
+      nextDue = nextDueAt(this.deps.db);
+    } catch (err) {
+      this.log.error({ err }, 'claiming work failed');
+    }
+    // Sleep until the next retry or poll is due, never longer than the idle tick. Work that
+    // is due already is waiting for a slot: a finishing step wakes the worker for it.
+    const untilDue = nextDue === null ? idleMs : nextDue - this.deps.clock.now();
+    this.schedule(untilDue > 0 ? Math.max(5, Math.min(untilDue, idleMs)) : idleMs);
+  }
+
+  private fill(lane: Lane): void {
+    const active = this.running.get(lane)!;
+    const { db, clock, config } = this.deps;
+    while (!this.stopping && active.size < this.slots(lane)) {
+      if (lane === 'submit' && countInFlight(db) + active.size >= config.queue.maxInFlight) return;
+      const claim = claimGeneration(db, { lane, now: clock.now(), leaseMs: config.queue.leaseMs, workerId: this.workerId });
+      if (!claim) return;
+      const run = this.runStep(lane, claim).finally(() => {
+        active.delete(run);
+        this.wake();
+      });
+      active.add(run);
+    }
+  }
+
+  private async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
+    const { db, clock, config } = this.deps;
+    // Keep the lease while the step runs, so nobody else takes the row meanwhile.
+    const heartbeat = setInterval(() => {
+      try {
+        db.prepare('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ?').run(
+          clock.now() + config.queue.leaseMs,
+          g.id,
+          g.attempt,
+        );
+      } catch (err) {
+        this.log.warn({ err, generationId: g.id }, 'lease extension failed');
+      }
+    }, Math.max(50, Math.floor(config.queue.leaseMs / 3)));
+    heartbeat.unref();
+    try {
+      if (lane === 'prepare') await this.prepare(g);
+      else if (lane === 'submit') await this.submit(g);
+      else if (g.step === 'poll') await this.poll(g);
+      else if (g.step === 'download') await this.download(g);
+    } catch (err) {
+      this.settleError(g, err);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async prepare(g: QueuedGeneration): Promise<void> {
+    const prepared = await this.deps.promptEngine.prepare({
+      mode: g.mode,
+      prompt: g.prompt,
+      duration: g.duration,
+      userId: g.userId,
+      generationId: g.id,
+    });
+    if (!savePreparedPrompt(this.deps.db, g, prepared, this.deps.clock.now())) this.lostClaim(g, 'prepare');
+  }
+
+  private async submit(g: QueuedGeneration): Promise<void> {
+    const { db, clock, config, minimax } = this.deps;
+    if (g.submitStartedAt !== null) {
+      // The previous attempt may have reached MiniMax before the crash; MiniMax has no
+      // idempotency key, so a second task may be created (we still charge only once).
+      this.log.warn({ generationId: g.id }, 'submitting again after an interrupted submission');
+      recordGenerationEvent(db, g.id, { kind: 'resubmit', attempt: g.attempt, detail: 'previous submission was interrupted', now: clock.now() });
+    }
+    if (!markSubmitStarted(db, g, clock.now())) return this.lostClaim(g, 'submit');
+    const image = await this.readImage(g);
+    const template = this.templateOf(g);
+    const callbackUrl = config.minimax.callbackUrl;
+    const { taskId } = template
+      ? await minimax.createTemplateTask({
+          templateId: template.templateId,
+          mediaInputs: template.usesImage ? [image] : [],
+          textInputs: template.textInputs,
+          callbackUrl,
+        })
+      : await minimax.createVideoTask({
+          model: config.minimax.model,
+          prompt: g.promptFinal ?? g.prompt,
+          firstFrameImage: image,
+          duration: g.duration,
+          resolution: config.minimax.resolution,
+          callbackUrl,
+        });
+    const now = clock.now();
+    const stored = markSubmitted(
+      db,
+      g,
+      {
+        jobId: taskId,
+        model: template ? null : config.minimax.model,
+        resolution: template ? null : config.minimax.resolution,
+        nextPollAt: now + config.queue.pollIntervalMs,
+      },
+      now,
+    );
+    if (!stored) return this.lostClaim(g, 'submit');
+    this.log.info({ generationId: g.id, taskId, template: template?.templateId ?? null }, 'submitted to MiniMax');
+  }
+
+  private async poll(g: QueuedGeneration): Promise<void> {
+    const { db, clock, config, minimax } = this.deps;
+    if (!g.jobId) throw new StepFailure('INTERNAL', 'processing generation without a MiniMax task id');
+    const template = this.templateOf(g) !== null;
+    const status = template ? await minimax.queryTemplateTask(g.jobId) : await minimax.queryVideoTask(g.jobId);
+    const now = clock.now();
+    if (status.state === 'success') {
+      const fileId = 'fileId' in status ? status.fileId : null;
+      const width = 'width' in status ? status.width : null;
+      const height = 'height' in status ? status.height : null;
+      if (!markDownloadReady(db, g, { fileId, width, height }, now)) return this.lostClaim(g, 'poll');
+      return;
+    }
+    if (status.state === 'fail') {
+      if (g.status === 'failed') {
+        stopWatching(db, g.id, g.attempt, `MiniMax failed the task late (${status.failureCode})`, now);
+        return;
+      }
+      throw new StepFailure(status.failureCode ?? 'TASK_FAILED', 'MiniMax reported the task as failed', false, true);
+    }
+    if (!schedulePoll(db, g, status.state, now + config.queue.pollIntervalMs, now)) this.lostClaim(g, 'poll');
+  }
+
+  private async download(g: QueuedGeneration): Promise<void> {
+    const { db, clock, config, minimax } = this.deps;
+    if (!g.jobId) throw new StepFailure('INTERNAL', 'download without a MiniMax task id');
+    // Always a fresh URL from MiniMax's API with our key: signed URLs expire (1 h / 9 h).
+    let url: string;
+    if (this.templateOf(g)) {
+      const status = await minimax.queryTemplateTask(g.jobId);
+      if (status.state !== 'success' || !status.videoUrl) {
+        throw new StepFailure('BAD_RESPONSE', `template task is ${status.state} at download time`, true);
+      }
+      url = status.videoUrl;
+    } else {
+      if (!g.fileId) throw new StepFailure('INTERNAL', 'download without a MiniMax file id');
+      url = (await minimax.retrieveFile(g.fileId)).downloadUrl;
+    }
+    const relativePath = relativeUserFile(g.userId, 'videos', `${g.id}.mp4`);
+    const { bytes } = await downloadVideo({
+      url,
+      destination: resolveStored(config.paths.storageDir, relativePath),
+      allowedHosts: config.minimax.downloadHosts,
+      maxBytes: config.minimax.maxVideoBytes,
+      timeoutMs: config.minimax.downloadTimeoutMs,
+      signal: this.abort.signal,
+    });
+    if (!markGenerationSucceeded(db, g, { relativePath, bytes }, clock.now())) return this.lostClaim(g, 'download');
+    this.log.info({ generationId: g.id, bytes, free: g.refunded }, 'video delivered');
+  }
+
+  private async readImage(g: QueuedGeneration): Promise<string> {
+    if (!g.imagePath) throw new StepFailure('IMAGE_MISSING', 'generation has no image');
+    try {
+      return imageDataUrl(await fs.promises.readFile(resolveStored(this.deps.config.paths.storageDir, g.imagePath)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StepFailure('IMAGE_MISSING', 'the uploaded photo file is gone');
+      throw err;
+    }
+  }
+
+  private templateOf(g: QueuedGeneration): { templateId: string; textInputs: string[]; usesImage: boolean } | null {
+    if (!g.templateId) return null;
+    let inputs: { textInputs?: unknown; usesImage?: unknown } = {};
+    try {
+      inputs = g.templateInputs ? (JSON.parse(g.templateInputs) as typeof inputs) : {};
+    } catch {
+      inputs = {};
+    }
+    return {
+      templateId: g.templateId,
+      textInputs: Array.isArray(inputs.textInputs) ? inputs.textInputs.map(String) : [],
+      usesImage: inputs.usesImage !== false,
+    };
+  }
+
+  private lostClaim(g: QueuedGeneration, step: string): void {
+    this.log.warn({ generationId: g.id, attempt: g.attempt, step }, 'claim was lost before the step settled');
+  }
+
+  private settleError(g: QueuedGeneration, err: unknown): void {
+    const { db, clock, config } = this.deps;
+    const now = clock.now();
+    if (err instanceof DownloadError && err.code === 'DOWNLOAD_ABORTED') {
+      releaseClaim(db, g, now);
+      return;
+    }
+    const failure = classify(err);
+    const stage = alertStageForStep(g.step, failure.taskFailed);
+    const error = { stage, code: failure.code, message: failure.message };
+    const log = this.log.child({ generationId: g.id, step: g.step, attempt: g.attempt, code: failure.code });
+    try {
+      if (g.status === 'failed') {
+        // Watching a stuck generation for a late success: keep trying quietly until the window ends.
+        const delay = Math.max(config.queue.pollIntervalMs, backoffDelay(g.retryCount + 1, this.backoff(), this.random()));
+        scheduleRetry(db, g, error, delay, now);
+        log.warn({ err }, 'late check failed');
+        return;
+      }
+      const budgetLeft = g.step === 'poll' || g.retryCount + 1 < config.queue.maxAttempts;
+      if (failure.retryable && budgetLeft) {
+        const delay = backoffDelay(g.retryCount + 1, this.backoff(), this.random());
+        scheduleRetry(db, g, error, delay, now);
+        log.warn({ err, delay }, 'step failed, will retry');
+        return;
+      }
+      if (failGeneration(db, g.id, { ...error, attempt: g.attempt, keepWatching: false }, now)) {
+        log.error({ err }, 'generation failed and was refunded');
+        this.alert(stage, g, `${failure.code}: ${failure.message}`);
+      } else {
+        this.lostClaim(g, g.step);
+      }
+    } catch (settleErr) {
+      // The lease runs out and the step is tried again; nothing is lost.
+      log.error({ err: settleErr, cause: err }, 'could not record the step failure');
+    }
+  }
+
+  private backoff() {
+    return { baseMs: this.deps.config.queue.backoffBaseMs, maxMs: this.deps.config.queue.backoffMaxMs };
+  }
+
+  private random(): () => number {
+    return this.deps.random ?? Math.random;
+  }
+
+  private alert(stage: AlertStage, g: Pick<QueuedGeneration, 'id' | 'userId'> | null, error: string): void {
+    try {
+      this.deps.notifier.alert({ stage, error, userId: g?.userId ?? null, generationId: g?.id ?? null });
+    } catch (err) {
+      this.log.error({ err }, 'alert failed');
+    }
+  }
+
+  /** Releases leases of dead processes and fails generations stuck at MiniMax. */
+  sweep(options: { boot: boolean }): void {
+    const { db, clock, config } = this.deps;
+    const now = clock.now();
+    try {
+      const dead = listLeaseHolders(db).filter((holder) => holder !== this.workerId && isDeadLocalHolder(holder));
+      const released = releaseLeasesOf(db, dead, now);
+      if (released > 0) this.log.warn({ released, holders: dead }, 'released leases of a stopped process');
+
+      for (const g of findStuckGenerations(db, now, config.queue.stuckAfterMs)) {
+        const failed = failGeneration(
+          db,
+          g.id,
+          {
+            stage: 'STUCK_GENERATION',
+            code: 'STUCK',
+            message: `no result from MiniMax after ${Math.round((now - (g.submittedAt ?? g.createdAt)) / 1000)} s`,
+            attempt: null,
+            keepWatching: config.queue.lateWatchMs > 0,
+            nextWatchAt: now + config.queue.pollIntervalMs,
+          },
+          now,
+        );
+        if (failed) {
+          this.log.error({ generationId: g.id, taskId: g.jobId }, 'generation stuck: failed and refunded');
+          this.alert('STUCK_GENERATION', g, `MiniMax task ${g.jobId ?? '?'} has no result after ${Math.round(config.queue.stuckAfterMs / 60_000)} min; credits refunded`);
+        }
+      }
+      for (const id of findExpiredWatches(db, now, config.queue.lateWatchMs)) {
+        stopWatching(db, id, null, 'late-delivery window passed', now);
+      }
+    } catch (err) {
+      this.log.error({ err, boot: options.boot }, 'queue sweep failed');
+      this.alert('QUEUE_PROCESSOR', null, `queue sweep failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (!options.boot) this.wake();
+  }
+}
+
+/** A lease holder `host:pid:tag` of this host whose process no longer exists. */
+export function isDeadLocalHolder(holder: string): boolean {
+  const [host, pidText] = holder.split(':');
+  if (host !== os.hostname()) return false;
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

@@ -1,0 +1,89 @@
+import type { MessageSet } from '../index.ts';
+
+/** Upload, generation and delivery: request errors (`errors.*`) and failure reasons (`generation.reason.*`). */
+export const generation: MessageSet = {
+  ru: {
+    'errors.BODY_TOO_LARGE': 'Запрос слишком большой: не больше {limitMb} МБ.',
+    'errors.IMAGE_TOO_LARGE': 'Фото больше 10 МБ. Уменьшите его или сохраните в JPEG и загрузите снова.',
+    'errors.IMAGE_MISSING': 'Выберите фото товара (JPEG, PNG или WebP, до 10 МБ) и загрузите его.',
+    'errors.IMAGE_TYPE_UNSUPPORTED': 'Этот файл не похож на фото. Подходят JPEG, PNG и WebP до 10 МБ.',
+    'errors.IMAGE_UNREADABLE': 'Не получилось открыть фото: файл повреждён или это не JPEG, PNG или WebP. Сохраните фото заново и загрузите.',
+    'errors.IMAGE_TOO_SMALL':
+      'Фото слишком маленькое ({width}×{height}). Нужно, чтобы меньшая сторона была не меньше {min} пикселей — загрузите фото побольше.',
+    'errors.IMAGE_BAD_ASPECT':
+      'Фото слишком вытянутое ({width}×{height}). Обрежьте его так, чтобы одна сторона была не больше чем в 2,5 раза длиннее другой.',
+    'errors.NO_IMAGE': 'Сначала загрузите фото товара — видео делается из него.',
+    'errors.PROMPT_TOO_SHORT': 'Опишите, что должно происходить в видео: хотя бы 3 символа.',
+    'errors.PROMPT_TOO_LONG': 'Описание слишком длинное: не больше 2000 символов. Сократите его.',
+    'errors.DURATION_INVALID': 'Выберите длительность: 6 или 10 секунд.',
+    'errors.DURATION_NOT_AVAILABLE': 'Видео на {duration} секунд сейчас недоступно в этом режиме. Выберите 6 секунд.',
+    'errors.MODE_INVALID': 'Выберите режим: «Рекламный шаблон» или «Свободный сценарий».',
+    'errors.GENERATION_NOT_FOUND': 'Такой генерации нет. Проверьте ссылку или откройте историю генераций.',
+    'errors.VIDEO_NOT_FOUND': 'Видео не найдено. Возможно, оно ещё не готово — загляните в историю генераций.',
+    'errors.METHOD_NOT_ALLOWED': 'Этот адрес так не вызывается.',
+
+    'generation.reason.INPUT_SENSITIVE':
+      'Фото или описание не прошли проверку MiniMax. Попробуйте другое фото или перепишите описание. Кредиты вернулись на баланс.',
+    'generation.reason.OUTPUT_SENSITIVE':
+      'Готовое видео не прошло проверку MiniMax. Попробуйте изменить описание сцены и запустить ещё раз. Кредиты вернулись на баланс.',
+    'generation.reason.PROMPT_CHARACTERS':
+      'В описании слишком много необычных или невидимых символов. Перепишите его обычным текстом. Кредиты вернулись на баланс.',
+    'generation.reason.INVALID_PARAMS':
+      'MiniMax не принял фото или настройки. Попробуйте другое фото (JPEG, не слишком вытянутое) и запустите снова. Кредиты вернулись на баланс.',
+    'generation.reason.PROVIDER_UNAVAILABLE':
+      'Сервис генерации видео временно недоступен. Мы уже разбираемся; попробуйте позже. Кредиты вернулись на баланс.',
+    'generation.reason.PROVIDER_BUSY':
+      'MiniMax сейчас перегружен и не ответил после нескольких попыток. Попробуйте через несколько минут. Кредиты вернулись на баланс.',
+    'generation.reason.GENERATION_FAILED':
+      'MiniMax не смог сделать это видео. Попробуйте ещё раз или измените описание. Кредиты вернулись на баланс.',
+    'generation.reason.TIMED_OUT':
+      'Видео делалось слишком долго, и мы остановили ожидание. Кредиты вернулись на баланс. Если видео всё же появится, оно бесплатно окажется в истории.',
+    'generation.reason.DOWNLOAD_FAILED':
+      'Видео готово у MiniMax, но скачать его не получилось. Попробуйте запустить генерацию снова. Кредиты вернулись на баланс.',
+    'generation.reason.IMAGE_MISSING': 'Фото для этой генерации не нашлось. Загрузите его снова и запустите генерацию. Кредиты вернулись на баланс.',
+    'generation.reason.INTERNAL':
+      'Что-то пошло не так на нашей стороне. Мы уже знаем об этом; попробуйте ещё раз. Кредиты вернулись на баланс.',
+  },
+  en: {
+    'errors.BODY_TOO_LARGE': 'The request is too large: {limitMb} MB at most.',
+    'errors.IMAGE_TOO_LARGE': 'The photo is larger than 10 MB. Make it smaller or save it as JPEG and upload again.',
+    'errors.IMAGE_MISSING': 'Choose a product photo (JPEG, PNG or WebP, up to 10 MB) and upload it.',
+    'errors.IMAGE_TYPE_UNSUPPORTED': 'This file does not look like a photo. JPEG, PNG and WebP up to 10 MB work.',
+    'errors.IMAGE_UNREADABLE': 'We could not open the photo: the file is damaged or not a JPEG, PNG or WebP. Save it again and upload.',
+    'errors.IMAGE_TOO_SMALL':
+      'The photo is too small ({width}×{height}). Its shorter side must be at least {min} pixels — upload a larger photo.',
+    'errors.IMAGE_BAD_ASPECT':
+      'The photo is too elongated ({width}×{height}). Crop it so that one side is at most 2.5 times the other.',
+    'errors.NO_IMAGE': 'Upload a product photo first — the video is made from it.',
+    'errors.PROMPT_TOO_SHORT': 'Describe what should happen in the video: at least 3 characters.',
+    'errors.PROMPT_TOO_LONG': 'The description is too long: 2000 characters at most. Please shorten it.',
+    'errors.DURATION_INVALID': 'Choose a length: 6 or 10 seconds.',
+    'errors.DURATION_NOT_AVAILABLE': '{duration}-second videos are not available in this mode right now. Choose 6 seconds.',
+    'errors.MODE_INVALID': 'Choose a mode: “Ad template” or “Free script”.',
+    'errors.GENERATION_NOT_FOUND': 'There is no such generation. Check the link or open your history.',
+    'errors.VIDEO_NOT_FOUND': 'Video not found. It may not be ready yet — check your history.',
+    'errors.METHOD_NOT_ALLOWED': 'This address cannot be called this way.',
+
+    'generation.reason.INPUT_SENSITIVE':
+      'The photo or description did not pass MiniMax’s check. Try another photo or rewrite the description. Your credits are back on your balance.',
+    'generation.reason.OUTPUT_SENSITIVE':
+      'The finished video did not pass MiniMax’s check. Change the scene description and try again. Your credits are back on your balance.',
+    'generation.reason.PROMPT_CHARACTERS':
+      'The description has too many unusual or invisible characters. Rewrite it as plain text. Your credits are back on your balance.',
+    'generation.reason.INVALID_PARAMS':
+      'MiniMax did not accept the photo or settings. Try another photo (JPEG, not too elongated) and start again. Your credits are back on your balance.',
+    'generation.reason.PROVIDER_UNAVAILABLE':
+      'The video service is temporarily unavailable. We are on it; please try later. Your credits are back on your balance.',
+    'generation.reason.PROVIDER_BUSY':
+      'MiniMax is overloaded and did not answer after several tries. Try again in a few minutes. Your credits are back on your balance.',
+    'generation.reason.GENERATION_FAILED':
+      'MiniMax could not make this video. Try again or change the description. Your credits are back on your balance.',
+    'generation.reason.TIMED_OUT':
+      'The video took too long, so we stopped waiting. Your credits are back on your balance. If the video still arrives, it will appear in your history for free.',
+    'generation.reason.DOWNLOAD_FAILED':
+      'MiniMax finished the video, but we could not download it. Please start the generation again. Your credits are back on your balance.',
+    'generation.reason.IMAGE_MISSING': 'The photo for this generation is missing. Upload it again and start the generation. Your credits are back on your balance.',
+    'generation.reason.INTERNAL':
+      'Something went wrong on our side. We already know about it; please try again. Your credits are back on your balance.',
+  },
+};

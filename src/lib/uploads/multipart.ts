@@ -1,0 +1,34 @@
+import { AppError, badRequest } from '../errors.ts';
+import { readBodyWithLimit } from '../http/limited-body.ts';
+import { MAX_UPLOAD_BYTES } from './image.ts';
+
+/** Room for the multipart boundaries and part headers around a 10 MB file. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export interface UploadedFile {
+  bytes: Buffer;
+  name: string | null;
+}
+
+/**
+ * The `image` field of a multipart form, read with the 10 MB limit enforced while the
+ * body arrives (a bigger body is refused before it has been read).
+ */
+export async function readImageField(request: Request): Promise<UploadedFile> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('multipart/form-data')) throw badRequest('IMAGE_MISSING', 'image');
+  const body = await readBodyWithLimit(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD, 'IMAGE_TOO_LARGE');
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(body), { headers: { 'content-type': type } }).formData();
+  } catch {
+    throw badRequest('IMAGE_MISSING', 'image');
+  }
+  const file = form.get('image');
+  if (!file || typeof file === 'string') throw badRequest('IMAGE_MISSING', 'image');
+  if (file.size > MAX_UPLOAD_BYTES) {
+    throw new AppError('IMAGE_TOO_LARGE', { status: 413, field: 'image', params: { limitMb: 10 } });
+  }
+  if (file.size === 0) throw badRequest('IMAGE_MISSING', 'image');
+  return { bytes: Buffer.from(await file.arrayBuffer()), name: file.name || null };
+}

@@ -1,0 +1,80 @@
+import type { Db } from '../db/index.ts';
+import { newId } from '../ids.ts';
+import { relativeUserFile, resolveStored, writeFileAtomic } from '../storage.ts';
+import type { NormalisedImage } from './image.ts';
+
+export interface Upload {
+  id: string;
+  userId: string;
+  /** Relative to STORAGE_DIR. */
+  path: string;
+  mime: string;
+  width: number;
+  height: number;
+  bytes: number;
+  createdAt: number;
+}
+
+export interface SaveUploadOptions {
+  db: Db;
+  storageDir: string;
+  userId: string;
+  image: NormalisedImage;
+  originalName: string | null;
+  now: number;
+}
+
+const COLUMNS = 'id, userId, path, mime, width, height, bytes, createdAt';
+
+function rowToUpload(row: Record<string, unknown>): Upload {
+  return {
+    id: row.id as string,
+    userId: row.userId as string,
+    path: row.path as string,
+    mime: row.mime as string,
+    width: row.width as number,
+    height: row.height as number,
+    bytes: row.bytes as number,
+    createdAt: row.createdAt as number,
+  };
+}
+
+/** Stores the re-encoded photo under a server-made name; it becomes the user's current image. */
+export async function saveUpload(options: SaveUploadOptions): Promise<Upload> {
+  const { db, storageDir, userId, image, now } = options;
+  const id = newId('upl', now);
+  const relative = relativeUserFile(userId, 'uploads', `${id}.jpg`);
+  await writeFileAtomic(resolveStored(storageDir, relative), image.jpeg);
+  const upload: Upload = {
+    id,
+    userId,
+    path: relative,
+    mime: 'image/jpeg',
+    width: image.width,
+    height: image.height,
+    bytes: image.jpeg.length,
+    createdAt: now,
+  };
+  db.prepare(
+    `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, original_name, createdAt)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, userId, relative, upload.mime, upload.width, upload.height, upload.bytes, options.originalName?.slice(0, 200) ?? null, now);
+  return upload;
+}
+
+export function getUpload(db: Db, id: string): Upload | null {
+  const row = db.prepare(`SELECT ${COLUMNS} FROM uploads WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+  return row ? rowToUpload(row) : null;
+}
+
+/** The spec's "current image": the user's newest upload. */
+export function getCurrentUpload(db: Db, userId: string): Upload | null {
+  const row = db
+    .prepare(`SELECT ${COLUMNS} FROM uploads WHERE userId = ? ORDER BY createdAt DESC, rowid DESC LIMIT 1`)
+    .get(userId) as Record<string, unknown> | undefined;
+  return row ? rowToUpload(row) : null;
+}
+
+export function uploadPreviewUrl(upload: Pick<Upload, 'id'>): string {
+  return `/api/uploads/${upload.id}`;
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { apiRoute, json, parseInput } from '../../lib/http/respond.ts';
+import { notFound, unauthorized } from '../../lib/errors.ts';
+import { getGenerationView } from '../../lib/generation/views.ts';
+
+const querySchema = z.object({ generationId: z.string().regex(/^[A-Za-z0-9_]{1,80}$/, { message: 'GENERATION_NOT_FOUND' }) });
+
+/** `GET /api/status?generationId=`: the owner's view of one generation; anyone else gets 404. */
+export const GET = apiRoute(({ url, locals }) => {
+  const { ctx, user } = locals;
+  if (!user) throw unauthorized();
+  const { generationId } = parseInput(querySchema, { generationId: url.searchParams.get('generationId') ?? '' });
+  const view = getGenerationView(ctx.db, generationId, user, locals.locale, ctx.clock.now());
+  if (!view) throw notFound('GENERATION_NOT_FOUND');
+  return json(view);
+});

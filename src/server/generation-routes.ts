@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fs from 'node:fs';
+import send from 'send';
+import type { NodeRoute } from './http-server.ts';
+import type { AppContext } from '../lib/context.ts';
+import { authenticateNodeRequest, readCookie } from '../lib/http/node-auth.ts';
+import { resolveStored } from '../lib/storage.ts';
+import { getUpload } from '../lib/uploads/uploads.ts';
+import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
+import { handleMinimaxCallback } from '../lib/generation/callback.ts';
+import { t, resolveLocale, LOCALE_COOKIE } from '../lib/i18n/index.ts';
+
+/**
+ * Node routes of the generation pipeline: files (photos, videos) streamed with HTTP Range
+ * straight from disk, and MiniMax's callback, which must answer within 3 s whatever the
+ * app is doing (no Astro rendering, no session lookup on that path).
+ */
+
+function sendJsonResponse(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, status: 401 | 404 | 405, code: string): void {
+  const locale = resolveLocale(readCookie(req.headers.cookie, LOCALE_COOKIE) ?? undefined, req.headers['accept-language'] ?? null);
+  sendJsonResponse(res, status, { success: false, code, error: t(locale, `errors.${code}`) }, status === 405 ? { Allow: 'GET, HEAD' } : {});
+}
+
+interface FileOptions {
+  contentType: string;
+  downloadName?: string;
+}
+
+/** Streams a stored file with Range support; never through an Astro Response (DESIGN.md §1). */
+function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResponse, relative: string, options: FileOptions): void {
+  let file: string;
+  try {
+    file = resolveStored(ctx.config.paths.storageDir, relative);
+  } catch {
+    sendError(req, res, 404, 'NOT_FOUND');
+    return;
+  }
+  if (!fs.existsSync(file)) {
+    ctx.log.error({ mod: 'files', path: relative }, 'stored file is missing');
+    sendError(req, res, 404, 'NOT_FOUND');
+    return;
+  }
+  send(req, file, { acceptRanges: true, cacheControl: false, etag: true, lastModified: true, dotfiles: 'allow' })
+    .on('headers', (response: ServerResponse) => {
+      response.setHeader('Content-Type', options.contentType);
+      response.setHeader('X-Content-Type-Options', 'nosniff');
+      response.setHeader('Cache-Control', 'private, max-age=3600');
+      if (options.downloadName) response.setHeader('Content-Disposition', `attachment; filename="${options.downloadName}"`);
+    })
+    .on('error', (err: Error & { status?: number }) => {
+      if (!res.headersSent) {
+        res.statusCode = err.status ?? 500;
+        res.end();
+      } else res.destroy(err);
+    })
+    .pipe(res);
+}
+
+const UPLOAD_PATH = /^\/api\/uploads\/([A-Za-z0-9_]{1,80})$/;
+const VIDEO_PATH = /^\/api\/video\/([A-Za-z0-9_]{1,80})$/;
+
+/** `GET /api/uploads/<id>`: the photo's preview, for its owner or an admin. */
+export const uploadPreviewRoute: NodeRoute = ({ ctx, req, res, url }) => {
+  const match = UPLOAD_PATH.exec(url.pathname);
+  if (!match) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
+  const viewer = authenticateNodeRequest(ctx, req);
+  if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
+  const upload = getUpload(ctx.db, match[1]!);
+  if (!upload || (upload.userId !== viewer.id && viewer.role !== 'admin')) return (sendError(req, res, 404, 'NOT_FOUND'), true);
+  streamStoredFile(ctx, req, res, upload.path, { contentType: upload.mime });
+  return true;
+};
+
+/**
+ * `GET /api/video/current` (the newest finished video) and `GET /api/video/<generationId>`,
+ * for the owner or an admin; `?download=1` asks the browser to save it.
+ */
+export const videoRoute: NodeRoute = ({ ctx, req, res, url }) => {
+  const match = VIDEO_PATH.exec(url.pathname);
+  if (!match) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
+  const viewer = authenticateNodeRequest(ctx, req);
+  if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
+  const id = match[1]!;
+  const video = id === 'current' ? findCurrentVideo(ctx.db, viewer.id) : findVideoForViewer(ctx.db, id, viewer);
+  if (!video) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
+  const download = url.searchParams.get('download') === '1';
+  streamStoredFile(ctx, req, res, video.path, {
+    contentType: 'video/mp4',
+    downloadName: download ? `beem-${video.generationId}.mp4` : undefined,
+  });
+  return true;
+};
+
+const CALLBACK_BODY_LIMIT = 64 * 1024;
+
+async function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** `POST /minimax_callback`: echo challenges at once; pushes only trigger a confirming query. */
+export const minimaxCallbackRoute: NodeRoute = async ({ ctx, req, res, url }) => {
+  if (url.pathname !== '/minimax_callback') return false;
+  if (req.method !== 'POST') {
+    sendJsonResponse(res, 405, { status: 'error' }, { Allow: 'POST' });
+    return true;
+  }
+  const log = ctx.log.child({ mod: 'minimax-callback' });
+  const raw = await readSmallBody(req, CALLBACK_BODY_LIMIT);
+  let body: unknown = undefined;
+  try {
+    body = raw ? JSON.parse(raw.toString('utf8')) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const outcome = handleMinimaxCallback(ctx.db, body, ctx.clock.now());
+  if (outcome.kind === 'challenge') {
+    sendJsonResponse(res, 200, { challenge: outcome.challenge });
+    return true;
+  }
+  if (outcome.kind === 'invalid') {
+    sendJsonResponse(res, 400, { status: 'error' }, { Connection: 'close' });
+    log.warn('invalid MiniMax callback body');
+    ctx.notifier.alert({ stage: 'MINIMAX_CALLBACK', error: 'invalid callback payload (not a challenge or a status push)' });
+    return true;
+  }
+  sendJsonResponse(res, 200, { status: 'success' });
+  if (outcome.generationId) {
+    log.info({ taskId: outcome.taskId, generationId: outcome.generationId }, 'status push: confirming with MiniMax');
+    ctx.generationWorker.wake();
+  } else {
+    log.info({ taskId: outcome.taskId }, 'status push for an unknown or finished task ignored');
+  }
+  return true;
+};
+
+export const generationRoutes: NodeRoute[] = [minimaxCallbackRoute, uploadPreviewRoute, videoRoute];

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiFetch } from '../helpers/http.ts';
+import { createSignedInUser } from '../helpers/users.ts';
+import {
+  balanceOf,
+  expectLedgerConsistent,
+  generate,
+  generationRow,
+  ledgerOf,
+  startPipelineStack,
+  uploadPhoto,
+  waitForStatus,
+  waitUntil,
+} from '../helpers/generation.ts';
+import type { TestStack } from '../helpers/stack.ts';
+import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
+import type { MinimaxFaultInput } from '../../sandbox/minimax/faults.ts';
+
+type Stack = TestStack & { minimax: MinimaxEmulator };
+
+function postCallback(baseUrl: string, body: unknown): Promise<Response> {
+  // MiniMax sends no Origin and no cookie.
+  return fetch(`${baseUrl}/minimax_callback`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function startGeneration(stack: Stack, faults: MinimaxFaultInput[] = []) {
+  const { app } = stack;
+  if (faults.length > 0) stack.minimax.injectFault(faults);
+  const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+  await uploadPhoto(app.url, cookie);
+  const res = await generate(app.url, cookie, { prompt: 'Часы на руке, камера следует за рукой', duration: 6, mode: 'prompt' });
+  const { generationId } = (await res.json()) as { generationId: string };
+  return { user, cookie, id: generationId };
+}
+
+/**
+ * With MINIMAX_CALLBACK_URL set and a poll interval of a minute, only MiniMax's pushes can
+ * make a generation finish within the test: each push triggers a confirming query.
+ */
+describe('MiniMax callbacks', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '60000' } });
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('echoes a challenge at once', async () => {
+    const started = performance.now();
+    const res = await postCallback(stack.app.url, { challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('finishes a generation from the pushes, after verifying the callback URL', async () => {
+    const { user, cookie, id } = await startGeneration(stack);
+    const done = await waitForStatus(stack.app.url, cookie, id);
+    expect(done).toMatchObject({ status: 'success', charged: true });
+    const row = generationRow(stack.app.ctx, id);
+    expect(row.last_callback_at).toEqual(expect.any(Number));
+    const task = stack.minimax.task(row.minimax_job_id as string) as unknown as { callbackUrl: string };
+    expect(task.callbackUrl).toBe(`${stack.app.url}/minimax_callback`);
+    expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
+    expectLedgerConsistent(stack.app.ctx);
+  });
+
+  it('charges once when every push arrives twice', async () => {
+    const { user, cookie, id } = await startGeneration(stack, [{ kind: 'duplicate_callbacks', copies: 3 }]);
+    expect((await waitForStatus(stack.app.url, cookie, id)).status).toBe('success');
+    const job = generationRow(stack.app.ctx, id).minimax_job_id as string;
+    const deliveries = await stack.minimax.callbacksSettled(job);
+    expect(deliveries.length).toBeGreaterThanOrEqual(3);
+    expect(ledgerOf(stack.app.ctx, user.id).filter((l) => l.reference.endsWith(id))).toHaveLength(1);
+    expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
+    expectLedgerConsistent(stack.app.ctx);
+  });
+
+  it('copes with pushes delivered newest first', async () => {
+    const { cookie, id } = await startGeneration(stack, [{ kind: 'out_of_order_callbacks' }]);
+    expect((await waitForStatus(stack.app.url, cookie, id)).status).toBe('success');
+  });
+
+  it('ignores a forged success push: only MiniMax’s own answer counts', async () => {
+    stack.minimax.configure({ stepMs: { processing: 1500 } });
+    try {
+      const { cookie, id } = await startGeneration(stack);
+      await waitUntil(() => generationRow(stack.app.ctx, id).minimax_job_id !== null, 10_000, 'submission');
+      const job = generationRow(stack.app.ctx, id).minimax_job_id as string;
+      for (const status of ['success', 'failed']) {
+        const forged = await postCallback(stack.app.url, { task_id: job, status, file_id: '999999', base_resp: { status_code: 0 } });
+        expect(forged.status).toBe(200);
+        expect(await forged.json()).toEqual({ status: 'success' });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const during = generationRow(stack.app.ctx, id);
+      expect(during).toMatchObject({ status: 'processing', step: 'poll', refunded: 0, charged: 0 });
+      const done = await waitForStatus(stack.app.url, cookie, id);
+      expect(done).toMatchObject({ status: 'success', charged: true });
+      expect(generationRow(stack.app.ctx, id).minimax_file_id).not.toBe('999999');
+    } finally {
+      stack.minimax.configure({ stepMs: { processing: 30 } });
+    }
+  });
+
+  it('answers a push for an unknown task and changes nothing', async () => {
+    const before = stack.app.ctx.db.prepare('SELECT COUNT(*) FROM generation_events').pluck().get();
+    const res = await postCallback(stack.app.url, { task_id: '123456789012345', status: 'success', file_id: '1' });
+    expect(res.status).toBe(200);
+    expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM generation_events').pluck().get()).toBe(before);
+  });
+
+  it('refuses a body that is neither a challenge nor a push and alerts MINIMAX_CALLBACK', async () => {
+    const res = await postCallback(stack.app.url, '{not json');
+    expect(res.status).toBe(400);
+    await stack.app.ctx.notifier.flush();
+    expect(stack.app.ctx.db.prepare(`SELECT COUNT(*) FROM operator_alerts WHERE stage = 'MINIMAX_CALLBACK'`).pluck().get()).toBe(1);
+  });
+});
+
+describe('a callback that never arrives', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '100' } });
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('is covered by polling: the generation completes anyway', async () => {
+    const { user, cookie, id } = await startGeneration(stack, [{ kind: 'no_callback' }]);
+    expect((await waitForStatus(stack.app.url, cookie, id)).status).toBe('success');
+    const row = generationRow(stack.app.ctx, id);
+    expect(row.last_callback_at).toBeNull();
+    expect(row.last_polled_at).toEqual(expect.any(Number));
+    expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
+    expectLedgerConsistent(stack.app.ctx);
+  });
+});

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
+import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
+import { loadConfig } from '../../src/lib/config.ts';
+import { closeContext, createContext, type AppContext } from '../../src/lib/context.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { tempDir } from '../helpers/app.ts';
+import { createSignedInUser } from '../helpers/users.ts';
+import { FAST_QUEUE_ENV, balanceOf, expectLedgerConsistent, generate, generationRow, ledgerOf, uploadPhoto, waitForStatus, waitUntil } from '../helpers/generation.ts';
+
+/**
+ * The built server as a real child process, killed with SIGKILL in the middle of a step and
+ * started again on the same database: the generation completes once and is charged once.
+ */
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let sandbox: Sandbox;
+let minimax: MinimaxEmulator;
+let dir: string;
+let env: Record<string, string>;
+let baseUrl: string;
+let ctx: AppContext;
+let child: ChildProcess | null = null;
+
+async function startServer(): Promise<void> {
+  const proc = spawn(process.execPath, ['dist/server/main.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+}
+
+async function killServer(): Promise<void> {
+  const proc = child;
+  if (!proc || proc.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGKILL');
+  await exited;
+  child = null;
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ minimax: FAST_MINIMAX });
+  minimax = sandbox.emulator<MinimaxEmulator>('minimax');
+  dir = tempDir();
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  sandbox.setAppUrl(baseUrl);
+  env = {
+    ...FAST_QUEUE_ENV,
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_BASE_URL: baseUrl,
+    DATABASE_URL: path.join(dir, 'beem.db'),
+    STORAGE_DIR: path.join(dir, 'storage'),
+    SANDBOX_URL: sandbox.url,
+    LOG_LEVEL: 'info',
+    // Long leases: only the boot sweep (a dead holder on this host) can free the row quickly.
+    QUEUE_LEASE_MS: '60000',
+  };
+  // The test's own view of the same database (users, sessions, assertions); never runs the worker.
+  ctx = createContext(loadConfig(env), { log: createLogger('silent') });
+});
+
+afterAll(async () => {
+  await killServer();
+  closeContext(ctx);
+  await sandbox.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function startGeneration() {
+  const { user, cookie } = createSignedInUser(ctx, { balance: 2 });
+  expect((await uploadPhoto(baseUrl, cookie)).status).toBe(200);
+  const res = await generate(baseUrl, cookie, { prompt: 'Наушники на столе, камера облетает их', duration: 6, mode: 'prompt' });
+  expect(res.status).toBe(200);
+  const { generationId } = (await res.json()) as { generationId: string };
+  return { user, cookie, id: generationId };
+}
+
+async function expectCompletedOnce(user: { id: string }, cookie: string, id: string) {
+  const done = await waitForStatus(baseUrl, cookie, id, ['success', 'failed'], 20_000);
+  expect(done).toMatchObject({ status: 'success', charged: true, refunded: false });
+  expect(ledgerOf(ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
+  expect(balanceOf(ctx, user.id)).toBe(1);
+  expect(ctx.db.prepare('SELECT generation_used FROM users WHERE id = ?').pluck().get(user.id)).toBe(1);
+  const video = fs.readFileSync(path.join(dir, 'storage', generationRow(ctx, id).video_path as string));
+  expect(video.subarray(4, 8).toString('latin1')).toBe('ftyp');
+  expectLedgerConsistent(ctx);
+}
+
+describe('worker killed with SIGKILL and restarted', () => {
+  afterEach(async () => {
+    await killServer();
+  });
+
+  it('resumes a generation killed while submitting to MiniMax', async () => {
+    await startServer();
+    // The create call hangs (and MiniMax still makes the task, as a real timed-out create may).
+    minimax.injectFault({ kind: 'hang', on: 'create', ms: 5000, createTask: true });
+    const tasksBefore = minimax.tasks().length;
+    const { user, cookie, id } = await startGeneration();
+    await waitUntil(() => minimax.tasks().length > tasksBefore, 10_000, 'the create call to reach MiniMax');
+    expect(generationRow(ctx, id)).toMatchObject({ status: 'queued', step: 'submit', minimax_job_id: null });
+    await killServer();
+    await startServer();
+    await expectCompletedOnce(user, cookie, id);
+    // The interrupted submission is on record (MiniMax may hold a second task for it).
+    expect(ctx.db.prepare(`SELECT COUNT(*) FROM generation_events WHERE generationId = ? AND kind = 'resubmit'`).pluck().get(id)).toBe(1);
+    expect(minimax.tasks().length - tasksBefore).toBe(2);
+  });
+
+  it('resumes a generation killed while MiniMax is processing it', async () => {
+    minimax.configure({ stepMs: { processing: 1500 } });
+    await startServer();
+    const { user, cookie, id } = await startGeneration();
+    await waitUntil(() => generationRow(ctx, id).status === 'processing', 10_000, 'processing');
+    await killServer();
+    minimax.configure({ stepMs: { processing: 30 } });
+    await startServer();
+    await expectCompletedOnce(user, cookie, id);
+  });
+
+  it('resumes a generation killed while downloading the video', async () => {
+    await startServer();
+    minimax.injectFault({ kind: 'slow_download', bytesPerSecond: 4096 });
+    const { user, cookie, id } = await startGeneration();
+    const part = () => path.join(dir, 'storage', 'users', user.id, 'videos', `${id}.mp4.part`);
+    await waitUntil(() => fs.existsSync(part()) && fs.statSync(part()).size > 0, 15_000, 'the download to start');
+    expect(generationRow(ctx, id)).toMatchObject({ status: 'processing', step: 'download' });
+    await killServer();
+    await startServer();
+    await expectCompletedOnce(user, cookie, id);
+    expect(fs.existsSync(part())).toBe(false);
+  });
+});
