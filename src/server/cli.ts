@@ -8,6 +8,7 @@ import { cliActor, recordAdminAction } from '../lib/admin/audit.ts';
 import { grantAdminByEmail, listPendingAdmins, revokeAdminByEmail, searchUsers } from '../lib/admin/users.ts';
 import { recheckOpenPayments } from '../lib/admin/payments.ts';
 import { sendTestAlert } from '../lib/admin/alerts.ts';
+import { failStuckGenerations, refundGenerationByAdmin, requeueGeneration, retryGenerationByAdmin } from '../lib/admin/generations.ts';
 import { isAppError } from '../lib/errors.ts';
 import { t } from '../lib/i18n/index.ts';
 
@@ -124,6 +125,39 @@ const commands: Record<string, Command> = {
           `${report.stillOpen} still open, ${report.failed} failed to check.`,
       );
       if (report.failed > 0) process.exitCode = 2;
+    },
+  },
+  'generations:requeue': {
+    usage: 'generations:requeue <id> [--reason text]  a queued/processing generation resumes from its step now',
+    async run(ctx, args) {
+      const id = requireArg(args, 0, 'id');
+      requeueGeneration(ctx, { id, reason: option(args, 'reason'), actor: cliActor });
+      const row = ctx.db.prepare('SELECT status, step FROM generations WHERE id = ?').get(id) as { status: string; step: string };
+      console.log(`${id} is due now (${row.status}, step ${row.step}); the running server's worker picks it up within a second.`);
+    },
+  },
+  'generations:fail-stuck': {
+    usage: 'generations:fail-stuck                 fail (and refund once) generations processing longer than STUCK_AFTER_MS',
+    async run(ctx) {
+      const { failed } = failStuckGenerations(ctx, { actor: cliActor });
+      console.log(failed.length === 0 ? 'No stuck generations.' : `Failed and refunded ${failed.length}: ${failed.join(', ')}`);
+    },
+  },
+  'generations:retry': {
+    usage: 'generations:retry <id> [--free --reason text]  queue a failed generation again (new hold, or free with a reason)',
+    async run(ctx, args) {
+      const id = requireArg(args, 0, 'id');
+      const free = args.options.free === true || args.options.free === 'true';
+      const result = retryGenerationByAdmin(ctx, { id, free, reason: option(args, 'reason'), actor: cliActor });
+      console.log(`Queued ${result.generationId} as a retry of ${id} (${free ? 'free' : `${result.cost} credit(s) held`}).`);
+    },
+  },
+  'generations:refund': {
+    usage: 'generations:refund <id> --reason text  return a finished generation\'s credits (once)',
+    async run(ctx, args) {
+      const id = requireArg(args, 0, 'id');
+      const result = refundGenerationByAdmin(ctx, { id, reason: option(args, 'reason') ?? '', actor: cliActor });
+      console.log(result.applied ? `Refunded ${result.credits} credit(s) for ${id}.` : `${id} was already refunded; nothing changed.`);
     },
   },
   'alerts:test': {
