@@ -66,7 +66,7 @@ const commands: Record<string, Command> = {
   'admin:grant': {
     usage: 'admin:grant <email> [--reason text]   make this email an admin (now, or at its first sign-in)',
     async run(ctx, args) {
-      const email = requireArg(args, 0, 'email');
+      const email = requireArg(args, 0, 'email').trim().toLowerCase();
       const outcome = grantAdminByEmail(ctx.db, { email, reason: option(args, 'reason'), actor: cliActor, now: ctx.clock.now() });
       const said: Record<typeof outcome, string> = {
         promoted: `${email} is now an admin.`,
@@ -79,7 +79,7 @@ const commands: Record<string, Command> = {
   'admin:revoke': {
     usage: 'admin:revoke <email> [--reason text]  remove the admin role (or the waiting grant)',
     async run(ctx, args) {
-      const email = requireArg(args, 0, 'email');
+      const email = requireArg(args, 0, 'email').trim().toLowerCase();
       const outcome = revokeAdminByEmail(ctx.db, { email, reason: option(args, 'reason'), actor: cliActor, now: ctx.clock.now() });
       const said: Record<typeof outcome, string> = {
         revoked: `${email} is no longer an admin.`,
@@ -88,7 +88,7 @@ const commands: Record<string, Command> = {
         unknown: `No user and no waiting grant for ${email}; nothing changed.`,
       };
       console.log(said[outcome]);
-      if (ctx.config.auth.adminEmails.includes(email.trim().toLowerCase())) {
+      if (ctx.config.auth.adminEmails.includes(email)) {
         console.log(`Note: ${email} is listed in ADMIN_EMAILS and becomes an admin again at the next sign-in; remove it there too.`);
       }
     },
