@@ -12,7 +12,6 @@ import { upsertUserFromIdentity, getUserByEmail } from '../../src/lib/auth/users
 import { listAudit } from '../../src/lib/admin/audit.ts';
 import { openDatabase } from '../../src/lib/db/index.ts';
 import { startPayment } from '../../src/lib/billing/payments.ts';
-import type { YookassaEmulator } from '../../sandbox/yookassa/index.ts';
 
 const run = promisify(execFile);
 
@@ -115,9 +114,14 @@ describe('operator commands (npm run admin)', () => {
   it('payments:recheck credits a paid payment whose notification was lost, once', async () => {
     const buyer = signIn('buyer@example.ru');
     const started = await startPayment(ctx, { user: buyer, tariffId: 'single' });
-    const yookassa = sandbox.emulator<YookassaEmulator>('yookassa');
-    yookassa.faults.add({ kind: 'drop_notification' });
-    await yookassa.act({ action: 'pay', paymentId: started.externalPaymentId });
+    for (const body of [{ fault: { kind: 'drop_notification' } }, { action: 'pay', paymentId: started.externalPaymentId }]) {
+      const res = await fetch(`${sandbox.url}/_sandbox/yookassa/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    }
 
     const first = await cli('payments:recheck');
     expect(first.code).toBe(0);
