@@ -44,7 +44,7 @@ async function startGeneration(stack: Stack, faults: MinimaxFaultInput[] = []) {
 describe('MiniMax callbacks', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '60000' } });
+    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '60000' }, minimax: { render: { ffmpeg: null } } });
   });
   afterAll(async () => {
     await stack.stop();
@@ -55,7 +55,7 @@ describe('MiniMax callbacks', () => {
     const res = await postCallback(stack.app.url, { challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(3_000);
   });
 
   it('finishes a generation from the pushes, after verifying the callback URL', async () => {
@@ -126,7 +126,7 @@ describe('MiniMax callbacks', () => {
 describe('a callback that never arrives', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '100' } });
+    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '100' }, minimax: { render: { ffmpeg: null } } });
   });
   afterAll(async () => {
     await stack.stop();

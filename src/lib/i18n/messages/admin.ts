@@ -27,8 +27,6 @@ export const admin: MessageSet = {
 
     'admin.title': 'Админ-панель',
     'admin.nav': 'Разделы админ-панели',
-    'admin.skip': 'К содержимому',
-    'admin.toApp': 'В приложение',
     'admin.section.dashboard': 'Сводка',
     'admin.section.users': 'Пользователи',
     'admin.section.generations': 'Генерации',
@@ -274,8 +272,6 @@ export const admin: MessageSet = {
 
     'admin.title': 'Admin',
     'admin.nav': 'Admin sections',
-    'admin.skip': 'Skip to content',
-    'admin.toApp': 'Back to the app',
     'admin.section.dashboard': 'Overview',
     'admin.section.users': 'Users',
     'admin.section.generations': 'Generations',
