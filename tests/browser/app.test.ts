@@ -163,8 +163,9 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
   it('signs out from the account menu and the app asks to sign in again', async () => {
     const { page } = session;
     await page.goto('/app');
+    await page.waitForLoadState('networkidle');
     await page.locator('[data-user-menu] summary').click();
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('[data-user-menu] form[action="/auth/logout"] button').click();
     await page.waitForURL((url) => url.pathname === '/');
     await page.goto('/app');
     await page.waitForURL(/\/login\?next=%2Fapp/);

@@ -12,7 +12,6 @@ export const ui: MessageSet = {
     'ui.credits.many': '{count} кредитов',
     'ui.credits.other': '{count} кредита',
 
-    'ui.common.retry': 'Попробовать ещё раз',
 
     'ui.nav.app': 'Создать ролик',
     'ui.nav.billing': 'Баланс и оплата',
@@ -208,7 +207,6 @@ export const ui: MessageSet = {
     'ui.credits.one': '{count} credit',
     'ui.credits.other': '{count} credits',
 
-    'ui.common.retry': 'Try again',
 
     'ui.nav.app': 'Create a video',
     'ui.nav.billing': 'Balance & payments',
