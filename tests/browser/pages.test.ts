@@ -92,6 +92,7 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
     await watched.page.waitForLoadState('networkidle');
     expect(await findContrastProblems(watched.page)).toEqual([]);
     if (path === '/login') await screenshot(watched.page, 'login-desktop');
+    assertClean(watched);
     await watched.context.close();
   });
 });
