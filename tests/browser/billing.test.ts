@@ -71,6 +71,8 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
     const { page } = watched;
     await page.goto('/billing');
+    // Let the page's own list requests finish first: any of them would notice the lost session too.
+    await page.waitForLoadState('networkidle');
     stack.app.ctx.db.prepare('DELETE FROM sessions WHERE userId = ?').run(user.id);
     watched.expect('/api/payments/yookassa/create');
     await page.getByTestId('buy-basic').click();
