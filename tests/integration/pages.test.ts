@@ -20,6 +20,8 @@ describe('pages', () => {
     const res = await page('/');
     expect(res.status).toBe(200);
     const html = (await res.text()).replace(/\s/g, ' ');
+    // The number of templates comes from the catalogue, not from the spec's "17".
+    expect(html).toContain('один из 16 проверенных рекламных шаблонов');
     expect(html).toContain('<html lang="ru"');
     expect(html).toContain('Рекламный ролик из фото товара');
     expect(html).toContain('1 234 ₽');

@@ -57,7 +57,7 @@ export const ui: MessageSet = {
     'ui.landing.step.get.text': 'Через пару минут видео готово — смотрите и скачивайте в MP4.',
     'ui.landing.modesTitle': 'Два режима',
     'ui.landing.mode.template':
-      'Достаточно пары слов о товаре: мы сами подберём один из 17 проверенных рекламных шаблонов. Быстро и предсказуемо.',
+      'Достаточно пары слов о товаре: мы сами подберём один из {templates} проверенных рекламных шаблонов. Быстро и предсказуемо.',
     'ui.landing.mode.prompt':
       'Полный контроль: опишите сцену и движение камеры, а мы превратим описание в точные команды для нейросети.',
     'ui.landing.modeCost': '6 секунд — {short}, 10 секунд — {long}',
@@ -250,7 +250,7 @@ export const ui: MessageSet = {
     'ui.landing.step.get.text': 'In a couple of minutes it is ready to watch and download as MP4.',
     'ui.landing.modesTitle': 'Two modes',
     'ui.landing.mode.template':
-      'A few words about the product are enough: we pick one of 17 proven ad templates. Fast and predictable.',
+      'A few words about the product are enough: we pick one of {templates} proven ad templates. Fast and predictable.',
     'ui.landing.mode.prompt':
       'Full control: describe the scene and the camera, and we turn it into precise commands for the model.',
     'ui.landing.modeCost': '6 seconds — {short}, 10 seconds — {long}',
