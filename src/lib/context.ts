@@ -14,6 +14,7 @@ import { createPromptEngine } from './prompt/engine.ts';
 import type { PromptEngine } from './prompt/types.ts';
 import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
 import { createPaymentReconciler } from './billing/reconciler.ts';
+import { createMetrics, type AppMetrics } from './metrics/metrics.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -47,6 +48,8 @@ export interface AppContext {
   llm: LlmClient;
   promptEngine: PromptEngine;
   yookassa: YookassaClient;
+  /** Prometheus registry of this context (`/metrics`); services report into it through small hooks. */
+  metrics: AppMetrics;
 }
 
 export interface ContextOverrides {
@@ -62,6 +65,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   const db = overrides.db ?? openDatabase(config.paths.databaseFile);
   const ran = migrate(db, undefined, clock.now());
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
+  const metrics = createMetrics({ db, clock, cacheMs: config.metrics.cacheMs });
 
   const notifier = createTelegramNotifier({
     db,
@@ -80,6 +84,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     minIntervalMs: config.telegram.minIntervalMs,
     // A failed send is retried once after the same pause that spaces messages.
     retryDelayMs: config.telegram.minIntervalMs,
+    onRecorded: (record) => metrics.observeAlert(record),
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,
@@ -113,8 +118,10 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     apiBase: config.minimax.apiBase,
     apiKey: secrets.minimaxApiKey,
     timeoutMs: config.minimax.requestTimeoutMs,
+    onCall: (call) => metrics.observeMinimaxCall(call),
   });
   const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+  metrics.watchWorker(generationWorker);
 
   const ctx: AppContext = {
     config,
@@ -131,6 +138,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     rateLimits: new RateLimits(config.rateLimits),
     minimax,
     generationWorker,
+    metrics,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   // Shutdown waits for queued alerts to be delivered and recorded.
