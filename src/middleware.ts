@@ -33,7 +33,7 @@ const isUnder = (pathname: string, prefix: string) => pathname === prefix || pat
 
 function formActionOrigins(ctx: AppContext): string[] {
   // The payment confirmation page (YooKassa, or the sandbox's) may be reached from a form.
-  return [...ctx.oauth.formActionOrigins(), 'https://yoomoney.ru', new URL(ctx.config.yookassa.apiBase).origin];
+  return [...ctx.oauth.providerOrigins(), 'https://yoomoney.ru', new URL(ctx.config.yookassa.apiBase).origin];
 }
 
 export const onRequest = defineMiddleware(async (context, next) => {
@@ -57,7 +57,7 @@ export const onRequest = defineMiddleware(async (context, next) => {
     });
   }
 
-  if (isStateChanging(method) && !isOriginCheckExempt(url.pathname) && !isTrustedStateChange(request.headers, url, ctx.config)) {
+  if (isStateChanging(method) && !isOriginCheckExempt(url.pathname) && !isTrustedStateChange(request.headers, ctx.config)) {
     locals.log.warn({ origin, path: url.pathname, secFetchSite: request.headers.get('sec-fetch-site') }, 'cross-site request refused');
     return withSecurityHeaders(fail(forbidden('CROSS_SITE_REQUEST')), ctx, null);
   }
@@ -117,6 +117,7 @@ async function withSecurityHeaders(response: Response, ctx: AppContext, corsOrig
       contentSecurityPolicy({
         scriptHashes: inlineScriptHashes(html),
         formActionOrigins: formActionOrigins(ctx),
+        imageOrigins: ctx.oauth.providerOrigins().filter((origin) => origin.startsWith('http:')),
         upgradeInsecure: ctx.config.isProduction,
       }),
     );

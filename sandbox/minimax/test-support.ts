@@ -49,8 +49,9 @@ export async function startMinimax(options: MinimaxOptionsInput = {}): Promise<M
   };
 }
 
-export async function imageDataUrl(width: number, height: number, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<string> {
-  const bytes = await sharp({
+/** A product-like test photo: an orange field with a blue square, so motion is visible. */
+export async function testPhoto(width: number, height: number, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<Buffer> {
+  return sharp({
     create: { width, height, channels: 3, background: { r: 200, g: 120, b: 40 } },
   })
     .composite([
@@ -64,7 +65,10 @@ export async function imageDataUrl(width: number, height: number, format: 'jpeg'
     ])
     .toFormat(format)
     .toBuffer();
-  return `data:image/${format};base64,${bytes.toString('base64')}`;
+}
+
+export async function imageDataUrl(width: number, height: number, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<string> {
+  return `data:image/${format};base64,${(await testPhoto(width, height, format)).toString('base64')}`;
 }
 
 export interface CallbackReceiver {

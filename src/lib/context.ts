@@ -6,6 +6,7 @@ import { OAuthClient } from './providers/oauth/client.ts';
 import { RateLimits } from './http/rate-limits.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
 import { GenerationWorker } from './generation/worker.ts';
+import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
 import { createTelegramNotifier } from './notify/telegram-notifier.ts';
@@ -141,6 +142,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     metrics,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
+  ctx.tasks.push(createSessionSweeper(ctx));
+  ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;

@@ -5,7 +5,7 @@ import type { NodeRoute } from './http-server.ts';
 import type { AppContext } from '../lib/context.ts';
 import { authenticateNodeRequest, readCookie } from '../lib/http/node-auth.ts';
 import { resolveStored } from '../lib/storage.ts';
-import { getUpload } from '../lib/uploads/uploads.ts';
+import { getCurrentUpload, getUpload } from '../lib/uploads/uploads.ts';
 import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
 import { handleMinimaxCallback } from '../lib/generation/callback.ts';
 import { t, resolveLocale, LOCALE_COOKIE } from '../lib/i18n/index.ts';
@@ -70,14 +70,15 @@ function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResp
 const UPLOAD_PATH = /^\/api\/uploads\/([A-Za-z0-9_]{1,80})$/;
 const VIDEO_PATH = /^\/api\/video\/([A-Za-z0-9_]{1,80})$/;
 
-/** `GET /api/uploads/<id>`: the photo's preview, for its owner or an admin. */
+/** `GET /api/uploads/<id>` (or `current`: the newest): the photo's preview, for its owner or an admin. */
 export const uploadPreviewRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const match = UPLOAD_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
   const viewer = authenticateNodeRequest(ctx, req);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
-  const upload = getUpload(ctx.db, match[1]!);
+  const id = match[1]!;
+  const upload = id === 'current' ? getCurrentUpload(ctx.db, viewer.id) : getUpload(ctx.db, id);
   if (!upload || (upload.userId !== viewer.id && viewer.role !== 'admin')) return (sendError(req, res, 404, 'NOT_FOUND'), true);
   streamStoredFile(ctx, req, res, upload.path, { contentType: upload.mime });
   return true;

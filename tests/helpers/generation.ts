@@ -1,8 +1,7 @@
-import sharp from 'sharp';
 import { expect } from 'vitest';
 import { apiFetch } from './http.ts';
 import { startStack, type TestStack } from './stack.ts';
-import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
+import { FAST_MINIMAX, testPhoto } from '../../sandbox/minimax/test-support.ts';
 import type { MinimaxEmulator, MinimaxOptionsInput } from '../../sandbox/minimax/emulator.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
 import type { AppContext } from '../../src/lib/context.ts';
@@ -48,19 +47,8 @@ export async function startPipelineStack(options: PipelineStackOptions = {}): Pr
   return { ...stack, minimax: stack.sandbox.emulator<MinimaxEmulator>('minimax') };
 }
 
-export async function photo(width = 640, height = 480, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 210, g: 120, b: 40 } } })
-    .composite([
-      {
-        input: await sharp({ create: { width: Math.round(width / 3), height: Math.round(height / 3), channels: 3, background: { r: 20, g: 60, b: 200 } } })
-          .png()
-          .toBuffer(),
-        top: Math.round(height / 3),
-        left: Math.round(width / 3),
-      },
-    ])
-    .toFormat(format)
-    .toBuffer();
+export function photo(width = 640, height = 480, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<Buffer> {
+  return testPhoto(width, height, format);
 }
 
 export function imageForm(bytes: Uint8Array, name = 'product.jpg', type = 'image/jpeg'): FormData {

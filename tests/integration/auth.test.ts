@@ -249,6 +249,29 @@ describe('sign-in through the sandbox OIDC provider', () => {
     expect((await me(stack, await signInThroughSandbox(stack, 'blocked-page@example.ru'))).status).toBe(200);
   });
 
+  it('removes sessions whose cookie never came back', async () => {
+    const cookie = await signInThroughSandbox(stack, 'forgotten@example.ru');
+    const count = () => stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?').pluck().get('forgotten@example.ru');
+    expect(count()).toBe(1);
+    clock.advance(8 * DAY);
+    const sweeper = stack.app.ctx.tasks.find((task) => task.name === 'sweep-sessions')!;
+    sweeper.start();
+    await sweeper.stop();
+    expect(count()).toBe(0);
+    expect((await me(stack, cookie)).status).toBe(401);
+  });
+
+  it('shows the signed-in header (balance, sign-out) on the 404 page', async () => {
+    const cookie = await signInThroughSandbox(stack, 'header@example.ru');
+    const page = await fetch(`${stack.app.url}/no-such-page`, { headers: { cookie } });
+    expect(page.status).toBe(404);
+    const html = await page.text();
+    expect(html).toContain('Кредиты: 3');
+    expect(html).toContain('href="/billing"');
+    expect(html).toContain('action="/auth/logout"');
+    expect(html).toContain('Страница не найдена');
+  });
+
   it('gives the admin role to emails listed in ADMIN_EMAILS', async () => {
     const cookie = await signInThroughSandbox(stack, 'boss@example.ru');
     expect(await (await me(stack, cookie)).json()).toMatchObject({ role: 'admin' });

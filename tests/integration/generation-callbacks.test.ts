@@ -44,7 +44,7 @@ async function startGeneration(stack: Stack, faults: MinimaxFaultInput[] = []) {
 describe('MiniMax callbacks', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '60000' } });
+    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '60000' }, minimax: { render: { ffmpeg: null } } });
   });
   afterAll(async () => {
     await stack.stop();
@@ -126,7 +126,7 @@ describe('MiniMax callbacks', () => {
 describe('a callback that never arrives', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '100' } });
+    stack = await startPipelineStack({ callbacks: true, env: { POLL_INTERVAL_MS: '100' }, minimax: { render: { ffmpeg: null } } });
   });
   afterAll(async () => {
     await stack.stop();

@@ -62,7 +62,7 @@ async function killServer(): Promise<void> {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ minimax: FAST_MINIMAX });
+  sandbox = await startSandbox({ minimax: { ...FAST_MINIMAX, render: { ...FAST_MINIMAX.render, ffmpeg: null } } });
   minimax = sandbox.emulator<MinimaxEmulator>('minimax');
   dir = tempDir();
   const port = await freePort();

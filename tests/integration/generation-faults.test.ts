@@ -22,7 +22,8 @@ import type { MinimaxFaultInput } from '../../sandbox/minimax/faults.ts';
 describe('generation pipeline under MiniMax faults', () => {
   let stack: TestStack & { minimax: MinimaxEmulator };
   beforeAll(async () => {
-    stack = await startPipelineStack({ env: { QUEUE_MAX_ATTEMPTS: '3', MINIMAX_REQUEST_TIMEOUT_MS: '300' } });
+    // The bundled sample clip instead of an ffmpeg render per task: these tests are about states.
+    stack = await startPipelineStack({ env: { QUEUE_MAX_ATTEMPTS: '3', MINIMAX_REQUEST_TIMEOUT_MS: '300' }, minimax: { render: { ffmpeg: null } } });
   });
   afterAll(async () => {
     await stack.stop();

@@ -81,7 +81,9 @@ describe('generation pipeline, completion by polling', () => {
     expect(preview.status).toBe(200);
     expect(preview.headers.get('content-type')).toBe('image/jpeg');
     expect(preview.headers.get('cache-control')).toBe('private, max-age=3600');
-    await preview.arrayBuffer();
+    const previewBytes = Buffer.from(await preview.arrayBuffer());
+    const currentPhoto = await apiFetch(app.url, '/api/uploads/current', { cookie });
+    expect(Buffer.from(await currentPhoto.arrayBuffer())).toEqual(previewBytes);
 
     const history = (await (await apiFetch(app.url, '/api/generations', { cookie })).json()) as { items: Array<{ id: string }> };
     expect(history.items.map((g) => g.id)).toEqual([id]);

@@ -21,7 +21,7 @@ describe('a generation stuck at MiniMax', () => {
   beforeAll(async () => {
     stack = await startPipelineStack({
       env: { STUCK_AFTER_MS: '1000', QUEUE_SWEEP_INTERVAL_MS: '100', POLL_INTERVAL_MS: '100' },
-      minimax: { stepMs: { processing: 2500 } },
+      minimax: { stepMs: { processing: 2500 }, render: { ffmpeg: null } },
     });
   });
   afterAll(async () => {

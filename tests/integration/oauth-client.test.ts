@@ -32,6 +32,24 @@ describe('sign-in provider configuration', () => {
     }
   });
 
+  it('warms up discovery at start without throwing, then reuses it', async () => {
+    const gone = await startSandbox();
+    await gone.close();
+    const failing = clientFor(gone.url);
+    await expect(failing.warmUp()).resolves.toBeUndefined();
+
+    const sandbox = await startSandbox();
+    try {
+      const client = clientFor(sandbox.url);
+      await client.warmUp();
+      expect(sandbox.requestCounts.oidc).toBe(1);
+      await client.createAuthorizationRequest();
+      expect(sandbox.requestCounts.oidc).toBe(1);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('sends the person back to /login with a clear message when the provider cannot be reached', async () => {
     const gone = await startSandbox();
     await gone.close();

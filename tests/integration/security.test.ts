@@ -153,7 +153,8 @@ describe('request security', () => {
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("img-src 'self' data: blob:");
+    // Profile pictures: any https host, and the (plain-HTTP, loopback) sandbox provider.
+    expect(csp).toContain(`img-src 'self' data: blob: https: ${stack.sandbox.url}`);
     expect(csp).toContain("media-src 'self' blob:");
     expect(csp).toMatch(new RegExp(`form-action 'self'[^;]* ${stack.sandbox.url.replace(/[.]/g, '\\.')}`));
     const scriptSrc = csp.split('; ').find((d) => d.startsWith('script-src'))!;
@@ -207,5 +208,13 @@ describe('behind an HTTPS proxy in production', () => {
     expect(https.status).toBe(200);
     expect(https.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
     expect(https.headers.get('content-security-policy')).toContain('https://sso.example');
+  });
+
+  it('trusts the public origin and the host the request was sent to, nothing else', async () => {
+    const post = (origin: string) => apiFetch(app.url, '/api/locale', { json: { locale: 'en' }, sameOrigin: false, headers: { origin } });
+    expect((await post('https://beem.example')).status).toBe(200);
+    expect((await post(app.url)).status).toBe(200);
+    expect((await post('http://localhost')).status).toBe(403);
+    expect((await post('https://evil.example')).status).toBe(403);
   });
 });

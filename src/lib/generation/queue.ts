@@ -72,14 +72,19 @@ export interface ClaimOptions {
   workerId: string;
 }
 
-const LIVE_PICK = `SELECT id FROM generations
+// INDEXED BY pins the partial indexes: the planner otherwise prefers idx_generations_status
+// and sorts, and SQLite refuses the statement outright if the index ever stops fitting it.
+const LIVE_PICK = `SELECT id FROM generations INDEXED BY idx_generations_live
   WHERE status IN ('queued', 'processing') AND next_attempt_at <= @now
     AND (locked_until IS NULL OR locked_until < @now) AND step = @step
   ORDER BY next_attempt_at, createdAt LIMIT 1`;
-const LATE_PICK = `SELECT id FROM generations
+const LATE_PICK = `SELECT id FROM generations INDEXED BY idx_generations_late
   WHERE status = 'failed' AND step IN ('poll', 'download') AND next_attempt_at <= @now
     AND (locked_until IS NULL OR locked_until < @now)
   ORDER BY next_attempt_at LIMIT 1`;
+
+/** The row-picking queries, exported so a test can check their query plans. */
+export const CLAIM_PICK_SQL = { live: LIVE_PICK, late: LATE_PICK } as const;
 
 /** Takes the next due row of a lane (one statement, so two workers never take the same row). */
 export function claimGeneration(db: Db, options: ClaimOptions): QueuedGeneration | null {
@@ -95,11 +100,6 @@ export function claimGeneration(db: Db, options: ClaimOptions): QueuedGeneration
       workerId: options.workerId,
       ...(options.lane === 'late' ? {} : { step: options.lane }),
     }) as Record<string, unknown> | undefined;
-  return row ? rowToQueued(row) : null;
-}
-
-export function getQueuedGeneration(db: Db, id: string): QueuedGeneration | null {
-  const row = db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown> | undefined;
   return row ? rowToQueued(row) : null;
 }
 

@@ -14,14 +14,6 @@ import type { AlertStage } from '../notify/types.ts';
 export type GenerationStatus = 'queued' | 'processing' | 'success' | 'failed';
 export type GenerationStep = 'prepare' | 'submit' | 'poll' | 'download' | 'done';
 
-/** The status users see for each step while the generation is alive. */
-export const STATUS_OF_STEP: Record<Exclude<GenerationStep, 'done'>, GenerationStatus> = {
-  prepare: 'queued',
-  submit: 'queued',
-  poll: 'processing',
-  download: 'processing',
-};
-
 const ALLOWED: Record<GenerationStatus, GenerationStatus[]> = {
   queued: ['queued', 'processing', 'failed'],
   processing: ['processing', 'success', 'failed'],

@@ -25,16 +25,9 @@ export function isOriginCheckExempt(pathname: string): boolean {
   return ORIGIN_CHECK_EXEMPT_PATHS.includes(path);
 }
 
-/**
- * Our own origins: the public URL, the host this request was sent to, and CORS_ORIGINS.
- * The raw Host header is used because Astro rewrites an unlisted host to `localhost`;
- * trusting it is safe here: a cross-site page cannot make a browser send its own
- * origin as the Origin of a request to our host.
- */
-export function trustedOrigins(config: Config, requestUrl: URL, host: string | null = null): Set<string> {
-  const origins = [new URL(config.server.publicBaseUrl).origin, requestUrl.origin, ...config.server.corsOrigins.map(normalizeOrigin)];
-  if (host) origins.push(normalizeOrigin(`http://${host}`), normalizeOrigin(`https://${host}`));
-  return new Set(origins);
+/** Our own origins: the public URL and CORS_ORIGINS. */
+export function trustedOrigins(config: Config): Set<string> {
+  return new Set([new URL(config.server.publicBaseUrl).origin, ...config.server.corsOrigins.map(normalizeOrigin)]);
 }
 
 function normalizeOrigin(origin: string): string {
@@ -47,12 +40,23 @@ function normalizeOrigin(origin: string): string {
 
 /**
  * A browser sends `Origin` with every POST (and `Sec-Fetch-Site` on modern engines).
- * Astro's own check covers form content types only; JSON needs this one. A request
- * with neither header is refused too: no browser page of ours sends one like that.
+ * Astro's own check covers form content types only; JSON needs this one. Trusted: our
+ * public origin, CORS_ORIGINS, or an Origin naming the very host the request was sent to
+ * (the `Host` header is set by the browser, so a page elsewhere cannot match it; this
+ * keeps http://127.0.0.1 working when PUBLIC_BASE_URL says localhost). A request with
+ * neither header is refused too: no browser page of ours sends one like that.
  */
-export function isTrustedStateChange(headers: Headers, requestUrl: URL, config: Config): boolean {
+export function isTrustedStateChange(headers: Headers, config: Config): boolean {
   const origin = headers.get('origin');
-  if (origin && origin !== 'null') return trustedOrigins(config, requestUrl, headers.get('host')).has(origin);
+  if (origin && origin !== 'null') {
+    if (trustedOrigins(config).has(origin)) return true;
+    const host = headers.get('host');
+    try {
+      return host !== null && new URL(origin).host === host.toLowerCase();
+    } catch {
+      return false;
+    }
+  }
   return headers.get('sec-fetch-site') === 'same-origin';
 }
 
@@ -111,6 +115,8 @@ export interface CspOptions {
   scriptHashes: string[];
   /** Where forms may lead: the sign-in provider, the payment page. */
   formActionOrigins: string[];
+  /** Beyond https: and our own: the sign-in provider's, whose profile pictures we show. */
+  imageOrigins?: string[];
   upgradeInsecure: boolean;
 }
 
@@ -124,7 +130,7 @@ export function contentSecurityPolicy(options: CspOptions): string {
     "default-src 'self'",
     `script-src 'self'${options.scriptHashes.length ? ` ${options.scriptHashes.join(' ')}` : ''}`,
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob: https:",
+    `img-src 'self' data: blob: https:${options.imageOrigins?.length ? ` ${[...new Set(options.imageOrigins)].join(' ')}` : ''}`,
     "media-src 'self' blob:",
     "font-src 'self' data:",
     "connect-src 'self'",

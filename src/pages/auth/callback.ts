@@ -21,7 +21,7 @@ export async function GET(context: APIContext): Promise<Response> {
       callbackQuery: context.url.searchParams,
       cookie,
       userAgent: context.request.headers.get('user-agent'),
-      ip: clientIp(context.request, context.locals),
+      ip: clientIp(context.request, context.locals) || null,
     });
     // The session this browser had before (maybe someone else's) ends here.
     if (context.locals.session) deleteSession(ctx.db, context.locals.session.id);

@@ -50,6 +50,8 @@ const signInFailed = (cause: unknown) => new AppError('SIGNIN_FAILED', { status:
 
 export class OAuthClient {
   private configuration: Promise<oidc.Configuration> | null = null;
+  /** Learnt from discovery: an issuer may authorize on another host than its own. */
+  private authorizationOrigin: string | null = null;
 
   constructor(
     private readonly settings: OAuthSettings,
@@ -61,16 +63,19 @@ export class OAuthClient {
     return this.settings.provider;
   }
 
-  /** Origins the sign-in form may lead to (the page's CSP `form-action`). */
-  formActionOrigins(): string[] {
+  /** Origins of the provider's pages: where the sign-in form leads (CSP `form-action`). */
+  providerOrigins(): string[] {
     switch (this.settings.provider) {
       case 'google':
         return ['https://accounts.google.com'];
       case 'yandex':
         // oauth.yandex.ru sends people who are not signed in on to passport.yandex.ru.
         return [new URL(this.settings.yandex.authorizeUrl).origin, 'https://passport.yandex.ru', 'https://oauth.yandex.com'];
-      case 'oidc':
-        return this.settings.issuer ? [new URL(this.settings.issuer).origin] : [];
+      case 'oidc': {
+        const origins = this.settings.issuer ? [new URL(this.settings.issuer).origin] : [];
+        if (this.authorizationOrigin && !origins.includes(this.authorizationOrigin)) origins.push(this.authorizationOrigin);
+        return origins;
+      }
     }
   }
 
@@ -145,6 +150,15 @@ export class OAuthClient {
     };
   }
 
+  /**
+   * Fetches the provider's discovery document ahead of the first sign-in, so the sign-in
+   * page's CSP `form-action` already names an authorization host that differs from the
+   * issuer. A failure is logged and retried at the first sign-in.
+   */
+  async warmUp(): Promise<void> {
+    await this.getConfiguration().catch(() => undefined);
+  }
+
   private getConfiguration(): Promise<oidc.Configuration> {
     if (!this.configuration) {
       const loading = this.loadConfiguration();
@@ -178,7 +192,10 @@ export class OAuthClient {
     if (!allowHttp && new URL(issuer).protocol !== 'https:') {
       throw new Error(`sign-in issuer ${issuer} is not https; set OAUTH_ALLOW_HTTP=true only for a loopback test provider`);
     }
-    return oidc.discovery(new URL(issuer), clientId, undefined, clientAuth, { execute, timeout });
+    const config = await oidc.discovery(new URL(issuer), clientId, undefined, clientAuth, { execute, timeout });
+    const authorizationEndpoint = config.serverMetadata().authorization_endpoint;
+    if (authorizationEndpoint) this.authorizationOrigin = new URL(authorizationEndpoint).origin;
+    return config;
   }
 
   /** Maps what openid-client throws to our codes; the detail goes to the log only. */

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSignedInUser } from '../helpers/users.ts';
+import { balanceOf, expectLedgerConsistent, generate, generationRow, startPipelineStack, uploadPhoto, waitForStatus, waitUntil } from '../helpers/generation.ts';
+import { GenerationWorker } from '../../src/lib/generation/worker.ts';
+import type { TestStack } from '../helpers/stack.ts';
+import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
+
+describe('worker shutdown', () => {
+  let stack: TestStack & { minimax: MinimaxEmulator };
+  beforeAll(async () => {
+    // A 2.5 s shutdown budget leaves the worker 0.5 s to let a step finish before cutting it short.
+    stack = await startPipelineStack({ env: { SHUTDOWN_TIMEOUT_MS: '2500' }, minimax: { render: { ffmpeg: null } } });
+  });
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('stops claiming, cuts a long download short, releases its row, and a new worker finishes it once', async () => {
+    const { app } = stack;
+    stack.minimax.injectFault({ kind: 'slow_download', bytesPerSecond: 2048 });
+    const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+    await uploadPhoto(app.url, cookie);
+    const { generationId: id } = (await (await generate(app.url, cookie, { prompt: 'Лампа на столе, свет включается', duration: 6, mode: 'prompt' })).json()) as {
+      generationId: string;
+    };
+    const part = path.join(app.ctx.config.paths.storageDir, 'users', user.id, 'videos', `${id}.mp4.part`);
+    await waitUntil(() => fs.existsSync(part), 10_000, 'the download to start');
+
+    const started = Date.now();
+    await app.ctx.generationWorker.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(generationRow(app.ctx, id)).toMatchObject({ status: 'processing', step: 'download', locked_until: null, locked_by: null });
+    expect(fs.existsSync(part)).toBe(false);
+
+    const { db, config, log, clock, minimax, promptEngine, notifier } = app.ctx;
+    const next = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+    next.start();
+    try {
+      expect(await waitForStatus(app.url, cookie, id)).toMatchObject({ status: 'success', charged: true });
+      expect(balanceOf(app.ctx, user.id)).toBe(1);
+      expectLedgerConsistent(app.ctx);
+    } finally {
+      await next.stop();
+    }
+  });
+});

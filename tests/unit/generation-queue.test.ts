@@ -1,0 +1,112 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
+import { loadConfig } from '../../src/lib/config.ts';
+import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
+import { createGeneration } from '../../src/lib/generation/create.ts';
+import {
+  CLAIM_PICK_SQL,
+  claimGeneration,
+  failGeneration,
+  findStuckGenerations,
+  markDownloadReady,
+  markGenerationSucceeded,
+  markSubmitted,
+  savePreparedPrompt,
+} from '../../src/lib/generation/queue.ts';
+import type { PreparedPrompt } from '../../src/lib/prompt/types.ts';
+
+const { config } = loadConfig({ NODE_ENV: 'test' });
+const prepared: PreparedPrompt = {
+  mode: 'prompt',
+  cinematic: 'A bottle on a table.',
+  director: 'A bottle on a table [Push in].',
+  cameraCommands: ['Push in'],
+  finalPrompt: 'A bottle on a table [Push in].',
+  template: null,
+  fallbacks: [],
+  stages: [],
+};
+
+let db: Db;
+let userId: string;
+let now: number;
+const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+  migrate(db);
+  now = 1_000_000;
+  userId = upsertUserFromIdentity(
+    db,
+    { provider: 'oidc', subject: 's', email: 'q@example.ru', name: 'Q', picture: null },
+    { now, trialCredits: 3, adminEmails: [] },
+  ).user.id;
+  db.prepare(`INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_1', ?, 'users/x/uploads/upl_1.jpg', 'image/jpeg', 640, 480, 10, ?)`).run(userId, now);
+});
+
+function enqueue(): string {
+  return createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе', duration: 6, mode: 'prompt' }, idempotencyKey: null, now }).generationId;
+}
+
+const claim = (lane: 'prepare' | 'submit' | 'poll' | 'download', at = now) =>
+  claimGeneration(db, { lane, now: at, leaseMs: 1000, workerId: 'test' });
+
+describe('generation queue', () => {
+  it('claims through the partial indexes, never sorting or scanning finished rows', () => {
+    const plan = (sql: string, params: Record<string, unknown>) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((p) => p.detail).join(' ');
+    const live = plan(CLAIM_PICK_SQL.live, { now: 1, step: 'prepare' });
+    const late = plan(CLAIM_PICK_SQL.late, { now: 1 });
+    expect(live).toMatch(/USING INDEX idx_generations_live \(next_attempt_at<\?\)/);
+    expect(late).toMatch(/USING INDEX idx_generations_late/);
+    expect(`${live} ${late}`).not.toContain('TEMP B-TREE');
+  });
+
+  it('gives a row to one claimer at a time, and again once the lease lapses', () => {
+    const id = enqueue();
+    const first = claim('prepare');
+    expect(first).toMatchObject({ id, attempt: 1 });
+    expect(claim('prepare')).toBeNull();
+    expect(claim('prepare', now + 1001)).toMatchObject({ id, attempt: 2 });
+  });
+
+  it('fences a worker whose lease lapsed: its late writes change nothing', () => {
+    const id = enqueue();
+    const stale = claim('prepare')!;
+    const fresh = claim('prepare', now + 1001)!;
+    expect(savePreparedPrompt(db, stale, prepared, now)).toBe(false);
+    expect(failGeneration(db, id, { stage: 'X', code: 'Y', message: 'z', attempt: stale.attempt, keepWatching: false }, now)).toBe(false);
+    expect(savePreparedPrompt(db, fresh, prepared, now)).toBe(true);
+    expect(balance()).toBe(2);
+  });
+
+  it('refunds a failure exactly once, however often it is reported', () => {
+    const id = enqueue();
+    expect(balance()).toBe(2);
+    const c = claim('prepare')!;
+    expect(failGeneration(db, id, { stage: 'MINIMAX_CALL', code: '1026', message: 'x', attempt: c.attempt, keepWatching: false }, now)).toBe(true);
+    expect(failGeneration(db, id, { stage: 'MINIMAX_CALL', code: '1026', message: 'x', attempt: null, keepWatching: false }, now)).toBe(false);
+    expect(balance()).toBe(3);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it('charges a success once, and delivers free after a stuck failure', () => {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    markSubmitted(db, claim('submit')!, { jobId: '1234567890', model: 'm', resolution: '768P', nextPollAt: now }, now);
+    expect(findStuckGenerations(db, now + 10_000, 5_000).map((g) => g.id)).toEqual([id]);
+    expect(failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'slow', attempt: null, keepWatching: true }, now)).toBe(true);
+    expect(balance()).toBe(3);
+
+    const late = claimGeneration(db, { lane: 'late', now, leaseMs: 1000, workerId: 'test' })!;
+    expect(late.step).toBe('poll');
+    expect(markDownloadReady(db, late, { fileId: '1', width: 1, height: 1 }, now)).toBe(true);
+    const download = claimGeneration(db, { lane: 'late', now, leaseMs: 1000, workerId: 'test' })!;
+    expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now)).toBe(true);
+    expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now)).toBe(false);
+    expect(db.prepare('SELECT status, charged, refunded FROM generations WHERE id = ?').get(id)).toEqual({ status: 'success', charged: 0, refunded: 1 });
+    expect(balance()).toBe(3);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+});
