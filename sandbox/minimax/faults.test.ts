@@ -54,7 +54,7 @@ describe('faults on calls', () => {
   });
 
   it('hang on create: the client times out and no task is made', async () => {
-    h.minimax.injectFault({ kind: 'hang', on: 'create', ms: 5_000 });
+    h.minimax.injectFault({ kind: 'hang', on: 'create', ms: 30_000 });
     const started = Date.now();
     await expect(
       fetch(`${h.base}/v1/video_generation`, {
@@ -64,7 +64,7 @@ describe('faults on calls', () => {
         signal: AbortSignal.timeout(150),
       }),
     ).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(Date.now() - started).toBeLessThan(15_000);
     await new Promise((r) => setTimeout(r, 50));
     expect(h.minimax.tasks()).toHaveLength(0);
   });

@@ -55,7 +55,7 @@ describe('MiniMax callbacks', () => {
     const res = await postCallback(stack.app.url, { challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(3_000);
   });
 
   it('finishes a generation from the pushes, after verifying the callback URL', async () => {

@@ -30,7 +30,8 @@ describe('worker shutdown', () => {
 
     const started = Date.now();
     await app.ctx.generationWorker.stop();
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // At 2 KB/s the clip would take about 20 s: stopping well before that means it was cut short.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(generationRow(app.ctx, id)).toMatchObject({ status: 'processing', step: 'download', locked_until: null, locked_by: null });
     expect(fs.existsSync(part)).toBe(false);
 

@@ -80,11 +80,11 @@ describe('LLM client against the OpenAI-compatible emulator', () => {
   });
 
   it('gives up at its own timeout when the model is slow', async () => {
-    emulator.injectFault({ kind: 'delay', ms: 2000 });
+    emulator.injectFault({ kind: 'delay', ms: 20_000 });
     const started = Date.now();
     const failure = await failureOf(client().completeJson(request(300)));
     expect(failure).toMatchObject({ kind: 'timeout', message: 'timeout (no answer within 300 ms)' });
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('reports a wrong key as an auth error', async () => {

@@ -68,10 +68,9 @@ describe('built server process', () => {
     expect(await res.json()).toEqual({ ok: true });
 
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const started = Date.now();
     child.kill('SIGTERM');
+    // Exit code 0: it finished before the forced exit at SHUTDOWN_TIMEOUT_MS (which exits 1).
     expect(await exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(output).toContain('"msg":"stopped"');
   });
 

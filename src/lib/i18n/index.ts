@@ -2,6 +2,7 @@ import { common } from './messages/common.ts';
 import { auth } from './messages/auth.ts';
 import { billing } from './messages/billing.ts';
 import { generation } from './messages/generation.ts';
+import { ui } from './messages/ui.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -20,7 +21,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, auth, billing, generation];
+const sets: MessageSet[] = [common, auth, billing, generation, ui];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

@@ -1,0 +1,653 @@
+import { api, announceBalance, ApiError } from './api.ts';
+import {
+  PROMPT_MAX,
+  STAGES,
+  generateBlocker,
+  isLive,
+  progressStage,
+  promptLength,
+  readCameraCommands,
+  type Costs,
+  type Duration,
+  type GenerationStatus,
+  type GenerationStep,
+  type Mode,
+  type Stage,
+} from './app-state.ts';
+import { startPoller, type Poller } from './poll-schedule.ts';
+import { pageTranslator } from './translator.ts';
+import { formatDateTime, formatElapsed, toMillis } from '../lib/ui/format.ts';
+
+/**
+ * The app page: pick a mode, upload a photo, describe the scene, choose a length, generate,
+ * and watch the progress until the video plays. The generation shown in the panel is
+ * remembered in localStorage, and a running one is found again from the history, so a
+ * reload (or coming back tomorrow) picks up where the user left off.
+ */
+
+interface Boot {
+  balance: number;
+  costs: Costs;
+  examples: Record<Mode, string[]>;
+  /** The user's current photo (their newest upload), if any. */
+  upload: (Upload & { width: number; height: number }) | null;
+}
+
+interface Upload {
+  uploadId: string;
+  previewUrl: string;
+}
+
+/** What /api/status answers (and what each /api/generations item looks like). */
+interface Generation {
+  id: string;
+  status: GenerationStatus;
+  step?: GenerationStep | null;
+  mode: Mode;
+  duration: Duration;
+  cost: number;
+  createdAt: number;
+  queuePosition?: number | null;
+  videoUrl?: string | null;
+  error?: string | null;
+  refunded?: boolean;
+  prompt?: string | null;
+  promptFinal?: string | null;
+  cameraCommands?: unknown;
+  templateName?: string | null;
+  /** Time since creation as the server counts it (no clock skew between us and the server). */
+  elapsedMs?: number;
+  downloadUrl?: string | null;
+}
+
+interface GenerateAnswer {
+  generationId: string;
+  balanceAfter: number;
+  status: GenerationStatus;
+}
+
+interface HistoryPage {
+  items: Generation[];
+  nextCursor: string | null;
+}
+
+const SHOWN_KEY = 'beem.shownGeneration';
+/** The form as the user left it, so a reload does not cost them their text. */
+const DRAFT_KEY = 'beem.draft';
+const HISTORY_PAGE = 9;
+const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+export function startAppPage(): void {
+  const tr = pageTranslator();
+  const { t, tn } = tr;
+  const boot = JSON.parse($('app-boot').textContent ?? '{}') as Boot;
+  const request = <T>(path: string, init: { json?: unknown; body?: FormData } = {}) =>
+    api<T>(path, { ...init, fallbackMessage: t('errors.INTERNAL'), networkMessage: t('ui.app.networkError') });
+  const isTransient = (error: unknown) => error instanceof ApiError && (error.isNetwork || error.status >= 500);
+
+  const form = $<HTMLFormElement>('generate-form');
+  const promptInput = $<HTMLTextAreaElement>('prompt');
+  const state = {
+    balance: boot.balance,
+    upload: null as Upload | null,
+    uploading: false,
+    submitting: false,
+    running: false,
+  };
+
+  const mode = (): Mode => (form.elements.namedItem('mode') as RadioNodeList).value as Mode;
+  const duration = (): Duration => Number((form.elements.namedItem('duration') as RadioNodeList).value) as Duration;
+  const cost = () => boot.costs[mode()][duration()];
+
+  function setBalance(balance: number): void {
+    state.balance = balance;
+    announceBalance(balance);
+    refreshForm();
+  }
+
+  async function reloadBalance(): Promise<void> {
+    try {
+      const me = await request<{ balance: number }>('/api/me');
+      setBalance(me.balance);
+    } catch {
+      // The header keeps the last known balance; the next page load shows the real one.
+    }
+  }
+
+  // ---- Form: mode, prompt, duration, the Generate button ------------------------------
+
+  function renderExamples(): void {
+    const list = $('prompt-examples');
+    list.replaceChildren(
+      ...boot.examples[mode()].map((text) => {
+        const item = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'btn-compact text-left';
+        button.textContent = text;
+        button.addEventListener('click', () => {
+          promptInput.value = text;
+          promptInput.focus();
+          saveDraft();
+          refreshForm();
+        });
+        item.append(button);
+        return item;
+      }),
+    );
+    promptInput.placeholder = t(`ui.app.promptPlaceholder.${mode()}`);
+    $('prompt-hint').textContent = t(`ui.app.promptHint.${mode()}`);
+  }
+
+  function refreshForm(): void {
+    const length = promptLength(promptInput.value);
+    const counter = $('prompt-counter');
+    counter.textContent = `${length} / ${PROMPT_MAX}`;
+    counter.classList.toggle('text-red-800', length > PROMPT_MAX);
+    counter.classList.toggle('font-semibold', length > PROMPT_MAX);
+
+    for (const node of document.querySelectorAll<HTMLElement>('[data-duration-cost]')) {
+      const seconds = Number(node.dataset.durationCost) as Duration;
+      const price = boot.costs[mode()][seconds];
+      const after = state.balance - price;
+      node.textContent =
+        after >= 0
+          ? t('ui.app.durationCost', { cost: tn('ui.credits', price), after: tn('ui.credits', after) })
+          : t('ui.app.durationShort', { cost: tn('ui.credits', price) });
+    }
+
+    const blocker = generateBlocker({
+      hasImage: state.upload !== null,
+      uploading: state.uploading,
+      promptLength: length,
+      cost: cost(),
+      balance: state.balance,
+      running: state.running,
+      submitting: state.submitting,
+    });
+    const button = $<HTMLButtonElement>('generate-button');
+    button.disabled = blocker !== null;
+    $('generate-spinner').hidden = !state.submitting;
+    const reason = $('generate-reason');
+    if (!blocker) {
+      reason.textContent = t('ui.app.ready', { cost: tn('ui.credits', cost()), after: tn('ui.credits', state.balance - cost()) });
+    } else if (blocker.key === 'balance') {
+      reason.replaceChildren(
+        t('ui.app.blocker.balance', { cost: tn('ui.credits', blocker.cost), balance: tn('ui.credits', blocker.balance) }) + ' ',
+        billingLink(),
+      );
+    } else {
+      reason.textContent = t(`ui.app.blocker.${blocker.key}`, { min: 3, max: PROMPT_MAX });
+    }
+  }
+
+  function billingLink(): HTMLAnchorElement {
+    const link = document.createElement('a');
+    link.href = '/billing';
+    link.className = 'link';
+    link.textContent = t('ui.app.topUp');
+    return link;
+  }
+
+  function saveDraft(): void {
+    sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ mode: mode(), duration: duration(), prompt: promptInput.value }));
+  }
+
+  function restoreDraft(): void {
+    let draft: { mode?: string; duration?: number; prompt?: string } = {};
+    try {
+      draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? '{}') as typeof draft;
+    } catch {
+      return;
+    }
+    const pick = (name: string, value: unknown) => {
+      const input = form.querySelector<HTMLInputElement>(`input[name="${name}"][value="${String(value)}"]`);
+      if (input) input.checked = true;
+    };
+    pick('mode', draft.mode);
+    pick('duration', draft.duration);
+    if (typeof draft.prompt === 'string') promptInput.value = draft.prompt;
+  }
+
+  form.addEventListener('change', (event) => {
+    if ((event.target as HTMLInputElement).name === 'mode') renderExamples();
+    saveDraft();
+    refreshForm();
+  });
+  promptInput.addEventListener('input', () => {
+    $('prompt-error').hidden = true;
+    saveDraft();
+    refreshForm();
+  });
+
+  // ---- Photo: picker, camera, drag and drop -------------------------------------------
+
+  function showPhoto(url: string | null): void {
+    const preview = $<HTMLImageElement>('photo-preview');
+    preview.hidden = url === null;
+    $('photo-placeholder').hidden = url !== null;
+    if (url) preview.src = url;
+    else preview.removeAttribute('src');
+  }
+
+  function photoError(message: string | null): void {
+    const node = $('photo-error');
+    node.hidden = message === null;
+    node.textContent = message ?? '';
+  }
+
+  async function uploadPhoto(file: File): Promise<void> {
+    photoError(null);
+    if (!file.type.startsWith('image/')) return photoError(t('ui.app.photoNotImage'));
+    if (file.size > MAX_UPLOAD_BYTES) return photoError(t('ui.app.photoTooBig'));
+
+    const previous = state.upload;
+    const localUrl = URL.createObjectURL(file);
+    showPhoto(localUrl);
+    state.uploading = true;
+    $('photo-uploading').hidden = false;
+    $('photo-status').textContent = t('ui.app.photoUploading');
+    refreshForm();
+    try {
+      const body = new FormData();
+      body.append('image', file);
+      const answer = await request<Upload & { width: number; height: number }>('/api/upload-image', { body });
+      state.upload = { uploadId: answer.uploadId, previewUrl: answer.previewUrl };
+      showPhoto(answer.previewUrl);
+      $('photo-status').textContent = t('ui.app.photoReady', { width: answer.width, height: answer.height });
+    } catch (error) {
+      state.upload = previous;
+      showPhoto(previous?.previewUrl ?? null);
+      $('photo-status').textContent = t(previous ? 'ui.app.photoKept' : 'ui.app.photoEmpty');
+      photoError((error as Error).message);
+    } finally {
+      URL.revokeObjectURL(localUrl);
+      state.uploading = false;
+      $('photo-uploading').hidden = true;
+      refreshForm();
+    }
+  }
+
+  for (const id of ['photo-input', 'photo-camera']) {
+    const input = $<HTMLInputElement>(id);
+    input.addEventListener('change', () => {
+      const file = input.files?.[0];
+      input.value = '';
+      if (file) void uploadPhoto(file);
+    });
+  }
+  const dropzone = $('dropzone');
+  dropzone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    dropzone.dataset.dragging = '';
+  });
+  dropzone.addEventListener('dragleave', () => delete dropzone.dataset.dragging);
+  dropzone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    delete dropzone.dataset.dragging;
+    const file = event.dataTransfer?.files[0];
+    if (file) void uploadPhoto(file);
+  });
+
+  // ---- Progress, result ---------------------------------------------------------------
+
+  let poller: Poller | null = null;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  let lastAnnounced = '';
+
+  function showPanels(which: 'placeholder' | 'progress' | 'result' | 'progress+result'): void {
+    $('placeholder-panel').hidden = which !== 'placeholder';
+    $('progress-panel').hidden = !which.startsWith('progress');
+    $('result-panel').hidden = !which.endsWith('result');
+  }
+
+  function setStage(stage: Stage, detail: string): void {
+    const index = STAGES.indexOf(stage);
+    for (const item of document.querySelectorAll<HTMLElement>('#progress-steps [data-stage]')) {
+      const own = STAGES.indexOf(item.dataset.stage as Stage);
+      item.dataset.state = own < index || stage === 'done' ? 'done' : own === index ? 'active' : 'todo';
+      const detailNode = item.querySelector<HTMLElement>('[data-stage-detail]');
+      if (detailNode) detailNode.textContent = own === index ? detail : '';
+    }
+    const live = `${t(`ui.stage.${stage}`)}`;
+    if (live !== lastAnnounced) {
+      $('progress-live').textContent = live;
+      lastAnnounced = live;
+    }
+  }
+
+  function resetProgress(): void {
+    $('progress-offline').hidden = true;
+    $('progress-failed').hidden = true;
+    $('progress-error').hidden = true;
+    $('progress-refunded').hidden = true;
+    clearInterval(ticker);
+  }
+
+  function stageDetail(generation: Generation, stage: Stage): string {
+    switch (stage) {
+      case 'prepare':
+        return t('ui.stage.prepare.detail');
+      case 'queue':
+        return generation.queuePosition && generation.queuePosition > 1
+          ? t('ui.stage.queue.position', { position: generation.queuePosition })
+          : t('ui.stage.queue.next');
+      case 'generate':
+        return t('ui.stage.generate.detail', { elapsed: formatElapsed(elapsedSeconds(generation)) });
+      case 'save':
+        return t('ui.stage.save.detail');
+      default:
+        return '';
+    }
+  }
+
+  /** When the answer arrived: the elapsed time keeps counting from the server's figure. */
+  let answeredAt = Date.now();
+
+  function elapsedSeconds(generation: Generation): number {
+    if (typeof generation.elapsedMs === 'number') return (generation.elapsedMs + Date.now() - answeredAt) / 1000;
+    return (Date.now() - toMillis(generation.createdAt)) / 1000;
+  }
+
+  function renderLive(generation: Generation): void {
+    answeredAt = Date.now();
+    const stage = progressStage(generation.status, generation.step);
+    setStage(stage, stageDetail(generation, stage));
+    clearInterval(ticker);
+    if (stage === 'generate' || stage === 'queue') {
+      // The elapsed time moves every second even though we ask the server less often.
+      ticker = setInterval(() => setStage(stage, stageDetail(generation, stage)), 1000);
+    }
+  }
+
+  function renderResult(generation: Generation): void {
+    const video = $<HTMLVideoElement>('result-video');
+    const url = generation.videoUrl ?? `/api/video/${encodeURIComponent(generation.id)}`;
+    if (video.getAttribute('src') !== url) video.src = url;
+    $<HTMLAnchorElement>('result-download').href = downloadUrl(generation);
+
+    const template = $('result-template');
+    template.hidden = !(generation.mode === 'template' && generation.templateName);
+    template.querySelector('[data-value]')!.textContent = generation.templateName ?? '';
+
+    const prompt = $('result-prompt');
+    prompt.hidden = !generation.promptFinal;
+    prompt.querySelector('[data-value]')!.textContent = generation.promptFinal ?? '';
+
+    const commands = readCameraCommands(generation.cameraCommands);
+    const camera = $('result-camera');
+    camera.hidden = generation.mode !== 'prompt' || commands.length === 0;
+    camera.querySelector('[data-value]')!.replaceChildren(
+      ...commands.map((command) => {
+        const chip = document.createElement('li');
+        chip.className = 'rounded-full bg-slate-100 px-2.5 py-0.5 font-mono text-xs text-slate-800';
+        chip.lang = 'en';
+        chip.textContent = command;
+        return chip;
+      }),
+    );
+  }
+
+  function renderFailure(generation: Generation): void {
+    clearInterval(ticker);
+    for (const item of document.querySelectorAll<HTMLElement>('#progress-steps [data-stage]')) {
+      if (item.dataset.state === 'active') item.dataset.state = 'todo';
+    }
+    $('progress-failed').hidden = false;
+    $('progress-failed-reason').textContent = generation.error || t('ui.app.failedGeneric');
+    const refunded = $('progress-refunded');
+    refunded.hidden = !generation.refunded;
+    refunded.textContent = t('ui.app.refunded', { cost: tn('ui.credits', generation.cost) });
+  }
+
+  /** Shows one generation in the panels and, while it runs, keeps asking for its status. */
+  function track(generation: Generation): void {
+    poller?.stop();
+    resetProgress();
+    localStorage.setItem(SHOWN_KEY, generation.id);
+    state.running = isLive(generation.status);
+    refreshForm();
+    show(generation);
+    if (!state.running) return;
+
+    poller = startPoller<Generation>({
+      fetch: () => request<Generation>(`/api/status?generationId=${encodeURIComponent(generation.id)}`),
+      isTransient,
+      phaseOf: (answer) => `${answer.status}:${answer.step ?? ''}`,
+      onAnswer: (answer) => {
+        $('progress-offline').hidden = true;
+        show(answer);
+        if (isLive(answer.status)) return false;
+        state.running = false;
+        refreshForm();
+        void loadHistory();
+        if (answer.status === 'failed' && answer.refunded) void reloadBalance();
+        return true;
+      },
+      onNetworkError: () => {
+        $('progress-offline').hidden = false;
+      },
+      onError: (error) => {
+        clearInterval(ticker);
+        $('progress-error').hidden = false;
+        $('progress-error-text').textContent = (error as Error).message;
+      },
+    });
+  }
+
+  let lastShown: Generation | null = null;
+
+  function show(generation: Generation): void {
+    lastShown = generation;
+    if (generation.status === 'success') {
+      clearInterval(ticker);
+      setStage('done', '');
+      showPanels('result');
+      renderResult(generation);
+    } else if (generation.status === 'failed') {
+      showPanels('progress');
+      renderFailure(generation);
+    } else {
+      showPanels('progress');
+      renderLive(generation);
+    }
+  }
+
+  $('progress-retry').addEventListener('click', async () => {
+    const id = localStorage.getItem(SHOWN_KEY);
+    if (!id) return;
+    $('progress-error').hidden = true;
+    try {
+      track(await request<Generation>(`/api/status?generationId=${encodeURIComponent(id)}`));
+    } catch (error) {
+      $('progress-error').hidden = false;
+      $('progress-error-text').textContent = (error as Error).message;
+    }
+  });
+
+  // ---- Generate -----------------------------------------------------------------------
+
+  function generateError(message: string | null, withBilling = false): void {
+    const node = $('generate-error');
+    node.hidden = message === null;
+    node.replaceChildren(message ?? '');
+    if (withBilling) node.append(' ', billingLink());
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if ($<HTMLButtonElement>('generate-button').disabled) return;
+    generateError(null);
+    $('prompt-error').hidden = true;
+    state.submitting = true;
+    refreshForm();
+    resetProgress();
+    showPanels('progress');
+    setStage('prepare', t('ui.stage.prepare.detail'));
+    // On a phone the panel is below the form: bring it into view so the progress is seen.
+    const panel = $('progress-panel');
+    if (panel.getBoundingClientRect().top > window.innerHeight) panel.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode() };
+    try {
+      const answer = await request<GenerateAnswer>('/api/generate', { json: chosen });
+      state.submitting = false;
+      setBalance(answer.balanceAfter);
+      track({
+        id: answer.generationId,
+        status: answer.status,
+        step: 'submit',
+        mode: chosen.mode,
+        duration: chosen.duration,
+        cost: cost(),
+        createdAt: Date.now(),
+        prompt: chosen.prompt,
+      });
+      void loadHistory();
+    } catch (error) {
+      state.submitting = false;
+      // Put back whatever the panel showed before this attempt.
+      if (lastShown) show(lastShown);
+      else showPanels('placeholder');
+      const apiError = error as ApiError;
+      if (apiError.body?.field === 'prompt') {
+        const node = $('prompt-error');
+        node.hidden = false;
+        node.textContent = apiError.message;
+        promptInput.focus();
+      } else {
+        generateError(apiError.message, apiError.status === 402);
+      }
+      if (apiError.status === 402 && typeof apiError.body?.current === 'number') setBalance(apiError.body.current);
+      refreshForm();
+    }
+  });
+
+  // ---- History ------------------------------------------------------------------------
+
+  let nextCursor: string | null = null;
+
+  function downloadUrl(generation: Generation): string {
+    return generation.downloadUrl ?? `/api/video/${encodeURIComponent(generation.id)}?download=1`;
+  }
+
+  const STATUS_STYLE: Record<GenerationStatus, string> = {
+    queued: 'bg-amber-100 text-amber-900',
+    processing: 'bg-brand-100 text-brand-900',
+    success: 'bg-emerald-100 text-emerald-900',
+    failed: 'bg-red-100 text-red-900',
+  };
+
+  function historyItem(generation: Generation): HTMLElement {
+    const template = $<HTMLTemplateElement>('history-item');
+    const item = (template.content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+    item.dataset.generationId = generation.id;
+    const status = item.querySelector<HTMLElement>('[data-status]')!;
+    status.textContent = t(`ui.history.status.${generation.status}`);
+    status.className += ` ${STATUS_STYLE[generation.status] ?? ''}`;
+    item.querySelector('[data-meta]')!.textContent = [
+      t(`ui.mode.${generation.mode}`),
+      t('ui.app.seconds', { count: generation.duration }),
+      formatDateTime(generation.createdAt, tr.locale),
+    ].join(' · ');
+    item.querySelector('[data-prompt]')!.textContent = generation.prompt ?? '';
+
+    const thumb = item.querySelector<HTMLVideoElement>('[data-thumb]')!;
+    const placeholder = item.querySelector<HTMLElement>('[data-thumb-placeholder]')!;
+    const play = item.querySelector<HTMLButtonElement>('[data-action="play"]')!;
+    const download = item.querySelector<HTMLAnchorElement>('[data-action="download"]')!;
+    if (generation.status === 'success') {
+      // The first frame stands in for a poster: only the metadata and a frame are fetched.
+      thumb.src = `${generation.videoUrl ?? `/api/video/${encodeURIComponent(generation.id)}`}#t=0.1`;
+      thumb.hidden = false;
+      placeholder.hidden = true;
+      play.hidden = false;
+      download.hidden = false;
+      download.href = downloadUrl(generation);
+      play.addEventListener('click', () => {
+        track(generation);
+        $('result-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
+        void $<HTMLVideoElement>('result-video').play().catch(() => undefined);
+      });
+    } else {
+      placeholder.textContent = t(`ui.history.placeholder.${generation.status}`);
+    }
+    if (generation.status === 'failed') {
+      const failure = item.querySelector<HTMLElement>('[data-failure]')!;
+      failure.hidden = false;
+      failure.textContent = generation.refunded
+        ? t('ui.history.failedRefunded', { cost: tn('ui.credits', generation.cost) })
+        : (generation.error ?? t('ui.app.failedGeneric'));
+    }
+    item.querySelector('[data-action="again"]')!.addEventListener('click', () => reuseSettings(generation));
+    return item;
+  }
+
+  function reuseSettings(generation: Generation): void {
+    (form.querySelector(`input[name="mode"][value="${generation.mode}"]`) as HTMLInputElement | null)?.click();
+    (form.querySelector(`input[name="duration"][value="${generation.duration}"]`) as HTMLInputElement | null)?.click();
+    promptInput.value = generation.prompt ?? '';
+    renderExamples();
+    saveDraft();
+    refreshForm();
+    form.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    promptInput.focus({ preventScroll: true });
+  }
+
+  async function fetchHistory(cursor: string | null): Promise<HistoryPage> {
+    const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+    if (cursor) query.set('cursor', cursor);
+    return request<HistoryPage>(`/api/generations?${query}`);
+  }
+
+  async function loadHistory(append = false): Promise<Generation[]> {
+    $('history-error').hidden = true;
+    try {
+      const page = await fetchHistory(append ? nextCursor : null);
+      nextCursor = page.nextCursor;
+      const list = $('history-list');
+      const nodes = page.items.map(historyItem);
+      if (append) list.append(...nodes);
+      else list.replaceChildren(...nodes);
+      $('history-empty').hidden = list.children.length > 0;
+      $('history-more').hidden = nextCursor === null;
+      return page.items;
+    } catch (error) {
+      $('history-error').hidden = false;
+      $('history-error-text').textContent = (error as Error).message;
+      return [];
+    } finally {
+      $('history-loading').hidden = true;
+    }
+  }
+
+  $('history-more').addEventListener('click', () => void loadHistory(true));
+  $('history-retry').addEventListener('click', () => void loadHistory());
+
+  // ---- Start: find what the user was doing --------------------------------------------
+
+  async function resume(): Promise<void> {
+    const recent = await loadHistory();
+    const running = recent.find((generation) => isLive(generation.status));
+    if (running) return track(running);
+    const shownId = localStorage.getItem(SHOWN_KEY);
+    if (!shownId) return;
+    try {
+      track(await request<Generation>(`/api/status?generationId=${encodeURIComponent(shownId)}`));
+    } catch {
+      // Gone (or not ours any more): start clean.
+      localStorage.removeItem(SHOWN_KEY);
+    }
+  }
+
+  if (boot.upload) {
+    state.upload = { uploadId: boot.upload.uploadId, previewUrl: boot.upload.previewUrl };
+    showPhoto(boot.upload.previewUrl);
+    $('photo-status').textContent = t('ui.app.photoCurrent', { width: boot.upload.width, height: boot.upload.height });
+  }
+  restoreDraft();
+  renderExamples();
+  refreshForm();
+  void resume();
+}

@@ -1,0 +1,77 @@
+/**
+ * The app page's decisions, kept free of the DOM so they can be tested on their own:
+ * why "Generate" is unavailable, which progress stage a status means, and how the
+ * server's camera commands read.
+ */
+
+export const PROMPT_MIN = 3;
+export const PROMPT_MAX = 2000;
+
+export type Mode = 'template' | 'prompt';
+export type Duration = 6 | 10;
+export type Costs = Record<Mode, Record<Duration, number>>;
+
+export interface FormState {
+  hasImage: boolean;
+  uploading: boolean;
+  promptLength: number;
+  cost: number;
+  balance: number;
+  /** A generation of this user is queued or running. */
+  running: boolean;
+  submitting: boolean;
+}
+
+export type Blocker =
+  | { key: 'uploading' | 'noImage' | 'promptShort' | 'promptLong' | 'running' | 'submitting' }
+  | { key: 'balance'; cost: number; balance: number };
+
+/** The first thing that keeps the user from generating, in the order they would fix it. */
+export function generateBlocker(state: FormState): Blocker | null {
+  if (state.submitting) return { key: 'submitting' };
+  if (state.running) return { key: 'running' };
+  if (state.uploading) return { key: 'uploading' };
+  if (!state.hasImage) return { key: 'noImage' };
+  if (state.promptLength < PROMPT_MIN) return { key: 'promptShort' };
+  if (state.promptLength > PROMPT_MAX) return { key: 'promptLong' };
+  if (state.balance < state.cost) return { key: 'balance', cost: state.cost, balance: state.balance };
+  return null;
+}
+
+/** Prompt length as the server counts it: surrounding spaces do not count. */
+export function promptLength(text: string): number {
+  return text.trim().length;
+}
+
+export type GenerationStatus = 'queued' | 'processing' | 'success' | 'failed';
+export type GenerationStep = 'prepare' | 'submit' | 'poll' | 'download' | 'done';
+
+/** Progress stages the user sees, in order. */
+export const STAGES = ['prepare', 'queue', 'generate', 'save', 'done'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export function progressStage(status: GenerationStatus, step: GenerationStep | null | undefined): Stage {
+  if (status === 'success') return 'done';
+  if (step === 'download') return 'save';
+  if (status === 'processing' || step === 'poll') return 'generate';
+  if (step === 'prepare') return 'prepare';
+  return 'queue';
+}
+
+export function isLive(status: string): boolean {
+  return status === 'queued' || status === 'processing';
+}
+
+/** Camera commands arrive as an array, a JSON array string, or the bracketed text itself. */
+export function readCameraCommands(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+  if (typeof value !== 'string' || value.trim() === '') return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed)) return readCameraCommands(parsed);
+  } catch {
+    // Not JSON: fall through to the bracket form.
+  }
+  const found = [...value.matchAll(/\[([^\]]+)\]/g)].flatMap((m) => m[1]!.split(',').map((s) => s.trim()));
+  return found.length > 0 ? found.filter(Boolean) : [value.trim()];
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startStack, type TestStack } from '../helpers/stack.ts';
+import { createSignedInUser } from '../helpers/users.ts';
+import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
+
+/** Buying credits in Chromium: our billing page → the sandbox YooKassa page → back with the result. */
+describe.skipIf(skipBrowser)('billing in the browser', () => {
+  let stack: TestStack;
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('buys Basic on the confirmation page and sees +50 on the balance and in both histories', async () => {
+    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const watched = await openPage(browser, { baseUrl: stack.app.url, cookie });
+    const { page } = watched;
+    await page.goto('/billing');
+    await expect.poll(() => page.getByTestId('ledger').textContent()).toContain('Пробные кредиты');
+    await screenshot(page, 'billing-desktop');
+
+    await page.getByTestId('buy-basic').click();
+    await page.waitForURL(/\/yookassa\/checkout\//);
+    await page.getByRole('button', { name: /Оплатить/ }).click();
+    await page.waitForURL(/\/billing\?payment=/);
+
+    const result = page.getByTestId('payment-result');
+    await expect.poll(() => result.getAttribute('data-kind'), { timeout: 15_000 }).toBe('success');
+    expect(await result.textContent()).toContain('зачислено 50 кредитов');
+    expect(await page.getByTestId('header-balance').textContent()).toContain('53 кредита');
+    await expect.poll(() => page.getByTestId('ledger').textContent()).toContain('Покупка кредитов');
+    expect(await page.getByTestId('ledger').textContent()).toContain('+50');
+    expect(await page.getByTestId('payments').textContent()).toContain('Basic');
+    await screenshot(page, 'billing-paid-desktop');
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('says plainly that a cancelled payment took no money and offers to try again', async () => {
+    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: PHONE });
+    const { page } = watched;
+    await page.goto('/billing');
+    await page.getByTestId('buy-single').click();
+    await page.waitForURL(/\/yookassa\/checkout\//);
+    // The reason picker is tucked away in a <details> on the sandbox page.
+    await page.locator('form details').evaluate((details) => ((details as HTMLDetailsElement).open = true));
+    await page.selectOption('select[name="reason"]', 'insufficient_funds');
+    await page.getByRole('button', { name: 'Отменить' }).click();
+    await page.waitForURL(/\/billing\?payment=/);
+
+    const result = page.getByTestId('payment-result');
+    await expect.poll(() => result.getAttribute('data-kind'), { timeout: 15_000 }).toBe('warning');
+    expect(await result.textContent()).toContain('недостаточно средств');
+    expect(await page.getByTestId('header-balance').textContent()).toContain('3 кредита');
+    await screenshot(page, 'billing-canceled-phone');
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('sends a user whose session ended to sign in and back to billing', async () => {
+    const { cookie, user } = createSignedInUser(stack.app.ctx);
+    const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
+    const { page } = watched;
+    await page.goto('/billing');
+    stack.app.ctx.db.prepare('DELETE FROM sessions WHERE userId = ?').run(user.id);
+    watched.expect('/api/payments/yookassa/create');
+    await page.getByTestId('buy-basic').click();
+    await page.waitForURL(/\/login\?next=%2Fbilling/);
+    assertClean(watched);
+    await watched.context.close();
+  });
+});

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type TestApp } from '../helpers/app.ts';
+import { apiFetch } from '../helpers/http.ts';
+import { createSignedInUser } from '../helpers/users.ts';
+
+/** Server-rendered pages: guards, prices from config, language, legal texts, the ledger API. */
+describe('pages', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({ env: { TARIFF_BASIC_PRICE_RUB: '1234', TARIFF_BASIC_CREDITS: '60', COST_PROMPT_10S: '3' } });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  const page = (path: string, cookie?: string, headers: Record<string, string> = {}) =>
+    fetch(`${app.url}${path}`, { headers: { ...headers, ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
+
+  it('shows visitors the landing page in Russian with prices from config', async () => {
+    const res = await page('/');
+    expect(res.status).toBe(200);
+    const html = (await res.text()).replace(/\s/g, ' ');
+    expect(html).toContain('<html lang="ru"');
+    expect(html).toContain('Рекламный ролик из фото товара');
+    expect(html).toContain('1 234 ₽');
+    expect(html).toContain('60 кредитов');
+    expect(html).toContain('10 секунд — 3 кредита');
+    expect(html).toContain('href="/login?next=%2Fapp"');
+    expect(html).toContain('href="/legal/offer"');
+  });
+
+  it('sends a signed-in user from the landing page straight to the app', async () => {
+    const { cookie } = createSignedInUser(app.ctx);
+    const res = await page('/', cookie);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/app');
+  });
+
+  it.each([
+    ['/app', '/login?next=%2Fapp'],
+    ['/billing?payment=p_1', '/login?next=%2Fbilling%3Fpayment%3Dp_1'],
+  ])('asks a visitor to sign in before %s and brings them back', async (path, location) => {
+    const res = await page(path);
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(location);
+  });
+
+  it('renders the app with the balance, costs and both modes', async () => {
+    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const html = await (await page('/app', cookie)).text();
+    expect(html).toContain('5 кредитов');
+    expect(html).toContain('Рекламный шаблон');
+    expect(html).toContain('Свой сценарий');
+    expect(html).toMatch(/id="app-boot"[^>]*>\{"balance":5,"costs":\{"prompt":\{"6":1,"10":3\}/);
+  });
+
+  it('renders billing with three tariffs and the offer next to every buy button', async () => {
+    const { cookie } = createSignedInUser(app.ctx);
+    const html = (await (await page('/billing', cookie)).text()).replace(/\s/g, ' ');
+    for (const plan of ['single', 'basic', 'professional']) expect(html).toContain(`data-buy="${plan}"`);
+    expect(html).toContain('Купить за 1 234 ₽');
+    expect(html.match(/href="\/legal\/offer" class="link"/g)).toHaveLength(3);
+  });
+
+  it('speaks English when the language cookie says so', async () => {
+    const { cookie } = createSignedInUser(app.ctx, { balance: 1 });
+    const html = await (await page('/app', `${cookie}; beem_lang=en`)).text();
+    expect(html).toContain('<html lang="en"');
+    expect(html).toContain('1 credit');
+    expect(html).toContain('Create video');
+  });
+
+  it.each(['offer', 'privacy', 'refund', 'contacts'])('serves the legal page /legal/%s to everyone', async (slug) => {
+    const res = await page(`/legal/${slug}`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('data-placeholder>{EMAIL}</mark>');
+  });
+
+  it('answers an unknown page with a friendly 404', async () => {
+    for (const path of ['/legal/nothing', '/no-such-page']) {
+      const res = await page(path);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain('Страница не найдена');
+    }
+    const api = await page('/api/no-such-endpoint');
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ success: false, code: 'NOT_FOUND' });
+  });
+
+  it('lists only the signed-in user’s own credit history, trial first', async () => {
+    const me = createSignedInUser(app.ctx, { balance: 7 });
+    createSignedInUser(app.ctx, { balance: 9 });
+    const res = await apiFetch(app.url, '/api/ledger', { cookie: me.cookie });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { balance: number; entries: Array<{ kind: string; delta: number; balanceAfter: number }> };
+    expect(body.balance).toBe(7);
+    expect(body.entries.map((e) => [e.kind, e.delta, e.balanceAfter])).toEqual([
+      ['admin_adjustment', 4, 7],
+      ['trial', 3, 3],
+    ]);
+  });
+
+  it('refuses the ledger without a session, in words', async () => {
+    const res = await apiFetch(app.url, '/api/ledger');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED', error: 'Войдите в аккаунт, чтобы продолжить.' });
+  });
+});

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ui } from '../../src/lib/i18n/messages/ui.ts';
+import { t } from '../../src/lib/i18n/index.ts';
+import { tn } from '../../src/lib/i18n/plural.ts';
+import { clientMessages, scriptJson } from '../../src/lib/i18n/client.ts';
+import { createTranslator } from '../../src/scripts/translator.ts';
+import { formatElapsed, formatRubles, pricePerCredit, toMillis } from '../../src/lib/ui/format.ts';
+import { LEGAL_SLUGS } from '../../src/lib/ui/legal.ts';
+import { findPlaceholders, markPlaceholders } from '../../src/lib/ui/placeholders.ts';
+
+/** `ui.credits.few` → `ui.credits`; other keys stay as they are. */
+const family = (key: string) => key.replace(/\.(one|few|many|other)$/, '');
+
+describe('interface text', () => {
+  it('has every phrase in both Russian and English', () => {
+    const ru = new Set(Object.keys(ui.ru).map(family));
+    const en = new Set(Object.keys(ui.en).map(family));
+    expect([...ru].filter((k) => !en.has(k))).toEqual([]);
+    expect([...en].filter((k) => !ru.has(k))).toEqual([]);
+  });
+
+  it('gives Russian counted phrases all their forms and English one and other', () => {
+    const plural = Object.keys(ui.ru).filter((k) => k.endsWith('.many')).map(family);
+    expect(plural.length).toBeGreaterThan(0);
+    for (const key of plural) {
+      for (const form of ['one', 'few', 'many', 'other']) expect(ui.ru[`${key}.${form}`], `${key}.${form}`).toBeTruthy();
+      for (const form of ['one', 'other']) expect(ui.en[`${key}.${form}`], `${key}.${form}`).toBeTruthy();
+    }
+  });
+
+  it('uses the same placeholders in both languages', () => {
+    const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(ui.ru)) {
+      const en = ui.en[key] ?? ui.en[`${family(key)}.other`];
+      expect(names(en ?? ''), key).toEqual(names(ui.ru[key]!));
+    }
+  });
+
+  it.each([
+    [1, '1 кредит'],
+    [3, '3 кредита'],
+    [5, '5 кредитов'],
+    [11, '11 кредитов'],
+    [21, '21 кредит'],
+    [50, '50 кредитов'],
+    [200, '200 кредитов'],
+  ])('counts %i as «%s»', (count, text) => {
+    expect(tn('ru', 'ui.credits', count)).toBe(text);
+    expect(createTranslator('ru', ui.ru).tn('ui.credits', count)).toBe(text);
+  });
+
+  it('counts in English too', () => {
+    expect(tn('en', 'ui.credits', 1)).toBe('1 credit');
+    expect(createTranslator('en', ui.en).tn('ui.credits', 50)).toBe('50 credits');
+  });
+
+  it('hands a page script only the messages it asked for, in its language', () => {
+    const messages = clientMessages('en', ['ui.billing.'], ['INSUFFICIENT_BALANCE']);
+    expect(messages['ui.billing.title']).toBe('Balance & payments');
+    expect(messages['ui.app.title']).toBeUndefined();
+    expect(messages['errors.INSUFFICIENT_BALANCE']).toBe(t('en', 'errors.INSUFFICIENT_BALANCE'));
+  });
+
+  it('embeds JSON in a page without letting it close the script element', () => {
+    const json = scriptJson({ text: '</script><script>alert(1)</script>' });
+    expect(json).not.toContain('</script>');
+    expect(JSON.parse(json)).toEqual({ text: '</script><script>alert(1)</script>' });
+  });
+});
+
+describe('formatting', () => {
+  it('writes rubles the Russian way, kopecks only when there are any', () => {
+    expect(formatRubles(149_000, 'ru').replace(/\s/g, ' ')).toBe('1 490 ₽');
+    expect(formatRubles(99_050, 'ru').replace(/\s/g, ' ')).toBe('990,50 ₽');
+    expect(formatRubles(149_000, 'en')).toContain('1,490');
+  });
+
+  it('rounds the price of a credit to whole rubles', () => {
+    expect(pricePerCredit(149_000, 50)).toBe(3_000); // 29.80 ₽ → 30 ₽
+    expect(pricePerCredit(39_000, 10)).toBe(3_900);
+  });
+
+  it.each([
+    [0, '0:00'],
+    [7.9, '0:07'],
+    [125, '2:05'],
+    [3723, '1:02:03'],
+    [-5, '0:00'],
+  ])('shows %f seconds as %s', (seconds, text) => {
+    expect(formatElapsed(seconds)).toBe(text);
+  });
+
+  it('reads timestamps in seconds or milliseconds', () => {
+    expect(toMillis(1_737_014_400)).toBe(1_737_014_400_000);
+    expect(toMillis(1_737_014_400_000)).toBe(1_737_014_400_000);
+  });
+});
+
+describe('legal texts', () => {
+  it.each(LEGAL_SLUGS)('content/legal/%s.md exists, has a title and only the documented placeholders', (slug) => {
+    const text = fs.readFileSync(`content/legal/${slug}.md`, 'utf8');
+    expect(text).toMatch(/^---\ntitle: .+\ntitleEn: .+\n/);
+    const allowed = ['COMPANY_NAME', 'INN', 'OGRN', 'ADDRESS', 'EMAIL', 'PHONE'];
+    expect(findPlaceholders(text).filter((name) => !allowed.includes(name))).toEqual([]);
+  });
+
+  it('marks unfilled placeholders so an operator notices them', () => {
+    expect(markPlaceholders('<p>ИНН {INN}</p>')).toContain('<mark');
+    expect(markPlaceholders('<p>ИНН 7701234567</p>')).toBe('<p>ИНН 7701234567</p>');
+  });
+});
