@@ -266,7 +266,8 @@ describe('sign-in through the sandbox OIDC provider', () => {
     const page = await fetch(`${stack.app.url}/no-such-page`, { headers: { cookie } });
     expect(page.status).toBe(404);
     const html = await page.text();
-    expect(html).toContain('Кредиты: 3');
+    // The header says "Баланс: 3 кредита" (the number is also a data attribute for scripts).
+    expect(html).toMatch(/Баланс: <\/span>\s*<span data-balance-text data-balance="3">\s*3 кредита/);
     expect(html).toContain('href="/billing"');
     expect(html).toContain('action="/auth/logout"');
     expect(html).toContain('Страница не найдена');

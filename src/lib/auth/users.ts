@@ -1,6 +1,7 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
+import { claimPendingAdmin } from './pending-admins.ts';
 import { deleteUserSessions } from './sessions.ts';
 
 export type Role = 'user' | 'admin';
@@ -77,8 +78,8 @@ export interface UpsertResult {
  *   is linked to this identity, so switching OAUTH_PROVIDER keeps everyone's credits.
  * - Otherwise a new user with the trial credits through the ledger (reference
  *   `trial:<userId>`, so it can happen only once) and consent time recorded.
- * Emails in ADMIN_EMAILS get the admin role (never taken away here: admins granted on the
- * admin page stay admins).
+ * Emails in ADMIN_EMAILS, or granted with `admin:grant` before their first sign-in, get the
+ * admin role (never taken away here: admins granted on the admin page stay admins).
  */
 export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignInPolicy): UpsertResult {
   const email = identity.email.toLowerCase();
@@ -91,6 +92,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
     const existing = known?.id ?? sameEmail;
     if (existing) {
       const emailFree = sameEmail === undefined || sameEmail === existing;
+      const becomesAdmin = emailFree && (isListedAdmin || claimPendingAdmin(db, email));
       db.prepare(
         `UPDATE users SET email = ?, name = COALESCE(?, name), image = COALESCE(?, image),
            auth_provider = ?, auth_subject = ?,
@@ -101,7 +103,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
         identity.picture,
         identity.provider,
         identity.subject,
-        isListedAdmin && emailFree ? 1 : 0,
+        becomesAdmin ? 1 : 0,
         policy.now,
         policy.now,
         existing,
@@ -117,7 +119,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
       email,
       identity.name ?? email.split('@')[0],
       identity.picture,
-      isListedAdmin ? 'admin' : 'user',
+      isListedAdmin || claimPendingAdmin(db, email) ? 'admin' : 'user',
       identity.provider,
       identity.subject,
       policy.now,

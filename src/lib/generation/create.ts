@@ -150,3 +150,66 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
     };
   });
 }
+
+export interface RetryOptions {
+  sourceId: string;
+  /** Free: the new generation costs nothing (an admin's goodwill, with a reason). */
+  free: boolean;
+  now: number;
+}
+
+/**
+ * Queues a failed generation again as a new one with the same photo, prompt, mode and
+ * length: a new hold (or none when free) and the new row in one transaction. The key
+ * `retry-of:<sourceId>` allows one retry per failed generation, so a repeated request
+ * cannot queue (or charge) twice; a retry that fails can be retried in its turn.
+ */
+export function retryGeneration(db: Db, options: RetryOptions): { generationId: string; cost: number; balanceAfter: number } {
+  return inTransaction(db, () => {
+    const source = db
+      .prepare('SELECT id, userId, status, duration, cost, upload_id, image_path, prompt, generation_mode FROM generations WHERE id = ?')
+      .get(options.sourceId) as Record<string, unknown> | undefined;
+    if (!source) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
+    if (source.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
+    const key = `retry-of:${options.sourceId}`;
+    if (db.prepare('SELECT 1 FROM generations WHERE idempotency_key = ?').get(key)) {
+      throw new AppError('GENERATION_ALREADY_RETRIED', { status: 409 });
+    }
+    const userId = source.userId as string;
+    const cost = options.free ? 0 : (source.cost as number);
+    const id = newId('gen', options.now);
+    db.prepare(
+      `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
+         generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
+       VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      userId,
+      source.duration,
+      cost,
+      source.upload_id,
+      source.image_path,
+      source.prompt,
+      source.generation_mode,
+      options.now,
+      key,
+      options.now,
+      options.now,
+    );
+    let balanceAfter = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
+    if (cost > 0) {
+      balanceAfter = applyCreditChange(db, {
+        userId,
+        delta: -cost,
+        kind: 'hold',
+        reference: `hold:${id}`,
+        note: `Генерация ${id} (повтор ${options.sourceId})`,
+        now: options.now,
+      }).balanceAfter;
+    }
+    const detail = `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`;
+    recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail, now: options.now });
+    recordGenerationEvent(db, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
+    return { generationId: id, cost, balanceAfter };
+  });
+}

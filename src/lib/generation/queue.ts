@@ -416,3 +416,55 @@ export function expediteByJobId(db: Db, jobId: string, now: number): string | nu
     .get({ jobId, now }) as { id: string } | undefined;
   return row?.id ?? null;
 }
+
+/**
+ * An admin returns the credits of a finished generation by hand (a bad video, a complaint):
+ * guarded by `refunded = 0` and the unique ledger reference `refund:<id>`, both in one
+ * transaction, so a second refund — by an admin or by the worker — changes nothing. A
+ * charged success becomes uncharged (`charged = 0, refunded = 1`). Live generations are
+ * refused: failing them (which refunds) is the way to stop one.
+ */
+export function refundGenerationManually(db: Db, id: string, note: string, now: number): { refunded: boolean; credits: number } {
+  return inTransaction(db, () => {
+    const row = db
+      .prepare(
+        `UPDATE generations SET refunded = 1, charged = 0, updatedAt = @now
+         WHERE id = @id AND refunded = 0 AND status IN ('success', 'failed')
+         RETURNING userId, cost, status, step`,
+      )
+      .get({ id, now }) as { userId: string; cost: number; status: string; step: string } | undefined;
+    if (!row) return { refunded: false, credits: 0 };
+    if (row.cost > 0) {
+      applyCreditChange(db, {
+        userId: row.userId,
+        delta: row.cost,
+        kind: 'refund',
+        reference: `refund:${id}`,
+        note: `Возврат вручную за генерацию ${id}: ${note}`.slice(0, 500),
+        now,
+      });
+    }
+    recordGenerationEvent(db, id, { kind: 'refunded_manually', status: row.status, step: row.step, detail: note, now });
+    return { refunded: true, credits: row.cost };
+  });
+}
+
+/**
+ * Makes a generation due now (an admin's "requeue", "query MiniMax now"): it resumes from
+ * its stored step with a fresh retry budget. A lease that is still held stays held — the
+ * worker running the step finishes it; a lapsed one is dropped so the row is claimed at once.
+ */
+export function makeGenerationDue(db: Db, id: string, now: number): boolean {
+  return inTransaction(db, () => {
+    const changed = db
+      .prepare(
+        `UPDATE generations SET next_attempt_at = @now, retry_count = 0,
+           locked_until = CASE WHEN locked_until < @now THEN NULL ELSE locked_until END,
+           locked_by = CASE WHEN locked_until < @now THEN NULL ELSE locked_by END, updatedAt = @now
+         WHERE id = @id AND (status IN ('queued', 'processing') OR (status = 'failed' AND step IN ('poll', 'download')))`,
+      )
+      .run({ id, now }).changes;
+    if (changed === 1) recordGenerationEvent(db, id, { kind: 'made_due', detail: 'by an operator', now });
+    return changed === 1;
+  });
+}

@@ -409,6 +409,37 @@ export class GenerationWorker implements BackgroundTask {
     }
   }
 
+  /**
+   * Fails generations processing longer than STUCK_AFTER_MS (refunded once, operator alerted),
+   * still watching them for a late success. Returns the ids it failed. The sweep runs it;
+   * so does the operator shell (`generations:fail-stuck`).
+   */
+  failStuck(now: number): string[] {
+    const { db, config } = this.deps;
+    const failedIds: string[] = [];
+    for (const g of findStuckGenerations(db, now, config.queue.stuckAfterMs)) {
+      const failed = failGeneration(
+        db,
+        g.id,
+        {
+          stage: 'STUCK_GENERATION',
+          code: 'STUCK',
+          message: `no result from MiniMax after ${Math.round((now - (g.submittedAt ?? g.createdAt)) / 1000)} s`,
+          attempt: null,
+          keepWatching: config.queue.lateWatchMs > 0,
+          nextWatchAt: now + config.queue.pollIntervalMs,
+        },
+        now,
+      );
+      if (failed) {
+        failedIds.push(g.id);
+        this.log.error({ generationId: g.id, taskId: g.jobId }, 'generation stuck: failed and refunded');
+        this.alert('STUCK_GENERATION', g, `MiniMax task ${g.jobId ?? '?'} has no result after ${Math.round(config.queue.stuckAfterMs / 60_000)} min; credits refunded`);
+      }
+    }
+    return failedIds;
+  }
+
   /** Releases leases of dead processes and fails generations stuck at MiniMax. */
   sweep(options: { boot: boolean }): void {
     const { db, clock, config } = this.deps;
@@ -418,25 +449,7 @@ export class GenerationWorker implements BackgroundTask {
       const released = releaseLeasesOf(db, dead, now);
       if (released > 0) this.log.warn({ released, holders: dead }, 'released leases of a stopped process');
 
-      for (const g of findStuckGenerations(db, now, config.queue.stuckAfterMs)) {
-        const failed = failGeneration(
-          db,
-          g.id,
-          {
-            stage: 'STUCK_GENERATION',
-            code: 'STUCK',
-            message: `no result from MiniMax after ${Math.round((now - (g.submittedAt ?? g.createdAt)) / 1000)} s`,
-            attempt: null,
-            keepWatching: config.queue.lateWatchMs > 0,
-            nextWatchAt: now + config.queue.pollIntervalMs,
-          },
-          now,
-        );
-        if (failed) {
-          this.log.error({ generationId: g.id, taskId: g.jobId }, 'generation stuck: failed and refunded');
-          this.alert('STUCK_GENERATION', g, `MiniMax task ${g.jobId ?? '?'} has no result after ${Math.round(config.queue.stuckAfterMs / 60_000)} min; credits refunded`);
-        }
-      }
+      this.failStuck(now);
       for (const id of findExpiredWatches(db, now, config.queue.lateWatchMs)) {
         stopWatching(db, id, null, 'late-delivery window passed', now);
       }

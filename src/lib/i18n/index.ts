@@ -3,6 +3,7 @@ import { auth } from './messages/auth.ts';
 import { billing } from './messages/billing.ts';
 import { generation } from './messages/generation.ts';
 import { ui } from './messages/ui.ts';
+import { admin } from './messages/admin.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -21,7 +22,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, auth, billing, generation, ui];
+const sets: MessageSet[] = [common, auth, billing, generation, ui, admin];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

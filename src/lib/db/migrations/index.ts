@@ -1,5 +1,6 @@
 import init from './0001_init.sql?raw';
 import generationQueue from './0002_generation_queue.sql?raw';
+import adminTools from './0003_admin_tools.sql?raw';
 
 /**
  * Numbered, append-only migrations. Add a new file and a new line; never edit a landed one.
@@ -14,4 +15,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { id: 1, name: 'init', sql: init },
   { id: 2, name: 'generation_queue', sql: generationQueue },
+  { id: 3, name: 'admin_tools', sql: adminTools },
 ];

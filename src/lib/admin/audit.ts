@@ -1,0 +1,196 @@
+import type { Db } from '../db/index.ts';
+import { badRequest } from '../errors.ts';
+
+/**
+ * Who did what in the admin panel or the operator shell, and why (`admin_audit`).
+ * Every admin action writes its row in the same transaction as its effect, so an action
+ * without a record (or a record without its action) cannot exist.
+ */
+
+/** An admin signed in to the panel, or the operator shell (`npm run admin -- …`). */
+export type Actor = { kind: 'admin'; id: string; email: string } | { kind: 'cli' };
+
+export const cliActor: Actor = { kind: 'cli' };
+
+export type AuditAction =
+  | 'user.adjust_balance'
+  | 'user.set_subscription'
+  | 'user.grant_admin'
+  | 'user.revoke_admin'
+  | 'user.disable'
+  | 'user.enable'
+  | 'admin.grant_pending'
+  | 'admin.revoke_pending'
+  | 'generation.requery'
+  | 'generation.retry'
+  | 'generation.refund'
+  | 'generation.fail'
+  | 'generation.requeue'
+  | 'generations.fail_stuck'
+  | 'payment.recheck'
+  | 'payments.recheck_pending'
+  | 'alert.test'
+  | 'db.backup';
+
+export type AuditTargetType = 'user' | 'generation' | 'payment' | 'email' | 'system';
+
+export interface NewAuditEntry {
+  actor: Actor;
+  action: AuditAction;
+  targetType: AuditTargetType;
+  targetId: string | null;
+  reason?: string | null;
+  /** Short facts for support (amounts, outcomes); stored as JSON. */
+  detail?: Record<string, unknown> | null;
+  /** The form's one-time key: the same key twice is the same action. */
+  requestKey?: string | null;
+  now: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  adminId: string | null;
+  actor: string;
+  action: AuditAction;
+  targetType: AuditTargetType | null;
+  targetId: string | null;
+  reason: string | null;
+  detail: Record<string, unknown> | null;
+  createdAt: number;
+}
+
+export const REASON_MAX = 500;
+
+/** A reason the operator typed: trimmed, required where money, roles or access change. */
+export function requireReason(reason: string | null | undefined): string {
+  const text = reason?.trim() ?? '';
+  if (text.length < 3) throw badRequest('ADMIN_REASON_REQUIRED', 'reason');
+  if (text.length > REASON_MAX) throw badRequest('ADMIN_REASON_TOO_LONG', 'reason', { max: REASON_MAX });
+  return text;
+}
+
+export function optionalReason(reason: string | null | undefined): string | null {
+  const text = reason?.trim() ?? '';
+  if (text.length > REASON_MAX) throw badRequest('ADMIN_REASON_TOO_LONG', 'reason', { max: REASON_MAX });
+  return text || null;
+}
+
+function actorName(actor: Actor): string {
+  return actor.kind === 'cli' ? 'cli' : actor.email;
+}
+
+/** The audit row already written for this request key, if the form was sent before. */
+export function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): AuditEntry | null {
+  if (!requestKey) return null;
+  const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE request_key = ?`).get(requestKey) as AuditRow | undefined;
+  return row ? rowToEntry(row) : null;
+}
+
+/** Writes the audit row; call it inside the transaction that makes the change. */
+export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
+  const result = db
+    .prepare(
+      `INSERT INTO admin_audit (adminId, actor, action, target_type, target_id, reason, detail, request_key, createdAt)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      entry.actor.kind === 'admin' ? entry.actor.id : null,
+      actorName(entry.actor),
+      entry.action,
+      entry.targetType,
+      entry.targetId,
+      entry.reason ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+      entry.requestKey ?? null,
+      entry.now,
+    );
+  return Number(result.lastInsertRowid);
+}
+
+/** Adds facts known only after the change (the new balance, an outcome). */
+export function updateAuditDetail(db: Db, id: number, detail: Record<string, unknown>): void {
+  db.prepare('UPDATE admin_audit SET detail = ? WHERE id = ?').run(JSON.stringify(detail), id);
+}
+
+const COLUMNS = 'id, adminId, actor, action, target_type, target_id, reason, detail, createdAt';
+
+interface AuditRow {
+  id: number;
+  adminId: string | null;
+  actor: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  reason: string | null;
+  detail: string | null;
+  createdAt: number;
+}
+
+function rowToEntry(row: AuditRow): AuditEntry {
+  let detail: Record<string, unknown> | null = null;
+  if (row.detail) {
+    try {
+      detail = JSON.parse(row.detail) as Record<string, unknown>;
+    } catch {
+      detail = { text: row.detail };
+    }
+  }
+  return {
+    id: row.id,
+    adminId: row.adminId,
+    actor: row.actor,
+    action: row.action as AuditAction,
+    targetType: row.target_type as AuditTargetType | null,
+    targetId: row.target_id,
+    reason: row.reason,
+    detail,
+    createdAt: row.createdAt,
+  };
+}
+
+export interface AuditFilter {
+  action?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  /** Matches the actor's email (or `cli`). */
+  actor?: string | null;
+  limit?: number;
+  offset?: number;
+}
+
+/** Newest first. */
+export function listAudit(db: Db, filter: AuditFilter = {}): AuditEntry[] {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {
+    limit: Math.max(1, Math.min(filter.limit ?? 100, 500)),
+    offset: Math.max(0, filter.offset ?? 0),
+  };
+  if (filter.action) {
+    where.push('action = @action');
+    params.action = filter.action;
+  }
+  if (filter.targetType) {
+    where.push('target_type = @targetType');
+    params.targetType = filter.targetType;
+  }
+  if (filter.targetId) {
+    where.push('target_id = @targetId');
+    params.targetId = filter.targetId;
+  }
+  if (filter.actor) {
+    where.push('actor = @actor');
+    params.actor = filter.actor.toLowerCase();
+  }
+  const rows = db
+    .prepare(
+      `SELECT ${COLUMNS} FROM admin_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY createdAt DESC, id DESC LIMIT @limit OFFSET @offset`,
+    )
+    .all(params) as AuditRow[];
+  return rows.map(rowToEntry);
+}
+
+export function getAuditEntry(db: Db, id: number): AuditEntry | null {
+  const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE id = ?`).get(id) as AuditRow | undefined;
+  return row ? rowToEntry(row) : null;
+}

@@ -1,0 +1,404 @@
+import fs from 'node:fs';
+import type { AppContext } from '../context.ts';
+import { inTransaction, type Db } from '../db/index.ts';
+import { AppError, badRequest } from '../errors.ts';
+import { resolveStored } from '../storage.ts';
+import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
+import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
+import { retryGeneration } from '../generation/create.ts';
+import { isMinimaxError } from '../providers/minimax/errors.ts';
+import { findAuditByRequestKey, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
+import { likePattern } from './users.ts';
+
+/**
+ * Generations as admins see them (every prompt stage, the MiniMax task, the history) and
+ * the operator's actions on them. State and money change only through the pipeline's own
+ * guarded functions (`failGeneration`, `refundGenerationManually`, `retryGeneration`,
+ * `makeGenerationDue`); this module adds the audit row, in the same transaction.
+ */
+
+export type AdminGenerationsContext = Pick<AppContext, 'db' | 'clock' | 'config' | 'log' | 'minimax' | 'generationWorker'>;
+
+export const GENERATION_MODES = ['template', 'prompt'] as const;
+
+export interface GenerationFilter {
+  status?: string | null;
+  mode?: string | null;
+  /** A user id, or part of an email. */
+  user?: string | null;
+  /** Epoch ms, inclusive. */
+  from?: number | null;
+  /** Epoch ms, exclusive. */
+  to?: number | null;
+  limit?: number;
+  offset?: number;
+}
+
+export interface AdminGenerationLine {
+  id: string;
+  userId: string;
+  userEmail: string;
+  status: string;
+  step: string;
+  mode: string;
+  duration: number;
+  cost: number;
+  charged: boolean;
+  refunded: boolean;
+  attempt: number;
+  errorStage: string | null;
+  errorCode: string | null;
+  jobId: string | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+function toLine(row: Record<string, unknown>): AdminGenerationLine {
+  return {
+    id: row.id as string,
+    userId: row.userId as string,
+    userEmail: row.email as string,
+    status: row.status as string,
+    step: row.step as string,
+    mode: row.generation_mode as string,
+    duration: row.duration as number,
+    cost: row.cost as number,
+    charged: row.charged === 1,
+    refunded: row.refunded === 1,
+    attempt: row.attempt as number,
+    errorStage: (row.error_stage as string | null) ?? null,
+    errorCode: (row.error_code as string | null) ?? null,
+    jobId: (row.minimax_job_id as string | null) ?? null,
+    createdAt: row.createdAt as number,
+    completedAt: (row.completedAt as number | null) ?? null,
+  };
+}
+
+export function listGenerations(db: Db, filter: GenerationFilter = {}): { generations: AdminGenerationLine[]; total: number } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (filter.status) {
+    where.push('g.status = @status');
+    params.status = filter.status;
+  }
+  if (filter.mode) {
+    where.push('g.generation_mode = @mode');
+    params.mode = filter.mode;
+  }
+  const user = filter.user?.trim();
+  if (user) {
+    where.push(`(g.userId = @userExact OR lower(u.email) LIKE @userLike ESCAPE '\\')`);
+    params.userExact = user;
+    params.userLike = likePattern(user.toLowerCase());
+  }
+  if (filter.from) {
+    where.push('g.createdAt >= @from');
+    params.from = filter.from;
+  }
+  if (filter.to) {
+    where.push('g.createdAt < @to');
+    params.to = filter.to;
+  }
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const total = db.prepare(`SELECT COUNT(*) FROM generations g JOIN users u ON u.id = g.userId ${clause}`).pluck().get(params) as number;
+  const rows = db
+    .prepare(
+      `SELECT g.id, g.userId, u.email, g.status, g.step, g.generation_mode, g.duration, g.cost, g.charged, g.refunded,
+              g.attempt, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt
+       FROM generations g JOIN users u ON u.id = g.userId ${clause}
+       ORDER BY g.createdAt DESC, g.id DESC LIMIT @limit OFFSET @offset`,
+    )
+    .all({ ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) }) as Array<
+    Record<string, unknown>
+  >;
+  return { generations: rows.map(toLine), total };
+}
+
+export interface GenerationDetail extends AdminGenerationLine {
+  prompt: string | null;
+  promptCinematic: string | null;
+  promptDirector: string | null;
+  promptFinal: string | null;
+  cameraCommands: string | null;
+  templateId: string | null;
+  templateName: string | null;
+  templateInputs: string | null;
+  minimaxFinalPrompt: string | null;
+  minimaxStatus: string | null;
+  fileId: string | null;
+  model: string | null;
+  resolution: string | null;
+  uploadId: string | null;
+  hasVideo: boolean;
+  videoBytes: number | null;
+  retryCount: number;
+  nextAttemptAt: number;
+  lockedUntil: number | null;
+  lockedBy: string | null;
+  lastPolledAt: number | null;
+  lastCallbackAt: number | null;
+  submittedAt: number | null;
+  errorMessage: string | null;
+  updatedAt: number;
+  /** The generation this one retries, and the retry of this one, if any. */
+  retryOf: string | null;
+  retriedAs: string | null;
+  events: GenerationEvent[];
+  audit: AuditEntry[];
+}
+
+export function getGenerationDetail(db: Db, id: string): GenerationDetail | null {
+  const row = db
+    .prepare('SELECT g.*, u.email FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?')
+    .get(id) as Record<string, unknown> | undefined;
+  if (!row) return null;
+  const key = (row.idempotency_key as string | null) ?? '';
+  return {
+    ...toLine(row),
+    prompt: (row.prompt as string | null) ?? null,
+    promptCinematic: (row.prompt_cinematic as string | null) ?? null,
+    promptDirector: (row.prompt_director as string | null) ?? null,
+    promptFinal: (row.prompt_final as string | null) ?? null,
+    cameraCommands: (row.camera_commands as string | null) ?? null,
+    templateId: (row.minimax_template_id as string | null) ?? null,
+    templateName: (row.minimax_template_name as string | null) ?? null,
+    templateInputs: (row.minimax_template_inputs as string | null) ?? null,
+    minimaxFinalPrompt: (row.minimax_final_prompt as string | null) ?? null,
+    minimaxStatus: (row.minimax_status as string | null) ?? null,
+    fileId: (row.minimax_file_id as string | null) ?? null,
+    model: (row.model as string | null) ?? null,
+    resolution: (row.resolution as string | null) ?? null,
+    uploadId: (row.upload_id as string | null) ?? null,
+    hasVideo: Boolean(row.video_path),
+    videoBytes: (row.video_bytes as number | null) ?? null,
+    retryCount: (row.retry_count as number | null) ?? 0,
+    nextAttemptAt: row.next_attempt_at as number,
+    lockedUntil: (row.locked_until as number | null) ?? null,
+    lockedBy: (row.locked_by as string | null) ?? null,
+    lastPolledAt: (row.last_polled_at as number | null) ?? null,
+    lastCallbackAt: (row.last_callback_at as number | null) ?? null,
+    submittedAt: (row.submittedAt as number | null) ?? null,
+    errorMessage: (row.error_message as string | null) ?? null,
+    updatedAt: row.updatedAt as number,
+    retryOf: key.startsWith('retry-of:') ? key.slice('retry-of:'.length) : null,
+    retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(`retry-of:${id}`) as string | undefined) ?? null,
+    events: listGenerationEvents(db, id),
+    audit: listAudit(db, { targetType: 'generation', targetId: id, limit: 50 }),
+  };
+}
+
+function requireGeneration(db: Db, id: string): { status: string; step: string; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean } {
+  const row = db
+    .prepare('SELECT status, step, minimax_job_id, minimax_template_id, image_path, refunded FROM generations WHERE id = ?')
+    .get(id) as Record<string, unknown> | undefined;
+  if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
+  return {
+    status: row.status as string,
+    step: row.step as string,
+    jobId: (row.minimax_job_id as string | null) ?? null,
+    templateId: (row.minimax_template_id as string | null) ?? null,
+    imagePath: (row.image_path as string | null) ?? null,
+    refunded: row.refunded === 1,
+  };
+}
+
+interface ActionInput {
+  id: string;
+  actor: Actor;
+  requestKey?: string | null;
+}
+
+export interface ActionOutcome {
+  /** False when nothing changed (already done, or a resent form). */
+  applied: boolean;
+  auditId: number;
+}
+
+/**
+ * Asks MiniMax about the task now (the answer is shown to the admin) and makes the
+ * generation due, so the worker applies the answer through its usual path at once.
+ */
+export async function requeryGeneration(ctx: AdminGenerationsContext, input: ActionInput): Promise<ActionOutcome & { state: string; failureCode: string | null }> {
+  const g = requireGeneration(ctx.db, input.id);
+  if (!g.jobId) throw new AppError('GENERATION_NO_TASK', { status: 409 });
+  let state: string;
+  let failureCode: string | null;
+  try {
+    const answer = g.templateId ? await ctx.minimax.queryTemplateTask(g.jobId) : await ctx.minimax.queryVideoTask(g.jobId);
+    state = answer.state;
+    failureCode = answer.failureCode;
+  } catch (err) {
+    ctx.log.warn({ mod: 'admin', generationId: input.id, err }, 'MiniMax query by an admin failed');
+    const detail = isMinimaxError(err) ? `${err.code}: ${err.message}` : String(err);
+    throw new AppError('MINIMAX_UNAVAILABLE', { status: 502, cause: err, details: { providerError: detail.slice(0, 300) } });
+  }
+  const now = ctx.clock.now();
+  const outcome = inTransaction(ctx.db, () => {
+    const applied = makeGenerationDue(ctx.db, input.id, now);
+    const auditId = recordAdminAction(ctx.db, {
+      actor: input.actor,
+      action: 'generation.requery',
+      targetType: 'generation',
+      targetId: input.id,
+      detail: { taskId: g.jobId, state, failureCode },
+      now,
+    });
+    return { applied, auditId };
+  });
+  if (outcome.applied) ctx.generationWorker.wake();
+  return { ...outcome, state, failureCode };
+}
+
+/** Puts a live generation (or one watched for a late success) back to work now. */
+export function requeueGeneration(ctx: AdminGenerationsContext, input: ActionInput & { reason?: string | null }): ActionOutcome {
+  const reason = optionalReason(input.reason);
+  const now = ctx.clock.now();
+  const outcome = inTransaction(ctx.db, () => {
+    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
+    if (seen) return { applied: false, auditId: seen.id };
+    const g = requireGeneration(ctx.db, input.id);
+    if (!makeGenerationDue(ctx.db, input.id, now)) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
+    const auditId = recordAdminAction(ctx.db, {
+      actor: input.actor,
+      action: 'generation.requeue',
+      targetType: 'generation',
+      targetId: input.id,
+      reason,
+      detail: { status: g.status, step: g.step },
+      requestKey: input.requestKey,
+      now,
+    });
+    return { applied: true, auditId };
+  });
+  if (outcome.applied) ctx.generationWorker.wake();
+  return outcome;
+}
+
+/**
+ * Fails a live generation now (a stuck one the sweep has not reached, or one the operator
+ * must stop) and refunds it exactly once. A generation already failed is left as it is.
+ * One at MiniMax stays watched, so a late video is still delivered, free.
+ */
+export function failGenerationByAdmin(ctx: AdminGenerationsContext, input: ActionInput & { reason: string }): ActionOutcome {
+  const reason = requireReason(input.reason);
+  const now = ctx.clock.now();
+  return inTransaction(ctx.db, () => {
+    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
+    if (seen) return { applied: false, auditId: seen.id };
+    const g = requireGeneration(ctx.db, input.id);
+    if (g.status === 'success') throw new AppError('GENERATION_NOT_FAILABLE', { status: 409 });
+    const watch = (g.step === 'poll' || g.step === 'download') && ctx.config.queue.lateWatchMs > 0;
+    const applied = failGeneration(
+      ctx.db,
+      input.id,
+      {
+        stage: 'ADMIN',
+        code: 'STUCK',
+        message: `failed by an admin: ${reason}`,
+        attempt: null,
+        keepWatching: watch,
+        nextWatchAt: now + ctx.config.queue.pollIntervalMs,
+      },
+      now,
+    );
+    const auditId = recordAdminAction(ctx.db, {
+      actor: input.actor,
+      action: 'generation.fail',
+      targetType: 'generation',
+      targetId: input.id,
+      reason,
+      detail: { statusBefore: g.status, step: g.step, changed: applied },
+      requestKey: input.requestKey,
+      now,
+    });
+    return { applied, auditId };
+  });
+}
+
+/**
+ * Returns a finished generation's credits by hand, exactly once (a second refund — by an
+ * admin or the worker — is a no-op). Live generations are refused: fail them instead.
+ */
+export function refundGenerationByAdmin(ctx: AdminGenerationsContext, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
+  const reason = requireReason(input.reason);
+  const now = ctx.clock.now();
+  return inTransaction(ctx.db, () => {
+    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
+    if (seen) return { applied: false, auditId: seen.id, credits: 0 };
+    const g = requireGeneration(ctx.db, input.id);
+    if (g.status === 'queued' || g.status === 'processing') throw new AppError('GENERATION_NOT_REFUNDABLE', { status: 409 });
+    const result = refundGenerationManually(ctx.db, input.id, reason, now);
+    const auditId = recordAdminAction(ctx.db, {
+      actor: input.actor,
+      action: 'generation.refund',
+      targetType: 'generation',
+      targetId: input.id,
+      reason,
+      detail: { status: g.status, credits: result.credits, changed: result.refunded },
+      requestKey: input.requestKey,
+      now,
+    });
+    return { applied: result.refunded, auditId, credits: result.credits };
+  });
+}
+
+/**
+ * Queues a failed generation again: with a new hold, or free (a reason is then required).
+ * One retry per failed generation; the photo must still be on disk.
+ */
+export function retryGenerationByAdmin(
+  ctx: AdminGenerationsContext,
+  input: ActionInput & { free: boolean; reason?: string | null },
+): ActionOutcome & { generationId: string; cost: number } {
+  const reason = input.free ? requireReason(input.reason) : optionalReason(input.reason);
+  const g = requireGeneration(ctx.db, input.id);
+  if (g.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
+  if (!g.imagePath || !imageExists(ctx.config.paths.storageDir, g.imagePath)) {
+    throw badRequest('GENERATION_IMAGE_MISSING');
+  }
+  const now = ctx.clock.now();
+  const outcome = inTransaction(ctx.db, () => {
+    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
+    if (seen) {
+      const existing = (seen.detail?.generationId as string | undefined) ?? '';
+      return { applied: false, auditId: seen.id, generationId: existing, cost: Number(seen.detail?.cost ?? 0) };
+    }
+    const created = retryGeneration(ctx.db, { sourceId: input.id, free: input.free, now });
+    const auditId = recordAdminAction(ctx.db, {
+      actor: input.actor,
+      action: 'generation.retry',
+      targetType: 'generation',
+      targetId: input.id,
+      reason,
+      detail: { generationId: created.generationId, free: input.free, cost: created.cost },
+      requestKey: input.requestKey,
+      now,
+    });
+    return { applied: true, auditId, generationId: created.generationId, cost: created.cost };
+  });
+  if (outcome.applied) ctx.generationWorker.wake();
+  return outcome;
+}
+
+function imageExists(storageDir: string, relative: string): boolean {
+  try {
+    return fs.existsSync(resolveStored(storageDir, relative));
+  } catch {
+    return false;
+  }
+}
+
+/** `generations:fail-stuck`: the worker's own stuck check, run now; audited with the ids. */
+export function failStuckGenerations(ctx: AdminGenerationsContext, input: { actor: Actor }): { failed: string[]; auditId: number } {
+  const now = ctx.clock.now();
+  const failed = ctx.generationWorker.failStuck(now);
+  const auditId = recordAdminAction(ctx.db, {
+    actor: input.actor,
+    action: 'generations.fail_stuck',
+    targetType: 'system',
+    targetId: null,
+    detail: { failed, stuckAfterMs: ctx.config.queue.stuckAfterMs },
+    now,
+  });
+  return { failed, auditId };
+}

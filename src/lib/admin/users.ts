@@ -1,0 +1,437 @@
+import { inTransaction, type Db } from '../db/index.ts';
+import { badRequest, notFound } from '../errors.ts';
+import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
+import { listUserPayments, type Payment } from '../billing/payments.ts';
+import { getUserByEmail, getUserById, setUserDisabled, type Role, type User } from '../auth/users.ts';
+import {
+  findAuditByRequestKey,
+  optionalReason,
+  recordAdminAction,
+  requireReason,
+  updateAuditDetail,
+  type Actor,
+} from './audit.ts';
+
+/**
+ * Users as admins see and change them. Every change writes its audit row in the same
+ * transaction; balance changes go through the ledger (kind `admin_adjustment`, reference
+ * `admin:<auditId>`), so the balance never drifts and never goes below zero.
+ */
+
+export type UserSort = 'created' | 'email' | 'name' | 'balance' | 'lastLogin';
+export const USER_SORTS: UserSort[] = ['created', 'email', 'name', 'balance', 'lastLogin'];
+
+const SORT_COLUMNS: Record<UserSort, string> = {
+  created: 'createdAt',
+  email: 'email',
+  name: 'name',
+  balance: 'generation_balance',
+  lastLogin: 'COALESCE(lastLoginAt, 0)',
+};
+
+export interface UserListItem extends User {
+  lastLoginAt: number | null;
+}
+
+export interface UserSearch {
+  query?: string | null;
+  sort?: UserSort;
+  direction?: 'asc' | 'desc';
+  role?: Role | null;
+  disabled?: boolean | null;
+  limit?: number;
+  offset?: number;
+}
+
+export interface UserSearchResult {
+  users: UserListItem[];
+  total: number;
+}
+
+const LIST_COLUMNS =
+  'id, email, name, image, plan, role, disabled, generation_balance, generation_used, createdAt, lastLoginAt';
+
+function rowToListItem(row: Record<string, unknown>): UserListItem {
+  return {
+    id: row.id as string,
+    email: row.email as string,
+    name: row.name as string,
+    image: (row.image as string | null) ?? null,
+    plan: row.plan as string,
+    role: row.role as Role,
+    disabled: row.disabled === 1,
+    balance: row.generation_balance as number,
+    used: row.generation_used as number,
+    createdAt: row.createdAt as number,
+    lastLoginAt: (row.lastLoginAt as number | null) ?? null,
+  };
+}
+
+/** `%` and `_` typed by the admin are literal characters, not wildcards. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * SQLite's own lower() and LIKE fold ASCII only; names are mostly Cyrillic. Registering the
+ * function again on the same connection just replaces it, so no bookkeeping is needed.
+ */
+export function registerUnicodeLower(db: Db): void {
+  db.function('unicode_lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
+}
+
+/** Search by email, name or id (a substring, any case and alphabet), sorted and paged. */
+export function searchUsers(db: Db, search: UserSearch = {}): UserSearchResult {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  const query = search.query?.trim().toLowerCase();
+  if (query) {
+    registerUnicodeLower(db);
+    where.push(`(unicode_lower(email) LIKE @q ESCAPE '\\' OR unicode_lower(name) LIKE @q ESCAPE '\\' OR id = @exact)`);
+    params.q = likePattern(query);
+    params.exact = search.query!.trim();
+  }
+  if (search.role) {
+    where.push('role = @role');
+    params.role = search.role;
+  }
+  if (search.disabled !== undefined && search.disabled !== null) {
+    where.push('disabled = @disabled');
+    params.disabled = search.disabled ? 1 : 0;
+  }
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const sort = SORT_COLUMNS[search.sort ?? 'created'];
+  const direction = search.direction === 'asc' ? 'ASC' : 'DESC';
+  const total = db.prepare(`SELECT COUNT(*) FROM users ${clause}`).pluck().get(params) as number;
+  const rows = db
+    .prepare(`SELECT ${LIST_COLUMNS} FROM users ${clause} ORDER BY ${sort} ${direction}, id LIMIT @limit OFFSET @offset`)
+    .all({ ...params, limit: Math.max(1, Math.min(search.limit ?? 50, 200)), offset: Math.max(0, search.offset ?? 0) }) as Array<
+    Record<string, unknown>
+  >;
+  return { users: rows.map(rowToListItem), total };
+}
+
+export interface Subscription {
+  plan: string;
+  isPaid: boolean;
+  expiresAt: number | null;
+  provider: string;
+  updatedAt: number | null;
+}
+
+export function getSubscription(db: Db, userId: string): Subscription | null {
+  const row = db
+    .prepare('SELECT plan, isPaid, expiresAt, provider, updatedAt FROM admin_subscriptions WHERE userId = ?')
+    .get(userId) as { plan: string; isPaid: number; expiresAt: number | null; provider: string; updatedAt: number | null } | undefined;
+  return row ? { plan: row.plan, isPaid: row.isPaid === 1, expiresAt: row.expiresAt, provider: row.provider, updatedAt: row.updatedAt } : null;
+}
+
+export interface UserGenerationLine {
+  id: string;
+  status: string;
+  mode: string;
+  duration: number;
+  cost: number;
+  charged: boolean;
+  refunded: boolean;
+  errorStage: string | null;
+  createdAt: number;
+}
+
+export interface UserDetail {
+  user: UserListItem;
+  authProvider: string;
+  activeSessions: number;
+  subscription: Subscription | null;
+  ledger: LedgerEntry[];
+  ledgerSum: number;
+  generations: UserGenerationLine[];
+  payments: Payment[];
+}
+
+export function getUserDetail(db: Db, userId: string, now: number): UserDetail | null {
+  const row = db.prepare(`SELECT ${LIST_COLUMNS}, auth_provider FROM users WHERE id = ?`).get(userId) as
+    | Record<string, unknown>
+    | undefined;
+  if (!row) return null;
+  const generations = (
+    db
+      .prepare(
+        `SELECT id, status, generation_mode, duration, cost, charged, refunded, error_stage, createdAt
+         FROM generations WHERE userId = ? ORDER BY createdAt DESC LIMIT 100`,
+      )
+      .all(userId) as Array<Record<string, unknown>>
+  ).map((g) => ({
+    id: g.id as string,
+    status: g.status as string,
+    mode: g.generation_mode as string,
+    duration: g.duration as number,
+    cost: g.cost as number,
+    charged: g.charged === 1,
+    refunded: g.refunded === 1,
+    errorStage: (g.error_stage as string | null) ?? null,
+    createdAt: g.createdAt as number,
+  }));
+  return {
+    user: rowToListItem(row),
+    authProvider: row.auth_provider as string,
+    activeSessions: db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ? AND expiresAt > ?').pluck().get(userId, now) as number,
+    subscription: getSubscription(db, userId),
+    ledger: listLedgerEntries(db, userId, 200),
+    ledgerSum: db.prepare('SELECT COALESCE(SUM(delta), 0) FROM credit_ledger WHERE userId = ?').pluck().get(userId) as number,
+    generations,
+    payments: listUserPayments(db, userId, 100),
+  };
+}
+
+function requireUserRow(db: Db, userId: string): User {
+  const user = getUserById(db, userId);
+  if (!user) throw notFound('USER_NOT_FOUND');
+  return user;
+}
+
+export interface ActionOptions {
+  actor: Actor;
+  now: number;
+  /** The form's one-time key (or a JSON caller's Idempotency-Key). */
+  requestKey?: string | null;
+}
+
+/** Largest single adjustment: a typo of a few extra digits must not mint a fortune. */
+export const MAX_ADJUSTMENT = 100_000;
+
+export interface BalanceAdjustment {
+  auditId: number;
+  balanceAfter: number;
+  /** False when this request key was already used: nothing changed the second time. */
+  applied: boolean;
+}
+
+/**
+ * Adds or takes credits with a reason. The audit row and the ledger line (reference
+ * `admin:<auditId>`) are written together; taking more than the balance is refused.
+ */
+export function adjustBalance(
+  db: Db,
+  input: { userId: string; delta: number; reason: string } & ActionOptions,
+): BalanceAdjustment {
+  if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_ADJUSTMENT) {
+    throw badRequest('ADMIN_DELTA_INVALID', 'delta', { max: MAX_ADJUSTMENT });
+  }
+  const reason = requireReason(input.reason);
+  return inTransaction(db, () => {
+    const seen = findAuditByRequestKey(db, input.requestKey);
+    if (seen) {
+      const balance = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(input.userId) as number;
+      return { auditId: seen.id, balanceAfter: balance, applied: false };
+    }
+    const user = requireUserRow(db, input.userId);
+    if (user.balance + input.delta < 0) {
+      throw badRequest('ADMIN_BALANCE_WOULD_BE_NEGATIVE', 'delta', { current: user.balance });
+    }
+    const auditId = recordAdminAction(db, {
+      actor: input.actor,
+      action: 'user.adjust_balance',
+      targetType: 'user',
+      targetId: user.id,
+      reason,
+      detail: { delta: input.delta, balanceBefore: user.balance },
+      requestKey: input.requestKey,
+      now: input.now,
+    });
+    const { balanceAfter } = applyCreditChange(db, {
+      userId: user.id,
+      delta: input.delta,
+      kind: 'admin_adjustment',
+      reference: `admin:${auditId}`,
+      note: reason,
+      now: input.now,
+    });
+    updateAuditDetail(db, auditId, { delta: input.delta, balanceBefore: user.balance, balanceAfter });
+    return { auditId, balanceAfter, applied: true };
+  });
+}
+
+export const PLANS = ['free', 'basic', 'professional'] as const;
+export type Plan = (typeof PLANS)[number];
+
+/**
+ * Sets the user's plan and their subscription record (provider `manual`). A null expiry
+ * means the plan does not expire.
+ */
+export function setSubscription(
+  db: Db,
+  input: { userId: string; plan: Plan; isPaid: boolean; expiresAt: number | null; reason?: string | null } & ActionOptions,
+): { auditId: number; applied: boolean } {
+  if (!(PLANS as readonly string[]).includes(input.plan)) throw badRequest('ADMIN_PLAN_INVALID', 'plan');
+  if (input.expiresAt !== null && (!Number.isSafeInteger(input.expiresAt) || input.expiresAt <= 0)) {
+    throw badRequest('ADMIN_EXPIRY_INVALID', 'expiresAt');
+  }
+  const reason = optionalReason(input.reason);
+  return inTransaction(db, () => {
+    const seen = findAuditByRequestKey(db, input.requestKey);
+    if (seen) return { auditId: seen.id, applied: false };
+    const user = requireUserRow(db, input.userId);
+    const before = getSubscription(db, user.id);
+    db.prepare('UPDATE users SET plan = ?, updatedAt = ? WHERE id = ?').run(input.plan, input.now, user.id);
+    db.prepare(
+      `INSERT INTO admin_subscriptions (userId, plan, isPaid, expiresAt, provider, updatedAt)
+       VALUES (?, ?, ?, ?, 'manual', ?)
+       ON CONFLICT (userId) DO UPDATE SET plan = excluded.plan, isPaid = excluded.isPaid,
+         expiresAt = excluded.expiresAt, provider = 'manual', updatedAt = excluded.updatedAt`,
+    ).run(user.id, input.plan, input.isPaid ? 1 : 0, input.expiresAt, input.now);
+    const auditId = recordAdminAction(db, {
+      actor: input.actor,
+      action: 'user.set_subscription',
+      targetType: 'user',
+      targetId: user.id,
+      reason,
+      detail: {
+        planBefore: user.plan,
+        plan: input.plan,
+        isPaid: input.isPaid,
+        expiresAt: input.expiresAt,
+        providerBefore: before?.provider ?? null,
+      },
+      requestKey: input.requestKey,
+      now: input.now,
+    });
+    return { auditId, applied: true };
+  });
+}
+
+/**
+ * Grants or removes the admin role. An admin cannot remove their own role from the panel
+ * (the shell can), so nobody locks themselves out by a stray click.
+ */
+export function setRole(
+  db: Db,
+  input: { userId: string; role: Role; reason: string } & ActionOptions,
+): { auditId: number; applied: boolean } {
+  if (input.role !== 'admin' && input.role !== 'user') throw badRequest('ADMIN_ROLE_INVALID', 'role');
+  const reason = requireReason(input.reason);
+  if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.role !== 'admin') {
+    throw badRequest('ADMIN_CANNOT_DEMOTE_SELF');
+  }
+  return inTransaction(db, () => {
+    const seen = findAuditByRequestKey(db, input.requestKey);
+    if (seen) return { auditId: seen.id, applied: false };
+    const user = requireUserRow(db, input.userId);
+    const changed = db
+      .prepare('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?')
+      .run(input.role, input.now, user.id, input.role).changes;
+    const auditId = recordAdminAction(db, {
+      actor: input.actor,
+      action: input.role === 'admin' ? 'user.grant_admin' : 'user.revoke_admin',
+      targetType: 'user',
+      targetId: user.id,
+      reason,
+      detail: { email: user.email, roleBefore: user.role, changed: changed === 1 },
+      requestKey: input.requestKey,
+      now: input.now,
+    });
+    return { auditId, applied: changed === 1 };
+  });
+}
+
+/**
+ * Disables or enables an account. Disabling deletes every session of the user in the same
+ * transaction, so they lose access at once (the session check also refuses disabled users).
+ */
+export function setDisabled(
+  db: Db,
+  input: { userId: string; disabled: boolean; reason: string } & ActionOptions,
+): { auditId: number; applied: boolean; sessionsEnded: number } {
+  const reason = requireReason(input.reason);
+  if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.disabled) {
+    throw badRequest('ADMIN_CANNOT_DISABLE_SELF');
+  }
+  return inTransaction(db, () => {
+    const seen = findAuditByRequestKey(db, input.requestKey);
+    if (seen) return { auditId: seen.id, applied: false, sessionsEnded: 0 };
+    const user = requireUserRow(db, input.userId);
+    const sessionsEnded = input.disabled
+      ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
+      : 0;
+    const changed = setUserDisabled(db, user.id, input.disabled, input.now) ? 1 : 0;
+    const auditId = recordAdminAction(db, {
+      actor: input.actor,
+      action: input.disabled ? 'user.disable' : 'user.enable',
+      targetType: 'user',
+      targetId: user.id,
+      reason,
+      detail: { email: user.email, changed: changed === 1, sessionsEnded },
+      requestKey: input.requestKey,
+      now: input.now,
+    });
+    return { auditId, applied: changed === 1, sessionsEnded };
+  });
+}
+
+export type GrantOutcome = 'promoted' | 'already_admin' | 'pending';
+
+/**
+ * `admin:grant <email>`: promotes the user with this email; when nobody has signed in with
+ * it yet, the email waits in `pending_admins` and its first sign-in becomes an admin.
+ */
+export function grantAdminByEmail(db: Db, input: { email: string; reason?: string | null } & ActionOptions): GrantOutcome {
+  const email = normalizeEmail(input.email);
+  const reason = optionalReason(input.reason) ?? 'operator shell';
+  const user = getUserByEmail(db, email);
+  if (user) {
+    const result = setRole(db, { userId: user.id, role: 'admin', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
+    return result.applied ? 'promoted' : 'already_admin';
+  }
+  inTransaction(db, () => {
+    db.prepare(
+      `INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES (?, ?, ?)
+       ON CONFLICT (email) DO NOTHING`,
+    ).run(email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now);
+    recordAdminAction(db, {
+      actor: input.actor,
+      action: 'admin.grant_pending',
+      targetType: 'email',
+      targetId: email,
+      reason,
+      now: input.now,
+    });
+  });
+  return 'pending';
+}
+
+export type RevokeOutcome = 'revoked' | 'not_admin' | 'pending_removed' | 'unknown';
+
+/** `admin:revoke <email>`: removes the role (or the waiting grant) for this email. */
+export function revokeAdminByEmail(db: Db, input: { email: string; reason?: string | null } & ActionOptions): RevokeOutcome {
+  const email = normalizeEmail(input.email);
+  const reason = optionalReason(input.reason) ?? 'operator shell';
+  const user = getUserByEmail(db, email);
+  const pendingRemoved = inTransaction(db, () => {
+    const removed = db.prepare('DELETE FROM pending_admins WHERE email = ?').run(email).changes;
+    if (removed > 0) {
+      recordAdminAction(db, { actor: input.actor, action: 'admin.revoke_pending', targetType: 'email', targetId: email, reason, now: input.now });
+    }
+    return removed > 0;
+  });
+  if (user) {
+    const result = setRole(db, { userId: user.id, role: 'user', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
+    return result.applied ? 'revoked' : 'not_admin';
+  }
+  return pendingRemoved ? 'pending_removed' : 'unknown';
+}
+
+export function listPendingAdmins(db: Db): Array<{ email: string; grantedBy: string; createdAt: number }> {
+  return db.prepare('SELECT email, grantedBy, createdAt FROM pending_admins ORDER BY createdAt').all() as Array<{
+    email: string;
+    grantedBy: string;
+    createdAt: number;
+  }>;
+}
+
+function normalizeEmail(email: string): string {
+  const value = email.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) || value.length > 320) throw badRequest('ADMIN_EMAIL_INVALID', 'email');
+  return value;
+}

@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type TestApp } from '../helpers/app.ts';
+import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
+import { apiFetch } from '../helpers/http.ts';
+
+/**
+ * Every admin page and every admin API, found by walking src/pages, so a route added
+ * later without a guard fails here: anonymous → sign-in redirect (pages) or 401 (APIs),
+ * a plain user → 403, an admin → served.
+ */
+
+interface Route {
+  file: string;
+  url: string;
+  method: 'GET' | 'POST';
+  kind: 'page' | 'api';
+}
+
+function walk(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? walk(full) : [full];
+  });
+}
+
+function discoverRoutes(ids: Record<string, string>): Route[] {
+  const pagesRoot = path.resolve('src/pages');
+  const routes: Route[] = [];
+  for (const file of [...walk(path.join(pagesRoot, 'admin')), ...walk(path.join(pagesRoot, 'api', 'admin'))]) {
+    const relative = path.relative(pagesRoot, file).replace(/\\/g, '/');
+    if (relative === 'admin/forbidden.astro') continue; // the 403 page itself
+    const kind = relative.startsWith('api/') ? 'api' : 'page';
+    const section = relative.split('/')[kind === 'api' ? 2 : 1] ?? '';
+    let url = `/${relative.replace(/\.(astro|ts)$/, '').replace(/\/index$/, '')}`;
+    url = url.replace(/\[id\]/g, () => ids[section] ?? 'unknown');
+    if (kind === 'api') {
+      const source = fs.readFileSync(file, 'utf8');
+      for (const method of ['GET', 'POST'] as const) {
+        if (new RegExp(`export const ${method}\\b`).test(source)) routes.push({ file: relative, url, method, kind });
+      }
+    } else {
+      routes.push({ file: relative, url, method: 'GET', kind });
+    }
+  }
+  return routes;
+}
+
+describe('admin access control', () => {
+  let app: TestApp;
+  let user: SignedInUser;
+  let admin: SignedInUser;
+  let routes: Route[];
+
+  beforeAll(async () => {
+    app = await startApp();
+    user = createSignedInUser(app.ctx, { email: 'seller@example.ru' });
+    admin = createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
+    const now = app.ctx.clock.now();
+    app.ctx.db
+      .prepare(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, createdAt, updatedAt)
+         VALUES ('gen_access', ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
+      )
+      .run(user.user.id, now, now);
+    app.ctx.db
+      .prepare(
+        `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, createdAt, updatedAt)
+         VALUES ('pay_access', ?, 149000, 50, 'failed', 'basic', 'key-access', ?, ?)`,
+      )
+      .run(user.user.id, now, now);
+    routes = discoverRoutes({ users: user.user.id, generations: 'gen_access', payments: 'pay_access' });
+  });
+  afterAll(async () => {
+    await app.stop();
+  });
+
+  const call = (route: Route, cookie?: string) =>
+    apiFetch(app.url, route.url, route.method === 'POST' ? { cookie, method: 'POST', json: {} } : { cookie });
+
+  it('finds the admin pages and APIs', () => {
+    const files = routes.map((r) => r.file);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'admin/index.astro',
+        'admin/users/index.astro',
+        'admin/users/[id].astro',
+        'admin/payments.astro',
+        'admin/alerts.astro',
+        'admin/audit.astro',
+        'api/admin/dashboard.ts',
+        'api/admin/users/[id]/balance.ts',
+        'api/admin/alerts/test.ts',
+      ]),
+    );
+  });
+
+  it('sends signed-out visitors to sign-in (pages) or answers 401 (APIs)', async () => {
+    for (const route of routes) {
+      const res = await call(route);
+      if (route.kind === 'page') {
+        expect(res.status, route.url).toBe(302);
+        expect(res.headers.get('location'), route.url).toBe(`/login?next=${encodeURIComponent(route.url)}`);
+      } else {
+        expect(res.status, `${route.method} ${route.url}`).toBe(401);
+        expect(await res.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED' });
+      }
+    }
+  });
+
+  it('answers 403 to signed-in users without the admin role, revealing nothing', async () => {
+    for (const route of routes) {
+      const res = await call(route, user.cookie);
+      expect(res.status, `${route.method} ${route.url}`).toBe(403);
+      const text = await res.text();
+      if (route.kind === 'api') expect(JSON.parse(text)).toMatchObject({ code: 'ADMIN_ONLY' });
+      else expect(text).toContain('Нет доступа');
+      // Nothing of the admin area: other people's emails, generations, payments.
+      for (const secret of ['boss@example.ru', 'gen_access', 'pay_access']) expect(text).not.toContain(secret);
+    }
+    // Nothing was changed or audited on their behalf.
+    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM admin_audit').pluck().get()).toBe(0);
+  });
+
+  it('serves every admin page to an admin', async () => {
+    for (const route of routes.filter((r) => r.kind === 'page' || r.method === 'GET')) {
+      const res = await call(route, admin.cookie);
+      expect(res.status, route.url).toBe(200);
+    }
+  });
+
+  it('lets an admin reach every action (input errors are theirs, not access errors)', async () => {
+    for (const route of routes.filter((r) => r.method === 'POST')) {
+      const res = await call(route, admin.cookie);
+      expect([401, 403], `${route.url} answered ${res.status}`).not.toContain(res.status);
+    }
+  });
+
+  it('refuses an admin action posted from another site', async () => {
+    const res = await apiFetch(app.url, `/api/admin/users/${user.user.id}/balance`, {
+      cookie: admin.cookie,
+      json: { delta: 5, reason: 'cross-site attempt' },
+      headers: { origin: 'https://evil.example' },
+      sameOrigin: false,
+    });
+    expect(res.status).toBe(403);
+    expect(app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id)).toBe(user.user.balance);
+  });
+});

@@ -1,0 +1,159 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { tempDir } from '../helpers/app.ts';
+import { applyCreditChange } from '../../src/lib/billing/ledger.ts';
+import { recordAlert } from '../../src/lib/notify/alert-log.ts';
+import { getDashboard, startOfBusinessDay } from '../../src/lib/admin/dashboard.ts';
+import { formatAge, parseMoscowDate, toMoscowDate } from '../../src/lib/admin/format.ts';
+
+const HOUR = 3_600_000;
+// 15 March 2026, 12:00 in Moscow (09:00 UTC).
+const NOW = Date.UTC(2026, 2, 15, 9, 0, 0);
+const MOSCOW_MIDNIGHT = Date.UTC(2026, 2, 14, 21, 0, 0);
+
+describe('business day and formats', () => {
+  it.each([
+    ['midday', NOW, MOSCOW_MIDNIGHT],
+    ['just after Moscow midnight', MOSCOW_MIDNIGHT + 1, MOSCOW_MIDNIGHT],
+    ['just before Moscow midnight (still the day before)', MOSCOW_MIDNIGHT - 1, MOSCOW_MIDNIGHT - 24 * HOUR],
+    ['UTC midnight is 03:00 in Moscow', Date.UTC(2026, 2, 15), MOSCOW_MIDNIGHT],
+  ])('%s', (_name, now, expected) => {
+    expect(startOfBusinessDay(now)).toBe(expected);
+  });
+
+  it('reads and writes Moscow dates for date inputs', () => {
+    expect(parseMoscowDate('2026-03-15')).toBe(MOSCOW_MIDNIGHT);
+    expect(toMoscowDate(MOSCOW_MIDNIGHT)).toBe('2026-03-15');
+    expect(parseMoscowDate('15.03.2026')).toBeNull();
+    expect(parseMoscowDate('')).toBeNull();
+  });
+
+  it.each([
+    [null, '—'],
+    [45_000, '45 с'],
+    [12 * 60_000, '12 мин'],
+    [3 * HOUR + 5 * 60_000, '3 ч 5 мин'],
+    [2 * 24 * HOUR + 4 * HOUR, '2 д 4 ч'],
+  ])('formats the age %s as %s', (ms, text) => {
+    expect(formatAge(ms, 'ru')).toBe(text);
+  });
+});
+
+describe('dashboard figures from seeded rows', () => {
+  const opened: Db[] = [];
+  afterEach(() => {
+    for (const db of opened.splice(0)) db.close();
+  });
+
+  function seed(): Db {
+    const db = openDatabase(path.join(tempDir(), 'beem.db'));
+    opened.push(db);
+    migrate(db);
+    const user = (id: string) =>
+      db
+        .prepare(
+          `INSERT INTO users (id, email, name, auth_provider, auth_subject, createdAt, updatedAt) VALUES (?, ?, 'U', 'oidc', ?, ?, ?)`,
+        )
+        .run(id, `${id}@example.ru`, id, NOW - 48 * HOUR, NOW - 48 * HOUR);
+    user('u1');
+    user('u2');
+    applyCreditChange(db, { userId: 'u1', delta: 3, kind: 'trial', reference: 'trial:u1', now: NOW - 48 * HOUR });
+    applyCreditChange(db, { userId: 'u2', delta: 3, kind: 'trial', reference: 'trial:u2', now: NOW - 48 * HOUR });
+    applyCreditChange(db, { userId: 'u1', delta: 50, kind: 'payment', reference: 'payment:p1', now: NOW - HOUR });
+    applyCreditChange(db, { userId: 'u2', delta: 10, kind: 'payment', reference: 'payment:p2', now: NOW - 30 * HOUR });
+
+    const gen = db.prepare(
+      `INSERT INTO generations (id, userId, status, step, duration, cost, charged, refunded, generation_mode, submittedAt,
+         error_stage, createdAt, updatedAt, completedAt)
+       VALUES (@id, @user, @status, @step, 6, @cost, @charged, @refunded, 'prompt', @submittedAt, @stage, @createdAt, @createdAt, @completedAt)`,
+    );
+    const add = (g: { id: string; user?: string; status: string; step: string; cost?: number; charged?: number; refunded?: number; submittedAt?: number | null; stage?: string | null; createdAt: number; completedAt?: number | null }) => {
+      const row = { user: 'u1', cost: 1, charged: 0, refunded: 0, submittedAt: null, stage: null, completedAt: null, ...g };
+      gen.run(row);
+      applyCreditChange(db, { userId: row.user, delta: -row.cost, kind: 'hold', reference: `hold:${row.id}`, now: row.createdAt });
+      if (row.refunded) applyCreditChange(db, { userId: row.user, delta: row.cost, kind: 'refund', reference: `refund:${row.id}`, now: row.createdAt });
+    };
+    add({ id: 'g_ok_today', status: 'success', step: 'done', charged: 1, cost: 2, createdAt: NOW - 2 * HOUR });
+    add({ id: 'g_ok_old', status: 'success', step: 'done', charged: 1, createdAt: NOW - 40 * HOUR, user: 'u2' });
+    add({ id: 'g_q1', status: 'queued', step: 'prepare', createdAt: NOW - 7 * 60_000 });
+    add({ id: 'g_q2', status: 'queued', step: 'submit', createdAt: NOW - 60_000 });
+    add({ id: 'g_poll', status: 'processing', step: 'poll', submittedAt: NOW - 25 * 60_000, createdAt: NOW - 26 * 60_000 });
+    add({ id: 'g_dl', status: 'processing', step: 'download', submittedAt: NOW - 3 * 60_000, createdAt: NOW - 4 * 60_000 });
+    add({ id: 'g_f1', status: 'failed', step: 'done', refunded: 1, stage: 'MINIMAX_CALL', createdAt: NOW - 3 * HOUR, completedAt: NOW - 3 * HOUR });
+    add({ id: 'g_f2', status: 'failed', step: 'done', refunded: 1, stage: 'MINIMAX_CALL', createdAt: NOW - 13 * HOUR, completedAt: NOW - 12 * HOUR });
+    add({ id: 'g_f3', status: 'failed', step: 'poll', refunded: 1, stage: 'STUCK_GENERATION', createdAt: NOW - 5 * HOUR, completedAt: NOW - 4 * HOUR });
+    add({ id: 'g_f_old', status: 'failed', step: 'done', refunded: 1, stage: 'VIDEO_DOWNLOAD', createdAt: NOW - 30 * HOUR, completedAt: NOW - 30 * HOUR });
+
+    const pay = db.prepare(
+      `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, applied, appliedAt, createdAt, updatedAt)
+       VALUES (@id, @user, @amount, @credits, @status, 'basic', @id, @applied, @appliedAt, @createdAt, @createdAt)`,
+    );
+    pay.run({ id: 'p1', user: 'u1', amount: 149000, credits: 50, status: 'succeeded', applied: 1, appliedAt: NOW - HOUR, createdAt: NOW - HOUR });
+    pay.run({ id: 'p2', user: 'u2', amount: 39000, credits: 10, status: 'succeeded', applied: 1, appliedAt: NOW - 30 * HOUR, createdAt: NOW - 30 * HOUR });
+    pay.run({ id: 'p3', user: 'u2', amount: 499000, credits: 200, status: 'pending', applied: 0, appliedAt: null, createdAt: NOW - 2 * HOUR });
+    pay.run({ id: 'p4', user: 'u2', amount: 39000, credits: 10, status: 'pending', applied: 0, appliedAt: null, createdAt: NOW - 10 * 60_000 });
+    pay.run({ id: 'p5', user: 'u1', amount: 39000, credits: 10, status: 'canceled', applied: 0, appliedAt: null, createdAt: NOW - 3 * HOUR });
+    pay.run({ id: 'p6', user: 'u1', amount: 149000, credits: 50, status: 'succeeded', applied: 0, appliedAt: null, createdAt: NOW - 20 * 60_000 });
+
+    for (let i = 0; i < 12; i += 1) {
+      recordAlert(db, { stage: 'MINIMAX_CALL', userId: null, generationId: null, message: `alert ${i}`, delivery: 'sent', deliveryError: null, createdAt: NOW - i * 60_000 });
+    }
+    return db;
+  }
+
+  it('counts generations today and in total by status, in Moscow days', () => {
+    const d = getDashboard(seed(), NOW);
+    expect(d.dayStart).toBe(MOSCOW_MIDNIGHT);
+    expect(d.generations.total).toEqual({ queued: 2, processing: 2, success: 2, failed: 4 });
+    expect(d.generations.today).toEqual({ queued: 2, processing: 2, success: 1, failed: 2 });
+  });
+
+  it('shows the queue: length, tasks at MiniMax, oldest waits', () => {
+    const d = getDashboard(seed(), NOW);
+    expect(d.queue).toEqual({ queued: 2, inFlight: 1, processing: 2, oldestQueuedAgeMs: 7 * 60_000, oldestProcessingAgeMs: 25 * 60_000 });
+  });
+
+  it('groups failures of the last 24 hours by stage', () => {
+    expect(getDashboard(seed(), NOW).failuresLast24h).toEqual([
+      { stage: 'MINIMAX_CALL', count: 2 },
+      { stage: 'STUCK_GENERATION', count: 1 },
+    ]);
+  });
+
+  it('sums revenue of succeeded payments today and in total, in kopecks', () => {
+    expect(getDashboard(seed(), NOW).revenue).toEqual({
+      todayKopecks: 149000 + 149000,
+      totalKopecks: 149000 + 39000 + 149000,
+      paymentsToday: 2,
+      paymentsTotal: 3,
+    });
+  });
+
+  it('reports credits sold, spent, held and refunded from the ledger and the generations', () => {
+    expect(getDashboard(seed(), NOW).credits).toEqual({ sold: 60, spent: 3, held: 4, refunded: 4, trial: 6, adminNet: 0 });
+  });
+
+  it('flags payment problems and keeps the ledger figure at zero while balances match', () => {
+    const db = seed();
+    const d = getDashboard(db, NOW);
+    expect(d.stalePendingPayments).toBe(1);
+    expect(d.paymentsNeedingReview).toBe(1);
+    expect(d.ledgerMismatches).toBe(0);
+    expect(d.recentAlerts).toHaveLength(10);
+    expect(d.recentAlerts[0]?.message).toBe('alert 0');
+
+    db.prepare(`UPDATE users SET generation_balance = generation_balance + 7 WHERE id = 'u2'`).run();
+    expect(getDashboard(db, NOW).ledgerMismatches).toBe(1);
+  });
+
+  it('shows nothing waiting on an empty database', () => {
+    const db = openDatabase(path.join(tempDir(), 'empty.db'));
+    opened.push(db);
+    migrate(db);
+    const d = getDashboard(db, NOW);
+    expect(d.queue).toEqual({ queued: 0, inFlight: 0, processing: 0, oldestQueuedAgeMs: null, oldestProcessingAgeMs: null });
+    expect(d.revenue.totalKopecks).toBe(0);
+    expect(d.failuresLast24h).toEqual([]);
+  });
+});
