@@ -37,6 +37,9 @@ export const appPageBenchmark: Benchmark = {
       }
       const page = await measureLoad({ url: `${watched.server.url}/app`, seconds: options.loadSeconds, headers });
       if (page.non2xx > 0 || page.errors > 0) throw new Error(`/app load had ${page.non2xx} non-2xx answers and ${page.errors} errors`);
+      // The same status request with an Origin header goes through Astro and its middleware:
+      // the floor any server-rendered page shares, to tell page cost from framework cost.
+      const astroStatus = await measureLoad({ url: watched.statusUrl, seconds: options.loadSeconds, headers: { ...headers, origin: watched.server.url } });
       const ratio = page.rps / statusRps;
       return [
         {
@@ -51,12 +54,23 @@ export const appPageBenchmark: Benchmark = {
         },
         {
           bench: 'app',
+          figure: 'GET /app requests/s against an Astro JSON route (status with Origin)',
+          value: page.rps,
+          unit: 'req/s',
+          baseline: { label: 'GET /api/status through Astro req/s', value: astroStatus.rps },
+          ratio: page.rps / astroStatus.rps,
+          target: 'reported',
+          pass: null,
+        },
+        {
+          bench: 'app',
           figure: 'GET /app p99 latency',
           value: page.p99,
           unit: 'ms',
           baseline: null,
           ratio: null,
           target: '≤ 200 ms',
+          timing: true,
           pass: page.p99 <= 200,
         },
       ];

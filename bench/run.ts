@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { benchOptions, formatMarkdown, formatTable, parseArgs, writeResults, type Benchmark, type BenchResult } from './lib/report.ts';
+import { benchOptions, failsRun, formatMarkdown, formatTable, parseArgs, writeResults, type Benchmark, type BenchResult } from './lib/report.ts';
 import { statusBenchmark } from './status.ts';
 import { appPageBenchmark } from './app-page.ts';
 import { callbackBenchmark } from './callback.ts';
@@ -56,4 +56,4 @@ process.stdout.write(`\n${formatTable(results)}\n`);
 for (const r of results.filter((r) => r.note)) process.stdout.write(`\nnote (${r.bench}): ${r.note}`);
 if (process.argv.includes('--markdown')) process.stdout.write(`\n\n${formatMarkdown(results)}\n`);
 process.stdout.write(`\n\nwritten: ${path.relative(process.cwd(), writeResults(results, options))}\n`);
-process.exitCode = results.some((r) => r.pass === false) ? 1 : 0;
+process.exitCode = results.some(failsRun) ? 1 : 0;
