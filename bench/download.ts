@@ -1,5 +1,6 @@
 import { isMain, runAlone, type Benchmark } from './lib/report.ts';
 import { sampleMemory, startBenchServer } from './lib/stack.ts';
+import type { MinimaxEmulator } from '../sandbox/minimax/emulator.ts';
 import { createBenchUser, FAST_MINIMAX, FAST_PIPELINE_ENV, openServerDatabase, requestGeneration, uploadPhoto, waitForGeneration } from './lib/fixtures.ts';
 
 const MB = 1024 * 1024;
@@ -17,13 +18,18 @@ export const downloadBenchmark: Benchmark = {
   async run() {
     const server = await startBenchServer({
       env: { ...FAST_PIPELINE_ENV, VIDEO_MAX_BYTES: String(BIG_VIDEO_BYTES) },
-      minimax: { ...FAST_MINIMAX, padVideoToBytes: BIG_VIDEO_BYTES },
+      minimax: FAST_MINIMAX,
     });
     try {
       const db = openServerDatabase(server.databaseFile);
       const user = createBenchUser(db, 5);
       await uploadPhoto(server.url, user);
-      // Idle: after the first requests have loaded every module the request path needs.
+      // Idle means after one small generation, so every module and code path of the pipeline
+      // is loaded: what remains is what the 500 MB download itself costs.
+      const warm = await requestGeneration(server.url, user);
+      if (warm.status !== 200 || !warm.generationId) throw new Error(`generate answered ${warm.status}`);
+      await waitForGeneration(server.url, user, warm.generationId, 60_000);
+      server.sandbox.emulator<MinimaxEmulator>('minimax').configure({ padVideoToBytes: BIG_VIDEO_BYTES });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const idleSampler = sampleMemory(server.pid);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
