@@ -23,26 +23,26 @@ export const generation: MessageSet = {
     'errors.METHOD_NOT_ALLOWED': 'Этот адрес так не вызывается.',
 
     'generation.reason.INPUT_SENSITIVE':
-      'Фото или описание не прошли проверку MiniMax. Попробуйте другое фото или перепишите описание. Кредиты вернулись на баланс.',
+      'Фото или описание не прошли проверку MiniMax. Попробуйте другое фото или перепишите описание.',
     'generation.reason.OUTPUT_SENSITIVE':
-      'Готовое видео не прошло проверку MiniMax. Попробуйте изменить описание сцены и запустить ещё раз. Кредиты вернулись на баланс.',
+      'Готовое видео не прошло проверку MiniMax. Попробуйте изменить описание сцены и запустить ещё раз.',
     'generation.reason.PROMPT_CHARACTERS':
-      'В описании слишком много необычных или невидимых символов. Перепишите его обычным текстом. Кредиты вернулись на баланс.',
+      'В описании слишком много необычных или невидимых символов. Перепишите его обычным текстом.',
     'generation.reason.INVALID_PARAMS':
-      'MiniMax не принял фото или настройки. Попробуйте другое фото (JPEG, не слишком вытянутое) и запустите снова. Кредиты вернулись на баланс.',
+      'MiniMax не принял фото или настройки. Попробуйте другое фото (JPEG, не слишком вытянутое) и запустите снова.',
     'generation.reason.PROVIDER_UNAVAILABLE':
-      'Сервис генерации видео временно недоступен. Мы уже разбираемся; попробуйте позже. Кредиты вернулись на баланс.',
+      'Сервис генерации видео временно недоступен. Мы уже разбираемся; попробуйте позже.',
     'generation.reason.PROVIDER_BUSY':
-      'MiniMax сейчас перегружен и не ответил после нескольких попыток. Попробуйте через несколько минут. Кредиты вернулись на баланс.',
+      'MiniMax сейчас перегружен и не ответил после нескольких попыток. Попробуйте через несколько минут.',
     'generation.reason.GENERATION_FAILED':
-      'MiniMax не смог сделать это видео. Попробуйте ещё раз или измените описание. Кредиты вернулись на баланс.',
+      'MiniMax не смог сделать это видео. Попробуйте ещё раз или измените описание.',
     'generation.reason.TIMED_OUT':
-      'Видео делалось слишком долго, и мы остановили ожидание. Кредиты вернулись на баланс. Если видео всё же появится, оно бесплатно окажется в истории.',
+      'Видео делалось слишком долго, и мы остановили ожидание. Если видео всё же появится, оно бесплатно окажется в истории.',
     'generation.reason.DOWNLOAD_FAILED':
-      'Видео готово у MiniMax, но скачать его не получилось. Попробуйте запустить генерацию снова. Кредиты вернулись на баланс.',
-    'generation.reason.IMAGE_MISSING': 'Фото для этой генерации не нашлось. Загрузите его снова и запустите генерацию. Кредиты вернулись на баланс.',
+      'Видео готово у MiniMax, но скачать его не получилось. Попробуйте запустить генерацию снова.',
+    'generation.reason.IMAGE_MISSING': 'Фото для этой генерации не нашлось. Загрузите его снова и запустите генерацию.',
     'generation.reason.INTERNAL':
-      'Что-то пошло не так на нашей стороне. Мы уже знаем об этом; попробуйте ещё раз. Кредиты вернулись на баланс.',
+      'Что-то пошло не так на нашей стороне. Мы уже знаем об этом; попробуйте ещё раз.',
   },
   en: {
     'errors.BODY_TOO_LARGE': 'The request is too large: {limitMb} MB at most.',
@@ -65,25 +65,25 @@ export const generation: MessageSet = {
     'errors.METHOD_NOT_ALLOWED': 'This address cannot be called this way.',
 
     'generation.reason.INPUT_SENSITIVE':
-      'The photo or description did not pass MiniMax’s check. Try another photo or rewrite the description. Your credits are back on your balance.',
+      'The photo or description did not pass MiniMax’s check. Try another photo or rewrite the description.',
     'generation.reason.OUTPUT_SENSITIVE':
-      'The finished video did not pass MiniMax’s check. Change the scene description and try again. Your credits are back on your balance.',
+      'The finished video did not pass MiniMax’s check. Change the scene description and try again.',
     'generation.reason.PROMPT_CHARACTERS':
-      'The description has too many unusual or invisible characters. Rewrite it as plain text. Your credits are back on your balance.',
+      'The description has too many unusual or invisible characters. Rewrite it as plain text.',
     'generation.reason.INVALID_PARAMS':
-      'MiniMax did not accept the photo or settings. Try another photo (JPEG, not too elongated) and start again. Your credits are back on your balance.',
+      'MiniMax did not accept the photo or settings. Try another photo (JPEG, not too elongated) and start again.',
     'generation.reason.PROVIDER_UNAVAILABLE':
-      'The video service is temporarily unavailable. We are on it; please try later. Your credits are back on your balance.',
+      'The video service is temporarily unavailable. We are on it; please try later.',
     'generation.reason.PROVIDER_BUSY':
-      'MiniMax is overloaded and did not answer after several tries. Try again in a few minutes. Your credits are back on your balance.',
+      'MiniMax is overloaded and did not answer after several tries. Try again in a few minutes.',
     'generation.reason.GENERATION_FAILED':
-      'MiniMax could not make this video. Try again or change the description. Your credits are back on your balance.',
+      'MiniMax could not make this video. Try again or change the description.',
     'generation.reason.TIMED_OUT':
-      'The video took too long, so we stopped waiting. Your credits are back on your balance. If the video still arrives, it will appear in your history for free.',
+      'The video took too long, so we stopped waiting. If the video still arrives, it will appear in your history for free.',
     'generation.reason.DOWNLOAD_FAILED':
-      'MiniMax finished the video, but we could not download it. Please start the generation again. Your credits are back on your balance.',
-    'generation.reason.IMAGE_MISSING': 'The photo for this generation is missing. Upload it again and start the generation. Your credits are back on your balance.',
+      'MiniMax finished the video, but we could not download it. Please start the generation again.',
+    'generation.reason.IMAGE_MISSING': 'The photo for this generation is missing. Upload it again and start the generation.',
     'generation.reason.INTERNAL':
-      'Something went wrong on our side. We already know about it; please try again. Your credits are back on your balance.',
+      'Something went wrong on our side. We already know about it; please try again.',
   },
 };
