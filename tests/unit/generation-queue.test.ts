@@ -110,3 +110,33 @@ describe('generation queue', () => {
     expect(findLedgerMismatches(db)).toEqual([]);
   });
 });
+
+describe('generation queue: a generation failed from outside the worker', () => {
+  /** A row whose video MiniMax has finished, claimed by a worker for the download. */
+  function downloading(): { id: string; download: NonNullable<ReturnType<typeof claim>> } {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    markSubmitted(db, claim('submit')!, { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now);
+    markDownloadReady(db, claim('poll')!, { fileId: 'f1', width: 1, height: 1 }, now);
+    return { id, download: claim('download')! };
+  }
+
+  it('keeps the lease of a worker still running the step, so nobody starts the same download beside it', () => {
+    const { id, download } = downloading();
+    // An admin fails it while the download runs (lease until now + 1000).
+    expect(failGeneration(db, id, { stage: 'ADMIN', code: 'STUCK', message: 'by an admin', attempt: null, keepWatching: true, nextWatchAt: now + 10 }, now)).toBe(true);
+    expect(claimGeneration(db, { lane: 'late', now: now + 20, leaseMs: 1000, workerId: 'other' })).toBeNull();
+
+    // The running download finishes and is delivered free: refunded once, never charged.
+    expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now + 30)).toBe(true);
+    expect(db.prepare('SELECT status, charged, refunded FROM generations WHERE id = ?').get(id)).toEqual({ status: 'success', charged: 0, refunded: 1 });
+    expect(balance()).toBe(3);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it('still drops a lapsed lease when failing, so the late watch can take the row', () => {
+    const { id } = downloading();
+    expect(failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'slow', attempt: null, keepWatching: true, nextWatchAt: now + 2000 }, now + 1500)).toBe(true);
+    expect(claimGeneration(db, { lane: 'late', now: now + 2000, leaseMs: 1000, workerId: 'other' })).toMatchObject({ id, step: 'download' });
+  });
+});

@@ -302,6 +302,10 @@ export interface FailOptions extends StepError {
  * Fails a live generation and refunds its hold exactly once: the status change is guarded
  * by `refunded = 0 AND charged = 0` and the refund has the unique reference `refund:<id>`,
  * both in one transaction. Returns false when the row was not in a state to fail.
+ * Failed from outside the worker (`attempt` null: an admin, the stuck sweep), a lease that is
+ * still held stays held: the worker running the step settles it under its own attempt (a
+ * watched generation accepts a late success, free), and no second worker starts the same
+ * step beside it — two downloads into one `.part` file.
  */
 export function failGeneration(db: Db, id: string, options: FailOptions, now: number): boolean {
   return inTransaction(db, () => {
@@ -310,7 +314,9 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
         `UPDATE generations SET status = 'failed', refunded = 1,
            step = CASE WHEN @keepWatching = 1 THEN step ELSE 'done' END,
            next_attempt_at = @nextWatchAt, error_stage = @stage, error_code = @code, error_message = @message,
-           completedAt = @now, ${RELEASE}, updatedAt = @now
+           completedAt = @now, updatedAt = @now,
+           locked_until = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
+           locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
          WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
            AND status IN ('queued', 'processing') AND refunded = 0 AND charged = 0
          RETURNING userId, cost, step`,
