@@ -13,6 +13,7 @@ import {
   markGenerationSucceeded,
   markSubmitted,
   savePreparedPrompt,
+  scheduleRetry,
 } from '../../src/lib/generation/queue.ts';
 import type { PreparedPrompt } from '../../src/lib/prompt/types.ts';
 
@@ -138,5 +139,22 @@ describe('generation queue: a generation failed from outside the worker', () => 
     const { id } = downloading();
     expect(failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'slow', attempt: null, keepWatching: true, nextWatchAt: now + 2000 }, now + 1500)).toBe(true);
     expect(claimGeneration(db, { lane: 'late', now: now + 2000, leaseMs: 1000, workerId: 'other' })).toMatchObject({ id, step: 'download' });
+  });
+
+  it('keeps the recorded failure when a retry is scheduled afterwards (late watch, or a worker that was running)', () => {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    markSubmitted(db, claim('submit')!, { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now);
+    failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'no result', attempt: null, keepWatching: true, nextWatchAt: now }, now);
+    const late = claimGeneration(db, { lane: 'late', now, leaseMs: 1000, workerId: 'test' })!;
+    expect(scheduleRetry(db, late, { stage: 'MINIMAX_CALL', code: 'HTTP_500', message: 'gateway' }, 100, now)).toBe(true);
+    expect(db.prepare('SELECT status, step, error_stage, error_code, error_message, next_attempt_at FROM generations WHERE id = ?').get(id)).toEqual({
+      status: 'failed',
+      step: 'poll',
+      error_stage: 'STUCK_GENERATION',
+      error_code: 'STUCK',
+      error_message: 'no result',
+      next_attempt_at: now + 100,
+    });
   });
 });

@@ -197,13 +197,19 @@ export interface StepError {
   message: string;
 }
 
-/** A retryable failure: try the same step again after `delayMs`. */
+/**
+ * A retryable failure: try the same step again after `delayMs`. A generation that has failed
+ * meanwhile (stuck, or by an admin) keeps the failure it was refunded for: that is what its
+ * owner is told and what the dashboard counts, not a later hiccup of the late watch.
+ */
 export function scheduleRetry(db: Db, claim: Claim, error: StepError, delayMs: number, now: number): boolean {
   return inTransaction(db, () => {
     const changed = db
       .prepare(
         `UPDATE generations SET retry_count = retry_count + 1, next_attempt_at = @at, ${RELEASE},
-           error_stage = @stage, error_code = @code, error_message = @message, updatedAt = @now
+           error_stage = CASE WHEN status = 'failed' THEN error_stage ELSE @stage END,
+           error_code = CASE WHEN status = 'failed' THEN error_code ELSE @code END,
+           error_message = CASE WHEN status = 'failed' THEN error_message ELSE @message END, updatedAt = @now
          WHERE id = @id AND attempt = @attempt`,
       )
       .run({ id: claim.id, attempt: claim.attempt, at: now + delayMs, now, ...error, message: error.message.slice(0, 1000) }).changes;
