@@ -157,4 +157,10 @@ describe('generation queue: a generation failed from outside the worker', () => 
       next_attempt_at: now + 100,
     });
   });
+
+  it('counts only tasks waiting at MiniMax as stuck, not a video being fetched (its retries are bounded)', () => {
+    const { id, download } = downloading();
+    scheduleRetry(db, download, { stage: 'VIDEO_DOWNLOAD', code: 'DOWNLOAD_NETWORK', message: 'reset' }, 10, now);
+    expect(findStuckGenerations(db, now + 60_000, 5_000).map((g) => g.id)).not.toContain(id);
+  });
 });

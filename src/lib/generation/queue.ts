@@ -394,12 +394,16 @@ export function listLeaseHolders(db: Db): string[] {
   return db.prepare('SELECT DISTINCT locked_by FROM generations WHERE locked_by IS NOT NULL').pluck().all() as string[];
 }
 
-/** Processing longer than the limit and not being worked on right now. */
+/**
+ * Waiting at MiniMax longer than the limit and not being worked on right now. A video being
+ * fetched (step download) is not stuck at MiniMax: its retries are bounded by
+ * QUEUE_MAX_ATTEMPTS and end in VIDEO_DOWNLOAD, whatever the time the sweep happens to run.
+ */
 export function findStuckGenerations(db: Db, now: number, stuckAfterMs: number): QueuedGeneration[] {
   const rows = db
     .prepare(
       `SELECT * FROM generations
-       WHERE status = 'processing' AND submittedAt IS NOT NULL AND submittedAt < ?
+       WHERE status = 'processing' AND step = 'poll' AND submittedAt IS NOT NULL AND submittedAt < ?
          AND (locked_until IS NULL OR locked_until < ?)`,
     )
     .all(now - stuckAfterMs, now) as Array<Record<string, unknown>>;
