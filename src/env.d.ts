@@ -11,5 +11,7 @@ declare namespace App {
     locale: import('./lib/i18n/index.ts').Locale;
     user: import('./lib/auth/users.ts').User | null;
     session: import('./lib/auth/sessions.ts').Session | null;
+    /** The Astro route pattern that matched (`/api/status`), set by the middleware for request metrics. */
+    routePattern?: string;
   }
 }

@@ -40,6 +40,8 @@ export const onRequest = defineMiddleware(async (context, next) => {
   const { locals, cookies, request, url } = context;
   const ctx = locals.ctx;
   const method = request.method.toUpperCase();
+  // For the node server's request metrics: the matched pattern, never the raw path.
+  locals.routePattern = context.routePattern;
   locals.locale = resolveLocale(cookies.get(LOCALE_COOKIE)?.value, request.headers.get('accept-language'));
   locals.user = null;
   locals.session = null;

@@ -111,6 +111,16 @@ describe('create, query, retrieve, download', () => {
     expect((await fetch(`${h.base}/files/unknown-token/output.mp4`)).status).toBe(404);
   });
 
+  it('pads finished videos to padVideoToBytes for benchmarks, keeping the MP4 header first', async () => {
+    h.minimax.configure({ padVideoToBytes: 3 * 1024 * 1024 });
+    const taskId = await createTask();
+    const done = await h.minimax.waitForTask(taskId);
+    const url = (await h.call(`/v1/files/retrieve?file_id=${done.fileId}`)).json.file.download_url;
+    const head = await fetch(url, { headers: { range: 'bytes=0-7' } });
+    expect(head.headers.get('content-range')).toBe(`bytes 0-7/${3 * 1024 * 1024}`);
+    expect(Buffer.from(await head.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
   it('shows tasks and files only to the key that created them', async () => {
     const taskId = await createTask();
     const done = await h.minimax.waitForTask(taskId);

@@ -67,6 +67,11 @@ export interface MinimaxOptions {
   /** Template calls with more inputs than the template takes answer 2013 [U]. */
   strictTemplateInputs: boolean;
   render: { ffmpeg: FfmpegSetting; maxShortSide: number; fps: number; concurrency: number };
+  /**
+   * Benchmarks: grow every finished video to this many bytes (a sparse run of zeros after the
+   * real MP4, which players skip), to measure downloads of full-size files. Null: as rendered.
+   */
+  padVideoToBytes: number | null;
   now: () => number;
 }
 
@@ -93,6 +98,7 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   legacyRejectsExplicitSize: false,
   strictTemplateInputs: false,
   render: { ffmpeg: 'auto', maxShortSide: 480, fps: 24, concurrency: 1 },
+  padVideoToBytes: null,
   now: () => Date.now(),
 };
 
@@ -840,6 +846,8 @@ export class MinimaxEmulator implements Emulator {
     let fileId = Number(decimalId(15));
     while (this.files.has(fileId)) fileId = Number(decimalId(15));
     const filePath = path.join(this.videoDirectory(), `${task.id}.mp4`);
+    const pad = this.options.padVideoToBytes;
+    if (pad !== null && fs.statSync(filePath).size < pad) fs.truncateSync(filePath, pad);
     const file: StoredFile = {
       fileId,
       taskId: task.id,

@@ -111,7 +111,8 @@ export interface Config {
     reconcileIntervalMs: number;
   };
   telegram: { apiBase: string; chatId: string; enabled: boolean; timeoutMs: number; minIntervalMs: number };
-  metrics: { allowedIps: string[] };
+  /** `cacheMs`: how long whole-table figures (ledger check, payments, finished generations) are reused. */
+  metrics: { allowedIps: string[]; cacheMs: number };
 }
 
 export interface Secrets {
@@ -267,6 +268,7 @@ const envSchema = z.object({
 
   METRICS_TOKEN: z.string().optional(),
   METRICS_ALLOWED_IPS: list.default(['127.0.0.1', '::1']),
+  METRICS_CACHE_MS: int(0).default(60_000),
 });
 
 /** Values that let a development machine talk to the sandbox without any keys. */
@@ -335,6 +337,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   for (const entry of e.YOOKASSA_WEBHOOK_ALLOWED_IPS ?? []) {
     if (!isAddressOrCidr(entry)) problems.push(`YOOKASSA_WEBHOOK_ALLOWED_IPS: "${entry}" is not an IP address or CIDR`);
+  }
+  for (const entry of e.METRICS_ALLOWED_IPS) {
+    if (!isAddressOrCidr(entry)) problems.push(`METRICS_ALLOWED_IPS: "${entry}" is not an IP address or CIDR`);
   }
   if (e.QUEUE_BACKOFF_MAX_MS < e.QUEUE_BACKOFF_BASE_MS) {
     problems.push('QUEUE_BACKOFF_MAX_MS: must not be smaller than QUEUE_BACKOFF_BASE_MS');
@@ -480,7 +485,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.TELEGRAM_TIMEOUT_MS,
       minIntervalMs: e.TELEGRAM_MIN_INTERVAL_MS,
     },
-    metrics: { allowedIps: e.METRICS_ALLOWED_IPS },
+    metrics: { allowedIps: e.METRICS_ALLOWED_IPS, cacheMs: e.METRICS_CACHE_MS },
   };
 
   const secrets: Secrets = {

@@ -15,6 +15,7 @@ import { createPromptEngine } from './prompt/engine.ts';
 import type { PromptEngine } from './prompt/types.ts';
 import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
 import { createPaymentReconciler } from './billing/reconciler.ts';
+import { createMetrics, type AppMetrics } from './metrics/metrics.ts';
 
 /** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
 export interface BackgroundTask {
@@ -48,6 +49,8 @@ export interface AppContext {
   llm: LlmClient;
   promptEngine: PromptEngine;
   yookassa: YookassaClient;
+  /** Prometheus registry of this context (`/metrics`); services report into it through small hooks. */
+  metrics: AppMetrics;
 }
 
 export interface ContextOverrides {
@@ -63,6 +66,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   const db = overrides.db ?? openDatabase(config.paths.databaseFile);
   const ran = migrate(db, undefined, clock.now());
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
+  const metrics = createMetrics({ db, clock, cacheMs: config.metrics.cacheMs });
 
   const notifier = createTelegramNotifier({
     db,
@@ -81,6 +85,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     minIntervalMs: config.telegram.minIntervalMs,
     // A failed send is retried once after the same pause that spaces messages.
     retryDelayMs: config.telegram.minIntervalMs,
+    onRecorded: (record) => metrics.observeAlert(record),
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,
@@ -114,8 +119,10 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     apiBase: config.minimax.apiBase,
     apiKey: secrets.minimaxApiKey,
     timeoutMs: config.minimax.requestTimeoutMs,
+    onCall: (call) => metrics.observeMinimaxCall(call),
   });
   const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+  metrics.watchWorker(generationWorker);
 
   const ctx: AppContext = {
     config,
@@ -132,6 +139,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     rateLimits: new RateLimits(config.rateLimits),
     minimax,
     generationWorker,
+    metrics,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));

@@ -438,9 +438,12 @@ export function startAppPage(): void {
   }
 
   let lastShown: Generation | null = null;
+  /** True while an older video plays in the result panel during a running generation. */
+  let watchingOther = false;
 
   function show(generation: Generation): void {
     lastShown = generation;
+    if (!isLive(generation.status)) watchingOther = false;
     if (generation.status === 'success') {
       clearInterval(ticker);
       setStage('done', '');
@@ -450,7 +453,8 @@ export function startAppPage(): void {
       showPanels('progress');
       renderFailure(generation);
     } else {
-      showPanels('progress');
+      // An older video the user chose to watch stays on screen beside the progress.
+      showPanels(watchingOther ? 'progress+result' : 'progress');
       renderLive(generation);
     }
   }
@@ -566,7 +570,15 @@ export function startAppPage(): void {
       download.hidden = false;
       download.href = downloadUrl(generation);
       play.addEventListener('click', () => {
-        track(generation);
+        if (state.running) {
+          // Keep following the running generation; just put this video in the player.
+          watchingOther = true;
+          renderResult(generation);
+          $('result-panel').hidden = false;
+          $('placeholder-panel').hidden = true;
+        } else {
+          track(generation);
+        }
         $('result-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
         void $<HTMLVideoElement>('result-video').play().catch(() => undefined);
       });

@@ -6,6 +6,7 @@ import send from 'send';
 import type { AppContext } from '../lib/context.ts';
 import { checkDatabase } from '../lib/db/index.ts';
 import { httpsRedirectLocation } from '../lib/http/security.ts';
+import { nodeRouteLabel } from '../lib/metrics/metrics.ts';
 
 /** `@astrojs/node` in middleware mode: `handler(req, res, next, locals)`. */
 export type AstroHandler = (
@@ -86,7 +87,8 @@ function staticRoute(clientDir: string): NodeRoute {
 }
 
 export function createRequestListener(ctx: AppContext, options: ServerOptions) {
-  const routes: NodeRoute[] = [healthRoute, ...(options.routes ?? []), staticRoute(path.resolve(options.clientDir))];
+  const statics = staticRoute(path.resolve(options.clientDir));
+  const routes: NodeRoute[] = [healthRoute, ...(options.routes ?? []), statics];
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
@@ -99,6 +101,18 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
         'request',
       );
     });
+    // The metrics label is a route pattern: a node route's path with ids replaced, or the
+    // pattern Astro matched (the middleware copies it into locals), never the raw URL.
+    let route = 'unmatched';
+    const locals: Partial<App.Locals> = { ctx, requestId, log, clientAddress: req.socket.remoteAddress ?? null };
+    res.once('close', () => {
+      ctx.metrics.observeHttp({
+        method: req.method ?? 'OTHER',
+        route: locals.routePattern ?? route,
+        status: res.statusCode,
+        seconds: (performance.now() - started) / 1000,
+      });
+    });
 
     const url = new URL(req.url ?? '/', 'http://internal');
     // Behind the proxy, a plain-HTTP visit goes to the https address (health checks come
@@ -110,13 +124,17 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
       `${url.pathname}${url.search}`,
     );
     if (httpsLocation && url.pathname !== '/healthz') {
+      route = 'https_redirect';
       res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 301 : 308, { Location: httpsLocation });
       res.end();
       return;
     }
     try {
-      for (const route of routes) {
-        if (await route({ ctx, req, res, url, requestId })) return;
+      for (const candidate of routes) {
+        if (await candidate({ ctx, req, res, url, requestId })) {
+          route = candidate === statics ? 'static' : nodeRouteLabel(url.pathname);
+          return;
+        }
       }
       await options.astro(
         req,
@@ -128,8 +146,8 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
           }
           res.end(err ? 'Internal Server Error' : 'Not Found');
         },
-        // The socket's peer; a proxy header is believed only where TRUST_PROXY says so.
-        { ctx, requestId, log, clientAddress: req.socket.remoteAddress ?? null },
+        // clientAddress is the socket's peer; a proxy header is believed only where TRUST_PROXY says so.
+        locals,
       );
     } catch (err) {
       log.error({ err }, 'unhandled request error');

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createSignedInUser } from '../helpers/users.ts';
+import { apiFetch } from '../helpers/http.ts';
+import type { YookassaEmulator } from '../../sandbox/yookassa/index.ts';
 import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
 
 /** Buying credits in Chromium: our billing page → the sandbox YooKassa page → back with the result. */
@@ -69,10 +71,31 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
     const { page } = watched;
     await page.goto('/billing');
+    // Let the page's own list requests finish first: any of them would notice the lost session too.
+    await page.waitForLoadState('networkidle');
     stack.app.ctx.db.prepare('DELETE FROM sessions WHERE userId = ?').run(user.id);
     watched.expect('/api/payments/yookassa/create');
     await page.getByTestId('buy-basic').click();
     await page.waitForURL(/\/login\?next=%2Fbilling/);
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('waits for a payment the bank has not confirmed yet and shows it once it lands', async () => {
+    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const created = await apiFetch(stack.app.url, '/api/payments/yookassa/create', { cookie, json: { plan: 'professional' } });
+    const { paymentId, externalPaymentId } = (await created.json()) as { paymentId: string; externalPaymentId: string };
+
+    const watched = await openPage(browser, { baseUrl: stack.app.url, cookie });
+    const { page } = watched;
+    await page.goto(`/billing?payment=${paymentId}`);
+    const result = page.getByTestId('payment-result');
+    await expect.poll(() => result.textContent()).toContain('Ждём подтверждения от банка');
+
+    // The buyer finishes paying on another device; this page keeps checking by itself.
+    await stack.sandbox.emulator<YookassaEmulator>('yookassa').act({ action: 'pay', paymentId: externalPaymentId });
+    await expect.poll(() => result.getAttribute('data-kind'), { timeout: 15_000 }).toBe('success');
+    expect(await page.getByTestId('header-balance').textContent()).toContain('203 кредита');
     assertClean(watched);
     await watched.context.close();
   });

@@ -96,8 +96,9 @@ export async function openPage(browser: Browser, options: OpenOptions): Promise<
   page.on('requestfailed', (request) => {
     if (!ours(request.url())) return;
     const reason = request.failure()?.errorText ?? '';
-    // Media elements and navigations cancel their own range requests; that is not a failure.
-    if (reason.includes('ERR_ABORTED') && ['media', 'document'].includes(request.resourceType())) return;
+    // Cancelled, not failed: a media element dropping its range request, or a navigation
+    // (sign-out, a link) ending the page while one of its requests was still in flight.
+    if (reason.includes('ERR_ABORTED')) return;
     if (isExpected(request.url())) return;
     problems.push(`request failed: ${request.method()} ${request.url()} ${reason}`);
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { createSignedInUser } from '../helpers/users.ts';
+import { findContrastProblems } from './contrast.ts';
 import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
 
 const NARROWEST = { width: 360, height: 740 };
@@ -41,7 +42,9 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
   it.each(['/', '/app', '/billing', '/legal/privacy'])('fits a 360 px screen without sideways scrolling: %s', async (path) => {
     const watched = await openPage(browser, { baseUrl: app.url, viewport: NARROWEST, cookie: path === '/' ? undefined : cookie });
     await watched.page.goto(path);
+    await watched.page.waitForLoadState('networkidle');
     expect(await overflow(watched.page)).toBeLessThanOrEqual(0);
+    assertClean(watched);
     await watched.context.close();
   });
 
@@ -77,6 +80,18 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
     });
     expect(outline.style).not.toBe('none');
     expect(parseFloat(outline.width)).toBeGreaterThanOrEqual(2);
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it.each(['/', '/login', '/app', '/billing', '/legal/refund', '/no-such-page'])('has text contrast that passes WCAG AA: %s', async (path) => {
+    const signedIn = ['/app', '/billing'].includes(path);
+    const watched = await openPage(browser, { baseUrl: app.url, viewport: DESKTOP, cookie: signedIn ? cookie : undefined });
+    if (path === '/no-such-page') watched.expect(path);
+    await watched.page.goto(path);
+    await watched.page.waitForLoadState('networkidle');
+    expect(await findContrastProblems(watched.page)).toEqual([]);
+    if (path === '/login') await screenshot(watched.page, 'login-desktop');
     assertClean(watched);
     await watched.context.close();
   });

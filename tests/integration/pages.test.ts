@@ -20,6 +20,8 @@ describe('pages', () => {
     const res = await page('/');
     expect(res.status).toBe(200);
     const html = (await res.text()).replace(/\s/g, ' ');
+    // The number of templates comes from the catalogue, not from the spec's "17".
+    expect(html).toContain('один из 16 проверенных рекламных шаблонов');
     expect(html).toContain('<html lang="ru"');
     expect(html).toContain('Рекламный ролик из фото товара');
     expect(html).toContain('1 234 ₽');
@@ -50,7 +52,7 @@ describe('pages', () => {
     const html = await (await page('/app', cookie)).text();
     expect(html).toContain('5 кредитов');
     expect(html).toContain('Рекламный шаблон');
-    expect(html).toContain('Свой сценарий');
+    expect(html).toContain('Свободный сценарий');
     expect(html).toMatch(/id="app-boot"[^>]*>\{"balance":5,"costs":\{"prompt":\{"6":1,"10":3\}/);
   });
 

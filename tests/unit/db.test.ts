@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backupDatabase, migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { backupDatabase, migrate, openDatabase, STATEMENT_CACHE_SIZE, type Db } from '../../src/lib/db/index.ts';
 import { migrations } from '../../src/lib/db/migrations/index.ts';
 import { tempDir } from '../helpers/app.ts';
 
@@ -76,5 +76,34 @@ describe('database', () => {
     expect(fs.existsSync(target)).toBe(true);
     const copy = open(target);
     expect(copy.prepare('SELECT COUNT(*) FROM users').pluck().get()).toBe(1);
+  });
+});
+
+describe('prepared statement reuse', () => {
+  it('hands back one compiled statement per SQL text, with plucking reset for each caller', () => {
+    const db = openDatabase(':memory:');
+    try {
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)');
+      db.prepare('INSERT INTO t (name) VALUES (?)').run('a');
+      const sql = 'SELECT id, name FROM t WHERE id = ?';
+      expect(db.prepare(sql)).toBe(db.prepare(sql));
+      expect(db.prepare(sql).pluck().get(1)).toBe(1);
+      expect(db.prepare(sql).get(1)).toEqual({ id: 1, name: 'a' });
+      expect(db.prepare('INSERT INTO t (name) VALUES (?)').run('b').changes).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps at most STATEMENT_CACHE_SIZE statements, dropping the oldest', () => {
+    const db = openDatabase(':memory:');
+    try {
+      const first = db.prepare('SELECT 0');
+      for (let i = 1; i <= STATEMENT_CACHE_SIZE; i++) db.prepare(`SELECT ${i}`);
+      expect(db.prepare('SELECT 0')).not.toBe(first);
+      expect(db.prepare('SELECT 0').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
   });
 });

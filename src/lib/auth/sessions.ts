@@ -88,6 +88,26 @@ export function checkSessionToken(db: Db, token: string, options: { now: number;
   return { kind: 'valid', session: { id: sessionId, userId: user.id, expiresAt }, user, extended };
 }
 
+/**
+ * The user of a cookie token when nothing has to change: a live session with more than half
+ * its lifetime left, of an enabled account. Null otherwise, and then `checkSessionToken`
+ * (which deletes, extends and refreshes the cookie) must decide. Never writes.
+ */
+export function peekSessionUser(db: Db, token: string, options: { now: number; ttlMs: number }): User | null {
+  if (!token || token.length > 100) return null;
+  const row = db
+    .prepare(
+      `SELECT s.expiresAt AS sessionExpiresAt, u.id, u.email, u.name, u.image, u.plan, u.role,
+              u.disabled, u.generation_balance, u.generation_used, u.createdAt
+       FROM sessions s JOIN users u ON u.id = s.userId
+       WHERE s.token_hash = ?`,
+    )
+    .get(hashSessionToken(token)) as Record<string, unknown> | undefined;
+  if (!row || row.disabled === 1) return null;
+  if ((row.sessionExpiresAt as number) - options.now < options.ttlMs / 2) return null;
+  return rowToUser(row);
+}
+
 /** The session and user for a cookie token, or null (see `checkSessionToken`). */
 export function validateSessionToken(
   db: Db,

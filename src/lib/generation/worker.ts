@@ -143,6 +143,13 @@ export class GenerationWorker implements BackgroundTask {
     workersInThisProcess.delete(this.workerId);
   }
 
+  /** Steps running now, per lane (the `beem_worker_active_steps` metric). */
+  activeSteps(): Record<Lane, number> {
+    const out = {} as Record<Lane, number>;
+    for (const [lane, set] of this.running) out[lane] = set.size;
+    return out;
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopping || !this.started) return;
     if (this.tickTimer) clearTimeout(this.tickTimer);

@@ -36,6 +36,8 @@ export interface TelegramNotifierOptions {
   /** Alerts waiting beyond this are recorded as failed without sending (an alert storm). */
   maxQueue?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Told about every alert once its `operator_alerts` row is written (metrics). */
+  onRecorded?: (record: { stage: string; delivery: AlertDelivery }) => void;
 }
 
 type Job = { alert: Alert; formatted: FormattedAlert; createdAt: number; action: 'send' | 'suppressed' | 'disabled' | 'overflow' };
@@ -138,6 +140,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
       deliveryError,
       createdAt: job.createdAt,
     });
+    options.onRecorded?.({ stage, delivery });
   }
 
   async function send(formatted: FormattedAlert): Promise<void> {

@@ -12,7 +12,6 @@ export const ui: MessageSet = {
     'ui.credits.many': '{count} кредитов',
     'ui.credits.other': '{count} кредита',
 
-    'ui.common.retry': 'Попробовать ещё раз',
 
     'ui.nav.app': 'Создать ролик',
     'ui.nav.billing': 'Баланс и оплата',
@@ -58,7 +57,7 @@ export const ui: MessageSet = {
     'ui.landing.step.get.text': 'Через пару минут видео готово — смотрите и скачивайте в MP4.',
     'ui.landing.modesTitle': 'Два режима',
     'ui.landing.mode.template':
-      'Достаточно пары слов о товаре: мы сами подберём один из 17 проверенных рекламных шаблонов. Быстро и предсказуемо.',
+      'Достаточно пары слов о товаре: мы сами подберём один из {templates} проверенных рекламных шаблонов. Быстро и предсказуемо.',
     'ui.landing.mode.prompt':
       'Полный контроль: опишите сцену и движение камеры, а мы превратим описание в точные команды для нейросети.',
     'ui.landing.modeCost': '6 секунд — {short}, 10 секунд — {long}',
@@ -68,7 +67,7 @@ export const ui: MessageSet = {
 
     'ui.mode.template': 'Рекламный шаблон',
     'ui.mode.template.hint': 'Опишите товар в паре слов — шаблон подберём сами.',
-    'ui.mode.prompt': 'Свой сценарий',
+    'ui.mode.prompt': 'Свободный сценарий',
     'ui.mode.prompt.hint': 'Опишите сцену и движение камеры своими словами.',
 
     'ui.tariff.single': 'Разовая покупка',
@@ -127,7 +126,7 @@ export const ui: MessageSet = {
     'ui.app.offline': 'Пропала связь с сервером. Продолжаем проверять — ролик не потеряется.',
     'ui.app.failedTitle': 'Ролик не получился',
     'ui.app.failedGeneric': 'Нейросеть не смогла создать ролик. Попробуйте другое фото или измените описание.',
-    'ui.app.refunded': 'Кредиты вернулись на баланс: {cost}.',
+    'ui.app.refunded': 'Возврат выполнен: {cost} снова на балансе.',
     'ui.app.retry': 'Попробовать ещё раз',
     'ui.app.resultTitle': 'Ваш ролик готов',
     'ui.app.download': 'Скачать MP4',
@@ -208,7 +207,6 @@ export const ui: MessageSet = {
     'ui.credits.one': '{count} credit',
     'ui.credits.other': '{count} credits',
 
-    'ui.common.retry': 'Try again',
 
     'ui.nav.app': 'Create a video',
     'ui.nav.billing': 'Balance & payments',
@@ -252,7 +250,7 @@ export const ui: MessageSet = {
     'ui.landing.step.get.text': 'In a couple of minutes it is ready to watch and download as MP4.',
     'ui.landing.modesTitle': 'Two modes',
     'ui.landing.mode.template':
-      'A few words about the product are enough: we pick one of 17 proven ad templates. Fast and predictable.',
+      'A few words about the product are enough: we pick one of {templates} proven ad templates. Fast and predictable.',
     'ui.landing.mode.prompt':
       'Full control: describe the scene and the camera, and we turn it into precise commands for the model.',
     'ui.landing.modeCost': '6 seconds — {short}, 10 seconds — {long}',
@@ -321,7 +319,7 @@ export const ui: MessageSet = {
     'ui.app.offline': 'Lost connection to the server. We keep checking — your video will not be lost.',
     'ui.app.failedTitle': 'The video did not work out',
     'ui.app.failedGeneric': 'The model could not make this video. Try another photo or change the description.',
-    'ui.app.refunded': 'Credits returned to your balance: {cost}.',
+    'ui.app.refunded': 'Refund done: {cost} back on your balance.',
     'ui.app.retry': 'Try again',
     'ui.app.resultTitle': 'Your video is ready',
     'ui.app.download': 'Download MP4',

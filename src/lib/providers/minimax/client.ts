@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { MinimaxError, type MinimaxOperation } from './errors.ts';
+import { isMinimaxError, MinimaxError, type MinimaxOperation } from './errors.ts';
 import {
   createTaskResponseSchema,
   envelopeSchema,
@@ -21,6 +21,8 @@ export interface MinimaxClientOptions {
   apiBase: string;
   apiKey: string;
   timeoutMs: number;
+  /** Told about every call when it ends (metrics); `code` is null on success, else the MinimaxError code. */
+  onCall?: (call: { operation: MinimaxOperation; ms: number; code: string | null }) => void;
 }
 
 export interface CreateVideoTaskInput {
@@ -76,12 +78,28 @@ export function imageDataUrl(jpeg: Uint8Array): string {
 export function createMinimaxClient(options: MinimaxClientOptions): MinimaxClient {
   const base = options.apiBase.replace(/\/$/, '');
 
-  async function call<T extends z.ZodType>(
-    operation: MinimaxOperation,
-    path: string,
-    schema: T,
-    init: { method: 'GET' | 'POST'; body?: unknown; allowFailedTask?: boolean },
-  ): Promise<z.infer<T>> {
+  type CallInit = { method: 'GET' | 'POST'; body?: unknown; allowFailedTask?: boolean };
+
+  async function call<T extends z.ZodType>(operation: MinimaxOperation, path: string, schema: T, init: CallInit): Promise<z.infer<T>> {
+    const started = performance.now();
+    const report = (code: string | null) => {
+      try {
+        options.onCall?.({ operation, ms: performance.now() - started, code });
+      } catch {
+        // An observer never breaks a call.
+      }
+    };
+    try {
+      const answer = await request(operation, path, schema, init);
+      report(null);
+      return answer;
+    } catch (err) {
+      report(isMinimaxError(err) ? err.code : 'INTERNAL');
+      throw err;
+    }
+  }
+
+  async function request<T extends z.ZodType>(operation: MinimaxOperation, path: string, schema: T, init: CallInit): Promise<z.infer<T>> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
