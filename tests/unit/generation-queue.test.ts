@@ -163,4 +163,22 @@ describe('generation queue: a generation failed from outside the worker', () => 
     scheduleRetry(db, download, { stage: 'VIDEO_DOWNLOAD', code: 'DOWNLOAD_NETWORK', message: 'reset' }, 10, now);
     expect(findStuckGenerations(db, now + 60_000, 5_000).map((g) => g.id)).not.toContain(id);
   });
+
+  it('never charges for a task the worker submits after an admin failed the generation', () => {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    const submit = claim('submit')!;
+    expect(failGeneration(db, id, { stage: 'ADMIN', code: 'STUCK', message: 'by an admin', attempt: null, keepWatching: false }, now)).toBe(true);
+    // MiniMax accepted the task meanwhile; the row is no longer the worker's to move on.
+    expect(markSubmitted(db, submit, { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now)).toBe(false);
+    expect(db.prepare('SELECT status, step, charged, refunded, minimax_job_id FROM generations WHERE id = ?').get(id)).toEqual({
+      status: 'failed',
+      step: 'done',
+      charged: 0,
+      refunded: 1,
+      minimax_job_id: null,
+    });
+    expect(balance()).toBe(3);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
 });
