@@ -75,7 +75,7 @@ export const uploadPreviewRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const match = UPLOAD_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = authenticateNodeRequest(ctx, req);
+  const viewer = authenticateNodeRequest(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const upload = id === 'current' ? getCurrentUpload(ctx.db, viewer.id) : getUpload(ctx.db, id);
@@ -92,7 +92,7 @@ export const videoRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const match = VIDEO_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = authenticateNodeRequest(ctx, req);
+  const viewer = authenticateNodeRequest(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const video = id === 'current' ? findCurrentVideo(ctx.db, viewer.id) : findVideoForViewer(ctx.db, id, viewer);

@@ -204,6 +204,17 @@ describe('sign-in through the sandbox OIDC provider', () => {
     expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?').pluck().get('clock@example.ru')).toBe(0);
   });
 
+  it('sends the cookie again when a file request (node route) extends the session', async () => {
+    const cookie = await signInThroughSandbox(stack, 'files@example.ru');
+    clock.advance(4 * DAY);
+    // No photo yet: 404, but the session was checked and extended on the way.
+    const photo = await apiFetch(stack.app.url, '/api/uploads/current', { cookie });
+    expect(photo.status).toBe(404);
+    expect(setCookie(photo, 'beem_session')).toMatch(/Max-Age=604800; HttpOnly; SameSite=Lax$/);
+    const again = await apiFetch(stack.app.url, '/api/uploads/current', { cookie });
+    expect(setCookie(again, 'beem_session')).toBeUndefined();
+  });
+
   it('refuses a disabled user: every session deleted at once, clear 403 / page, sign-in refused', async () => {
     const apiCookie = await signInThroughSandbox(stack, 'blocked@example.ru');
     const pageCookie = await signInThroughSandbox(stack, 'blocked@example.ru');
