@@ -159,6 +159,26 @@ describe('admin actions on generations', () => {
     expect(refundLines(seller.user.id)).toHaveLength(1);
   });
 
+  it('fails a generation whose video is downloading without starting a second download beside it; the video comes free', async () => {
+    const seller = createSignedInUser(ctx(), { balance: 3 });
+    expect((await uploadPhoto(stack.app.url, seller.cookie)).status).toBe(200);
+    const downloads = () => (stack.minimax.state().requestCounts.download ?? 0) as number;
+    const before = downloads();
+    // The CDN answers only after 1.5 s: the admin acts while the worker holds the row.
+    stack.minimax.injectFault({ kind: 'slow_download', firstByteDelayMs: 1500, bytesPerSecond: 50 * 1024 * 1024 });
+    const res = await generate(stack.app.url, seller.cookie, { prompt: 'Часы на запястье, блик на стекле', duration: 6, mode: 'prompt' });
+    const { generationId: id } = (await res.json()) as { generationId: string };
+    await waitUntil(() => generationRow(ctx(), id).step === 'download' && downloads() > before, 10_000, 'the download to start');
+
+    const failed = await act(id, 'fail', { reason: 'клиент просил остановить' });
+    expect(await failed.json()).toMatchObject({ applied: true });
+    const done = await waitForStatus(stack.app.url, seller.cookie, id, ['success']);
+    expect(done).toMatchObject({ status: 'success', refunded: true, charged: false });
+    expect(downloads() - before).toBe(1);
+    expect(balanceOf(ctx(), seller.user.id)).toBe(3);
+    expect(refundLines(seller.user.id)).toHaveLength(1);
+  });
+
   it('refuses to refund a live generation (fail it instead) and to fail a delivered one', async () => {
     const seller = createSignedInUser(ctx(), { balance: 3 });
     const id = processingGeneration(seller, 1);

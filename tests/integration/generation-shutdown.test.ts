@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignedInUser } from '../helpers/users.ts';
@@ -34,6 +35,31 @@ describe('worker shutdown', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(generationRow(app.ctx, id)).toMatchObject({ status: 'processing', step: 'download', locked_until: null, locked_by: null });
     expect(fs.existsSync(part)).toBe(false);
+
+    const { db, config, log, clock, minimax, promptEngine, notifier } = app.ctx;
+    const next = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+    next.start();
+    try {
+      expect(await waitForStatus(app.url, cookie, id)).toMatchObject({ status: 'success', charged: true });
+      expect(balanceOf(app.ctx, user.id)).toBe(1);
+      expectLedgerConsistent(app.ctx);
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it('at start, takes back the rows of a previous process that had the same pid (a container restarted, node as pid 1)', async () => {
+    const { app } = stack;
+    await app.ctx.generationWorker.stop();
+    const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+    await uploadPhoto(app.url, cookie);
+    const { generationId: id } = (await (await generate(app.url, cookie, { prompt: 'Кроссовки на асфальте, капли дождя', duration: 6, mode: 'prompt' })).json()) as {
+      generationId: string;
+    };
+    // The killed process held the row for another hour; its pid is ours again after the restart.
+    app.ctx.db
+      .prepare('UPDATE generations SET locked_until = ?, locked_by = ?, attempt = attempt + 1 WHERE id = ?')
+      .run(app.ctx.clock.now() + 3_600_000, `${os.hostname()}:${process.pid}:before-restart`, id);
 
     const { db, config, log, clock, minimax, promptEngine, notifier } = app.ctx;
     const next = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });

@@ -60,6 +60,18 @@ describe('a generation stuck at MiniMax', () => {
     expectLedgerConsistent(stack.app.ctx);
   });
 
+  it('keeps telling the owner it took too long when a late check hits a MiniMax error', async () => {
+    stack.minimax.injectFault({ kind: 'task_fail', code: 1027 });
+    const { cookie, id } = await start();
+    expect((await waitForStatus(stack.app.url, cookie, id, ['failed'])).errorReason).toBe('TIMED_OUT');
+    // The late watch's next queries meet a gateway error before MiniMax ends the task.
+    stack.minimax.injectFault({ kind: 'http_error', on: 'query', status: 502, count: 2 });
+    await waitUntil(() => generationRow(stack.app.ctx, id).step === 'done', 10_000, 'the watch to end');
+    expect(generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', error_stage: 'STUCK_GENERATION', error_code: 'STUCK' });
+    expect((await waitForStatus(stack.app.url, cookie, id, ['failed'])).errorReason).toBe('TIMED_OUT');
+    expectLedgerConsistent(stack.app.ctx);
+  });
+
   it('stops watching when MiniMax later fails the task, with no second refund', async () => {
     stack.minimax.injectFault({ kind: 'task_fail', code: 1027 });
     const { user, cookie, id } = await start();

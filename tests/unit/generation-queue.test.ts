@@ -13,6 +13,7 @@ import {
   markGenerationSucceeded,
   markSubmitted,
   savePreparedPrompt,
+  scheduleRetry,
 } from '../../src/lib/generation/queue.ts';
 import type { PreparedPrompt } from '../../src/lib/prompt/types.ts';
 
@@ -106,6 +107,77 @@ describe('generation queue', () => {
     expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now)).toBe(true);
     expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now)).toBe(false);
     expect(db.prepare('SELECT status, charged, refunded FROM generations WHERE id = ?').get(id)).toEqual({ status: 'success', charged: 0, refunded: 1 });
+    expect(balance()).toBe(3);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+});
+
+describe('generation queue: a generation failed from outside the worker', () => {
+  /** A row whose video MiniMax has finished, claimed by a worker for the download. */
+  function downloading(): { id: string; download: NonNullable<ReturnType<typeof claim>> } {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    markSubmitted(db, claim('submit')!, { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now);
+    markDownloadReady(db, claim('poll')!, { fileId: 'f1', width: 1, height: 1 }, now);
+    return { id, download: claim('download')! };
+  }
+
+  it('keeps the lease of a worker still running the step, so nobody starts the same download beside it', () => {
+    const { id, download } = downloading();
+    // An admin fails it while the download runs (lease until now + 1000).
+    expect(failGeneration(db, id, { stage: 'ADMIN', code: 'STUCK', message: 'by an admin', attempt: null, keepWatching: true, nextWatchAt: now + 10 }, now)).toBe(true);
+    expect(claimGeneration(db, { lane: 'late', now: now + 20, leaseMs: 1000, workerId: 'other' })).toBeNull();
+
+    // The running download finishes and is delivered free: refunded once, never charged.
+    expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now + 30)).toBe(true);
+    expect(db.prepare('SELECT status, charged, refunded FROM generations WHERE id = ?').get(id)).toEqual({ status: 'success', charged: 0, refunded: 1 });
+    expect(balance()).toBe(3);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it('still drops a lapsed lease when failing, so the late watch can take the row', () => {
+    const { id } = downloading();
+    expect(failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'slow', attempt: null, keepWatching: true, nextWatchAt: now + 2000 }, now + 1500)).toBe(true);
+    expect(claimGeneration(db, { lane: 'late', now: now + 2000, leaseMs: 1000, workerId: 'other' })).toMatchObject({ id, step: 'download' });
+  });
+
+  it('keeps the recorded failure when a retry is scheduled afterwards (late watch, or a worker that was running)', () => {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    markSubmitted(db, claim('submit')!, { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now);
+    failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'no result', attempt: null, keepWatching: true, nextWatchAt: now }, now);
+    const late = claimGeneration(db, { lane: 'late', now, leaseMs: 1000, workerId: 'test' })!;
+    expect(scheduleRetry(db, late, { stage: 'MINIMAX_CALL', code: 'HTTP_500', message: 'gateway' }, 100, now)).toBe(true);
+    expect(db.prepare('SELECT status, step, error_stage, error_code, error_message, next_attempt_at FROM generations WHERE id = ?').get(id)).toEqual({
+      status: 'failed',
+      step: 'poll',
+      error_stage: 'STUCK_GENERATION',
+      error_code: 'STUCK',
+      error_message: 'no result',
+      next_attempt_at: now + 100,
+    });
+  });
+
+  it('counts only tasks waiting at MiniMax as stuck, not a video being fetched (its retries are bounded)', () => {
+    const { id, download } = downloading();
+    scheduleRetry(db, download, { stage: 'VIDEO_DOWNLOAD', code: 'DOWNLOAD_NETWORK', message: 'reset' }, 10, now);
+    expect(findStuckGenerations(db, now + 60_000, 5_000).map((g) => g.id)).not.toContain(id);
+  });
+
+  it('never charges for a task the worker submits after an admin failed the generation', () => {
+    const id = enqueue();
+    savePreparedPrompt(db, claim('prepare')!, prepared, now);
+    const submit = claim('submit')!;
+    expect(failGeneration(db, id, { stage: 'ADMIN', code: 'STUCK', message: 'by an admin', attempt: null, keepWatching: false }, now)).toBe(true);
+    // MiniMax accepted the task meanwhile; the row is no longer the worker's to move on.
+    expect(markSubmitted(db, submit, { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now)).toBe(false);
+    expect(db.prepare('SELECT status, step, charged, refunded, minimax_job_id FROM generations WHERE id = ?').get(id)).toEqual({
+      status: 'failed',
+      step: 'done',
+      charged: 0,
+      refunded: 1,
+      minimax_job_id: null,
+    });
     expect(balance()).toBe(3);
     expect(findLedgerMismatches(db)).toEqual([]);
   });

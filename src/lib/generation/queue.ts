@@ -197,13 +197,19 @@ export interface StepError {
   message: string;
 }
 
-/** A retryable failure: try the same step again after `delayMs`. */
+/**
+ * A retryable failure: try the same step again after `delayMs`. A generation that has failed
+ * meanwhile (stuck, or by an admin) keeps the failure it was refunded for: that is what its
+ * owner is told and what the dashboard counts, not a later hiccup of the late watch.
+ */
 export function scheduleRetry(db: Db, claim: Claim, error: StepError, delayMs: number, now: number): boolean {
   return inTransaction(db, () => {
     const changed = db
       .prepare(
         `UPDATE generations SET retry_count = retry_count + 1, next_attempt_at = @at, ${RELEASE},
-           error_stage = @stage, error_code = @code, error_message = @message, updatedAt = @now
+           error_stage = CASE WHEN status = 'failed' THEN error_stage ELSE @stage END,
+           error_code = CASE WHEN status = 'failed' THEN error_code ELSE @code END,
+           error_message = CASE WHEN status = 'failed' THEN error_message ELSE @message END, updatedAt = @now
          WHERE id = @id AND attempt = @attempt`,
       )
       .run({ id: claim.id, attempt: claim.attempt, at: now + delayMs, now, ...error, message: error.message.slice(0, 1000) }).changes;
@@ -302,6 +308,10 @@ export interface FailOptions extends StepError {
  * Fails a live generation and refunds its hold exactly once: the status change is guarded
  * by `refunded = 0 AND charged = 0` and the refund has the unique reference `refund:<id>`,
  * both in one transaction. Returns false when the row was not in a state to fail.
+ * Failed from outside the worker (`attempt` null: an admin, the stuck sweep), a lease that is
+ * still held stays held: the worker running the step settles it under its own attempt (a
+ * watched generation accepts a late success, free), and no second worker starts the same
+ * step beside it — two downloads into one `.part` file.
  */
 export function failGeneration(db: Db, id: string, options: FailOptions, now: number): boolean {
   return inTransaction(db, () => {
@@ -310,7 +320,9 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
         `UPDATE generations SET status = 'failed', refunded = 1,
            step = CASE WHEN @keepWatching = 1 THEN step ELSE 'done' END,
            next_attempt_at = @nextWatchAt, error_stage = @stage, error_code = @code, error_message = @message,
-           completedAt = @now, ${RELEASE}, updatedAt = @now
+           completedAt = @now, updatedAt = @now,
+           locked_until = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
+           locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
          WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
            AND status IN ('queued', 'processing') AND refunded = 0 AND charged = 0
          RETURNING userId, cost, step`,
@@ -382,12 +394,16 @@ export function listLeaseHolders(db: Db): string[] {
   return db.prepare('SELECT DISTINCT locked_by FROM generations WHERE locked_by IS NOT NULL').pluck().all() as string[];
 }
 
-/** Processing longer than the limit and not being worked on right now. */
+/**
+ * Waiting at MiniMax longer than the limit and not being worked on right now. A video being
+ * fetched (step download) is not stuck at MiniMax: its retries are bounded by
+ * QUEUE_MAX_ATTEMPTS and end in VIDEO_DOWNLOAD, whatever the time the sweep happens to run.
+ */
 export function findStuckGenerations(db: Db, now: number, stuckAfterMs: number): QueuedGeneration[] {
   const rows = db
     .prepare(
       `SELECT * FROM generations
-       WHERE status = 'processing' AND submittedAt IS NOT NULL AND submittedAt < ?
+       WHERE status = 'processing' AND step = 'poll' AND submittedAt IS NOT NULL AND submittedAt < ?
          AND (locked_until IS NULL OR locked_until < ?)`,
     )
     .all(now - stuckAfterMs, now) as Array<Record<string, unknown>>;

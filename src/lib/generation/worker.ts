@@ -90,6 +90,13 @@ function classify(err: unknown): Classified {
 const POLL_SLOTS = 4;
 const DOWNLOAD_SLOTS = 2;
 
+/**
+ * Ids of the workers running in this process. A lease holder with our own pid that is not
+ * one of them is a previous life of this process: in a container node is pid 1 after every
+ * restart, so the pid alone cannot tell a crashed predecessor from ourselves.
+ */
+const workersInThisProcess = new Set<string>();
+
 export class GenerationWorker implements BackgroundTask {
   readonly name = 'generation-worker';
   readonly workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -109,6 +116,7 @@ export class GenerationWorker implements BackgroundTask {
   start(): void {
     if (this.started) return;
     this.started = true;
+    workersInThisProcess.add(this.workerId);
     this.sweep({ boot: true });
     const sweepEvery = this.deps.config.queue.sweepIntervalMs;
     this.sweepTimer = setInterval(() => this.sweep({ boot: false }), sweepEvery);
@@ -132,6 +140,7 @@ export class GenerationWorker implements BackgroundTask {
     const timer = setTimeout(() => this.abort.abort(), grace);
     await Promise.allSettled(inFlight());
     clearTimeout(timer);
+    workersInThisProcess.delete(this.workerId);
   }
 
   /** Steps running now, per lane (the `beem_worker_active_steps` metric). */
@@ -461,13 +470,13 @@ export class GenerationWorker implements BackgroundTask {
   }
 }
 
-/** A lease holder `host:pid:tag` of this host whose process no longer exists. */
+/** A lease holder `host:pid:tag` of this host whose process (or previous life of ours) no longer exists. */
 export function isDeadLocalHolder(holder: string): boolean {
   const [host, pidText] = holder.split(':');
   if (host !== os.hostname()) return false;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return false;
+  if (pid === process.pid) return !workersInThisProcess.has(holder);
   try {
     process.kill(pid, 0);
     return false;
