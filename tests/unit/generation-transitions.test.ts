@@ -39,6 +39,7 @@ describe('generation transitions', () => {
     ['HTTP_503', 'PROVIDER_BUSY'],
     ['TASK_FAILED', 'GENERATION_FAILED'],
     ['STUCK', 'TIMED_OUT'],
+    ['STOPPED_BY_SUPPORT', 'STOPPED_BY_SUPPORT'],
     ['DOWNLOAD_TOO_LARGE', 'DOWNLOAD_FAILED'],
     ['something else', 'INTERNAL'],
   ])('error %s is told to the user as %s', (code, reason) => {

@@ -293,7 +293,7 @@ export function failGenerationByAdmin(ctx: AdminGenerationsContext, input: Actio
       input.id,
       {
         stage: 'ADMIN',
-        code: 'STUCK',
+        code: 'STOPPED_BY_SUPPORT',
         message: `failed by an admin: ${reason}`,
         attempt: null,
         keepWatching: watch,

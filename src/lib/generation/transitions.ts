@@ -53,6 +53,7 @@ export type FailureReason =
   | 'TIMED_OUT'
   | 'DOWNLOAD_FAILED'
   | 'IMAGE_MISSING'
+  | 'STOPPED_BY_SUPPORT'
   | 'INTERNAL';
 
 export function reasonForError(code: string | null): FailureReason {
@@ -91,6 +92,8 @@ export function reasonForError(code: string | null): FailureReason {
       return 'TIMED_OUT';
     case 'IMAGE_MISSING':
       return 'IMAGE_MISSING';
+    case 'STOPPED_BY_SUPPORT':
+      return 'STOPPED_BY_SUPPORT';
     default:
       if (code?.startsWith('HTTP_')) return 'PROVIDER_BUSY';
       if (code?.startsWith('DOWNLOAD_')) return 'DOWNLOAD_FAILED';

@@ -40,6 +40,8 @@ export const generation: MessageSet = {
       'Видео делалось слишком долго, и мы остановили ожидание. Если видео всё же появится, оно бесплатно окажется в истории.',
     'generation.reason.DOWNLOAD_FAILED':
       'Видео готово у MiniMax, но скачать его не получилось. Попробуйте запустить генерацию снова.',
+    'generation.reason.STOPPED_BY_SUPPORT':
+      'Эту генерацию остановила поддержка Beem. Запустите её снова или напишите нам, если нужна помощь.',
     'generation.reason.IMAGE_MISSING': 'Фото для этой генерации не нашлось. Загрузите его снова и запустите генерацию.',
     'generation.reason.INTERNAL':
       'Что-то пошло не так на нашей стороне. Мы уже знаем об этом; попробуйте ещё раз.',
@@ -82,6 +84,8 @@ export const generation: MessageSet = {
       'The video took too long, so we stopped waiting. If the video still arrives, it will appear in your history for free.',
     'generation.reason.DOWNLOAD_FAILED':
       'MiniMax finished the video, but we could not download it. Please start the generation again.',
+    'generation.reason.STOPPED_BY_SUPPORT':
+      'Beem support stopped this generation. Start it again or write to us if you need help.',
     'generation.reason.IMAGE_MISSING': 'The photo for this generation is missing. Upload it again and start the generation.',
     'generation.reason.INTERNAL':
       'Something went wrong on our side. We already know about it; please try again.',
