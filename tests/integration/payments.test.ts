@@ -11,6 +11,7 @@ import {
   listPaymentsNeedingReview,
   listStalePendingPayments,
   reconcilePendingPayments,
+  startPayment,
 } from '../../src/lib/billing/payments.ts';
 import { startBackgroundTasks, stopBackgroundTasks } from '../../src/lib/context.ts';
 import type { NotificationRecord, PaymentObject, YookassaEmulator } from '../../sandbox/yookassa/index.ts';
@@ -457,6 +458,28 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
       expect(report).toEqual({ checked: 0, changed: 0, failed: 0, abandoned: 1 });
       expect(getPayment(stack.app.ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
       expect(listStalePendingPayments(stack.app.ctx.db, clock.now()).map((p) => p.id)).toEqual([body.paymentId]);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('does not hand out a confirmation URL for an attempt that reconciliation closed meanwhile', async () => {
+    const clock = new ManualClock(Date.now());
+    const stack = await startStack({ env: FAST_RETRIES, clock });
+    const h = helpers(() => stack);
+    try {
+      const { user } = createSignedInUser(stack.app.ctx);
+      await h.emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 800 } });
+      const starting = startPayment(stack.app.ctx, { user, tariffId: 'basic' });
+      const attempt = () =>
+        stack.app.ctx.db.prepare('SELECT id FROM payments WHERE userId = ?').pluck().get(user.id) as string | undefined;
+      await expect.poll(attempt).toBeDefined();
+      // The create call hangs past the cut-off, and reconciliation closes the attempt as interrupted.
+      clock.advance(11 * 60 * 1000);
+      expect((await reconcilePendingPayments(stack.app.ctx)).abandoned).toBe(1);
+      await expect(starting).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_ERROR' });
+      expect(getPayment(stack.app.ctx.db, attempt()!)).toMatchObject({ status: 'failed', confirmationUrl: null });
+      expect(getPayment(stack.app.ctx.db, attempt()!)?.externalPaymentId).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await stack.stop();
     }

@@ -261,12 +261,19 @@ export async function startPayment(ctx: BillingContext, input: StartPaymentInput
     reportPaymentProblem(ctx, { error: `Неожиданный ответ ЮKassa при создании платежа ${remote.id}: ${problem}`, userId: input.user.id, paymentId: id });
     throw new AppError('PAYMENT_PROVIDER_ERROR', { status: 502 });
   }
-  ctx.db
+  const linked = ctx.db
     .prepare(
       `UPDATE payments SET externalPaymentId = ?, confirmation_url = ?, updatedAt = ?
-       WHERE id = ? AND externalPaymentId IS NULL`,
+       WHERE id = ? AND externalPaymentId IS NULL AND status = 'pending'`,
     )
     .run(remote.id, confirmationUrl, ctx.clock.now(), id);
+  if (linked.changes === 0) {
+    // The call outlived CREATE_ABANDONED_AFTER_MS and reconciliation closed this attempt: no
+    // URL for a closed row. The remote id is still recorded so a payment on it is recognised.
+    ctx.db.prepare('UPDATE payments SET externalPaymentId = ? WHERE id = ? AND externalPaymentId IS NULL').run(remote.id, id);
+    log.warn({ externalPaymentId: remote.id }, 'payment created after its attempt was closed; not offered');
+    throw new AppError('PAYMENT_PROVIDER_ERROR', { status: 502 });
+  }
   log.info({ externalPaymentId: remote.id, plan: tariff.id }, 'payment created');
   return { paymentId: id, externalPaymentId: remote.id, confirmationUrl };
 }
