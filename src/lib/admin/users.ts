@@ -2,7 +2,7 @@ import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
 import { listUserPayments, type Payment } from '../billing/payments.ts';
-import { getUserByEmail, getUserById, setUserDisabled, type Role, type User } from '../auth/users.ts';
+import { getUserByEmail, getUserById, rowToUser, setUserDisabled, type Role, type User } from '../auth/users.ts';
 import {
   findAuditByRequestKey,
   optionalReason,
@@ -52,19 +52,7 @@ const LIST_COLUMNS =
   'id, email, name, image, plan, role, disabled, generation_balance, generation_used, createdAt, lastLoginAt';
 
 function rowToListItem(row: Record<string, unknown>): UserListItem {
-  return {
-    id: row.id as string,
-    email: row.email as string,
-    name: row.name as string,
-    image: (row.image as string | null) ?? null,
-    plan: row.plan as string,
-    role: row.role as Role,
-    disabled: row.disabled === 1,
-    balance: row.generation_balance as number,
-    used: row.generation_used as number,
-    createdAt: row.createdAt as number,
-    lastLoginAt: (row.lastLoginAt as number | null) ?? null,
-  };
+  return { ...rowToUser(row), lastLoginAt: (row.lastLoginAt as number | null) ?? null };
 }
 
 /** `%` and `_` typed by the admin are literal characters, not wildcards. */
