@@ -10,7 +10,6 @@ import {
   BASE_SECURITY_HEADERS,
   contentSecurityPolicy,
   corsHeaders,
-  inlineScriptHashes,
   isAllowedCorsOrigin,
   isOriginCheckExempt,
   isStateChanging,
@@ -31,9 +30,27 @@ const PRIVATE_PAGE_PREFIXES = ['/app', '/billing', '/admin'];
 
 const isUnder = (pathname: string, prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
 
-function formActionOrigins(ctx: AppContext): string[] {
-  // The payment confirmation page (YooKassa, or the sandbox's) may be reached from a form.
-  return [...ctx.oauth.providerOrigins(), 'https://yoomoney.ru', new URL(ctx.config.yookassa.apiBase).origin];
+/**
+ * The pages' Content-Security-Policy, the same for every page (no inline scripts: see
+ * `contentSecurityPolicy`), so it is built once per context. It is rebuilt only when the
+ * sign-in provider's origins change: an OIDC issuer may name another authorization host
+ * in its discovery document, learnt on the first sign-in.
+ */
+const pagePolicies = new WeakMap<AppContext, { providerOrigins: string; policy: string }>();
+
+function pageContentSecurityPolicy(ctx: AppContext): string {
+  const providerOrigins = ctx.oauth.providerOrigins();
+  const key = providerOrigins.join(' ');
+  const cached = pagePolicies.get(ctx);
+  if (cached?.providerOrigins === key) return cached.policy;
+  const policy = contentSecurityPolicy({
+    // The payment confirmation page (YooKassa, or the sandbox's) may be reached from a form.
+    formActionOrigins: [...providerOrigins, 'https://yoomoney.ru', new URL(ctx.config.yookassa.apiBase).origin],
+    imageOrigins: providerOrigins.filter((origin) => origin.startsWith('http:')),
+    upgradeInsecure: ctx.config.isProduction,
+  });
+  pagePolicies.set(ctx, { providerOrigins: key, policy });
+  return policy;
 }
 
 export const onRequest = defineMiddleware(async (context, next) => {
@@ -100,29 +117,17 @@ export const onRequest = defineMiddleware(async (context, next) => {
   return withSecurityHeaders(await next(), ctx, corsOrigin);
 });
 
-async function withSecurityHeaders(response: Response, ctx: AppContext, corsOrigin: string | null): Promise<Response> {
+/** Security headers on the way out; the body is passed through as it streams. */
+function withSecurityHeaders(response: Response, ctx: AppContext, corsOrigin: string | null): Response {
   // A fresh Headers: responses made by Response.redirect() have immutable ones.
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) headers.set(name, value);
   if (corsOrigin) {
     for (const [name, value] of Object.entries(corsHeaders(corsOrigin))) headers.set(name, value);
   }
-  let body: BodyInit | null = response.body;
   if ((headers.get('content-type') ?? '').startsWith('text/html')) {
-    // The page is read whole to allow exactly its own inline scripts by hash.
-    const html = await response.text();
-    body = html;
-    headers.set(
-      'Content-Security-Policy',
-      contentSecurityPolicy({
-        scriptHashes: inlineScriptHashes(html),
-        formActionOrigins: formActionOrigins(ctx),
-        imageOrigins: ctx.oauth.providerOrigins().filter((origin) => origin.startsWith('http:')),
-        upgradeInsecure: ctx.config.isProduction,
-      }),
-    );
-    headers.delete('content-length');
+    headers.set('Content-Security-Policy', pageContentSecurityPolicy(ctx));
   }
   // No statusText: pages that set only a status would otherwise carry "200 OK"'s phrase.
-  return new Response(body, { status: response.status, headers });
+  return new Response(response.body, { status: response.status, headers });
 }
