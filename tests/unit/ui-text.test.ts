@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ui } from '../../src/lib/i18n/messages/ui.ts';
 import { t } from '../../src/lib/i18n/index.ts';
 import { tn } from '../../src/lib/i18n/plural.ts';
-import { clientMessages, scriptJson } from '../../src/lib/i18n/client.ts';
+import { clientMessages, clientMessagesJson, scriptJson } from '../../src/lib/i18n/client.ts';
 import { createTranslator } from '../../src/scripts/translator.ts';
 import { formatElapsed, formatRubles, pricePerCredit, toMillis } from '../../src/lib/ui/format.ts';
 import { LEGAL_SLUGS } from '../../src/lib/ui/legal.ts';
@@ -60,6 +60,21 @@ describe('interface text', () => {
     expect(messages['ui.billing.title']).toBe('Balance & payments');
     expect(messages['ui.app.title']).toBeUndefined();
     expect(messages['errors.INSUFFICIENT_BALANCE']).toBe(t('en', 'errors.INSUFFICIENT_BALANCE'));
+  });
+
+  it('serialises a page’s messages once per language and asks, never mixing languages', () => {
+    const english = clientMessagesJson('en', ['ui.billing.'], ['INTERNAL']);
+    const russian = clientMessagesJson('ru', ['ui.billing.'], ['INTERNAL']);
+    expect(JSON.parse(english)).toEqual({ locale: 'en', messages: clientMessages('en', ['ui.billing.'], ['INTERNAL']) });
+    expect(JSON.parse(russian)).toEqual({ locale: 'ru', messages: clientMessages('ru', ['ui.billing.'], ['INTERNAL']) });
+    expect(clientMessagesJson('en', ['ui.billing.'], ['INTERNAL'])).toBe(english);
+    expect(JSON.parse(clientMessagesJson('en', ['ui.app.'])).messages['ui.billing.title']).toBeUndefined();
+  });
+
+  it('fills placeholders and leaves plain messages as they are', () => {
+    expect(t('en', 'ui.billing.title')).toBe('Balance & payments');
+    expect(t('en', 'ui.billing.title', { count: 3 })).toBe('Balance & payments');
+    expect(tn('ru', 'ui.credits', 21)).toBe('21 кредит');
   });
 
   it('embeds JSON in a page without letting it close the script element', () => {

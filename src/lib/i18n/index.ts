@@ -39,6 +39,7 @@ export function hasMessage(key: string): boolean {
 
 export function t(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
   const template = catalogue[locale][key] ?? catalogue[DEFAULT_LOCALE][key] ?? key;
+  if (!template.includes('{')) return template;
   return template.replace(/\{(\w+)\}/g, (match, name: string) =>
     name in params ? String(params[name]) : match,
   );
