@@ -56,6 +56,10 @@ export const healthRoute: NodeRoute = ({ ctx, res, url }) => {
 
 /** Files Astro built for the browser (`/_astro/*`, favicon …). */
 function staticRoute(clientDir: string): NodeRoute {
+  // The build output does not change while the server runs, so only paths under one of its
+  // top-level entries are looked up on disk: a stat on every page request (/app, /billing…)
+  // was 3% of a page's CPU.
+  const entries = new Set(listEntries(clientDir));
   return ({ req, res, url }) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (url.pathname === '/' || url.pathname.endsWith('/')) return false;
@@ -66,6 +70,7 @@ function staticRoute(clientDir: string): NodeRoute {
       return false;
     }
     if (!file.startsWith(clientDir + path.sep)) return false;
+    if (!entries.has(file.slice(clientDir.length + 1).split(path.sep, 1)[0]!)) return false;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -84,6 +89,14 @@ function staticRoute(clientDir: string): NodeRoute {
       .pipe(res);
     return true;
   };
+}
+
+function listEntries(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 export function createRequestListener(ctx: AppContext, options: ServerOptions) {
