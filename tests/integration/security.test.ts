@@ -187,7 +187,11 @@ describe('request security', () => {
       const html = await res.text();
       expect(executableInlineScripts(html), path).toEqual([]);
       expect(html, path).toMatch(/<script type="module" src="\/_astro\/[^"]+\.js"><\/script>/);
-      policies.add(res.headers.get('content-security-policy')!);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      const csp = res.headers.get('content-security-policy');
+      expect(csp?.split('; '), path).toContain("script-src 'self'");
+      policies.add(csp!);
     }
     expect([...policies]).toHaveLength(1);
   });
