@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertStageForStep, backoffDelay, canTransition, reasonForError } from '../../src/lib/generation/transitions.ts';
+import { alertStageForStep, backoffDelay, canTransition, latePollDelay, reasonForError } from '../../src/lib/generation/transitions.ts';
 import { checkModelConfig, isDurationSupported } from '../../src/lib/providers/minimax/model-matrix.ts';
 import { isRetryableCode } from '../../src/lib/providers/minimax/errors.ts';
 import { loadConfig, ConfigError } from '../../src/lib/config.ts';
@@ -26,6 +26,27 @@ describe('generation transitions', () => {
     expect(backoffDelay(10, policy, () => 1)).toBe(10_000);
     expect(backoffDelay(10, policy, () => 0)).toBe(5000);
     expect(backoffDelay(1000, policy, () => 0.5)).toBe(7500);
+  });
+
+  it.each([
+    [0, 10_000],
+    [60_000, 10_000],
+    [100_000, 10_000],
+    [600_000, 60_000],
+    [3_000_000, 300_000],
+    [6 * 3_600_000, 300_000],
+  ])('waits longer between late checks the longer ago the task was failed (%i ms ago → %i ms)', (since, pause) => {
+    expect(latePollDelay(since, 10_000)).toBe(pause);
+  });
+
+  it('keeps a six-hour late watch to about a hundred MiniMax queries at the default 10 s poll interval (not 2,160)', () => {
+    let since = 0;
+    let queries = 0;
+    while (since < 6 * 3_600_000) {
+      since += latePollDelay(since, 10_000);
+      queries += 1;
+    }
+    expect(queries).toBe(108);
   });
 
   it.each([

@@ -34,6 +34,8 @@ export interface QueuedGeneration {
   refunded: boolean;
   charged: boolean;
   createdAt: number;
+  /** When it succeeded or failed; for a failed one still watched, when it was failed. */
+  completedAt: number | null;
 }
 
 export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
@@ -58,6 +60,7 @@ export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
     submittedAt: (row.submittedAt as number | null) ?? null,
     refunded: row.refunded === 1,
     charged: row.charged === 1,
+    completedAt: (row.completedAt as number | null) ?? null,
     createdAt: row.createdAt as number,
   };
 }

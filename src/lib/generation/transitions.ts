@@ -41,6 +41,19 @@ export function backoffDelay(retry: number, policy: BackoffPolicy, random: () =>
   return Math.round(nominal / 2 + random() * (nominal / 2));
 }
 
+/** The longest pause between checks of a failed generation still watched for a late video. */
+export const LATE_POLL_MAX_MS = 5 * 60_000;
+
+/**
+ * How long to wait before asking MiniMax again about a task we already failed as stuck.
+ * The pause grows with the time since the failure (a tenth of it, between the normal poll
+ * interval and five minutes), so a six-hour watch costs about a hundred queries instead of 2,160
+ * at the normal interval, and many stuck tasks cannot eat MiniMax's rate limit for live work.
+ */
+export function latePollDelay(sinceFailedMs: number, pollIntervalMs: number): number {
+  return Math.min(LATE_POLL_MAX_MS, Math.max(pollIntervalMs, Math.round(sinceFailedMs / 10)));
+}
+
 /** What the user is told when a generation fails: a key under `generation.reason.*`. */
 export type FailureReason =
   | 'INPUT_SENSITIVE'

@@ -34,7 +34,7 @@ import {
   type QueuedGeneration,
 } from './queue.ts';
 import { recordGenerationEvent } from './events.ts';
-import { alertStageForStep, backoffDelay } from './transitions.ts';
+import { alertStageForStep, backoffDelay, latePollDelay } from './transitions.ts';
 
 /**
  * The generation worker: a background task that moves generations through
@@ -304,7 +304,9 @@ export class GenerationWorker implements BackgroundTask {
       }
       throw new StepFailure(status.failureCode ?? 'TASK_FAILED', 'MiniMax reported the task as failed', false, true);
     }
-    if (!schedulePoll(db, g, status.state, now + config.queue.pollIntervalMs, now)) this.lostClaim(g, 'poll');
+    const pause =
+      g.status === 'failed' ? latePollDelay(now - (g.completedAt ?? now), config.queue.pollIntervalMs) : config.queue.pollIntervalMs;
+    if (!schedulePoll(db, g, status.state, now + pause, now)) this.lostClaim(g, 'poll');
   }
 
   private async download(g: QueuedGeneration): Promise<void> {
