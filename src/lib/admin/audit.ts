@@ -190,7 +190,3 @@ export function listAudit(db: Db, filter: AuditFilter = {}): AuditEntry[] {
   return rows.map(rowToEntry);
 }
 
-export function getAuditEntry(db: Db, id: number): AuditEntry | null {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE id = ?`).get(id) as AuditRow | undefined;
-  return row ? rowToEntry(row) : null;
-}

@@ -8,4 +8,3 @@ export const formBool = z
 
 export const reasonField = z.string().max(2000).optional();
 
-export const idParam = z.string().min(1).max(100);

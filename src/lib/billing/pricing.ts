@@ -1,5 +1,4 @@
 import type { Config, Tariff, TariffId } from '../config.ts';
-import { TARIFF_IDS } from '../config.ts';
 
 /**
  * Tariffs and money arithmetic, pure. Money is integer kopecks everywhere; it becomes a
@@ -8,9 +7,6 @@ import { TARIFF_IDS } from '../config.ts';
 
 export type Pricing = Config['pricing'];
 
-export function isTariffId(value: unknown): value is TariffId {
-  return typeof value === 'string' && (TARIFF_IDS as readonly string[]).includes(value);
-}
 
 export function findTariff(pricing: Pricing, id: string): Tariff | null {
   return pricing.tariffs.find((t) => t.id === id) ?? null;
