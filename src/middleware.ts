@@ -3,6 +3,7 @@ import { LOCALE_COOKIE, resolveLocale } from './lib/i18n/index.ts';
 import { SESSION_COOKIE, checkSessionToken } from './lib/auth/sessions.ts';
 import { sessionCookieOptions } from './lib/auth/cookies.ts';
 import { signInPath } from './lib/auth/guards.ts';
+import { adminPageAccess } from './lib/admin/access.ts';
 import { AppError, forbidden, tooManyRequests } from './lib/errors.ts';
 import { errorResponse } from './lib/http/respond.ts';
 import { clientIp } from './lib/http/client-ip.ts';
@@ -27,6 +28,8 @@ import type { AppContext } from './lib/context.ts';
 
 /** Pages only signed-in people see; others go to /login and come back after. */
 const PRIVATE_PAGE_PREFIXES = ['/app', '/billing', '/admin'];
+
+const ADMIN_FORBIDDEN_PAGE = '/admin/forbidden';
 
 const isUnder = (pathname: string, prefix: string) => pathname === prefix || pathname.startsWith(`${prefix}/`);
 
@@ -101,6 +104,11 @@ export const onRequest = defineMiddleware(async (context, next) => {
 
   if (!locals.user && (method === 'GET' || method === 'HEAD') && PRIVATE_PAGE_PREFIXES.some((p) => isUnder(url.pathname, p))) {
     return withSecurityHeaders(context.redirect(signInPath(url), 302), ctx, corsOrigin);
+  }
+  // Admin pages, in one place: a signed-in non-admin sees the 403 page and nothing it lists.
+  // (Admin APIs answer 401/403 JSON through `requireAdmin`.)
+  if (isUnder(url.pathname, '/admin') && url.pathname !== ADMIN_FORBIDDEN_PAGE && adminPageAccess(locals) === 'forbidden') {
+    return withSecurityHeaders(await context.rewrite(ADMIN_FORBIDDEN_PAGE), ctx, corsOrigin);
   }
 
   const limited = await ctx.rateLimits.consume({

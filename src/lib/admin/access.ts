@@ -3,8 +3,8 @@ import type { Actor } from './audit.ts';
 
 /**
  * Who may use the admin panel: signed-in users with role admin (a disabled user has no
- * session at all). APIs use the shared `requireAdmin` (401/403 JSON); pages call
- * `adminPageAccess` and redirect signed-out people to sign-in or show the 403 page.
+ * session at all). APIs use the shared `requireAdmin` (401/403 JSON); for pages the
+ * middleware sends signed-out people to sign-in and shows others the 403 page.
  */
 
 export type PageAccess = 'ok' | 'signed-out' | 'forbidden';
