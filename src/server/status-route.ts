@@ -3,9 +3,9 @@ import { peekSessionUser, SESSION_COOKIE } from '../lib/auth/sessions.ts';
 import { readCookie } from '../lib/http/node-auth.ts';
 import { BASE_SECURITY_HEADERS } from '../lib/http/security.ts';
 import { getGenerationView } from '../lib/generation/views.ts';
+import { ID_PATTERN } from '../lib/ids.ts';
 import { LOCALE_COOKIE, resolveLocale } from '../lib/i18n/index.ts';
 
-const GENERATION_ID = /^[A-Za-z0-9_]{1,80}$/;
 
 /**
  * `GET /api/status`, the request every watching browser repeats, answered without Astro
@@ -26,7 +26,7 @@ export const statusRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const user = peekSessionUser(ctx.db, token, { now, ttlMs: ctx.config.session.ttlMs });
   if (!user) return false;
   const generationId = url.searchParams.get('generationId') ?? '';
-  if (!GENERATION_ID.test(generationId)) return false;
+  if (!ID_PATTERN.test(generationId)) return false;
   const locale = resolveLocale(readCookie(req.headers.cookie, LOCALE_COOKIE) ?? undefined, req.headers['accept-language'] ?? null);
   const view = getGenerationView(ctx.db, generationId, user, locale, now);
   if (!view) return false;

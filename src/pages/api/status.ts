@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { apiRoute, json, parseInput } from '../../lib/http/respond.ts';
 import { notFound, unauthorized } from '../../lib/errors.ts';
 import { getGenerationView } from '../../lib/generation/views.ts';
+import { ID_PATTERN } from '../../lib/ids.ts';
 
-const querySchema = z.object({ generationId: z.string().regex(/^[A-Za-z0-9_]{1,80}$/, { message: 'GENERATION_NOT_FOUND' }) });
+const querySchema = z.object({ generationId: z.string().regex(ID_PATTERN, { message: 'GENERATION_NOT_FOUND' }) });
 
 /** `GET /api/status?generationId=`: the owner's view of one generation; anyone else gets 404. */
 export const GET = apiRoute(({ url, locals }) => {
