@@ -1,5 +1,5 @@
 // @ts-check
-import { defineConfig } from 'astro/config';
+import { defineConfig, passthroughImageService } from 'astro/config';
 import node from '@astrojs/node';
 import tailwindcss from '@tailwindcss/vite';
 
@@ -12,6 +12,10 @@ export default defineConfig({
   // (Astro's own check covers only form content types).
   security: { checkOrigin: false },
   server: { port: Number(process.env.PORT ?? 3000) },
+  // Beem transforms no images through Astro. Its `/_image` endpoint (always present in a
+  // server build) resized any local image on request, an easy way to exhaust memory: the
+  // service does nothing here, and the node server answers 404 on that path before Astro.
+  image: { service: passthroughImageService() },
   vite: {
     plugins: [tailwindcss()],
     build: {

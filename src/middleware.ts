@@ -10,6 +10,7 @@ import { clientIp } from './lib/http/client-ip.ts';
 import {
   BASE_SECURITY_HEADERS,
   contentSecurityPolicy,
+  transportSecurityHeaders,
   corsHeaders,
   isAllowedCorsOrigin,
   isOriginCheckExempt,
@@ -26,7 +27,7 @@ import type { AppContext } from './lib/context.ts';
  * `locals.ctx`, `requestId`, `log` and `clientAddress` come from the node server.
  */
 
-/** Pages only signed-in people see; others go to /login and come back after. */
+/** Pages only signed-in people see; others go to /login and come back after. (Route patterns.) */
 const PRIVATE_PAGE_PREFIXES = ['/app', '/billing', '/admin'];
 
 const ADMIN_FORBIDDEN_PAGE = '/admin/forbidden';
@@ -60,8 +61,12 @@ export const onRequest = defineMiddleware(async (context, next) => {
   const { locals, cookies, request, url } = context;
   const ctx = locals.ctx;
   const method = request.method.toUpperCase();
+  // Every decision below is taken on the route that will run (its pattern, e.g.
+  // `/admin/users/[id]`), never on a spelling of the path. The node server has already
+  // made the path canonical; this keeps access right even if a spelling slipped through.
+  const route = context.routePattern;
   // For the node server's request metrics: the matched pattern, never the raw path.
-  locals.routePattern = context.routePattern;
+  locals.routePattern = route;
   locals.locale = resolveLocale(cookies.get(LOCALE_COOKIE)?.value, request.headers.get('accept-language'));
   locals.user = null;
   locals.session = null;
@@ -77,7 +82,7 @@ export const onRequest = defineMiddleware(async (context, next) => {
     });
   }
 
-  if (isStateChanging(method) && !isOriginCheckExempt(url.pathname) && !isTrustedStateChange(request.headers, ctx.config)) {
+  if (isStateChanging(method) && !isOriginCheckExempt(route) && !isTrustedStateChange(request.headers, ctx.config)) {
     locals.log.warn({ origin, path: url.pathname, secFetchSite: request.headers.get('sec-fetch-site') }, 'cross-site request refused');
     return withSecurityHeaders(fail(forbidden('CROSS_SITE_REQUEST')), ctx, null);
   }
@@ -95,25 +100,26 @@ export const onRequest = defineMiddleware(async (context, next) => {
     if (check.kind === 'disabled') {
       locals.log.warn({ userId: check.userId }, 'disabled user refused; sessions deleted');
       // Say why once, clearly: the sessions are gone, so the next request is simply signed out.
-      if (url.pathname.startsWith('/api/')) return withSecurityHeaders(fail(forbidden('ACCOUNT_DISABLED')), ctx, corsOrigin);
+      if (isUnder(route, '/api')) return withSecurityHeaders(fail(forbidden('ACCOUNT_DISABLED')), ctx, corsOrigin);
       if (method === 'GET' || method === 'HEAD') {
         return withSecurityHeaders(context.redirect('/login?error=ACCOUNT_DISABLED', 302), ctx, corsOrigin);
       }
     }
   }
 
-  if (!locals.user && (method === 'GET' || method === 'HEAD') && PRIVATE_PAGE_PREFIXES.some((p) => isUnder(url.pathname, p))) {
+  if (!locals.user && (method === 'GET' || method === 'HEAD') && PRIVATE_PAGE_PREFIXES.some((p) => isUnder(route, p))) {
     return withSecurityHeaders(context.redirect(signInPath(url), 302), ctx, corsOrigin);
   }
-  // Admin pages, in one place: a signed-in non-admin sees the 403 page and nothing it lists.
-  // (Admin APIs answer 401/403 JSON through `requireAdmin`.)
-  if (isUnder(url.pathname, '/admin') && url.pathname !== ADMIN_FORBIDDEN_PAGE && adminPageAccess(locals) === 'forbidden') {
+  // Admin pages: a signed-in non-admin sees the 403 page and nothing it lists. Each admin
+  // page checks again itself (`guardAdminPage`), and admin APIs answer 401/403 JSON
+  // through `requireAdmin`.
+  if (isUnder(route, '/admin') && route !== ADMIN_FORBIDDEN_PAGE && adminPageAccess(locals) === 'forbidden') {
     return withSecurityHeaders(await context.rewrite(ADMIN_FORBIDDEN_PAGE), ctx, corsOrigin);
   }
 
   const limited = await ctx.rateLimits.consume({
     method,
-    pathname: url.pathname,
+    route,
     userId: locals.user?.id ?? null,
     ip: clientIp(request, locals),
   });
@@ -130,11 +136,14 @@ function withSecurityHeaders(response: Response, ctx: AppContext, corsOrigin: st
   // A fresh Headers: responses made by Response.redirect() have immutable ones.
   const headers = new Headers(response.headers);
   for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) headers.set(name, value);
+  for (const [name, value] of Object.entries(transportSecurityHeaders(ctx.config))) headers.set(name, value);
   if (corsOrigin) {
     for (const [name, value] of Object.entries(corsHeaders(corsOrigin))) headers.set(name, value);
   }
-  if ((headers.get('content-type') ?? '').startsWith('text/html')) {
+  const type = headers.get('content-type') ?? '';
+  if (type.startsWith('text/html')) {
     headers.set('Content-Security-Policy', pageContentSecurityPolicy(ctx));
+    if (!/charset=/i.test(type)) headers.set('Content-Type', 'text/html; charset=utf-8');
   }
   // No statusText: pages that set only a status would otherwise carry "200 OK"'s phrase.
   return new Response(response.body, { status: response.status, headers });

@@ -40,6 +40,11 @@ export interface Config {
     trustProxy: boolean;
     corsOrigins: string[];
     shutdownTimeoutMs: number;
+    /** Whole request (headers and body) from a client: sized for a 10 MB photo at ~256 kbit/s. */
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    /** A JSON, form or webhook body (64 KB at most) must arrive within this. */
+    bodyTimeoutMs: number;
   };
   paths: { databaseFile: string; storageDir: string };
   log: { level: string };
@@ -180,6 +185,9 @@ const envSchema = z.object({
   TRUST_PROXY: bool.default(false),
   CORS_ORIGINS: list.default([]),
   SHUTDOWN_TIMEOUT_MS: int(100).default(10_000),
+  SERVER_REQUEST_TIMEOUT_MS: int(1000).default(330_000),
+  SERVER_HEADERS_TIMEOUT_MS: int(1000).default(20_000),
+  REQUEST_BODY_TIMEOUT_MS: int(100).default(10_000),
   DATABASE_URL: z.string().min(1).default('./data/beem.db'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -394,6 +402,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       trustProxy: e.TRUST_PROXY,
       corsOrigins: e.CORS_ORIGINS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      requestTimeoutMs: e.SERVER_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: Math.min(e.SERVER_HEADERS_TIMEOUT_MS, e.SERVER_REQUEST_TIMEOUT_MS),
+      bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_MS,
     },
     paths: {
       databaseFile: e.DATABASE_URL === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_URL),

@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import send from 'send';
 import type { NodeRoute } from './http-server.ts';
 import type { AppContext } from '../lib/context.ts';
-import { authenticateNodeRequest, readCookie } from '../lib/http/node-auth.ts';
+import { authenticateNodeRequest } from '../lib/http/node-auth.ts';
+import { sendJson, sendNodeError } from '../lib/http/node-respond.ts';
 import { resolveStored } from '../lib/storage.ts';
 import { getCurrentUpload, getUpload } from '../lib/uploads/uploads.ts';
 import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
 import { handleMinimaxCallback } from '../lib/generation/callback.ts';
-import { t, resolveLocale, LOCALE_COOKIE } from '../lib/i18n/index.ts';
 
 /**
  * Node routes of the generation pipeline: files (photos, videos) streamed with HTTP Range
@@ -16,20 +16,8 @@ import { t, resolveLocale, LOCALE_COOKIE } from '../lib/i18n/index.ts';
  * app is doing (no Astro rendering, no session lookup on that path).
  */
 
-function sendJsonResponse(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
-}
-
 function sendError(req: IncomingMessage, res: ServerResponse, status: 401 | 404 | 405, code: string): void {
-  const locale = resolveLocale(readCookie(req.headers.cookie, LOCALE_COOKIE) ?? undefined, req.headers['accept-language'] ?? null);
-  sendJsonResponse(res, status, { success: false, code, error: t(locale, `errors.${code}`) }, status === 405 ? { Allow: 'GET, HEAD' } : {});
+  sendNodeError(req, res, status, code, status === 405 ? { Allow: 'GET, HEAD' } : {});
 }
 
 interface FileOptions {
@@ -105,28 +93,14 @@ export const videoRoute: NodeRoute = ({ ctx, req, res, url }) => {
   return true;
 };
 
-const CALLBACK_BODY_LIMIT = 64 * 1024;
-
-async function readSmallBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** `POST /minimax_callback`: echo challenges at once; pushes only trigger a confirming query. */
-export const minimaxCallbackRoute: NodeRoute = async ({ ctx, req, res, url }) => {
+export const minimaxCallbackRoute: NodeRoute = ({ ctx, req, res, url, body: raw }) => {
   if (url.pathname !== '/minimax_callback') return false;
   if (req.method !== 'POST') {
-    sendJsonResponse(res, 405, { status: 'error' }, { Allow: 'POST' });
+    sendJson(res, 405, { status: 'error' }, { Allow: 'POST' });
     return true;
   }
   const log = ctx.log.child({ mod: 'minimax-callback' });
-  const raw = await readSmallBody(req, CALLBACK_BODY_LIMIT);
   let body: unknown = undefined;
   try {
     body = raw ? JSON.parse(raw.toString('utf8')) : undefined;
@@ -135,16 +109,18 @@ export const minimaxCallbackRoute: NodeRoute = async ({ ctx, req, res, url }) =>
   }
   const outcome = handleMinimaxCallback(ctx.db, body, ctx.clock.now());
   if (outcome.kind === 'challenge') {
-    sendJsonResponse(res, 200, { challenge: outcome.challenge });
+    sendJson(res, 200, { challenge: outcome.challenge });
     return true;
   }
   if (outcome.kind === 'invalid') {
-    sendJsonResponse(res, 400, { status: 'error' }, { Connection: 'close' });
+    // Anyone can post here, so junk is counted and logged but pages nobody: the operator
+    // hears when real tasks stop getting answers (the stuck detector), not from strangers.
+    sendJson(res, 400, { status: 'error' });
+    ctx.metrics.countRejectedCallback();
     log.warn('invalid MiniMax callback body');
-    ctx.notifier.alert({ stage: 'MINIMAX_CALLBACK', error: 'invalid callback payload (not a challenge or a status push)' });
     return true;
   }
-  sendJsonResponse(res, 200, { status: 'success' });
+  sendJson(res, 200, { status: 'success' });
   if (outcome.generationId) {
     log.info({ taskId: outcome.taskId, generationId: outcome.generationId }, 'status push: confirming with MiniMax');
     ctx.generationWorker.wake();

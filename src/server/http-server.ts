@@ -5,7 +5,10 @@ import path from 'node:path';
 import send from 'send';
 import type { AppContext } from '../lib/context.ts';
 import { checkDatabase } from '../lib/db/index.ts';
-import { httpsRedirectLocation } from '../lib/http/security.ts';
+import { BASE_SECURITY_HEADERS, httpsRedirectLocation, transportSecurityHeaders } from '../lib/http/security.ts';
+import { canonicalRequestTarget } from '../lib/http/canonical-path.ts';
+import { attachReadBody, bodyRuleFor, declaredLength, hasRequestBody, readBoundedBody } from '../lib/http/request-body.ts';
+import { sendNodeError } from '../lib/http/node-respond.ts';
 import { nodeRouteLabel } from '../lib/metrics/metrics.ts';
 
 /** `@astrojs/node` in middleware mode: `handler(req, res, next, locals)`. */
@@ -20,8 +23,11 @@ export interface NodeRequestContext {
   ctx: AppContext;
   req: IncomingMessage;
   res: ServerResponse;
+  /** Canonical: one spelling per path (see canonical-path.ts). */
   url: URL;
   requestId: string;
+  /** The request body, already read within its limits; null when it streams to the route (or for GET). */
+  body: Buffer | null;
 }
 
 /**
@@ -40,6 +46,13 @@ export interface ServerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Methods Beem answers; anything else (TRACE, PROPFIND…) is 405 before any route sees it. */
+const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const ALLOWED_METHOD_SET = new Set(ALLOWED_METHODS);
+
+/** Astro's image endpoint: Beem serves no transformed images, and it sized images on request. */
+const ASTRO_IMAGE_ENDPOINT = '/_image';
 
 export const healthRoute: NodeRoute = ({ ctx, res, url }) => {
   if (url.pathname !== '/healthz') return false;
@@ -102,11 +115,14 @@ function listEntries(dir: string): string[] {
 export function createRequestListener(ctx: AppContext, options: ServerOptions) {
   const statics = staticRoute(path.resolve(options.clientDir));
   const routes: NodeRoute[] = [healthRoute, ...(options.routes ?? []), statics];
+  const securityHeaders = { ...BASE_SECURITY_HEADERS, ...transportSecurityHeaders(ctx.config) };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    // Every answer carries these, whichever layer writes it (node routes, edge refusals, Astro).
+    for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
     const log = ctx.log.child({ reqId: requestId });
     res.on('finish', () => {
       log.info(
@@ -127,7 +143,32 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
       });
     });
 
-    const url = new URL(req.url ?? '/', 'http://internal');
+    const method = req.method ?? '';
+    if (!ALLOWED_METHOD_SET.has(method)) {
+      route = 'method_not_allowed';
+      sendNodeError(req, res, 405, 'METHOD_NOT_ALLOWED', { Allow: ALLOWED_METHODS.join(', '), Connection: 'close' });
+      return;
+    }
+    // One spelling per path before anything looks at it: the node routes and Astro's router
+    // then see the same path, and access is never decided on another spelling of it.
+    const target = canonicalRequestTarget(req.url ?? '', method);
+    if (target.kind === 'bad-request') {
+      route = 'bad_path';
+      sendNodeError(req, res, 400, 'BAD_PATH', { Connection: 'close' });
+      return;
+    }
+    if (target.kind === 'not-found') {
+      route = 'bad_path';
+      sendNodeError(req, res, 404, 'NOT_FOUND', { Connection: 'close' });
+      return;
+    }
+    if (target.kind === 'redirect') {
+      route = 'canonical_redirect';
+      res.writeHead(308, { Location: target.location, 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
+    const url = new URL(`${target.path}${target.query}`, 'http://internal');
     // Behind the proxy, a plain-HTTP visit goes to the https address (health checks come
     // straight to us, without forwarded headers, and are left alone).
     const forwardedProto = req.headers['x-forwarded-proto'];
@@ -138,13 +179,40 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
     );
     if (httpsLocation && url.pathname !== '/healthz') {
       route = 'https_redirect';
-      res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 301 : 308, { Location: httpsLocation });
+      res.writeHead(method === 'GET' || method === 'HEAD' ? 301 : 308, { Location: httpsLocation });
       res.end();
       return;
     }
+    if (url.pathname === ASTRO_IMAGE_ENDPOINT || url.pathname.startsWith(`${ASTRO_IMAGE_ENDPOINT}/`)) {
+      sendNodeError(req, res, 404, 'NOT_FOUND');
+      return;
+    }
+
+    let body: Buffer | null = null;
+    if (hasRequestBody(req)) {
+      const rule = bodyRuleFor(url.pathname);
+      if ((declaredLength(req) ?? 0) > rule.limit) {
+        route = 'body_too_large';
+        sendNodeError(req, res, 413, 'BODY_TOO_LARGE', { Connection: 'close' });
+        return;
+      }
+      if (!rule.streamed) {
+        const read = await readBoundedBody(req, { limit: rule.limit, deadlineMs: ctx.config.server.bodyTimeoutMs });
+        if (read.kind !== 'ok') {
+          route = `body_${read.kind}`;
+          if (read.kind === 'aborted') res.destroy();
+          else if (read.kind === 'too-large') sendNodeError(req, res, 413, 'BODY_TOO_LARGE', { Connection: 'close' });
+          else sendNodeError(req, res, 408, 'REQUEST_TIMEOUT', { Connection: 'close' });
+          return;
+        }
+        body = read.body;
+        attachReadBody(req, body);
+      }
+    }
+
     try {
       for (const candidate of routes) {
-        if (await candidate({ ctx, req, res, url, requestId })) {
+        if (await candidate({ ctx, req, res, url, requestId, body })) {
           route = candidate === statics ? 'static' : nodeRouteLabel(url.pathname);
           return;
         }
@@ -170,17 +238,24 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
   };
 }
 
-/** An HTTP server with timeouts suited to Beem; requests are attached with `serveApp`. */
+/**
+ * An HTTP server; requests are attached with `serveApp`, which also sets its timeouts from
+ * the config. Connections are checked for those timeouts every 2 s (Node's default is 30 s).
+ */
 export function createBareServer(): http.Server {
-  const server = http.createServer();
-  // Slow clients may take minutes over a video; only idle keep-alive sockets are cut short.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-  return server;
+  return http.createServer({ connectionsCheckingInterval: 2_000 });
 }
 
+/**
+ * Slow clients are cut off: headers within `headersTimeoutMs`, the whole request within
+ * `requestTimeoutMs` (sized for the slowest legitimate photo upload; small bodies have their
+ * own deadline in the body reader). Responses are not limited: a video may take minutes to
+ * a slow phone. Idle keep-alive sockets close after 5 s.
+ */
 export function serveApp(server: http.Server, ctx: AppContext, options: ServerOptions): http.Server {
+  server.requestTimeout = ctx.config.server.requestTimeoutMs;
+  server.headersTimeout = ctx.config.server.headersTimeoutMs;
+  server.keepAliveTimeout = 5_000;
   server.on('request', createRequestListener(ctx, options));
   return server;
 }

@@ -1,52 +1,14 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
+import { discoverRoutes, type Route } from '../helpers/routes.ts';
 
 /**
  * Every admin page and every admin API, found by walking src/pages, so a route added
  * later without a guard fails here: anonymous → sign-in redirect (pages) or 401 (APIs),
  * a plain user → 403, an admin → served.
  */
-
-interface Route {
-  file: string;
-  url: string;
-  method: 'GET' | 'POST';
-  kind: 'page' | 'api';
-}
-
-function walk(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? walk(full) : [full];
-  });
-}
-
-function discoverRoutes(ids: Record<string, string>): Route[] {
-  const pagesRoot = path.resolve('src/pages');
-  const routes: Route[] = [];
-  for (const file of [...walk(path.join(pagesRoot, 'admin')), ...walk(path.join(pagesRoot, 'api', 'admin'))]) {
-    const relative = path.relative(pagesRoot, file).replace(/\\/g, '/');
-    if (relative === 'admin/forbidden.astro') continue; // the 403 page itself
-    const kind = relative.startsWith('api/') ? 'api' : 'page';
-    const section = relative.split('/')[kind === 'api' ? 2 : 1] ?? '';
-    let url = `/${relative.replace(/\.(astro|ts)$/, '').replace(/\/index$/, '')}`;
-    url = url.replace(/\[id\]/g, () => ids[section] ?? 'unknown');
-    if (kind === 'api') {
-      const source = fs.readFileSync(file, 'utf8');
-      for (const method of ['GET', 'POST'] as const) {
-        if (new RegExp(`export const ${method}\\b`).test(source)) routes.push({ file: relative, url, method, kind });
-      }
-    } else {
-      routes.push({ file: relative, url, method: 'GET', kind });
-    }
-  }
-  return routes;
-}
 
 describe('admin access control', () => {
   let app: TestApp;
@@ -71,7 +33,9 @@ describe('admin access control', () => {
          VALUES ('pay_access', ?, 149000, 50, 'failed', 'basic', 'key-access', ?, ?)`,
       )
       .run(user.user.id, now, now);
-    routes = discoverRoutes({ users: user.user.id, generations: 'gen_access', payments: 'pay_access' });
+    routes = discoverRoutes({ users: user.user.id, generations: 'gen_access', payments: 'pay_access' }).filter(
+      (route) => route.admin && route.file !== 'admin/forbidden.astro', // the 403 page itself
+    );
   });
   afterAll(async () => {
     await app.stop();

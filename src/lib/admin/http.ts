@@ -5,6 +5,8 @@ import type { User } from '../auth/users.ts';
 import { badRequest, isAppError } from '../errors.ts';
 import { errorResponse, json, parseInput } from '../http/respond.ts';
 import { requireAdmin } from '../auth/guards.ts';
+import { safeNextPath } from '../auth/signin-state.ts';
+import { normalizeText, normalizeTextInput } from '../http/text-input.ts';
 import { adminActor } from './access.ts';
 import type { Actor } from './audit.ts';
 import type { Locale } from '../i18n/index.ts';
@@ -24,7 +26,7 @@ export interface AdminActionContext {
   actor: Actor;
   locale: Locale;
   params: Record<string, string | undefined>;
-  /** The form's one-time key (`requestKey` field) or the `Idempotency-Key` header. */
+  /** The form's one-time key (`requestKey` field) or the `Idempotency-Key` header, scoped to this admin, action and target. */
   requestKey: string | null;
 }
 
@@ -44,9 +46,11 @@ function isForm(request: Request): boolean {
 
 async function readBody(request: Request): Promise<Record<string, unknown>> {
   if (isForm(request)) {
-    const form = await request.formData();
+    const form = await request.formData().catch(() => {
+      throw badRequest('INVALID_JSON');
+    });
     const out: Record<string, unknown> = {};
-    for (const [key, value] of form) if (typeof value === 'string') out[key] = value;
+    for (const [key, value] of form) if (typeof value === 'string') out[key] = normalizeText(value);
     return out;
   }
   const text = await request.text();
@@ -54,18 +58,18 @@ async function readBody(request: Request): Promise<Record<string, unknown>> {
   try {
     const body = JSON.parse(text) as unknown;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('INVALID_JSON');
-    return body as Record<string, unknown>;
+    return normalizeTextInput(body) as Record<string, unknown>;
   } catch (err) {
     if (isAppError(err)) throw err;
     throw badRequest('INVALID_JSON');
   }
 }
 
-/** Only our own admin pages: a relative path under /admin (never `//host` or a full URL). */
+/** Only our own admin pages: a same-origin path under /admin, checked after normalising. */
 export function safeReturnTo(value: unknown, fallback: string): string {
   if (typeof value !== 'string') return fallback;
-  if (!/^\/admin(\/[A-Za-z0-9_\-./%]*)?(\?[^#\s]*)?$/.test(value) || value.includes('//') || value.includes('..')) return fallback;
-  return value;
+  const path = safeNextPath(value, '');
+  return path === '/admin' || path.startsWith('/admin/') || path.startsWith('/admin?') ? path : fallback;
 }
 
 function redirectWith(path: string, params: Record<string, string | number>): Response {
@@ -93,7 +97,9 @@ export function adminAction<S extends z.ZodType>(
       returnTo = safeReturnTo(body.returnTo, returnTo);
       const headerKey = request.headers.get('idempotency-key');
       const rawKey = typeof body.requestKey === 'string' && body.requestKey ? body.requestKey : headerKey;
-      const requestKey = rawKey && /^[A-Za-z0-9_-]{8,100}$/.test(rawKey) ? `${admin.id}:${rawKey}` : null;
+      // One key, one action on one target by one admin: the same key sent to another
+      // user's balance is a new request, not a replay of the first.
+      const requestKey = rawKey && /^[A-Za-z0-9_-]{8,100}$/.test(rawKey) ? `${admin.id}:${context.url.pathname}:${rawKey}` : null;
       const input = parseInput(options.schema, body);
       const result = await handler(input, { ctx: locals.ctx, admin, actor: adminActor(admin), locale: locals.locale, params, requestKey });
       if (form) {

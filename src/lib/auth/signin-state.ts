@@ -57,17 +57,19 @@ export function openSignInState(sealed: string | undefined, secret: string, now:
   return { state: v.state, codeVerifier: v.codeVerifier, nonce: v.nonce ?? null, next: safeNextPath(v.next), expiresAt: v.expiresAt };
 }
 
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f\\]/;
+/** Exactly one `/` that is not followed by another `/` or `\`: browsers read `//x` and `/\x` as another host. */
+const SAME_ORIGIN_PATH = /^\/(?![/\\])/;
+
 /**
- * A path on this site to return to, or the default. Anything that could leave the site
- * (`//evil`, `/\evil`, `https://…`, control characters) becomes the default: an open
- * redirect after sign-in is a phishing tool.
+ * A path on this site to return to, or the fallback. Anything that could leave the site
+ * (`//evil`, `/\evil`, `/.//evil`, `/%2e//evil`, `https://…`, control characters) becomes
+ * the fallback: an open redirect after sign-in is a phishing tool. The check is made on
+ * the final, normalised value, since normalising can turn `/.//evil` into `//evil`.
  */
 export function safeNextPath(input: string | null | undefined, fallback = DEFAULT_AFTER_SIGNIN): string {
-  if (!input || input.length > 1000 || !input.startsWith('/') || input.startsWith('//') || input.startsWith('/\\')) {
-    return fallback;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(input)) return fallback;
+  if (!input || input.length > 1000 || UNSAFE_CHARACTERS.test(input) || !SAME_ORIGIN_PATH.test(input)) return fallback;
   const base = 'http://beem.invalid';
   let url: URL;
   try {
@@ -75,7 +77,8 @@ export function safeNextPath(input: string | null | undefined, fallback = DEFAUL
   } catch {
     return fallback;
   }
-  if (url.origin !== base) return fallback;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  if (url.origin !== base || !SAME_ORIGIN_PATH.test(path) || UNSAFE_CHARACTERS.test(path)) return fallback;
   if (url.pathname.startsWith('/auth/')) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  return path;
 }

@@ -19,10 +19,9 @@ const promptSchema = z.object({
     .min(PROMPT_MIN, { message: 'PROMPT_TOO_SHORT' })
     .max(PROMPT_MAX, { message: 'PROMPT_TOO_LONG' }),
 });
+// Numbers only, as documented: "6" is refused rather than guessed at.
 const durationSchema = z.object({
-  duration: z.coerce.number({ message: 'DURATION_INVALID' }).pipe(
-    z.union([z.literal(6), z.literal(10)], { message: 'DURATION_INVALID' }),
-  ),
+  duration: z.union([z.literal(6), z.literal(10)], { message: 'DURATION_INVALID' }),
 });
 const modeSchema = z.object({
   mode: z.enum(['template', 'prompt'], { message: 'MODE_INVALID' }),
@@ -58,7 +57,8 @@ export interface ValidatedRequest {
 
 /** Field checks in the spec's order: prompt, duration, mode, then whether the length is offered. */
 export function validateGenerationRequest(body: unknown, config: Config): ValidatedRequest {
-  const input = typeof body === 'object' && body !== null ? body : {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('INVALID_JSON');
+  const input = body;
   const { prompt } = parseInput(promptSchema, input);
   const { duration } = parseInput(durationSchema, input);
   const { mode } = parseInput(modeSchema, input);
@@ -110,9 +110,14 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   return inTransaction(db, () => {
     if (key) {
       const existing = db
-        .prepare('SELECT id, userId, cost, generation_mode FROM generations WHERE idempotency_key = ?')
+        .prepare('SELECT id, userId, cost, generation_mode, prompt, duration FROM generations WHERE idempotency_key = ?')
         .get(key) as Record<string, unknown> | undefined;
-      if (existing) return replayCreated(db, existing);
+      if (existing) {
+        // Same key, other request: a client bug, not a repeated click (Stripe answers the same).
+        const same = existing.prompt === request.prompt && existing.duration === request.duration && existing.generation_mode === request.mode;
+        if (!same) throw new AppError('IDEMPOTENCY_KEY_REUSED', { status: 422 });
+        return replayCreated(db, existing);
+      }
     }
     const balanceBefore = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as
       | number

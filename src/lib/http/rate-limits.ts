@@ -4,7 +4,9 @@ import type { Config } from '../config.ts';
 /**
  * Per-minute request limits from the spec, applied centrally by the middleware so routes
  * need not call anything: per user when signed in, per IP otherwise; sign-in attempts per
- * IP. The counters live in memory on the context (one process serves Beem).
+ * IP. Rules match the route that runs (Astro's route pattern, e.g. `/api/generate`), so
+ * no other spelling of a path escapes them. The counters live in memory on the context
+ * (one process serves Beem).
  */
 
 export type RateRuleName = 'generate' | 'upload' | 'payment-create' | 'payment-check' | 'signin';
@@ -13,7 +15,7 @@ export interface RateRule {
   name: RateRuleName;
   perMinute: number;
   key: 'user-or-ip' | 'ip';
-  matches(method: string, pathname: string): boolean;
+  matches(method: string, route: string): boolean;
 }
 
 const PAYMENTS_WEBHOOK = '/api/payments/yookassa/webhook';
@@ -37,7 +39,8 @@ export function rateRules(limits: Config['rateLimits']): RateRule[] {
 
 export interface RateSubject {
   method: string;
-  pathname: string;
+  /** The route pattern Astro matched. */
+  route: string;
   userId: string | null;
   ip: string;
 }
@@ -60,9 +63,8 @@ export class RateLimits {
 
   /** Counts the request against its rule; a decision when it is over the limit, else null. */
   async consume(subject: RateSubject): Promise<RateDecision | null> {
-    const pathname = subject.pathname.length > 1 ? subject.pathname.replace(/\/+$/, '') : subject.pathname;
     const method = subject.method.toUpperCase();
-    const entry = this.rules.find(({ rule }) => rule.matches(method, pathname));
+    const entry = this.rules.find(({ rule }) => rule.matches(method, subject.route));
     if (!entry) return null;
     const key = entry.rule.key === 'user-or-ip' && subject.userId ? `user:${subject.userId}` : `ip:${subject.ip}`;
     try {

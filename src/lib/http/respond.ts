@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { AppError, badRequest, isAppError } from '../errors.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../logger.ts';
+import { normalizeTextInput } from './text-input.ts';
 
 export function json(data: unknown, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);
@@ -45,15 +46,20 @@ export function apiRoute(handler: (context: APIContext) => Promise<Response> | R
   };
 }
 
-/** Parses a JSON body with a zod schema; a bad body is a 400 naming the first bad field. */
-export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
+/** A JSON body with its text normalised (see text-input.ts); unreadable JSON is a 400. */
+export async function readJsonBody(request: Request): Promise<unknown> {
   let body: unknown;
   try {
     body = await request.json();
   } catch {
     throw badRequest('INVALID_JSON');
   }
-  return parseInput(schema, body);
+  return normalizeTextInput(body);
+}
+
+/** Parses a JSON body with a zod schema; a bad body is a 400 naming the first bad field. */
+export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
+  return parseInput(schema, await readJsonBody(request));
 }
 
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {

@@ -96,6 +96,13 @@ export const BASE_SECURITY_HEADERS: Record<string, string> = {
   'X-Frame-Options': 'DENY',
 };
 
+/** A year of HTTPS-only in production (browsers ignore it over plain HTTP, as in development). */
+export const HSTS_VALUE = 'max-age=31536000; includeSubDomains';
+
+export function transportSecurityHeaders(config: Config): Record<string, string> {
+  return config.isProduction ? { 'Strict-Transport-Security': HSTS_VALUE } : {};
+}
+
 export interface CspOptions {
   /** Where forms may lead: the sign-in provider, the payment page. */
   formActionOrigins: string[];

@@ -37,12 +37,31 @@ export function hasMessage(key: string): boolean {
   return key in catalogue.ru;
 }
 
+const PLACEHOLDER = /\{(\w+)\}/g;
+
+/**
+ * The text of `key` with its `{placeholders}` filled. A message that takes parameters may
+ * have a `<key>.plain` variant without them, used when any parameter is missing, so a
+ * person never sees a bare `{field}`.
+ */
 export function t(locale: Locale, key: string, params: Record<string, string | number> = {}): string {
-  const template = catalogue[locale][key] ?? catalogue[DEFAULT_LOCALE][key] ?? key;
+  const template = message(locale, key) ?? key;
   if (!template.includes('{')) return template;
-  return template.replace(/\{(\w+)\}/g, (match, name: string) =>
-    name in params ? String(params[name]) : match,
-  );
+  const missing = [...template.matchAll(PLACEHOLDER)].some(([, name]) => !(name! in params));
+  if (missing) {
+    const plain = message(locale, `${key}.plain`);
+    if (plain !== undefined) return plain;
+  }
+  return template.replace(PLACEHOLDER, (match, name: string) => (name in params ? String(params[name]) : match));
+}
+
+function message(locale: Locale, key: string): string | undefined {
+  return catalogue[locale][key] ?? catalogue[DEFAULT_LOCALE][key];
+}
+
+/** Every message key (Russian is the reference catalogue). */
+export function messageKeys(): string[] {
+  return Object.keys(catalogue.ru);
 }
 
 /** The cookie wins; otherwise Russian unless the browser asks for English first. */

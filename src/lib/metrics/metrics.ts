@@ -50,6 +50,8 @@ export interface AppMetrics {
   observeHttp(observation: HttpObservation): void;
   observeMinimaxCall(observation: MinimaxCallObservation): void;
   observeAlert(observation: AlertObservation): void;
+  /** A body on /minimax_callback that is neither a challenge nor a status push. */
+  countRejectedCallback(): void;
   /** Where the worker's running steps per lane are read at scrape time. */
   watchWorker(worker: { activeSteps(): Record<string, number> }): void;
   /** The exposition text for one scrape. */
@@ -104,6 +106,12 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     name: 'beem_operator_alerts_total',
     help: 'Operator alerts by stage and delivery (sent, suppressed by the one-per-minute rule, failed, disabled).',
     labelNames: ['stage', 'delivery'] as const,
+    registers,
+  });
+
+  const rejectedCallbacks = new Counter({
+    name: 'beem_minimax_callbacks_rejected_total',
+    help: 'Bodies posted to /minimax_callback that were neither a challenge nor a status push (anyone can post there; nobody is paged).',
     registers,
   });
 
@@ -209,6 +217,9 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     },
     observeAlert({ stage, delivery }) {
       alerts.inc({ stage, delivery });
+    },
+    countRejectedCallback() {
+      rejectedCallbacks.inc();
     },
     watchWorker(w) {
       worker = w;

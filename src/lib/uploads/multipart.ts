@@ -2,8 +2,8 @@ import { AppError, badRequest } from '../errors.ts';
 import { readBodyWithLimit } from '../http/limited-body.ts';
 import { MAX_UPLOAD_BYTES } from './image.ts';
 
-/** Room for the multipart boundaries and part headers around a 10 MB file. */
-const MULTIPART_OVERHEAD = 64 * 1024;
+/** A 10 MB photo plus room for the multipart boundaries and part headers. */
+export const UPLOAD_REQUEST_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024;
 
 export interface UploadedFile {
   bytes: Buffer;
@@ -17,7 +17,7 @@ export interface UploadedFile {
 export async function readImageField(request: Request): Promise<UploadedFile> {
   const type = request.headers.get('content-type') ?? '';
   if (!type.toLowerCase().startsWith('multipart/form-data')) throw badRequest('IMAGE_MISSING', 'image');
-  const body = await readBodyWithLimit(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD, 'IMAGE_TOO_LARGE');
+  const body = await readBodyWithLimit(request, UPLOAD_REQUEST_LIMIT, 'IMAGE_TOO_LARGE');
   let form: FormData;
   try {
     form = await new Response(new Uint8Array(body), { headers: { 'content-type': type } }).formData();

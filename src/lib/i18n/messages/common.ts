@@ -13,6 +13,11 @@ export const common: MessageSet = {
       'Не хватает кредитов: нужно {required}, на балансе {current}. Пополните баланс, чтобы продолжить.',
     'errors.INVALID_JSON': 'Не удалось прочитать запрос. Обновите страницу и попробуйте снова.',
     'errors.VALIDATION': 'Проверьте поле «{field}».',
+    'errors.VALIDATION.plain': 'Проверьте введённые данные и попробуйте снова.',
+    'errors.RATE_LIMITED.plain': 'Слишком много запросов. Подождите минуту и попробуйте снова.',
+    'errors.INSUFFICIENT_BALANCE.plain': 'Не хватает кредитов. Пополните баланс, чтобы продолжить.',
+    'errors.BAD_PATH': 'Такого адреса нет: в нём недопустимые символы. Проверьте ссылку.',
+    'errors.REQUEST_TIMEOUT': 'Запрос шёл слишком долго. Проверьте соединение и попробуйте снова.',
   },
   en: {
     'app.name': 'Beem',
@@ -26,5 +31,10 @@ export const common: MessageSet = {
       'Not enough credits: {required} needed, {current} on your balance. Top up to continue.',
     'errors.INVALID_JSON': 'We could not read the request. Reload the page and try again.',
     'errors.VALIDATION': 'Please check the “{field}” field.',
+    'errors.VALIDATION.plain': 'Please check what you entered and try again.',
+    'errors.RATE_LIMITED.plain': 'Too many requests. Wait a minute and try again.',
+    'errors.INSUFFICIENT_BALANCE.plain': 'Not enough credits. Top up to continue.',
+    'errors.BAD_PATH': 'There is no such address: it contains characters we do not accept. Check the link.',
+    'errors.REQUEST_TIMEOUT': 'The request took too long to arrive. Check your connection and try again.',
   },
 };

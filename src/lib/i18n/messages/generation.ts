@@ -3,7 +3,9 @@ import type { MessageSet } from '../index.ts';
 /** Upload, generation and delivery: request errors (`errors.*`) and failure reasons (`generation.reason.*`). */
 export const generation: MessageSet = {
   ru: {
-    'errors.BODY_TOO_LARGE': 'Запрос слишком большой: не больше {limitMb} МБ.',
+    'errors.BODY_TOO_LARGE': 'Запрос слишком большой. Сократите текст и попробуйте снова.',
+    'errors.IDEMPOTENCY_KEY_REUSED':
+      'Этот запрос уже отправляли с другими данными. Обновите страницу и отправьте его заново.',
     'errors.IMAGE_TOO_LARGE': 'Фото больше 10 МБ. Уменьшите его или сохраните в JPEG и загрузите снова.',
     'errors.IMAGE_MISSING': 'Выберите фото товара (JPEG, PNG или WebP, до 10 МБ) и загрузите его.',
     'errors.IMAGE_TYPE_UNSUPPORTED': 'Этот файл не похож на фото. Подходят JPEG, PNG и WebP до 10 МБ.',
@@ -12,11 +14,15 @@ export const generation: MessageSet = {
       'Фото слишком маленькое ({width}×{height}). Нужно, чтобы меньшая сторона была не меньше {min} пикселей — загрузите фото побольше.',
     'errors.IMAGE_BAD_ASPECT':
       'Фото слишком вытянутое ({width}×{height}). Обрежьте его так, чтобы одна сторона была не больше чем в 2,5 раза длиннее другой.',
+    'errors.IMAGE_TOO_SMALL.plain': 'Фото слишком маленькое: меньшая сторона должна быть больше 300 пикселей. Загрузите фото побольше.',
+    'errors.IMAGE_BAD_ASPECT.plain':
+      'Фото слишком вытянутое. Обрежьте его так, чтобы одна сторона была не больше чем в 2,5 раза длиннее другой.',
     'errors.NO_IMAGE': 'Сначала загрузите фото товара — видео делается из него.',
     'errors.PROMPT_TOO_SHORT': 'Опишите, что должно происходить в видео: хотя бы 3 символа.',
     'errors.PROMPT_TOO_LONG': 'Описание слишком длинное: не больше 2000 символов. Сократите его.',
     'errors.DURATION_INVALID': 'Выберите длительность: 6 или 10 секунд.',
     'errors.DURATION_NOT_AVAILABLE': 'Видео на {duration} секунд сейчас недоступно в этом режиме. Выберите 6 секунд.',
+    'errors.DURATION_NOT_AVAILABLE.plain': 'Видео такой длины сейчас недоступно в этом режиме. Выберите 6 секунд.',
     'errors.MODE_INVALID': 'Выберите режим: «Рекламный шаблон» или «Свободный сценарий».',
     'errors.GENERATION_NOT_FOUND': 'Такой генерации нет. Проверьте ссылку или откройте историю генераций.',
     'errors.VIDEO_NOT_FOUND': 'Видео не найдено. Возможно, оно ещё не готово — загляните в историю генераций.',
@@ -47,7 +53,8 @@ export const generation: MessageSet = {
       'Что-то пошло не так на нашей стороне. Мы уже знаем об этом; попробуйте ещё раз.',
   },
   en: {
-    'errors.BODY_TOO_LARGE': 'The request is too large: {limitMb} MB at most.',
+    'errors.BODY_TOO_LARGE': 'The request is too large. Shorten the text and try again.',
+    'errors.IDEMPOTENCY_KEY_REUSED': 'This request was already sent with different data. Reload the page and send it again.',
     'errors.IMAGE_TOO_LARGE': 'The photo is larger than 10 MB. Make it smaller or save it as JPEG and upload again.',
     'errors.IMAGE_MISSING': 'Choose a product photo (JPEG, PNG or WebP, up to 10 MB) and upload it.',
     'errors.IMAGE_TYPE_UNSUPPORTED': 'This file does not look like a photo. JPEG, PNG and WebP up to 10 MB work.',
@@ -56,11 +63,14 @@ export const generation: MessageSet = {
       'The photo is too small ({width}×{height}). Its shorter side must be at least {min} pixels — upload a larger photo.',
     'errors.IMAGE_BAD_ASPECT':
       'The photo is too elongated ({width}×{height}). Crop it so that one side is at most 2.5 times the other.',
+    'errors.IMAGE_TOO_SMALL.plain': 'The photo is too small: its shorter side must be over 300 pixels. Upload a larger photo.',
+    'errors.IMAGE_BAD_ASPECT.plain': 'The photo is too elongated. Crop it so that one side is at most 2.5 times the other.',
     'errors.NO_IMAGE': 'Upload a product photo first — the video is made from it.',
     'errors.PROMPT_TOO_SHORT': 'Describe what should happen in the video: at least 3 characters.',
     'errors.PROMPT_TOO_LONG': 'The description is too long: 2000 characters at most. Please shorten it.',
     'errors.DURATION_INVALID': 'Choose a length: 6 or 10 seconds.',
     'errors.DURATION_NOT_AVAILABLE': '{duration}-second videos are not available in this mode right now. Choose 6 seconds.',
+    'errors.DURATION_NOT_AVAILABLE.plain': 'Videos of this length are not available in this mode right now. Choose 6 seconds.',
     'errors.MODE_INVALID': 'Choose a mode: “Ad template” or “Free script”.',
     'errors.GENERATION_NOT_FOUND': 'There is no such generation. Check the link or open your history.',
     'errors.VIDEO_NOT_FOUND': 'Video not found. It may not be ready yet — check your history.',
