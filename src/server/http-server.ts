@@ -26,7 +26,7 @@ export interface NodeRequestContext {
   /** Canonical: one spelling per path (see canonical-path.ts). */
   url: URL;
   requestId: string;
-  /** The request body, already read within its limits; null when it streams to the route (or for GET). */
+  /** The request body, already read within its limits; null when there is none. */
   body: Buffer | null;
 }
 
@@ -50,6 +50,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 /** Methods Beem answers; anything else (TRACE, PROPFIND…) is 405 before any route sees it. */
 const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const ALLOWED_METHOD_SET = new Set(ALLOWED_METHODS);
+
+/** The photo upload says what its limit is; every other body is just "too large". */
+const bodyTooLargeCode = (pathname: string) => (pathname === '/api/upload-image' ? 'IMAGE_TOO_LARGE' : 'BODY_TOO_LARGE');
 
 /** Astro's image endpoint: Beem serves no transformed images, and it sized images on request. */
 const ASTRO_IMAGE_ENDPOINT = '/_image';
@@ -190,24 +193,25 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
 
     let body: Buffer | null = null;
     if (hasRequestBody(req)) {
-      const rule = bodyRuleFor(url.pathname);
+      const rule = bodyRuleFor(url.pathname, ctx.config.server);
+      // A 413 keeps the connection: Node then reads and discards the rest of the body (never
+      // buffering it), so the client sees the answer instead of a reset mid-upload; the
+      // server-wide request timeout still ends a body that never stops.
       if ((declaredLength(req) ?? 0) > rule.limit) {
         route = 'body_too_large';
-        sendNodeError(req, res, 413, 'BODY_TOO_LARGE', { Connection: 'close' });
+        sendNodeError(req, res, 413, bodyTooLargeCode(url.pathname));
         return;
       }
-      if (!rule.streamed) {
-        const read = await readBoundedBody(req, { limit: rule.limit, deadlineMs: ctx.config.server.bodyTimeoutMs });
-        if (read.kind !== 'ok') {
-          route = `body_${read.kind}`;
-          if (read.kind === 'aborted') res.destroy();
-          else if (read.kind === 'too-large') sendNodeError(req, res, 413, 'BODY_TOO_LARGE', { Connection: 'close' });
-          else sendNodeError(req, res, 408, 'REQUEST_TIMEOUT', { Connection: 'close' });
-          return;
-        }
-        body = read.body;
-        attachReadBody(req, body);
+      const read = await readBoundedBody(req, rule);
+      if (read.kind !== 'ok') {
+        route = `body_${read.kind}`;
+        if (read.kind === 'aborted') res.destroy();
+        else if (read.kind === 'too-large') sendNodeError(req, res, 413, bodyTooLargeCode(url.pathname));
+        else sendNodeError(req, res, 408, 'REQUEST_TIMEOUT', { Connection: 'close' });
+        return;
       }
+      body = read.body;
+      attachReadBody(req, body);
     }
 
     try {

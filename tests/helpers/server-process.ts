@@ -44,7 +44,7 @@ export function productionEnv(dir: string): Record<string, string> {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     DATABASE_URL: `${dir}/beem.db`,
     STORAGE_DIR: `${dir}/storage`,
     PUBLIC_BASE_URL: 'https://beem.example',

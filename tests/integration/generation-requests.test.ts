@@ -148,10 +148,12 @@ describe('POST /api/generate', () => {
     expect(err).toMatchObject({ status: 400, code, field });
   });
 
-  it('accepts 2000 characters after trimming, and "10" as a duration', async () => {
+  it('accepts 2000 characters after trimming, and takes the duration as a number only', async () => {
     const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie);
-    const res = await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: '10', mode: 'template' });
+    const asText = await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: '10', mode: 'template' });
+    expect(await errorOf(asText)).toMatchObject({ status: 400, code: 'DURATION_INVALID', field: 'duration' });
+    const res = await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: 10, mode: 'template' });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ cost: 2, balanceBefore: 5, balanceAfter: 3, status: 'queued' });
   });

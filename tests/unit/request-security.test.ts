@@ -105,7 +105,7 @@ describe('rate limits', () => {
   const limits = { generatePerMinute: 2, uploadPerMinute: 1, paymentCreatesPerMinute: 1, paymentChecksPerMinute: 5, signInPerMinute: 1 };
   it('counts per user, falls back to the IP, and leaves other routes alone', async () => {
     const rl = new RateLimits(limits);
-    const generate = (userId: string | null, ip = '1.1.1.1') => rl.consume({ method: 'POST', pathname: '/api/generate', userId, ip });
+    const generate = (userId: string | null, ip = '1.1.1.1') => rl.consume({ method: 'POST', route: '/api/generate', userId, ip });
     expect(await generate('u1')).toBeNull();
     expect(await generate('u1')).toBeNull();
     expect(await generate('u1')).toMatchObject({ rule: 'generate', retryAfterSeconds: expect.any(Number) });
@@ -115,15 +115,15 @@ describe('rate limits', () => {
     expect(await generate(null)).not.toBeNull();
     expect(await generate(null, '2.2.2.2')).toBeNull();
     for (let i = 0; i < 5; i += 1) {
-      expect(await rl.consume({ method: 'GET', pathname: '/api/status', userId: 'u1', ip: '1.1.1.1' })).toBeNull();
-      expect(await rl.consume({ method: 'POST', pathname: '/api/payments/yookassa/webhook', userId: null, ip: '1.1.1.1' })).toBeNull();
+      expect(await rl.consume({ method: 'GET', route: '/api/status', userId: 'u1', ip: '1.1.1.1' })).toBeNull();
+      expect(await rl.consume({ method: 'POST', route: '/api/payments/yookassa/webhook', userId: null, ip: '1.1.1.1' })).toBeNull();
     }
-    expect(await rl.consume({ method: 'POST', pathname: '/api/payments/yookassa/create', userId: 'u1', ip: 'x' })).toBeNull();
-    expect(await rl.consume({ method: 'POST', pathname: '/api/payments/yookassa/create/', userId: 'u1', ip: 'x' })).not.toBeNull();
-    expect(await rl.consume({ method: 'GET', pathname: '/api/payments/yookassa/check', userId: 'u1', ip: 'x' })).toBeNull();
-    expect(await rl.consume({ method: 'POST', pathname: '/api/upload-image', userId: 'u1', ip: 'x' })).toBeNull();
-    expect(await rl.consume({ method: 'POST', pathname: '/api/upload-image', userId: 'u1', ip: 'x' })).not.toBeNull();
-    expect(await rl.consume({ method: 'GET', pathname: '/auth/login', userId: 'u1', ip: '9.9.9.9' })).toBeNull();
-    expect(await rl.consume({ method: 'GET', pathname: '/auth/callback', userId: 'u2', ip: '9.9.9.9' })).toMatchObject({ rule: 'signin' });
+    expect(await rl.consume({ method: 'POST', route: '/api/payments/yookassa/create', userId: 'u1', ip: 'x' })).toBeNull();
+    expect(await rl.consume({ method: 'POST', route: '/api/payments/yookassa/create', userId: 'u1', ip: 'x' })).not.toBeNull();
+    expect(await rl.consume({ method: 'GET', route: '/api/payments/yookassa/check', userId: 'u1', ip: 'x' })).toBeNull();
+    expect(await rl.consume({ method: 'POST', route: '/api/upload-image', userId: 'u1', ip: 'x' })).toBeNull();
+    expect(await rl.consume({ method: 'POST', route: '/api/upload-image', userId: 'u1', ip: 'x' })).not.toBeNull();
+    expect(await rl.consume({ method: 'GET', route: '/auth/login', userId: 'u1', ip: '9.9.9.9' })).toBeNull();
+    expect(await rl.consume({ method: 'GET', route: '/auth/callback', userId: 'u2', ip: '9.9.9.9' })).toMatchObject({ rule: 'signin' });
   });
 });

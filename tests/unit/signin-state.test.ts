@@ -39,6 +39,13 @@ describe('sign-in state cookie', () => {
     ['/%0d%0aSet-Cookie:x', '/%0d%0aSet-Cookie:x'],
     ['/auth/logout', '/app'],
     ['javascript:alert(1)', '/app'],
+    // Normalising turns these into //evil.example: the final value is what is checked.
+    ['/.//evil.example/phish', '/app'],
+    ['/..//evil.example/phish', '/app'],
+    ['/%2e//evil.example/phish', '/app'],
+    ['/a/..//evil.example/phish', '/app'],
+    ['/a/../\\evil.example', '/app'],
+    ['/a/../billing', '/billing'],
   ])('safeNextPath(%j) → %j', (input, expected) => {
     expect(safeNextPath(input)).toBe(expected);
   });

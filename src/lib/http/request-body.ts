@@ -3,11 +3,10 @@ import { UPLOAD_REQUEST_LIMIT } from '../uploads/multipart.ts';
 
 /**
  * Every request body has a size and a time limit, enforced by the node server before any
- * route reads it: a declared `Content-Length` over the limit is refused at once, and a
- * chunked body is cut off as soon as it passes the limit or its deadline. Small bodies
- * (JSON, forms, webhooks) are read here, bounded, and handed to the route as a buffer;
- * only the photo upload streams to its route, which counts again while it reads and is
- * bounded in time by the server-wide request timeout.
+ * route runs: a declared `Content-Length` over the limit is refused at once, and a chunked
+ * body is cut off as soon as it passes the limit or its deadline. The body is read here,
+ * as the socket's own buffers (no copies), and handed to the route whole — so a body over
+ * its limit never costs more than the limit, whatever the route would have done with it.
  */
 
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -15,16 +14,16 @@ export const FORM_BODY_LIMIT = 16 * 1024;
 
 export interface BodyRule {
   limit: number;
-  /** Read here whole (small bodies) or streamed to the route (the photo upload). */
-  streamed: boolean;
+  /** Small bodies must arrive within seconds; a photo may take minutes on a slow line. */
+  deadlineMs: number;
 }
 
 /** The rule for a canonical path (see canonical-path.ts). */
-export function bodyRuleFor(pathname: string): BodyRule {
-  if (pathname === '/api/upload-image') return { limit: UPLOAD_REQUEST_LIMIT, streamed: true };
+export function bodyRuleFor(pathname: string, timeouts: { bodyTimeoutMs: number; requestTimeoutMs: number }): BodyRule {
+  if (pathname === '/api/upload-image') return { limit: UPLOAD_REQUEST_LIMIT, deadlineMs: timeouts.requestTimeoutMs };
   // JSON APIs, admin actions (forms or JSON) and both provider webhooks.
-  if (pathname.startsWith('/api/') || pathname === '/minimax_callback') return { limit: JSON_BODY_LIMIT, streamed: false };
-  return { limit: FORM_BODY_LIMIT, streamed: false };
+  if (pathname.startsWith('/api/') || pathname === '/minimax_callback') return { limit: JSON_BODY_LIMIT, deadlineMs: timeouts.bodyTimeoutMs };
+  return { limit: FORM_BODY_LIMIT, deadlineMs: timeouts.bodyTimeoutMs };
 }
 
 export function hasRequestBody(req: IncomingMessage): boolean {
@@ -45,17 +44,17 @@ export type BodyReadResult =
   | { kind: 'aborted' };
 
 /**
- * Reads at most `limit` bytes within `deadlineMs`. On `too-large` or `timeout` the rest is
- * left unread: the caller answers with `Connection: close`, so the socket is not reused.
+ * Reads at most `limit` bytes within `deadlineMs`. What comes after a `too-large` is
+ * discarded by Node once the answer is sent; after a `timeout` the caller closes the
+ * connection.
  */
-export function readBoundedBody(req: IncomingMessage, options: { limit: number; deadlineMs: number }): Promise<BodyReadResult> {
+export function readBoundedBody(req: IncomingMessage, options: BodyRule): Promise<BodyReadResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (result: BodyReadResult) => {
       clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', onAbort).off('aborted', onAbort).off('close', onClose);
-      if (result.kind !== 'ok') req.pause();
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
