@@ -172,6 +172,23 @@ describe('one spelling per path', () => {
   });
 });
 
+describe('rate limits', () => {
+  it('count every spelling that reaches a route against that route, and let no other spelling through', async () => {
+    const seller = createSignedInUser(app.ctx);
+    const post = (path: string) =>
+      rawRequest(app.url, { method: 'POST', path, headers: { origin: app.url, cookie: seller.cookie, 'content-type': 'application/json' }, body: '{}' });
+    // Other spellings never reach the handler, so they cannot be used to get around its limit.
+    for (const path of ['//api/generate', '///api/generate', '/./api/generate', '/a/../api/generate', '/%2Fapi/generate', '/%61pi/generate']) {
+      expect([400, 404], path).toContain((await post(path)).status);
+    }
+    // The two spellings Astro serves (with and without the trailing slash) share one allowance of 10 a minute.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i += 1) statuses.push((await post(i % 2 ? '/api/generate/' : '/api/generate')).status);
+    expect(statuses.slice(0, 10).every((status) => status === 400)).toBe(true); // no photo yet: the handler answered
+    expect(statuses.slice(10)).toEqual([429, 429]);
+  });
+});
+
 describe('methods and Astro internals', () => {
   it('answers unknown methods with 405, Allow and the security headers', async () => {
     for (const method of ['TRACE', 'PROPFIND', 'LOCK']) {
