@@ -39,3 +39,20 @@ export function createSignedInUser(
   const { token } = createSession(ctx.db, user.id, { now, ttlMs: ctx.config.session.ttlMs });
   return { user: getUserById(ctx.db, user.id)!, cookie: `${SESSION_COOKIE}=${token}` };
 }
+
+/** A failed generation and a failed payment of `userId`: what the admin pages list about a user. */
+export function seedAdminTargets(ctx: AppContext, userId: string, ids: { generationId: string; paymentId: string }): void {
+  const now = ctx.clock.now();
+  ctx.db
+    .prepare(
+      `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, createdAt, updatedAt)
+       VALUES (?, ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
+    )
+    .run(ids.generationId, userId, now, now);
+  ctx.db
+    .prepare(
+      `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, createdAt, updatedAt)
+       VALUES (?, ?, 149000, 50, 'failed', 'basic', ?, ?, ?)`,
+    )
+    .run(ids.paymentId, userId, `key-${ids.paymentId}`, now, now);
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.ts';
-import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
+import { createSignedInUser, seedAdminTargets, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { discoverRoutes, type Route } from '../helpers/routes.ts';
 
@@ -20,19 +20,7 @@ describe('admin access control', () => {
     app = await startApp();
     user = createSignedInUser(app.ctx, { email: 'seller@example.ru' });
     admin = createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
-    const now = app.ctx.clock.now();
-    app.ctx.db
-      .prepare(
-        `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, createdAt, updatedAt)
-         VALUES ('gen_access', ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
-      )
-      .run(user.user.id, now, now);
-    app.ctx.db
-      .prepare(
-        `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, createdAt, updatedAt)
-         VALUES ('pay_access', ?, 149000, 50, 'failed', 'basic', 'key-access', ?, ?)`,
-      )
-      .run(user.user.id, now, now);
+    seedAdminTargets(app.ctx, user.user.id, { generationId: 'gen_access', paymentId: 'pay_access' });
     routes = discoverRoutes({ users: user.user.id, generations: 'gen_access', payments: 'pay_access' }).filter(
       (route) => route.admin && route.file !== 'admin/forbidden.astro', // the 403 page itself
     );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../helpers/app.ts';
-import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
+import { createSignedInUser, seedAdminTargets, type SignedInUser } from '../helpers/users.ts';
 import { discoverRoutes, type Route } from '../helpers/routes.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { BASE_SECURITY_HEADERS } from '../../src/lib/http/security.ts';
@@ -44,19 +44,7 @@ beforeAll(async () => {
   user = createSignedInUser(app.ctx, { email: 'seller@example.ru' });
   admin = createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
   const other = createSignedInUser(app.ctx, { email: 'other-seller@example.ru' });
-  const now = app.ctx.clock.now();
-  app.ctx.db
-    .prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, createdAt, updatedAt)
-       VALUES ('gen_edge', ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
-    )
-    .run(other.user.id, now, now);
-  app.ctx.db
-    .prepare(
-      `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, createdAt, updatedAt)
-       VALUES ('pay_edge', ?, 149000, 50, 'failed', 'basic', 'key-edge', ?, ?)`,
-    )
-    .run(other.user.id, now, now);
+  seedAdminTargets(app.ctx, other.user.id, { generationId: 'gen_edge', paymentId: 'pay_edge' });
   adminRoutes = discoverRoutes({ users: other.user.id, generations: 'gen_edge', payments: 'pay_edge' }).filter((r) => r.admin);
 });
 afterAll(async () => {

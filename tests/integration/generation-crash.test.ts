@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { closeContext, createContext, type AppContext } from '../../src/lib/context.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { tempDir } from '../helpers/app.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { createSignedInUser } from '../helpers/users.ts';
 import { FAST_QUEUE_ENV, balanceOf, expectLedgerConsistent, generate, generationRow, ledgerOf, uploadPhoto, waitForStatus, waitUntil } from '../helpers/generation.ts';
 
@@ -32,32 +32,14 @@ let dir: string;
 let env: Record<string, string>;
 let baseUrl: string;
 let ctx: AppContext;
-let child: ChildProcess | null = null;
+let child: ServerProcess | null = null;
 
 async function startServer(): Promise<void> {
-  const proc = spawn(process.execPath, ['dist/server/main.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
+  child = await startServerProcess(env);
 }
 
 async function killServer(): Promise<void> {
-  const proc = child;
-  if (!proc || proc.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGKILL');
-  await exited;
+  await child?.stop(); // SIGKILL
   child = null;
 }
 

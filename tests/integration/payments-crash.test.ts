@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -12,37 +11,24 @@ import { getPayment } from '../../src/lib/billing/payments.ts';
 import { tempDir } from '../helpers/app.ts';
 import { createSignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 
-const children: ChildProcess[] = [];
+const children: ServerProcess[] = [];
 let sandbox: Sandbox | null = null;
 let ctx: AppContext | null = null;
 const dir = tempDir();
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) await child.stop();
   if (ctx) closeContext(ctx);
   await sandbox?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The built server as a real process; resolves with its URL once it listens. */
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['dist/server/main.mjs'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^"\s]+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  });
-  return { child, url };
+async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const server = await startServerProcess(env);
+  children.push(server);
+  return server;
 }
 
 it('credits a payment made while the server was killed (SIGKILL), once it starts again', async () => {
@@ -66,8 +52,7 @@ it('credits a payment made while the server was killed (SIGKILL), once it starts
   expect(created.status).toBe(200);
   const { paymentId, externalPaymentId } = (await created.json()) as { paymentId: string; externalPaymentId: string };
 
-  first.child.kill('SIGKILL');
-  await new Promise((resolve) => first.child.once('exit', resolve));
+  await first.stop(); // SIGKILL
   // The buyer pays while Beem is down; YooKassa's notification goes nowhere.
   const emulator = sandbox.emulator<YookassaEmulator>('yookassa');
   await emulator.injectFault({ fault: { kind: 'drop_notification' } });
