@@ -316,7 +316,7 @@ export class YookassaEmulator implements Emulator {
 
   /**
    * Idempotence-Key rules of reference §2: required, ≤64 chars; the same key with the same
-   * body replays the first answer; with another body it is an error; kept for 24 h.
+   * body replays the first answer as it was then (not the object as it is now); with another body it is an error; kept for 24 h.
    * A 5xx outcome is not remembered: its result is "unknown", so a repeat must run again.
    */
   private async idempotent(r: SandboxRequest, raw: string, run: () => Promise<HttpAnswer> | HttpAnswer): Promise<HttpAnswer> {
@@ -344,7 +344,7 @@ export class YookassaEmulator implements Emulator {
       if (stored.hash !== hash) {
         return new HttpAnswer(400, errorBody('invalid_request', 'Idempotence key duplicated', 'Idempotence-Key'));
       }
-      return new HttpAnswer(stored.status, stored.body);
+      return new HttpAnswer(stored.status, structuredClone(stored.body));
     }
     let answer: HttpAnswer;
     try {
@@ -354,7 +354,9 @@ export class YookassaEmulator implements Emulator {
       else if (err instanceof HttpAnswer) answer = err;
       else throw err;
     }
-    if (answer.status < 500) this.idempotence.set(storeKey, { hash, status: answer.status, body: answer.body, createdAt: this.now() });
+    // A snapshot: the payment object lives on and changes (paid, canceled), but a replay of
+    // the same key answers what the first request answered (reference §2).
+    if (answer.status < 500) this.idempotence.set(storeKey, { hash, status: answer.status, body: structuredClone(answer.body), createdAt: this.now() });
     return answer;
   }
 

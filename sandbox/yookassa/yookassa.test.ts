@@ -258,6 +258,15 @@ describe('YooKassa emulator: faults', () => {
     expect(emulator().state().payments).toHaveLength(1);
   });
 
+  it('replays the original answer for the same key, not the payment as it is now', async () => {
+    const first = await create('replay-key');
+    await emulator().act({ action: 'pay', paymentId: first.id });
+    expect(((await (await call('GET', `/payments/${first.id}`)).json()) as PaymentObject).status).toBe('succeeded');
+    const replay = await create('replay-key');
+    expect(replay).toEqual(first);
+    expect(replay).toMatchObject({ status: 'pending', paid: false, confirmation: { type: 'redirect' } });
+  });
+
   it('creates the payment but answers 500; the same key then returns that payment', async () => {
     await control({ fault: { kind: 'succeed_then_500', on: 'create' } });
     const lost = await call('POST', '/payments', paymentBody(), { 'idempotence-key': 'lost-answer' });
