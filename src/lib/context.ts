@@ -151,6 +151,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   ctx.tasks.push(createSessionSweeper(ctx));
   ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
   ctx.tasks.push({ name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} });
+  ctx.tasks.push({ name: 'llm-model-check', start: () => void llm.checkModel(), stop: async () => {} });
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;
