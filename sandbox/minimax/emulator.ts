@@ -58,8 +58,14 @@ export interface MinimaxOptions {
   failureReport: 'base_resp' | 'error_message';
   /** `bytes` in retrieve: real answers often say 0 for generated videos. */
   reportFileBytes: boolean;
-  /** Create calls per minute per key before 1002 (null: no limit; real: 5 or 20). */
+  /**
+   * Create calls per key within `rpmWindowMs` before 1002 (null: no limit). The default is
+   * the reference's figure for a paid (pay-as-you-go) key, 20 per minute (reference §9; an
+   * unpaid key gets 5); tests that do not study the limit switch it off (TEST_MINIMAX_OPTIONS).
+   */
   rpmLimit: number | null;
+  /** The limit's window: a minute for the real API; tests shorten it. */
+  rpmWindowMs: number;
   /** Account balance in USD for 1008 simulation, charged on Success only (null: unlimited). */
   balanceUsd: number | null;
   /** 01-series rejects explicit duration/resolution [U]. */
@@ -93,7 +99,8 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   pushEachInternalState: true,
   failureReport: 'base_resp',
   reportFileBytes: false,
-  rpmLimit: null,
+  rpmLimit: 20,
+  rpmWindowMs: 60_000,
   balanceUsd: null,
   legacyRejectsExplicitSize: false,
   strictTemplateInputs: false,
@@ -102,8 +109,12 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   now: () => Date.now(),
 };
 
-/** Timings for tests: a task settles in well under a second, with a small, quick render. */
+/**
+ * Timings for tests: a task settles in well under a second, with a small, quick render, and
+ * no rate limit (tests of the limit set one themselves).
+ */
 export const TEST_MINIMAX_OPTIONS: MinimaxOptionsInput = {
+  rpmLimit: null,
   stepMs: { preparing: 20, queueing: 20, processing: 30 },
   render: { maxShortSide: 120, fps: 12 },
 };
@@ -440,7 +451,7 @@ export class MinimaxEmulator implements Emulator {
     const limit = this.options.rpmLimit;
     if (limit === null) return false;
     const now = this.options.now();
-    const recent = (this.createTimes.get(apiKey) ?? []).filter((t) => t > now - 60_000);
+    const recent = (this.createTimes.get(apiKey) ?? []).filter((t) => t > now - this.options.rpmWindowMs);
     if (recent.length >= limit) {
       this.createTimes.set(apiKey, recent);
       return true;
