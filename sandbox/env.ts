@@ -11,6 +11,8 @@ import type { SandboxOptions } from './index.ts';
  *   SANDBOX_MINIMAX_RPM     video tasks MiniMax accepts per key and window before answering 1002
  *                           (default 20, a paid key's limit; "off" for none)
  *   SANDBOX_MINIMAX_RPM_WINDOW_MS  that window in milliseconds (default 60000, as the real API)
+ *   SANDBOX_OIDC_REDIRECT_URIS     sign-in return addresses the provider accepts besides
+ *                           `${BEEM_URL}/auth/callback`, comma-separated (exact match, as real providers)
  */
 export function sandboxOptionsFromEnv(env: Record<string, string | undefined>): SandboxOptions {
   const port = Number(env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT);
@@ -35,5 +37,8 @@ export function sandboxOptionsFromEnv(env: Record<string, string | undefined>): 
     if (!Number.isInteger(windowMs) || windowMs < 1) throw new Error('SANDBOX_MINIMAX_RPM_WINDOW_MS: expected milliseconds, like 60000');
     options.minimax = { ...options.minimax, rpmWindowMs: windowMs };
   }
+  const redirectUris = (env.SANDBOX_OIDC_REDIRECT_URIS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const uri of redirectUris) if (!URL.canParse(uri)) throw new Error(`SANDBOX_OIDC_REDIRECT_URIS: not a URL: ${uri}`);
+  if (redirectUris.length > 0) options.oidc = { redirectUris };
   return options;
 }

@@ -1,7 +1,7 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
-import { OidcEmulator } from './oidc/emulator.ts';
+import { OidcEmulator, type OidcEmulatorOptions } from './oidc/emulator.ts';
 import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 import { createYookassaEmulator } from './yookassa/index.ts';
 import { OpenAiEmulator } from './openai/index.ts';
@@ -23,6 +23,8 @@ export interface SandboxOptions {
   appUrl?: string;
   /** MiniMax timings, keys and switches (tests use ~20–50 ms steps). */
   minimax?: MinimaxOptionsInput;
+  /** Redirect URIs registered besides `${appUrl}/auth/callback` (the demo's public address). */
+  oidc?: OidcEmulatorOptions;
 }
 
 export interface Sandbox extends SandboxServer {
@@ -35,7 +37,7 @@ export interface Sandbox extends SandboxServer {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
-    oidc: new OidcEmulator(context),
+    oidc: new OidcEmulator(context, options.oidc),
     minimax: createMinimaxEmulator(context, options.minimax),
     yookassa: createYookassaEmulator(context),
     openai: new OpenAiEmulator(),

@@ -77,13 +77,14 @@ export async function serveEmulators(
       return;
     }
     if (parts[2] === 'faults' && method === 'POST') {
+      let result: void | Record<string, unknown>;
       try {
-        await emulator.injectFault(await readJsonBody(req));
+        result = await emulator.injectFault(await readJsonBody(req));
       } catch (err) {
         sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
         return;
       }
-      sendJson(res, 200, { ok: true });
+      sendJson(res, 200, { ok: true, ...result });
       return;
     }
     if (parts[2] === 'reset' && method === 'POST') {
