@@ -216,6 +216,8 @@ export class MinimaxEmulator implements Emulator {
   private readonly events = new EventEmitter();
   private readonly rendering = new Set<Promise<unknown>>();
   private spentUsd = 0;
+  /** Downloads that came over https (the test CA), of `requestCounts.download`. */
+  private secureDownloads = 0;
   private videoDir: string | null = null;
   private ffmpegPath: string | null | undefined;
   private renderQueue: RenderQueue;
@@ -300,6 +302,7 @@ export class MinimaxEmulator implements Emulator {
       requestCounts: { ...this.requestCounts },
       pendingFaults: this.faults.pending(),
       spentUsd: this.spentUsd,
+      secureDownloads: this.secureDownloads,
     };
   }
 
@@ -313,6 +316,7 @@ export class MinimaxEmulator implements Emulator {
     this.createTimes.clear();
     for (const key of Object.keys(this.requestCounts)) delete this.requestCounts[key];
     this.spentUsd = 0;
+    this.secureDownloads = 0;
     this.options = this.initialOptions;
     this.ffmpegPath = undefined;
     this.renderQueue = new RenderQueue(this.options.render.concurrency);
@@ -344,6 +348,7 @@ export class MinimaxEmulator implements Emulator {
     this.requestCounts[endpoint] = (this.requestCounts[endpoint] ?? 0) + 1;
 
     if (endpoint === 'download') {
+      if ((r.req.socket as { encrypted?: boolean }).encrypted) this.secureDownloads += 1;
       await this.serveDownload(r, download?.[1] ?? '');
       return true;
     }
@@ -771,7 +776,7 @@ export class MinimaxEmulator implements Emulator {
     const token = randomBytes(18).toString('base64url');
     const now = this.options.now();
     this.links.set(token, { token, fileId, expiresAt: alreadyExpired ? now - 1000 : now + ttlMs });
-    return `${this.sandbox.baseUrl}${this.prefix}/files/${token}/output.mp4`;
+    return `${this.sandbox.filesUrl}${this.prefix}/files/${token}/output.mp4`;
   }
 
   /** The CDN: no auth, 403 once the link expired, Range and HEAD like a static file server. */
