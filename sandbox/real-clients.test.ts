@@ -13,7 +13,7 @@ import { startSandbox, type Sandbox } from './index.ts';
 import { SANDBOX_CREDENTIALS } from './defaults.ts';
 import { withTestTimings, type MinimaxEmulator } from './minimax/emulator.ts';
 import { imageDataUrl } from './minimax/test-support.ts';
-import { providerSession } from './oidc/test-support.ts';
+import { authorizeSignedIn, providerSession } from './oidc/test-support.ts';
 import { subjectForEmail } from './oidc/emulator.ts';
 import type { YookassaEmulator } from './yookassa/index.ts';
 
@@ -90,19 +90,8 @@ describe('openid-client', () => {
 
   it('signs in with PKCE and nonce through the registered redirect URI', async () => {
     const config = await discover();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid email profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    });
-    const res = await fetch(url, { redirect: 'manual', headers: { cookie: await providerSession(sandbox.url, 'client@example.ru') } });
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(res.headers.get('location')!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const flow = await authorizeSignedIn(sandbox.url, config, { redirectUri: REDIRECT_URI, email: 'client@example.ru' });
+    const tokens = await oidc.authorizationCodeGrant(config, flow.callback!, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
     expect(tokens.claims()).toMatchObject({ sub: subjectForEmail('client@example.ru'), email: 'client@example.ru', email_verified: true });
     expect((await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub)).email).toBe('client@example.ru');
   });

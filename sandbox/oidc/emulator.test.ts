@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index.ts';
 import { SANDBOX_CREDENTIALS } from '../defaults.ts';
 import { subjectForEmail, type OidcEmulator } from './emulator.ts';
-import { providerSession } from './test-support.ts';
+import { authorizeSignedIn, providerSession } from './test-support.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:3999/auth/callback';
 const { oauthClientId: CLIENT_ID, oauthClientSecret: CLIENT_SECRET } = SANDBOX_CREDENTIALS;
@@ -35,21 +35,9 @@ describe('sandbox OIDC provider', () => {
 
   /** Runs the front channel for a browser signed in at the provider and returns what the redirect brought back. */
   async function authorize(config: client.Configuration, email: string, extra: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid email profile',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      ...extra,
-    });
-    const res = await fetch(url, { redirect: 'manual', headers: { cookie: await providerSession(sandbox.url, email) } });
-    expect(res.status).toBe(302);
-    return { callback: new URL(res.headers.get('location')!), verifier, state, nonce };
+    const flow = await authorizeSignedIn(sandbox.url, config, { redirectUri: REDIRECT_URI, email, extra });
+    expect(flow.response.status).toBe(302);
+    return { ...flow, callback: flow.callback! };
   }
 
   it('signs in with the real openid-client: discovery, PKCE, RS256 id_token, userinfo', async () => {

@@ -2,21 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
-import { createLogger } from '../../src/lib/logger.ts';
+import { capturedLog } from '../helpers/log.ts';
 import { recentAlerts } from '../../src/lib/notify/alert-log.ts';
 import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
 import type { TelegramEmulator } from '../../sandbox/telegram/index.ts';
 
-/** Lines a logger wrote, parsed. */
-function logSink() {
-  const lines: Array<Record<string, unknown>> = [];
-  return { lines, log: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
-}
-
 describe('a wrong TELEGRAM_CHAT_ID is an operator error, not silently lost alerts', () => {
   let stack: TestStack;
   let admin: SignedInUser;
-  const sink = logSink();
+  const sink = capturedLog();
   beforeAll(async () => {
     // -100123 looks like a supergroup id, but the bot is in no such chat.
     stack = await startStack({ background: true, log: sink.log, env: { TELEGRAM_CHAT_ID: '-100123', TELEGRAM_MIN_INTERVAL_MS: '0' } });

@@ -9,6 +9,7 @@ import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
 import { createLlmClient, type JsonMode } from '../../src/lib/providers/llm/client.ts';
 import { isLlmError, type LlmErrorKind } from '../../src/lib/providers/llm/errors.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { capturedLog } from '../helpers/log.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { migrate, openDatabase } from '../../src/lib/db/index.ts';
 import { createTelegramNotifier } from '../../src/lib/notify/telegram-notifier.ts';
@@ -180,10 +181,6 @@ describe('the real openai SDK against the emulator', () => {
 });
 
 describe('OPENAI_MODEL check at start', () => {
-  const sink = () => {
-    const lines: Array<Record<string, unknown>> = [];
-    return { lines, log: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) };
-  };
   const withModel = (model: string, logger = log, baseUrl = baseURL()) =>
     createLlmClient({ baseUrl, apiKey: SANDBOX_CREDENTIALS.openaiApiKey, model, jsonMode: 'json_schema', log: logger });
 
@@ -192,7 +189,7 @@ describe('OPENAI_MODEL check at start', () => {
   });
 
   it('reports a wrong OPENAI_MODEL clearly, and the prompt phases still fall back to the local rules', async () => {
-    const { lines, log: logger } = sink();
+    const { lines, log: logger } = capturedLog();
     const llm = withModel('gpt-5-imaginary', logger);
     const check = await llm.checkModel();
     expect(check).toMatchObject({ state: 'unknown_model', available: expect.arrayContaining(['gpt-4o-mini']) });
@@ -208,7 +205,7 @@ describe('OPENAI_MODEL check at start', () => {
   });
 
   it('skips the check when the endpoint has no model list', async () => {
-    const { lines, log: logger } = sink();
+    const { lines, log: logger } = capturedLog();
     expect(await withModel('any-model', logger, `${sandbox.url}/no-such-endpoint/v1`).checkModel()).toEqual({ state: 'no_model_list' });
     expect(lines.filter((l) => l.level === 'error')).toEqual([]);
   });
