@@ -85,7 +85,7 @@ const chatRequestSchema = z.object({
   top_p: z.number().nullish(),
   n: z.number().int().nullish(),
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).passthrough().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
   response_format: z
     .object({
       type: z.enum(['text', 'json_object', 'json_schema']),

@@ -236,7 +236,7 @@ function explicitEntities(raw: unknown, textLength: number): MessageEntity[] | s
     }
   }
   const parsed = z
-    .array(z.object({ type: z.string().min(1), offset: z.number().int().min(0), length: z.number().int().min(1) }).passthrough())
+    .array(z.looseObject({ type: z.string().min(1), offset: z.number().int().min(0), length: z.number().int().min(1) }))
     .safeParse(value);
   if (!parsed.success) return "Bad Request: can't parse entities JSON object";
   if (parsed.data.some((e) => e.offset + e.length > textLength)) return "Bad Request: can't parse entities: entity beyond the end of the text";

@@ -560,10 +560,10 @@ export class YookassaEmulator implements Emulator {
 
   /**
    * What the buyer chose on the page (or a test through `act`), with the decision faults: a
-   * late bank settles it later, an anti-fraud check cancels a paid one later; otherwise it is
-   * settled now and notified after `notifyDelayMs`.
+   * late bank settles it later, an anti-fraud check cancels a paid one later; otherwise
+   * `choice` settles it now (and notifies after its own delay).
    */
-  private decide(record: PaymentRecord, choice: () => Promise<void>, notifyDelayMs: number): Promise<void> {
+  private decide(record: PaymentRecord, choice: () => Promise<void>): Promise<void> {
     const fault = this.faults.take((f) => DECISION_FAULTS.has(f.kind)) as DecisionFault | null;
     if (!fault) return choice();
     const run =
@@ -667,8 +667,8 @@ export class YookassaEmulator implements Emulator {
       const form = new URLSearchParams((await readBody(r.req, 64 * 1024)).toString('utf8'));
       if (record.object.status === 'pending' && !this.deciding(record)) {
         const delay = this.notificationDelayMs;
-        if (form.get('action') === 'pay') void this.decide(record, () => this.pay(record, form.get('card') ?? undefined, delay), delay);
-        else if (form.get('action') === 'cancel') void this.decide(record, () => this.cancel(record, form.get('reason') || 'expired_on_confirmation', undefined, delay), delay);
+        if (form.get('action') === 'pay') void this.decide(record, () => this.pay(record, form.get('card') ?? undefined, delay));
+        else if (form.get('action') === 'cancel') void this.decide(record, () => this.cancel(record, form.get('reason') || 'expired_on_confirmation', undefined, delay));
       }
       // The buyer goes back at once; the notification (if any) follows on its own.
       this.returns[id] = this.iso();
@@ -713,8 +713,8 @@ export class YookassaEmulator implements Emulator {
       throw new Error(`payment ${action.paymentId} is already ${this.deciding(record) ? 'being decided' : record.object.status}`);
     }
     // No browser to send back, so nothing to race: settled and notified at once.
-    if (action.action === 'pay') await this.decide(record, () => this.pay(record, action.card), 0);
-    else await this.decide(record, () => this.cancel(record, action.reason ?? 'expired_on_confirmation', action.party), 0);
+    if (action.action === 'pay') await this.decide(record, () => this.pay(record, action.card));
+    else await this.decide(record, () => this.cancel(record, action.reason ?? 'expired_on_confirmation', action.party));
   }
 
   private deciding(record: PaymentRecord): boolean {

@@ -17,10 +17,8 @@ export interface SendMessageOptions {
   parseMode?: 'HTML';
 }
 
-const messageSchema = z.object({ message_id: z.number() }).passthrough();
-const chatSchema = z
-  .object({ id: z.number(), type: z.string(), title: z.string().optional(), username: z.string().optional(), first_name: z.string().optional() })
-  .passthrough();
+const messageSchema = z.looseObject({ message_id: z.number() });
+const chatSchema = z.looseObject({ id: z.number(), type: z.string(), title: z.string().optional(), username: z.string().optional(), first_name: z.string().optional() });
 
 /** The chat alerts go to, as Telegram knows it. */
 export interface TelegramChat {
