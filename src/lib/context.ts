@@ -91,6 +91,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     // A failed send is retried once after the same pause that spaces messages.
     retryDelayMs: config.telegram.minIntervalMs,
     onRecorded: (record) => metrics.observeAlert(record),
+    onRefused: (err) => alertChat.noteRefusal(err),
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,

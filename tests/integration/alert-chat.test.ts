@@ -54,6 +54,15 @@ describe('a wrong TELEGRAM_CHAT_ID is an operator error, not silently lost alert
     expect(page).toContain('Чат оператора найден: Beem ops (TELEGRAM_CHAT_ID=-100123)');
   });
 
+  it('turns red again when an alert is refused later (the bot was removed from the chat)', async () => {
+    expect(stack.app.ctx.alertChat.status()?.state).toBe('ok');
+    stack.sandbox.emulator<TelegramEmulator>('telegram').reset();
+    stack.app.ctx.notifier.alert({ stage: 'QUEUE_PROCESSOR', error: 'database is locked' });
+    await stack.app.ctx.notifier.flush();
+    expect(stack.app.ctx.alertChat.status()).toMatchObject({ state: 'chat_not_found', detail: '400: Bad Request: chat not found' });
+    expect(await alertsPage()).toMatch(/data-testid="alert-chat" data-state="chat_not_found"/);
+  });
+
   it('tells a refused token apart from a wrong chat', async () => {
     const other = await startStack({ env: { TELEGRAM_BOT_TOKEN: '100500:wrong-token' } });
     try {

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { isTelegramError, type TelegramClient } from '../providers/telegram/client.ts';
+import { isTelegramError, type TelegramClient, type TelegramError } from '../providers/telegram/client.ts';
 
 /**
  * Is TELEGRAM_CHAT_ID a chat the bot can write to? Asked with `getChat` at start and again
@@ -40,6 +40,11 @@ export interface AlertChatCheck {
   check(): Promise<AlertChatStatus>;
   /** The last check's outcome; null before the first one ends. */
   status(): AlertChatStatus | null;
+  /**
+   * Telegram refused an alert (the notifier tells): a refusal that says the settings are
+   * wrong (the bot was removed from the chat since the check) replaces the last status.
+   */
+  noteRefusal(err: unknown): void;
 }
 
 export interface AlertChatCheckOptions {
@@ -72,18 +77,31 @@ export function createAlertChatCheck(options: AlertChatCheckOptions): AlertChatC
         log.warn({ chatId: telegram.chatId, telegram: err.message }, 'operator alert chat could not be checked: Telegram did not answer');
         return done('unreachable', { detail: err.message });
       }
-      const state: AlertChatState = err.chatNotFound ? 'chat_not_found' : err.status === 401 ? 'token_rejected' : 'refused';
-      const fix =
-        state === 'token_rejected'
-          ? 'check TELEGRAM_BOT_TOKEN'
-          : 'check TELEGRAM_CHAT_ID and that the bot is a member of that chat (a person must write to the bot first)';
-      log.error(
-        { chatId: telegram.chatId, telegram: err.message },
-        `operator alerts cannot be delivered: Telegram answered "${err.message}" for TELEGRAM_CHAT_ID=${telegram.chatId}; ${fix}`,
-      );
-      return done(state, { detail: err.message });
+      return refused(err, done);
     }
   }
 
-  return { check, status: () => last };
+  /** A refusal that means the settings are wrong: logged as an error that says what to fix. */
+  function refused(err: TelegramError, done: (state: AlertChatState, fields?: Partial<AlertChatStatus>) => AlertChatStatus): AlertChatStatus {
+    const chatId = options.telegram?.chatId ?? '';
+    const state: AlertChatState = err.chatNotFound ? 'chat_not_found' : err.status === 401 ? 'token_rejected' : 'refused';
+    const fix =
+      state === 'token_rejected'
+        ? 'check TELEGRAM_BOT_TOKEN'
+        : 'check TELEGRAM_CHAT_ID and that the bot is a member of that chat (a person must write to the bot first)';
+    log.error({ chatId, telegram: err.message }, `operator alerts cannot be delivered: Telegram answered "${err.message}" for TELEGRAM_CHAT_ID=${chatId}; ${fix}`);
+    return done(state, { detail: err.message });
+  }
+
+  function noteRefusal(err: unknown): void {
+    const telegram = options.telegram;
+    // Only answers about the chat or the token; a text Telegram could not parse says nothing about them.
+    if (!telegram || !isTelegramError(err) || !(err.chatNotFound || err.status === 401 || err.status === 403)) return;
+    refused(err, (state, fields = {}) => {
+      last = { state, chatId: telegram.chatId, chatTitle: null, detail: null, checkedAt: options.clock.now(), ...fields };
+      return last;
+    });
+  }
+
+  return { check, status: () => last, noteRefusal };
 }
