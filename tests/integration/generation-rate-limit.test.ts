@@ -43,8 +43,6 @@ describe('a burst of generations against MiniMax’s rate limit', () => {
     // The limit was met (1002 answers), and MiniMax made one task per generation, no more.
     expect(state.requestCounts.create).toBeGreaterThan(BURST);
     expect(state.tasks).toHaveLength(BURST);
-    const created = state.tasks.map((t) => t.createdAt).sort((a, b) => a - b);
-    for (let i = LIMIT; i < created.length; i += 1) expect(created[i]! - created[i - LIMIT]!).toBeGreaterThanOrEqual(WINDOW_MS);
 
     for (const id of ids) expect(ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
     expect(balanceOf(app.ctx, user.id)).toBe(0);
