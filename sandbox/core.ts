@@ -25,9 +25,10 @@ export interface Emulator {
   state(): unknown;
   /**
    * `/_sandbox/<name>/faults`: body is emulator-specific; throw (or reject) to answer 400.
-   * May return a promise for control actions that take time (settling a payment).
+   * May return a promise for control actions that take time (settling a payment). An action
+   * may return fields for the answer (a provider session cookie), sent beside `ok: true`.
    */
-  injectFault(body: unknown): void | Promise<void>;
+  injectFault(body: unknown): void | Record<string, unknown> | Promise<void | Record<string, unknown>>;
   reset(): void;
   /** Stops timers and child processes and removes temporary files when the sandbox closes. */
   close?(): Promise<void> | void;

@@ -8,6 +8,11 @@ import type { SandboxOptions } from './index.ts';
  *   BEEM_URL                where the emulators reach Beem back (webhooks; default http://localhost:3000)
  *   SANDBOX_MINIMAX_STEP_MS seconds a fake video spends per state, as "preparing,queueing,processing"
  *                           in milliseconds (default 1000,1000,4000)
+ *   SANDBOX_MINIMAX_RPM     video tasks MiniMax accepts per key and window before answering 1002
+ *                           (default 20, a paid key's limit; "off" for none)
+ *   SANDBOX_MINIMAX_RPM_WINDOW_MS  that window in milliseconds (default 60000, as the real API)
+ *   SANDBOX_OIDC_REDIRECT_URIS     sign-in return addresses the provider accepts besides
+ *                           `${BEEM_URL}/auth/callback`, comma-separated (exact match, as real providers)
  */
 export function sandboxOptionsFromEnv(env: Record<string, string | undefined>): SandboxOptions {
   const port = Number(env.SANDBOX_PORT ?? DEFAULT_SANDBOX_PORT);
@@ -21,5 +26,19 @@ export function sandboxOptionsFromEnv(env: Record<string, string | undefined>): 
     const [preparing, queueing, processing] = steps as [number, number, number];
     options.minimax = { stepMs: { preparing, queueing, processing } };
   }
+  const rpm = env.SANDBOX_MINIMAX_RPM?.trim();
+  if (rpm) {
+    const limit = rpm.toLowerCase() === 'off' ? null : Number(rpm);
+    if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new Error('SANDBOX_MINIMAX_RPM: expected a whole number of tasks, like 20, or "off"');
+    options.minimax = { ...options.minimax, rpmLimit: limit };
+  }
+  if (env.SANDBOX_MINIMAX_RPM_WINDOW_MS) {
+    const windowMs = Number(env.SANDBOX_MINIMAX_RPM_WINDOW_MS);
+    if (!Number.isInteger(windowMs) || windowMs < 1) throw new Error('SANDBOX_MINIMAX_RPM_WINDOW_MS: expected milliseconds, like 60000');
+    options.minimax = { ...options.minimax, rpmWindowMs: windowMs };
+  }
+  const redirectUris = (env.SANDBOX_OIDC_REDIRECT_URIS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const uri of redirectUris) if (!URL.canParse(uri)) throw new Error(`SANDBOX_OIDC_REDIRECT_URIS: not a URL: ${uri}`);
+  if (redirectUris.length > 0) options.oidc = { redirectUris };
   return options;
 }

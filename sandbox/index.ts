@@ -1,11 +1,12 @@
 import { serveEmulators, type SandboxServer } from './server.ts';
 import type { Emulator } from './core.ts';
 import { DEFAULT_APP_URL } from './defaults.ts';
-import { OidcEmulator } from './oidc/emulator.ts';
+import { OidcEmulator, type OidcEmulatorOptions } from './oidc/emulator.ts';
 import { createMinimaxEmulator, type MinimaxOptionsInput } from './minimax/emulator.ts';
 import { createYookassaEmulator } from './yookassa/index.ts';
 import { OpenAiEmulator } from './openai/index.ts';
 import { TelegramEmulator } from './telegram/index.ts';
+import { sandboxTlsFromEnv, type SandboxTls } from './tls.ts';
 
 /**
  * What every emulator may read at request time: the sandbox's own base URL (known only
@@ -14,6 +15,8 @@ import { TelegramEmulator } from './telegram/index.ts';
  */
 export interface SandboxContext {
   baseUrl: string;
+  /** Where file downloads are served: the same port over https when the sandbox has a certificate. */
+  filesUrl: string;
   appUrl: string;
 }
 
@@ -23,6 +26,13 @@ export interface SandboxOptions {
   appUrl?: string;
   /** MiniMax timings, keys and switches (tests use ~20–50 ms steps). */
   minimax?: MinimaxOptionsInput;
+  /** Redirect URIs registered besides `${appUrl}/auth/callback` (the demo's public address). */
+  oidc?: OidcEmulatorOptions;
+  /**
+   * Certificate for https file downloads; by default from SANDBOX_TLS_CERT_FILE and
+   * SANDBOX_TLS_KEY_FILE (the test run sets them), null for plain http (the demo).
+   */
+  tls?: SandboxTls | null;
 }
 
 export interface Sandbox extends SandboxServer {
@@ -33,16 +43,18 @@ export interface Sandbox extends SandboxServer {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const context: SandboxContext = { baseUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
+  const context: SandboxContext = { baseUrl: '', filesUrl: '', appUrl: options.appUrl ?? DEFAULT_APP_URL };
   const emulators: Record<string, Emulator> = {
-    oidc: new OidcEmulator(context),
+    oidc: new OidcEmulator(context, options.oidc),
     minimax: createMinimaxEmulator(context, options.minimax),
     yookassa: createYookassaEmulator(context),
     openai: new OpenAiEmulator(),
     telegram: new TelegramEmulator(),
   };
-  const server = await serveEmulators(emulators, { port: options.port, host: options.host });
+  const tls = options.tls === undefined ? sandboxTlsFromEnv(process.env) : options.tls;
+  const server = await serveEmulators(emulators, { port: options.port, host: options.host, tls });
   context.baseUrl = server.url;
+  context.filesUrl = server.secureUrl;
   return {
     ...server,
     context,

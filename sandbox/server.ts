@@ -1,6 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
 import { readJsonBody, sendJson, type Emulator, type SandboxRequest } from './core.ts';
+import type { SandboxTls } from './tls.ts';
 
 /**
  * One HTTP server for all emulators, each under a fixed prefix, plus `/_sandbox`:
@@ -9,10 +11,16 @@ import { readJsonBody, sendJson, type Emulator, type SandboxRequest } from './co
  *   POST /_sandbox/<name>/faults         → inject faults (body is emulator-specific)
  *   POST /_sandbox/reset                 → forget all state and faults
  * and request counts per emulator. Production code never imports this folder.
+ *
+ * With a certificate (`tls`) the same port also speaks https: the first byte of a connection
+ * tells a TLS handshake (0x16) from plain HTTP. MiniMax file downloads use it, so they are
+ * https as in production while every API keeps its http base URL.
  */
 
 export interface SandboxServer {
   url: string;
+  /** The same port over https when the sandbox has a certificate; else the same as `url`. */
+  secureUrl: string;
   port: number;
   emulators: Map<string, Emulator>;
   requestCounts: Record<string, number>;
@@ -21,12 +29,12 @@ export interface SandboxServer {
 
 export async function serveEmulators(
   emulators: Record<string, Emulator>,
-  options: { port?: number; host?: string } = {},
+  options: { port?: number; host?: string; tls?: SandboxTls | null } = {},
 ): Promise<SandboxServer> {
   const byName = new Map(Object.entries(emulators));
   const requestCounts: Record<string, number> = {};
 
-  const server = http.createServer(async (req, res) => {
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
     try {
@@ -51,7 +59,22 @@ export async function serveEmulators(
       if (!res.headersSent) sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
       else res.destroy();
     }
-  });
+  };
+  const plain = http.createServer(handler);
+  const secure = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : null;
+  const sockets = new Set<net.Socket>();
+  const server = secure
+    ? net.createServer((socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        socket.once('data', (first: Buffer) => {
+          socket.pause();
+          socket.unshift(first);
+          (first[0] === 0x16 ? secure : plain).emit('connection', socket);
+          process.nextTick(() => socket.resume());
+        });
+      })
+    : plain;
 
   async function control(url: URL, method: string, req: http.IncomingMessage, res: http.ServerResponse) {
     const parts = url.pathname.split('/').filter(Boolean); // ['_sandbox', name?, action?]
@@ -77,13 +100,14 @@ export async function serveEmulators(
       return;
     }
     if (parts[2] === 'faults' && method === 'POST') {
+      let result: void | Record<string, unknown>;
       try {
-        await emulator.injectFault(await readJsonBody(req));
+        result = await emulator.injectFault(await readJsonBody(req));
       } catch (err) {
         sendJson(res, 400, { error: err instanceof Error ? err.message : String(err) });
         return;
       }
-      sendJson(res, 200, { ok: true });
+      sendJson(res, 200, { ok: true, ...result });
       return;
     }
     if (parts[2] === 'reset' && method === 'POST') {
@@ -96,14 +120,18 @@ export async function serveEmulators(
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${host}:${port}`,
+    secureUrl: `${secure ? 'https' : 'http'}://${host}:${port}`,
     port,
     emulators: byName,
     requestCounts,
     async close() {
       for (const e of byName.values()) await e.close?.();
-      server.closeAllConnections();
+      plain.closeAllConnections();
+      secure?.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -62,7 +62,10 @@ async function main(): Promise<void> {
   const beemUrl = process.env.BEEM_URL ?? `http://127.0.0.1:${port}`;
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox({ ...sandboxOptionsFromEnv(process.env), appUrl: beemUrl });
+    const options = sandboxOptionsFromEnv(process.env);
+    // The browser comes back to the public address, which the provider must know exactly.
+    const redirectUris = [...(options.oidc?.redirectUris ?? []), `${publicUrl}/auth/callback`];
+    sandbox = await startSandbox({ ...options, appUrl: beemUrl, oidc: { redirectUris } });
   } catch (err) {
     const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
     console.error(busy ? `Port ${process.env.SANDBOX_PORT ?? 4010} is taken: stop the other sandbox or set SANDBOX_PORT.` : err);

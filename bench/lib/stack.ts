@@ -88,7 +88,8 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
   const entry = path.resolve('dist/server/main.mjs');
   if (!fs.existsSync(entry)) throw new Error('dist/server/main.mjs is missing: run `npm run build` first.');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-bench-'));
-  const sandbox = await startSandbox({ minimax: options.minimax });
+  // No benchmark studies MiniMax's rate limit: off, unless one asks for it.
+  const sandbox = await startSandbox({ minimax: { rpmLimit: null, ...options.minimax } });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   sandbox.setAppUrl(url);

@@ -75,7 +75,8 @@ describe('create, query, retrieve, download', () => {
     expect(file).toMatchObject({ file_id: Number(answer.file_id), filename: 'output.mp4', purpose: 'video_generation', bytes: 0 });
     expect(typeof file.file_id).toBe('number');
     expect(Math.abs(file.created_at - Date.now() / 1000)).toBeLessThan(60);
-    expect(file.download_url).toMatch(new RegExp(`^${h.base}/files/[\\w-]+/output\\.mp4$`));
+    // The CDN is https (the test CA is trusted through NODE_EXTRA_CA_CERTS), on the sandbox's port.
+    expect(file.download_url).toMatch(new RegExp(`^${h.base.replace(/^http:/, 'https:')}/files/[\\w-]+/output\\.mp4$`));
 
     const download = await fetch(file.download_url);
     expect(download.status).toBe(200);
@@ -93,6 +94,7 @@ describe('create, query, retrieve, download', () => {
     expect(content.headers.get('content-type')).toBe('application/octet-stream');
     expect(Buffer.compare(Buffer.from(await content.arrayBuffer()), Buffer.from(bytes))).toBe(0);
     expect(h.minimax.state().requestCounts).toMatchObject({ create: 1, retrieve: 1, retrieve_content: 1, download: 2 });
+    expect(h.minimax.state().secureDownloads).toBe(2);
   });
 
   it('expires the download URL after its TTL with a CDN-like 403, and retrieve hands out a fresh one', async () => {

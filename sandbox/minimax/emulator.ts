@@ -58,8 +58,14 @@ export interface MinimaxOptions {
   failureReport: 'base_resp' | 'error_message';
   /** `bytes` in retrieve: real answers often say 0 for generated videos. */
   reportFileBytes: boolean;
-  /** Create calls per minute per key before 1002 (null: no limit; real: 5 or 20). */
+  /**
+   * Create calls per key within `rpmWindowMs` before 1002 (null: no limit). The default is
+   * the reference's figure for a paid (pay-as-you-go) key, 20 per minute (reference §9; an
+   * unpaid key gets 5); tests that do not study the limit switch it off (TEST_MINIMAX_OPTIONS).
+   */
   rpmLimit: number | null;
+  /** The limit's window: a minute for the real API; tests shorten it. */
+  rpmWindowMs: number;
   /** Account balance in USD for 1008 simulation, charged on Success only (null: unlimited). */
   balanceUsd: number | null;
   /** 01-series rejects explicit duration/resolution [U]. */
@@ -93,7 +99,8 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   pushEachInternalState: true,
   failureReport: 'base_resp',
   reportFileBytes: false,
-  rpmLimit: null,
+  rpmLimit: 20,
+  rpmWindowMs: 60_000,
   balanceUsd: null,
   legacyRejectsExplicitSize: false,
   strictTemplateInputs: false,
@@ -102,8 +109,12 @@ export const DEFAULT_MINIMAX_OPTIONS: MinimaxOptions = {
   now: () => Date.now(),
 };
 
-/** Timings for tests: a task settles in well under a second, with a small, quick render. */
+/**
+ * Timings for tests: a task settles in well under a second, with a small, quick render, and
+ * no rate limit (tests of the limit set one themselves).
+ */
 export const TEST_MINIMAX_OPTIONS: MinimaxOptionsInput = {
+  rpmLimit: null,
   stepMs: { preparing: 20, queueing: 20, processing: 30 },
   render: { maxShortSide: 120, fps: 12 },
 };
@@ -205,6 +216,8 @@ export class MinimaxEmulator implements Emulator {
   private readonly events = new EventEmitter();
   private readonly rendering = new Set<Promise<unknown>>();
   private spentUsd = 0;
+  /** Downloads that came over https (the test CA), of `requestCounts.download`. */
+  private secureDownloads = 0;
   private videoDir: string | null = null;
   private ffmpegPath: string | null | undefined;
   private renderQueue: RenderQueue;
@@ -289,6 +302,7 @@ export class MinimaxEmulator implements Emulator {
       requestCounts: { ...this.requestCounts },
       pendingFaults: this.faults.pending(),
       spentUsd: this.spentUsd,
+      secureDownloads: this.secureDownloads,
     };
   }
 
@@ -302,6 +316,7 @@ export class MinimaxEmulator implements Emulator {
     this.createTimes.clear();
     for (const key of Object.keys(this.requestCounts)) delete this.requestCounts[key];
     this.spentUsd = 0;
+    this.secureDownloads = 0;
     this.options = this.initialOptions;
     this.ffmpegPath = undefined;
     this.renderQueue = new RenderQueue(this.options.render.concurrency);
@@ -333,6 +348,7 @@ export class MinimaxEmulator implements Emulator {
     this.requestCounts[endpoint] = (this.requestCounts[endpoint] ?? 0) + 1;
 
     if (endpoint === 'download') {
+      if ((r.req.socket as { encrypted?: boolean }).encrypted) this.secureDownloads += 1;
       await this.serveDownload(r, download?.[1] ?? '');
       return true;
     }
@@ -440,7 +456,7 @@ export class MinimaxEmulator implements Emulator {
     const limit = this.options.rpmLimit;
     if (limit === null) return false;
     const now = this.options.now();
-    const recent = (this.createTimes.get(apiKey) ?? []).filter((t) => t > now - 60_000);
+    const recent = (this.createTimes.get(apiKey) ?? []).filter((t) => t > now - this.options.rpmWindowMs);
     if (recent.length >= limit) {
       this.createTimes.set(apiKey, recent);
       return true;
@@ -760,7 +776,7 @@ export class MinimaxEmulator implements Emulator {
     const token = randomBytes(18).toString('base64url');
     const now = this.options.now();
     this.links.set(token, { token, fileId, expiresAt: alreadyExpired ? now - 1000 : now + ttlMs });
-    return `${this.sandbox.baseUrl}${this.prefix}/files/${token}/output.mp4`;
+    return `${this.sandbox.filesUrl}${this.prefix}/files/${token}/output.mp4`;
   }
 
   /** The CDN: no auth, 403 once the link expired, Range and HEAD like a static file server. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../index.ts';
 import { SANDBOX_CREDENTIALS } from '../defaults.ts';
 import { subjectForEmail, type OidcEmulator } from './emulator.ts';
+import { authorizeSignedIn, providerSession } from './test-support.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:3999/auth/callback';
 const { oauthClientId: CLIENT_ID, oauthClientSecret: CLIENT_SECRET } = SANDBOX_CREDENTIALS;
@@ -13,6 +14,8 @@ describe('sandbox OIDC provider', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
+    // The app whose callback the default client registered.
+    sandbox.setAppUrl('http://127.0.0.1:3999');
     issuer = `${sandbox.url}/oidc`;
   });
   afterAll(async () => {
@@ -30,24 +33,11 @@ describe('sandbox OIDC provider', () => {
   const fault = (body: Record<string, unknown>) =>
     fetch(`${sandbox.url}/_sandbox/oidc/faults`, { method: 'POST', body: JSON.stringify(body) });
 
-  /** Runs the front channel with `login_hint` and returns what the redirect brought back. */
+  /** Runs the front channel for a browser signed in at the provider and returns what the redirect brought back. */
   async function authorize(config: client.Configuration, email: string, extra: Record<string, string> = {}) {
-    const verifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid email profile',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      login_hint: email,
-      ...extra,
-    });
-    const res = await fetch(url, { redirect: 'manual' });
-    expect(res.status).toBe(302);
-    return { callback: new URL(res.headers.get('location')!), verifier, state, nonce };
+    const flow = await authorizeSignedIn(sandbox.url, config, { redirectUri: REDIRECT_URI, email, extra });
+    expect(flow.response.status).toBe(302);
+    return { ...flow, callback: flow.callback! };
   }
 
   it('signs in with the real openid-client: discovery, PKCE, RS256 id_token, userinfo', async () => {
@@ -132,20 +122,85 @@ describe('sandbox OIDC provider', () => {
   it('never redirects to an unregistered client or a wrong redirect_uri', async () => {
     const emulator = sandbox.emulator<OidcEmulator>('oidc');
     emulator.registerClient({ clientId: 'strict', clientSecret: 's', redirectUris: ['https://beem.example/auth/callback'] });
-    const base = `${issuer}/authorize?response_type=code&state=x&login_hint=a@b.ru`;
-    const unknown = await fetch(`${base}&client_id=other&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { redirect: 'manual' });
+    const cookie = await providerSession(sandbox.url, 'a@b.ru');
+    const base = `${issuer}/authorize?response_type=code&state=x`;
+    const unknown = await fetch(`${base}&client_id=other&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`, { redirect: 'manual', headers: { cookie } });
     expect(unknown.status).toBe(400);
     const mismatch = await fetch(`${base}&client_id=strict&redirect_uri=${encodeURIComponent('https://beem.example/auth/callback/')}`, {
       redirect: 'manual',
+      headers: { cookie },
     });
     expect(mismatch.status).toBe(400);
-    expect(await mismatch.text()).toContain('redirect_uri');
+    expect(await mismatch.text()).toContain('redirect_uri_mismatch');
     const exact = await fetch(`${base}&client_id=strict&redirect_uri=${encodeURIComponent('https://beem.example/auth/callback')}`, {
       redirect: 'manual',
+      headers: { cookie },
     });
     expect(exact.status).toBe(302);
-    const wrongType = await fetch(`${base.replace('response_type=code', 'response_type=token')}&client_id=strict&redirect_uri=${encodeURIComponent('https://beem.example/auth/callback')}`, { redirect: 'manual' });
+    const wrongType = await fetch(`${base.replace('response_type=code', 'response_type=token')}&client_id=strict&redirect_uri=${encodeURIComponent('https://beem.example/auth/callback')}`, { redirect: 'manual', headers: { cookie } });
     expect(new URL(wrongType.headers.get('location')!).searchParams.get('error')).toBe('unsupported_response_type');
+  });
+
+  it('refuses any redirect_uri but the registered one exactly, on its own error page', async () => {
+    const cookie = await providerSession(sandbox.url, 'victim@example.ru');
+    for (const uri of ['https://evil.example/auth/callback', 'http://127.0.0.1:3998/auth/callback', `${REDIRECT_URI}?next=/x`, 'http://localhost:3999/auth/callback']) {
+      const res = await fetch(`${issuer}/authorize?response_type=code&client_id=${CLIENT_ID}&state=s&redirect_uri=${encodeURIComponent(uri)}`, {
+        redirect: 'manual',
+        headers: { cookie },
+      });
+      expect(res.status, uri).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      const page = await res.text();
+      expect(page).toContain('redirect_uri_mismatch');
+      expect(page).not.toContain('name="email"');
+    }
+    const registered = await fetch(`${sandbox.url}/_sandbox/oidc/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ action: 'register_redirect_uri', uri: 'http://localhost:3999/auth/callback' }),
+    });
+    expect(registered.status).toBe(200);
+    const now = await fetch(`${issuer}/authorize?response_type=code&client_id=${CLIENT_ID}&state=s&redirect_uri=${encodeURIComponent('http://localhost:3999/auth/callback')}`, {
+      redirect: 'manual',
+      headers: { cookie },
+    });
+    expect(now.status).toBe(302);
+  });
+
+  it('only pre-fills the form from login_hint; without a session nothing completes by itself', async () => {
+    const config = await discover();
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', state: 'h', login_hint: 'hint@example.ru' });
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toMatch(/name="email" type="email"[^>]*value="hint@example\.ru"/);
+    expect(sandbox.emulator<OidcEmulator>('oidc').state().signIns).toEqual([]);
+  });
+
+  it('answers prompt=none with login_required without a session, and with a code when there is one', async () => {
+    const config = await discover();
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', state: 'silent', prompt: 'none' });
+    const anonymous = await fetch(url, { redirect: 'manual' });
+    expect(anonymous.status).toBe(302);
+    const back = new URL(anonymous.headers.get('location')!);
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({ error: 'login_required', state: 'silent' });
+    const known = await fetch(url, { redirect: 'manual', headers: { cookie: await providerSession(sandbox.url, 'known@example.ru') } });
+    expect(new URL(known.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('keeps the person signed in at the provider after the form: the next sign-in skips it', async () => {
+    const config = await discover();
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', state: 'f1' });
+    const approve = await fetch(`${issuer}/authorize`, {
+      method: 'POST',
+      body: new URLSearchParams({ ...Object.fromEntries(url.searchParams), email: 'again@example.ru', action: 'approve' }),
+      redirect: 'manual',
+    });
+    const cookie = approve.headers.get('set-cookie')!.split(';')[0]!;
+    expect(cookie).toMatch(/^sbx_oidc_session=/);
+    const second = await fetch(url, { redirect: 'manual', headers: { cookie } });
+    expect(second.status).toBe(302);
+    const relogin = await fetch(`${url}&prompt=login`, { redirect: 'manual', headers: { cookie } });
+    expect(relogin.status).toBe(200);
   });
 
   it('shows a sign-in form without login_hint; Войти completes it and Отмена answers access_denied', async () => {
@@ -218,9 +273,8 @@ describe('sandbox OIDC provider', () => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state: 'ya',
-      login_hint: 'ivan@yandex.ru',
     });
-    const res = await fetch(url, { redirect: 'manual' });
+    const res = await fetch(url, { redirect: 'manual', headers: { cookie: await providerSession(sandbox.url, 'ivan@yandex.ru') } });
     const tokens = await client.authorizationCodeGrant(config, new URL(res.headers.get('location')!), {
       pkceCodeVerifier: verifier,
       expectedState: 'ya',

@@ -8,9 +8,20 @@ import { renderError, renderSignInForm } from './pages.ts';
 
 /**
  * An OpenID Connect provider as Google or Keycloak speak it (reference/oauth-login.md §2, §8):
- * discovery, authorize (a sign-in form, or straight through with `login_hint`), token
- * (client_secret_basic or _post, PKCE S256, single-use codes), userinfo, JWKS and RS256
- * id_tokens. `/yandex/info` answers like login.yandex.ru so the Yandex code path runs too.
+ * discovery, authorize, token (client_secret_basic or _post, PKCE S256, single-use codes),
+ * userinfo, JWKS and RS256 id_tokens. `/yandex/info` answers like login.yandex.ru so the
+ * Yandex code path runs too.
+ *
+ * Authorize as real providers do it: `redirect_uri` must equal one the client registered
+ * (Beem's `${appUrl}/auth/callback`, plus any added), anything else gets the provider's own
+ * error page and no redirect; the sign-in form is shown unless the browser already has a
+ * session at the provider (a cookie set when the form is completed), `login_hint` only fills
+ * the form in, and `prompt=none` without a session answers `error=login_required`.
+ *
+ * Control actions (`POST /_sandbox/oidc/faults`):
+ *   { action: "sign_in", email, name? }      a provider session for tests that skip the form:
+ *                                            answers `{ cookie }` to send with /authorize
+ *   { action: "register_redirect_uri", uri, clientId? }
  *
  * Faults (`POST /_sandbox/oidc/faults`, `{ kind, count? }`), each for the next sign-ins:
  *   unverified_email           id_token/userinfo say `email_verified: false`
@@ -34,9 +45,17 @@ const FAULT_KINDS = ['unverified_email', 'email_changed', 'expired_code', 'wrong
 export interface OidcClient {
   clientId: string;
   clientSecret: string;
-  /** Exact redirect URIs; when empty, any http(s) URL ending in /auth/callback is accepted. */
+  /** Exact redirect URIs registered for the client (the default client also has the app's own). */
   redirectUris: string[];
 }
+
+export interface OidcEmulatorOptions {
+  /** Redirect URIs the default client has besides `${appUrl}/auth/callback` (the demo's public address). */
+  redirectUris?: string[];
+}
+
+/** The provider's session cookie: set when the form is completed, or by the `sign_in` action. */
+export const OIDC_SESSION_COOKIE = 'sbx_oidc_session';
 
 interface Person {
   sub: string;
@@ -70,6 +89,7 @@ interface TokenRequestRecord {
 }
 
 export const CODE_TTL_MS = 60_000;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const ACCESS_TOKEN_TTL_S = 3600;
 const ID_TOKEN_TTL_S = 3600;
 
@@ -107,8 +127,12 @@ export class OidcEmulator implements Emulator {
   private authorizeRequests: Array<Record<string, string>> = [];
   private tokenRequests: TokenRequestRecord[] = [];
   private signIns: Array<{ sub: string; email: string }> = [];
+  private sessions = new Map<string, { email: string; name: string | undefined }>();
 
-  constructor(private readonly context: SandboxContext) {
+  constructor(
+    private readonly context: SandboxContext,
+    private readonly options: OidcEmulatorOptions = {},
+  ) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.privateKey = privateKey;
     this.publicJwk = { ...publicKey.export({ format: 'jwk' }), kid: this.keyId, use: 'sig', alg: 'RS256' };
@@ -146,8 +170,19 @@ export class OidcEmulator implements Emulator {
     };
   }
 
-  injectFault(body: unknown): void {
-    const input = (body ?? {}) as { kind?: unknown; count?: unknown; email?: unknown };
+  injectFault(body: unknown): void | { cookie: string } {
+    const input = (body ?? {}) as { kind?: unknown; count?: unknown; email?: unknown; action?: unknown; name?: unknown; uri?: unknown; clientId?: unknown };
+    if (input.action === 'sign_in') {
+      if (typeof input.email !== 'string' || !EMAIL.test(input.email.trim())) throw new Error('sign_in needs an email');
+      return { cookie: this.startSession(input.email, typeof input.name === 'string' ? input.name : undefined) };
+    }
+    if (input.action === 'register_redirect_uri') {
+      const client = this.clients.get(typeof input.clientId === 'string' ? input.clientId : SANDBOX_CREDENTIALS.oauthClientId);
+      if (!client || typeof input.uri !== 'string' || !URL.canParse(input.uri)) throw new Error('register_redirect_uri needs a uri (and a known clientId)');
+      client.redirectUris.push(input.uri);
+      return;
+    }
+    if (input.action !== undefined) throw new Error('action must be sign_in or register_redirect_uri');
     if (typeof input.kind !== 'string' || !FAULT_KINDS.includes(input.kind)) {
       throw new Error(`kind must be one of ${FAULT_KINDS.join(', ')}`);
     }
@@ -167,26 +202,36 @@ export class OidcEmulator implements Emulator {
     this.authorizeRequests = [];
     this.tokenRequests = [];
     this.signIns = [];
+    this.sessions.clear();
     this.clients.clear();
     this.registerDefaultClient();
+  }
+
+  /** A session at the provider for `email`; the value of the `Cookie` header that carries it. */
+  startSession(email: string, name?: string): string {
+    const token = randomBytes(18).toString('base64url');
+    this.sessions.set(token, { email: email.trim().toLowerCase(), name });
+    return `${OIDC_SESSION_COOKIE}=${token}`;
   }
 
   private registerDefaultClient(): void {
     this.registerClient({
       clientId: SANDBOX_CREDENTIALS.oauthClientId,
       clientSecret: SANDBOX_CREDENTIALS.oauthClientSecret,
-      redirectUris: [],
+      redirectUris: [...(this.options.redirectUris ?? [])],
     });
   }
 
+  /** Exact match only, as real providers compare (no prefix, no trailing slash, no other port). */
   private redirectAllowed(client: OidcClient, redirectUri: string): boolean {
-    if (client.redirectUris.length > 0) return client.redirectUris.includes(redirectUri);
-    try {
-      const url = new URL(redirectUri);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname.endsWith('/auth/callback') && !url.hash;
-    } catch {
-      return false;
-    }
+    const own = client.clientId === SANDBOX_CREDENTIALS.oauthClientId ? [`${this.context.appUrl}/auth/callback`] : [];
+    return [...own, ...client.redirectUris].includes(redirectUri);
+  }
+
+  private session(r: SandboxRequest): { email: string; name: string | undefined } | null {
+    const cookies = (r.req.headers.cookie ?? '').split(';').map((c) => c.trim());
+    const token = cookies.find((c) => c.startsWith(`${OIDC_SESSION_COOKIE}=`))?.slice(OIDC_SESSION_COOKIE.length + 1);
+    return token ? (this.sessions.get(token) ?? null) : null;
   }
 
   private discovery({ res }: SandboxRequest): true {
@@ -215,9 +260,9 @@ export class OidcEmulator implements Emulator {
   }
 
   /**
-   * GET shows the form (or completes at once with `login_hint`); POST is the form's answer.
-   * A bad client_id or redirect_uri is shown as a page: a provider never redirects to an
-   * address it has not verified.
+   * GET shows the form (pre-filled from `login_hint`), or completes at once for a browser with
+   * a provider session; POST is the form's answer. A bad client_id or redirect_uri is shown as
+   * the provider's error page: a provider never redirects to an address it has not verified.
    */
   private async authorize(r: SandboxRequest): Promise<true> {
     const params: Record<string, string> =
@@ -229,12 +274,19 @@ export class OidcEmulator implements Emulator {
     if (r.method === 'GET') this.authorizeRequests.push(params);
     const client = params.client_id ? this.clients.get(params.client_id) : undefined;
     if (!client) {
-      sendHtml(r.res, 400, renderError('Неизвестный client_id', 'Приложение не зарегистрировано у этого провайдера.'));
+      sendHtml(r.res, 400, renderError('Ошибка 400: invalid_client', 'Приложение не зарегистрировано у этого провайдера.'));
       return true;
     }
     const redirectUri = params.redirect_uri ?? '';
     if (!this.redirectAllowed(client, redirectUri)) {
-      sendHtml(r.res, 400, renderError('Неверный redirect_uri', `Адрес ${redirectUri || '(пусто)'} не зарегистрирован.`));
+      sendHtml(
+        r.res,
+        400,
+        renderError(
+          'Ошибка 400: redirect_uri_mismatch',
+          `Адрес возврата ${redirectUri || '(пусто)'} не зарегистрирован для приложения ${client.clientId}. Вход невозможен: сообщите об этом владельцу сайта.`,
+        ),
+      );
       return true;
     }
     const back = (query: Record<string, string>) => {
@@ -259,16 +311,25 @@ export class OidcEmulator implements Emulator {
       return true;
     }
 
-    const email = (r.method === 'POST' ? params.email : params.login_hint)?.trim().toLowerCase();
-    if (!email) {
-      sendHtml(r.res, 200, renderSignInForm({ action: `${this.prefix}/authorize`, params }));
+    const prompts = (params.prompt ?? '').split(' ').filter(Boolean);
+    const session = r.method === 'GET' && !prompts.includes('login') && !prompts.includes('select_account') ? this.session(r) : null;
+    if (r.method === 'GET' && !session) {
+      if (prompts.includes('none')) {
+        back({ error: 'login_required', error_description: 'The user is not signed in at the provider' });
+        return true;
+      }
+      // login_hint only fills the form in: the person still confirms (or types another address).
+      const form = { ...params, email: params.login_hint ?? '' };
+      sendHtml(r.res, 200, renderSignInForm({ action: `${this.prefix}/authorize`, params: form }));
       return true;
     }
-    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+    const email = (session?.email ?? params.email)?.trim().toLowerCase();
+    if (!email || !EMAIL.test(email)) {
       sendHtml(r.res, 400, renderSignInForm({ action: `${this.prefix}/authorize`, params, error: 'Введите адрес почты.' }));
       return true;
     }
-    const person = this.personFor(email, params.name);
+    if (!session) r.res.setHeader('Set-Cookie', `${this.startSession(email, params.name)}; Path=${this.prefix}; HttpOnly; SameSite=Lax`);
+    const person = this.personFor(email, session ? session.name : params.name);
     const code = randomBytes(24).toString('base64url');
     const expired = this.faults.take((f) => f.kind === 'expired_code');
     this.codes.set(code, {

@@ -16,7 +16,7 @@ function page(title: string, body: string): string {
 
 export function renderSignInForm(options: { action: string; params: Record<string, string>; error?: string }): string {
   const hidden = Object.entries(options.params)
-    .filter(([key]) => !['email', 'name', 'action'].includes(key))
+    .filter(([key]) => !['email', 'name', 'action', 'login_hint'].includes(key))
     .map(([key, value]) => `<input type="hidden" name="${escapeHtml(key)}" value="${escapeHtml(value)}">`)
     .join('');
   const error = options.error ? `<p class="err">${escapeHtml(options.error)}</p>` : '';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { FaultQueue, readBody, sendJson, sleep, type Emulator, type SandboxRequest } from '../core.ts';
 import { SANDBOX_CREDENTIALS } from '../defaults.ts';
@@ -8,11 +9,27 @@ import { compilerAnswer, detectPhase, enhancerAnswer, routerAnswer, sampleFromSc
  * An OpenAI-compatible chat endpoint under `/openai` (base URL `${sandbox}/openai/v1`),
  * as reference/openai-chat.md §4–§6 describe it for the `openai` SDK: Bearer check,
  * `application/json` answers shaped like real ones, `json_object` and strict
- * `json_schema` formats, refusals, and OpenAI's error bodies.
+ * `json_schema` formats, refusals, and OpenAI's error bodies. Like the real API it answers
+ * 404 `model_not_found` for a model it does not serve, 400 `invalid_request_error` with
+ * `param` for out-of-range `temperature`, `top_p` or `n` and unknown message roles, `n`
+ * choices, and a real SSE stream of `chat.completion.chunk`s for `stream: true`.
+ * `GET /v1/models` and `/v1/models/{id}` list what it serves.
  *
  * Faults for the next N calls (optionally only for one phase) through
  * `POST /_sandbox/openai/faults {kind, phase?, count?, ms?}`.
  */
+
+/** Models this endpoint serves, and the snapshot each name resolves to in answers. */
+export const OPENAI_MODELS: Record<string, string> = {
+  'gpt-4o-mini': 'gpt-4o-mini-2024-07-18',
+  'gpt-4o-mini-2024-07-18': 'gpt-4o-mini-2024-07-18',
+  'gpt-4o': 'gpt-4o-2024-08-06',
+  'gpt-4o-2024-08-06': 'gpt-4o-2024-08-06',
+  'gpt-4.1-mini': 'gpt-4.1-mini-2025-04-14',
+  'gpt-4.1-mini-2025-04-14': 'gpt-4.1-mini-2025-04-14',
+};
+
+const MESSAGE_ROLES = ['system', 'assistant', 'user', 'function', 'tool', 'developer'] as const;
 
 export const OPENAI_FAULT_KINDS = [
   'delay',
@@ -64,6 +81,11 @@ const chatRequestSchema = z.object({
   messages: z.array(z.object({ role: z.string(), content: z.union([z.string(), z.array(z.unknown()), z.null()]).optional() }).passthrough()).min(1),
   max_tokens: z.number().int().positive().optional(),
   max_completion_tokens: z.number().int().positive().optional(),
+  temperature: z.number().nullish(),
+  top_p: z.number().nullish(),
+  n: z.number().int().nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
   response_format: z
     .object({
       type: z.enum(['text', 'json_object', 'json_schema']),
@@ -71,9 +93,68 @@ const chatRequestSchema = z.object({
     })
     .optional(),
 });
+type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/** The real API's range checks, in its words: `[param, message, code]`, or null when all is well. */
+export function chatRequestProblem(body: ChatRequest): [string, string, string] | null {
+  const range = (param: string, value: number | null | undefined, min: number, max: number, kind: 'decimal' | 'integer'): [string, string, string] | null => {
+    if (value === null || value === undefined) return null;
+    if (value > max) return [param, `Invalid '${param}': ${kind} above maximum value. Expected a value <= ${max}, but got ${value} instead.`, `${kind}_above_max_value`];
+    if (value < min) return [param, `Invalid '${param}': ${kind} below minimum value. Expected a value >= ${min}, but got ${value} instead.`, `${kind}_below_min_value`];
+    return null;
+  };
+  const problem = range('temperature', body.temperature, 0, 2, 'decimal') ?? range('top_p', body.top_p, 0, 1, 'decimal') ?? range('n', body.n, 1, 128, 'integer');
+  if (problem) return problem;
+  const index = body.messages.findIndex((m) => !(MESSAGE_ROLES as readonly string[]).includes(m.role));
+  if (index >= 0) {
+    const supported = MESSAGE_ROLES.map((r) => `'${r}'`);
+    return [
+      `messages[${index}].role`,
+      `Invalid value: '${body.messages[index]!.role}'. Supported values are: ${supported.slice(0, -1).join(', ')}, and ${supported.at(-1)}.`,
+      'invalid_value',
+    ];
+  }
+  return null;
+}
+
+const modelObject = (id: string) => ({ id, object: 'model', created: 1721172741, owned_by: 'system' });
 
 function errorBody(message: string, type: string, code: string | null, param: string | null = null) {
   return { error: { message, type, param, code } };
+}
+
+function modelNotFound(model: string) {
+  return errorBody(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
+}
+
+interface StreamedCompletion {
+  common: { id: string; created: number; model: string; service_tier: string; system_fingerprint: string };
+  n: number;
+  content: string | null;
+  refusal: string | null;
+  finishReason: 'stop' | 'length';
+  /** Sent in one last chunk with empty `choices` when `stream_options.include_usage` asked for it. */
+  usage: Record<string, unknown> | null;
+}
+
+/**
+ * `stream: true` as the API streams it: server-sent events, one `chat.completion.chunk` per
+ * piece (the role first, then the text in pieces, then the finish reason), `data: [DONE]` last.
+ */
+function streamCompletion(res: ServerResponse, headers: Record<string, string>, completion: StreamedCompletion): void {
+  res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive', ...headers });
+  const event = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    res.write(`data: ${JSON.stringify({ ...completion.common, object: 'chat.completion.chunk', choices, ...(completion.usage ? { usage: null } : {}), ...extra })}\n\n`);
+  const text = completion.refusal ?? completion.content ?? '';
+  const field = completion.refusal !== null ? 'refusal' : 'content';
+  const pieces = text.match(/[\s\S]{1,24}/g) ?? [];
+  for (let index = 0; index < completion.n; index += 1) {
+    event([{ index, delta: { role: 'assistant', content: field === 'content' ? '' : null, refusal: null }, logprobs: null, finish_reason: null }]);
+    for (const piece of pieces) event([{ index, delta: { [field]: piece }, logprobs: null, finish_reason: null }]);
+    event([{ index, delta: {}, logprobs: null, finish_reason: completion.finishReason }]);
+  }
+  if (completion.usage) event([], { usage: completion.usage });
+  res.end('data: [DONE]\n\n');
 }
 
 function messageText(content: unknown): string {
@@ -136,17 +217,15 @@ export class OpenAiEmulator implements Emulator {
 
   async handle({ req, res, path, method }: SandboxRequest): Promise<boolean> {
     const headers = { 'x-request-id': `req_${randomBytes(12).toString('hex')}`, 'openai-processing-ms': '42' };
-    if (path === '/v1/models' && method === 'GET') {
-      sendJson(res, 200, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }] }, headers);
-      return true;
-    }
-    if (path.replace(/\/$/, '') !== '/v1/chat/completions') {
-      if (!path.startsWith('/v1/')) return false;
+    if (!path.startsWith('/v1/')) return false;
+    const route = path.replace(/\/$/, '');
+    const modelPath = /^\/v1\/models(?:\/(.+))?$/.exec(route);
+    if (route !== '/v1/chat/completions' && !modelPath) {
       sendJson(res, 404, errorBody(`Invalid URL (${method} /v1${path.slice(3)})`, 'invalid_request_error', null), headers);
       return true;
     }
-    if (method !== 'POST') {
-      sendJson(res, 405, errorBody(`Invalid method for URL (${method} /v1/chat/completions)`, 'invalid_request_error', null), headers);
+    if (method !== (modelPath ? 'GET' : 'POST')) {
+      sendJson(res, 405, errorBody(`Invalid method for URL (${method} /v1${path.slice(3)})`, 'invalid_request_error', null), headers);
       return true;
     }
 
@@ -162,6 +241,14 @@ export class OpenAiEmulator implements Emulator {
           : errorBody("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", 'invalid_request_error', null),
         headers,
       );
+      return true;
+    }
+
+    if (modelPath) {
+      const id = modelPath[1] ? decodeURIComponent(modelPath[1]) : null;
+      if (id === null) sendJson(res, 200, { object: 'list', data: Object.keys(OPENAI_MODELS).map(modelObject) }, headers);
+      else if (OPENAI_MODELS[id]) sendJson(res, 200, modelObject(id), headers);
+      else sendJson(res, 404, modelNotFound(id), headers);
       return true;
     }
 
@@ -188,23 +275,25 @@ export class OpenAiEmulator implements Emulator {
 
     const record = (status: number, fault: OpenAiFaultKind | null) =>
       this.calls.push({ at: Date.now(), phase, model: body.model, maxTokens, responseFormat: format.type, schemaName, fault, status });
-
-    if (format.type === 'json_object' && !/json/i.test(`${system}\n${user}`)) {
-      record(400, null);
-      sendJson(res, 400, errorBody("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'invalid_request_error', null, 'messages'), headers);
+    const refuse = (status: number, error: ReturnType<typeof errorBody>): true => {
+      record(status, null);
+      sendJson(res, status, error, headers);
       return true;
+    };
+
+    const problem = chatRequestProblem(body);
+    if (problem) return refuse(400, errorBody(problem[1], 'invalid_request_error', problem[2], problem[0]));
+    const resolvedModel = OPENAI_MODELS[body.model];
+    if (!resolvedModel) return refuse(404, modelNotFound(body.model));
+    if (format.type === 'json_object' && !/json/i.test(`${system}\n${user}`)) {
+      return refuse(400, errorBody("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'invalid_request_error', null, 'messages'));
     }
     if (format.type === 'json_schema' && (!schemaName || !/^[a-zA-Z0-9_-]{1,64}$/.test(schemaName))) {
-      record(400, null);
-      sendJson(res, 400, errorBody("Invalid 'response_format.json_schema.name': must match ^[a-zA-Z0-9_-]{1,64}$.", 'invalid_request_error', 'invalid_value', 'response_format.json_schema.name'), headers);
-      return true;
+      return refuse(400, errorBody("Invalid 'response_format.json_schema.name': must match ^[a-zA-Z0-9_-]{1,64}$.", 'invalid_request_error', 'invalid_value', 'response_format.json_schema.name'));
     }
-
     const strictProblem = format.type === 'json_schema' && format.json_schema?.strict ? strictSchemaProblem(format.json_schema.schema) : null;
     if (strictProblem) {
-      record(400, null);
-      sendJson(res, 400, errorBody(`Invalid schema for response_format '${schemaName}': ${strictProblem}`, 'invalid_request_error', 'invalid_json_schema', 'response_format'), headers);
-      return true;
+      return refuse(400, errorBody(`Invalid schema for response_format '${schemaName}': ${strictProblem}`, 'invalid_request_error', 'invalid_json_schema', 'response_format'));
     }
 
     const fault = this.faults.take((f) => {
@@ -247,33 +336,40 @@ export class OpenAiEmulator implements Emulator {
       finishReason = 'length';
     }
     record(200, fault?.kind ?? null);
+    const n = body.n ?? 1;
     const promptTokens = tokens(`${system}\n${user}`);
-    const completionTokens = content ? tokens(content) : 0;
+    const completionTokens = (content ? tokens(content) : 0) * n;
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    };
+    const common = {
+      id: `chatcmpl-${randomBytes(15).toString('base64url')}`,
+      created: Math.floor(Date.now() / 1000),
+      model: resolvedModel,
+      service_tier: 'default',
+      system_fingerprint: 'fp_sandbox',
+    };
+    if (body.stream) {
+      streamCompletion(res, headers, { common, n, content, refusal: answer.refusal, finishReason, usage: body.stream_options?.include_usage ? usage : null });
+      return true;
+    }
     sendJson(
       res,
       200,
       {
-        id: `chatcmpl-${randomBytes(15).toString('base64url')}`,
+        ...common,
         object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: body.model === 'gpt-4o-mini' ? 'gpt-4o-mini-2024-07-18' : body.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content, refusal: answer.refusal, annotations: [] },
-            logprobs: null,
-            finish_reason: finishReason,
-          },
-        ],
-        usage: {
-          prompt_tokens: promptTokens,
-          completion_tokens: completionTokens,
-          total_tokens: promptTokens + completionTokens,
-          prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-          completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
-        },
-        service_tier: 'default',
-        system_fingerprint: 'fp_sandbox',
+        choices: Array.from({ length: n }, (_, index) => ({
+          index,
+          message: { role: 'assistant', content, refusal: answer.refusal, annotations: [] },
+          logprobs: null,
+          finish_reason: finishReason,
+        })),
+        usage,
       },
       headers,
     );

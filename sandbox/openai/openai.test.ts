@@ -53,6 +53,62 @@ describe('OpenAI-compatible emulator', () => {
     expect(res.body.error.type).toBe('invalid_request_error');
   });
 
+  it('answers 404 model_not_found for a model it does not serve, and lists the ones it does', async () => {
+    const res = await chat(enhancer('x', { model: 'gpt-5-imaginary' }));
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      error: { message: 'The model `gpt-5-imaginary` does not exist or you do not have access to it.', type: 'invalid_request_error', param: null, code: 'model_not_found' },
+    });
+    const auth = { headers: { Authorization: `Bearer ${SANDBOX_CREDENTIALS.openaiApiKey}` } };
+    const list = (await (await fetch(`${sandbox.url}/openai/v1/models`, auth)).json()) as { data: Array<{ id: string }> };
+    expect(list.data.map((m) => m.id)).toContain('gpt-4o-mini');
+    expect((await fetch(`${sandbox.url}/openai/v1/models/gpt-4o-mini`, auth)).status).toBe(200);
+    expect((await fetch(`${sandbox.url}/openai/v1/models/gpt-5-imaginary`, auth)).status).toBe(404);
+    expect((await fetch(`${sandbox.url}/openai/v1/models`)).status).toBe(401);
+  });
+
+  it.each([
+    ['temperature 5', { temperature: 5 }, 'temperature', 'decimal_above_max_value', "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead."],
+    ['temperature -1', { temperature: -1 }, 'temperature', 'decimal_below_min_value', "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -1 instead."],
+    ['n 0', { n: 0 }, 'n', 'integer_below_min_value', "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead."],
+    ['n 129', { n: 129 }, 'n', 'integer_above_max_value', "Invalid 'n': integer above maximum value. Expected a value <= 128, but got 129 instead."],
+    [
+      'role wizard',
+      { messages: [{ role: 'wizard', content: 'json please' }] },
+      'messages[0].role',
+      'invalid_value',
+      "Invalid value: 'wizard'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.",
+    ],
+  ])('answers 400 invalid_request_error with param for %s', async (_name, extra, param, code, message) => {
+    const res = await chat(enhancer('x', extra));
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { message, type: 'invalid_request_error', param, code } });
+  });
+
+  it('answers n choices for n: 2, as the real API does', async () => {
+    const res = await chat(enhancer('Часы на запястье', { n: 2 }));
+    expect(res.status).toBe(200);
+    expect(res.body.choices.map((c: { index: number }) => c.index)).toEqual([0, 1]);
+  });
+
+  it('streams server-sent chunks for stream: true, with usage when asked, and [DONE] last', async () => {
+    const res = await fetch(`${sandbox.url}/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${SANDBOX_CREDENTIALS.openaiApiKey}` },
+      body: JSON.stringify(enhancer('Красная помада на мраморе', { stream: true, stream_options: { include_usage: true } })),
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events = (await res.text()).split('\n\n').filter(Boolean);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.replace(/^data: /, '')) as Record<string, any>);
+    expect(chunks.every((c) => c.object === 'chat.completion.chunk' && c.id === chunks[0]!.id)).toBe(true);
+    expect(chunks[0]!.choices[0].delta).toMatchObject({ role: 'assistant', content: '' });
+    expect(chunks.at(-2)!.choices[0]).toMatchObject({ delta: {}, finish_reason: 'stop' });
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) } });
+    const text = chunks.flatMap((c) => c.choices.map((ch: { delta: { content?: string } }) => ch.delta.content ?? '')).join('');
+    expect(JSON.parse(text).prompt_en).toMatch(/red lipstick on marble/i);
+  });
+
   it('cuts the answer at max_tokens with finish_reason length', async () => {
     const res = await chat(enhancer('Флакон духов на мраморном столе', { max_tokens: 5 }));
     expect(res.body.choices[0].finish_reason).toBe('length');

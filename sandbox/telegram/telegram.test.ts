@@ -28,7 +28,21 @@ describe('Telegram HTML entity parsing', () => {
     ['<a href="https://beem.ru">link</a> <code>x</code>', 'link x'],
     ['<span class="tg-spoiler">s</span>', 's'],
   ])('accepts %s', (html, visible) => {
-    expect(parseTelegramHtml(html)).toEqual({ ok: true, visible });
+    expect(parseTelegramHtml(html)).toMatchObject({ ok: true, visible });
+  });
+
+  it('makes the entities of the markup, offsets in UTF-16 units', () => {
+    const parsed = parseTelegramHtml('⚠️ <b>Stage</b>: <code>X</code> <a href="https://beem.ru">сайт</a> <pre><code class="language-ts">x</code></pre> <i></i>');
+    expect(parsed).toEqual({
+      ok: true,
+      visible: '⚠️ Stage: X сайт x ',
+      entities: [
+        { type: 'bold', offset: 3, length: 5 },
+        { type: 'code', offset: 10, length: 1 },
+        { type: 'text_link', offset: 12, length: 4, url: 'https://beem.ru' },
+        { type: 'pre', offset: 17, length: 1, language: 'ts' },
+      ],
+    });
   });
 
   it.each([
@@ -51,6 +65,53 @@ describe('Telegram Bot API emulator', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ ok: true, result: { message_id: 1, chat: { id: Number(chat_id), type: 'private' }, text: 'hello', from: { is_bot: true } } });
     expect(typeof (body.result as { date: number }).date).toBe('number');
+  });
+
+  it.each([0, '0', 'not-a-chat', '@no_such_channel', -100123, '-100123'])('answers chat not found for chat_id %s, like the real API', async (id) => {
+    const res = await api('sendMessage', { chat_id: id, text: 'x' });
+    expect(res).toEqual({ status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' } });
+    expect((await api('getChat', { chat_id: id })).body.description).toBe('Bad Request: chat not found');
+    expect(telegram.messages).toHaveLength(0);
+  });
+
+  it('answers getChat for the operator chat and for chats a test registers, by id or @username', async () => {
+    expect((await api('getChat', { chat_id })).body).toMatchObject({ ok: true, result: { id: Number(chat_id), type: 'private', first_name: 'Operator' } });
+    const control = await fetch(`${sandbox.url}/_sandbox/telegram/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ action: 'register_chat', chat: { id: -1001234567890, type: 'channel', title: 'Beem ops', username: 'beem_ops' } }),
+    });
+    expect(control.status).toBe(200);
+    expect((await api('getChat', { chat_id: '@beem_ops' })).body.result).toMatchObject({ id: -1001234567890, type: 'channel', title: 'Beem ops' });
+    const sent = await api('sendMessage', { chat_id: -1001234567890, text: 'to the channel' });
+    expect(sent.body.result).toMatchObject({ chat: { id: -1001234567890, type: 'channel', title: 'Beem ops' } });
+    telegram.reset();
+    expect((await api('getChat', { chat_id: '@beem_ops' })).status).toBe(400);
+  });
+
+  it('takes parameters from the query string as well as the body', async () => {
+    const query = new URLSearchParams({ chat_id, text: 'из строки запроса' });
+    const res = await fetch(`${sandbox.url}/telegram/bot${SANDBOX_CREDENTIALS.telegramBotToken}/sendMessage?${query}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, result: { text: 'из строки запроса' } });
+    const mixed = await fetch(`${sandbox.url}/telegram/bot${SANDBOX_CREDENTIALS.telegramBotToken}/getChat?chat_id=${chat_id}`, { method: 'POST' });
+    expect((await mixed.json()) as unknown).toMatchObject({ ok: true, result: { id: Number(chat_id) } });
+  });
+
+  it('returns the entities of the message: markup, links found in the text, or the ones sent', async () => {
+    const html = await api('sendMessage', { chat_id, text: '<b>Stage</b>: see https://beem.ru/admin', parse_mode: 'HTML' });
+    expect(html.body.result).toMatchObject({
+      text: 'Stage: see https://beem.ru/admin',
+      entities: [
+        { type: 'bold', offset: 0, length: 5 },
+        { type: 'url', offset: 11, length: 21 },
+      ],
+    });
+    const plain = await api('sendMessage', { chat_id, text: 'no markup here' });
+    expect(plain.body.result).not.toHaveProperty('entities');
+    const explicit = await api('sendMessage', { chat_id, text: 'bold word', entities: [{ type: 'bold', offset: 0, length: 4 }] });
+    expect(explicit.body.result).toMatchObject({ entities: [{ type: 'bold', offset: 0, length: 4 }] });
+    const beyond = await api('sendMessage', { chat_id, text: 'short', entities: [{ type: 'bold', offset: 3, length: 9 }] });
+    expect(beyond.status).toBe(400);
   });
 
   it('answers getMe', async () => {

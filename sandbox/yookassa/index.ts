@@ -21,12 +21,17 @@ import {
  *   POST /v3/refunds, GET /v3/refunds/{id}                       (Basic auth, Idempotence-Key)
  *   GET|POST /checkout/{id}   the confirmation page with "Оплатить" and "Отменить"
  * Settling a payment sends `{type:"notification", event, object}` to the app's webhook.
+ * YooKassa promises no order between the buyer's return and the notification: the checkout
+ * page sends the buyer back at once and the notification follows a moment later
+ * (`notificationDelayMs`), so the return page must find the result by itself.
  *
  * Control (`POST /_sandbox/yookassa/faults`), either a fault for the next calls:
  *   { "fault": { "kind": "http_500" | "http_429" | "http_202" | "succeed_then_500" | "slow", "on"?: op,
  *                "retryAfterMs"?: n, "delayMs"?: n }, "count"?: n }
  *   { "fault": { "kind": "duplicate_notification" | "out_of_order_notification" | "fail_notification"
  *                | "drop_notification" }, "count"?: n }
+ *   { "fault": { "kind": "late_notification", "delayMs": n } }      the bank decides late (below)
+ *   { "fault": { "kind": "cancel_after_return", "delayMs": n, "reason"?: r } }
  * or an action:
  *   { "action": "pay", "paymentId": id, "card"?: "4111…" }
  *   { "action": "cancel", "paymentId": id, "reason"?: r, "party"?: p }
@@ -53,7 +58,15 @@ export type YookassaFault =
   /** One delivery attempt is lost on the way (the app never sees it); the emulator retries. */
   | { kind: 'fail_notification' }
   /** The next notification is never sent (the app must find out by itself). */
-  | { kind: 'drop_notification' };
+  | { kind: 'drop_notification' }
+  /**
+   * The bank decides `delayMs` after the buyer pressed the button (SBP, a slow 3-D Secure):
+   * the buyer is back at once, the payment reads `pending` until then, and only then does it
+   * settle as the buyer chose and the notification go out.
+   */
+  | { kind: 'late_notification'; delayMs: number }
+  /** The buyer pressed "Pay" and is back; `delayMs` later the payment is canceled after all (anti-fraud). */
+  | { kind: 'cancel_after_return'; delayMs: number; reason?: string };
 
 export type YookassaAction =
   | { action: 'pay'; paymentId: string; card?: string }
@@ -69,6 +82,8 @@ export interface YookassaEmulatorOptions {
   notificationAttempts?: number;
   /** How long the buyer has to pay before YooKassa cancels with expired_on_confirmation. */
   confirmationWindowMs?: number;
+  /** The checkout page's notification follows the buyer's return by this much (default 300 ms). */
+  notificationDelayMs?: number;
 }
 
 type PaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
@@ -183,6 +198,17 @@ function errorBody(code: string, description: string, parameter?: string, retryA
 type ApiFault = Extract<YookassaFault, { on?: Operation }>;
 const API_FAULTS = new Set(['http_500', 'http_429', 'http_202', 'succeed_then_500', 'slow']);
 const NOTIFICATION_FAULTS = new Set(['duplicate_notification', 'out_of_order_notification', 'fail_notification', 'drop_notification']);
+/** Faults of the buyer's decision itself, taken when "Pay" or "Cancel" is pressed. */
+const DECISION_FAULTS = new Set(['late_notification', 'cancel_after_return']);
+type DecisionFault = Extract<YookassaFault, { kind: 'late_notification' | 'cancel_after_return' }>;
+
+/** A decision the bank makes later (late_notification, cancel_after_return), due at `dueAt` on the emulator's clock. */
+interface Deferred {
+  record: PaymentRecord;
+  dueAt: number;
+  run: () => Promise<void>;
+  timer: NodeJS.Timeout;
+}
 const isApiFault = (f: YookassaFault): f is ApiFault => API_FAULTS.has(f.kind);
 
 const notFoundAnswer = (what: string) =>
@@ -195,6 +221,10 @@ export class YookassaEmulator implements Emulator {
   private readonly notificationRetryMs: number;
   private readonly notificationAttempts: number;
   private readonly confirmationWindowMs: number;
+  private readonly notificationDelayMs: number;
+  private deferred: Deferred[] = [];
+  /** When each buyer was sent back from the checkout page (emulator clock, ISO). */
+  private returns: Record<string, string> = {};
   private payments = new Map<string, PaymentRecord>();
   private refunds = new Map<string, { shopId: string; object: RefundObject }>();
   private idempotence = new Map<string, StoredResponse>();
@@ -202,6 +232,8 @@ export class YookassaEmulator implements Emulator {
   private faults = new FaultQueue<YookassaFault>();
   private clockOffsetMs = 0;
   private inFlight = new Set<Promise<void>>();
+  /** Bumped by reset(): notifications still waiting from before it are not sent. */
+  private epoch = 0;
   private closed = false;
 
   constructor(
@@ -213,6 +245,7 @@ export class YookassaEmulator implements Emulator {
     this.notificationRetryMs = options.notificationRetryMs ?? 200;
     this.notificationAttempts = options.notificationAttempts ?? 5;
     this.confirmationWindowMs = options.confirmationWindowMs ?? 60 * 60 * 1000;
+    this.notificationDelayMs = options.notificationDelayMs ?? 300;
   }
 
   private now(): number {
@@ -229,7 +262,9 @@ export class YookassaEmulator implements Emulator {
    */
   private expireOverdue(): void {
     const now = this.now();
+    for (const due of this.deferred.filter((d) => d.dueAt <= now)) this.runDeferred(due);
     for (const record of this.payments.values()) {
+      if (this.deferred.some((d) => d.record === record)) continue;
       const { object } = record;
       if (object.status === 'pending' && Date.parse(object.created_at) + this.confirmationWindowMs <= now) {
         void this.cancel(record, 'expired_on_confirmation', 'yoo_money');
@@ -316,7 +351,7 @@ export class YookassaEmulator implements Emulator {
 
   /**
    * Idempotence-Key rules of reference §2: required, ≤64 chars; the same key with the same
-   * body replays the first answer; with another body it is an error; kept for 24 h.
+   * body replays the first answer as it was then (not the object as it is now); with another body it is an error; kept for 24 h.
    * A 5xx outcome is not remembered: its result is "unknown", so a repeat must run again.
    */
   private async idempotent(r: SandboxRequest, raw: string, run: () => Promise<HttpAnswer> | HttpAnswer): Promise<HttpAnswer> {
@@ -344,7 +379,7 @@ export class YookassaEmulator implements Emulator {
       if (stored.hash !== hash) {
         return new HttpAnswer(400, errorBody('invalid_request', 'Idempotence key duplicated', 'Idempotence-Key'));
       }
-      return new HttpAnswer(stored.status, stored.body);
+      return new HttpAnswer(stored.status, structuredClone(stored.body));
     }
     let answer: HttpAnswer;
     try {
@@ -354,7 +389,9 @@ export class YookassaEmulator implements Emulator {
       else if (err instanceof HttpAnswer) answer = err;
       else throw err;
     }
-    if (answer.status < 500) this.idempotence.set(storeKey, { hash, status: answer.status, body: answer.body, createdAt: this.now() });
+    // A snapshot: the payment object lives on and changes (paid, canceled), but a replay of
+    // the same key answers what the first request answered (reference §2).
+    if (answer.status < 500) this.idempotence.set(storeKey, { hash, status: answer.status, body: structuredClone(answer.body), createdAt: this.now() });
     return answer;
   }
 
@@ -465,10 +502,10 @@ export class YookassaEmulator implements Emulator {
   }
 
   /** The buyer paid: one-stage payments succeed, two-stage ones wait for capture. */
-  private pay(record: PaymentRecord, card = '5555555555554477'): Promise<void> {
+  private pay(record: PaymentRecord, card = '5555555555554477', notifyDelayMs = 0): Promise<void> {
     const digits = card.replace(/\D/g, '');
     const declined = DECLINING_TEST_CARDS[digits];
-    if (declined) return this.cancel(record, declined, 'payment_network');
+    if (declined) return this.cancel(record, declined, 'payment_network', notifyDelayMs);
     const object = record.object;
     object.paid = true;
     delete object.confirmation;
@@ -487,13 +524,13 @@ export class YookassaEmulator implements Emulator {
       },
     };
     object.authorization_details = { rrn: String(Date.now()).slice(-12), auth_code: '000000', three_d_secure: { applied: true } };
-    if (record.capture) return this.succeed(record);
+    if (record.capture) return this.succeed(record, undefined, notifyDelayMs);
     object.status = 'waiting_for_capture';
     object.expires_at = this.iso(this.now() + 7 * 24 * 60 * 60 * 1000);
-    return this.track(this.notify('payment.waiting_for_capture', object.id, object));
+    return this.track(this.notify('payment.waiting_for_capture', object.id, object, notifyDelayMs));
   }
 
-  private succeed(record: PaymentRecord, amount?: Money): Promise<void> {
+  private succeed(record: PaymentRecord, amount?: Money, notifyDelayMs = 0): Promise<void> {
     const object = record.object;
     if (amount) {
       object.amount = amount;
@@ -506,10 +543,10 @@ export class YookassaEmulator implements Emulator {
     object.refundable = true;
     object.refunded_amount = { value: '0.00', currency: object.amount.currency };
     if (record.receipt) object.receipt_registration = 'succeeded';
-    return this.track(this.notify('payment.succeeded', object.id, object));
+    return this.track(this.notify('payment.succeeded', object.id, object, notifyDelayMs));
   }
 
-  private cancel(record: PaymentRecord, reason: string, party?: string): Promise<void> {
+  private cancel(record: PaymentRecord, reason: string, party?: string, notifyDelayMs = 0): Promise<void> {
     const object = record.object;
     object.status = 'canceled';
     object.paid = false;
@@ -518,7 +555,37 @@ export class YookassaEmulator implements Emulator {
     object.refundable = false;
     object.cancellation_details = { party: party ?? PARTY_BY_REASON[reason] ?? 'payment_network', reason };
     if (record.receipt) object.receipt_registration = 'canceled';
-    return this.track(this.notify('payment.canceled', object.id, object));
+    return this.track(this.notify('payment.canceled', object.id, object, notifyDelayMs));
+  }
+
+  /**
+   * What the buyer chose on the page (or a test through `act`), with the decision faults: a
+   * late bank settles it later, an anti-fraud check cancels a paid one later; otherwise
+   * `choice` settles it now (and notifies after its own delay).
+   */
+  private decide(record: PaymentRecord, choice: () => Promise<void>): Promise<void> {
+    const fault = this.faults.take((f) => DECISION_FAULTS.has(f.kind)) as DecisionFault | null;
+    if (!fault) return choice();
+    const run =
+      fault.kind === 'late_notification'
+        ? choice
+        : () => this.cancel(record, fault.reason ?? 'fraud_suspected');
+    const due: Deferred = {
+      record,
+      dueAt: this.now() + fault.delayMs,
+      run,
+      timer: setTimeout(() => this.runDeferred(due), fault.delayMs).unref(),
+    };
+    this.deferred.push(due);
+    return Promise.resolve();
+  }
+
+  private runDeferred(due: Deferred): void {
+    if (!this.deferred.includes(due)) return;
+    clearTimeout(due.timer);
+    this.deferred = this.deferred.filter((d) => d !== due);
+    if (this.closed || due.record.object.status !== 'pending') return;
+    void due.run();
   }
 
   private track(delivery: Promise<void>): Promise<void> {
@@ -536,7 +603,7 @@ export class YookassaEmulator implements Emulator {
    * Sends one notification with the object as it is now, honouring the notification faults,
    * and retries a delivery the app did not accept (as YooKassa does for 24 h).
    */
-  private async notify(event: string, paymentId: string, object: object): Promise<void> {
+  private async notify(event: string, paymentId: string, object: object, delayMs = 0): Promise<void> {
     const record = this.payments.get(paymentId);
     if (record && event.startsWith('payment.')) record.lastEvent = event;
     // Taken at once, so the fault applies to this notification and not to a later one.
@@ -547,6 +614,9 @@ export class YookassaEmulator implements Emulator {
     const snapshot = JSON.parse(JSON.stringify(object)) as Record<string, unknown>;
     const copies = this.faults.take((f) => f.kind === 'duplicate_notification') ? 2 : 1;
     const stale = event === 'payment.succeeded' && this.faults.take((f) => f.kind === 'out_of_order_notification');
+    const epoch = this.epoch;
+    if (delayMs > 0) await sleep(delayMs);
+    if (epoch !== this.epoch) return;
     for (let i = 0; i < copies; i += 1) await this.deliver(event, paymentId, snapshot);
     if (stale) {
       const { captured_at: _captured, refunded_amount: _refunded, ...rest } = snapshot;
@@ -595,14 +665,13 @@ export class YookassaEmulator implements Emulator {
     }
     if (r.method === 'POST') {
       const form = new URLSearchParams((await readBody(r.req, 64 * 1024)).toString('utf8'));
-      let delivery: Promise<void> = Promise.resolve();
-      if (record.object.status === 'pending') {
-        if (form.get('action') === 'pay') delivery = this.pay(record, form.get('card') ?? undefined);
-        else if (form.get('action') === 'cancel') delivery = this.cancel(record, form.get('reason') || 'expired_on_confirmation');
+      if (record.object.status === 'pending' && !this.deciding(record)) {
+        const delay = this.notificationDelayMs;
+        if (form.get('action') === 'pay') void this.decide(record, () => this.pay(record, form.get('card') ?? undefined, delay));
+        else if (form.get('action') === 'cancel') void this.decide(record, () => this.cancel(record, form.get('reason') || 'expired_on_confirmation', undefined, delay));
       }
-      // The buyer is sent back once the notification went out (bounded, so a slow app
-      // cannot hold the page): tests then see a deterministic order.
-      await Promise.race([delivery, sleep(5_000)]);
+      // The buyer goes back at once; the notification (if any) follows on its own.
+      this.returns[id] = this.iso();
       redirect(r.res, record.returnUrl);
       return;
     }
@@ -619,7 +688,7 @@ export class YookassaEmulator implements Emulator {
         amountValue: record.object.amount.value,
         currency: record.object.amount.currency,
         description: record.object.description ?? null,
-        status: record.object.status,
+        status: this.deciding(record) ? 'processing' : record.object.status,
         returnUrl: record.returnUrl,
       }),
     );
@@ -640,9 +709,16 @@ export class YookassaEmulator implements Emulator {
       await this.track(this.notify(event, record.object.id, record.object));
       return;
     }
-    if (record.object.status !== 'pending') throw new Error(`payment ${action.paymentId} is already ${record.object.status}`);
-    if (action.action === 'pay') await this.pay(record, action.card);
-    else await this.cancel(record, action.reason ?? 'expired_on_confirmation', action.party);
+    if (record.object.status !== 'pending' || this.deciding(record)) {
+      throw new Error(`payment ${action.paymentId} is already ${this.deciding(record) ? 'being decided' : record.object.status}`);
+    }
+    // No browser to send back, so nothing to race: settled and notified at once.
+    if (action.action === 'pay') await this.decide(record, () => this.pay(record, action.card));
+    else await this.decide(record, () => this.cancel(record, action.reason ?? 'expired_on_confirmation', action.party));
+  }
+
+  private deciding(record: PaymentRecord): boolean {
+    return this.deferred.some((d) => d.record === record);
   }
 
   async injectFault(body: unknown): Promise<void> {
@@ -656,9 +732,11 @@ export class YookassaEmulator implements Emulator {
       return;
     }
     const fault = (input.fault ?? input) as YookassaFault;
-    const kinds = [...API_FAULTS, ...NOTIFICATION_FAULTS];
+    const kinds = [...API_FAULTS, ...NOTIFICATION_FAULTS, ...DECISION_FAULTS];
     if (!fault || !kinds.includes(fault.kind)) throw new Error(`unknown fault kind; expected one of ${kinds.join(', ')}`);
-    if (fault.kind === 'slow' && typeof fault.delayMs !== 'number') throw new Error('slow needs delayMs');
+    if ((fault.kind === 'slow' || DECISION_FAULTS.has(fault.kind)) && !(typeof (fault as { delayMs?: unknown }).delayMs === 'number' && (fault as { delayMs: number }).delayMs >= 0)) {
+      throw new Error(`${fault.kind} needs delayMs`);
+    }
     const count = typeof input.count === 'number' && input.count > 0 ? input.count : 1;
     this.faults.add(fault, count);
   }
@@ -672,6 +750,10 @@ export class YookassaEmulator implements Emulator {
       refunds: [...this.refunds.values()].map((r) => r.object),
       idempotenceKeys: this.idempotence.size,
       notifications: this.notifications,
+      /** Payment id → when the checkout page sent its buyer back. */
+      returns: this.returns,
+      /** Decisions the bank makes later (late_notification, cancel_after_return). */
+      deferred: this.deferred.map((d) => ({ paymentId: d.record.object.id, dueAt: this.iso(d.dueAt) })),
       pendingFaults: this.faults.pending(),
     };
   }
@@ -679,10 +761,19 @@ export class YookassaEmulator implements Emulator {
   /** The sandbox is closing: stop retrying notifications and wait for those on the wire. */
   async close(): Promise<void> {
     this.closed = true;
+    this.dropDeferred();
     await this.settled();
   }
 
+  private dropDeferred(): void {
+    for (const due of this.deferred) clearTimeout(due.timer);
+    this.deferred = [];
+  }
+
   reset(): void {
+    this.epoch += 1;
+    this.dropDeferred();
+    this.returns = {};
     this.payments.clear();
     this.refunds.clear();
     this.idempotence.clear();

@@ -67,6 +67,15 @@ async function control(body: unknown): Promise<Response> {
 }
 
 const emulator = () => sandbox.emulator<YookassaEmulator>('yookassa');
+
+/** Presses a button of the checkout page, as the buyer's browser does. */
+const submit = (payment: PaymentObject, action: 'pay' | 'cancel') =>
+  fetch(payment.confirmation!.confirmation_url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ action }),
+    redirect: 'manual',
+  });
 const notifications = (): NotificationRecord[] => emulator().state().notifications;
 
 beforeAll(async () => {
@@ -258,6 +267,15 @@ describe('YooKassa emulator: faults', () => {
     expect(emulator().state().payments).toHaveLength(1);
   });
 
+  it('replays the original answer for the same key, not the payment as it is now', async () => {
+    const first = await create('replay-key');
+    await emulator().act({ action: 'pay', paymentId: first.id });
+    expect(((await (await call('GET', `/payments/${first.id}`)).json()) as PaymentObject).status).toBe('succeeded');
+    const replay = await create('replay-key');
+    expect(replay).toEqual(first);
+    expect(replay).toMatchObject({ status: 'pending', paid: false, confirmation: { type: 'redirect' } });
+  });
+
   it('creates the payment but answers 500; the same key then returns that payment', async () => {
     await control({ fault: { kind: 'succeed_then_500', on: 'create' } });
     const lost = await call('POST', '/payments', paymentBody(), { 'idempotence-key': 'lost-answer' });
@@ -290,7 +308,8 @@ describe('YooKassa emulator: checkout page and notifications', () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('http://shop.test/billing?payment=p1');
-    // The notification was delivered before the buyer came back.
+    // The notification follows the buyer's return (no order is promised).
+    await emulator().settled();
     expect(receiver.received).toHaveLength(1);
     expect(receiver.received[0]).toMatchObject({ event: 'payment.succeeded', object: { id: payment.id, status: 'succeeded', paid: true } });
     expect(notifications()).toEqual([expect.objectContaining({ event: 'payment.succeeded', status: 200, attempt: 1 })]);
@@ -326,6 +345,44 @@ describe('YooKassa emulator: checkout page and notifications', () => {
       ['payment.waiting_for_capture', 'waiting_for_capture'],
     ]);
     expect(notifications().map((n) => n.status)).toEqual(['lost', 'lost', 200, 200, 200]);
+  });
+
+  it('sends the buyer back first and notifies a moment later', async () => {
+    const payment = await create('order-default');
+    const back = await submit(payment, 'pay');
+    expect(back.status).toBe(303);
+    // Already paid when the buyer is back: a GET tells the truth before any notification.
+    expect(((await (await call('GET', `/payments/${payment.id}`)).json()) as PaymentObject).status).toBe('succeeded');
+    await emulator().settled();
+    expect(receiver.received.map((n) => n.event)).toEqual(['payment.succeeded']);
+    const [sent] = notifications();
+    expect(Date.parse(sent!.at)).toBeGreaterThanOrEqual(Date.parse(emulator().state().returns[payment.id]!));
+  });
+
+  it('late_notification: the bank decides later; the payment reads pending until then', async () => {
+    const payment = await create('order-late');
+    await control({ fault: { kind: 'late_notification', delayMs: 10 * 60_000 } });
+    expect((await submit(payment, 'pay')).status).toBe(303);
+    await emulator().settled();
+    expect(((await (await call('GET', `/payments/${payment.id}`)).json()) as PaymentObject).status).toBe('pending');
+    expect(receiver.received).toEqual([]);
+    expect(emulator().state().deferred).toHaveLength(1);
+    // A second press while the bank decides changes nothing.
+    expect((await submit(payment, 'cancel')).status).toBe(303);
+    await control({ action: 'advance_clock', ms: 10 * 60_000 });
+    expect(((await (await call('GET', `/payments/${payment.id}`)).json()) as PaymentObject).status).toBe('succeeded');
+    expect(receiver.received.map((n) => n.event)).toEqual(['payment.succeeded']);
+  });
+
+  it('cancel_after_return: paid on the page, canceled later with the reason', async () => {
+    const payment = await create('order-cancel-later');
+    await control({ fault: { kind: 'cancel_after_return', delayMs: 60_000, reason: 'fraud_suspected' } });
+    await submit(payment, 'pay');
+    expect(((await (await call('GET', `/payments/${payment.id}`)).json()) as PaymentObject).status).toBe('pending');
+    await control({ action: 'advance_clock', ms: 60_000 });
+    const after = (await (await call('GET', `/payments/${payment.id}`)).json()) as PaymentObject;
+    expect(after).toMatchObject({ status: 'canceled', paid: false, cancellation_details: { reason: 'fraud_suspected', party: 'yoo_money' } });
+    expect(receiver.received.map((n) => n.event)).toEqual(['payment.canceled']);
   });
 
   it('keeps retrying while the app answers an error, and can drop a notification entirely', async () => {

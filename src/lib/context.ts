@@ -10,6 +10,7 @@ import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
 import { createTelegramNotifier } from './notify/telegram-notifier.ts';
+import { createAlertChatCheck, type AlertChatCheck } from './notify/alert-chat.ts';
 import type { Notifier } from './notify/types.ts';
 import { createPromptEngine } from './prompt/engine.ts';
 import type { PromptEngine } from './prompt/types.ts';
@@ -46,6 +47,8 @@ export interface AppContext {
   generationWorker: GenerationWorker;
   /** Operator alerts (Telegram); `alert()` never blocks or throws. */
   notifier: Notifier;
+  /** Whether TELEGRAM_CHAT_ID names a chat the bot can write to (checked at start and by the test alert). */
+  alertChat: AlertChatCheck;
   llm: LlmClient;
   promptEngine: PromptEngine;
   yookassa: YookassaClient;
@@ -68,24 +71,27 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
   const metrics = createMetrics({ db, clock, cacheMs: config.metrics.cacheMs });
 
+  const telegram = config.telegram.enabled
+    ? {
+        client: createTelegramClient({
+          apiBase: config.telegram.apiBase,
+          botToken: secrets.telegramBotToken,
+          timeoutMs: config.telegram.timeoutMs,
+        }),
+        chatId: config.telegram.chatId,
+      }
+    : null;
+  const alertChat = createAlertChatCheck({ telegram, log, clock });
   const notifier = createTelegramNotifier({
     db,
     log,
     clock,
-    telegram: config.telegram.enabled
-      ? {
-          client: createTelegramClient({
-            apiBase: config.telegram.apiBase,
-            botToken: secrets.telegramBotToken,
-            timeoutMs: config.telegram.timeoutMs,
-          }),
-          chatId: config.telegram.chatId,
-        }
-      : null,
+    telegram,
     minIntervalMs: config.telegram.minIntervalMs,
     // A failed send is retried once after the same pause that spaces messages.
     retryDelayMs: config.telegram.minIntervalMs,
     onRecorded: (record) => metrics.observeAlert(record),
+    onRefused: (err) => alertChat.noteRefusal(err),
   });
   const llm = createLlmClient({
     baseUrl: config.llm.baseUrl,
@@ -132,6 +138,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     clock,
     tasks: [generationWorker],
     notifier,
+    alertChat,
     llm,
     promptEngine,
     yookassa,
@@ -144,6 +151,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));
   ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
+  ctx.tasks.push({ name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} });
+  ctx.tasks.push({ name: 'llm-model-check', start: () => void llm.checkModel(), stop: async () => {} });
   // Shutdown waits for queued alerts to be delivered and recorded.
   ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
   return ctx;

@@ -1,5 +1,5 @@
 import { api, announceBalance, ApiError } from './api.ts';
-import { startPoller } from './poll-schedule.ts';
+import { nextPollDelay, startPoller } from './poll-schedule.ts';
 import { pageTranslator } from './translator.ts';
 import { formatDateTime, formatRubles } from '../lib/ui/format.ts';
 
@@ -40,8 +40,13 @@ interface LedgerRow {
   createdAt: number;
 }
 
-/** Give up waiting for the bank after this long; the webhook will still credit the payment. */
+/** Stop the quick checks after this long: the bank may take minutes (SBP, a late notification). */
 const PENDING_PATIENCE_MS = 3 * 60_000;
+/**
+ * Then check now and then until YooKassa decides (at the latest its one-hour confirmation
+ * window ends in a cancellation), so a page left open ends on the right answer by itself.
+ */
+const SLOW_CHECK_MS = 30_000;
 
 
 export function startBillingPage(): void {
@@ -98,6 +103,7 @@ export function startBillingPage(): void {
       fetch: () => request<CheckAnswer>(`/api/payments/yookassa/check?paymentId=${encodeURIComponent(paymentId)}`),
       isTransient: (error) => error instanceof ApiError && (error.isNetwork || error.status >= 500),
       phaseOf: (answer) => answer.state,
+      nextDelay: (state) => (state.failures === 0 && Date.now() - started > PENDING_PATIENCE_MS ? SLOW_CHECK_MS : nextPollDelay(state)),
       onAnswer: (answer) => {
         switch (answer.state) {
           case 'credited':
@@ -122,7 +128,7 @@ export function startBillingPage(): void {
           default:
             if (Date.now() - started > PENDING_PATIENCE_MS) {
               showResult('info', t('ui.billing.stillPending'));
-              return true;
+              return false;
             }
             showResult('info', t('ui.billing.pending'));
             return false;

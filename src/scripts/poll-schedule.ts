@@ -34,6 +34,8 @@ export interface PollerOptions<T> {
   onError(error: unknown): void;
   /** Where visibility changes come from (the page's document unless a test says otherwise). */
   visibility?: VisibilitySource;
+  /** The pause before the next request (default `nextPollDelay`). */
+  nextDelay?: (state: PollState) => number;
 }
 
 export interface VisibilitySource {
@@ -55,6 +57,7 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let inFlight = false;
   let stopped = false;
+  const delayFor = options.nextDelay ?? nextPollDelay;
 
   const schedule = (ms: number) => {
     clearTimeout(timer);
@@ -76,13 +79,13 @@ export function startPoller<T>(options: PollerOptions<T>): Poller {
         finish();
         return;
       }
-      schedule(nextPollDelay(state));
+      schedule(delayFor(state));
     } catch (error) {
       if (stopped) return;
       if (options.isTransient(error)) {
         state.failures += 1;
         options.onNetworkError(state.failures);
-        schedule(nextPollDelay(state));
+        schedule(delayFor(state));
       } else {
         finish();
         options.onError(error);

@@ -163,7 +163,8 @@ const commands: Record<string, Command> = {
   'alerts:test': {
     usage: 'alerts:test                           send a TEST_ALERT through the notifier and report its delivery',
     async run(ctx) {
-      sendTestAlert(ctx, { actor: cliActor });
+      const { chat } = await sendTestAlert(ctx, { actor: cliActor });
+      if (chat.state !== 'ok' && chat.state !== 'disabled') console.log(`Alert chat ${chat.chatId}: ${chat.state}${chat.detail ? ` (${chat.detail})` : ''}`);
       await ctx.notifier.flush();
       const row = ctx.db
         .prepare(`SELECT delivery, delivery_error FROM operator_alerts WHERE stage = 'TEST_ALERT' ORDER BY id DESC LIMIT 1`)

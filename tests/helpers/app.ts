@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { closeContext, createContext, startBackgroundTasks, stopBackgroundTasks, type AppContext } from '../../src/lib/context.ts';
 import { createBareServer, serveApp, type AstroHandler } from '../../src/server/http-server.ts';
 import { nodeRoutes } from '../../src/server/routes.ts';
-import { createLogger } from '../../src/lib/logger.ts';
+import { createLogger, type Logger } from '../../src/lib/logger.ts';
 import type { Clock } from '../../src/lib/clock.ts';
 
 export interface TestApp {
@@ -23,6 +23,8 @@ export interface StartAppOptions {
   /** Environment that needs the app's own URL (e.g. MINIMAX_CALLBACK_URL). */
   envFromUrl?: (appUrl: string) => Record<string, string>;
   clock?: Clock;
+  /** A logger of the test's own (to read what the app logged); silent by default. */
+  log?: Logger;
   /** Start the worker and other background tasks (off by default so tests drive them). */
   background?: boolean;
 }
@@ -60,7 +62,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     ...options.envFromUrl?.(url),
   };
   const loaded = loadConfig(env);
-  const ctx = createContext(loaded, { clock: options.clock, log: createLogger(env.LOG_LEVEL ?? 'silent') });
+  const ctx = createContext(loaded, { clock: options.clock, log: options.log ?? createLogger(env.LOG_LEVEL ?? 'silent') });
   const entry = pathToFileURL(path.resolve('dist/server/entry.mjs')).href;
   const { handler } = (await import(entry)) as { handler: AstroHandler };
   serveApp(server, ctx, { astro: handler, clientDir: path.resolve('dist/client'), routes: nodeRoutes });

@@ -1,3 +1,4 @@
+import { providerSession } from '../../sandbox/oidc/test-support.ts';
 import type { TestStack } from './stack.ts';
 
 /** A tiny cookie jar: name → value, as a browser would send them back to one site. */
@@ -33,9 +34,9 @@ export interface SignInSteps {
 }
 
 /**
- * Walks the real sign-in redirects: app → sandbox OIDC provider (completed with
- * `login_hint`, as if the person typed the email) → app callback. `tamper` may change the
- * callback URL before the browser follows it (tests of state checks).
+ * Walks the real sign-in redirects: app → sandbox OIDC provider (completed at once thanks to a
+ * provider session, as if the person had signed in there before) → app callback. `tamper` may
+ * change the callback URL before the browser follows it (tests of state checks).
  */
 export async function walkSignIn(
   stack: TestStack,
@@ -53,8 +54,7 @@ export async function walkSignIn(
   const location = login.headers.get('location');
   if (login.status !== 303 || !location) throw new Error(`/auth/login answered ${login.status} → ${location}`);
   const authorizeUrl = new URL(location);
-  authorizeUrl.searchParams.set('login_hint', email);
-  const provider = await fetch(authorizeUrl, { redirect: 'manual' });
+  const provider = await fetch(authorizeUrl, { redirect: 'manual', headers: { cookie: await providerSession(stack.sandbox.url, email) } });
   const back = provider.headers.get('location');
   if (provider.status !== 302 || !back) throw new Error(`provider answered ${provider.status}: ${await provider.text()}`);
   const callbackUrl = new URL(back);

@@ -12,7 +12,8 @@ export interface TestStack {
  * variables production uses), linked both ways so webhooks find the app.
  */
 export async function startStack(options: StartAppOptions & { sandbox?: SandboxOptions } = {}): Promise<TestStack> {
-  const sandbox = await startSandbox(options.sandbox);
+  // MiniMax's rate limit is on by default in the sandbox; only the tests that study it set one.
+  const sandbox = await startSandbox({ ...options.sandbox, minimax: { rpmLimit: null, ...options.sandbox?.minimax } });
   const app = await startApp({ ...options, env: { SANDBOX_URL: sandbox.url, ...options.env } });
   sandbox.setAppUrl(app.url);
   return {

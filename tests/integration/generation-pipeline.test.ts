@@ -54,6 +54,10 @@ describe('generation pipeline, completion by polling', () => {
     expect(ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(id))).toEqual([{ kind: 'hold', delta: -1, reference: `hold:${id}` }]);
     expect(app.ctx.db.prepare('SELECT generation_used FROM users WHERE id = ?').pluck().get(user.id)).toBe(1);
     expect(generationRow(app.ctx, id).prompt_cinematic).toEqual(expect.any(String));
+    // The video came from MiniMax's CDN over https: the production rule, no loopback exception.
+    const cdn = stack.minimax.state();
+    expect(cdn.requestCounts.download).toBeGreaterThan(0);
+    expect(cdn.secureDownloads).toBe(cdn.requestCounts.download);
 
     const video = await apiFetch(app.url, done.videoUrl!, { cookie });
     expect(video.status).toBe(200);

@@ -9,6 +9,11 @@ import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
 import { createLlmClient, type JsonMode } from '../../src/lib/providers/llm/client.ts';
 import { isLlmError, type LlmErrorKind } from '../../src/lib/providers/llm/errors.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { capturedLog } from '../helpers/log.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { migrate, openDatabase } from '../../src/lib/db/index.ts';
+import { createTelegramNotifier } from '../../src/lib/notify/telegram-notifier.ts';
+import { createPromptEngine } from '../../src/lib/prompt/engine.ts';
 
 let sandbox: Sandbox;
 let emulator: OpenAiEmulator;
@@ -174,3 +179,45 @@ describe('the real openai SDK against the emulator', () => {
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
   });
 });
+
+describe('OPENAI_MODEL check at start', () => {
+  const withModel = (model: string, logger = log, baseUrl = baseURL()) =>
+    createLlmClient({ baseUrl, apiKey: SANDBOX_CREDENTIALS.openaiApiKey, model, jsonMode: 'json_schema', log: logger });
+
+  it('finds a served model in the model list', async () => {
+    expect(await withModel('gpt-4o-mini').checkModel()).toEqual({ state: 'ok' });
+  });
+
+  it('reports a wrong OPENAI_MODEL clearly, and the prompt phases still fall back to the local rules', async () => {
+    const { lines, log: logger } = capturedLog();
+    const llm = withModel('gpt-5-imaginary', logger);
+    const check = await llm.checkModel();
+    expect(check).toMatchObject({ state: 'unknown_model', available: expect.arrayContaining(['gpt-4o-mini']) });
+    const error = lines.find((l) => l.level === 'error');
+    expect(error?.msg).toMatch(/^OPENAI_MODEL=gpt-5-imaginary is not a model this endpoint serves \(it serves: .*gpt-4o-mini.*\); every prompt phase falls back/);
+
+    const notifier = createTelegramNotifier({ db: memoryDb(), log, clock: new ManualClock(), telegram: null });
+    const engine = createPromptEngine({ llm, notifier, log, timeouts: { enhancerMs: 5000, compilerMs: 5000, routerMs: 5000 } });
+    const result = await engine.prepare({ mode: 'prompt', prompt: 'Флакон духов на мраморном столе', duration: 6, userId: 'u1', generationId: 'g1' });
+    expect(result.fallbacks.length).toBeGreaterThan(0);
+    expect(result.finalPrompt).toMatch(/^\[Push in\]/);
+    expect(emulator.calls.every((c) => c.status === 404)).toBe(true);
+  });
+
+  it('skips the check when the endpoint has no model list', async () => {
+    const { lines, log: logger } = capturedLog();
+    expect(await withModel('any-model', logger, `${sandbox.url}/no-such-endpoint/v1`).checkModel()).toEqual({ state: 'no_model_list' });
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('says so when the key is refused', async () => {
+    const llm = createLlmClient({ baseUrl: baseURL(), apiKey: 'sk-wrong', model: 'gpt-4o-mini', jsonMode: 'json_schema', log });
+    expect(await llm.checkModel()).toMatchObject({ state: 'failed', kind: 'auth' });
+  });
+});
+
+function memoryDb() {
+  const db = openDatabase(':memory:');
+  migrate(db);
+  return db;
+}

@@ -77,6 +77,27 @@ describe('startPoller', () => {
     expect(gaps).toEqual([1000, 2000, 3000, 5000, 5000, 1000, 2000]);
   });
 
+  it('takes its pauses from nextDelay when the page gives one (the billing page’s slow checks)', async () => {
+    const times: number[] = [];
+    const start = Date.now();
+    let answers = 0;
+    startPoller<string>({
+      fetch: async () => {
+        times.push(Date.now() - start);
+        return ++answers < 4 ? 'pending' : 'done';
+      },
+      isTransient: () => false,
+      phaseOf: (answer) => answer,
+      onAnswer: (answer) => answer === 'done',
+      onNetworkError: () => {},
+      onError: () => {},
+      visibility: new FakeVisibility(),
+      nextDelay: (state) => (state.pollsInPhase >= 2 ? 30_000 : 1000),
+    });
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(times).toEqual([0, 1000, 31_000, 61_000]);
+  });
+
   it('stops asking once the answer is final', async () => {
     const { times } = run(['done']);
     await vi.advanceTimersByTimeAsync(30_000);

@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.ts';
 import { recentAlerts, type AlertDelivery, type AlertRecord } from '../notify/alert-log.ts';
+import type { AlertChatStatus } from '../notify/alert-chat.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 
 /** The operator-alert log for the admin page, and the "send test alert" button. */
@@ -9,25 +10,31 @@ export interface AlertOverview {
   /** Deliveries of the last 24 h by outcome. */
   last24h: Record<AlertDelivery, number>;
   telegramEnabled: boolean;
+  /** The last check of TELEGRAM_CHAT_ID (at start, or by the test button); null before it ends. */
+  chat: AlertChatStatus | null;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function getAlertOverview(ctx: Pick<AppContext, 'db' | 'config'>, now: number, limit = 100): AlertOverview {
+export function getAlertOverview(ctx: Pick<AppContext, 'db' | 'config' | 'alertChat'>, now: number, limit = 100): AlertOverview {
   const last24h: Record<AlertDelivery, number> = { sent: 0, suppressed: 0, failed: 0, disabled: 0 };
   const rows = ctx.db
     .prepare('SELECT delivery, COUNT(*) AS n FROM operator_alerts WHERE createdAt >= ? GROUP BY delivery')
     .all(now - DAY_MS) as Array<{ delivery: AlertDelivery; n: number }>;
   for (const row of rows) last24h[row.delivery] = row.n;
-  return { alerts: recentAlerts(ctx.db, limit), last24h, telegramEnabled: ctx.config.telegram.enabled };
+  return { alerts: recentAlerts(ctx.db, limit), last24h, telegramEnabled: ctx.config.telegram.enabled, chat: ctx.alertChat.status() };
 }
 
 /**
- * Sends a TEST_ALERT through the real notifier (the same queue, format, cooldown and
- * delivery record as every other alert). The text carries the time, so two tests a minute
- * apart are not taken for duplicates.
+ * Checks the alert chat again, then sends a TEST_ALERT through the real notifier (the same
+ * queue, format, cooldown and delivery record as every other alert). The text carries the
+ * time, so two tests a minute apart are not taken for duplicates.
  */
-export function sendTestAlert(ctx: Pick<AppContext, 'db' | 'clock' | 'notifier'>, input: { actor: Actor }): { auditId: number } {
+export async function sendTestAlert(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'notifier' | 'alertChat'>,
+  input: { actor: Actor },
+): Promise<{ auditId: number; chat: AlertChatStatus }> {
+  const chat = await ctx.alertChat.check();
   const now = ctx.clock.now();
   const who = input.actor.kind === 'cli' ? 'operator shell' : input.actor.email;
   ctx.notifier.alert({
@@ -42,6 +49,6 @@ export function sendTestAlert(ctx: Pick<AppContext, 'db' | 'clock' | 'notifier'>
     targetId: null,
     now,
   });
-  return { auditId };
+  return { auditId, chat };
 }
 

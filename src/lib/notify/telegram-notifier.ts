@@ -38,6 +38,8 @@ export interface TelegramNotifierOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told about every alert once its `operator_alerts` row is written (metrics). */
   onRecorded?: (record: { stage: string; delivery: AlertDelivery }) => void;
+  /** Told why Telegram refused an alert (the alert chat check shows a wrong chat or token). */
+  onRefused?: (err: unknown) => void;
 }
 
 type Job = { alert: Alert; formatted: FormattedAlert; createdAt: number; action: 'send' | 'suppressed' | 'disabled' | 'overflow' };
@@ -129,6 +131,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
         delivery = 'failed';
         deliveryError = isTelegramError(err) ? err.message : err instanceof Error ? err.message : String(err);
         log.warn({ stage, deliveryError }, 'operator alert not delivered');
+        options.onRefused?.(err);
       }
     }
     recordAlert(options.db, {

@@ -184,7 +184,7 @@ export const ui: MessageSet = {
     'ui.billing.checking': 'Проверяем оплату…',
     'ui.billing.pending': 'Ждём подтверждения от банка. Обычно это несколько секунд — страница обновится сама.',
     'ui.billing.stillPending':
-      'Банк ещё не подтвердил оплату. Кредиты зачислятся автоматически, как только придёт подтверждение, — загляните сюда через несколько минут.',
+      'Банк ещё не подтвердил оплату. Как только подтвердит, кредиты зачислятся автоматически — страница проверяет это сама, обновлять её не нужно.',
     'ui.billing.succeeded': 'Оплата прошла: зачислено {credits}. Теперь на балансе {balance}.',
     'ui.billing.canceled': 'Платёж отменён, деньги не списаны.',
     'ui.billing.tryAgain': 'Выбрать тариф ещё раз',
@@ -375,7 +375,7 @@ export const ui: MessageSet = {
     'ui.billing.checking': 'Checking your payment…',
     'ui.billing.pending': 'Waiting for the bank to confirm. Usually a few seconds — this page updates by itself.',
     'ui.billing.stillPending':
-      'The bank has not confirmed the payment yet. Credits will arrive automatically once it does — check back in a few minutes.',
+      'The bank has not confirmed the payment yet. Credits arrive automatically once it does — this page keeps checking, no need to reload it.',
     'ui.billing.succeeded': 'Payment received: {credits} added. Your balance is now {balance}.',
     'ui.billing.canceled': 'The payment was cancelled and no money was taken.',
     'ui.billing.tryAgain': 'Choose a plan again',

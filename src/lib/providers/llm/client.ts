@@ -39,9 +39,23 @@ export interface JsonCompletion<T> {
   durationMs: number;
 }
 
+/** What the endpoint's model list says about OPENAI_MODEL. */
+export type ModelCheck =
+  | { state: 'ok' }
+  /** The endpoint has no model list (many compatible ones): nothing to check. */
+  | { state: 'no_model_list' }
+  | { state: 'unknown_model'; available: string[] }
+  | { state: 'failed'; kind: LlmError['kind']; message: string };
+
 export interface LlmClient {
   readonly model: string;
   completeJson<T>(request: JsonCompletionRequest<T>): Promise<JsonCompletion<T>>;
+  /**
+   * One cheap `GET /models` at start: a wrong OPENAI_MODEL (or key) is logged as an operator
+   * error at once instead of showing up as fallbacks later. Never throws; the prompt engine's
+   * fallback works the same whatever it finds.
+   */
+  checkModel(timeoutMs?: number): Promise<ModelCheck>;
 }
 
 export function createLlmClient(options: LlmClientOptions): LlmClient {
@@ -112,7 +126,35 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     return { value: parsed.data, model: completion.model, requestId, durationMs };
   }
 
-  return { model: options.model, completeJson };
+  async function checkModel(timeoutMs = 5000): Promise<ModelCheck> {
+    let available: string[];
+    try {
+      const page = await sdk.models.list({ timeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs), maxRetries: 0 });
+      available = page.data.map((m) => m.id);
+    } catch (err) {
+      const error = toLlmError(err, timeoutMs);
+      if (error.status === 404 || error.status === 405 || error.status === 501) {
+        log.info({ status: error.status }, 'the model endpoint has no model list; OPENAI_MODEL not checked');
+        return { state: 'no_model_list' };
+      }
+      const configError = error.kind === 'auth' || error.kind === 'forbidden' || error.kind === 'quota';
+      if (configError) log.error({ kind: error.kind, status: error.status }, `OPENAI_MODEL could not be checked: ${error.message}`);
+      else log.warn({ kind: error.kind, status: error.status }, `OPENAI_MODEL could not be checked: ${error.message}`);
+      return { state: 'failed', kind: error.kind, message: error.message };
+    }
+    if (available.includes(options.model)) {
+      log.info({ model: options.model }, 'model found in the endpoint’s model list');
+      return { state: 'ok' };
+    }
+    const shown = available.slice(0, 12).join(', ') + (available.length > 12 ? ', …' : '');
+    log.error(
+      { model: options.model, available: available.length },
+      `OPENAI_MODEL=${options.model} is not a model this endpoint serves (it serves: ${shown || 'none'}); every prompt phase falls back to the local rules until OPENAI_MODEL is fixed`,
+    );
+    return { state: 'unknown_model', available };
+  }
+
+  return { model: options.model, completeJson, checkModel };
 }
 
 /** Some compatible endpoints wrap JSON-mode answers in a Markdown code fence. */

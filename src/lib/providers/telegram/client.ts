@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Telegram Bot API `sendMessage` (reference/telegram-bot-api.md). The token is part of
- * the URL, so neither the URL nor the token is ever logged or put in an error message.
+ * Telegram Bot API `sendMessage` and `getChat` (reference/telegram-bot-api.md). The token is
+ * part of the URL, so neither the URL nor the token is ever logged or put in an error message.
  */
 
 export interface TelegramClientOptions {
@@ -17,7 +17,16 @@ export interface SendMessageOptions {
   parseMode?: 'HTML';
 }
 
-const okSchema = z.object({ ok: z.literal(true), result: z.object({ message_id: z.number() }).passthrough() });
+const messageSchema = z.looseObject({ message_id: z.number() });
+const chatSchema = z.looseObject({ id: z.number(), type: z.string(), title: z.string().optional(), username: z.string().optional(), first_name: z.string().optional() });
+
+/** The chat alerts go to, as Telegram knows it. */
+export interface TelegramChat {
+  id: number;
+  type: string;
+  /** Title of a group or channel, or the person's name in a private chat. */
+  title: string | null;
+}
 const errorSchema = z.object({
   ok: z.literal(false),
   error_code: z.number(),
@@ -43,6 +52,11 @@ export class TelegramError extends Error {
   get cannotParseEntities(): boolean {
     return this.status === 400 && /can't parse entities/i.test(this.message);
   }
+
+  /** `chat_id` names no chat this bot can see (a wrong TELEGRAM_CHAT_ID). */
+  get chatNotFound(): boolean {
+    return this.status === 400 && /chat not found/i.test(this.message);
+  }
 }
 
 export function isTelegramError(err: unknown): err is TelegramError {
@@ -51,23 +65,21 @@ export function isTelegramError(err: unknown): err is TelegramError {
 
 export interface TelegramClient {
   sendMessage(options: SendMessageOptions): Promise<{ messageId: number }>;
+  /** Whether `chatId` is a chat the bot can write to; throws a TelegramError when not. */
+  getChat(chatId: string): Promise<TelegramChat>;
 }
 
 export function createTelegramClient(options: TelegramClientOptions): TelegramClient {
-  const endpoint = `${options.apiBase.replace(/\/$/, '')}/bot${options.botToken}/sendMessage`;
+  const base = `${options.apiBase.replace(/\/$/, '')}/bot${options.botToken}`;
 
-  async function sendMessage(message: SendMessageOptions): Promise<{ messageId: number }> {
+  /** One Bot API call: the `result` on `ok: true`, a TelegramError otherwise. */
+  async function call<T>(method: string, params: Record<string, unknown>, result: z.ZodType<T>): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(endpoint, {
+      response = await fetch(`${base}/${method}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          chat_id: message.chatId,
-          text: message.text,
-          ...(message.parseMode ? { parse_mode: message.parseMode } : {}),
-          link_preview_options: { is_disabled: true },
-        }),
+        body: JSON.stringify(params),
         signal: AbortSignal.timeout(options.timeoutMs),
         redirect: 'error',
       });
@@ -77,8 +89,8 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
       throw new TelegramError(timedOut ? `timeout after ${options.timeoutMs} ms` : 'network error', null);
     }
     const body: unknown = await response.json().catch(() => null);
-    const ok = okSchema.safeParse(body);
-    if (response.ok && ok.success) return { messageId: ok.data.result.message_id };
+    const ok = z.object({ ok: z.literal(true), result }).safeParse(body);
+    if (response.ok && ok.success) return ok.data.result as T;
     const error = errorSchema.safeParse(body);
     if (error.success) {
       const retryAfter =
@@ -92,5 +104,24 @@ export function createTelegramClient(options: TelegramClientOptions): TelegramCl
     throw new TelegramError(`HTTP ${response.status}: unexpected answer`, response.status);
   }
 
-  return { sendMessage };
+  async function sendMessage(message: SendMessageOptions): Promise<{ messageId: number }> {
+    const sent = await call(
+      'sendMessage',
+      {
+        chat_id: message.chatId,
+        text: message.text,
+        ...(message.parseMode ? { parse_mode: message.parseMode } : {}),
+        link_preview_options: { is_disabled: true },
+      },
+      messageSchema,
+    );
+    return { messageId: sent.message_id };
+  }
+
+  async function getChat(chatId: string): Promise<TelegramChat> {
+    const chat = await call('getChat', { chat_id: chatId }, chatSchema);
+    return { id: chat.id, type: chat.type, title: chat.title ?? chat.first_name ?? chat.username ?? null };
+  }
+
+  return { sendMessage, getChat };
 }
