@@ -42,6 +42,16 @@ describe('server', () => {
     expect(icon.status).toBe(200);
     expect(icon.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  it('answers the /favicon.ico browsers ask for on their own with a real icon', async () => {
+    const icon = await fetch(`${app.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/(x-icon|vnd\.microsoft\.icon)/);
+    // ICONDIR: reserved 0, type 1 (icon), then the number of images.
+    const bytes = Buffer.from(await icon.arrayBuffer());
+    expect([...bytes.subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+    expect(bytes.readUInt16LE(4)).toBeGreaterThan(0);
+  });
 });
 
 describe('built server process', () => {
