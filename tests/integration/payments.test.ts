@@ -7,13 +7,13 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
 import {
-  expireForgottenSandboxPayments,
   getPayment,
   listPaymentsNeedingReview,
   listStalePendingPayments,
   reconcilePendingPayments,
   startPayment,
 } from '../../src/lib/billing/payments.ts';
+import { expireForgottenSandboxPayments } from '../../src/lib/billing/sandbox-payments.ts';
 import { startBackgroundTasks, stopBackgroundTasks } from '../../src/lib/context.ts';
 import type { NotificationRecord, PaymentObject, YookassaEmulator } from '../../sandbox/yookassa/index.ts';
 
