@@ -204,7 +204,7 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
     await startGeneration(page, { mode: 'prompt', prompt: 'Флакон духов на мокром камне, капли воды' });
     await page.getByTestId('progress-failed').waitFor({ state: 'visible', timeout: 30_000 });
     // The reason says what happened; the refund is its own line, said once.
-    expect(await page.locator('#progress-failed-reason').textContent()).toContain('Готовое видео не прошло проверку MiniMax');
+    expect(await page.locator('#progress-failed-reason').textContent()).toContain('Готовый ролик не прошёл проверку нейросети');
     expect(await page.getByTestId('progress-failed').textContent()).not.toContain('Кредиты вернулись на баланс');
     expect(await page.getByTestId('refunded').textContent()).toContain('1 кредит снова на балансе');
     await expect.poll(() => page.getByTestId('header-balance').textContent()).toContain('2 кредита');

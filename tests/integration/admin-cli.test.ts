@@ -179,7 +179,7 @@ describe('operator commands (npm run admin)', () => {
     expect(ctx.db.prepare('SELECT next_attempt_at FROM generations WHERE id = ?').pluck().get('gen_cli_fresh') as number).toBeLessThanOrEqual(Date.now());
     const refused = await cli('generations:requeue', 'gen_cli_missing');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('no such generation');
+    expect(refused.stderr).toContain('no such video');
 
     expect((await cli('generations:refund', 'gen_cli_stuck', '--reason', 'проверка')).stdout).toContain('already refunded');
     expect(findLedgerMismatches(ctx.db)).toEqual([]);

@@ -122,7 +122,7 @@ describe('payments through the sandbox YooKassa', () => {
     const body = (await res.json()) as { tariffs: Array<Record<string, unknown>> };
     expect(body.tariffs).toEqual([
       expect.objectContaining({ id: 'single', name: 'Разовая покупка', credits: 10, price: '390.00', pricePerVideo: '39.00', plan: null }),
-      expect.objectContaining({ id: 'basic', name: 'Basic', credits: 50, price: '1490.00', pricePerVideo: '29.80', plan: 'basic' }),
+      expect.objectContaining({ id: 'basic', name: 'Базовый', credits: 50, price: '1490.00', pricePerVideo: '29.80', plan: 'basic' }),
       expect.objectContaining({ id: 'professional', credits: 200, price: '4990.00', pricePerVideo: '24.95', plan: 'professional' }),
     ]);
   });
@@ -138,7 +138,7 @@ describe('payments through the sandbox YooKassa', () => {
     expect(remote).toMatchObject({
       amount: { value: '1490.00', currency: 'RUB' },
       metadata: { userId: user.id, paymentId: body.paymentId, plan: 'basic' },
-      description: 'Beem — тариф «Basic», кредитов: 50',
+      description: 'Beem — тариф «Базовый», кредитов: 50',
     });
     expect(remote.confirmation?.return_url).toBe(`${stack.app.url}/billing?payment=${body.paymentId}`);
 
@@ -429,7 +429,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
         customer: { email: 'buyer@example.ru' },
         items: [
           {
-            description: 'Beem — тариф «Professional», кредитов: 200',
+            description: 'Beem — тариф «Профессиональный», кредитов: 200',
             quantity: 1,
             amount: { value: '4990.00', currency: 'RUB' },
             vat_code: 4,

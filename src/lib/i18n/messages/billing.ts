@@ -20,8 +20,8 @@ export const billing: MessageSet = {
     'errors.INVALID_NOTIFICATION': 'Уведомление не распознано.',
 
     'tariffs.single.name': 'Разовая покупка',
-    'tariffs.basic.name': 'Basic',
-    'tariffs.professional.name': 'Professional',
+    'tariffs.basic.name': 'Базовый',
+    'tariffs.professional.name': 'Профессиональный',
     'payments.description': 'Beem — тариф «{tariff}», кредитов: {credits}',
 
     'payments.status.pending': 'Ожидает оплаты',
