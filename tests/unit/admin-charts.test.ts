@@ -1,7 +1,6 @@
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
-import { tempDir } from '../helpers/app.ts';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../../src/lib/db/index.ts';
+import { useTempDatabases } from '../helpers/db.ts';
 import { CHART_DAYS, chartFacts, getAdminCharts, median, percentile } from '../../src/lib/admin/charts.ts';
 import { columnChart, horizontalBars, lineChart, niceMax } from '../../src/lib/admin/chart-svg.ts';
 
@@ -32,15 +31,10 @@ describe('percentiles', () => {
 });
 
 describe('chart series from seeded rows', () => {
-  const opened: Db[] = [];
-  afterEach(() => {
-    for (const db of opened.splice(0)) db.close();
-  });
+  const openDb = useTempDatabases();
 
   function seed(): Db {
-    const db = openDatabase(path.join(tempDir(), 'beem.db'));
-    opened.push(db);
-    migrate(db);
+    const db = openDb();
     db.prepare(`INSERT INTO users (id, email, name, auth_provider, auth_subject, createdAt, updatedAt) VALUES ('u1', 'u1@example.ru', 'U', 'oidc', 'u1', 0, 0)`).run();
     const gen = db.prepare(
       `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, submittedAt, error_stage, createdAt, updatedAt, completedAt)
