@@ -1,6 +1,9 @@
 import https from 'node:https';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from './index.ts';
+import { serveEmulators } from './server.ts';
 
 /** The test run's global set-up made a CA (trusted through NODE_EXTRA_CA_CERTS) and the sandbox's certificate. */
 describe('sandbox port: http for the APIs, https for file downloads', () => {
@@ -31,6 +34,19 @@ describe('sandbox port: http for the APIs, https for file downloads', () => {
       expect(plain.secureUrl).toBe(plain.url);
     } finally {
       await plain.close();
+    }
+  });
+});
+
+describe('sandbox server', () => {
+  it('rejects with EADDRINUSE when its port is taken, instead of never settling', async () => {
+    const other = net.createServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const { port } = other.address() as AddressInfo;
+    try {
+      await expect(serveEmulators({}, { port, host: '127.0.0.1' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      other.close();
     }
   });
 });

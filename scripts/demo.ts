@@ -5,13 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { sandboxOptionsFromEnv } from '../sandbox/env.ts';
 import { describeSandbox } from '../sandbox/describe.ts';
+import type { MinimaxEmulator } from '../sandbox/minimax/emulator.ts';
+import Database from 'better-sqlite3';
+import { expireForgottenSandboxPayments } from '../src/lib/billing/sandbox-payments.ts';
+import { DEMO_ADMIN_EMAIL, adminNote, ffmpegNote, findPortProblems } from './demo-checks.ts';
 
 /**
  * `npm run demo`: Beem with every external service emulated, no keys and no internet.
  * Builds when dist/ is missing or older than the sources, starts the sandbox in this process
  * (SANDBOX_PORT, default 4010) and Beem as a child (`node dist/server/main.mjs`, PORT, default
  * 3000) pointed at it through SANDBOX_URL, the variable development uses for every service.
- * Data lives in data/demo.db and data/demo-storage. Ctrl-C stops both.
+ * Data lives in data/demo.db and data/demo-storage. Ctrl-C stops both. Nothing is announced
+ * before both answer: taken ports are found first and named with the variable that moves them.
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,32 +58,63 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
   return false;
 }
 
+/**
+ * The sandbox keeps payments in memory: payments the previous run left open would answer 404
+ * from now on. Only the demo's own database is touched (not one given in DATABASE_URL).
+ */
+function expirePreviousRunPayments(databaseFile: string): void {
+  if (process.env.DATABASE_URL || !fs.existsSync(databaseFile)) return;
+  const db = new Database(databaseFile);
+  try {
+    db.pragma('busy_timeout = 5000');
+    const hasPayments = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'`).get();
+    const closed = hasPayments ? expireForgottenSandboxPayments(db, Date.now()) : 0;
+    if (closed > 0) console.log(`Closed ${closed} unpaid payment(s) left open by the previous demo run (the sandbox forgets payments on restart).`);
+  } finally {
+    db.close();
+  }
+}
+
 async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const sandboxOptions = sandboxOptionsFromEnv(process.env);
+  const portProblems = await findPortProblems([
+    { port: sandboxOptions.port ?? 4010, host: sandboxOptions.host ?? '127.0.0.1', variable: 'SANDBOX_PORT', what: 'the sandbox (emulated outside services)' },
+    { port, host, variable: 'PORT', what: 'Beem' },
+  ]);
+  if (portProblems.length > 0) {
+    console.error(portProblems.join('\n'));
+    process.exit(1);
+  }
+
   buildIfNeeded();
 
-  const port = Number(process.env.PORT ?? 3000);
   const publicUrl = process.env.PUBLIC_BASE_URL ?? `http://localhost:${port}`;
   // The emulators call Beem back (payment notifications) on the loopback address it listens on.
   const beemUrl = process.env.BEEM_URL ?? `http://127.0.0.1:${port}`;
   let sandbox: Sandbox;
   try {
-    const options = sandboxOptionsFromEnv(process.env);
     // The browser comes back to the public address, which the provider must know exactly.
-    const redirectUris = [...(options.oidc?.redirectUris ?? []), `${publicUrl}/auth/callback`];
-    sandbox = await startSandbox({ ...options, appUrl: beemUrl, oidc: { redirectUris } });
+    const redirectUris = [...(sandboxOptions.oidc?.redirectUris ?? []), `${publicUrl}/auth/callback`];
+    sandbox = await startSandbox({ ...sandboxOptions, appUrl: beemUrl, oidc: { redirectUris } });
   } catch (err) {
     const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    console.error(busy ? `Port ${process.env.SANDBOX_PORT ?? 4010} is taken: stop the other sandbox or set SANDBOX_PORT.` : err);
+    console.error(busy ? `Port ${sandboxOptions.port} for the sandbox was taken just now: stop that program or set SANDBOX_PORT.` : err);
     process.exit(1);
   }
 
+  const databaseFile = path.join('data', 'demo.db');
+  expirePreviousRunPayments(path.join(root, databaseFile));
+  const adminEmails = process.env.ADMIN_EMAILS || DEMO_ADMIN_EMAIL;
   fs.mkdirSync(path.join(root, 'data', 'demo-storage'), { recursive: true });
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'development',
     PORT: String(port),
     PUBLIC_BASE_URL: publicUrl,
-    DATABASE_URL: path.join('data', 'demo.db'),
+    DATABASE_URL: databaseFile,
     STORAGE_DIR: path.join('data', 'demo-storage'),
+    ADMIN_EMAILS: adminEmails,
     // Completion arrives by the callback protocol, as in production; polling stays the fallback.
     MINIMAX_CALLBACK_URL: `http://127.0.0.1:${port}/minimax_callback`,
     POLL_INTERVAL_MS: '2000',
@@ -110,7 +146,7 @@ async function main(): Promise<void> {
     void stop(code ?? 1);
   });
 
-  if (!(await waitForHealth(`http://127.0.0.1:${port}`, beem, 30_000))) {
+  if (!(await waitForHealth(`http://127.0.0.1:${port}`, beem, 30_000)) || beem.exitCode !== null) {
     if (!stopping) {
       console.error(`Beem did not answer on port ${port} within 30 s; is the port taken? Set PORT to use another.`);
       await stop(1);
@@ -124,6 +160,10 @@ async function main(): Promise<void> {
       '',
       '  Every outside service is the local sandbox: sign in with any email, upload a photo,',
       '  generate a video, and buy credits on the sandbox payment page ("Pay" settles it).',
+      '',
+      ...ffmpegNote(sandbox.emulator<MinimaxEmulator>('minimax').ffmpeg()).map((line) => `  ${line}`),
+      '',
+      ...adminNote({ adminEmails, databaseFile, publicUrl }).map((line) => `  ${line}`),
       '',
       ...describeSandbox(sandbox).map((line) => `  ${line}`),
       '',

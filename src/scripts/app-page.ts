@@ -2,6 +2,7 @@ import { api, announceBalance, ApiError } from './api.ts';
 import {
   PROMPT_MAX,
   STAGES,
+  fitDuration,
   generateBlocker,
   isLive,
   progressStage,
@@ -22,10 +23,14 @@ import { formatDateTime, formatElapsed, toMillis } from '../lib/ui/format.ts';
  * The app page: pick a mode, upload a photo, describe the scene, choose a length, generate,
  * and watch the progress until the video plays. The generation shown in the panel is
  * remembered in localStorage, and a running one is found again from the history, so a
- * reload (or coming back tomorrow) picks up where the user left off.
+ * reload (or coming back tomorrow) picks up where the user left off. The form's draft is
+ * kept per user in localStorage (it survives a new tab) until a generation starts or the
+ * description is cleared.
  */
 
 interface Boot {
+  /** Keys the draft and the shown generation, so two accounts in one browser never mix. */
+  userId: string;
   balance: number;
   costs: Costs;
   examples: Record<Mode, string[]>;
@@ -72,7 +77,7 @@ interface HistoryPage {
 }
 
 const SHOWN_KEY = 'beem.shownGeneration';
-/** The form as the user left it, so a reload does not cost them their text. */
+/** The form as the user left it, so a reload or a new tab does not cost them their text. */
 const DRAFT_KEY = 'beem.draft';
 const HISTORY_PAGE = 9;
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -83,6 +88,10 @@ export function startAppPage(): void {
   const tr = pageTranslator();
   const { t, tn } = tr;
   const boot = JSON.parse($('app-boot').textContent ?? '{}') as Boot;
+  const shownKey = `${SHOWN_KEY}.${boot.userId}`;
+  const draftKey = `${DRAFT_KEY}.${boot.userId}`;
+  const baseTitle = document.title;
+  const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
   const request = <T>(path: string, init: { json?: unknown; body?: FormData } = {}) =>
     api<T>(path, { ...init, fallbackMessage: t('errors.INTERNAL'), networkMessage: t('ui.app.networkError') });
   const isTransient = (error: unknown) => error instanceof ApiError && (error.isNetwork || error.status >= 500);
@@ -104,7 +113,34 @@ export function startAppPage(): void {
   function setBalance(balance: number): void {
     state.balance = balance;
     announceBalance(balance);
+    fitDurationToBalance();
     refreshForm();
+  }
+
+  /** A 10-second choice the balance no longer covers becomes 6 seconds, and the form says so. */
+  function fitDurationToBalance(): void {
+    const { duration: fitted, switched } = fitDuration(duration(), boot.costs[mode()], state.balance);
+    if (switched) {
+      const input = form.querySelector<HTMLInputElement>(`input[name="duration"][value="${fitted}"]`);
+      if (input) input.checked = true;
+      saveDraft();
+    }
+    const note = $('duration-note');
+    note.hidden = !switched;
+    note.textContent = switched ? t('ui.app.durationSwitched') : '';
+  }
+
+  /** The tab says what is happening while the user looks elsewhere; null puts the page's own title back. */
+  function setTabTitle(text: string | null): void {
+    document.title = text ? `${text} · ${baseTitle}` : baseTitle;
+  }
+
+  /** Scrolls a panel into view when any of it is off screen (instantly when the user asks for less motion). */
+  function bringIntoView(panel: HTMLElement): void {
+    const rect = panel.getBoundingClientRect();
+    const fits = rect.height <= window.innerHeight;
+    if (rect.top >= 0 && (fits ? rect.bottom <= window.innerHeight : rect.top < window.innerHeight / 3)) return;
+    panel.scrollIntoView({ behavior: reducedMotion() ? 'auto' : 'smooth', block: 'start' });
   }
 
   async function reloadBalance(): Promise<void> {
@@ -170,17 +206,21 @@ export function startAppPage(): void {
     const button = $<HTMLButtonElement>('generate-button');
     button.disabled = blocker !== null;
     $('generate-spinner').hidden = !state.submitting;
+    const text = !blocker
+      ? t('ui.app.ready', { cost: tn('ui.credits', cost()), after: tn('ui.credits', state.balance - cost()) })
+      : blocker.key === 'balance'
+        ? t('ui.app.blocker.balance', { cost: tn('ui.credits', blocker.cost), balance: tn('ui.credits', blocker.balance) })
+        : t(`ui.app.blocker.${blocker.key}`, { min: 3, max: PROMPT_MAX });
+    const withLink = blocker?.key === 'balance';
     const reason = $('generate-reason');
-    if (!blocker) {
-      reason.textContent = t('ui.app.ready', { cost: tn('ui.credits', cost()), after: tn('ui.credits', state.balance - cost()) });
-    } else if (blocker.key === 'balance') {
-      reason.replaceChildren(
-        t('ui.app.blocker.balance', { cost: tn('ui.credits', blocker.cost), balance: tn('ui.credits', blocker.balance) }) + ' ',
-        billingLink(),
-      );
-    } else {
-      reason.textContent = t(`ui.app.blocker.${blocker.key}`, { min: 3, max: PROMPT_MAX });
-    }
+    // Rebuilt only when it says something else: leaving the description re-runs this between
+    // the mouse-down and the mouse-up of a click on «Пополнить баланс», and a new link there
+    // would swallow the click.
+    const said = `${withLink}:${text}`;
+    if (reason.dataset.said === said) return;
+    reason.dataset.said = said;
+    if (withLink) reason.replaceChildren(`${text} `, billingLink());
+    else reason.textContent = text;
   }
 
   function billingLink(): HTMLAnchorElement {
@@ -192,13 +232,15 @@ export function startAppPage(): void {
   }
 
   function saveDraft(): void {
-    sessionStorage.setItem(DRAFT_KEY, JSON.stringify({ mode: mode(), duration: duration(), prompt: promptInput.value }));
+    // An emptied description is the seller clearing the draft.
+    if (promptInput.value.trim() === '') localStorage.removeItem(draftKey);
+    else localStorage.setItem(draftKey, JSON.stringify({ mode: mode(), duration: duration(), prompt: promptInput.value }));
   }
 
   function restoreDraft(): void {
     let draft: { mode?: string; duration?: number; prompt?: string } = {};
     try {
-      draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY) ?? '{}') as typeof draft;
+      draft = JSON.parse(localStorage.getItem(draftKey) ?? '{}') as typeof draft;
     } catch {
       return;
     }
@@ -212,7 +254,9 @@ export function startAppPage(): void {
   }
 
   form.addEventListener('change', (event) => {
-    if ((event.target as HTMLInputElement).name === 'mode') renderExamples();
+    const name = (event.target as HTMLInputElement).name;
+    if (name === 'mode') renderExamples();
+    if (name === 'duration') $('duration-note').hidden = true;
     saveDraft();
     refreshForm();
   });
@@ -227,7 +271,8 @@ export function startAppPage(): void {
   function showPhoto(url: string | null): void {
     const preview = $<HTMLImageElement>('photo-preview');
     preview.hidden = url === null;
-    $('photo-placeholder').hidden = url !== null;
+    // An <svg> has no `hidden` property (it is not an HTMLElement): set the attribute.
+    $('photo-placeholder').toggleAttribute('hidden', url !== null);
     if (url) preview.src = url;
     else preview.removeAttribute('src');
   }
@@ -296,6 +341,8 @@ export function startAppPage(): void {
   let poller: Poller | null = null;
   let ticker: ReturnType<typeof setInterval> | undefined;
   let lastAnnounced = '';
+  /** The generation the user started or came back to while it ran: its progress and result are brought into view. */
+  let followedId: string | null = null;
 
   function showPanels(which: 'placeholder' | 'progress' | 'result' | 'progress+result'): void {
     $('placeholder-panel').hidden = which !== 'placeholder';
@@ -315,6 +362,7 @@ export function startAppPage(): void {
     if (live !== lastAnnounced) {
       $('progress-live').textContent = live;
       lastAnnounced = live;
+      if (stage !== 'done') setTabTitle(`${live}…`);
     }
   }
 
@@ -392,6 +440,7 @@ export function startAppPage(): void {
 
   function renderFailure(generation: Generation): void {
     clearInterval(ticker);
+    setTabTitle(t('ui.app.failedTitle'));
     for (const item of document.querySelectorAll<HTMLElement>('#progress-steps [data-stage]')) {
       if (item.dataset.state === 'active') item.dataset.state = 'todo';
     }
@@ -406,8 +455,9 @@ export function startAppPage(): void {
   function track(generation: Generation): void {
     poller?.stop();
     resetProgress();
-    localStorage.setItem(SHOWN_KEY, generation.id);
+    localStorage.setItem(shownKey, generation.id);
     state.running = isLive(generation.status);
+    if (state.running) followedId = generation.id;
     refreshForm();
     show(generation);
     if (!state.running) return;
@@ -419,7 +469,10 @@ export function startAppPage(): void {
       onAnswer: (answer) => {
         $('progress-offline').hidden = true;
         show(answer);
-        if (isLive(answer.status)) return false;
+        if (isLive(answer.status)) {
+          refreshHistoryItem(answer);
+          return false;
+        }
         state.running = false;
         refreshForm();
         void loadHistory();
@@ -444,14 +497,24 @@ export function startAppPage(): void {
   function show(generation: Generation): void {
     lastShown = generation;
     if (!isLive(generation.status)) watchingOther = false;
+    const followed = generation.id === followedId;
     if (generation.status === 'success') {
       clearInterval(ticker);
       setStage('done', '');
       showPanels('result');
       renderResult(generation);
+      if (followed) {
+        followedId = null;
+        setTabTitle(t('ui.app.resultTitle'));
+        bringIntoView($('result-panel'));
+      }
     } else if (generation.status === 'failed') {
       showPanels('progress');
       renderFailure(generation);
+      if (followed) {
+        followedId = null;
+        bringIntoView($('progress-panel'));
+      }
     } else {
       // An older video the user chose to watch stays on screen beside the progress.
       showPanels(watchingOther ? 'progress+result' : 'progress');
@@ -460,7 +523,7 @@ export function startAppPage(): void {
   }
 
   $('progress-retry').addEventListener('click', async () => {
-    const id = localStorage.getItem(SHOWN_KEY);
+    const id = localStorage.getItem(shownKey);
     if (!id) return;
     $('progress-error').hidden = true;
     try {
@@ -490,13 +553,15 @@ export function startAppPage(): void {
     resetProgress();
     showPanels('progress');
     setStage('prepare', t('ui.stage.prepare.detail'));
-    // On a phone the panel is below the form: bring it into view so the progress is seen.
-    const panel = $('progress-panel');
-    if (panel.getBoundingClientRect().top > window.innerHeight) panel.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    // The panel is below the form on a phone and above the view on a desktop scrolled down
+    // to the button: bring it into view so the progress is seen.
+    bringIntoView($('progress-panel'));
     const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode() };
     try {
       const answer = await request<GenerateAnswer>('/api/generate', { json: chosen });
       state.submitting = false;
+      // The draft has done its job; the text stays in the field for a variation.
+      localStorage.removeItem(draftKey);
       setBalance(answer.balanceAfter);
       track({
         id: answer.generationId,
@@ -511,6 +576,7 @@ export function startAppPage(): void {
       void loadHistory();
     } catch (error) {
       state.submitting = false;
+      setTabTitle(null);
       // Put back whatever the panel showed before this attempt.
       if (lastShown) show(lastShown);
       else showPanels('placeholder');
@@ -543,12 +609,18 @@ export function startAppPage(): void {
     failed: 'bg-red-100 text-red-900',
   };
 
+  /** What each history card shows, so a running one can be redrawn from a status answer. */
+  const historyShown = new Map<string, Generation>();
+
   function historyItem(generation: Generation): HTMLElement {
+    historyShown.set(generation.id, generation);
     const template = $<HTMLTemplateElement>('history-item');
     const item = (template.content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
     item.dataset.generationId = generation.id;
+    // A running one is named by the same stage as the progress panel, from the same status.
+    const stage = isLive(generation.status) ? progressStage(generation.status, generation.step) : null;
     const status = item.querySelector<HTMLElement>('[data-status]')!;
-    status.textContent = t(`ui.history.status.${generation.status}`);
+    status.textContent = stage ? t(`ui.stage.${stage}`) : t(`ui.history.status.${generation.status}`);
     status.className += ` ${STATUS_STYLE[generation.status] ?? ''}`;
     item.querySelector('[data-meta]')!.textContent = [
       t(`ui.mode.${generation.mode}`),
@@ -583,7 +655,7 @@ export function startAppPage(): void {
         void $<HTMLVideoElement>('result-video').play().catch(() => undefined);
       });
     } else {
-      placeholder.textContent = t(`ui.history.placeholder.${generation.status}`);
+      placeholder.textContent = stage ? `${t(`ui.stage.${stage}`)}…` : t('ui.history.placeholder.failed');
     }
     if (generation.status === 'failed') {
       const failure = item.querySelector<HTMLElement>('[data-failure]')!;
@@ -594,6 +666,16 @@ export function startAppPage(): void {
     }
     item.querySelector('[data-action="again"]')!.addEventListener('click', () => reuseSettings(generation));
     return item;
+  }
+
+  /** Redraws a running generation's card from the status the progress panel just got. */
+  function refreshHistoryItem(answer: Generation): void {
+    const shown = historyShown.get(answer.id);
+    const node = document.querySelector<HTMLElement>(`#history-list [data-generation-id="${CSS.escape(answer.id)}"]`);
+    if (!shown || !node) return;
+    const next = { ...shown, ...answer };
+    if (next.status === shown.status && next.step === shown.step) return;
+    node.replaceWith(historyItem(next));
   }
 
   function reuseSettings(generation: Generation): void {
@@ -643,13 +725,13 @@ export function startAppPage(): void {
     const recent = await loadHistory();
     const running = recent.find((generation) => isLive(generation.status));
     if (running) return track(running);
-    const shownId = localStorage.getItem(SHOWN_KEY);
+    const shownId = localStorage.getItem(shownKey);
     if (!shownId) return;
     try {
       track(await request<Generation>(`/api/status?generationId=${encodeURIComponent(shownId)}`));
     } catch {
       // Gone (or not ours any more): start clean.
-      localStorage.removeItem(SHOWN_KEY);
+      localStorage.removeItem(shownKey);
     }
   }
 
@@ -660,6 +742,7 @@ export function startAppPage(): void {
   }
   restoreDraft();
   renderExamples();
+  fitDurationToBalance();
   refreshForm();
   void resume();
 }

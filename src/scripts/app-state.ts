@@ -26,16 +26,29 @@ export type Blocker =
   | { key: 'uploading' | 'noImage' | 'promptShort' | 'promptLong' | 'running' | 'submitting' }
   | { key: 'balance'; cost: number; balance: number };
 
-/** The first thing that keeps the user from generating, in the order they would fix it. */
+/**
+ * The first thing that keeps the user from generating, in the order that matters: without
+ * the credits, a photo and a description would not help, so the balance comes first.
+ */
 export function generateBlocker(state: FormState): Blocker | null {
   if (state.submitting) return { key: 'submitting' };
   if (state.running) return { key: 'running' };
+  if (state.balance < state.cost) return { key: 'balance', cost: state.cost, balance: state.balance };
   if (state.uploading) return { key: 'uploading' };
   if (!state.hasImage) return { key: 'noImage' };
   if (state.promptLength < PROMPT_MIN) return { key: 'promptShort' };
   if (state.promptLength > PROMPT_MAX) return { key: 'promptLong' };
-  if (state.balance < state.cost) return { key: 'balance', cost: state.cost, balance: state.balance };
   return null;
+}
+
+/**
+ * The length to keep selected when the balance changes: a 10-second choice the balance no
+ * longer covers falls back to 6 seconds when those are affordable (`switched` says so, and
+ * the page tells the user). A choice the user makes afterwards is left as it is.
+ */
+export function fitDuration(selected: Duration, costs: Record<Duration, number>, balance: number): { duration: Duration; switched: boolean } {
+  if (selected === 10 && balance < costs[10] && balance >= costs[6]) return { duration: 6, switched: true };
+  return { duration: selected, switched: false };
 }
 
 /** Prompt length as the server counts it: surrounding spaces do not count. */

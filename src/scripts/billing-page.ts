@@ -13,7 +13,7 @@ import { formatDateTime, formatRubles } from '../lib/ui/format.ts';
 /** What the payment check answers (a payment view plus the balance after it). */
 interface CheckAnswer {
   /** What the payment means for the buyer, decided by the server. */
-  state: 'pending' | 'credited' | 'canceled' | 'failed' | 'review';
+  state: 'pending' | 'expired' | 'credited' | 'canceled' | 'failed' | 'review';
   credits: number;
   balance?: number;
   /** The server's sentence for this payment (the bank's reason for a cancellation, …). */
@@ -118,6 +118,7 @@ export function startBillingPage(): void {
             void loadLists();
             return true;
           case 'canceled':
+          case 'expired':
           case 'failed':
             showResult('warning', answer.message || t('ui.billing.canceled'), true);
             void loadLists();

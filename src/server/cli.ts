@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { ConfigError, loadConfig, type LoadedConfig } from '../lib/config.ts';
@@ -208,6 +209,18 @@ async function run(): Promise<void> {
     process.exit(64);
   }
   const loaded = load();
+  // Acting on another database than the server's is the easy mistake (the demo uses
+  // data/demo.db): say which one this is, and never create an empty one by accident.
+  const databaseFile = loaded.config.paths.databaseFile;
+  if (databaseFile !== ':memory:' && !fs.existsSync(databaseFile)) {
+    console.error(
+      `No database at ${databaseFile}: nothing to act on, and none was created.\n` +
+        '  Beem creates its database at its first start. Point DATABASE_URL at the one the server uses,\n' +
+        '  e.g. for `npm run demo`:  DATABASE_URL=data/demo.db npm run admin -- ' + process.argv.slice(2).join(' '),
+    );
+    process.exit(66); // EX_NOINPUT
+  }
+  console.error(`Database: ${databaseFile}`);
   // Logs to stderr: stdout carries only what the command reports.
   const ctx = createContext(loaded, { log: createLogger(loaded.config.log.level, pino.destination(2)) });
   try {

@@ -32,7 +32,20 @@ async function main(): Promise<void> {
     routes: nodeRoutes,
   });
   const { host, port } = ctx.config.server;
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    console.error(`Port ${port} on ${host} is taken by another program: stop it, or set PORT to another port.`);
+    closeContext(ctx);
+    process.exit(1);
+  }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   ctx.log.info({ host, port: actualPort, env: ctx.config.env }, `Beem is listening on http://${host}:${actualPort}`);

@@ -204,7 +204,7 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
     await startGeneration(page, { mode: 'prompt', prompt: 'Флакон духов на мокром камне, капли воды' });
     await page.getByTestId('progress-failed').waitFor({ state: 'visible', timeout: 30_000 });
     // The reason says what happened; the refund is its own line, said once.
-    expect(await page.locator('#progress-failed-reason').textContent()).toContain('Готовое видео не прошло проверку MiniMax');
+    expect(await page.locator('#progress-failed-reason').textContent()).toContain('Готовый ролик не прошёл проверку нейросети');
     expect(await page.getByTestId('progress-failed').textContent()).not.toContain('Кредиты вернулись на баланс');
     expect(await page.getByTestId('refunded').textContent()).toContain('1 кредит снова на балансе');
     await expect.poll(() => page.getByTestId('header-balance').textContent()).toContain('2 кредита');
@@ -227,6 +227,148 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
     await context.setOffline(false);
     await waitForVideo(page);
     expect(await page.getByTestId('progress-offline').isVisible()).toBe(false);
+    assertClean(watched);
+    await context.close();
+  });
+
+  /** True when the whole element is on screen (or, if taller than the view, its top is). */
+  const inView = (page: Page, selector: string) =>
+    page.locator(selector).evaluate((node) => {
+      const rect = node.getBoundingClientRect();
+      return rect.top >= 0 && (rect.bottom <= window.innerHeight || rect.top < window.innerHeight / 3);
+    });
+
+  it('opens «Пополнить баланс» with one click while the description has focus', async () => {
+    const watched = await sellerWithPhoto(DESKTOP, 0);
+    const { page } = watched;
+    await page.getByTestId('prompt').click();
+    await page.keyboard.type('Кружка на деревянном столе');
+    // Leaving the field fires `change` between mouse-down and mouse-up on the link.
+    await page.getByTestId('generate-reason').getByRole('link', { name: 'Пополнить баланс' }).click();
+    await page.waitForURL(/\/billing$/, { timeout: 5000 });
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('names missing credits before a missing description, and switches 10 s to 6 s once the balance no longer covers it', async () => {
+    const poor = await sellerWithPhoto(PHONE, 0);
+    expect(await poor.page.getByTestId('prompt').inputValue()).toBe('');
+    expect(await poor.page.getByTestId('generate-reason').textContent()).toContain('Нужно 1 кредит, а на балансе 0 кредитов');
+    assertClean(poor);
+    await poor.context.close();
+
+    const watched = await sellerWithPhoto(PHONE, 3);
+    const { page } = watched;
+    expect(await page.getByTestId('duration-note').isVisible()).toBe(false);
+    await startGeneration(page, { mode: 'prompt', prompt: 'Наушники в футляре, футляр медленно открывается', duration: 10 });
+    // 3 − 2 = 1 credit: enough for 6 seconds, not for 10.
+    await expect.poll(() => page.getByTestId('duration-6').isChecked()).toBe(true);
+    expect(await page.getByTestId('duration-note').textContent()).toBe('На 10 секунд кредитов уже не хватает — выбрали 6 секунд.');
+    await waitForVideo(page);
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('brings the progress and then the video into view on a desktop, and says in the tab title what is happening', async () => {
+    const watched = await sellerWithPhoto(DESKTOP, 1);
+    const { page } = watched;
+    // The grey placeholder icon is gone once the photo is there.
+    expect(await page.locator('#photo-preview').isVisible()).toBe(true);
+    expect(await page.locator('#photo-placeholder').isVisible()).toBe(false);
+    const title = await page.title();
+    await page.getByTestId('mode-prompt').check();
+    await page.getByTestId('prompt').fill('Чайник на плите, из носика поднимается пар');
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    // Scrolled down to the button, the right column's top is above the view.
+    expect(await page.locator('#placeholder-panel').evaluate((node) => node.getBoundingClientRect().top)).toBeLessThan(0);
+    await page.getByTestId('generate').click();
+    await expect.poll(() => inView(page, '#progress-panel')).toBe(true);
+    await expect.poll(() => page.title()).toMatch(new RegExp(`^(Готовим сценарий|В очереди|Снимаем ролик|Сохраняем ролик)… · ${title}$`));
+    await screenshot(page, 'app-progress-desktop');
+    await waitForVideo(page);
+    await expect.poll(() => inView(page, '#result-video')).toBe(true);
+    expect(await page.title()).toBe(`Ваш ролик готов · ${title}`);
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('shows the whole finished video on a phone, without animation when the phone asks for less motion', async () => {
+    const watched = await sellerWithPhoto(PHONE, 1);
+    const { page } = watched;
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await startGeneration(page, { mode: 'template', prompt: 'Кожаный кошелёк, строгий стиль' });
+    // The seller scrolls back up to the form while waiting: only the panel's first line stays in view.
+    await page.evaluate(() => {
+      const top = document.getElementById('progress-panel')!.getBoundingClientRect().top + window.scrollY;
+      window.scrollTo(0, top - window.innerHeight + 60);
+    });
+    expect(await inView(page, '#progress-panel')).toBe(false);
+    await waitForVideo(page);
+    await expect.poll(() => inView(page, '#result-video'), { timeout: 2000 }).toBe(true);
+    expect(await page.locator('#result-title').evaluate((node) => node.getBoundingClientRect().top)).toBeGreaterThanOrEqual(0);
+    await screenshot(page, 'app-result-phone');
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('names a running video by the same stage in its history card as in the progress panel', async () => {
+    const watched = await sellerWithPhoto(DESKTOP, 1);
+    const { page } = watched;
+    stack.minimax.configure({ stepMs: { processing: 6000 } });
+    try {
+      await startGeneration(page, { mode: 'prompt', prompt: 'Часы на запястье, блик скользит по стеклу' });
+      await page.locator('#progress-steps [data-stage="generate"][data-state="active"]').waitFor({ timeout: 15_000 });
+      const card = page.getByTestId('history-item').first();
+      await expect.poll(() => card.locator('[data-status]').textContent(), { timeout: 10_000 }).toBe('Снимаем ролик');
+      expect(await card.locator('[data-thumb-placeholder]').textContent()).toBe('Снимаем ролик…');
+      await screenshot(page, 'app-history-running-desktop');
+    } finally {
+      stack.minimax.configure({ stepMs: { processing: 1500 } });
+    }
+    await waitForVideo(page);
+    await expect.poll(() => page.getByTestId('history-item').first().locator('[data-status]').textContent()).toBe('Готов');
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('keeps the draft for this seller in a new tab until a generation starts', async () => {
+    // 2 credits cover the 10 seconds the draft asks for.
+    const seller = createSignedInUser(stack.app.ctx, { balance: 2 });
+    const other = createSignedInUser(stack.app.ctx, { balance: 1 });
+    const watched = await openPage(browser, { baseUrl: stack.app.url, cookie: seller.cookie, viewport: DESKTOP });
+    const { page, context } = watched;
+    await page.goto('/app');
+    await page.getByTestId('photo-input').setInputFiles(photoFile);
+    await expect.poll(() => page.locator('#photo-status').textContent()).toContain('800×600');
+    await page.getByTestId('mode-prompt').check();
+    await page.getByTestId('duration-10').check();
+    await page.getByTestId('prompt').fill('Сумка на скамейке в парке, падают листья');
+
+    const secondTab = await context.newPage();
+    await secondTab.goto('/app');
+    expect(await secondTab.getByTestId('prompt').inputValue()).toBe('Сумка на скамейке в парке, падают листья');
+    expect(await secondTab.getByTestId('mode-prompt').isChecked()).toBe(true);
+    expect(await secondTab.getByTestId('duration-10').isChecked()).toBe(true);
+    await secondTab.close();
+
+    // Another account in the same browser does not get it.
+    const [name, value] = other.cookie.split('=');
+    await context.addCookies([{ name: name!, value: value!, url: stack.app.url, httpOnly: true, sameSite: 'Lax' }]);
+    const otherTab = await context.newPage();
+    await otherTab.goto('/app');
+    expect(await otherTab.getByTestId('prompt').inputValue()).toBe('');
+    await otherTab.close();
+    const [ownName, ownValue] = seller.cookie.split('=');
+    await context.addCookies([{ name: ownName!, value: ownValue!, url: stack.app.url, httpOnly: true, sameSite: 'Lax' }]);
+
+    await page.getByTestId('duration-6').check();
+    await page.getByTestId('generate').click();
+    await page.getByTestId('progress').waitFor({ state: 'visible' });
+    await waitForVideo(page);
+    const afterStart = await context.newPage();
+    await afterStart.goto('/app');
+    expect(await afterStart.getByTestId('prompt').inputValue()).toBe('');
+    await afterStart.close();
     assertClean(watched);
     await context.close();
   });

@@ -41,7 +41,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     expect(await page.getByTestId('header-balance').textContent()).toContain('53 кредита');
     await expect.poll(() => page.getByTestId('ledger').textContent()).toContain('Покупка кредитов');
     expect(await page.getByTestId('ledger').textContent()).toContain('+50');
-    expect(await page.getByTestId('payments').textContent()).toContain('Basic');
+    expect(await page.getByTestId('payments').textContent()).toContain('Базовый');
     await screenshot(page, 'billing-paid-desktop');
     assertClean(watched);
     await watched.context.close();

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,27 @@ describe('operator commands (npm run admin)', () => {
     }
     const unknown = await cli('drop-everything');
     expect(unknown.code).toBe(64);
+  });
+
+  it('names the database it acts on, and refuses to create an empty one', async () => {
+    const listed = await cli('admin:list');
+    expect(listed.stderr).toContain(`Database: ${env.DATABASE_URL}`);
+
+    const elsewhere = path.join(dir, 'not-created-yet', 'beem.db');
+    const { code, stdout, stderr } = await (async () => {
+      const saved = env.DATABASE_URL!;
+      env.DATABASE_URL = elsewhere;
+      try {
+        return await cli('admin:grant', 'me@example.ru');
+      } finally {
+        env.DATABASE_URL = saved;
+      }
+    })();
+    expect(code).toBe(66);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`No database at ${elsewhere}`);
+    expect(stderr).toContain('DATABASE_URL=data/demo.db npm run admin -- admin:grant me@example.ru');
+    expect(fs.existsSync(elsewhere)).toBe(false);
   });
 
   it('admin:grant promotes an existing user, or waits for the first sign-in; admin:revoke takes it back', async () => {
@@ -157,7 +179,7 @@ describe('operator commands (npm run admin)', () => {
     expect(ctx.db.prepare('SELECT next_attempt_at FROM generations WHERE id = ?').pluck().get('gen_cli_fresh') as number).toBeLessThanOrEqual(Date.now());
     const refused = await cli('generations:requeue', 'gen_cli_missing');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('no such generation');
+    expect(refused.stderr).toContain('no such video');
 
     expect((await cli('generations:refund', 'gen_cli_stuck', '--reason', 'проверка')).stdout).toContain('already refunded');
     expect(findLedgerMismatches(ctx.db)).toEqual([]);

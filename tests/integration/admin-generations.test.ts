@@ -153,7 +153,7 @@ describe('admin actions on generations', () => {
     expect(generationRow(ctx(), id)).toMatchObject({ status: 'failed', refunded: 1, error_stage: 'ADMIN', error_code: 'STOPPED_BY_SUPPORT' });
     // The owner reads that support stopped it, not that it "took too long".
     const status = (await (await apiFetch(stack.app.url, `/api/status?generationId=${id}`, { cookie: seller.cookie })).json()) as { error: string };
-    expect(status.error).toBe('Эту генерацию остановила поддержка Beem. Запустите её снова или напишите нам, если нужна помощь.');
+    expect(status.error).toBe('Этот ролик остановила поддержка Beem. Запустите его снова или напишите нам, если нужна помощь.');
     // Still watched for a late result from MiniMax, which would be delivered free.
     expect(generationRow(ctx(), id).step).toBe('poll');
 

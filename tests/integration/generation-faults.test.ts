@@ -67,10 +67,10 @@ describe('generation pipeline under MiniMax faults', () => {
   }
 
   it.each([
-    [1026, 'INPUT_SENSITIVE', /Фото или описание не прошли проверку MiniMax/],
-    [2013, 'INVALID_PARAMS', /MiniMax не принял фото/],
-    [1008, 'PROVIDER_UNAVAILABLE', /временно недоступен/],
-    [1004, 'PROVIDER_UNAVAILABLE', /временно недоступен/],
+    [1026, 'INPUT_SENSITIVE', /Фото или описание не прошли проверку нейросети/],
+    [2013, 'INVALID_PARAMS', /Нейросеть не приняла фото/],
+    [1008, 'PROVIDER_UNAVAILABLE', /временно недоступна/],
+    [1004, 'PROVIDER_UNAVAILABLE', /временно недоступна/],
     [1042, 'PROMPT_CHARACTERS', /символов/],
   ])('create error %i fails at once, refunds once and alerts MINIMAX_CALL', async (code, reason, message) => {
     const result = await run([{ kind: 'error', on: 'create', code }]);

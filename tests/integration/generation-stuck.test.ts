@@ -40,7 +40,7 @@ describe('a generation stuck at MiniMax', () => {
     const { user, cookie, id } = await start();
     const failed = await waitForStatus(stack.app.url, cookie, id, ['failed', 'success']);
     expect(failed).toMatchObject({ status: 'failed', refunded: true, charged: false, errorReason: 'TIMED_OUT' });
-    expect(failed.error).toMatch(/слишком долго.*Если видео всё же появится, оно бесплатно окажется в истории/);
+    expect(failed.error).toMatch(/слишком долго.*Если он всё же появится, то бесплатно окажется в «Моих роликах»/);
     expect(balanceOf(stack.app.ctx, user.id)).toBe(2);
     await stack.app.ctx.notifier.flush();
     expect(

@@ -31,6 +31,41 @@ describe('pages', () => {
     expect(html).toContain('href="/legal/offer"');
   });
 
+  it('states the price of a video without hedging', async () => {
+    // COST_PROMPT_10S is 3 here and the template's 10 s costs 2: the lead points at each mode's price.
+    const html = (await (await page('/')).text()).replace(/\s/g, ' ');
+    expect(html).toContain('сколько стоит ролик в каждом режиме, указано выше');
+    expect(html).not.toContain('обычно');
+    const plain = await startApp();
+    try {
+      const same = (await (await fetch(`${plain.url}/`)).text()).replace(/\s/g, ' ');
+      expect(same).toContain('ролик на 6 секунд стоит 1 кредит, на 10 секунд — 2 кредита.');
+    } finally {
+      await plain.stop();
+    }
+  });
+
+  it('promises an e-mailed receipt only when receipts are switched on', async () => {
+    const { cookie, user } = createSignedInUser(app.ctx);
+    const note = (html: string) => /data-testid="payment-note">([^<]*)</.exec(html)?.[1]?.replace(/\s+/g, ' ').trim();
+    const off = await (await page('/billing', cookie)).text();
+    expect(note(off)).toBe('Оплата картой или через СБП на защищённой странице ЮKassa. Данные карты нам не передаются.');
+    const withReceipts = await startApp({ env: { YOOKASSA_RECEIPTS_ENABLED: 'true' } });
+    try {
+      const buyer = createSignedInUser(withReceipts.ctx, { email: 'buyer@example.ru' });
+      const on = await (await fetch(`${withReceipts.url}/billing`, { headers: { cookie: buyer.cookie } })).text();
+      expect(note(on)).toContain('Данные карты нам не передаются. Чек придёт на почту buyer@example.ru.');
+    } finally {
+      await withReceipts.stop();
+    }
+    expect(user.email).not.toBe('buyer@example.ru');
+  });
+
+  it('tells new users on the sign-in page how many trial credits they get, in agreement with the number', async () => {
+    const html = (await (await page('/login')).text()).replace(/\s/g, ' ');
+    expect(html).toContain('Новым пользователям — 3 пробных кредита в подарок.');
+  });
+
   it('sends a signed-in user from the landing page straight to the app', async () => {
     const { cookie } = createSignedInUser(app.ctx);
     const res = await page('/', cookie);

@@ -13,6 +13,7 @@ import {
   reconcilePendingPayments,
   startPayment,
 } from '../../src/lib/billing/payments.ts';
+import { expireForgottenSandboxPayments } from '../../src/lib/billing/sandbox-payments.ts';
 import { startBackgroundTasks, stopBackgroundTasks } from '../../src/lib/context.ts';
 import type { NotificationRecord, PaymentObject, YookassaEmulator } from '../../sandbox/yookassa/index.ts';
 
@@ -121,7 +122,7 @@ describe('payments through the sandbox YooKassa', () => {
     const body = (await res.json()) as { tariffs: Array<Record<string, unknown>> };
     expect(body.tariffs).toEqual([
       expect.objectContaining({ id: 'single', name: 'Разовая покупка', credits: 10, price: '390.00', pricePerVideo: '39.00', plan: null }),
-      expect.objectContaining({ id: 'basic', name: 'Basic', credits: 50, price: '1490.00', pricePerVideo: '29.80', plan: 'basic' }),
+      expect.objectContaining({ id: 'basic', name: 'Базовый', credits: 50, price: '1490.00', pricePerVideo: '29.80', plan: 'basic' }),
       expect.objectContaining({ id: 'professional', credits: 200, price: '4990.00', pricePerVideo: '24.95', plan: 'professional' }),
     ]);
   });
@@ -137,7 +138,7 @@ describe('payments through the sandbox YooKassa', () => {
     expect(remote).toMatchObject({
       amount: { value: '1490.00', currency: 'RUB' },
       metadata: { userId: user.id, paymentId: body.paymentId, plan: 'basic' },
-      description: 'Beem — тариф «Basic», кредитов: 50',
+      description: 'Beem — тариф «Базовый», кредитов: 50',
     });
     expect(remote.confirmation?.return_url).toBe(`${stack.app.url}/billing?payment=${body.paymentId}`);
 
@@ -261,7 +262,12 @@ describe('payments through the sandbox YooKassa', () => {
     await h.control({ action: 'advance_clock', ms: 60 * 60 * 1000 });
     expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'canceled', cancellationReason: 'expired_on_confirmation' });
     const { body: checked } = await h.check(cookie, body.paymentId);
-    expect(checked).toMatchObject({ status: 'canceled', balance: 0, message: 'Время на оплату истекло. Оформите покупку заново.' });
+    // YooKassa reports «Отменить» on its page and walking away alike: the words fit both.
+    expect(checked).toMatchObject({
+      status: 'canceled',
+      balance: 0,
+      message: 'Оплата не завершена — вы отменили её или время вышло. Деньги не списаны; выберите тариф ещё раз, когда будете готовы.',
+    });
     expect(paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 
@@ -429,7 +435,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
         customer: { email: 'buyer@example.ru' },
         items: [
           {
-            description: 'Beem — тариф «Professional», кредитов: 200',
+            description: 'Beem — тариф «Профессиональный», кредитов: 200',
             quantity: 1,
             amount: { value: '4990.00', currency: 'RUB' },
             vat_code: 4,
@@ -461,7 +467,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
         .run(user.id, clock.now(), clock.now());
       clock.advance(25 * 60 * 60 * 1000);
       const report = await reconcilePendingPayments(stack.app.ctx);
-      expect(report).toEqual({ checked: 0, changed: 0, failed: 0, abandoned: 1 });
+      expect(report).toEqual({ checked: 0, changed: 0, failed: 0, abandoned: 1, unknown: 0 });
       expect(getPayment(stack.app.ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
       expect(listStalePendingPayments(stack.app.ctx.db, clock.now()).map((p) => p.id)).toEqual([body.paymentId]);
     } finally {
@@ -489,5 +495,157 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
     } finally {
       await stack.stop();
     }
+  });
+});
+
+/** A stack of its own on a manual clock, stopped after `body` whatever happens. */
+async function withClockedStack(
+  body: (context: { stack: TestStack; clock: ManualClock; h: ReturnType<typeof helpers> }) => Promise<void>,
+): Promise<void> {
+  const clock = new ManualClock(Date.now());
+  const stack = await startStack({ env: FAST_RETRIES, clock });
+  try {
+    await body({ stack, clock, h: helpers(() => stack) });
+  } finally {
+    await stack.stop();
+  }
+}
+
+describe('payments YooKassa does not know (404)', () => {
+  const MINUTE = 60 * 1000;
+
+  function alertsAbout(stack: TestStack, paymentId: string): string[] {
+    return (
+      stack.app.ctx.db
+        .prepare(`SELECT message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`)
+        .pluck()
+        .all(`%${paymentId}%`) as string[]
+    );
+  }
+
+  it('reports a forgotten payment once, re-checks it after growing pauses, and never closes or credits it', async () => {
+    await withClockedStack(async ({ stack, clock, h }) => {
+    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 2 });
+    const { body } = await h.create(cookie, 'basic');
+    // The sandbox restarted: it no longer knows the payment and answers 404.
+    h.emulator().reset();
+    const errors = captureErrors(stack);
+    const askedYookassa = () => stack.sandbox.requestCounts.yookassa ?? 0;
+
+    const first = await reconcilePendingPayments(stack.app.ctx);
+    expect(first).toMatchObject({ checked: 1, unknown: 1, failed: 0, changed: 0 });
+    const marked = getPayment(stack.app.ctx.db, body.paymentId)!;
+    expect(marked).toMatchObject({ status: 'pending', applied: false, unknownSince: clock.now(), unknownChecks: 1 });
+    expect(marked.nextCheckAt).toBe(clock.now() + 5 * MINUTE);
+
+    // Not due yet: the periodic pass and the buyer's page do not ask YooKassa again.
+    const calls = askedYookassa();
+    expect(await reconcilePendingPayments(stack.app.ctx)).toMatchObject({ checked: 0, unknown: 0 });
+    expect((await h.check(cookie, body.paymentId)).body).toMatchObject({ status: 'pending', applied: false, balance: 2 });
+    expect(askedYookassa()).toBe(calls);
+
+    // Due after 5 minutes, then after 10, then 20: the pause doubles.
+    const pauses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const due = getPayment(stack.app.ctx.db, body.paymentId)!.nextCheckAt!;
+      pauses.push(due - clock.now());
+      clock.set(due - 1);
+      expect((await reconcilePendingPayments(stack.app.ctx)).checked).toBe(0);
+      clock.set(due);
+      expect(await reconcilePendingPayments(stack.app.ctx)).toMatchObject({ checked: 1, unknown: 1 });
+    }
+    expect(pauses).toEqual([5 * MINUTE, 10 * MINUTE, 20 * MINUTE]);
+    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false, unknownChecks: 4 });
+
+    // One report for four 404s: one error line, one operator alert.
+    await stack.app.ctx.notifier.flush();
+    expect(errors.filter((line) => line.includes(body.paymentId))).toHaveLength(1);
+    expect(alertsAbout(stack, body.paymentId)).toEqual([expect.stringContaining('404')]);
+    // Money: nothing moved.
+    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect((await h.check(cookie, body.paymentId)).body.balance).toBe(2);
+    expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+    });
+  });
+
+  it('shows admins «неизвестен в ЮKassa», and an admin re-check asks YooKassa at once', async () => {
+    await withClockedStack(async ({ stack, clock, h }) => {
+    const admin = createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { body } = await h.create(cookie, 'single');
+    h.emulator().reset();
+    await reconcilePendingPayments(stack.app.ctx);
+
+    const page = await (await apiFetch(stack.app.url, '/admin/payments?unknown=1', { cookie: admin.cookie })).text();
+    expect(page).toContain(body.paymentId);
+    expect(page).toContain('неизвестен в ЮKassa');
+    const dashboard = await (await apiFetch(stack.app.url, '/admin', { cookie: admin.cookie })).text();
+    expect(dashboard).toMatch(/data-testid="payments-unknown"[^>]*>\s*(<a[^>]*>)?\s*1\b/);
+
+    const calls = stack.sandbox.requestCounts.yookassa ?? 0;
+    const recheck = await apiFetch(stack.app.url, `/api/admin/payments/${body.paymentId}/recheck`, { cookie: admin.cookie, json: {} });
+    expect(recheck.status).toBe(200);
+    expect(stack.sandbox.requestCounts.yookassa).toBeGreaterThan(calls);
+    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false, unknownChecks: 2 });
+    });
+  });
+
+  it('credits exactly once when YooKassa knows the payment again (the shop credentials were fixed)', async () => {
+    await withClockedStack(async ({ stack, clock, h }) => {
+    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { body } = await h.create(cookie, 'basic');
+    await h.control({ fault: { kind: 'drop_notification' } });
+    await h.control({ action: 'pay', paymentId: body.externalPaymentId });
+    // As if earlier checks had been made with wrong credentials.
+    stack.app.ctx.db
+      .prepare('UPDATE payments SET unknown_since = ?, unknown_checks = 3, next_check_at = ? WHERE id = ?')
+      .run(clock.now() - 30 * MINUTE, clock.now(), body.paymentId);
+    const [a, b] = await Promise.all([reconcilePendingPayments(stack.app.ctx), h.check(cookie, body.paymentId)]);
+    expect(a.unknown).toBe(0);
+    expect(b.body.applied).toBe(true);
+    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ applied: true, unknownSince: null, unknownChecks: 0, nextCheckAt: null });
+    expect(paymentLedgerLines(stack, user.id)).toEqual([expect.objectContaining({ delta: 50 })]);
+    expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+    });
+  });
+
+  it('the demo closes the previous run’s open payments as expired, and nothing else', async () => {
+    await withClockedStack(async ({ stack, clock, h }) => {
+    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const open = await h.create(cookie, 'single');
+    const paid = await h.create(cookie, 'basic');
+    await h.submitCheckout(paid.body.confirmationUrl, 'pay');
+    expect((await h.check(cookie, paid.body.paymentId)).body.applied).toBe(true);
+    clock.advance(1000);
+
+    expect(expireForgottenSandboxPayments(stack.app.ctx.db, clock.now())).toBe(1);
+    expect(getPayment(stack.app.ctx.db, open.body.paymentId)).toMatchObject({
+      status: 'canceled',
+      cancellationReason: 'expired_on_confirmation',
+      applied: false,
+    });
+    expect(getPayment(stack.app.ctx.db, paid.body.paymentId)).toMatchObject({ status: 'succeeded', applied: true });
+    expect((await h.check(cookie, open.body.paymentId)).body.message).toContain('вы отменили её или время вышло');
+    expect(expireForgottenSandboxPayments(stack.app.ctx.db, clock.now())).toBe(0);
+    expect(paymentLedgerLines(stack, user.id)).toHaveLength(1);
+    });
+  });
+});
+
+describe('payments the buyer abandoned', () => {
+  it('stop reading «Ожидает оплаты» once YooKassa’s time to confirm is over', async () => {
+    await withClockedStack(async ({ stack, clock, h }) => {
+    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { body } = await h.create(cookie, 'single');
+    const listed = async () =>
+      ((await (await apiFetch(stack.app.url, '/api/payments', { cookie })).json()) as { payments: Array<{ state: string; statusLabel: string }> })
+        .payments[0]!;
+    expect(await listed()).toMatchObject({ state: 'pending', statusLabel: 'Ожидает оплаты' });
+    clock.advance(61 * 60 * 1000);
+    expect(await listed()).toMatchObject({ state: 'expired', statusLabel: 'Не завершён' });
+    const { body: checked } = await h.check(cookie, body.paymentId);
+    expect(checked).toMatchObject({ status: 'pending', state: 'expired', applied: false });
+    expect(checked.message).toContain('Оплата не завершена');
+    });
   });
 });

@@ -117,7 +117,7 @@ describe('request security', () => {
     expect(await limited.json()).toEqual({
       success: false,
       code: 'RATE_LIMITED',
-      error: `Слишком много запросов. Подождите ${retryAfter} с и попробуйте снова.`,
+      error: `Слишком много запросов. Подождите ${retryAfter} сек и попробуйте снова.`,
     });
     expect((await generate(b.cookie)).status).not.toBe(429);
   });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,16 @@ describe('server', () => {
     expect(icon.status).toBe(200);
     expect(icon.headers.get('x-content-type-options')).toBe('nosniff');
   });
+
+  it('answers the /favicon.ico browsers ask for on their own with a real icon', async () => {
+    const icon = await fetch(`${app.url}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/(x-icon|vnd\.microsoft\.icon)/);
+    // ICONDIR: reserved 0, type 1 (icon), then the number of images.
+    const bytes = Buffer.from(await icon.arrayBuffer());
+    expect([...bytes.subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+    expect(bytes.readUInt16LE(4)).toBeGreaterThan(0);
+  });
 });
 
 describe('built server process', () => {
@@ -72,6 +83,28 @@ describe('built server process', () => {
     // Exit code 0: it finished before the forced exit at SHUTDOWN_TIMEOUT_MS (which exits 1).
     expect(await exited).toBe(0);
     expect(output).toContain('"msg":"stopped"');
+  });
+
+  it('says which port is taken instead of a raw EADDRINUSE stack', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    const dir = tempDir();
+    try {
+      const child = spawn(process.execPath, ['dist/server/main.mjs'], {
+        env: { ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: path.join(dir, 'beem.db'), STORAGE_DIR: path.join(dir, 'storage') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`Port ${port} on 127.0.0.1 is taken`);
+      expect(stderr).toContain('set PORT');
+      expect(stderr).not.toContain('    at ');
+    } finally {
+      taken.close();
+    }
   });
 
   it('exits with a message naming the variable when the configuration is invalid', async () => {

@@ -1,7 +1,6 @@
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
-import { tempDir } from '../helpers/app.ts';
+import { describe, expect, it } from 'vitest';
+import type { Db } from '../../src/lib/db/index.ts';
+import { useTempDatabases } from '../helpers/db.ts';
 import { applyCreditChange } from '../../src/lib/billing/ledger.ts';
 import { recordAlert } from '../../src/lib/notify/alert-log.ts';
 import { getDashboard, startOfBusinessDay } from '../../src/lib/admin/dashboard.ts';
@@ -41,15 +40,10 @@ describe('business day and formats', () => {
 });
 
 describe('dashboard figures from seeded rows', () => {
-  const opened: Db[] = [];
-  afterEach(() => {
-    for (const db of opened.splice(0)) db.close();
-  });
+  const openDb = useTempDatabases();
 
   function seed(): Db {
-    const db = openDatabase(path.join(tempDir(), 'beem.db'));
-    opened.push(db);
-    migrate(db);
+    const db = openDb();
     const user = (id: string) =>
       db
         .prepare(
@@ -148,10 +142,7 @@ describe('dashboard figures from seeded rows', () => {
   });
 
   it('shows nothing waiting on an empty database', () => {
-    const db = openDatabase(path.join(tempDir(), 'empty.db'));
-    opened.push(db);
-    migrate(db);
-    const d = getDashboard(db, NOW);
+    const d = getDashboard(openDb(), NOW);
     expect(d.queue).toEqual({ queued: 0, inFlight: 0, processing: 0, oldestQueuedAgeMs: null, oldestProcessingAgeMs: null });
     expect(d.revenue.totalKopecks).toBe(0);
     expect(d.failuresLast24h).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generateBlocker, progressStage, promptLength, readCameraCommands, type FormState } from '../../src/scripts/app-state.ts';
+import { fitDuration, generateBlocker, progressStage, promptLength, readCameraCommands, type FormState } from '../../src/scripts/app-state.ts';
 
 const ready: FormState = {
   hasImage: true,
@@ -28,13 +28,27 @@ describe('generateBlocker', () => {
     expect(generateBlocker({ ...ready, ...change })?.key ?? null).toBe(expected);
   });
 
-  it('names the first thing to fix: the photo before the prompt before the money', () => {
-    expect(generateBlocker({ ...ready, hasImage: false, promptLength: 0, balance: 0 })?.key).toBe('noImage');
-    expect(generateBlocker({ ...ready, promptLength: 0, balance: 0 })?.key).toBe('promptShort');
+  it('names the first thing to fix in the order that matters: the credits, then the photo, then the description', () => {
+    expect(generateBlocker({ ...ready, hasImage: false, promptLength: 0, balance: 0 })?.key).toBe('balance');
+    expect(generateBlocker({ ...ready, promptLength: 0, balance: 0 })?.key).toBe('balance');
+    expect(generateBlocker({ ...ready, hasImage: false, promptLength: 0 })?.key).toBe('noImage');
+    expect(generateBlocker({ ...ready, promptLength: 0 })?.key).toBe('promptShort');
   });
 
   it('carries the numbers for the "not enough credits" message', () => {
     expect(generateBlocker({ ...ready, balance: 1, cost: 2 })).toEqual({ key: 'balance', cost: 2, balance: 1 });
+  });
+});
+
+describe('fitDuration', () => {
+  const costs = { 6: 1, 10: 2 } as const;
+  it.each([
+    ['10 s covered', 10, 2, 10, false],
+    ['10 s no longer covered, 6 s is', 10, 1, 6, true],
+    ['neither covered: nothing to switch to', 10, 0, 10, false],
+    ['6 s stays 6 s', 6, 0, 6, false],
+  ] as const)('%s', (_name, selected, balance, duration, switched) => {
+    expect(fitDuration(selected, costs, balance)).toEqual({ duration, switched });
   });
 });
 

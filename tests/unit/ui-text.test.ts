@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ui } from '../../src/lib/i18n/messages/ui.ts';
+import { common } from '../../src/lib/i18n/messages/common.ts';
+import { auth } from '../../src/lib/i18n/messages/auth.ts';
+import { billing } from '../../src/lib/i18n/messages/billing.ts';
+import { generation } from '../../src/lib/i18n/messages/generation.ts';
 import { t } from '../../src/lib/i18n/index.ts';
 import { tn } from '../../src/lib/i18n/plural.ts';
 import { clientMessages, clientMessagesJson, scriptJson } from '../../src/lib/i18n/client.ts';
@@ -123,5 +127,56 @@ describe('legal texts', () => {
   it('marks unfilled placeholders so an operator notices them', () => {
     expect(markPlaceholders('<p>ИНН {INN}</p>')).toContain('<mark');
     expect(markPlaceholders('<p>ИНН 7701234567</p>')).toBe('<p>ИНН 7701234567</p>');
+  });
+});
+
+describe('the copy users read', () => {
+  // Everything but the admin set: the operator and admin pages keep the vendor's name.
+  const userFacing = { common, auth, billing, generation, ui };
+  const entries = (locale: 'ru' | 'en') =>
+    Object.entries(userFacing).flatMap(([set, messages]) => Object.entries(messages[locale]).map(([key, text]) => ({ set, key, text })));
+
+  it('calls the model «нейросеть», never by its vendor’s name', () => {
+    for (const locale of ['ru', 'en'] as const) {
+      expect(entries(locale).filter(({ text }) => /minimax|hailuo/i.test(text)).map(({ key }) => `${locale} ${key}`)).toEqual([]);
+    }
+    expect(t('ru', 'generation.reason.OUTPUT_SENSITIVE')).toContain('нейросети');
+  });
+
+  it('calls the thing a «ролик», never a «генерация»', () => {
+    expect(entries('ru').filter(({ text }) => /генерац/i.test(text)).map(({ key }) => key)).toEqual([]);
+    expect(entries('en').filter(({ text }) => /\bgenerations?\b/i.test(text)).map(({ key }) => key)).toEqual([]);
+    expect(t('ru', 'ui.history.title')).toBe('Мои ролики');
+  });
+
+  it('writes seconds as «сек», not the bare «с»', () => {
+    expect(entries('ru').filter(({ text }) => /\{\w+\}\s+с(?![а-яё])/.test(text)).map(({ key }) => key)).toEqual([]);
+    expect(t('ru', 'ui.app.seconds', { count: 6 })).toBe('6 сек');
+  });
+
+  it.each([
+    [1, '1 пробный кредит'],
+    [3, '3 пробных кредита'],
+    [5, '5 пробных кредитов'],
+    [21, '21 пробный кредит'],
+  ])('agrees the trial credits with the number: %i → «%s»', (count, text) => {
+    expect(tn('ru', 'login.trial', count)).toBe(text);
+    expect(t('ru', 'login.lead', { trial: tn('ru', 'login.trial', count) })).toContain(`${text} в подарок`);
+  });
+
+  it('names the tariffs in Russian for Russian readers', () => {
+    for (const id of ['single', 'basic', 'professional']) {
+      expect(t('ru', `ui.tariff.${id}`)).toMatch(/^[А-ЯЁа-яё ]+$/);
+      expect(t('ru', `tariffs.${id}.name`)).toMatch(/^[А-ЯЁа-яё ]+$/);
+    }
+  });
+
+  it('does not hedge a fixed price, and addresses everyone alike', () => {
+    expect(entries('ru').filter(({ text }) => /обычно стоит|Вы следующий/.test(text)).map(({ key }) => key)).toEqual([]);
+    expect(t('ru', 'ui.stage.queue.next')).toContain('Ваш ролик — следующий');
+  });
+
+  it('promises a receipt by e-mail only in the sentence shown when receipts are on', () => {
+    expect(entries('ru').filter(({ key, text }) => /[Чч]ек /.test(text) && key !== 'ui.billing.receipt').map(({ key }) => key)).toEqual([]);
   });
 });

@@ -51,6 +51,8 @@ export interface Dashboard {
   stalePendingPayments: number;
   /** Paid at YooKassa but not credited (a mismatch an admin must settle). */
   paymentsNeedingReview: number;
+  /** Open payments YooKassa answers 404 for (resolved by hand, never automatically). */
+  paymentsUnknown: number;
   recentAlerts: AlertRecord[];
 }
 
@@ -126,6 +128,9 @@ export function getDashboard(db: Db, now: number, options: { alerts?: number } =
       now - STALE_PAYMENT_AFTER_MS,
     ),
     paymentsNeedingReview: one<number>(`SELECT COUNT(*) FROM payments WHERE status = 'succeeded' AND applied = 0`),
+    paymentsUnknown: one<number>(
+      `SELECT COUNT(*) FROM payments WHERE status IN ('pending', 'waiting_for_capture') AND unknown_since IS NOT NULL`,
+    ),
     recentAlerts: recentAlerts(db, options.alerts ?? 10),
   };
 }

@@ -37,6 +37,21 @@ export function formatAge(ms: number | null | undefined, locale: Locale): string
   return `${days} ${units.d}${hours % 24 ? ` ${hours % 24} ${units.h}` : ''}`;
 }
 
+/** Milliseconds as whole seconds: "95 с" (chart axes and tables of durations). */
+export function formatSeconds(ms: number, locale: Locale): string {
+  return `${Math.round(ms / 1000)} ${locale === 'ru' ? 'с' : 's'}`;
+}
+
+/** Kopecks as short rubles for chart axes: "1,5 тыс. ₽". */
+export function formatRublesShort(kopecks: number, locale: Locale): string {
+  return `${new Intl.NumberFormat(intl(locale), { notation: 'compact', maximumFractionDigits: 1 }).format(kopecks / 100)} ₽`;
+}
+
+/** `YYYY-MM-DD` → "14.03" (chart labels). */
+export function formatShortDay(day: string): string {
+  return `${day.slice(8, 10)}.${day.slice(5, 7)}`;
+}
+
 /** `<input type="date">` value (a Moscow day) → epoch ms of its start; null when empty or invalid. */
 export function parseMoscowDate(value: string | null | undefined): number | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value?.trim() ?? '');

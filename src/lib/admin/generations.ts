@@ -45,13 +45,18 @@ export interface AdminGenerationLine {
   cost: number;
   charged: boolean;
   refunded: boolean;
+  /** Worker passes (every claim: a step, a poll, the download); not a count of failures. */
   attempt: number;
+  /** Retries after retryable errors, over every step (the `retry` events). */
+  retries: number;
   errorStage: string | null;
   errorCode: string | null;
   jobId: string | null;
   createdAt: number;
   completedAt: number | null;
 }
+
+const RETRIES = `(SELECT COUNT(*) FROM generation_events e WHERE e.generationId = g.id AND e.kind = 'retry') AS retries`;
 
 function toLine(row: Record<string, unknown>): AdminGenerationLine {
   return {
@@ -66,6 +71,7 @@ function toLine(row: Record<string, unknown>): AdminGenerationLine {
     charged: row.charged === 1,
     refunded: row.refunded === 1,
     attempt: row.attempt as number,
+    retries: (row.retries as number | null) ?? 0,
     errorStage: (row.error_stage as string | null) ?? null,
     errorCode: (row.error_code as string | null) ?? null,
     jobId: (row.minimax_job_id as string | null) ?? null,
@@ -104,7 +110,7 @@ export function listGenerations(db: Db, filter: GenerationFilter = {}): { genera
   const rows = db
     .prepare(
       `SELECT g.id, g.userId, u.email, g.status, g.step, g.generation_mode, g.duration, g.cost, g.charged, g.refunded,
-              g.attempt, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt
+              g.attempt, ${RETRIES}, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt
        FROM generations g JOIN users u ON u.id = g.userId ${clause}
        ORDER BY g.createdAt DESC, g.id DESC LIMIT @limit OFFSET @offset`,
     )
@@ -149,7 +155,7 @@ export interface GenerationDetail extends AdminGenerationLine {
 
 export function getGenerationDetail(db: Db, id: string): GenerationDetail | null {
   const row = db
-    .prepare('SELECT g.*, u.email FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?')
+    .prepare(`SELECT g.*, u.email, ${RETRIES} FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?`)
     .get(id) as Record<string, unknown> | undefined;
   if (!row) return null;
   const key = (row.idempotency_key as string | null) ?? '';

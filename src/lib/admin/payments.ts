@@ -29,6 +29,8 @@ export interface AdminPaymentLine {
   createdAt: number;
   /** Still open an hour after it was created: the buyer may be waiting for credits. */
   stale: boolean;
+  /** YooKassa answered 404 for it: resolve by hand (it is never closed or credited automatically). */
+  unknownAtProvider: boolean;
 }
 
 export interface PaymentFilter {
@@ -38,6 +40,8 @@ export interface PaymentFilter {
   onlyStale?: boolean;
   /** Paid at YooKassa but not credited. */
   onlyReview?: boolean;
+  /** Open, and YooKassa answers 404 for it. */
+  onlyUnknown?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -64,6 +68,7 @@ export function listPayments(db: Db, now: number, filter: PaymentFilter = {}): {
     params.staleBefore = now - STALE_PAYMENT_AFTER_MS;
   }
   if (filter.onlyReview) where.push(`p.status = 'succeeded' AND p.applied = 0`);
+  if (filter.onlyUnknown) where.push(`p.status IN ('pending', 'waiting_for_capture') AND p.unknown_since IS NOT NULL`);
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = db.prepare(`SELECT COUNT(*) FROM payments p JOIN users u ON u.id = p.userId ${clause}`).pluck().get(params) as number;
   const rows = db
@@ -88,7 +93,7 @@ function toLine(p: Payment, email: string, now: number): AdminPaymentLine {
     userEmail: email,
     externalPaymentId: p.externalPaymentId,
     status: p.status,
-    state: paymentState(p),
+    state: paymentState(p, now),
     plan: p.plan,
     amountKopecks: p.amountKopecks,
     credits: p.credits,
@@ -97,6 +102,7 @@ function toLine(p: Payment, email: string, now: number): AdminPaymentLine {
     lastCheckedAt: p.lastCheckedAt,
     createdAt: p.createdAt,
     stale: isOpen(p.status) && p.createdAt < now - STALE_PAYMENT_AFTER_MS,
+    unknownAtProvider: isOpen(p.status) && p.unknownSince !== null,
   };
 }
 
@@ -116,7 +122,7 @@ export interface RecheckResult {
 export async function recheckPayment(ctx: BillingContext, input: { paymentId: string; actor: Actor }): Promise<RecheckResult> {
   const before = getPayment(ctx.db, input.paymentId);
   if (!before) throw notFound('PAYMENT_NOT_FOUND');
-  const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: before.id });
+  const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: before.id, force: true });
   const auditId = recordAdminAction(ctx.db, {
     actor: input.actor,
     action: 'payment.recheck',
@@ -164,7 +170,7 @@ export async function recheckOpenPayments(ctx: BillingContext, input: { actor: A
     const before = getPayment(ctx.db, id)!;
     report.checked += 1;
     try {
-      const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: id });
+      const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: id, force: true });
       if (payment.status !== before.status) report.changed += 1;
       if (payment.applied && !before.applied) report.credited += 1;
       if (isOpen(payment.status)) report.stillOpen += 1;

@@ -44,20 +44,44 @@ export interface Payment {
   cancellationReason: string | null;
   lastError: string | null;
   lastCheckedAt: number | null;
+  /** When YooKassa first answered 404 for it (null: YooKassa knows it, or was never asked). */
+  unknownSince: number | null;
+  /** How many checks in a row YooKassa answered 404. */
+  unknownChecks: number;
+  /** An unknown payment is not asked about again before this time. */
+  nextCheckAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
-/** What a payment means for the buyer; `review` is a paid payment we refused to credit. */
-export type PaymentState = 'pending' | 'credited' | 'canceled' | 'failed' | 'review';
+/**
+ * What a payment means for the buyer; `review` is a paid payment we refused to credit;
+ * `expired` is still open here after YooKassa's time to confirm it ran out: the buyer
+ * cancelled on the payment page or left it (YooKassa reports both as `expired_on_confirmation`).
+ */
+export type PaymentState = 'pending' | 'expired' | 'credited' | 'canceled' | 'failed' | 'review';
 
 /** Pending payments are re-read for this long; older ones are left to admins. */
 export const RECONCILE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** A row still without a YooKassa id after this long lost its create call (crash mid-call). */
 export const CREATE_ABANDONED_AFTER_MS = 10 * 60 * 1000;
+/**
+ * How long YooKassa waits for the buyer to confirm before it cancels the payment with
+ * `expired_on_confirmation` (reported as about an hour for cards; reference/yookassa-api.md §3).
+ */
+export const CONFIRMATION_WINDOW_MS = 60 * 60 * 1000;
+/** Pauses between checks of a payment YooKassa does not know: 5 min, 10, 20 … at most 6 h. */
+export const UNKNOWN_RECHECK_BASE_MS = 5 * 60 * 1000;
+export const UNKNOWN_RECHECK_MAX_MS = 6 * 60 * 60 * 1000;
+
+/** The pause after the `checks`-th 404 in a row (1-based). */
+export function unknownRecheckDelay(checks: number): number {
+  return Math.min(UNKNOWN_RECHECK_MAX_MS, UNKNOWN_RECHECK_BASE_MS * 2 ** Math.max(0, Math.min(checks - 1, 20)));
+}
 
 const PAYMENT_COLUMNS = `id, userId, externalPaymentId, amount_kopecks, credits, currency, status, plan, idempotence_key,
-  confirmation_url, applied, appliedAt, cancellation_party, cancellation_reason, last_error, lastCheckedAt, createdAt, updatedAt`;
+  confirmation_url, applied, appliedAt, cancellation_party, cancellation_reason, last_error, lastCheckedAt,
+  unknown_since, unknown_checks, next_check_at, createdAt, updatedAt`;
 
 function rowToPayment(row: Record<string, unknown>): Payment {
   return {
@@ -77,6 +101,9 @@ function rowToPayment(row: Record<string, unknown>): Payment {
     cancellationReason: (row.cancellation_reason as string | null) ?? null,
     lastError: (row.last_error as string | null) ?? null,
     lastCheckedAt: (row.lastCheckedAt as number | null) ?? null,
+    unknownSince: (row.unknown_since as number | null) ?? null,
+    unknownChecks: (row.unknown_checks as number | null) ?? 0,
+    nextCheckAt: (row.next_check_at as number | null) ?? null,
     createdAt: row.createdAt as number,
     updatedAt: row.updatedAt as number,
   };
@@ -120,22 +147,27 @@ export function listPaymentsNeedingReview(db: Db): Payment[] {
   return rows.map(rowToPayment);
 }
 
-export function paymentState(payment: Payment): PaymentState {
+export function paymentState(payment: Payment, now: number): PaymentState {
   if (payment.applied) return 'credited';
   if (payment.status === 'succeeded') return 'review';
   if (payment.status === 'canceled') return 'canceled';
   if (payment.status === 'failed') return 'failed';
-  return 'pending';
+  return now - payment.createdAt > CONFIRMATION_WINDOW_MS ? 'expired' : 'pending';
 }
 
 /** A sentence for the buyer: what happened and what to do next. */
-export function paymentMessage(payment: Payment, locale: Locale): string {
-  const state = paymentState(payment);
+export function paymentMessage(payment: Payment, locale: Locale, now: number): string {
+  const state = paymentState(payment, now);
   if (state === 'canceled') {
     const key = `payments.cancel.${payment.cancellationReason ?? 'unknown'}`;
     return t(locale, hasMessage(key) ? key : 'payments.cancel.unknown');
   }
   return t(locale, `payments.state.${state}`, { credits: payment.credits });
+}
+
+/** The short status in the buyer's list of payments: an open one past its time reads as not completed. */
+export function paymentStatusLabel(payment: Payment, locale: Locale, now: number): string {
+  return t(locale, paymentState(payment, now) === 'expired' ? 'payments.status.expired' : `payments.status.${payment.status}`);
 }
 
 /**
@@ -407,10 +439,67 @@ export function applyPaymentState(ctx: BillingContext, payment: Payment, remote:
   }
 }
 
-/** Reads the payment at YooKassa and applies it; a transient failure leaves it as it is. */
-async function refreshPayment(ctx: BillingContext, payment: Payment, maxAttempts?: number): Promise<ApplyOutcome> {
-  const remote = await ctx.yookassa.getPayment(payment.externalPaymentId!, { maxAttempts });
+/**
+ * YooKassa answered 404 for a payment we created there. The payment stays open: the same
+ * answer comes for real, paid payments when the shop's credentials are wrong, so it is never
+ * closed or credited because of it. The operator hears about it once; later checks come
+ * after growing pauses (`unknownRecheckDelay`) until YooKassa knows it or an admin settles it.
+ */
+function markPaymentUnknown(ctx: BillingContext, payment: Payment): void {
+  const now = ctx.clock.now();
+  const first = inTransaction(ctx.db, () => {
+    const row = ctx.db.prepare('SELECT unknown_since AS since, unknown_checks AS checks FROM payments WHERE id = ?').get(payment.id) as
+      | { since: number | null; checks: number }
+      | undefined;
+    if (!row) return false;
+    const checks = row.checks + 1;
+    const marked = ctx.db
+      .prepare(
+        `UPDATE payments SET unknown_since = COALESCE(unknown_since, @now), unknown_checks = @checks, next_check_at = @next,
+           last_error = 'YooKassa: 404 not_found', lastCheckedAt = @now, updatedAt = @now
+         WHERE id = @id AND applied = 0 AND status IN ('pending', 'waiting_for_capture')`,
+      )
+      .run({ id: payment.id, now, checks, next: now + unknownRecheckDelay(checks) }).changes;
+    return marked > 0 && row.since === null;
+  });
+  if (first) {
+    reportPaymentProblem(ctx, {
+      error:
+        `ЮKassa не знает платёж ${payment.externalPaymentId} (404). Так же отвечают неверные shopId/ключ магазина — ` +
+        'проверьте их. Платёж не закрыт и не зачислен; проверяем его снова с растущими паузами, решите вручную в /admin/payments',
+      userId: payment.userId,
+      paymentId: payment.id,
+    });
+  } else {
+    ctx.log.warn({ mod: 'billing', paymentId: payment.id, checks: payment.unknownChecks + 1 }, 'YooKassa still does not know the payment');
+  }
+}
+
+/**
+ * Reads the payment at YooKassa and applies it; a transient failure leaves it as it is, and
+ * a 404 marks it unknown (see `markPaymentUnknown`) instead of throwing.
+ */
+async function refreshPayment(ctx: BillingContext, payment: Payment, maxAttempts?: number): Promise<ApplyOutcome | 'unknown'> {
+  let remote: YookassaPayment;
+  try {
+    remote = await ctx.yookassa.getPayment(payment.externalPaymentId!, { maxAttempts });
+  } catch (err) {
+    if (isYookassaError(err) && err.code === 'not_found') {
+      markPaymentUnknown(ctx, payment);
+      return 'unknown';
+    }
+    throw err;
+  }
+  if (payment.unknownSince !== null) {
+    ctx.db.prepare('UPDATE payments SET unknown_since = NULL, unknown_checks = 0, next_check_at = NULL WHERE id = ?').run(payment.id);
+    ctx.log.info({ mod: 'billing', paymentId: payment.id }, 'YooKassa knows the payment again');
+  }
   return applyPaymentState(ctx, payment, remote);
+}
+
+/** An unknown payment waits for its next check; everything else may be asked about now. */
+function isCheckDue(payment: Payment, now: number): boolean {
+  return payment.nextCheckAt === null || payment.nextCheckAt <= now;
 }
 
 export interface PaymentView {
@@ -420,6 +509,8 @@ export interface PaymentView {
   state: PaymentState;
   plan: string;
   credits: number;
+  /** YooKassa answered 404 for it: an admin resolves it by hand. */
+  unknownAtProvider: boolean;
   /** "1490.00", as YooKassa writes it. */
   amount: string;
   amountKopecks: number;
@@ -429,12 +520,13 @@ export interface PaymentView {
   createdAt: number;
 }
 
-export function toPaymentView(payment: Payment): PaymentView {
+export function toPaymentView(payment: Payment, now: number): PaymentView {
   return {
     paymentId: payment.id,
     externalPaymentId: payment.externalPaymentId,
     status: payment.status,
-    state: paymentState(payment),
+    state: paymentState(payment, now),
+    unknownAtProvider: payment.unknownSince !== null,
     plan: payment.plan,
     credits: payment.credits,
     amount: formatAmount(payment.amountKopecks),
@@ -457,12 +549,18 @@ export interface CheckedPayment {
  * The buyer asks how their payment went (the return page polls this). Only the owner may
  * ask. An open payment is re-read from YooKassa and applied; when YooKassa cannot be reached
  * the stored state is answered and the next poll (or the webhook, or reconciliation) settles it.
+ * A payment YooKassa does not know is asked about only when its next check is due, unless
+ * `force` (an admin's re-check).
  */
-export async function checkPayment(ctx: BillingContext, input: { userId: string; paymentId: string }): Promise<CheckedPayment> {
+export async function checkPayment(
+  ctx: BillingContext,
+  input: { userId: string; paymentId: string; force?: boolean },
+): Promise<CheckedPayment> {
   let payment = getPayment(ctx.db, input.paymentId);
   if (!payment) throw notFound('PAYMENT_NOT_FOUND');
   if (payment.userId !== input.userId) throw forbidden('USER_MISMATCH');
-  if (OPEN_STATUSES.includes(payment.status) && payment.externalPaymentId) {
+  const due = input.force === true || isCheckDue(payment, ctx.clock.now());
+  if (OPEN_STATUSES.includes(payment.status) && payment.externalPaymentId && due) {
     try {
       await refreshPayment(ctx, payment);
     } catch (err) {
@@ -497,12 +595,9 @@ export async function handlePaymentNotification(ctx: BillingContext, body: unkno
   if (!OPEN_STATUSES.includes(payment.status)) return 'already_final';
   try {
     // One attempt: YooKassa repeats the notification itself, and it wants a quick answer.
-    return await refreshPayment(ctx, payment, 1);
+    const outcome = await refreshPayment(ctx, payment, 1);
+    return outcome === 'unknown' ? 'unknown_payment' : outcome;
   } catch (err) {
-    if (isYookassaError(err) && err.code === 'not_found') {
-      reportPaymentProblem(ctx, { error: `ЮKassa не знает платёж ${payment.externalPaymentId}`, userId: payment.userId, paymentId: payment.id });
-      return 'unknown_payment';
-    }
     if (!(isYookassaError(err) && err.transient)) {
       reportPaymentProblem(ctx, { error: `Уведомление ЮKassa не обработано: ${String(err)}`, userId: payment.userId, paymentId: payment.id, err });
     }
@@ -515,12 +610,15 @@ export interface ReconcileReport {
   changed: number;
   failed: number;
   abandoned: number;
+  /** YooKassa answered 404 (see `markPaymentUnknown`). */
+  unknown: number;
 }
 
 /**
  * Settles payments whose notification never came: open payments younger than a day are
- * re-read. Rows that never got a YooKassa id (the process died during the create call) are
- * closed as failed: their buyer never saw a confirmation page.
+ * re-read (one YooKassa does not know, only when its next check is due). Rows that never got
+ * a YooKassa id (the process died during the create call) are closed as failed: their buyer
+ * never saw a confirmation page.
  */
 export async function reconcilePendingPayments(ctx: BillingContext): Promise<ReconcileReport> {
   const now = ctx.clock.now();
@@ -535,17 +633,19 @@ export async function reconcilePendingPayments(ctx: BillingContext): Promise<Rec
       .prepare(
         `SELECT ${PAYMENT_COLUMNS} FROM payments
          WHERE status IN ('pending', 'waiting_for_capture') AND externalPaymentId IS NOT NULL AND createdAt >= ?
+           AND (next_check_at IS NULL OR next_check_at <= ?)
          ORDER BY createdAt`,
       )
-      .all(now - RECONCILE_WINDOW_MS) as Array<Record<string, unknown>>
+      .all(now - RECONCILE_WINDOW_MS, now) as Array<Record<string, unknown>>
   ).map(rowToPayment);
 
-  const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, abandoned };
+  const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, abandoned, unknown: 0 };
   for (const payment of open) {
     report.checked += 1;
     try {
       const outcome = await refreshPayment(ctx, payment);
-      if (outcome !== 'pending' && outcome !== 'unchanged' && outcome !== 'already_applied') report.changed += 1;
+      if (outcome === 'unknown') report.unknown += 1;
+      else if (outcome !== 'pending' && outcome !== 'unchanged' && outcome !== 'already_applied') report.changed += 1;
     } catch (err) {
       report.failed += 1;
       if (isYookassaError(err) && err.transient) {

@@ -20,8 +20,8 @@ export const billing: MessageSet = {
     'errors.INVALID_NOTIFICATION': 'Уведомление не распознано.',
 
     'tariffs.single.name': 'Разовая покупка',
-    'tariffs.basic.name': 'Basic',
-    'tariffs.professional.name': 'Professional',
+    'tariffs.basic.name': 'Базовый',
+    'tariffs.professional.name': 'Профессиональный',
     'payments.description': 'Beem — тариф «{tariff}», кредитов: {credits}',
 
     'payments.status.pending': 'Ожидает оплаты',
@@ -29,10 +29,13 @@ export const billing: MessageSet = {
     'payments.status.succeeded': 'Оплачен',
     'payments.status.canceled': 'Отменён',
     'payments.status.failed': 'Не создан',
+    'payments.status.expired': 'Не завершён',
 
     'payments.state.pending': 'Ждём подтверждения оплаты от ЮKassa. Статус обновится сам через несколько секунд.',
     'payments.state.credited': 'Оплата прошла, кредиты зачислены: +{credits}. Можно создавать видео.',
     'payments.state.failed': 'Платёж не был создан, деньги не списывались. Попробуйте оформить покупку ещё раз.',
+    'payments.state.expired':
+      'Оплата не завершена — вы отменили её или время вышло. Выберите тариф ещё раз. Если деньги всё же списались, кредиты придут сами.',
     'payments.state.review':
       'Оплата получена, но зачисление требует ручной проверки. Мы уже разбираемся и напишем вам — деньги не потеряются.',
 
@@ -58,14 +61,15 @@ export const billing: MessageSet = {
       'Превышен лимит платежей по карте или кошельку. Оплатите другим способом или повторите позже.',
     'payments.cancel.payment_method_restricted':
       'Операции по этой карте или кошельку ограничены. Обратитесь в банк или оплатите другим способом.',
-    'payments.cancel.permission_revoked': 'Разрешение на списание отозвано. Оформите покупку заново.',
+    'payments.cancel.permission_revoked': 'Разрешение на списание с этого способа оплаты отозвано. Оформите покупку заново.',
     'payments.cancel.internal_timeout':
       'Платёжная система не успела обработать платёж, деньги не списаны. Оформите покупку ещё раз.',
     'payments.cancel.canceled_by_merchant': 'Платёж отменён магазином, деньги не списаны. Оформите покупку заново.',
-    'payments.cancel.expired_on_confirmation': 'Время на оплату истекло. Оформите покупку заново.',
+    'payments.cancel.expired_on_confirmation':
+      'Оплата не завершена — вы отменили её или время вышло. Деньги не списаны; выберите тариф ещё раз, когда будете готовы.',
     'payments.cancel.expired_on_capture':
-      'Время на подтверждение платежа истекло, деньги вернутся на карту. Оформите покупку заново.',
-    'payments.cancel.deal_expired': 'Срок сделки истёк. Оформите покупку заново.',
+      'Платёж не подтвердили вовремя, и списание отменено: заблокированная сумма вернётся на карту. Оформите покупку заново.',
+    'payments.cancel.deal_expired': 'Срок сделки истёк, деньги не списаны. Оформите покупку заново.',
     'payments.cancel.unsupported_mobile_operator':
       'Оплата со счёта этого оператора связи не поддерживается. Выберите другой способ оплаты.',
     'payments.cancel.unknown': 'Платёж не прошёл, деньги не списаны. Попробуйте ещё раз или выберите другой способ оплаты.',
@@ -92,10 +96,13 @@ export const billing: MessageSet = {
     'payments.status.succeeded': 'Paid',
     'payments.status.canceled': 'Canceled',
     'payments.status.failed': 'Not created',
+    'payments.status.expired': 'Not completed',
 
     'payments.state.pending': 'Waiting for YooKassa to confirm the payment. The status updates by itself in a few seconds.',
     'payments.state.credited': 'Payment received, credits added: +{credits}. You can make videos now.',
     'payments.state.failed': 'The payment was not created and you were not charged. Please try buying again.',
+    'payments.state.expired':
+      'The payment was not completed — you cancelled it or the time ran out. Choose a plan again. If you were charged after all, the credits arrive by themselves.',
     'payments.state.review':
       'Payment received, but crediting needs a manual check. We are on it and will write to you — your money is safe.',
 
@@ -113,12 +120,14 @@ export const billing: MessageSet = {
     'payments.cancel.issuer_unavailable': 'Your card’s bank is unavailable right now. Try again in a few minutes or use another card.',
     'payments.cancel.payment_method_limit_exceeded': 'The card or wallet limit is exceeded. Use another method or try later.',
     'payments.cancel.payment_method_restricted': 'This card or wallet is restricted. Contact your bank or use another method.',
-    'payments.cancel.permission_revoked': 'The permission to charge was revoked. Please buy again.',
+    'payments.cancel.permission_revoked': 'The permission to charge this payment method was revoked. Please buy again.',
     'payments.cancel.internal_timeout': 'The payment system did not finish in time and you were not charged. Please buy again.',
     'payments.cancel.canceled_by_merchant': 'The shop canceled the payment and you were not charged. Please buy again.',
-    'payments.cancel.expired_on_confirmation': 'The time to pay ran out. Please buy again.',
-    'payments.cancel.expired_on_capture': 'The payment was not confirmed in time; the money returns to your card. Please buy again.',
-    'payments.cancel.deal_expired': 'The deal expired. Please buy again.',
+    'payments.cancel.expired_on_confirmation':
+      'The payment was not completed — you cancelled it or the time ran out. You were not charged; choose a plan again when ready.',
+    'payments.cancel.expired_on_capture':
+      'The payment was not confirmed in time and the charge was cancelled: the held amount returns to your card. Please buy again.',
+    'payments.cancel.deal_expired': 'The deal expired and you were not charged. Please buy again.',
     'payments.cancel.unsupported_mobile_operator': 'Paying from this mobile operator’s balance is not supported. Choose another method.',
     'payments.cancel.unknown': 'The payment did not go through and you were not charged. Try again or choose another method.',
   },

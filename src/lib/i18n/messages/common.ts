@@ -8,7 +8,7 @@ export const common: MessageSet = {
     'errors.UNAUTHORIZED': 'Войдите в аккаунт, чтобы продолжить.',
     'errors.FORBIDDEN': 'У вас нет доступа к этому разделу.',
     'errors.NOT_FOUND': 'Не нашли то, что вы ищете.',
-    'errors.RATE_LIMITED': 'Слишком много запросов. Подождите {seconds} с и попробуйте снова.',
+    'errors.RATE_LIMITED': 'Слишком много запросов. Подождите {seconds} сек и попробуйте снова.',
     'errors.INSUFFICIENT_BALANCE':
       'Не хватает кредитов: нужно {required}, на балансе {current}. Пополните баланс, чтобы продолжить.',
     'errors.INVALID_JSON': 'Не удалось прочитать запрос. Обновите страницу и попробуйте снова.',
@@ -26,7 +26,7 @@ export const common: MessageSet = {
     'errors.UNAUTHORIZED': 'Please sign in to continue.',
     'errors.FORBIDDEN': 'You do not have access to this page.',
     'errors.NOT_FOUND': 'We could not find what you are looking for.',
-    'errors.RATE_LIMITED': 'Too many requests. Wait {seconds} s and try again.',
+    'errors.RATE_LIMITED': 'Too many requests. Wait {seconds} sec and try again.',
     'errors.INSUFFICIENT_BALANCE':
       'Not enough credits: {required} needed, {current} on your balance. Top up to continue.',
     'errors.INVALID_JSON': 'We could not read the request. Reload the page and try again.',

@@ -17,38 +17,38 @@ export const generation: MessageSet = {
     'errors.IMAGE_TOO_SMALL.plain': 'Фото слишком маленькое: меньшая сторона должна быть больше 300 пикселей. Загрузите фото побольше.',
     'errors.IMAGE_BAD_ASPECT.plain':
       'Фото слишком вытянутое. Обрежьте его так, чтобы одна сторона была не больше чем в 2,5 раза длиннее другой.',
-    'errors.NO_IMAGE': 'Сначала загрузите фото товара — видео делается из него.',
-    'errors.PROMPT_TOO_SHORT': 'Опишите, что должно происходить в видео: хотя бы 3 символа.',
+    'errors.NO_IMAGE': 'Сначала загрузите фото товара — ролик делается из него.',
+    'errors.PROMPT_TOO_SHORT': 'Опишите, что должно происходить в ролике: хотя бы 3 символа.',
     'errors.PROMPT_TOO_LONG': 'Описание слишком длинное: не больше 2000 символов. Сократите его.',
     'errors.DURATION_INVALID': 'Выберите длительность: 6 или 10 секунд.',
-    'errors.DURATION_NOT_AVAILABLE': 'Видео на {duration} секунд сейчас недоступно в этом режиме. Выберите 6 секунд.',
-    'errors.DURATION_NOT_AVAILABLE.plain': 'Видео такой длины сейчас недоступно в этом режиме. Выберите 6 секунд.',
+    'errors.DURATION_NOT_AVAILABLE': 'Ролик на {duration} секунд сейчас недоступен в этом режиме. Выберите 6 секунд.',
+    'errors.DURATION_NOT_AVAILABLE.plain': 'Ролик такой длины сейчас недоступен в этом режиме. Выберите 6 секунд.',
     'errors.MODE_INVALID': 'Выберите режим: «Рекламный шаблон» или «Свободный сценарий».',
-    'errors.GENERATION_NOT_FOUND': 'Такой генерации нет. Проверьте ссылку или откройте историю генераций.',
-    'errors.VIDEO_NOT_FOUND': 'Видео не найдено. Возможно, оно ещё не готово — загляните в историю генераций.',
+    'errors.GENERATION_NOT_FOUND': 'Такого ролика нет. Проверьте ссылку или откройте «Мои ролики».',
+    'errors.VIDEO_NOT_FOUND': 'Ролик не найден. Возможно, он ещё не готов — загляните в «Мои ролики».',
     'errors.METHOD_NOT_ALLOWED': 'Этот адрес так не вызывается.',
 
     'generation.reason.INPUT_SENSITIVE':
-      'Фото или описание не прошли проверку MiniMax. Попробуйте другое фото или перепишите описание.',
+      'Фото или описание не прошли проверку нейросети. Попробуйте другое фото или перепишите описание.',
     'generation.reason.OUTPUT_SENSITIVE':
-      'Готовое видео не прошло проверку MiniMax. Попробуйте изменить описание сцены и запустить ещё раз.',
+      'Готовый ролик не прошёл проверку нейросети. Измените описание сцены и запустите ещё раз.',
     'generation.reason.PROMPT_CHARACTERS':
       'В описании слишком много необычных или невидимых символов. Перепишите его обычным текстом.',
     'generation.reason.INVALID_PARAMS':
-      'MiniMax не принял фото или настройки. Попробуйте другое фото (JPEG, не слишком вытянутое) и запустите снова.',
+      'Нейросеть не приняла фото или настройки. Попробуйте другое фото (JPEG, не слишком вытянутое) и запустите снова.',
     'generation.reason.PROVIDER_UNAVAILABLE':
-      'Сервис генерации видео временно недоступен. Мы уже разбираемся; попробуйте позже.',
+      'Нейросеть, которая снимает ролики, временно недоступна. Мы уже разбираемся; попробуйте позже.',
     'generation.reason.PROVIDER_BUSY':
-      'MiniMax сейчас перегружен и не ответил после нескольких попыток. Попробуйте через несколько минут.',
+      'Нейросеть сейчас перегружена и не ответила после нескольких попыток. Попробуйте через несколько минут.',
     'generation.reason.GENERATION_FAILED':
-      'MiniMax не смог сделать это видео. Попробуйте ещё раз или измените описание.',
+      'Нейросеть не смогла сделать этот ролик. Попробуйте ещё раз или измените описание.',
     'generation.reason.TIMED_OUT':
-      'Видео делалось слишком долго, и мы остановили ожидание. Если видео всё же появится, оно бесплатно окажется в истории.',
+      'Ролик делался слишком долго, и мы остановили ожидание. Если он всё же появится, то бесплатно окажется в «Моих роликах».',
     'generation.reason.DOWNLOAD_FAILED':
-      'Видео готово у MiniMax, но скачать его не получилось. Попробуйте запустить генерацию снова.',
+      'Нейросеть сделала ролик, но скачать его не получилось. Попробуйте создать ролик снова.',
     'generation.reason.STOPPED_BY_SUPPORT':
-      'Эту генерацию остановила поддержка Beem. Запустите её снова или напишите нам, если нужна помощь.',
-    'generation.reason.IMAGE_MISSING': 'Фото для этой генерации не нашлось. Загрузите его снова и запустите генерацию.',
+      'Этот ролик остановила поддержка Beem. Запустите его снова или напишите нам, если нужна помощь.',
+    'generation.reason.IMAGE_MISSING': 'Фото для этого ролика не нашлось. Загрузите его снова и создайте ролик.',
     'generation.reason.INTERNAL':
       'Что-то пошло не так на нашей стороне. Мы уже знаем об этом; попробуйте ещё раз.',
   },
@@ -72,31 +72,31 @@ export const generation: MessageSet = {
     'errors.DURATION_NOT_AVAILABLE': '{duration}-second videos are not available in this mode right now. Choose 6 seconds.',
     'errors.DURATION_NOT_AVAILABLE.plain': 'Videos of this length are not available in this mode right now. Choose 6 seconds.',
     'errors.MODE_INVALID': 'Choose a mode: “Ad template” or “Free script”.',
-    'errors.GENERATION_NOT_FOUND': 'There is no such generation. Check the link or open your history.',
-    'errors.VIDEO_NOT_FOUND': 'Video not found. It may not be ready yet — check your history.',
+    'errors.GENERATION_NOT_FOUND': 'There is no such video. Check the link or open “My videos”.',
+    'errors.VIDEO_NOT_FOUND': 'Video not found. It may not be ready yet — check “My videos”.',
     'errors.METHOD_NOT_ALLOWED': 'This address cannot be called this way.',
 
     'generation.reason.INPUT_SENSITIVE':
-      'The photo or description did not pass MiniMax’s check. Try another photo or rewrite the description.',
+      'The photo or description did not pass the AI model’s check. Try another photo or rewrite the description.',
     'generation.reason.OUTPUT_SENSITIVE':
-      'The finished video did not pass MiniMax’s check. Change the scene description and try again.',
+      'The finished video did not pass the AI model’s check. Change the scene description and try again.',
     'generation.reason.PROMPT_CHARACTERS':
       'The description has too many unusual or invisible characters. Rewrite it as plain text.',
     'generation.reason.INVALID_PARAMS':
-      'MiniMax did not accept the photo or settings. Try another photo (JPEG, not too elongated) and start again.',
+      'The AI model did not accept the photo or settings. Try another photo (JPEG, not too elongated) and start again.',
     'generation.reason.PROVIDER_UNAVAILABLE':
-      'The video service is temporarily unavailable. We are on it; please try later.',
+      'The AI model that makes the videos is temporarily unavailable. We are on it; please try later.',
     'generation.reason.PROVIDER_BUSY':
-      'MiniMax is overloaded and did not answer after several tries. Try again in a few minutes.',
+      'The AI model is overloaded and did not answer after several tries. Try again in a few minutes.',
     'generation.reason.GENERATION_FAILED':
-      'MiniMax could not make this video. Try again or change the description.',
+      'The AI model could not make this video. Try again or change the description.',
     'generation.reason.TIMED_OUT':
       'The video took too long, so we stopped waiting. If the video still arrives, it will appear in your history for free.',
     'generation.reason.DOWNLOAD_FAILED':
-      'MiniMax finished the video, but we could not download it. Please start the generation again.',
+      'The AI model finished the video, but we could not download it. Please create the video again.',
     'generation.reason.STOPPED_BY_SUPPORT':
-      'Beem support stopped this generation. Start it again or write to us if you need help.',
-    'generation.reason.IMAGE_MISSING': 'The photo for this generation is missing. Upload it again and start the generation.',
+      'Beem support stopped this video. Start it again or write to us if you need help.',
+    'generation.reason.IMAGE_MISSING': 'The photo for this video is missing. Upload it again and create the video.',
     'generation.reason.INTERNAL':
       'Something went wrong on our side. We already know about it; please try again.',
   },

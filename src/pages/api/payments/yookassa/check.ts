@@ -12,10 +12,11 @@ export const GET = apiRoute(async ({ url, locals }) => {
   if (!locals.user) throw unauthorized();
   const { paymentId } = parseInput(checkSchema, { paymentId: url.searchParams.get('paymentId') ?? undefined });
   const { payment, balance, plan } = await checkPayment(locals.ctx, { userId: locals.user.id, paymentId });
+  const now = locals.ctx.clock.now();
   return json({
     success: true,
-    ...toPaymentView(payment),
-    message: paymentMessage(payment, locals.locale),
+    ...toPaymentView(payment, now),
+    message: paymentMessage(payment, locals.locale, now),
     balance,
     userPlan: plan,
   });

@@ -1,0 +1,19 @@
+import type { Db } from '../db/index.ts';
+
+/**
+ * `npm run demo` only: the sandbox keeps payments in memory, so after a restart it answers
+ * 404 for every payment still open from the previous run. Those are closed at the demo's
+ * start as YooKassa itself closes an unconfirmed payment (`expired_on_confirmation`), never
+ * credited. Production never calls this: there a 404 may hide a real, paid payment (see
+ * `markPaymentUnknown` in payments.ts). Kept apart from payments.ts so the demo script
+ * (run by tsx, without the build's SQL imports) can load it.
+ */
+export function expireForgottenSandboxPayments(db: Db, now: number): number {
+  return db
+    .prepare(
+      `UPDATE payments SET status = 'canceled', cancellation_party = 'yoo_money', cancellation_reason = 'expired_on_confirmation',
+         last_error = 'demo restart: the sandbox forgot this payment', updatedAt = ?
+       WHERE status IN ('pending', 'waiting_for_capture') AND applied = 0 AND createdAt < ?`,
+    )
+    .run(now, now).changes;
+}

@@ -1,0 +1,7 @@
+-- A payment YooKassa answers 404 for (issue 17): the sandbox forgot it on a restart, or the
+-- shop's credentials are wrong (those answer 404 for real, paid payments too). It is reported
+-- once, re-checked with growing pauses (`next_check_at`), shown to admins, and never closed or
+-- credited because of the 404.
+ALTER TABLE payments ADD COLUMN unknown_since INTEGER;
+ALTER TABLE payments ADD COLUMN unknown_checks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN next_check_at INTEGER;
