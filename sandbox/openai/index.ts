@@ -78,7 +78,7 @@ export interface OpenAiCall {
 
 const chatRequestSchema = z.object({
   model: z.string().min(1),
-  messages: z.array(z.object({ role: z.string(), content: z.union([z.string(), z.array(z.unknown()), z.null()]).optional() }).passthrough()).min(1),
+  messages: z.array(z.object({ role: z.string(), content: z.union([z.string(), z.array(z.unknown()), z.null()]).optional() }).loose()).min(1),
   max_tokens: z.number().int().positive().optional(),
   max_completion_tokens: z.number().int().positive().optional(),
   temperature: z.number().nullish(),
@@ -89,7 +89,7 @@ const chatRequestSchema = z.object({
   response_format: z
     .object({
       type: z.enum(['text', 'json_object', 'json_schema']),
-      json_schema: z.object({ name: z.string(), schema: z.unknown().optional(), strict: z.boolean().nullish() }).passthrough().optional(),
+      json_schema: z.object({ name: z.string(), schema: z.unknown().optional(), strict: z.boolean().nullish() }).loose().optional(),
     })
     .optional(),
 });

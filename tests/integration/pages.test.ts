@@ -31,6 +31,19 @@ describe('pages', () => {
     expect(html).toContain('href="/legal/offer"');
   });
 
+  it('ends every page with </html>: page scripts sit inside the body', async () => {
+    // A <script> after </html> still runs, but it is invalid HTML; Astro renders a component's
+    // script where it is written, so layouts and pages keep theirs inside the layout.
+    const { cookie } = createSignedInUser(app.ctx);
+    const pages: Array<[string, string | undefined]> = [['/', undefined], ['/login', undefined], ['/app', cookie], ['/billing', cookie], ['/legal/offer', cookie]];
+    for (const [path, asUser] of pages) {
+      const res = await page(path, asUser);
+      expect(res.status, path).toBe(200);
+      const html = await res.text();
+      expect(html.trimEnd(), path).toMatch(/<\/html>$/);
+    }
+  });
+
   it('states the price of a video without hedging', async () => {
     // COST_PROMPT_10S is 3 here and the template's 10 s costs 2: the lead points at each mode's price.
     const html = (await (await page('/')).text()).replace(/\s/g, ' ');

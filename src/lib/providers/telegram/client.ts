@@ -31,7 +31,7 @@ const errorSchema = z.object({
   ok: z.literal(false),
   error_code: z.number(),
   description: z.string(),
-  parameters: z.object({ retry_after: z.number().optional() }).passthrough().optional(),
+  parameters: z.object({ retry_after: z.number().optional() }).loose().optional(),
 });
 
 const TELEGRAM_ERROR = Symbol.for('beem.TelegramError');
