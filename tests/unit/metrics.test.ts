@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAllowList } from '../../src/lib/billing/webhook-source.ts';
+import { parseAllowList } from '../../src/lib/http/client-address.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
-import { isMetricsAccessAllowed } from '../../src/lib/metrics/access.ts';
+import { isMetricsAccessAllowed } from '../../src/lib/http/metrics-access.ts';
 import { createMetrics, nodeRouteLabel } from '../../src/lib/metrics/metrics.ts';
 import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
 

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
-import type { AppContext } from '../context.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { MinimaxClient } from '../providers/minimax/client.ts';
 import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
@@ -17,7 +20,15 @@ import { likePattern } from './users.ts';
  * `makeGenerationDue`); this module adds the audit row, in the same transaction.
  */
 
-export type AdminGenerationsContext = Pick<AppContext, 'db' | 'clock' | 'config' | 'log' | 'minimax' | 'generationWorker'>;
+export interface AdminGenerationsDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
+  /** The worker is woken after a change so it acts at once, not at its next tick. */
+  generationWorker: { wake(): void; failStuck(now: number): string[] };
+}
 
 export const GENERATION_MODES = ['template', 'prompt'] as const;
 
@@ -224,7 +235,7 @@ export interface ActionOutcome {
  * Asks MiniMax about the task now (the answer is shown to the admin) and makes the
  * generation due, so the worker applies the answer through its usual path at once.
  */
-export async function requeryGeneration(ctx: AdminGenerationsContext, input: ActionInput): Promise<ActionOutcome & { state: string; failureCode: string | null }> {
+export async function requeryGeneration(ctx: AdminGenerationsDeps, input: ActionInput): Promise<ActionOutcome & { state: string; failureCode: string | null }> {
   const g = requireGeneration(ctx.db, input.id);
   if (!g.jobId) throw new AppError('GENERATION_NO_TASK', { status: 409 });
   let state: string;
@@ -256,7 +267,7 @@ export async function requeryGeneration(ctx: AdminGenerationsContext, input: Act
 }
 
 /** Puts a live generation (or one watched for a late success) back to work now. */
-export function requeueGeneration(ctx: AdminGenerationsContext, input: ActionInput & { reason?: string | null }): ActionOutcome {
+export function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput & { reason?: string | null }): ActionOutcome {
   const reason = optionalReason(input.reason);
   const now = ctx.clock.now();
   const outcome = inTransaction(ctx.db, () => {
@@ -285,7 +296,7 @@ export function requeueGeneration(ctx: AdminGenerationsContext, input: ActionInp
  * must stop) and refunds it exactly once. A generation already failed is left as it is.
  * One at MiniMax stays watched, so a late video is still delivered, free.
  */
-export function failGenerationByAdmin(ctx: AdminGenerationsContext, input: ActionInput & { reason: string }): ActionOutcome {
+export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
   return inTransaction(ctx.db, () => {
@@ -325,7 +336,7 @@ export function failGenerationByAdmin(ctx: AdminGenerationsContext, input: Actio
  * Returns a finished generation's credits by hand, exactly once (a second refund — by an
  * admin or the worker — is a no-op). Live generations are refused: fail them instead.
  */
-export function refundGenerationByAdmin(ctx: AdminGenerationsContext, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
+export function refundGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
   return inTransaction(ctx.db, () => {
@@ -353,7 +364,7 @@ export function refundGenerationByAdmin(ctx: AdminGenerationsContext, input: Act
  * One retry per failed generation; the photo must still be on disk.
  */
 export function retryGenerationByAdmin(
-  ctx: AdminGenerationsContext,
+  ctx: AdminGenerationsDeps,
   input: ActionInput & { free: boolean; reason?: string | null },
 ): ActionOutcome & { generationId: string; cost: number } {
   const reason = input.free ? requireReason(input.reason) : optionalReason(input.reason);
@@ -395,7 +406,7 @@ function imageExists(storageDir: string, relative: string): boolean {
 }
 
 /** `generations:fail-stuck`: the worker's own stuck check, run now; audited with the ids. */
-export function failStuckGenerations(ctx: AdminGenerationsContext, input: { actor: Actor }): { failed: string[]; auditId: number } {
+export function failStuckGenerations(ctx: AdminGenerationsDeps, input: { actor: Actor }): { failed: string[]; auditId: number } {
   const now = ctx.clock.now();
   const failed = ctx.generationWorker.failStuck(now);
   const auditId = recordAdminAction(ctx.db, {

@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.ts';
 import { notFound } from '../errors.ts';
-import { checkPayment, getPayment, paymentState, type BillingContext, type Payment, type PaymentState, type PaymentStatus } from '../billing/payments.ts';
+import { checkPayment, getPayment, paymentState, type BillingDeps, type Payment, type PaymentState, type PaymentStatus } from '../billing/payments.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 import { likePattern } from './users.ts';
 import { STALE_PAYMENT_AFTER_MS } from './dashboard.ts';
@@ -119,7 +119,7 @@ export interface RecheckResult {
  * Re-reads one payment from YooKassa and applies what it says (credits at most once).
  * A final payment is answered from the database: YooKassa never changes it again.
  */
-export async function recheckPayment(ctx: BillingContext, input: { paymentId: string; actor: Actor }): Promise<RecheckResult> {
+export async function recheckPayment(ctx: BillingDeps, input: { paymentId: string; actor: Actor }): Promise<RecheckResult> {
   const before = getPayment(ctx.db, input.paymentId);
   if (!before) throw notFound('PAYMENT_NOT_FOUND');
   const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: before.id, force: true });
@@ -158,7 +158,7 @@ export interface RecheckReport {
  * `payments:recheck`: every open payment that has a YooKassa id, however old (the
  * background reconciliation stops after a day; this is what an admin runs after that).
  */
-export async function recheckOpenPayments(ctx: BillingContext, input: { actor: Actor }): Promise<RecheckReport> {
+export async function recheckOpenPayments(ctx: BillingDeps, input: { actor: Actor }): Promise<RecheckReport> {
   const ids = ctx.db
     .prepare(
       `SELECT id FROM payments WHERE status IN ('pending', 'waiting_for_capture') AND externalPaymentId IS NOT NULL ORDER BY createdAt`,

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../context.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Notifier } from '../notify/types.ts';
 import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest, forbidden, notFound } from '../errors.ts';
 import { hasMessage, t, type Locale } from '../i18n/index.ts';
 import { newId } from '../ids.ts';
-import { isYookassaError, type YookassaError } from '../providers/yookassa/client.ts';
+import { isYookassaError, type YookassaClient, type YookassaError } from '../providers/yookassa/client.ts';
 import {
   notificationSchema,
   type CreatePaymentRequest,
@@ -22,7 +25,15 @@ import { findTariff, formatAmount, parseAmount, planAfterPurchase } from './pric
  * changes nothing.
  */
 
-export type BillingContext = Pick<AppContext, 'db' | 'config' | 'clock' | 'log' | 'yookassa' | 'notifier'>;
+export interface BillingDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  yookassa: YookassaClient;
+  /** Payment problems page the operator (stage PAYMENT). */
+  notifier: Notifier;
+}
 
 export type PaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled' | 'failed';
 const OPEN_STATUSES: PaymentStatus[] = ['pending', 'waiting_for_capture'];
@@ -176,7 +187,7 @@ export function paymentStatusLabel(payment: Payment, locale: Locale, now: number
  * the payment flow.
  */
 export function reportPaymentProblem(
-  ctx: Pick<AppContext, 'log' | 'notifier'>,
+  ctx: Pick<BillingDeps, 'log' | 'notifier'>,
   problem: { error: string; userId?: string | null; paymentId?: string | null; err?: unknown },
 ): void {
   try {
@@ -203,7 +214,7 @@ export interface StartedPayment {
   confirmationUrl: string;
 }
 
-function buildCreateRequest(ctx: BillingContext, payment: Payment, input: StartPaymentInput): CreatePaymentRequest {
+function buildCreateRequest(ctx: BillingDeps, payment: Payment, input: StartPaymentInput): CreatePaymentRequest {
   const amount = { value: formatAmount(payment.amountKopecks), currency: payment.currency };
   const tariffName = t('ru', `tariffs.${payment.plan}.name`);
   // Shown to the payer by YooKassa and on the receipt: Russian, at most 128 characters.
@@ -248,7 +259,7 @@ function providerFailure(err: YookassaError): AppError {
  * committed before YooKassa is called, so a retry or a crash can never lose track of a
  * payment made at YooKassa. The amount always comes from server config.
  */
-export async function startPayment(ctx: BillingContext, input: StartPaymentInput): Promise<StartedPayment> {
+export async function startPayment(ctx: BillingDeps, input: StartPaymentInput): Promise<StartedPayment> {
   const tariff = findTariff(ctx.config.pricing, input.tariffId);
   if (!tariff) throw badRequest('UNKNOWN_TARIFF', 'plan');
   const now = ctx.clock.now();
@@ -332,7 +343,7 @@ function findMismatch(payment: Payment, remote: YookassaPayment): string | null 
  * line (unique reference `payment:<id>`) and the plan change share one transaction, so a
  * second caller — webhook, check, reconciliation, a retry — finds nothing to do.
  */
-function creditPayment(ctx: BillingContext, payment: Payment): boolean {
+function creditPayment(ctx: BillingDeps, payment: Payment): boolean {
   const now = ctx.clock.now();
   return inTransaction(ctx.db, () => {
     const claimed = ctx.db
@@ -374,7 +385,7 @@ function creditPayment(ctx: BillingContext, payment: Payment): boolean {
  * from a webhook body). Final states never move back: a late `pending`-era answer after
  * `succeeded` changes nothing.
  */
-export function applyPaymentState(ctx: BillingContext, payment: Payment, remote: YookassaPayment): ApplyOutcome {
+export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: YookassaPayment): ApplyOutcome {
   if (remote.id !== payment.externalPaymentId) {
     throw new Error(`payment ${payment.id} is ${payment.externalPaymentId} at YooKassa, got ${remote.id}`);
   }
@@ -445,7 +456,7 @@ export function applyPaymentState(ctx: BillingContext, payment: Payment, remote:
  * closed or credited because of it. The operator hears about it once; later checks come
  * after growing pauses (`unknownRecheckDelay`) until YooKassa knows it or an admin settles it.
  */
-function markPaymentUnknown(ctx: BillingContext, payment: Payment): void {
+function markPaymentUnknown(ctx: BillingDeps, payment: Payment): void {
   const now = ctx.clock.now();
   const first = inTransaction(ctx.db, () => {
     const row = ctx.db.prepare('SELECT unknown_since AS since, unknown_checks AS checks FROM payments WHERE id = ?').get(payment.id) as
@@ -479,7 +490,7 @@ function markPaymentUnknown(ctx: BillingContext, payment: Payment): void {
  * Reads the payment at YooKassa and applies it; a transient failure leaves it as it is, and
  * a 404 marks it unknown (see `markPaymentUnknown`) instead of throwing.
  */
-async function refreshPayment(ctx: BillingContext, payment: Payment, maxAttempts?: number): Promise<ApplyOutcome | 'unknown'> {
+async function refreshPayment(ctx: BillingDeps, payment: Payment, maxAttempts?: number): Promise<ApplyOutcome | 'unknown'> {
   let remote: YookassaPayment;
   try {
     remote = await ctx.yookassa.getPayment(payment.externalPaymentId!, { maxAttempts });
@@ -553,7 +564,7 @@ export interface CheckedPayment {
  * `force` (an admin's re-check).
  */
 export async function checkPayment(
-  ctx: BillingContext,
+  ctx: BillingDeps,
   input: { userId: string; paymentId: string; force?: boolean },
 ): Promise<CheckedPayment> {
   let payment = getPayment(ctx.db, input.paymentId);
@@ -587,7 +598,7 @@ export type NotificationOutcome = ApplyOutcome | 'ignored' | 'unknown_payment' |
  * change nothing. Throws PAYMENT_PROVIDER_UNAVAILABLE (a 503, so YooKassa delivers again)
  * only when the re-read itself failed.
  */
-export async function handlePaymentNotification(ctx: BillingContext, body: unknown): Promise<NotificationOutcome> {
+export async function handlePaymentNotification(ctx: BillingDeps, body: unknown): Promise<NotificationOutcome> {
   const parsed = notificationSchema.safeParse(body);
   if (!parsed.success || !parsed.data.event.startsWith('payment.')) return 'ignored';
   const payment = findPaymentByExternalId(ctx.db, parsed.data.object.id);
@@ -620,7 +631,7 @@ export interface ReconcileReport {
  * a YooKassa id (the process died during the create call) are closed as failed: their buyer
  * never saw a confirmation page.
  */
-export async function reconcilePendingPayments(ctx: BillingContext): Promise<ReconcileReport> {
+export async function reconcilePendingPayments(ctx: BillingDeps): Promise<ReconcileReport> {
   const now = ctx.clock.now();
   const abandoned = ctx.db
     .prepare(

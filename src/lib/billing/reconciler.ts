@@ -1,11 +1,11 @@
-import type { BackgroundTask } from '../context.ts';
-import { reconcilePendingPayments, type BillingContext } from './payments.ts';
+import type { BackgroundTask } from '../tasks.ts';
+import { reconcilePendingPayments, type BillingDeps } from './payments.ts';
 
 /**
  * Re-reads open payments at start and every PAYMENT_RECONCILE_INTERVAL_MS, so a payment
  * whose notification never arrived is still credited. Runs never overlap.
  */
-export function createPaymentReconciler(ctx: BillingContext): BackgroundTask {
+export function createPaymentReconciler(ctx: BillingDeps): BackgroundTask {
   const log = ctx.log.child({ mod: 'billing', task: 'reconcile-payments' });
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;

@@ -4,7 +4,7 @@ import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
 import { newId } from '../ids.ts';
-import { parseInput } from '../http/respond.ts';
+import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
-import type { BackgroundTask } from '../context.ts';
+import type { BackgroundTask } from '../tasks.ts';
 import type { Db } from '../db/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';

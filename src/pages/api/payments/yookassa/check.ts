@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { unauthorized } from '../../../../lib/errors.ts';
-import { apiRoute, json, parseInput } from '../../../../lib/http/respond.ts';
+import { apiRoute, json } from '../../../../lib/http/respond.ts';
+import { parseInput } from '../../../../lib/parse-input.ts';
 import { checkPayment, paymentMessage, toPaymentView } from '../../../../lib/billing/payments.ts';
 
 const checkSchema = z.object({
