@@ -30,8 +30,6 @@ export interface AdminGenerationsDeps {
   generationWorker: { wake(): void; failStuck(now: number): string[] };
 }
 
-export const GENERATION_MODES = ['template', 'prompt'] as const;
-
 export interface GenerationFilter {
   status?: string | null;
   mode?: string | null;

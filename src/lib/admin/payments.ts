@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.ts';
 import { notFound } from '../errors.ts';
-import { checkPayment, getPayment, paymentState, type BillingDeps, type Payment, type PaymentState, type PaymentStatus } from '../billing/payments.ts';
+import { checkPayment, getPayment, paymentState, type BillingDeps, type Payment, type PaymentState } from '../billing/payments.ts';
+import type { PaymentStatus } from '../model.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 import { likePattern } from './users.ts';
 import { STALE_PAYMENT_AFTER_MS } from './dashboard.ts';

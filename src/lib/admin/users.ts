@@ -1,6 +1,7 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
+import { ledgerRef } from '../model.ts';
 import { listUserPayments, type Payment } from '../billing/payments.ts';
 import { getUserByEmail, getUserById, rowToUser, setUserDisabled, type Role, type User } from '../auth/users.ts';
 import {
@@ -233,7 +234,7 @@ export function adjustBalance(
       userId: user.id,
       delta: input.delta,
       kind: 'admin_adjustment',
-      reference: `admin:${auditId}`,
+      reference: ledgerRef.adminAdjustment(auditId),
       note: reason,
       now: input.now,
     });

@@ -1,6 +1,7 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
+import { ledgerRef } from '../model.ts';
 import { claimPendingAdmin } from './pending-admins.ts';
 import { deleteUserSessions } from './sessions.ts';
 
@@ -132,7 +133,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
         userId: id,
         delta: policy.trialCredits,
         kind: 'trial',
-        reference: `trial:${id}`,
+        reference: ledgerRef.trial(id),
         note: 'Пробные кредиты при регистрации',
         now: policy.now,
       });

@@ -1,7 +1,7 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { insufficientBalance, notFound } from '../errors.ts';
+import type { LedgerKind } from '../model.ts';
 
-export type LedgerKind = 'trial' | 'hold' | 'refund' | 'payment' | 'admin_adjustment';
 
 export interface CreditChange {
   userId: string;

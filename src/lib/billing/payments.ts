@@ -14,6 +14,7 @@ import {
   type YookassaPayment,
 } from '../providers/yookassa/schemas.ts';
 import { applyCreditChange } from './ledger.ts';
+import { ledgerRef, OPEN_PAYMENT_STATUSES, type PaymentStatus } from '../model.ts';
 import { findTariff, formatAmount, parseAmount, planAfterPurchase } from './pricing.ts';
 
 /**
@@ -35,8 +36,6 @@ export interface BillingDeps {
   notifier: Notifier;
 }
 
-export type PaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled' | 'failed';
-const OPEN_STATUSES: PaymentStatus[] = ['pending', 'waiting_for_capture'];
 
 export interface Payment {
   id: string;
@@ -357,7 +356,7 @@ function creditPayment(ctx: BillingDeps, payment: Payment): boolean {
       userId: payment.userId,
       delta: payment.credits,
       kind: 'payment',
-      reference: `payment:${payment.id}`,
+      reference: ledgerRef.payment(payment.id),
       note: `ЮKassa ${payment.externalPaymentId}, тариф ${payment.plan}`,
       now,
     });
@@ -571,7 +570,7 @@ export async function checkPayment(
   if (!payment) throw notFound('PAYMENT_NOT_FOUND');
   if (payment.userId !== input.userId) throw forbidden('USER_MISMATCH');
   const due = input.force === true || isCheckDue(payment, ctx.clock.now());
-  if (OPEN_STATUSES.includes(payment.status) && payment.externalPaymentId && due) {
+  if (OPEN_PAYMENT_STATUSES.includes(payment.status) && payment.externalPaymentId && due) {
     try {
       await refreshPayment(ctx, payment);
     } catch (err) {
@@ -603,7 +602,7 @@ export async function handlePaymentNotification(ctx: BillingDeps, body: unknown)
   if (!parsed.success || !parsed.data.event.startsWith('payment.')) return 'ignored';
   const payment = findPaymentByExternalId(ctx.db, parsed.data.object.id);
   if (!payment) return 'unknown_payment';
-  if (!OPEN_STATUSES.includes(payment.status)) return 'already_final';
+  if (!OPEN_PAYMENT_STATUSES.includes(payment.status)) return 'already_final';
   try {
     // One attempt: YooKassa repeats the notification itself, and it wants a quick answer.
     const outcome = await refreshPayment(ctx, payment, 1);

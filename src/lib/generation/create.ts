@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Config, Duration, GenerationMode } from '../config.ts';
+import type { Config } from '../config.ts';
+import { GENERATION_MODES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
 import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
@@ -8,9 +9,6 @@ import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
-
-export const PROMPT_MIN = 3;
-export const PROMPT_MAX = 2000;
 
 const promptSchema = z.object({
   prompt: z
@@ -24,7 +22,7 @@ const durationSchema = z.object({
   duration: z.union([z.literal(6), z.literal(10)], { message: 'DURATION_INVALID' }),
 });
 const modeSchema = z.object({
-  mode: z.enum(['template', 'prompt'], { message: 'MODE_INVALID' }),
+  mode: z.enum(GENERATION_MODES, { message: 'MODE_INVALID' }),
 });
 
 export interface CreateGenerationOptions {
@@ -78,7 +76,7 @@ function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration 
   const hold = db
     .prepare(`SELECT balance_after FROM credit_ledger WHERE reference = ?`)
     .pluck()
-    .get(`hold:${row.id as string}`) as number | undefined;
+    .get(ledgerRef.hold(row.id as string)) as number | undefined;
   const cost = row.cost as number;
   const balanceAfter =
     hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(row.userId) as number);
@@ -137,7 +135,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
         userId,
         delta: -cost,
         kind: 'hold',
-        reference: `hold:${id}`,
+        reference: ledgerRef.hold(id),
         note: `Генерация ${id}`,
         now,
       }).balanceAfter;
@@ -207,7 +205,7 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
         userId,
         delta: -cost,
         kind: 'hold',
-        reference: `hold:${id}`,
+        reference: ledgerRef.hold(id),
         note: `Генерация ${id} (повтор ${options.sourceId})`,
         now: options.now,
       }).balanceAfter;

@@ -2,7 +2,7 @@ import { inTransaction, type Db } from '../db/index.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
 import type { PreparedPrompt } from '../prompt/types.ts';
 import { recordGenerationEvent } from './events.ts';
-import type { GenerationStatus, GenerationStep } from './transitions.ts';
+import { ledgerRef, type Duration, type GenerationMode, type GenerationStatus, type GenerationStep } from '../model.ts';
 
 /**
  * The generations table is the queue (DESIGN.md §2). A worker claims a row by taking a
@@ -17,8 +17,8 @@ export interface QueuedGeneration {
   userId: string;
   status: GenerationStatus;
   step: GenerationStep;
-  mode: 'template' | 'prompt';
-  duration: 6 | 10;
+  mode: GenerationMode;
+  duration: Duration;
   cost: number;
   prompt: string;
   promptFinal: string | null;
@@ -44,8 +44,8 @@ export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
     userId: row.userId as string,
     status: row.status as GenerationStatus,
     step: row.step as GenerationStep,
-    mode: row.generation_mode as 'template' | 'prompt',
-    duration: row.duration as 6 | 10,
+    mode: row.generation_mode as GenerationMode,
+    duration: row.duration as Duration,
     cost: row.cost as number,
     prompt: (row.prompt as string | null) ?? '',
     promptFinal: (row.prompt_final as string | null) ?? null,
@@ -346,7 +346,7 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
         userId: row.userId,
         delta: row.cost,
         kind: 'refund',
-        reference: `refund:${id}`,
+        reference: ledgerRef.refund(id),
         note: `Возврат за генерацию ${id}`,
         now,
       });
@@ -458,7 +458,7 @@ export function refundGenerationManually(db: Db, id: string, note: string, now: 
         userId: row.userId,
         delta: row.cost,
         kind: 'refund',
-        reference: `refund:${id}`,
+        reference: ledgerRef.refund(id),
         note: `Возврат вручную за генерацию ${id}: ${note}`.slice(0, 500),
         now,
       });

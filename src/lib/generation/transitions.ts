@@ -1,4 +1,5 @@
 import type { AlertStage } from '../notify/types.ts';
+import type { GenerationStatus, GenerationStep } from '../model.ts';
 
 /**
  * Pure rules of the generation state machine.
@@ -11,8 +12,6 @@ import type { AlertStage } from '../notify/types.ts';
  * MiniMax is still delivered: failed → success, free of charge (refunded stays 1).
  */
 
-export type GenerationStatus = 'queued' | 'processing' | 'success' | 'failed';
-export type GenerationStep = 'prepare' | 'submit' | 'poll' | 'download' | 'done';
 
 const ALLOWED: Record<GenerationStatus, GenerationStatus[]> = {
   queued: ['queued', 'processing', 'failed'],

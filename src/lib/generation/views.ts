@@ -1,7 +1,8 @@
 import type { Db } from '../db/index.ts';
 import type { User } from '../auth/users.ts';
 import { t, type Locale } from '../i18n/index.ts';
-import { reasonForError, type GenerationStatus, type GenerationStep } from './transitions.ts';
+import { reasonForError } from './transitions.ts';
+import type { GenerationMode, GenerationStatus, GenerationStep } from '../model.ts';
 
 /**
  * What the owner sees of a generation (`GET /api/status`, `GET /api/generations`): the
@@ -13,7 +14,7 @@ export interface GenerationView {
   id: string;
   status: GenerationStatus;
   step: GenerationStep;
-  mode: 'template' | 'prompt';
+  mode: GenerationMode;
   duration: number;
   cost: number;
   videoUrl: string | null;
@@ -67,7 +68,7 @@ function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: numbe
     id: row.id as string,
     status,
     step: row.step as GenerationStep,
-    mode: row.generation_mode as 'template' | 'prompt',
+    mode: row.generation_mode as GenerationMode,
     duration: row.duration as number,
     cost: row.cost as number,
     videoUrl: hasVideo ? `/api/video/${row.id as string}` : null,
