@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { GENERATION_MODES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
 import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
-import { applyCreditChange } from '../billing/ledger.ts';
+import { holdCredits } from './credits.ts';
 import { newId } from '../ids.ts';
 import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
@@ -67,6 +67,38 @@ export function validateGenerationRequest(body: unknown, config: Config): Valida
   return { prompt, duration, mode };
 }
 
+interface NewGeneration {
+  userId: string;
+  mode: GenerationMode;
+  duration: Duration;
+  cost: number;
+  uploadId: string | null;
+  imagePath: string | null;
+  prompt: string;
+  idempotencyKey: string | null;
+  /** The hold's ledger note for the new generation's id. */
+  holdNote: (id: string) => string;
+  /** The `created` event's detail. */
+  detail: string;
+  now: number;
+}
+
+/**
+ * The one way a generation enters the queue: its row and its credit hold, written together.
+ * MUST run inside the caller's transaction, after the caller has checked the balance.
+ */
+function enqueueGeneration(db: Db, g: NewGeneration): { id: string; balanceAfter: number } {
+  const id = newId('gen', g.now);
+  db.prepare(
+    `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
+       generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
+     VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, g.userId, g.duration, g.cost, g.uploadId, g.imagePath, g.prompt, g.mode, g.now, g.idempotencyKey, g.now, g.now);
+  const balanceAfter = holdCredits(db, { generationId: id, userId: g.userId, cost: g.cost, note: g.holdNote(id), now: g.now });
+  recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: g.detail, now: g.now });
+  return { id, balanceAfter };
+}
+
 function queuedCount(db: Db): number {
   return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`).pluck().get() as number;
 }
@@ -123,24 +155,19 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
     if (balanceBefore === undefined) throw new AppError('UNAUTHORIZED', { status: 401 });
     if (balanceBefore < cost) throw insufficientBalance(cost, balanceBefore);
 
-    const id = newId('gen', now);
-    db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
-         generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
-       VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(id, userId, request.duration, cost, upload.id, upload.path, request.prompt, request.mode, now, key, now, now);
-    let balanceAfter = balanceBefore;
-    if (cost > 0) {
-      balanceAfter = applyCreditChange(db, {
-        userId,
-        delta: -cost,
-        kind: 'hold',
-        reference: ledgerRef.hold(id),
-        note: `Генерация ${id}`,
-        now,
-      }).balanceAfter;
-    }
-    recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: `cost=${cost}`, now });
+    const { id, balanceAfter } = enqueueGeneration(db, {
+      userId,
+      mode: request.mode,
+      duration: request.duration,
+      cost,
+      uploadId: upload.id,
+      imagePath: upload.path,
+      prompt: request.prompt,
+      idempotencyKey: key,
+      holdNote: (newGenerationId) => `Генерация ${newGenerationId}`,
+      detail: `cost=${cost}`,
+      now,
+    });
     return {
       success: true,
       generationId: id,
@@ -178,40 +205,20 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
     if (db.prepare('SELECT 1 FROM generations WHERE idempotency_key = ?').get(key)) {
       throw new AppError('GENERATION_ALREADY_RETRIED', { status: 409 });
     }
-    const userId = source.userId as string;
     const cost = options.free ? 0 : (source.cost as number);
-    const id = newId('gen', options.now);
-    db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
-         generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
-       VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      userId,
-      source.duration,
+    const { id, balanceAfter } = enqueueGeneration(db, {
+      userId: source.userId as string,
+      mode: source.generation_mode as GenerationMode,
+      duration: source.duration as Duration,
       cost,
-      source.upload_id,
-      source.image_path,
-      source.prompt,
-      source.generation_mode,
-      options.now,
-      key,
-      options.now,
-      options.now,
-    );
-    let balanceAfter = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
-    if (cost > 0) {
-      balanceAfter = applyCreditChange(db, {
-        userId,
-        delta: -cost,
-        kind: 'hold',
-        reference: ledgerRef.hold(id),
-        note: `Генерация ${id} (повтор ${options.sourceId})`,
-        now: options.now,
-      }).balanceAfter;
-    }
-    const detail = `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`;
-    recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail, now: options.now });
+      uploadId: source.upload_id as string | null,
+      imagePath: source.image_path as string | null,
+      prompt: source.prompt as string,
+      idempotencyKey: key,
+      holdNote: (newGenerationId) => `Генерация ${newGenerationId} (повтор ${options.sourceId})`,
+      detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
+      now: options.now,
+    });
     recordGenerationEvent(db, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
     return { generationId: id, cost, balanceAfter };
   });

@@ -1,8 +1,8 @@
 import { inTransaction, type Db } from '../db/index.ts';
-import { applyCreditChange } from '../billing/ledger.ts';
+import { refundHold } from './credits.ts';
 import type { PreparedPrompt } from '../prompt/types.ts';
 import { recordGenerationEvent } from './events.ts';
-import { ledgerRef, type Duration, type GenerationMode, type GenerationStatus, type GenerationStep } from '../model.ts';
+import { type Duration, type GenerationMode, type GenerationStatus, type GenerationStep } from '../model.ts';
 
 /**
  * The generations table is the queue (DESIGN.md §2). A worker claims a row by taking a
@@ -23,8 +23,8 @@ export interface QueuedGeneration {
   prompt: string;
   promptFinal: string | null;
   imagePath: string | null;
-  templateId: string | null;
-  templateInputs: string | null;
+  /** Decided once, by the prepare step: a MiniMax template task, or null for a plain video task. */
+  template: TemplateTask | null;
   jobId: string | null;
   fileId: string | null;
   attempt: number;
@@ -36,6 +36,29 @@ export interface QueuedGeneration {
   createdAt: number;
   /** When it succeeded or failed; for a failed one still watched, when it was failed. */
   completedAt: number | null;
+}
+
+/** What a template task is sent with (stored by `savePreparedPrompt`). */
+export interface TemplateTask {
+  templateId: string;
+  textInputs: string[];
+  usesImage: boolean;
+}
+
+/** The stored template choice, parsed once per claim; unreadable inputs count as none. */
+function decodeTemplateTask(templateId: unknown, rawInputs: unknown): TemplateTask | null {
+  if (typeof templateId !== 'string' || !templateId) return null;
+  let inputs: { textInputs?: unknown; usesImage?: unknown } = {};
+  try {
+    inputs = typeof rawInputs === 'string' ? (JSON.parse(rawInputs) as typeof inputs) : {};
+  } catch {
+    inputs = {};
+  }
+  return {
+    templateId,
+    textInputs: Array.isArray(inputs.textInputs) ? inputs.textInputs.map(String) : [],
+    usesImage: inputs.usesImage !== false,
+  };
 }
 
 export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
@@ -50,8 +73,7 @@ export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
     prompt: (row.prompt as string | null) ?? '',
     promptFinal: (row.prompt_final as string | null) ?? null,
     imagePath: (row.image_path as string | null) ?? null,
-    templateId: (row.minimax_template_id as string | null) ?? null,
-    templateInputs: (row.minimax_template_inputs as string | null) ?? null,
+    template: decodeTemplateTask(row.minimax_template_id, row.minimax_template_inputs),
     jobId: (row.minimax_job_id as string | null) ?? null,
     fileId: (row.minimax_file_id as string | null) ?? null,
     attempt: row.attempt as number,
@@ -341,16 +363,7 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
         now,
       }) as { userId: string; cost: number; step: string } | undefined;
     if (!row) return false;
-    if (row.cost > 0) {
-      applyCreditChange(db, {
-        userId: row.userId,
-        delta: row.cost,
-        kind: 'refund',
-        reference: ledgerRef.refund(id),
-        note: `Возврат за генерацию ${id}`,
-        now,
-      });
-    }
+    refundHold(db, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат за генерацию ${id}`, now });
     recordGenerationEvent(db, id, {
       kind: 'failed',
       status: 'failed',
@@ -453,16 +466,7 @@ export function refundGenerationManually(db: Db, id: string, note: string, now: 
       )
       .get({ id, now }) as { userId: string; cost: number; status: string; step: string } | undefined;
     if (!row) return { refunded: false, credits: 0 };
-    if (row.cost > 0) {
-      applyCreditChange(db, {
-        userId: row.userId,
-        delta: row.cost,
-        kind: 'refund',
-        reference: ledgerRef.refund(id),
-        note: `Возврат вручную за генерацию ${id}: ${note}`.slice(0, 500),
-        now,
-      });
-    }
+    refundHold(db, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат вручную за генерацию ${id}: ${note}`, now });
     recordGenerationEvent(db, id, { kind: 'refunded_manually', status: row.status, step: row.step, detail: note, now });
     return { refunded: true, credits: row.cost };
   });

@@ -251,7 +251,7 @@ export class GenerationWorker implements BackgroundTask {
     }
     if (!markSubmitStarted(db, g, clock.now())) return this.lostClaim(g, 'submit');
     const image = await this.readImage(g);
-    const template = this.templateOf(g);
+    const template = g.template;
     const callbackUrl = config.minimax.callbackUrl;
     const { taskId } = template
       ? await minimax.createTemplateTask({
@@ -287,8 +287,7 @@ export class GenerationWorker implements BackgroundTask {
   private async poll(g: QueuedGeneration): Promise<void> {
     const { db, clock, config, minimax } = this.deps;
     if (!g.jobId) throw new StepFailure('INTERNAL', 'processing generation without a MiniMax task id');
-    const template = this.templateOf(g) !== null;
-    const status = template ? await minimax.queryTemplateTask(g.jobId) : await minimax.queryVideoTask(g.jobId);
+    const status = g.template ? await minimax.queryTemplateTask(g.jobId) : await minimax.queryVideoTask(g.jobId);
     const now = clock.now();
     if (status.state === 'success') {
       const fileId = 'fileId' in status ? status.fileId : null;
@@ -314,7 +313,7 @@ export class GenerationWorker implements BackgroundTask {
     if (!g.jobId) throw new StepFailure('INTERNAL', 'download without a MiniMax task id');
     // Always a fresh URL from MiniMax's API with our key: signed URLs expire (1 h / 9 h).
     let url: string;
-    if (this.templateOf(g)) {
+    if (g.template) {
       const status = await minimax.queryTemplateTask(g.jobId);
       if (status.state !== 'success' || !status.videoUrl) {
         throw new StepFailure('BAD_RESPONSE', `template task is ${status.state} at download time`, true);
@@ -345,21 +344,6 @@ export class GenerationWorker implements BackgroundTask {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StepFailure('IMAGE_MISSING', 'the uploaded photo file is gone');
       throw err;
     }
-  }
-
-  private templateOf(g: QueuedGeneration): { templateId: string; textInputs: string[]; usesImage: boolean } | null {
-    if (!g.templateId) return null;
-    let inputs: { textInputs?: unknown; usesImage?: unknown } = {};
-    try {
-      inputs = g.templateInputs ? (JSON.parse(g.templateInputs) as typeof inputs) : {};
-    } catch {
-      inputs = {};
-    }
-    return {
-      templateId: g.templateId,
-      textInputs: Array.isArray(inputs.textInputs) ? inputs.textInputs.map(String) : [],
-      usesImage: inputs.usesImage !== false,
-    };
   }
 
   private lostClaim(g: QueuedGeneration, step: string): void {
