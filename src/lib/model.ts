@@ -27,6 +27,10 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 /** Statuses YooKassa may still move; the others are final. */
 export const OPEN_PAYMENT_STATUSES: readonly PaymentStatus[] = ['pending', 'waiting_for_capture'];
 
+/** Plans in rising order: a purchase never moves a user down. */
+export const PLANS = ['free', 'basic', 'professional'] as const;
+export type Plan = (typeof PLANS)[number];
+
 export const LEDGER_KINDS = ['trial', 'hold', 'refund', 'payment', 'admin_adjustment'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 

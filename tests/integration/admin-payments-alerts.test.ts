@@ -3,7 +3,7 @@ import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
-import { getPayment } from '../../src/lib/billing/payments.ts';
+import { getPayment } from '../../src/lib/billing/payment-store.ts';
 import { listAudit } from '../../src/lib/admin/audit.ts';
 import { recentAlerts } from '../../src/lib/notify/alert-log.ts';
 import type { TelegramEmulator } from '../../sandbox/telegram/index.ts';

@@ -1,6 +1,9 @@
 import type { Db } from '../db/index.ts';
 import { notFound } from '../errors.ts';
-import { checkPayment, getPayment, paymentState, type BillingDeps, type Payment, type PaymentState } from '../billing/payments.ts';
+import { checkPayment } from '../billing/apply-payment.ts';
+import type { BillingDeps } from '../billing/billing-deps.ts';
+import { getPayment, type Payment } from '../billing/payment-store.ts';
+import { paymentState, type PaymentState } from '../billing/payment-rules.ts';
 import type { PaymentStatus } from '../model.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 import { likePattern } from './users.ts';

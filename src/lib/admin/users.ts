@@ -2,7 +2,9 @@ import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
 import { ledgerRef } from '../model.ts';
-import { listUserPayments, type Payment } from '../billing/payments.ts';
+import { listUserPayments, type Payment } from '../billing/payment-store.ts';
+import { getSubscription, setPlan, type Subscription } from '../billing/subscriptions.ts';
+import { PLANS, type Plan } from '../model.ts';
 import { getUserByEmail, getUserById, rowToUser, setUserDisabled, type Role, type User } from '../auth/users.ts';
 import {
   findAuditByRequestKey,
@@ -102,20 +104,6 @@ export function searchUsers(db: Db, search: UserSearch = {}): UserSearchResult {
   return { users: rows.map(rowToListItem), total };
 }
 
-export interface Subscription {
-  plan: string;
-  isPaid: boolean;
-  expiresAt: number | null;
-  provider: string;
-  updatedAt: number | null;
-}
-
-export function getSubscription(db: Db, userId: string): Subscription | null {
-  const row = db
-    .prepare('SELECT plan, isPaid, expiresAt, provider, updatedAt FROM admin_subscriptions WHERE userId = ?')
-    .get(userId) as { plan: string; isPaid: number; expiresAt: number | null; provider: string; updatedAt: number | null } | undefined;
-  return row ? { plan: row.plan, isPaid: row.isPaid === 1, expiresAt: row.expiresAt, provider: row.provider, updatedAt: row.updatedAt } : null;
-}
 
 export interface UserGenerationLine {
   id: string;
@@ -243,9 +231,6 @@ export function adjustBalance(
   });
 }
 
-export const PLANS = ['free', 'basic', 'professional'] as const;
-export type Plan = (typeof PLANS)[number];
-
 /**
  * Sets the user's plan and their subscription record (provider `manual`). A null expiry
  * means the plan does not expire.
@@ -264,13 +249,7 @@ export function setSubscription(
     if (seen) return { auditId: seen.id, applied: false };
     const user = requireUserRow(db, input.userId);
     const before = getSubscription(db, user.id);
-    db.prepare('UPDATE users SET plan = ?, updatedAt = ? WHERE id = ?').run(input.plan, input.now, user.id);
-    db.prepare(
-      `INSERT INTO admin_subscriptions (userId, plan, isPaid, expiresAt, provider, updatedAt)
-       VALUES (?, ?, ?, ?, 'manual', ?)
-       ON CONFLICT (userId) DO UPDATE SET plan = excluded.plan, isPaid = excluded.isPaid,
-         expiresAt = excluded.expiresAt, provider = 'manual', updatedAt = excluded.updatedAt`,
-    ).run(user.id, input.plan, input.isPaid ? 1 : 0, input.expiresAt, input.now);
+    setPlan(db, { userId: user.id, plan: input.plan, isPaid: input.isPaid, expiresAt: input.expiresAt, provider: 'manual', now: input.now });
     const auditId = recordAdminAction(db, {
       actor: input.actor,
       action: 'user.set_subscription',

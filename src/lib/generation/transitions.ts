@@ -1,5 +1,5 @@
 import type { AlertStage } from '../notify/types.ts';
-import type { GenerationStatus, GenerationStep } from '../model.ts';
+import type { GenerationStep } from '../model.ts';
 
 /**
  * Pure rules of the generation pipeline: retry pauses, late-watch pauses, what a failure
