@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest } from '../errors.ts';
 
 /**
@@ -80,13 +80,16 @@ function actorName(actor: Actor): string {
 }
 
 /** The audit row already written for this request key, if the form was sent before. */
-export function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): AuditEntry | null {
+function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): AuditEntry | null {
   if (!requestKey) return null;
   const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE request_key = ?`).get(requestKey) as AuditRow | undefined;
   return row ? rowToEntry(row) : null;
 }
 
-/** Writes the audit row; call it inside the transaction that makes the change. */
+/**
+ * Writes an audit row. Admin writes go through `auditedAction`; this alone records what an
+ * action did outside a database transaction (a provider call, a backup, the stuck sweep).
+ */
 export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
   const result = db
     .prepare(
@@ -108,8 +111,42 @@ export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
 }
 
 /** Adds facts known only after the change (the new balance, an outcome). */
-export function updateAuditDetail(db: Db, id: number, detail: Record<string, unknown>): void {
+function updateAuditDetail(db: Db, id: number, detail: Record<string, unknown>): void {
   db.prepare('UPDATE admin_audit SET detail = ? WHERE id = ?').run(JSON.stringify(detail), id);
+}
+
+export interface AuditedChange<T> {
+  outcome: T;
+  /** Facts for support, known once the change is made (amounts, what it was before, whether it changed). */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditedSteps<T> {
+  /** The change itself, with its checks; throwing rolls back the audit row too. Gets the audit id (ledger lines reference it). */
+  change(auditId: number): AuditedChange<T>;
+  /** The answer to a resent one-time key, from the first time's audit row; nothing changes. */
+  replay(seen: AuditEntry): T;
+}
+
+/**
+ * The one shape of an admin write, so a new action cannot forget a step: a resent
+ * one-time key replays and changes nothing; otherwise the audit row and the change are
+ * written in ONE transaction, so an action without its record (or a record without its
+ * action) cannot exist.
+ */
+export function auditedAction<T extends object>(
+  db: Db,
+  entry: Omit<NewAuditEntry, 'detail'>,
+  steps: AuditedSteps<T>,
+): T & { auditId: number } {
+  return inTransaction(db, () => {
+    const seen = findAuditByRequestKey(db, entry.requestKey);
+    if (seen) return { ...steps.replay(seen), auditId: seen.id };
+    const auditId = recordAdminAction(db, entry);
+    const { outcome, detail } = steps.change(auditId);
+    if (detail) updateAuditDetail(db, auditId, detail);
+    return { ...outcome, auditId };
+  });
 }
 
 const COLUMNS = 'id, adminId, actor, action, target_type, target_id, reason, detail, createdAt';

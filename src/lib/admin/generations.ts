@@ -3,14 +3,14 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MinimaxClient } from '../providers/minimax/client.ts';
-import { inTransaction, type Db } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
 import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
 import { retryGeneration } from '../generation/create.ts';
 import { isMinimaxError } from '../providers/minimax/errors.ts';
-import { findAuditByRequestKey, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
+import { auditedAction, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
 import { likePattern } from './users.ts';
 
 /**
@@ -248,17 +248,10 @@ export async function requeryGeneration(ctx: AdminGenerationsDeps, input: Action
     throw new AppError('MINIMAX_UNAVAILABLE', { status: 502, cause: err, details: { providerError: detail.slice(0, 300) } });
   }
   const now = ctx.clock.now();
-  const outcome = inTransaction(ctx.db, () => {
-    const applied = makeGenerationDue(ctx.db, input.id, now);
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.requery',
-      targetType: 'generation',
-      targetId: input.id,
-      detail: { taskId: g.jobId, state, failureCode },
-      now,
-    });
-    return { applied, auditId };
+  const entry = { actor: input.actor, action: 'generation.requery', targetType: 'generation', targetId: input.id, now } as const;
+  const outcome = auditedAction<{ applied: boolean }>(ctx.db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => ({ outcome: { applied: makeGenerationDue(ctx.db, input.id, now) }, detail: { taskId: g.jobId, state, failureCode } }),
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return { ...outcome, state, failureCode };
@@ -268,22 +261,14 @@ export async function requeryGeneration(ctx: AdminGenerationsDeps, input: Action
 export function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput & { reason?: string | null }): ActionOutcome {
   const reason = optionalReason(input.reason);
   const now = ctx.clock.now();
-  const outcome = inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) return { applied: false, auditId: seen.id };
-    const g = requireGeneration(ctx.db, input.id);
-    if (!makeGenerationDue(ctx.db, input.id, now)) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.requeue',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { status: g.status, step: g.step },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied: true, auditId };
+  const entry = { actor: input.actor, action: 'generation.requeue', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  const outcome = auditedAction<{ applied: boolean }>(ctx.db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const g = requireGeneration(ctx.db, input.id);
+      if (!makeGenerationDue(ctx.db, input.id, now)) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
+      return { outcome: { applied: true }, detail: { status: g.status, step: g.step } };
+    },
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return outcome;
@@ -297,36 +282,28 @@ export function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput 
 export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
-  return inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) return { applied: false, auditId: seen.id };
-    const g = requireGeneration(ctx.db, input.id);
-    if (g.status === 'success') throw new AppError('GENERATION_NOT_FAILABLE', { status: 409 });
-    const watch = (g.step === 'poll' || g.step === 'download') && ctx.config.queue.lateWatchMs > 0;
-    const applied = failGeneration(
-      ctx.db,
-      input.id,
-      {
-        stage: 'ADMIN',
-        code: 'STOPPED_BY_SUPPORT',
-        message: `failed by an admin: ${reason}`,
-        attempt: null,
-        keepWatching: watch,
-        nextWatchAt: now + ctx.config.queue.pollIntervalMs,
-      },
-      now,
-    );
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.fail',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { statusBefore: g.status, step: g.step, changed: applied },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied, auditId };
+  const entry = { actor: input.actor, action: 'generation.fail', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  return auditedAction<{ applied: boolean }>(ctx.db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const g = requireGeneration(ctx.db, input.id);
+      if (g.status === 'success') throw new AppError('GENERATION_NOT_FAILABLE', { status: 409 });
+      const watch = (g.step === 'poll' || g.step === 'download') && ctx.config.queue.lateWatchMs > 0;
+      const applied = failGeneration(
+        ctx.db,
+        input.id,
+        {
+          stage: 'ADMIN',
+          code: 'STOPPED_BY_SUPPORT',
+          message: `failed by an admin: ${reason}`,
+          attempt: null,
+          keepWatching: watch,
+          nextWatchAt: now + ctx.config.queue.pollIntervalMs,
+        },
+        now,
+      );
+      return { outcome: { applied }, detail: { statusBefore: g.status, step: g.step, changed: applied } };
+    },
   });
 }
 
@@ -337,23 +314,18 @@ export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionIn
 export function refundGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
-  return inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) return { applied: false, auditId: seen.id, credits: 0 };
-    const g = requireGeneration(ctx.db, input.id);
-    if (g.status === 'queued' || g.status === 'processing') throw new AppError('GENERATION_NOT_REFUNDABLE', { status: 409 });
-    const result = refundGenerationManually(ctx.db, input.id, reason, now);
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.refund',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { status: g.status, credits: result.credits, changed: result.refunded },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied: result.refunded, auditId, credits: result.credits };
+  const entry = { actor: input.actor, action: 'generation.refund', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  return auditedAction<{ applied: boolean; credits: number }>(ctx.db, entry, {
+    replay: () => ({ applied: false, credits: 0 }),
+    change: () => {
+      const g = requireGeneration(ctx.db, input.id);
+      if (g.status === 'queued' || g.status === 'processing') throw new AppError('GENERATION_NOT_REFUNDABLE', { status: 409 });
+      const result = refundGenerationManually(ctx.db, input.id, reason, now);
+      return {
+        outcome: { applied: result.refunded, credits: result.credits },
+        detail: { status: g.status, credits: result.credits, changed: result.refunded },
+      };
+    },
   });
 }
 
@@ -372,24 +344,20 @@ export function retryGenerationByAdmin(
     throw badRequest('GENERATION_IMAGE_MISSING');
   }
   const now = ctx.clock.now();
-  const outcome = inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) {
-      const existing = (seen.detail?.generationId as string | undefined) ?? '';
-      return { applied: false, auditId: seen.id, generationId: existing, cost: Number(seen.detail?.cost ?? 0) };
-    }
-    const created = retryGeneration(ctx.db, { sourceId: input.id, free: input.free, now });
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.retry',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { generationId: created.generationId, free: input.free, cost: created.cost },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied: true, auditId, generationId: created.generationId, cost: created.cost };
+  const entry = { actor: input.actor, action: 'generation.retry', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  const outcome = auditedAction<{ applied: boolean; generationId: string; cost: number }>(ctx.db, entry, {
+    replay: (seen) => ({
+      applied: false,
+      generationId: (seen.detail?.generationId as string | undefined) ?? '',
+      cost: Number(seen.detail?.cost ?? 0),
+    }),
+    change: () => {
+      const created = retryGeneration(ctx.db, { sourceId: input.id, free: input.free, now });
+      return {
+        outcome: { applied: true, generationId: created.generationId, cost: created.cost },
+        detail: { generationId: created.generationId, free: input.free, cost: created.cost },
+      };
+    },
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return outcome;

@@ -1,19 +1,11 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
-import { ledgerRef } from '../model.ts';
 import { listUserPayments, type Payment } from '../billing/payment-store.ts';
 import { getSubscription, setPlan, type Subscription } from '../billing/subscriptions.ts';
-import { PLANS, type Plan } from '../model.ts';
+import { ledgerRef, PLANS, type Plan } from '../model.ts';
 import { getUserByEmail, getUserById, rowToUser, setUserDisabled, type Role, type User } from '../auth/users.ts';
-import {
-  findAuditByRequestKey,
-  optionalReason,
-  recordAdminAction,
-  requireReason,
-  updateAuditDetail,
-  type Actor,
-} from './audit.ts';
+import { auditedAction, optionalReason, recordAdminAction, requireReason, type Actor } from './audit.ts';
 
 /**
  * Users as admins see and change them. Every change writes its audit row in the same
@@ -198,36 +190,27 @@ export function adjustBalance(
     throw badRequest('ADMIN_DELTA_INVALID', 'delta', { max: MAX_ADJUSTMENT });
   }
   const reason = requireReason(input.reason);
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) {
-      const balance = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(input.userId) as number;
-      return { auditId: seen.id, balanceAfter: balance, applied: false };
-    }
-    const user = requireUserRow(db, input.userId);
-    if (user.balance + input.delta < 0) {
-      throw badRequest('ADMIN_BALANCE_WOULD_BE_NEGATIVE', 'delta', { current: user.balance });
-    }
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: 'user.adjust_balance',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: { delta: input.delta, balanceBefore: user.balance },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    const { balanceAfter } = applyCreditChange(db, {
-      userId: user.id,
-      delta: input.delta,
-      kind: 'admin_adjustment',
-      reference: ledgerRef.adminAdjustment(auditId),
-      note: reason,
-      now: input.now,
-    });
-    updateAuditDetail(db, auditId, { delta: input.delta, balanceBefore: user.balance, balanceAfter });
-    return { auditId, balanceAfter, applied: true };
+  const entry = { actor: input.actor, action: 'user.adjust_balance', targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<Omit<BalanceAdjustment, 'auditId'>>(db, entry, {
+    replay: () => ({
+      balanceAfter: db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(input.userId) as number,
+      applied: false,
+    }),
+    change: (auditId) => {
+      const user = requireUserRow(db, input.userId);
+      if (user.balance + input.delta < 0) {
+        throw badRequest('ADMIN_BALANCE_WOULD_BE_NEGATIVE', 'delta', { current: user.balance });
+      }
+      const { balanceAfter } = applyCreditChange(db, {
+        userId: user.id,
+        delta: input.delta,
+        kind: 'admin_adjustment',
+        reference: ledgerRef.adminAdjustment(auditId),
+        note: reason,
+        now: input.now,
+      });
+      return { outcome: { balanceAfter, applied: true }, detail: { delta: input.delta, balanceBefore: user.balance, balanceAfter } };
+    },
   });
 }
 
@@ -244,29 +227,22 @@ export function setSubscription(
     throw badRequest('ADMIN_EXPIRY_INVALID', 'expiresAt');
   }
   const reason = optionalReason(input.reason);
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) return { auditId: seen.id, applied: false };
-    const user = requireUserRow(db, input.userId);
-    const before = getSubscription(db, user.id);
-    setPlan(db, { userId: user.id, plan: input.plan, isPaid: input.isPaid, expiresAt: input.expiresAt, provider: 'manual', now: input.now });
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: 'user.set_subscription',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: {
+  const entry = { actor: input.actor, action: 'user.set_subscription', targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<{ applied: boolean }>(db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const user = requireUserRow(db, input.userId);
+      const before = getSubscription(db, user.id);
+      setPlan(db, { userId: user.id, plan: input.plan, isPaid: input.isPaid, expiresAt: input.expiresAt, provider: 'manual', now: input.now });
+      const detail = {
         planBefore: user.plan,
         plan: input.plan,
         isPaid: input.isPaid,
         expiresAt: input.expiresAt,
         providerBefore: before?.provider ?? null,
-      },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    return { auditId, applied: true };
+      };
+      return { outcome: { applied: true }, detail };
+    },
   });
 }
 
@@ -283,24 +259,17 @@ export function setRole(
   if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.role !== 'admin') {
     throw badRequest('ADMIN_CANNOT_DEMOTE_SELF');
   }
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) return { auditId: seen.id, applied: false };
-    const user = requireUserRow(db, input.userId);
-    const changed = db
-      .prepare('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?')
-      .run(input.role, input.now, user.id, input.role).changes;
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: input.role === 'admin' ? 'user.grant_admin' : 'user.revoke_admin',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: { email: user.email, roleBefore: user.role, changed: changed === 1 },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    return { auditId, applied: changed === 1 };
+  const action = input.role === 'admin' ? 'user.grant_admin' : 'user.revoke_admin';
+  const entry = { actor: input.actor, action, targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<{ applied: boolean }>(db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const user = requireUserRow(db, input.userId);
+      const changed = db
+        .prepare('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?')
+        .run(input.role, input.now, user.id, input.role).changes;
+      return { outcome: { applied: changed === 1 }, detail: { email: user.email, roleBefore: user.role, changed: changed === 1 } };
+    },
   });
 }
 
@@ -316,25 +285,18 @@ export function setDisabled(
   if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.disabled) {
     throw badRequest('ADMIN_CANNOT_DISABLE_SELF');
   }
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) return { auditId: seen.id, applied: false, sessionsEnded: 0 };
-    const user = requireUserRow(db, input.userId);
-    const sessionsEnded = input.disabled
-      ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
-      : 0;
-    const changed = setUserDisabled(db, user.id, input.disabled, input.now) ? 1 : 0;
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: input.disabled ? 'user.disable' : 'user.enable',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: { email: user.email, changed: changed === 1, sessionsEnded },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    return { auditId, applied: changed === 1, sessionsEnded };
+  const action = input.disabled ? 'user.disable' : 'user.enable';
+  const entry = { actor: input.actor, action, targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<{ applied: boolean; sessionsEnded: number }>(db, entry, {
+    replay: () => ({ applied: false, sessionsEnded: 0 }),
+    change: () => {
+      const user = requireUserRow(db, input.userId);
+      const sessionsEnded = input.disabled
+        ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
+        : 0;
+      const changed = setUserDisabled(db, user.id, input.disabled, input.now);
+      return { outcome: { applied: changed, sessionsEnded }, detail: { email: user.email, changed, sessionsEnded } };
+    },
   });
 }
 
