@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.ts';
-import type { PaymentStatus } from '../model.ts';
+import { readRow } from '../db/row.ts';
+import { PAYMENT_STATUSES, type PaymentStatus } from '../model.ts';
 import { RECONCILE_WINDOW_MS } from './payment-rules.ts';
 
 /**
@@ -39,29 +40,31 @@ const PAYMENT_COLUMNS = `id, userId, externalPaymentId, amount_kopecks, credits,
   confirmation_url, applied, appliedAt, cancellation_party, cancellation_reason, last_error, lastCheckedAt,
   unknown_since, unknown_checks, next_check_at, createdAt, updatedAt`;
 
+/** The one mapper of `payments` rows (PAYMENT_COLUMNS). */
 function rowToPayment(row: Record<string, unknown>): Payment {
+  const r = readRow('payments', row);
   return {
-    id: row.id as string,
-    userId: row.userId as string,
-    externalPaymentId: (row.externalPaymentId as string | null) ?? null,
-    amountKopecks: row.amount_kopecks as number,
-    credits: row.credits as number,
-    currency: row.currency as string,
-    status: row.status as PaymentStatus,
-    plan: row.plan as string,
-    idempotenceKey: row.idempotence_key as string,
-    confirmationUrl: (row.confirmation_url as string | null) ?? null,
-    applied: row.applied === 1,
-    appliedAt: (row.appliedAt as number | null) ?? null,
-    cancellationParty: (row.cancellation_party as string | null) ?? null,
-    cancellationReason: (row.cancellation_reason as string | null) ?? null,
-    lastError: (row.last_error as string | null) ?? null,
-    lastCheckedAt: (row.lastCheckedAt as number | null) ?? null,
-    unknownSince: (row.unknown_since as number | null) ?? null,
-    unknownChecks: (row.unknown_checks as number | null) ?? 0,
-    nextCheckAt: (row.next_check_at as number | null) ?? null,
-    createdAt: row.createdAt as number,
-    updatedAt: row.updatedAt as number,
+    id: r.text('id'),
+    userId: r.text('userId'),
+    externalPaymentId: r.textOrNull('externalPaymentId'),
+    amountKopecks: r.int('amount_kopecks'),
+    credits: r.int('credits'),
+    currency: r.text('currency'),
+    status: r.oneOf('status', PAYMENT_STATUSES),
+    plan: r.text('plan'),
+    idempotenceKey: r.text('idempotence_key'),
+    confirmationUrl: r.textOrNull('confirmation_url'),
+    applied: r.flag('applied'),
+    appliedAt: r.intOrNull('appliedAt'),
+    cancellationParty: r.textOrNull('cancellation_party'),
+    cancellationReason: r.textOrNull('cancellation_reason'),
+    lastError: r.textOrNull('last_error'),
+    lastCheckedAt: r.intOrNull('lastCheckedAt'),
+    unknownSince: r.intOrNull('unknown_since'),
+    unknownChecks: r.int('unknown_checks'),
+    nextCheckAt: r.intOrNull('next_check_at'),
+    createdAt: r.int('createdAt'),
+    updatedAt: r.int('updatedAt'),
   };
 }
 

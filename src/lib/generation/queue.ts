@@ -2,7 +2,17 @@ import { inTransaction, type Db } from '../db/index.ts';
 import { refundHold } from './credits.ts';
 import type { PreparedPrompt } from '../prompt/types.ts';
 import { recordGenerationEvent } from './events.ts';
-import { type Duration, type GenerationMode, type GenerationStatus, type GenerationStep } from '../model.ts';
+import { readRow } from '../db/row.ts';
+import {
+  DURATIONS,
+  GENERATION_MODES,
+  GENERATION_STATUSES,
+  GENERATION_STEPS,
+  type Duration,
+  type GenerationMode,
+  type GenerationStatus,
+  type GenerationStep,
+} from '../model.ts';
 
 /**
  * The generations table is the queue (DESIGN.md §2). A worker claims a row by taking a
@@ -46,11 +56,11 @@ export interface TemplateTask {
 }
 
 /** The stored template choice, parsed once per claim; unreadable inputs count as none. */
-function decodeTemplateTask(templateId: unknown, rawInputs: unknown): TemplateTask | null {
-  if (typeof templateId !== 'string' || !templateId) return null;
+function decodeTemplateTask(templateId: string | null, rawInputs: string | null): TemplateTask | null {
+  if (!templateId) return null;
   let inputs: { textInputs?: unknown; usesImage?: unknown } = {};
   try {
-    inputs = typeof rawInputs === 'string' ? (JSON.parse(rawInputs) as typeof inputs) : {};
+    inputs = rawInputs ? (JSON.parse(rawInputs) as typeof inputs) : {};
   } catch {
     inputs = {};
   }
@@ -61,29 +71,31 @@ function decodeTemplateTask(templateId: unknown, rawInputs: unknown): TemplateTa
   };
 }
 
+/** The one mapper of whole `generations` rows (`SELECT *`, `RETURNING *`) for the worker. */
 export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
+  const r = readRow('generations', row);
   return {
-    id: row.id as string,
-    userId: row.userId as string,
-    status: row.status as GenerationStatus,
-    step: row.step as GenerationStep,
-    mode: row.generation_mode as GenerationMode,
-    duration: row.duration as Duration,
-    cost: row.cost as number,
-    prompt: (row.prompt as string | null) ?? '',
-    promptFinal: (row.prompt_final as string | null) ?? null,
-    imagePath: (row.image_path as string | null) ?? null,
-    template: decodeTemplateTask(row.minimax_template_id, row.minimax_template_inputs),
-    jobId: (row.minimax_job_id as string | null) ?? null,
-    fileId: (row.minimax_file_id as string | null) ?? null,
-    attempt: row.attempt as number,
-    retryCount: row.retry_count as number,
-    submitStartedAt: (row.submit_started_at as number | null) ?? null,
-    submittedAt: (row.submittedAt as number | null) ?? null,
-    refunded: row.refunded === 1,
-    charged: row.charged === 1,
-    completedAt: (row.completedAt as number | null) ?? null,
-    createdAt: row.createdAt as number,
+    id: r.text('id'),
+    userId: r.text('userId'),
+    status: r.oneOf('status', GENERATION_STATUSES),
+    step: r.oneOf('step', GENERATION_STEPS),
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
+    duration: r.oneOf('duration', DURATIONS),
+    cost: r.int('cost'),
+    prompt: r.textOrNull('prompt') ?? '',
+    promptFinal: r.textOrNull('prompt_final'),
+    imagePath: r.textOrNull('image_path'),
+    template: decodeTemplateTask(r.textOrNull('minimax_template_id'), r.textOrNull('minimax_template_inputs')),
+    jobId: r.textOrNull('minimax_job_id'),
+    fileId: r.textOrNull('minimax_file_id'),
+    attempt: r.int('attempt'),
+    retryCount: r.int('retry_count'),
+    submitStartedAt: r.intOrNull('submit_started_at'),
+    submittedAt: r.intOrNull('submittedAt'),
+    refunded: r.flag('refunded'),
+    charged: r.flag('charged'),
+    completedAt: r.intOrNull('completedAt'),
+    createdAt: r.int('createdAt'),
   };
 }
 
