@@ -27,6 +27,8 @@ export type ApplyOutcome = 'credited' | 'already_applied' | 'canceled' | 'pendin
 function creditPayment(ctx: BillingDeps, payment: Payment): boolean {
   const now = ctx.clock.now();
   return inTransaction(ctx.db, () => {
+    // `applied = 0` MUST guard this UPDATE and decide whether credits follow: webhook, check
+    // and reconciliation race on the same payment, and only the one that flips it may credit.
     const claimed = ctx.db
       .prepare(
         `UPDATE payments SET status = 'succeeded', applied = 1, appliedAt = ?, lastCheckedAt = ?, last_error = NULL, updatedAt = ?
@@ -90,6 +92,8 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
     }
     case 'canceled': {
       const details = remote.cancellation_details;
+      // NEVER drop the `applied = 0` and open-status guard: a late or forged `canceled` would
+      // then overwrite a payment already credited.
       const changed = ctx.db
         .prepare(
           `UPDATE payments SET status = 'canceled', cancellation_party = ?, cancellation_reason = ?, lastCheckedAt = ?, updatedAt = ?
@@ -101,7 +105,8 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
     }
     case 'waiting_for_capture': {
       // We create one-stage payments (capture: true); a held payment means the shop's
-      // settings differ from ours, and the money waits for someone to capture it.
+      // settings differ from ours, and the money waits for someone to capture it. The
+      // `status = 'pending'` guard MUST stay: it keeps a final payment from moving back.
       const changed = ctx.db
         .prepare(
           `UPDATE payments SET status = 'waiting_for_capture', lastCheckedAt = ?, updatedAt = ? WHERE id = ? AND status = 'pending'`,

@@ -305,6 +305,8 @@ export interface StoredVideo {
  */
 export function markGenerationSucceeded(db: Db, claim: Claim, video: StoredVideo, now: number): boolean {
   return inTransaction(db, () => {
+    // `charged = 1 - refunded` MUST stay: setting charged = 1 on a refunded row would break
+    // the schema's CHECK (never both) — or, without it, charge a video the user was refunded for.
     const row = db
       .prepare(
         `UPDATE generations SET status = 'success', step = 'done', charged = 1 - refunded, video_path = @path,
@@ -352,6 +354,9 @@ export interface FailOptions extends StepError {
  */
 export function failGeneration(db: Db, id: string, options: FailOptions, now: number): boolean {
   return inTransaction(db, () => {
+    // NEVER drop a live lease when failing from outside (`attempt` null): a second worker
+    // would claim the row and run the same step beside the first (two downloads, one `.part`).
+    // `refunded = 0 AND charged = 0` MUST guard the UPDATE: it is what makes the refund once.
     const row = db
       .prepare(
         `UPDATE generations SET status = 'failed', refunded = 1,

@@ -205,7 +205,11 @@ export class GenerationWorker implements BackgroundTask {
 
   private async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
     const { db, clock, config } = this.deps;
-    // Keep the lease while the step runs, so nobody else takes the row meanwhile.
+    // Keep the lease while the step runs, so nobody else takes the row meanwhile. The UPDATE
+    // MUST stay fenced by `attempt`: once this claim has lapsed and the row was claimed again,
+    // extending would keep the new holder's lease alive for a dead step. It is fenced by
+    // nothing else on purpose: a generation failed mid-step (admin, stuck sweep) keeps its
+    // lease until this step settles (see failGeneration), so no second worker starts beside it.
     const heartbeat = setInterval(() => {
       try {
         db.prepare('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ?').run(
