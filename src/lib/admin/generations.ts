@@ -8,7 +8,9 @@ import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
 import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
-import { retryGeneration } from '../generation/create.ts';
+import { retriedGenerationOf, retryGeneration, retryOfKey } from '../generation/create.ts';
+import { readRow, type RowReader } from '../db/row.ts';
+import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, GENERATION_STEPS, type GenerationStatus, type GenerationStep } from '../model.ts';
 import { isMinimaxError } from '../providers/minimax/errors.ts';
 import { auditedAction, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
 import { likePattern } from './users.ts';
@@ -67,25 +69,26 @@ export interface AdminGenerationLine {
 
 const RETRIES = `(SELECT COUNT(*) FROM generation_events e WHERE e.generationId = g.id AND e.kind = 'retry') AS retries`;
 
-function toLine(row: Record<string, unknown>): AdminGenerationLine {
+/** A `generations` row joined with its owner's email and retry count, read through the checked reader. */
+function toLine(r: RowReader): AdminGenerationLine {
   return {
-    id: row.id as string,
-    userId: row.userId as string,
-    userEmail: row.email as string,
-    status: row.status as string,
-    step: row.step as string,
-    mode: row.generation_mode as string,
-    duration: row.duration as number,
-    cost: row.cost as number,
-    charged: row.charged === 1,
-    refunded: row.refunded === 1,
-    attempt: row.attempt as number,
-    retries: (row.retries as number | null) ?? 0,
-    errorStage: (row.error_stage as string | null) ?? null,
-    errorCode: (row.error_code as string | null) ?? null,
-    jobId: (row.minimax_job_id as string | null) ?? null,
-    createdAt: row.createdAt as number,
-    completedAt: (row.completedAt as number | null) ?? null,
+    id: r.text('id'),
+    userId: r.text('userId'),
+    userEmail: r.text('email'),
+    status: r.oneOf('status', GENERATION_STATUSES),
+    step: r.oneOf('step', GENERATION_STEPS),
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
+    duration: r.oneOf('duration', DURATIONS),
+    cost: r.int('cost'),
+    charged: r.flag('charged'),
+    refunded: r.flag('refunded'),
+    attempt: r.int('attempt'),
+    retries: r.int('retries'),
+    errorStage: r.textOrNull('error_stage'),
+    errorCode: r.textOrNull('error_code'),
+    jobId: r.textOrNull('minimax_job_id'),
+    createdAt: r.int('createdAt'),
+    completedAt: r.intOrNull('completedAt'),
   };
 }
 
@@ -126,7 +129,7 @@ export function listGenerations(db: Db, filter: GenerationFilter = {}): { genera
     .all({ ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) }) as Array<
     Record<string, unknown>
   >;
-  return { generations: rows.map(toLine), total };
+  return { generations: rows.map((row) => toLine(readRow('generations', row))), total };
 }
 
 export interface GenerationDetail extends AdminGenerationLine {
@@ -167,53 +170,54 @@ export function getGenerationDetail(db: Db, id: string): GenerationDetail | null
     .prepare(`SELECT g.*, u.email, ${RETRIES} FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?`)
     .get(id) as Record<string, unknown> | undefined;
   if (!row) return null;
-  const key = (row.idempotency_key as string | null) ?? '';
+  const r = readRow('generations', row);
   return {
-    ...toLine(row),
-    prompt: (row.prompt as string | null) ?? null,
-    promptCinematic: (row.prompt_cinematic as string | null) ?? null,
-    promptDirector: (row.prompt_director as string | null) ?? null,
-    promptFinal: (row.prompt_final as string | null) ?? null,
-    cameraCommands: (row.camera_commands as string | null) ?? null,
-    templateId: (row.minimax_template_id as string | null) ?? null,
-    templateName: (row.minimax_template_name as string | null) ?? null,
-    templateInputs: (row.minimax_template_inputs as string | null) ?? null,
-    minimaxFinalPrompt: (row.minimax_final_prompt as string | null) ?? null,
-    minimaxStatus: (row.minimax_status as string | null) ?? null,
-    fileId: (row.minimax_file_id as string | null) ?? null,
-    model: (row.model as string | null) ?? null,
-    resolution: (row.resolution as string | null) ?? null,
-    uploadId: (row.upload_id as string | null) ?? null,
-    hasVideo: Boolean(row.video_path),
-    videoBytes: (row.video_bytes as number | null) ?? null,
-    retryCount: (row.retry_count as number | null) ?? 0,
-    nextAttemptAt: row.next_attempt_at as number,
-    lockedUntil: (row.locked_until as number | null) ?? null,
-    lockedBy: (row.locked_by as string | null) ?? null,
-    lastPolledAt: (row.last_polled_at as number | null) ?? null,
-    lastCallbackAt: (row.last_callback_at as number | null) ?? null,
-    submittedAt: (row.submittedAt as number | null) ?? null,
-    errorMessage: (row.error_message as string | null) ?? null,
-    updatedAt: row.updatedAt as number,
-    retryOf: key.startsWith('retry-of:') ? key.slice('retry-of:'.length) : null,
-    retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(`retry-of:${id}`) as string | undefined) ?? null,
+    ...toLine(r),
+    prompt: r.textOrNull('prompt'),
+    promptCinematic: r.textOrNull('prompt_cinematic'),
+    promptDirector: r.textOrNull('prompt_director'),
+    promptFinal: r.textOrNull('prompt_final'),
+    cameraCommands: r.textOrNull('camera_commands'),
+    templateId: r.textOrNull('minimax_template_id'),
+    templateName: r.textOrNull('minimax_template_name'),
+    templateInputs: r.textOrNull('minimax_template_inputs'),
+    minimaxFinalPrompt: r.textOrNull('minimax_final_prompt'),
+    minimaxStatus: r.textOrNull('minimax_status'),
+    fileId: r.textOrNull('minimax_file_id'),
+    model: r.textOrNull('model'),
+    resolution: r.textOrNull('resolution'),
+    uploadId: r.textOrNull('upload_id'),
+    hasVideo: Boolean(r.textOrNull('video_path')),
+    videoBytes: r.intOrNull('video_bytes'),
+    retryCount: r.int('retry_count'),
+    nextAttemptAt: r.int('next_attempt_at'),
+    lockedUntil: r.intOrNull('locked_until'),
+    lockedBy: r.textOrNull('locked_by'),
+    lastPolledAt: r.intOrNull('last_polled_at'),
+    lastCallbackAt: r.intOrNull('last_callback_at'),
+    submittedAt: r.intOrNull('submittedAt'),
+    errorMessage: r.textOrNull('error_message'),
+    updatedAt: r.int('updatedAt'),
+    retryOf: retriedGenerationOf(r.textOrNull('idempotency_key')),
+    retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(retryOfKey(id)) as string | undefined) ?? null,
     events: listGenerationEvents(db, id),
     audit: listAudit(db, { targetType: 'generation', targetId: id, limit: 50 }),
   };
 }
 
-function requireGeneration(db: Db, id: string): { status: string; step: string; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean } {
+function requireGeneration(db: Db, id: string): { status: GenerationStatus; step: GenerationStep; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean } {
   const row = db
     .prepare('SELECT status, step, minimax_job_id, minimax_template_id, image_path, refunded FROM generations WHERE id = ?')
     .get(id) as Record<string, unknown> | undefined;
   if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
+  const r = readRow('generations', row);
   return {
-    status: row.status as string,
-    step: row.step as string,
-    jobId: (row.minimax_job_id as string | null) ?? null,
-    templateId: (row.minimax_template_id as string | null) ?? null,
-    imagePath: (row.image_path as string | null) ?? null,
-    refunded: row.refunded === 1,
+    status: r.oneOf('status', GENERATION_STATUSES),
+    step: r.oneOf('step', GENERATION_STEPS),
+    jobId: r.textOrNull('minimax_job_id'),
+    templateId: r.textOrNull('minimax_template_id'),
+    imagePath: r.textOrNull('image_path'),
+    refunded: r.flag('refunded'),
   };
 }
 

@@ -181,6 +181,16 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   });
 }
 
+/** The idempotency key of a generation's one retry: a second retry of the same source is refused. */
+export function retryOfKey(sourceId: string): string {
+  return `retry-of:${sourceId}`;
+}
+
+/** The generation a retry was made from, read from its idempotency key; null for others. */
+export function retriedGenerationOf(idempotencyKey: string | null): string | null {
+  return idempotencyKey?.startsWith('retry-of:') ? idempotencyKey.slice('retry-of:'.length) : null;
+}
+
 export interface RetryOptions {
   sourceId: string;
   /** Free: the new generation costs nothing (an admin's goodwill, with a reason). */
@@ -201,7 +211,7 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
       .get(options.sourceId) as Record<string, unknown> | undefined;
     if (!source) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
     if (source.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
-    const key = `retry-of:${options.sourceId}`;
+    const key = retryOfKey(options.sourceId);
     if (db.prepare('SELECT 1 FROM generations WHERE idempotency_key = ?').get(key)) {
       throw new AppError('GENERATION_ALREADY_RETRIED', { status: 409 });
     }
