@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
+import { readRow } from '../db/row.ts';
 import { rowToUser, type User } from './users.ts';
 
 export const SESSION_COOKIE = 'beem_session';
@@ -73,8 +74,9 @@ function findSessionRow(db: Db, token: string): Record<string, unknown> | null {
 
 /** The one rule: less than half the lifetime left → extended to a full one. */
 function sessionVerdict(row: Record<string, unknown>, options: SessionOptions): 'disabled' | 'expired' | 'renew' | 'fresh' {
-  if (row.disabled === 1) return 'disabled';
-  const expiresAt = row.sessionExpiresAt as number;
+  const r = readRow('sessions', row);
+  if (r.flag('disabled')) return 'disabled';
+  const expiresAt = r.int('sessionExpiresAt');
   if (expiresAt <= options.now) return 'expired';
   return expiresAt - options.now < options.ttlMs / 2 ? 'renew' : 'fresh';
 }
@@ -87,17 +89,19 @@ function sessionVerdict(row: Record<string, unknown>, options: SessionOptions): 
 export function checkSessionToken(db: Db, token: string, options: SessionOptions): SessionCheck {
   const row = findSessionRow(db, token);
   if (!row) return { kind: 'none' };
-  const sessionId = row.sessionId as string;
+  const r = readRow('sessions', row);
+  const sessionId = r.text('sessionId');
   const verdict = sessionVerdict(row, options);
   if (verdict === 'disabled') {
-    deleteUserSessions(db, row.id as string);
-    return { kind: 'disabled', userId: row.id as string };
+    const userId = r.text('id');
+    deleteUserSessions(db, userId);
+    return { kind: 'disabled', userId };
   }
   if (verdict === 'expired') {
     deleteSession(db, sessionId);
     return { kind: 'none' };
   }
-  let expiresAt = row.sessionExpiresAt as number;
+  let expiresAt = r.int('sessionExpiresAt');
   if (verdict === 'renew') {
     expiresAt = options.now + options.ttlMs;
     db.prepare('UPDATE sessions SET expiresAt = ? WHERE id = ?').run(expiresAt, sessionId);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config.ts';
-import { GENERATION_MODES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
+import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
+import { readRow } from '../db/row.ts';
 import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
 import { holdCredits } from './credits.ts';
@@ -74,7 +75,7 @@ interface NewGeneration {
   cost: number;
   uploadId: string | null;
   imagePath: string | null;
-  prompt: string;
+  prompt: string | null;
   idempotencyKey: string | null;
   /** The hold's ledger note for the new generation's id. */
   holdNote: (id: string) => string;
@@ -105,17 +106,19 @@ function queuedCount(db: Db): number {
 
 /** The answer given the first time, for a repeated Idempotency-Key. */
 function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration {
+  const r = readRow('generations', row);
+  const id = r.text('id');
   const hold = db
     .prepare(`SELECT balance_after FROM credit_ledger WHERE reference = ?`)
     .pluck()
-    .get(ledgerRef.hold(row.id as string)) as number | undefined;
-  const cost = row.cost as number;
+    .get(ledgerRef.hold(id)) as number | undefined;
+  const cost = r.int('cost');
   const balanceAfter =
-    hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(row.userId) as number);
+    hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(r.text('userId')) as number);
   return {
     success: true,
-    generationId: row.id as string,
-    mode: row.generation_mode as GenerationMode,
+    generationId: id,
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
     cost,
     balanceBefore: balanceAfter + cost,
     balanceAfter,
@@ -206,24 +209,25 @@ export interface RetryOptions {
  */
 export function retryGeneration(db: Db, options: RetryOptions): { generationId: string; cost: number; balanceAfter: number } {
   return inTransaction(db, () => {
-    const source = db
+    const row = db
       .prepare('SELECT id, userId, status, duration, cost, upload_id, image_path, prompt, generation_mode FROM generations WHERE id = ?')
       .get(options.sourceId) as Record<string, unknown> | undefined;
-    if (!source) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
-    if (source.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
+    if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
+    const source = readRow('generations', row);
+    if (source.oneOf('status', GENERATION_STATUSES) !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
     const key = retryOfKey(options.sourceId);
     if (db.prepare('SELECT 1 FROM generations WHERE idempotency_key = ?').get(key)) {
       throw new AppError('GENERATION_ALREADY_RETRIED', { status: 409 });
     }
-    const cost = options.free ? 0 : (source.cost as number);
+    const cost = options.free ? 0 : source.int('cost');
     const { id, balanceAfter } = enqueueGeneration(db, {
-      userId: source.userId as string,
-      mode: source.generation_mode as GenerationMode,
-      duration: source.duration as Duration,
+      userId: source.text('userId'),
+      mode: source.oneOf('generation_mode', GENERATION_MODES),
+      duration: source.oneOf('duration', DURATIONS),
       cost,
-      uploadId: source.upload_id as string | null,
-      imagePath: source.image_path as string | null,
-      prompt: source.prompt as string,
+      uploadId: source.textOrNull('upload_id'),
+      imagePath: source.textOrNull('image_path'),
+      prompt: source.textOrNull('prompt'),
       idempotencyKey: key,
       holdNote: (newGenerationId) => `Генерация ${newGenerationId} (повтор ${options.sourceId})`,
       detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
