@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkModelConfig } from './providers/minimax/model-matrix.ts';
-import type { Duration, GenerationMode } from './model.ts';
+import type { Duration, GenerationMode, Plan } from './model.ts';
 
 /**
  * Configuration is read from the environment once, at start, and validated here.
@@ -25,7 +25,7 @@ export interface Tariff {
   /** Price in kopecks: money is never a float here. */
   priceKopecks: number;
   /** Plan the user gets after buying; `null` keeps the current plan (one-off purchase). */
-  plan: 'basic' | 'professional' | null;
+  plan: Exclude<Plan, 'free'> | null;
 }
 
 export interface Config {

@@ -4,7 +4,7 @@ import { checkPayment } from '../billing/apply-payment.ts';
 import type { BillingDeps } from '../billing/billing-deps.ts';
 import { getPayment, type Payment } from '../billing/payment-store.ts';
 import { paymentState, type PaymentState } from '../billing/payment-rules.ts';
-import type { PaymentStatus } from '../model.ts';
+import { OPEN_PAYMENT_STATUSES, type PaymentStatus } from '../model.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 import { likePattern } from './users.ts';
 import { STALE_PAYMENT_AFTER_MS } from './dashboard.ts';
@@ -14,8 +14,6 @@ import { STALE_PAYMENT_AFTER_MS } from './dashboard.ts';
  * billing service's own `checkPayment` (a fetch-back from YooKassa, credited at most once),
  * asked on the owner's behalf.
  */
-
-export const PAYMENT_STATUSES: PaymentStatus[] = ['pending', 'waiting_for_capture', 'succeeded', 'canceled', 'failed'];
 
 export interface AdminPaymentLine {
   id: string;
@@ -48,10 +46,6 @@ export interface PaymentFilter {
   onlyUnknown?: boolean;
   limit?: number;
   offset?: number;
-}
-
-function isOpen(status: PaymentStatus): boolean {
-  return status === 'pending' || status === 'waiting_for_capture';
 }
 
 export function listPayments(db: Db, now: number, filter: PaymentFilter = {}): { payments: AdminPaymentLine[]; total: number } {
@@ -105,8 +99,8 @@ function toLine(p: Payment, email: string, now: number): AdminPaymentLine {
     lastError: p.lastError,
     lastCheckedAt: p.lastCheckedAt,
     createdAt: p.createdAt,
-    stale: isOpen(p.status) && p.createdAt < now - STALE_PAYMENT_AFTER_MS,
-    unknownAtProvider: isOpen(p.status) && p.unknownSince !== null,
+    stale: OPEN_PAYMENT_STATUSES.includes(p.status) && p.createdAt < now - STALE_PAYMENT_AFTER_MS,
+    unknownAtProvider: OPEN_PAYMENT_STATUSES.includes(p.status) && p.unknownSince !== null,
   };
 }
 
@@ -177,7 +171,7 @@ export async function recheckOpenPayments(ctx: BillingDeps, input: { actor: Acto
       const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: id, force: true });
       if (payment.status !== before.status) report.changed += 1;
       if (payment.applied && !before.applied) report.credited += 1;
-      if (isOpen(payment.status)) report.stillOpen += 1;
+      if (OPEN_PAYMENT_STATUSES.includes(payment.status)) report.stillOpen += 1;
     } catch (err) {
       report.failed += 1;
       ctx.log.warn({ mod: 'admin', paymentId: id, err }, 'payment re-check failed');
