@@ -314,19 +314,16 @@ export function grantAdminByEmail(db: Db, input: { email: string; reason?: strin
     const result = setRole(db, { userId: user.id, role: 'admin', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
     return result.applied ? 'promoted' : 'already_admin';
   }
-  inTransaction(db, () => {
-    db.prepare(
-      `INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES (?, ?, ?)
-       ON CONFLICT (email) DO NOTHING`,
-    ).run(email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now);
-    recordAdminAction(db, {
-      actor: input.actor,
-      action: 'admin.grant_pending',
-      targetType: 'email',
-      targetId: email,
-      reason,
-      now: input.now,
-    });
+  const entry = { actor: input.actor, action: 'admin.grant_pending', targetType: 'email', targetId: email, reason, now: input.now } as const;
+  auditedAction(db, entry, {
+    replay: () => ({}),
+    change: () => {
+      db.prepare(
+        `INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES (?, ?, ?)
+         ON CONFLICT (email) DO NOTHING`,
+      ).run(email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now);
+      return { outcome: {} };
+    },
   });
   return 'pending';
 }
