@@ -3,7 +3,8 @@ import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
 import { listUserPayments, type Payment } from '../billing/payment-store.ts';
 import { getSubscription, setPlan, type Subscription } from '../billing/subscriptions.ts';
-import { ledgerRef, PLANS, type Plan } from '../model.ts';
+import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, ledgerRef, PLANS, type Plan } from '../model.ts';
+import { readRow } from '../db/row.ts';
 import { getUserByEmail, getUserById, rowToUser, setUserDisabled, type Role, type User } from '../auth/users.ts';
 import { auditedAction, optionalReason, recordAdminAction, requireReason, type Actor } from './audit.ts';
 
@@ -47,7 +48,7 @@ const LIST_COLUMNS =
   'id, email, name, image, plan, role, disabled, generation_balance, generation_used, createdAt, lastLoginAt';
 
 function rowToListItem(row: Record<string, unknown>): UserListItem {
-  return { ...rowToUser(row), lastLoginAt: (row.lastLoginAt as number | null) ?? null };
+  return { ...rowToUser(row), lastLoginAt: readRow('users', row).intOrNull('lastLoginAt') };
 }
 
 /** `%` and `_` typed by the admin are literal characters, not wildcards. */
@@ -132,20 +133,23 @@ export function getUserDetail(db: Db, userId: string, now: number): UserDetail |
          FROM generations WHERE userId = ? ORDER BY createdAt DESC LIMIT 100`,
       )
       .all(userId) as Array<Record<string, unknown>>
-  ).map((g) => ({
-    id: g.id as string,
-    status: g.status as string,
-    mode: g.generation_mode as string,
-    duration: g.duration as number,
-    cost: g.cost as number,
-    charged: g.charged === 1,
-    refunded: g.refunded === 1,
-    errorStage: (g.error_stage as string | null) ?? null,
-    createdAt: g.createdAt as number,
-  }));
+  ).map((g) => {
+    const r = readRow('generations', g);
+    return {
+      id: r.text('id'),
+      status: r.oneOf('status', GENERATION_STATUSES),
+      mode: r.oneOf('generation_mode', GENERATION_MODES),
+      duration: r.oneOf('duration', DURATIONS),
+      cost: r.int('cost'),
+      charged: r.flag('charged'),
+      refunded: r.flag('refunded'),
+      errorStage: r.textOrNull('error_stage'),
+      createdAt: r.int('createdAt'),
+    };
+  });
   return {
     user: rowToListItem(row),
-    authProvider: row.auth_provider as string,
+    authProvider: readRow('users', row).text('auth_provider'),
     activeSessions: db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ? AND expiresAt > ?').pluck().get(userId, now) as number,
     subscription: getSubscription(db, userId),
     ledger: listLedgerEntries(db, userId, 200),

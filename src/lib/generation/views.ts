@@ -116,7 +116,8 @@ export interface GenerationPage {
 }
 
 function encodeCursor(row: Record<string, unknown>): string {
-  return Buffer.from(`${row.createdAt as number}:${row.id as string}`).toString('base64url');
+  const r = readRow('generations', row);
+  return Buffer.from(`${r.int('createdAt')}:${r.text('id')}`).toString('base64url');
 }
 
 function decodeCursor(cursor: string | null): { createdAt: number; id: string } | null {
