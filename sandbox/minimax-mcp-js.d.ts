@@ -1,6 +1,6 @@
 /**
  * The API client inside MiniMax's official MCP package (`minimax-mcp-js`, plain JavaScript
- * without type declarations): only what sandbox/real-clients.test.ts uses of it.
+ * without type declarations): only what tests/sandbox/real-clients.test.ts uses of it.
  */
 declare module 'minimax-mcp-js/build/utils/api.js' {
   export class MiniMaxAPI {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkModelConfig } from './providers/minimax/model-matrix.ts';
+import type { Duration, GenerationMode, Plan } from './model.ts';
 
 /**
  * Configuration is read from the environment once, at start, and validated here.
@@ -18,16 +19,13 @@ export type AppEnv = 'development' | 'production' | 'test';
 export const TARIFF_IDS = ['single', 'basic', 'professional'] as const;
 export type TariffId = (typeof TARIFF_IDS)[number];
 
-export type GenerationMode = 'template' | 'prompt';
-export type Duration = 6 | 10;
-
 export interface Tariff {
   id: TariffId;
   credits: number;
   /** Price in kopecks: money is never a float here. */
   priceKopecks: number;
   /** Plan the user gets after buying; `null` keeps the current plan (one-off purchase). */
-  plan: 'basic' | 'professional' | null;
+  plan: Exclude<Plan, 'free'> | null;
 }
 
 export interface Config {

@@ -12,19 +12,13 @@ import { createTelegramClient } from './providers/telegram/client.ts';
 import { createTelegramNotifier } from './notify/telegram-notifier.ts';
 import { createAlertChatCheck, type AlertChatCheck } from './notify/alert-chat.ts';
 import type { Notifier } from './notify/types.ts';
+import type { BackgroundTask } from './tasks.ts';
 import { createPromptEngine } from './prompt/engine.ts';
 import type { PromptEngine } from './prompt/types.ts';
 import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
 import { createPaymentReconciler } from './billing/reconciler.ts';
 import { createMetrics, type AppMetrics } from './metrics/metrics.ts';
 
-/** A loop that runs beside the HTTP server (the worker, the poller, reconciliation). */
-export interface BackgroundTask {
-  name: string;
-  start(): void;
-  /** Stop taking new work and wait for the current step to finish. */
-  stop(): Promise<void>;
-}
 
 /**
  * The composition root: everything a request or a background task needs, built once.

@@ -1,6 +1,6 @@
 import { api, announceBalance, ApiError } from './api.ts';
+import { PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode, type GenerationStatus, type GenerationStep } from '../lib/model.ts';
 import {
-  PROMPT_MAX,
   STAGES,
   fitDuration,
   generateBlocker,
@@ -9,10 +9,6 @@ import {
   promptLength,
   readCameraCommands,
   type Costs,
-  type Duration,
-  type GenerationStatus,
-  type GenerationStep,
-  type Mode,
   type Stage,
 } from './app-state.ts';
 import { startPoller, type Poller } from './poll-schedule.ts';
@@ -33,7 +29,7 @@ interface Boot {
   userId: string;
   balance: number;
   costs: Costs;
-  examples: Record<Mode, string[]>;
+  examples: Record<GenerationMode, string[]>;
   /** The user's current photo (their newest upload), if any. */
   upload: (Upload & { width: number; height: number }) | null;
 }
@@ -48,7 +44,7 @@ interface Generation {
   id: string;
   status: GenerationStatus;
   step?: GenerationStep | null;
-  mode: Mode;
+  mode: GenerationMode;
   duration: Duration;
   cost: number;
   createdAt: number;
@@ -106,7 +102,7 @@ export function startAppPage(): void {
     running: false,
   };
 
-  const mode = (): Mode => (form.elements.namedItem('mode') as RadioNodeList).value as Mode;
+  const mode = (): GenerationMode => (form.elements.namedItem('mode') as RadioNodeList).value as GenerationMode;
   const duration = (): Duration => Number((form.elements.namedItem('duration') as RadioNodeList).value) as Duration;
   const cost = () => boot.costs[mode()][duration()];
 
@@ -210,7 +206,7 @@ export function startAppPage(): void {
       ? t('ui.app.ready', { cost: tn('ui.credits', cost()), after: tn('ui.credits', state.balance - cost()) })
       : blocker.key === 'balance'
         ? t('ui.app.blocker.balance', { cost: tn('ui.credits', blocker.cost), balance: tn('ui.credits', blocker.balance) })
-        : t(`ui.app.blocker.${blocker.key}`, { min: 3, max: PROMPT_MAX });
+        : t(`ui.app.blocker.${blocker.key}`, { min: PROMPT_MIN, max: PROMPT_MAX });
     const withLink = blocker?.key === 'balance';
     const reason = $('generate-reason');
     // Rebuilt only when it says something else: leaving the description re-runs this between

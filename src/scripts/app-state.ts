@@ -4,12 +4,9 @@
  * server's camera commands read.
  */
 
-export const PROMPT_MIN = 3;
-export const PROMPT_MAX = 2000;
+import { PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode, type GenerationStatus, type GenerationStep } from '../lib/model.ts';
 
-export type Mode = 'template' | 'prompt';
-export type Duration = 6 | 10;
-export type Costs = Record<Mode, Record<Duration, number>>;
+export type Costs = Record<GenerationMode, Record<Duration, number>>;
 
 export interface FormState {
   hasImage: boolean;
@@ -55,9 +52,6 @@ export function fitDuration(selected: Duration, costs: Record<Duration, number>,
 export function promptLength(text: string): number {
   return text.trim().length;
 }
-
-export type GenerationStatus = 'queued' | 'processing' | 'success' | 'failed';
-export type GenerationStep = 'prepare' | 'submit' | 'poll' | 'download' | 'done';
 
 /** Progress stages the user sees, in order. */
 export const STAGES = ['prepare', 'queue', 'generate', 'save', 'done'] as const;

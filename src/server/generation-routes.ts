@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import send from 'send';
 import type { NodeRoute } from './http-server.ts';
 import type { AppContext } from '../lib/context.ts';
-import { authenticateNodeRequest } from '../lib/http/node-auth.ts';
-import { sendJson, sendNodeError } from '../lib/http/node-respond.ts';
+import { nodeSessionUser, sendJson, sendNodeError } from '../lib/http/node-kit.ts';
 import { resolveStored } from '../lib/storage.ts';
 import { getCurrentUpload, getUpload } from '../lib/uploads/uploads.ts';
 import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
@@ -63,7 +62,7 @@ export const uploadPreviewRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const match = UPLOAD_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = authenticateNodeRequest(ctx, req, res);
+  const viewer = nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const upload = id === 'current' ? getCurrentUpload(ctx.db, viewer.id) : getUpload(ctx.db, id);
@@ -80,7 +79,7 @@ export const videoRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const match = VIDEO_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = authenticateNodeRequest(ctx, req, res);
+  const viewer = nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const video = id === 'current' ? findCurrentVideo(ctx.db, viewer.id) : findVideoForViewer(ctx.db, id, viewer);

@@ -8,7 +8,7 @@ import { checkDatabase } from '../lib/db/index.ts';
 import { BASE_SECURITY_HEADERS, httpsRedirectLocation, transportSecurityHeaders } from '../lib/http/security.ts';
 import { canonicalRequestTarget } from '../lib/http/canonical-path.ts';
 import { attachReadBody, bodyRuleFor, declaredLength, hasRequestBody, readBoundedBody } from '../lib/http/request-body.ts';
-import { sendNodeError } from '../lib/http/node-respond.ts';
+import { sendNodeError } from '../lib/http/node-kit.ts';
 import { nodeRouteLabel } from '../lib/metrics/metrics.ts';
 
 /** `@astrojs/node` in middleware mode: `handler(req, res, next, locals)`. */

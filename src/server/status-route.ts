@@ -1,11 +1,7 @@
 import type { NodeRoute } from './http-server.ts';
-import { peekSessionUser, SESSION_COOKIE } from '../lib/auth/sessions.ts';
-import { readCookie } from '../lib/http/node-auth.ts';
-import { BASE_SECURITY_HEADERS } from '../lib/http/security.ts';
+import { localeOfNodeRequest, peekNodeSessionUser, sendJson } from '../lib/http/node-kit.ts';
 import { getGenerationView } from '../lib/generation/views.ts';
 import { ID_PATTERN } from '../lib/ids.ts';
-import { LOCALE_COOKIE, resolveLocale } from '../lib/i18n/index.ts';
-
 
 /**
  * `GET /api/status`, the request every watching browser repeats, answered without Astro
@@ -20,23 +16,12 @@ import { LOCALE_COOKIE, resolveLocale } from '../lib/i18n/index.ts';
  */
 export const statusRoute: NodeRoute = ({ ctx, req, res, url }) => {
   if (url.pathname !== '/api/status' || req.method !== 'GET' || req.headers.origin !== undefined) return false;
-  const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-  if (!token) return false;
-  const now = ctx.clock.now();
-  const user = peekSessionUser(ctx.db, token, { now, ttlMs: ctx.config.session.ttlMs });
+  const user = peekNodeSessionUser(ctx, req);
   if (!user) return false;
   const generationId = url.searchParams.get('generationId') ?? '';
   if (!ID_PATTERN.test(generationId)) return false;
-  const locale = resolveLocale(readCookie(req.headers.cookie, LOCALE_COOKIE) ?? undefined, req.headers['accept-language'] ?? null);
-  const view = getGenerationView(ctx.db, generationId, user, locale, now);
+  const view = getGenerationView(ctx.db, generationId, user, localeOfNodeRequest(req), ctx.clock.now());
   if (!view) return false;
-  const body = JSON.stringify(view);
-  res.writeHead(200, {
-    ...BASE_SECURITY_HEADERS,
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-  });
-  res.end(body);
+  sendJson(res, 200, view);
   return true;
 };

@@ -4,7 +4,7 @@ import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createSignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
 import type { YookassaEmulator } from '../../sandbox/yookassa/index.ts';
-import { getPayment } from '../../src/lib/billing/payments.ts';
+import { getPayment } from '../../src/lib/billing/payment-store.ts';
 import { listLedgerEntries } from '../../src/lib/billing/ledger.ts';
 import { t } from '../../src/lib/i18n/index.ts';
 import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';

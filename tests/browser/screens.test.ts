@@ -5,6 +5,7 @@ import { createSignedInUser } from '../helpers/users.ts';
 import { recordAlert } from '../../src/lib/notify/alert-log.ts';
 import { findContrastProblems } from './contrast.ts';
 import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
+import { paidPayment, seedPayment } from '../helpers/fixtures.ts';
 
 /**
  * Every screen at 390 and 1280 px, with data on it, saved as test-artifacts/screen-<name>-<width>.png:
@@ -49,15 +50,12 @@ describe.skipIf(skipBrowser)('every screen at 390 and 1280 px', () => {
         gen.run({ id: `gen_f_${day}`, user: sellerId, status: 'failed', step: 'done', duration: 10, charged: 0, refunded: 1, mode: 'template', prompt: 'Кружка', attempt: 3, submittedAt: null, stage: day % 2 ? 'MINIMAX_CALL' : 'MINIMAX_GENERATION', code: '1027', at, completedAt: at });
       }
     }
-    const pay = app.ctx.db.prepare(
-      `INSERT INTO payments (id, userId, externalPaymentId, amount_kopecks, credits, status, plan, idempotence_key, applied, appliedAt, unknown_since, createdAt, updatedAt)
-       VALUES (@id, @user, @ext, @amount, @credits, @status, @plan, @id, @applied, @appliedAt, @unknown, @at, @at)`,
-    );
     for (let day = 0; day < 30; day += 4) {
       const at = now - day * 24 * HOUR - 2 * HOUR;
-      pay.run({ id: `pay_s_${day}`, user: sellerId, ext: `ext-${day}`, amount: day % 8 ? 149000 : 39000, credits: day % 8 ? 50 : 10, status: 'succeeded', plan: day % 8 ? 'basic' : 'single', applied: 1, appliedAt: at, unknown: null, at });
+      const basic = day % 8 !== 0;
+      paidPayment(app.ctx.db, { id: `pay_s_${day}`, userId: sellerId, externalPaymentId: `ext-${day}`, amountKopecks: basic ? 149000 : 39000, credits: basic ? 50 : 10, plan: basic ? 'basic' : 'single', at });
     }
-    pay.run({ id: 'pay_unknown', user: sellerId, ext: 'ext-forgotten', amount: 39000, credits: 10, status: 'pending', plan: 'single', applied: 0, appliedAt: null, unknown: now - 2 * HOUR, at: now - 3 * HOUR });
+    seedPayment(app.ctx.db, { id: 'pay_unknown', userId: sellerId, externalPaymentId: 'ext-forgotten', amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending', unknownSince: now - 2 * HOUR, at: now - 3 * HOUR });
     recordAlert(app.ctx.db, { stage: 'MINIMAX_GENERATION', userId: sellerId, generationId: 'gen_f_0', message: 'Stage: MINIMAX_GENERATION\nError: 1027 output sensitive', delivery: 'sent', deliveryError: null, createdAt: now - HOUR });
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import type { AppContext } from '../../src/lib/context.ts';
 import { upsertUserFromIdentity, getUserById, type User } from '../../src/lib/auth/users.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/auth/sessions.ts';
 import { applyCreditChange } from '../../src/lib/billing/ledger.ts';
+import { seedPayment } from './fixtures.ts';
 
 export interface SignedInUser {
   user: User;
@@ -49,10 +50,5 @@ export function seedAdminTargets(ctx: AppContext, userId: string, ids: { generat
        VALUES (?, ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
     )
     .run(ids.generationId, userId, now, now);
-  ctx.db
-    .prepare(
-      `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, createdAt, updatedAt)
-       VALUES (?, ?, 149000, 50, 'failed', 'basic', ?, ?, ?)`,
-    )
-    .run(ids.paymentId, userId, `key-${ids.paymentId}`, now, now);
+  seedPayment(ctx.db, { id: ids.paymentId, userId, status: 'failed', at: now });
 }

@@ -12,7 +12,7 @@ import { findLedgerMismatches, applyCreditChange, listLedgerEntries } from '../.
 import { upsertUserFromIdentity, getUserByEmail } from '../../src/lib/auth/users.ts';
 import { listAudit } from '../../src/lib/admin/audit.ts';
 import { openDatabase } from '../../src/lib/db/index.ts';
-import { startPayment } from '../../src/lib/billing/payments.ts';
+import { startPayment } from '../../src/lib/billing/start-payment.ts';
 
 const run = promisify(execFile);
 

@@ -3,6 +3,7 @@ import { startApp, type TestApp } from '../helpers/app.ts';
 import { createSignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { paidPayment } from '../helpers/fixtures.ts';
 
 /** The admin overview's charts and the generation pages' wording, as the server renders them. */
 describe('admin overview', () => {
@@ -30,12 +31,7 @@ describe('admin overview', () => {
     app.ctx.db
       .prepare(`INSERT INTO generation_events (generationId, kind, attempt, detail, createdAt) VALUES ('gen_chart_failed', 'retry', 1, 'MINIMAX_CALL 1002 in 2000 ms', ?)`)
       .run(now - 2 * HOUR - 60_000);
-    app.ctx.db
-      .prepare(
-        `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, applied, appliedAt, createdAt, updatedAt)
-         VALUES ('pay_chart', ?, 149000, 50, 'succeeded', 'basic', 'key-chart', 1, ?, ?, ?)`,
-      )
-      .run(seller.id, now - HOUR, now - HOUR, now - HOUR);
+    paidPayment(app.ctx.db, { id: 'pay_chart', userId: seller.id, at: now - HOUR });
   });
   afterAll(async () => {
     await app?.stop();

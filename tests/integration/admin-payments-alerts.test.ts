@@ -3,10 +3,11 @@ import { startStack, type TestStack } from '../helpers/stack.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
-import { getPayment } from '../../src/lib/billing/payments.ts';
+import { getPayment } from '../../src/lib/billing/payment-store.ts';
 import { listAudit } from '../../src/lib/admin/audit.ts';
 import { recentAlerts } from '../../src/lib/notify/alert-log.ts';
 import type { TelegramEmulator } from '../../sandbox/telegram/index.ts';
+import { seedPayment } from '../helpers/fixtures.ts';
 
 describe('admin payments and alerts against the sandbox', () => {
   let stack: TestStack;
@@ -62,12 +63,9 @@ describe('admin payments and alerts against the sandbox', () => {
   it('lists payments with pending ones older than an hour highlighted', async () => {
     const seller = createSignedInUser(stack.app.ctx, { email: 'slowpayer@example.ru' });
     const now = stack.app.ctx.clock.now();
-    const insert = stack.app.ctx.db.prepare(
-      `INSERT INTO payments (id, userId, externalPaymentId, amount_kopecks, credits, status, plan, idempotence_key, createdAt, updatedAt)
-       VALUES (?, ?, ?, 39000, 10, 'pending', 'single', ?, ?, ?)`,
-    );
-    insert.run('pay_old_pending', seller.user.id, 'ext-old', 'key-old', now - 2 * 3_600_000, now);
-    insert.run('pay_new_pending', seller.user.id, 'ext-new', 'key-new', now - 60_000, now);
+    const single = { userId: seller.user.id, amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending' } as const;
+    seedPayment(stack.app.ctx.db, { ...single, id: 'pay_old_pending', externalPaymentId: 'ext-old', at: now - 2 * 3_600_000 });
+    seedPayment(stack.app.ctx.db, { ...single, id: 'pay_new_pending', externalPaymentId: 'ext-new', at: now - 60_000 });
     const html = await (await apiFetch(stack.app.url, '/admin/payments?q=slowpayer', { cookie: admin.cookie })).text();
     expect(html).toMatch(/data-payment="pay_old_pending" data-stale="1"/);
     expect(html).toMatch(/data-payment="pay_new_pending"(?! data-stale)/);

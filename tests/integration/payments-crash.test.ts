@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { closeContext, createContext, type AppContext } from '../../src/lib/context.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
-import { getPayment } from '../../src/lib/billing/payments.ts';
+import { getPayment } from '../../src/lib/billing/payment-store.ts';
 import { tempDir } from '../helpers/app.ts';
 import { createSignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';

@@ -6,13 +6,9 @@ import { apiFetch } from '../helpers/http.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
-import {
-  getPayment,
-  listPaymentsNeedingReview,
-  listStalePendingPayments,
-  reconcilePendingPayments,
-  startPayment,
-} from '../../src/lib/billing/payments.ts';
+import { getPayment, listPaymentsNeedingReview, listStalePendingPayments } from '../../src/lib/billing/payment-store.ts';
+import { reconcilePendingPayments } from '../../src/lib/billing/reconciler.ts';
+import { startPayment } from '../../src/lib/billing/start-payment.ts';
 import { expireForgottenSandboxPayments } from '../../src/lib/billing/sandbox-payments.ts';
 import { startBackgroundTasks, stopBackgroundTasks } from '../../src/lib/context.ts';
 import type { NotificationRecord, PaymentObject, YookassaEmulator } from '../../sandbox/yookassa/index.ts';

@@ -3,6 +3,7 @@ import type { Db } from '../../src/lib/db/index.ts';
 import { useTempDatabases } from '../helpers/db.ts';
 import { CHART_DAYS, chartFacts, getAdminCharts, median, percentile } from '../../src/lib/admin/charts.ts';
 import { columnChart, horizontalBars, lineChart, niceMax } from '../../src/lib/admin/chart-svg.ts';
+import { paidPayment, seedPayment } from '../helpers/fixtures.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -58,15 +59,11 @@ describe('chart series from seeded rows', () => {
     done('g_old', NOW - 40 * DAY, 10_000);
     gen.run({ id: 'g_live', status: 'processing', submittedAt: NOW - 60_000, stage: null, at: NOW - 60_000 });
 
-    const pay = db.prepare(
-      `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, applied, appliedAt, createdAt, updatedAt)
-       VALUES (@id, 'u1', @amount, 10, @status, 'basic', @id, @applied, @at, @at, @at)`,
-    );
-    pay.run({ id: 'p1', amount: 149000, status: 'succeeded', applied: 1, at: NOW - HOUR });
-    pay.run({ id: 'p2', amount: 39000, status: 'succeeded', applied: 1, at: NOW - 2 * HOUR });
-    pay.run({ id: 'p3', amount: 499000, status: 'succeeded', applied: 1, at: NOW - 29 * DAY });
-    pay.run({ id: 'p4', amount: 39000, status: 'pending', applied: 0, at: NOW - HOUR });
-    pay.run({ id: 'p5', amount: 39000, status: 'succeeded', applied: 1, at: NOW - 31 * DAY });
+    paidPayment(db, { id: 'p1', userId: 'u1', amountKopecks: 149000, credits: 10, at: NOW - HOUR });
+    paidPayment(db, { id: 'p2', userId: 'u1', amountKopecks: 39000, credits: 10, at: NOW - 2 * HOUR });
+    paidPayment(db, { id: 'p3', userId: 'u1', amountKopecks: 499000, credits: 10, at: NOW - 29 * DAY });
+    seedPayment(db, { id: 'p4', userId: 'u1', amountKopecks: 39000, credits: 10, status: 'pending', at: NOW - HOUR });
+    paidPayment(db, { id: 'p5', userId: 'u1', amountKopecks: 39000, credits: 10, at: NOW - 31 * DAY });
     return db;
   }
 

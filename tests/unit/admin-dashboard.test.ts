@@ -5,6 +5,7 @@ import { applyCreditChange } from '../../src/lib/billing/ledger.ts';
 import { recordAlert } from '../../src/lib/notify/alert-log.ts';
 import { getDashboard, startOfBusinessDay } from '../../src/lib/admin/dashboard.ts';
 import { formatAge, parseMoscowDate, toMoscowDate } from '../../src/lib/admin/format.ts';
+import { paidPayment, seedPayment } from '../helpers/fixtures.ts';
 
 const HOUR = 3_600_000;
 // 15 March 2026, 12:00 in Moscow (09:00 UTC).
@@ -79,16 +80,13 @@ describe('dashboard figures from seeded rows', () => {
     add({ id: 'g_f3', status: 'failed', step: 'poll', refunded: 1, stage: 'STUCK_GENERATION', createdAt: NOW - 5 * HOUR, completedAt: NOW - 4 * HOUR });
     add({ id: 'g_f_old', status: 'failed', step: 'done', refunded: 1, stage: 'VIDEO_DOWNLOAD', createdAt: NOW - 30 * HOUR, completedAt: NOW - 30 * HOUR });
 
-    const pay = db.prepare(
-      `INSERT INTO payments (id, userId, amount_kopecks, credits, status, plan, idempotence_key, applied, appliedAt, createdAt, updatedAt)
-       VALUES (@id, @user, @amount, @credits, @status, 'basic', @id, @applied, @appliedAt, @createdAt, @createdAt)`,
-    );
-    pay.run({ id: 'p1', user: 'u1', amount: 149000, credits: 50, status: 'succeeded', applied: 1, appliedAt: NOW - HOUR, createdAt: NOW - HOUR });
-    pay.run({ id: 'p2', user: 'u2', amount: 39000, credits: 10, status: 'succeeded', applied: 1, appliedAt: NOW - 30 * HOUR, createdAt: NOW - 30 * HOUR });
-    pay.run({ id: 'p3', user: 'u2', amount: 499000, credits: 200, status: 'pending', applied: 0, appliedAt: null, createdAt: NOW - 2 * HOUR });
-    pay.run({ id: 'p4', user: 'u2', amount: 39000, credits: 10, status: 'pending', applied: 0, appliedAt: null, createdAt: NOW - 10 * 60_000 });
-    pay.run({ id: 'p5', user: 'u1', amount: 39000, credits: 10, status: 'canceled', applied: 0, appliedAt: null, createdAt: NOW - 3 * HOUR });
-    pay.run({ id: 'p6', user: 'u1', amount: 149000, credits: 50, status: 'succeeded', applied: 0, appliedAt: null, createdAt: NOW - 20 * 60_000 });
+    paidPayment(db, { id: 'p1', userId: 'u1', amountKopecks: 149000, credits: 50, at: NOW - HOUR });
+    paidPayment(db, { id: 'p2', userId: 'u2', amountKopecks: 39000, credits: 10, at: NOW - 30 * HOUR });
+    seedPayment(db, { id: 'p3', userId: 'u2', amountKopecks: 499000, credits: 200, status: 'pending', at: NOW - 2 * HOUR });
+    seedPayment(db, { id: 'p4', userId: 'u2', amountKopecks: 39000, credits: 10, status: 'pending', at: NOW - 10 * 60_000 });
+    seedPayment(db, { id: 'p5', userId: 'u1', amountKopecks: 39000, credits: 10, status: 'canceled', at: NOW - 3 * HOUR });
+    // Paid at YooKassa but not credited: awaits review.
+    seedPayment(db, { id: 'p6', userId: 'u1', amountKopecks: 149000, credits: 50, status: 'succeeded', applied: false, at: NOW - 20 * 60_000 });
 
     for (let i = 0; i < 12; i += 1) {
       recordAlert(db, { stage: 'MINIMAX_CALL', userId: null, generationId: null, message: `alert ${i}`, delivery: 'sent', deliveryError: null, createdAt: NOW - i * 60_000 });

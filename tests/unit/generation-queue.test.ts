@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
-import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
 import { loadConfig } from '../../src/lib/config.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
 import { createGeneration } from '../../src/lib/generation/create.ts';
@@ -16,6 +15,7 @@ import {
   scheduleRetry,
 } from '../../src/lib/generation/queue.ts';
 import type { PreparedPrompt } from '../../src/lib/prompt/types.ts';
+import { seedUser } from '../helpers/fixtures.ts';
 
 const { config } = loadConfig({ NODE_ENV: 'test' });
 const prepared: PreparedPrompt = {
@@ -38,11 +38,7 @@ beforeEach(() => {
   db = openDatabase(':memory:');
   migrate(db);
   now = 1_000_000;
-  userId = upsertUserFromIdentity(
-    db,
-    { provider: 'oidc', subject: 's', email: 'q@example.ru', name: 'Q', picture: null },
-    { now, trialCredits: 3, adminEmails: [] },
-  ).user.id;
+  userId = seedUser(db, { now }).id;
   db.prepare(`INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_1', ?, 'users/x/uploads/upl_1.jpg', 'image/jpeg', 640, 480, 10, ?)`).run(userId, now);
 });
 

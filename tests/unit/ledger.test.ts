@@ -2,17 +2,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
 import { applyCreditChange, findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
 import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
+import { seedUser } from '../helpers/fixtures.ts';
 
 let db: Db;
 let userId: string;
 beforeEach(() => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = upsertUserFromIdentity(
-    db,
-    { provider: 'oidc', subject: 'sub-1', email: 'Seller@Example.ru', name: 'Seller', picture: null },
-    { now: 1000, trialCredits: 3, adminEmails: [] },
-  ).user.id;
+  userId = seedUser(db, { email: 'Seller@Example.ru', subject: 'sub-1' }).id;
 });
 
 describe('credit ledger', () => {

@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAllowList } from '../../src/lib/billing/webhook-source.ts';
+import { parseAllowList } from '../../src/lib/http/client-address.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
-import { isMetricsAccessAllowed } from '../../src/lib/metrics/access.ts';
+import { isMetricsAccessAllowed } from '../../src/lib/http/metrics-access.ts';
 import { createMetrics, nodeRouteLabel } from '../../src/lib/metrics/metrics.ts';
-import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
+import { seedUser } from '../helpers/fixtures.ts';
 
 describe('nodeRouteLabel', () => {
   it.each([
@@ -75,11 +75,7 @@ describe('createMetrics', () => {
   it('reuses the ledger check within the cache period and sees a drift after it', async () => {
     const clock = new ManualClock();
     db = openTemp(clock);
-    const { user } = upsertUserFromIdentity(
-      db,
-      { provider: 'oidc', subject: 'sub-1', email: 'a@example.ru', name: 'A', picture: null },
-      { now: clock.now(), trialCredits: 3, adminEmails: [] },
-    );
+    const user = seedUser(db, { now: clock.now() });
     const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
     expect(value(await metrics.render(), 'beem_ledger_mismatched_users')).toBe(0);
 
@@ -93,11 +89,7 @@ describe('createMetrics', () => {
   it('counts live generations at every scrape', async () => {
     const clock = new ManualClock();
     db = openTemp(clock);
-    const { user } = upsertUserFromIdentity(
-      db,
-      { provider: 'oidc', subject: 'sub-2', email: 'b@example.ru', name: 'B', picture: null },
-      { now: clock.now(), trialCredits: 3, adminEmails: [] },
-    );
+    const user = seedUser(db, { now: clock.now() });
     const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
     expect(value(await metrics.render(), 'beem_queue_length')).toBe(0);
     const insert = db.prepare(

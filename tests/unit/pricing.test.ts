@@ -56,7 +56,7 @@ describe('pricing', () => {
     ['professional', 'basic', 'professional'],
     ['basic', 'single', 'basic'],
     ['free', 'single', 'free'],
-  ])('a %s user buying %s has the %s plan', (current, tariffId, expected) => {
+  ] as const)('a %s user buying %s has the %s plan', (current, tariffId, expected) => {
     expect(planAfterPurchase(current, findTariff(pricing, tariffId)!)).toBe(expected);
   });
 });

@@ -7,7 +7,9 @@ import {
   isTrustedStateChange,
 } from '../../src/lib/http/security.ts';
 import type { IncomingMessage } from 'node:http';
-import { clientIp, clientIpOfNodeRequest } from '../../src/lib/http/client-ip.ts';
+import { clientIp } from '../../src/lib/http/client-ip.ts';
+import { requestClientAddress } from '../../src/lib/http/client-address.ts';
+import { nodeRequestHeaders } from '../../src/lib/http/node-kit.ts';
 import { RateLimits } from '../../src/lib/http/rate-limits.ts';
 
 const { config } = loadConfig({ PUBLIC_BASE_URL: 'https://beem.example', CORS_ORIGINS: 'https://shop.example' });
@@ -73,8 +75,8 @@ describe('client IP', () => {
   });
   it('reads node requests the same way', () => {
     const req = { headers: { 'x-forwarded-for': '6.6.6.6, 1.1.1.1' }, socket: { remoteAddress: '10.0.0.2' } } as unknown as IncomingMessage;
-    expect(clientIpOfNodeRequest(req, true)).toBe('1.1.1.1');
-    expect(clientIpOfNodeRequest(req, false)).toBe('10.0.0.2');
+    expect(requestClientAddress(req.socket.remoteAddress, nodeRequestHeaders(req), true)).toBe('1.1.1.1');
+    expect(requestClientAddress(req.socket.remoteAddress, nodeRequestHeaders(req), false)).toBe('10.0.0.2');
   });
 });
 

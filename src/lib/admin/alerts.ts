@@ -1,6 +1,9 @@
-import type { AppContext } from '../context.ts';
+import type { Config } from '../config.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/index.ts';
+import type { Notifier } from '../notify/types.ts';
 import { recentAlerts, type AlertDelivery, type AlertRecord } from '../notify/alert-log.ts';
-import type { AlertChatStatus } from '../notify/alert-chat.ts';
+import type { AlertChatCheck, AlertChatStatus } from '../notify/alert-chat.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 
 /** The operator-alert log for the admin page, and the "send test alert" button. */
@@ -16,7 +19,15 @@ export interface AlertOverview {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function getAlertOverview(ctx: Pick<AppContext, 'db' | 'config' | 'alertChat'>, now: number, limit = 100): AlertOverview {
+export interface AlertAdminDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'telegram'>;
+  notifier: Notifier;
+  alertChat: AlertChatCheck;
+}
+
+export function getAlertOverview(ctx: Pick<AlertAdminDeps, 'db' | 'config' | 'alertChat'>, now: number, limit = 100): AlertOverview {
   const last24h: Record<AlertDelivery, number> = { sent: 0, suppressed: 0, failed: 0, disabled: 0 };
   const rows = ctx.db
     .prepare('SELECT delivery, COUNT(*) AS n FROM operator_alerts WHERE createdAt >= ? GROUP BY delivery')
@@ -31,7 +42,7 @@ export function getAlertOverview(ctx: Pick<AppContext, 'db' | 'config' | 'alertC
  * time, so two tests a minute apart are not taken for duplicates.
  */
 export async function sendTestAlert(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'notifier' | 'alertChat'>,
+  ctx: Pick<AlertAdminDeps, 'db' | 'clock' | 'notifier' | 'alertChat'>,
   input: { actor: Actor },
 ): Promise<{ auditId: number; chat: AlertChatStatus }> {
   const chat = await ctx.alertChat.check();

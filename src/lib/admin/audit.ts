@@ -1,4 +1,5 @@
-import type { Db } from '../db/index.ts';
+import { inTransaction, type Db } from '../db/index.ts';
+import { readRow } from '../db/row.ts';
 import { badRequest } from '../errors.ts';
 
 /**
@@ -12,27 +13,31 @@ export type Actor = { kind: 'admin'; id: string; email: string } | { kind: 'cli'
 
 export const cliActor: Actor = { kind: 'cli' };
 
-export type AuditAction =
-  | 'user.adjust_balance'
-  | 'user.set_subscription'
-  | 'user.grant_admin'
-  | 'user.revoke_admin'
-  | 'user.disable'
-  | 'user.enable'
-  | 'admin.grant_pending'
-  | 'admin.revoke_pending'
-  | 'generation.requery'
-  | 'generation.retry'
-  | 'generation.refund'
-  | 'generation.fail'
-  | 'generation.requeue'
-  | 'generations.fail_stuck'
-  | 'payment.recheck'
-  | 'payments.recheck_pending'
-  | 'alert.test'
-  | 'db.backup';
+/** Append-only: stored rows keep their action, and the audit page must still read them. */
+export const AUDIT_ACTIONS = [
+  'user.adjust_balance',
+  'user.set_subscription',
+  'user.grant_admin',
+  'user.revoke_admin',
+  'user.disable',
+  'user.enable',
+  'admin.grant_pending',
+  'admin.revoke_pending',
+  'generation.requery',
+  'generation.retry',
+  'generation.refund',
+  'generation.fail',
+  'generation.requeue',
+  'generations.fail_stuck',
+  'payment.recheck',
+  'payments.recheck_pending',
+  'alert.test',
+  'db.backup',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditTargetType = 'user' | 'generation' | 'payment' | 'email' | 'system';
+export const AUDIT_TARGET_TYPES = ['user', 'generation', 'payment', 'email', 'system'] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export interface NewAuditEntry {
   actor: Actor;
@@ -80,13 +85,17 @@ function actorName(actor: Actor): string {
 }
 
 /** The audit row already written for this request key, if the form was sent before. */
-export function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): AuditEntry | null {
+function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): AuditEntry | null {
   if (!requestKey) return null;
-  const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE request_key = ?`).get(requestKey) as AuditRow | undefined;
+  const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE request_key = ?`).get(requestKey) as Record<string, unknown> | undefined;
   return row ? rowToEntry(row) : null;
 }
 
-/** Writes the audit row; call it inside the transaction that makes the change. */
+/**
+ * Writes an audit row. Admin writes go through `auditedAction`; this alone records what an
+ * action did outside a database transaction (a provider call, a backup, the stuck sweep), or
+ * a removal recorded only when something was removed (a waiting admin grant).
+ */
 export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
   const result = db
     .prepare(
@@ -108,43 +117,69 @@ export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
 }
 
 /** Adds facts known only after the change (the new balance, an outcome). */
-export function updateAuditDetail(db: Db, id: number, detail: Record<string, unknown>): void {
+function updateAuditDetail(db: Db, id: number, detail: Record<string, unknown>): void {
   db.prepare('UPDATE admin_audit SET detail = ? WHERE id = ?').run(JSON.stringify(detail), id);
+}
+
+export interface AuditedChange<T> {
+  outcome: T;
+  /** Facts for support, known once the change is made (amounts, what it was before, whether it changed). */
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditedSteps<T> {
+  /** The change itself, with its checks; throwing rolls back the audit row too. Gets the audit id (ledger lines reference it). */
+  change(auditId: number): AuditedChange<T>;
+  /** The answer to a resent one-time key, from the first time's audit row; nothing changes. */
+  replay(seen: AuditEntry): T;
+}
+
+/**
+ * The one shape of an admin write, so a new action cannot forget a step: a resent
+ * one-time key replays and changes nothing; otherwise the audit row and the change are
+ * written in ONE transaction, so an action without its record (or a record without its
+ * action) cannot exist.
+ */
+export function auditedAction<T extends object>(
+  db: Db,
+  entry: Omit<NewAuditEntry, 'detail'>,
+  steps: AuditedSteps<T>,
+): T & { auditId: number } {
+  return inTransaction(db, () => {
+    const seen = findAuditByRequestKey(db, entry.requestKey);
+    if (seen) return { ...steps.replay(seen), auditId: seen.id };
+    const auditId = recordAdminAction(db, entry);
+    const { outcome, detail } = steps.change(auditId);
+    if (detail) updateAuditDetail(db, auditId, detail);
+    return { ...outcome, auditId };
+  });
 }
 
 const COLUMNS = 'id, adminId, actor, action, target_type, target_id, reason, detail, createdAt';
 
-interface AuditRow {
-  id: number;
-  adminId: string | null;
-  actor: string;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  reason: string | null;
-  detail: string | null;
-  createdAt: number;
-}
-
-function rowToEntry(row: AuditRow): AuditEntry {
+/** The one mapper of `admin_audit` rows (COLUMNS). */
+function rowToEntry(row: Record<string, unknown>): AuditEntry {
+  const r = readRow('admin_audit', row);
+  const rawDetail = r.textOrNull('detail');
   let detail: Record<string, unknown> | null = null;
-  if (row.detail) {
+  if (rawDetail) {
     try {
-      detail = JSON.parse(row.detail) as Record<string, unknown>;
+      detail = JSON.parse(rawDetail) as Record<string, unknown>;
     } catch {
-      detail = { text: row.detail };
+      detail = { text: rawDetail };
     }
   }
+  const targetType = r.textOrNull('target_type');
   return {
-    id: row.id,
-    adminId: row.adminId,
-    actor: row.actor,
-    action: row.action as AuditAction,
-    targetType: row.target_type as AuditTargetType | null,
-    targetId: row.target_id,
-    reason: row.reason,
+    id: r.int('id'),
+    adminId: r.textOrNull('adminId'),
+    actor: r.text('actor'),
+    action: r.oneOf('action', AUDIT_ACTIONS),
+    targetType: targetType === null ? null : r.oneOf('target_type', AUDIT_TARGET_TYPES),
+    targetId: r.textOrNull('target_id'),
+    reason: r.textOrNull('reason'),
     detail,
-    createdAt: row.createdAt,
+    createdAt: r.int('createdAt'),
   };
 }
 
@@ -186,7 +221,7 @@ export function listAudit(db: Db, filter: AuditFilter = {}): AuditEntry[] {
       `SELECT ${COLUMNS} FROM admin_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY createdAt DESC, id DESC LIMIT @limit OFFSET @offset`,
     )
-    .all(params) as AuditRow[];
+    .all(params) as Array<Record<string, unknown>>;
   return rows.map(rowToEntry);
 }
 

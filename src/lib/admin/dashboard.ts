@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.ts';
 import { findLedgerMismatches } from '../billing/ledger.ts';
 import { recentAlerts, type AlertRecord } from '../notify/alert-log.ts';
+import { GENERATION_STATUSES, type GenerationStatus } from '../model.ts';
 
 /**
  * The figures an operator checks first (DESIGN.md §2, spec "Troubleshooting"): what the
@@ -8,8 +9,7 @@ import { recentAlerts, type AlertRecord } from '../notify/alert-log.ts';
  * equals its ledger. Read-only, computed from the tables on each call.
  */
 
-export const GENERATION_STATUSES = ['queued', 'processing', 'success', 'failed'] as const;
-export type StatusCounts = Record<(typeof GENERATION_STATUSES)[number], number>;
+export type StatusCounts = Record<GenerationStatus, number>;
 
 /** Business days are Moscow days (UTC+3 all year since 2014). */
 export const BUSINESS_UTC_OFFSET_MS = 3 * 60 * 60 * 1000;

@@ -1,13 +1,18 @@
 import fs from 'node:fs';
-import type { AppContext } from '../context.ts';
-import { inTransaction, type Db } from '../db/index.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { MinimaxClient } from '../providers/minimax/client.ts';
+import type { Db } from '../db/index.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
 import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
-import { retryGeneration } from '../generation/create.ts';
+import { retriedGenerationOf, retryGeneration, retryOfKey } from '../generation/create.ts';
+import { readRow, type RowReader } from '../db/row.ts';
+import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, GENERATION_STEPS, type GenerationStatus, type GenerationStep } from '../model.ts';
 import { isMinimaxError } from '../providers/minimax/errors.ts';
-import { findAuditByRequestKey, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
+import { auditedAction, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
 import { likePattern } from './users.ts';
 
 /**
@@ -17,9 +22,15 @@ import { likePattern } from './users.ts';
  * `makeGenerationDue`); this module adds the audit row, in the same transaction.
  */
 
-export type AdminGenerationsContext = Pick<AppContext, 'db' | 'clock' | 'config' | 'log' | 'minimax' | 'generationWorker'>;
-
-export const GENERATION_MODES = ['template', 'prompt'] as const;
+export interface AdminGenerationsDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
+  /** The worker is woken after a change so it acts at once, not at its next tick. */
+  generationWorker: { wake(): void; failStuck(now: number): string[] };
+}
 
 export interface GenerationFilter {
   status?: string | null;
@@ -58,25 +69,26 @@ export interface AdminGenerationLine {
 
 const RETRIES = `(SELECT COUNT(*) FROM generation_events e WHERE e.generationId = g.id AND e.kind = 'retry') AS retries`;
 
-function toLine(row: Record<string, unknown>): AdminGenerationLine {
+/** A `generations` row joined with its owner's email and retry count, read through the checked reader. */
+function toLine(r: RowReader): AdminGenerationLine {
   return {
-    id: row.id as string,
-    userId: row.userId as string,
-    userEmail: row.email as string,
-    status: row.status as string,
-    step: row.step as string,
-    mode: row.generation_mode as string,
-    duration: row.duration as number,
-    cost: row.cost as number,
-    charged: row.charged === 1,
-    refunded: row.refunded === 1,
-    attempt: row.attempt as number,
-    retries: (row.retries as number | null) ?? 0,
-    errorStage: (row.error_stage as string | null) ?? null,
-    errorCode: (row.error_code as string | null) ?? null,
-    jobId: (row.minimax_job_id as string | null) ?? null,
-    createdAt: row.createdAt as number,
-    completedAt: (row.completedAt as number | null) ?? null,
+    id: r.text('id'),
+    userId: r.text('userId'),
+    userEmail: r.text('email'),
+    status: r.oneOf('status', GENERATION_STATUSES),
+    step: r.oneOf('step', GENERATION_STEPS),
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
+    duration: r.oneOf('duration', DURATIONS),
+    cost: r.int('cost'),
+    charged: r.flag('charged'),
+    refunded: r.flag('refunded'),
+    attempt: r.int('attempt'),
+    retries: r.int('retries'),
+    errorStage: r.textOrNull('error_stage'),
+    errorCode: r.textOrNull('error_code'),
+    jobId: r.textOrNull('minimax_job_id'),
+    createdAt: r.int('createdAt'),
+    completedAt: r.intOrNull('completedAt'),
   };
 }
 
@@ -117,7 +129,7 @@ export function listGenerations(db: Db, filter: GenerationFilter = {}): { genera
     .all({ ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) }) as Array<
     Record<string, unknown>
   >;
-  return { generations: rows.map(toLine), total };
+  return { generations: rows.map((row) => toLine(readRow('generations', row))), total };
 }
 
 export interface GenerationDetail extends AdminGenerationLine {
@@ -158,53 +170,54 @@ export function getGenerationDetail(db: Db, id: string): GenerationDetail | null
     .prepare(`SELECT g.*, u.email, ${RETRIES} FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?`)
     .get(id) as Record<string, unknown> | undefined;
   if (!row) return null;
-  const key = (row.idempotency_key as string | null) ?? '';
+  const r = readRow('generations', row);
   return {
-    ...toLine(row),
-    prompt: (row.prompt as string | null) ?? null,
-    promptCinematic: (row.prompt_cinematic as string | null) ?? null,
-    promptDirector: (row.prompt_director as string | null) ?? null,
-    promptFinal: (row.prompt_final as string | null) ?? null,
-    cameraCommands: (row.camera_commands as string | null) ?? null,
-    templateId: (row.minimax_template_id as string | null) ?? null,
-    templateName: (row.minimax_template_name as string | null) ?? null,
-    templateInputs: (row.minimax_template_inputs as string | null) ?? null,
-    minimaxFinalPrompt: (row.minimax_final_prompt as string | null) ?? null,
-    minimaxStatus: (row.minimax_status as string | null) ?? null,
-    fileId: (row.minimax_file_id as string | null) ?? null,
-    model: (row.model as string | null) ?? null,
-    resolution: (row.resolution as string | null) ?? null,
-    uploadId: (row.upload_id as string | null) ?? null,
-    hasVideo: Boolean(row.video_path),
-    videoBytes: (row.video_bytes as number | null) ?? null,
-    retryCount: (row.retry_count as number | null) ?? 0,
-    nextAttemptAt: row.next_attempt_at as number,
-    lockedUntil: (row.locked_until as number | null) ?? null,
-    lockedBy: (row.locked_by as string | null) ?? null,
-    lastPolledAt: (row.last_polled_at as number | null) ?? null,
-    lastCallbackAt: (row.last_callback_at as number | null) ?? null,
-    submittedAt: (row.submittedAt as number | null) ?? null,
-    errorMessage: (row.error_message as string | null) ?? null,
-    updatedAt: row.updatedAt as number,
-    retryOf: key.startsWith('retry-of:') ? key.slice('retry-of:'.length) : null,
-    retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(`retry-of:${id}`) as string | undefined) ?? null,
+    ...toLine(r),
+    prompt: r.textOrNull('prompt'),
+    promptCinematic: r.textOrNull('prompt_cinematic'),
+    promptDirector: r.textOrNull('prompt_director'),
+    promptFinal: r.textOrNull('prompt_final'),
+    cameraCommands: r.textOrNull('camera_commands'),
+    templateId: r.textOrNull('minimax_template_id'),
+    templateName: r.textOrNull('minimax_template_name'),
+    templateInputs: r.textOrNull('minimax_template_inputs'),
+    minimaxFinalPrompt: r.textOrNull('minimax_final_prompt'),
+    minimaxStatus: r.textOrNull('minimax_status'),
+    fileId: r.textOrNull('minimax_file_id'),
+    model: r.textOrNull('model'),
+    resolution: r.textOrNull('resolution'),
+    uploadId: r.textOrNull('upload_id'),
+    hasVideo: Boolean(r.textOrNull('video_path')),
+    videoBytes: r.intOrNull('video_bytes'),
+    retryCount: r.int('retry_count'),
+    nextAttemptAt: r.int('next_attempt_at'),
+    lockedUntil: r.intOrNull('locked_until'),
+    lockedBy: r.textOrNull('locked_by'),
+    lastPolledAt: r.intOrNull('last_polled_at'),
+    lastCallbackAt: r.intOrNull('last_callback_at'),
+    submittedAt: r.intOrNull('submittedAt'),
+    errorMessage: r.textOrNull('error_message'),
+    updatedAt: r.int('updatedAt'),
+    retryOf: retriedGenerationOf(r.textOrNull('idempotency_key')),
+    retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(retryOfKey(id)) as string | undefined) ?? null,
     events: listGenerationEvents(db, id),
     audit: listAudit(db, { targetType: 'generation', targetId: id, limit: 50 }),
   };
 }
 
-function requireGeneration(db: Db, id: string): { status: string; step: string; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean } {
+function requireGeneration(db: Db, id: string): { status: GenerationStatus; step: GenerationStep; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean } {
   const row = db
     .prepare('SELECT status, step, minimax_job_id, minimax_template_id, image_path, refunded FROM generations WHERE id = ?')
     .get(id) as Record<string, unknown> | undefined;
   if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
+  const r = readRow('generations', row);
   return {
-    status: row.status as string,
-    step: row.step as string,
-    jobId: (row.minimax_job_id as string | null) ?? null,
-    templateId: (row.minimax_template_id as string | null) ?? null,
-    imagePath: (row.image_path as string | null) ?? null,
-    refunded: row.refunded === 1,
+    status: r.oneOf('status', GENERATION_STATUSES),
+    step: r.oneOf('step', GENERATION_STEPS),
+    jobId: r.textOrNull('minimax_job_id'),
+    templateId: r.textOrNull('minimax_template_id'),
+    imagePath: r.textOrNull('image_path'),
+    refunded: r.flag('refunded'),
   };
 }
 
@@ -224,7 +237,7 @@ export interface ActionOutcome {
  * Asks MiniMax about the task now (the answer is shown to the admin) and makes the
  * generation due, so the worker applies the answer through its usual path at once.
  */
-export async function requeryGeneration(ctx: AdminGenerationsContext, input: ActionInput): Promise<ActionOutcome & { state: string; failureCode: string | null }> {
+export async function requeryGeneration(ctx: AdminGenerationsDeps, input: ActionInput): Promise<ActionOutcome & { state: string; failureCode: string | null }> {
   const g = requireGeneration(ctx.db, input.id);
   if (!g.jobId) throw new AppError('GENERATION_NO_TASK', { status: 409 });
   let state: string;
@@ -239,42 +252,27 @@ export async function requeryGeneration(ctx: AdminGenerationsContext, input: Act
     throw new AppError('MINIMAX_UNAVAILABLE', { status: 502, cause: err, details: { providerError: detail.slice(0, 300) } });
   }
   const now = ctx.clock.now();
-  const outcome = inTransaction(ctx.db, () => {
-    const applied = makeGenerationDue(ctx.db, input.id, now);
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.requery',
-      targetType: 'generation',
-      targetId: input.id,
-      detail: { taskId: g.jobId, state, failureCode },
-      now,
-    });
-    return { applied, auditId };
+  const entry = { actor: input.actor, action: 'generation.requery', targetType: 'generation', targetId: input.id, now } as const;
+  const outcome = auditedAction<{ applied: boolean }>(ctx.db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => ({ outcome: { applied: makeGenerationDue(ctx.db, input.id, now) }, detail: { taskId: g.jobId, state, failureCode } }),
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return { ...outcome, state, failureCode };
 }
 
 /** Puts a live generation (or one watched for a late success) back to work now. */
-export function requeueGeneration(ctx: AdminGenerationsContext, input: ActionInput & { reason?: string | null }): ActionOutcome {
+export function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput & { reason?: string | null }): ActionOutcome {
   const reason = optionalReason(input.reason);
   const now = ctx.clock.now();
-  const outcome = inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) return { applied: false, auditId: seen.id };
-    const g = requireGeneration(ctx.db, input.id);
-    if (!makeGenerationDue(ctx.db, input.id, now)) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.requeue',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { status: g.status, step: g.step },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied: true, auditId };
+  const entry = { actor: input.actor, action: 'generation.requeue', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  const outcome = auditedAction<{ applied: boolean }>(ctx.db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const g = requireGeneration(ctx.db, input.id);
+      if (!makeGenerationDue(ctx.db, input.id, now)) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
+      return { outcome: { applied: true }, detail: { status: g.status, step: g.step } };
+    },
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return outcome;
@@ -285,39 +283,31 @@ export function requeueGeneration(ctx: AdminGenerationsContext, input: ActionInp
  * must stop) and refunds it exactly once. A generation already failed is left as it is.
  * One at MiniMax stays watched, so a late video is still delivered, free.
  */
-export function failGenerationByAdmin(ctx: AdminGenerationsContext, input: ActionInput & { reason: string }): ActionOutcome {
+export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
-  return inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) return { applied: false, auditId: seen.id };
-    const g = requireGeneration(ctx.db, input.id);
-    if (g.status === 'success') throw new AppError('GENERATION_NOT_FAILABLE', { status: 409 });
-    const watch = (g.step === 'poll' || g.step === 'download') && ctx.config.queue.lateWatchMs > 0;
-    const applied = failGeneration(
-      ctx.db,
-      input.id,
-      {
-        stage: 'ADMIN',
-        code: 'STOPPED_BY_SUPPORT',
-        message: `failed by an admin: ${reason}`,
-        attempt: null,
-        keepWatching: watch,
-        nextWatchAt: now + ctx.config.queue.pollIntervalMs,
-      },
-      now,
-    );
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.fail',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { statusBefore: g.status, step: g.step, changed: applied },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied, auditId };
+  const entry = { actor: input.actor, action: 'generation.fail', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  return auditedAction<{ applied: boolean }>(ctx.db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const g = requireGeneration(ctx.db, input.id);
+      if (g.status === 'success') throw new AppError('GENERATION_NOT_FAILABLE', { status: 409 });
+      const watch = (g.step === 'poll' || g.step === 'download') && ctx.config.queue.lateWatchMs > 0;
+      const applied = failGeneration(
+        ctx.db,
+        input.id,
+        {
+          stage: 'ADMIN',
+          code: 'STOPPED_BY_SUPPORT',
+          message: `failed by an admin: ${reason}`,
+          attempt: null,
+          keepWatching: watch,
+          nextWatchAt: now + ctx.config.queue.pollIntervalMs,
+        },
+        now,
+      );
+      return { outcome: { applied }, detail: { statusBefore: g.status, step: g.step, changed: applied } };
+    },
   });
 }
 
@@ -325,26 +315,21 @@ export function failGenerationByAdmin(ctx: AdminGenerationsContext, input: Actio
  * Returns a finished generation's credits by hand, exactly once (a second refund — by an
  * admin or the worker — is a no-op). Live generations are refused: fail them instead.
  */
-export function refundGenerationByAdmin(ctx: AdminGenerationsContext, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
+export function refundGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
-  return inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) return { applied: false, auditId: seen.id, credits: 0 };
-    const g = requireGeneration(ctx.db, input.id);
-    if (g.status === 'queued' || g.status === 'processing') throw new AppError('GENERATION_NOT_REFUNDABLE', { status: 409 });
-    const result = refundGenerationManually(ctx.db, input.id, reason, now);
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.refund',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { status: g.status, credits: result.credits, changed: result.refunded },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied: result.refunded, auditId, credits: result.credits };
+  const entry = { actor: input.actor, action: 'generation.refund', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  return auditedAction<{ applied: boolean; credits: number }>(ctx.db, entry, {
+    replay: () => ({ applied: false, credits: 0 }),
+    change: () => {
+      const g = requireGeneration(ctx.db, input.id);
+      if (g.status === 'queued' || g.status === 'processing') throw new AppError('GENERATION_NOT_REFUNDABLE', { status: 409 });
+      const result = refundGenerationManually(ctx.db, input.id, reason, now);
+      return {
+        outcome: { applied: result.refunded, credits: result.credits },
+        detail: { status: g.status, credits: result.credits, changed: result.refunded },
+      };
+    },
   });
 }
 
@@ -353,7 +338,7 @@ export function refundGenerationByAdmin(ctx: AdminGenerationsContext, input: Act
  * One retry per failed generation; the photo must still be on disk.
  */
 export function retryGenerationByAdmin(
-  ctx: AdminGenerationsContext,
+  ctx: AdminGenerationsDeps,
   input: ActionInput & { free: boolean; reason?: string | null },
 ): ActionOutcome & { generationId: string; cost: number } {
   const reason = input.free ? requireReason(input.reason) : optionalReason(input.reason);
@@ -363,24 +348,20 @@ export function retryGenerationByAdmin(
     throw badRequest('GENERATION_IMAGE_MISSING');
   }
   const now = ctx.clock.now();
-  const outcome = inTransaction(ctx.db, () => {
-    const seen = findAuditByRequestKey(ctx.db, input.requestKey);
-    if (seen) {
-      const existing = (seen.detail?.generationId as string | undefined) ?? '';
-      return { applied: false, auditId: seen.id, generationId: existing, cost: Number(seen.detail?.cost ?? 0) };
-    }
-    const created = retryGeneration(ctx.db, { sourceId: input.id, free: input.free, now });
-    const auditId = recordAdminAction(ctx.db, {
-      actor: input.actor,
-      action: 'generation.retry',
-      targetType: 'generation',
-      targetId: input.id,
-      reason,
-      detail: { generationId: created.generationId, free: input.free, cost: created.cost },
-      requestKey: input.requestKey,
-      now,
-    });
-    return { applied: true, auditId, generationId: created.generationId, cost: created.cost };
+  const entry = { actor: input.actor, action: 'generation.retry', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
+  const outcome = auditedAction<{ applied: boolean; generationId: string; cost: number }>(ctx.db, entry, {
+    replay: (seen) => ({
+      applied: false,
+      generationId: (seen.detail?.generationId as string | undefined) ?? '',
+      cost: Number(seen.detail?.cost ?? 0),
+    }),
+    change: () => {
+      const created = retryGeneration(ctx.db, { sourceId: input.id, free: input.free, now });
+      return {
+        outcome: { applied: true, generationId: created.generationId, cost: created.cost },
+        detail: { generationId: created.generationId, free: input.free, cost: created.cost },
+      };
+    },
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return outcome;
@@ -395,7 +376,7 @@ function imageExists(storageDir: string, relative: string): boolean {
 }
 
 /** `generations:fail-stuck`: the worker's own stuck check, run now; audited with the ids. */
-export function failStuckGenerations(ctx: AdminGenerationsContext, input: { actor: Actor }): { failed: string[]; auditId: number } {
+export function failStuckGenerations(ctx: AdminGenerationsDeps, input: { actor: Actor }): { failed: string[]; auditId: number } {
   const now = ctx.clock.now();
   const failed = ctx.generationWorker.failStuck(now);
   const auditId = recordAdminAction(ctx.db, {

@@ -1,6 +1,10 @@
 import type { Db } from '../db/index.ts';
 import { notFound } from '../errors.ts';
-import { checkPayment, getPayment, paymentState, type BillingContext, type Payment, type PaymentState, type PaymentStatus } from '../billing/payments.ts';
+import { checkPayment } from '../billing/apply-payment.ts';
+import type { BillingDeps } from '../billing/billing-deps.ts';
+import { getPayment, type Payment } from '../billing/payment-store.ts';
+import { paymentState, type PaymentState } from '../billing/payment-rules.ts';
+import { OPEN_PAYMENT_STATUSES, type PaymentStatus } from '../model.ts';
 import { recordAdminAction, type Actor } from './audit.ts';
 import { likePattern } from './users.ts';
 import { STALE_PAYMENT_AFTER_MS } from './dashboard.ts';
@@ -10,8 +14,6 @@ import { STALE_PAYMENT_AFTER_MS } from './dashboard.ts';
  * billing service's own `checkPayment` (a fetch-back from YooKassa, credited at most once),
  * asked on the owner's behalf.
  */
-
-export const PAYMENT_STATUSES: PaymentStatus[] = ['pending', 'waiting_for_capture', 'succeeded', 'canceled', 'failed'];
 
 export interface AdminPaymentLine {
   id: string;
@@ -44,10 +46,6 @@ export interface PaymentFilter {
   onlyUnknown?: boolean;
   limit?: number;
   offset?: number;
-}
-
-function isOpen(status: PaymentStatus): boolean {
-  return status === 'pending' || status === 'waiting_for_capture';
 }
 
 export function listPayments(db: Db, now: number, filter: PaymentFilter = {}): { payments: AdminPaymentLine[]; total: number } {
@@ -101,8 +99,8 @@ function toLine(p: Payment, email: string, now: number): AdminPaymentLine {
     lastError: p.lastError,
     lastCheckedAt: p.lastCheckedAt,
     createdAt: p.createdAt,
-    stale: isOpen(p.status) && p.createdAt < now - STALE_PAYMENT_AFTER_MS,
-    unknownAtProvider: isOpen(p.status) && p.unknownSince !== null,
+    stale: OPEN_PAYMENT_STATUSES.includes(p.status) && p.createdAt < now - STALE_PAYMENT_AFTER_MS,
+    unknownAtProvider: OPEN_PAYMENT_STATUSES.includes(p.status) && p.unknownSince !== null,
   };
 }
 
@@ -119,7 +117,7 @@ export interface RecheckResult {
  * Re-reads one payment from YooKassa and applies what it says (credits at most once).
  * A final payment is answered from the database: YooKassa never changes it again.
  */
-export async function recheckPayment(ctx: BillingContext, input: { paymentId: string; actor: Actor }): Promise<RecheckResult> {
+export async function recheckPayment(ctx: BillingDeps, input: { paymentId: string; actor: Actor }): Promise<RecheckResult> {
   const before = getPayment(ctx.db, input.paymentId);
   if (!before) throw notFound('PAYMENT_NOT_FOUND');
   const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: before.id, force: true });
@@ -158,7 +156,7 @@ export interface RecheckReport {
  * `payments:recheck`: every open payment that has a YooKassa id, however old (the
  * background reconciliation stops after a day; this is what an admin runs after that).
  */
-export async function recheckOpenPayments(ctx: BillingContext, input: { actor: Actor }): Promise<RecheckReport> {
+export async function recheckOpenPayments(ctx: BillingDeps, input: { actor: Actor }): Promise<RecheckReport> {
   const ids = ctx.db
     .prepare(
       `SELECT id FROM payments WHERE status IN ('pending', 'waiting_for_capture') AND externalPaymentId IS NOT NULL ORDER BY createdAt`,
@@ -173,7 +171,7 @@ export async function recheckOpenPayments(ctx: BillingContext, input: { actor: A
       const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: id, force: true });
       if (payment.status !== before.status) report.changed += 1;
       if (payment.applied && !before.applied) report.credited += 1;
-      if (isOpen(payment.status)) report.stillOpen += 1;
+      if (OPEN_PAYMENT_STATUSES.includes(payment.status)) report.stillOpen += 1;
     } catch (err) {
       report.failed += 1;
       ctx.log.warn({ mod: 'admin', paymentId: id, err }, 'payment re-check failed');

@@ -1,16 +1,12 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
-import { listUserPayments, type Payment } from '../billing/payments.ts';
+import { listUserPayments, type Payment } from '../billing/payment-store.ts';
+import { getSubscription, setPlan, type Subscription } from '../billing/subscriptions.ts';
+import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, ledgerRef, PLANS, type Plan } from '../model.ts';
+import { readRow } from '../db/row.ts';
 import { getUserByEmail, getUserById, rowToUser, setUserDisabled, type Role, type User } from '../auth/users.ts';
-import {
-  findAuditByRequestKey,
-  optionalReason,
-  recordAdminAction,
-  requireReason,
-  updateAuditDetail,
-  type Actor,
-} from './audit.ts';
+import { auditedAction, optionalReason, recordAdminAction, requireReason, type Actor } from './audit.ts';
 
 /**
  * Users as admins see and change them. Every change writes its audit row in the same
@@ -52,7 +48,7 @@ const LIST_COLUMNS =
   'id, email, name, image, plan, role, disabled, generation_balance, generation_used, createdAt, lastLoginAt';
 
 function rowToListItem(row: Record<string, unknown>): UserListItem {
-  return { ...rowToUser(row), lastLoginAt: (row.lastLoginAt as number | null) ?? null };
+  return { ...rowToUser(row), lastLoginAt: readRow('users', row).intOrNull('lastLoginAt') };
 }
 
 /** `%` and `_` typed by the admin are literal characters, not wildcards. */
@@ -101,20 +97,6 @@ export function searchUsers(db: Db, search: UserSearch = {}): UserSearchResult {
   return { users: rows.map(rowToListItem), total };
 }
 
-export interface Subscription {
-  plan: string;
-  isPaid: boolean;
-  expiresAt: number | null;
-  provider: string;
-  updatedAt: number | null;
-}
-
-export function getSubscription(db: Db, userId: string): Subscription | null {
-  const row = db
-    .prepare('SELECT plan, isPaid, expiresAt, provider, updatedAt FROM admin_subscriptions WHERE userId = ?')
-    .get(userId) as { plan: string; isPaid: number; expiresAt: number | null; provider: string; updatedAt: number | null } | undefined;
-  return row ? { plan: row.plan, isPaid: row.isPaid === 1, expiresAt: row.expiresAt, provider: row.provider, updatedAt: row.updatedAt } : null;
-}
 
 export interface UserGenerationLine {
   id: string;
@@ -151,20 +133,23 @@ export function getUserDetail(db: Db, userId: string, now: number): UserDetail |
          FROM generations WHERE userId = ? ORDER BY createdAt DESC LIMIT 100`,
       )
       .all(userId) as Array<Record<string, unknown>>
-  ).map((g) => ({
-    id: g.id as string,
-    status: g.status as string,
-    mode: g.generation_mode as string,
-    duration: g.duration as number,
-    cost: g.cost as number,
-    charged: g.charged === 1,
-    refunded: g.refunded === 1,
-    errorStage: (g.error_stage as string | null) ?? null,
-    createdAt: g.createdAt as number,
-  }));
+  ).map((g) => {
+    const r = readRow('generations', g);
+    return {
+      id: r.text('id'),
+      status: r.oneOf('status', GENERATION_STATUSES),
+      mode: r.oneOf('generation_mode', GENERATION_MODES),
+      duration: r.oneOf('duration', DURATIONS),
+      cost: r.int('cost'),
+      charged: r.flag('charged'),
+      refunded: r.flag('refunded'),
+      errorStage: r.textOrNull('error_stage'),
+      createdAt: r.int('createdAt'),
+    };
+  });
   return {
     user: rowToListItem(row),
-    authProvider: row.auth_provider as string,
+    authProvider: readRow('users', row).text('auth_provider'),
     activeSessions: db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ? AND expiresAt > ?').pluck().get(userId, now) as number,
     subscription: getSubscription(db, userId),
     ledger: listLedgerEntries(db, userId, 200),
@@ -209,41 +194,29 @@ export function adjustBalance(
     throw badRequest('ADMIN_DELTA_INVALID', 'delta', { max: MAX_ADJUSTMENT });
   }
   const reason = requireReason(input.reason);
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) {
-      const balance = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(input.userId) as number;
-      return { auditId: seen.id, balanceAfter: balance, applied: false };
-    }
-    const user = requireUserRow(db, input.userId);
-    if (user.balance + input.delta < 0) {
-      throw badRequest('ADMIN_BALANCE_WOULD_BE_NEGATIVE', 'delta', { current: user.balance });
-    }
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: 'user.adjust_balance',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: { delta: input.delta, balanceBefore: user.balance },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    const { balanceAfter } = applyCreditChange(db, {
-      userId: user.id,
-      delta: input.delta,
-      kind: 'admin_adjustment',
-      reference: `admin:${auditId}`,
-      note: reason,
-      now: input.now,
-    });
-    updateAuditDetail(db, auditId, { delta: input.delta, balanceBefore: user.balance, balanceAfter });
-    return { auditId, balanceAfter, applied: true };
+  const entry = { actor: input.actor, action: 'user.adjust_balance', targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<Omit<BalanceAdjustment, 'auditId'>>(db, entry, {
+    replay: () => ({
+      balanceAfter: db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(input.userId) as number,
+      applied: false,
+    }),
+    change: (auditId) => {
+      const user = requireUserRow(db, input.userId);
+      if (user.balance + input.delta < 0) {
+        throw badRequest('ADMIN_BALANCE_WOULD_BE_NEGATIVE', 'delta', { current: user.balance });
+      }
+      const { balanceAfter } = applyCreditChange(db, {
+        userId: user.id,
+        delta: input.delta,
+        kind: 'admin_adjustment',
+        reference: ledgerRef.adminAdjustment(auditId),
+        note: reason,
+        now: input.now,
+      });
+      return { outcome: { balanceAfter, applied: true }, detail: { delta: input.delta, balanceBefore: user.balance, balanceAfter } };
+    },
   });
 }
-
-export const PLANS = ['free', 'basic', 'professional'] as const;
-export type Plan = (typeof PLANS)[number];
 
 /**
  * Sets the user's plan and their subscription record (provider `manual`). A null expiry
@@ -258,35 +231,22 @@ export function setSubscription(
     throw badRequest('ADMIN_EXPIRY_INVALID', 'expiresAt');
   }
   const reason = optionalReason(input.reason);
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) return { auditId: seen.id, applied: false };
-    const user = requireUserRow(db, input.userId);
-    const before = getSubscription(db, user.id);
-    db.prepare('UPDATE users SET plan = ?, updatedAt = ? WHERE id = ?').run(input.plan, input.now, user.id);
-    db.prepare(
-      `INSERT INTO admin_subscriptions (userId, plan, isPaid, expiresAt, provider, updatedAt)
-       VALUES (?, ?, ?, ?, 'manual', ?)
-       ON CONFLICT (userId) DO UPDATE SET plan = excluded.plan, isPaid = excluded.isPaid,
-         expiresAt = excluded.expiresAt, provider = 'manual', updatedAt = excluded.updatedAt`,
-    ).run(user.id, input.plan, input.isPaid ? 1 : 0, input.expiresAt, input.now);
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: 'user.set_subscription',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: {
+  const entry = { actor: input.actor, action: 'user.set_subscription', targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<{ applied: boolean }>(db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const user = requireUserRow(db, input.userId);
+      const before = getSubscription(db, user.id);
+      setPlan(db, { userId: user.id, plan: input.plan, isPaid: input.isPaid, expiresAt: input.expiresAt, provider: 'manual', now: input.now });
+      const detail = {
         planBefore: user.plan,
         plan: input.plan,
         isPaid: input.isPaid,
         expiresAt: input.expiresAt,
         providerBefore: before?.provider ?? null,
-      },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    return { auditId, applied: true };
+      };
+      return { outcome: { applied: true }, detail };
+    },
   });
 }
 
@@ -303,24 +263,17 @@ export function setRole(
   if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.role !== 'admin') {
     throw badRequest('ADMIN_CANNOT_DEMOTE_SELF');
   }
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) return { auditId: seen.id, applied: false };
-    const user = requireUserRow(db, input.userId);
-    const changed = db
-      .prepare('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?')
-      .run(input.role, input.now, user.id, input.role).changes;
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: input.role === 'admin' ? 'user.grant_admin' : 'user.revoke_admin',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: { email: user.email, roleBefore: user.role, changed: changed === 1 },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    return { auditId, applied: changed === 1 };
+  const action = input.role === 'admin' ? 'user.grant_admin' : 'user.revoke_admin';
+  const entry = { actor: input.actor, action, targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<{ applied: boolean }>(db, entry, {
+    replay: () => ({ applied: false }),
+    change: () => {
+      const user = requireUserRow(db, input.userId);
+      const changed = db
+        .prepare('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?')
+        .run(input.role, input.now, user.id, input.role).changes;
+      return { outcome: { applied: changed === 1 }, detail: { email: user.email, roleBefore: user.role, changed: changed === 1 } };
+    },
   });
 }
 
@@ -336,25 +289,18 @@ export function setDisabled(
   if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.disabled) {
     throw badRequest('ADMIN_CANNOT_DISABLE_SELF');
   }
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, input.requestKey);
-    if (seen) return { auditId: seen.id, applied: false, sessionsEnded: 0 };
-    const user = requireUserRow(db, input.userId);
-    const sessionsEnded = input.disabled
-      ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
-      : 0;
-    const changed = setUserDisabled(db, user.id, input.disabled, input.now) ? 1 : 0;
-    const auditId = recordAdminAction(db, {
-      actor: input.actor,
-      action: input.disabled ? 'user.disable' : 'user.enable',
-      targetType: 'user',
-      targetId: user.id,
-      reason,
-      detail: { email: user.email, changed: changed === 1, sessionsEnded },
-      requestKey: input.requestKey,
-      now: input.now,
-    });
-    return { auditId, applied: changed === 1, sessionsEnded };
+  const action = input.disabled ? 'user.disable' : 'user.enable';
+  const entry = { actor: input.actor, action, targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
+  return auditedAction<{ applied: boolean; sessionsEnded: number }>(db, entry, {
+    replay: () => ({ applied: false, sessionsEnded: 0 }),
+    change: () => {
+      const user = requireUserRow(db, input.userId);
+      const sessionsEnded = input.disabled
+        ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
+        : 0;
+      const changed = setUserDisabled(db, user.id, input.disabled, input.now);
+      return { outcome: { applied: changed, sessionsEnded }, detail: { email: user.email, changed, sessionsEnded } };
+    },
   });
 }
 
@@ -372,19 +318,16 @@ export function grantAdminByEmail(db: Db, input: { email: string; reason?: strin
     const result = setRole(db, { userId: user.id, role: 'admin', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
     return result.applied ? 'promoted' : 'already_admin';
   }
-  inTransaction(db, () => {
-    db.prepare(
-      `INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES (?, ?, ?)
-       ON CONFLICT (email) DO NOTHING`,
-    ).run(email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now);
-    recordAdminAction(db, {
-      actor: input.actor,
-      action: 'admin.grant_pending',
-      targetType: 'email',
-      targetId: email,
-      reason,
-      now: input.now,
-    });
+  const entry = { actor: input.actor, action: 'admin.grant_pending', targetType: 'email', targetId: email, reason, now: input.now } as const;
+  auditedAction(db, entry, {
+    replay: () => ({}),
+    change: () => {
+      db.prepare(
+        `INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES (?, ?, ?)
+         ON CONFLICT (email) DO NOTHING`,
+      ).run(email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now);
+      return { outcome: {} };
+    },
   });
   return 'pending';
 }

@@ -11,7 +11,7 @@ export interface CookieOptions {
   maxAge: number;
 }
 
-export function sessionCookieOptions(config: Config): CookieOptions {
+export function sessionCookieOptions(config: Pick<Config, 'isProduction' | 'session'>): CookieOptions {
   return { httpOnly: true, sameSite: 'lax', path: '/', secure: config.isProduction, maxAge: Math.floor(config.session.ttlMs / 1000) };
 }
 

@@ -1,4 +1,4 @@
-import type { BackgroundTask } from '../context.ts';
+import type { BackgroundTask } from '../tasks.ts';
 import type { Db } from '../db/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
+import { readRow } from '../db/row.ts';
 import { rowToUser, type User } from './users.ts';
 
 export const SESSION_COOKIE = 'beem_session';
@@ -52,13 +53,14 @@ export type SessionCheck =
   /** Unknown, malformed or expired (an expired row is deleted). */
   | { kind: 'none' };
 
-/**
- * Looks the cookie token up by its hash. Less than half the lifetime left → extended to a
- * full one. A disabled user's sessions are all deleted at the first sight of any of them,
- * so blocking someone takes effect on their next request.
- */
-export function checkSessionToken(db: Db, token: string, options: { now: number; ttlMs: number }): SessionCheck {
-  if (!token || token.length > 100) return { kind: 'none' };
+interface SessionOptions {
+  now: number;
+  ttlMs: number;
+}
+
+/** The one lookup of a cookie token: its session and user, by the token's hash. */
+function findSessionRow(db: Db, token: string): Record<string, unknown> | null {
+  if (!token || token.length > 100) return null;
   const row = db
     .prepare(
       `SELECT s.id AS sessionId, s.expiresAt AS sessionExpiresAt, u.id, u.email, u.name, u.image, u.plan, u.role,
@@ -67,55 +69,55 @@ export function checkSessionToken(db: Db, token: string, options: { now: number;
        WHERE s.token_hash = ?`,
     )
     .get(hashSessionToken(token)) as Record<string, unknown> | undefined;
-  if (!row) return { kind: 'none' };
-  const sessionId = row.sessionId as string;
-  if (row.disabled === 1) {
-    deleteUserSessions(db, row.id as string);
-    return { kind: 'disabled', userId: row.id as string };
-  }
-  let expiresAt = row.sessionExpiresAt as number;
-  if (expiresAt <= options.now) {
-    db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
-    return { kind: 'none' };
-  }
-  let extended = false;
-  if (expiresAt - options.now < options.ttlMs / 2) {
-    expiresAt = options.now + options.ttlMs;
-    db.prepare('UPDATE sessions SET expiresAt = ? WHERE id = ?').run(expiresAt, sessionId);
-    extended = true;
-  }
-  const user = rowToUser(row);
-  return { kind: 'valid', session: { id: sessionId, userId: user.id, expiresAt }, user, extended };
+  return row ?? null;
+}
+
+/** The one rule: less than half the lifetime left → extended to a full one. */
+function sessionVerdict(row: Record<string, unknown>, options: SessionOptions): 'disabled' | 'expired' | 'renew' | 'fresh' {
+  const r = readRow('sessions', row);
+  if (r.flag('disabled')) return 'disabled';
+  const expiresAt = r.int('sessionExpiresAt');
+  if (expiresAt <= options.now) return 'expired';
+  return expiresAt - options.now < options.ttlMs / 2 ? 'renew' : 'fresh';
 }
 
 /**
- * The user of a cookie token when nothing has to change: a live session with more than half
- * its lifetime left, of an enabled account. Null otherwise, and then `checkSessionToken`
- * (which deletes, extends and refreshes the cookie) must decide. Never writes.
+ * Looks the cookie token up and acts on it: an expired row is deleted, a session past half
+ * its lifetime is extended, and a disabled user's sessions are all deleted at the first
+ * sight of any of them, so blocking someone takes effect on their next request.
  */
-export function peekSessionUser(db: Db, token: string, options: { now: number; ttlMs: number }): User | null {
-  if (!token || token.length > 100) return null;
-  const row = db
-    .prepare(
-      `SELECT s.expiresAt AS sessionExpiresAt, u.id, u.email, u.name, u.image, u.plan, u.role,
-              u.disabled, u.generation_balance, u.generation_used, u.createdAt
-       FROM sessions s JOIN users u ON u.id = s.userId
-       WHERE s.token_hash = ?`,
-    )
-    .get(hashSessionToken(token)) as Record<string, unknown> | undefined;
-  if (!row || row.disabled === 1) return null;
-  if ((row.sessionExpiresAt as number) - options.now < options.ttlMs / 2) return null;
-  return rowToUser(row);
+export function checkSessionToken(db: Db, token: string, options: SessionOptions): SessionCheck {
+  const row = findSessionRow(db, token);
+  if (!row) return { kind: 'none' };
+  const r = readRow('sessions', row);
+  const sessionId = r.text('sessionId');
+  const verdict = sessionVerdict(row, options);
+  if (verdict === 'disabled') {
+    const userId = r.text('id');
+    deleteUserSessions(db, userId);
+    return { kind: 'disabled', userId };
+  }
+  if (verdict === 'expired') {
+    deleteSession(db, sessionId);
+    return { kind: 'none' };
+  }
+  let expiresAt = r.int('sessionExpiresAt');
+  if (verdict === 'renew') {
+    expiresAt = options.now + options.ttlMs;
+    db.prepare('UPDATE sessions SET expiresAt = ? WHERE id = ?').run(expiresAt, sessionId);
+  }
+  const user = rowToUser(row);
+  return { kind: 'valid', session: { id: sessionId, userId: user.id, expiresAt }, user, extended: verdict === 'renew' };
 }
 
-/** The session and user for a cookie token, or null (see `checkSessionToken`). */
-export function validateSessionToken(
-  db: Db,
-  token: string,
-  options: { now: number; ttlMs: number },
-): ValidatedSession | null {
-  const check = checkSessionToken(db, token, options);
-  return check.kind === 'valid' ? { session: check.session, user: check.user, extended: check.extended } : null;
+/**
+ * The user of a cookie token when nothing has to change (a `fresh` session of an enabled
+ * account), for the hot `/api/status` path. Null otherwise, and then `checkSessionToken`
+ * (which deletes, extends and refreshes the cookie) must decide. NEVER writes.
+ */
+export function peekSessionUser(db: Db, token: string, options: SessionOptions): User | null {
+  const row = findSessionRow(db, token);
+  return row && sessionVerdict(row, options) === 'fresh' ? rowToUser(row) : null;
 }
 
 export function deleteSession(db: Db, sessionId: string): void {

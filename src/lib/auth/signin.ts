@@ -1,5 +1,10 @@
-import type { AppContext } from '../context.ts';
+import type { Clock } from '../clock.ts';
+import type { Config, Secrets } from '../config.ts';
+import type { Db } from '../db/index.ts';
 import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { OAuthClient } from '../providers/oauth/client.ts';
+import { isOAuthError, type OAuthErrorCode } from '../providers/oauth/errors.ts';
 import { createSession, deleteUserSessions, type Session } from './sessions.ts';
 import { openSignInState, safeNextPath, sealSignInState, SIGNIN_TTL_MS } from './signin-state.ts';
 import { upsertUserFromIdentity, type User } from './users.ts';
@@ -11,6 +16,33 @@ import { upsertUserFromIdentity, type User } from './users.ts';
  * by signing in again).
  */
 
+export interface SignInDeps {
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  config: Pick<Config, 'auth' | 'pricing' | 'session'>;
+  secrets: Pick<Secrets, 'sessionSecret'>;
+  oauth: Pick<OAuthClient, 'createAuthorizationRequest' | 'completeAuthorization'>;
+}
+
+const SIGNIN_STATUS: Record<OAuthErrorCode, number> = {
+  SIGNIN_PROVIDER_UNAVAILABLE: 503,
+  SIGNIN_FAILED: 400,
+  SIGNIN_CANCELLED: 400,
+  SIGNIN_EMAIL_MISSING: 400,
+  SIGNIN_EMAIL_UNVERIFIED: 403,
+};
+
+/** The provider's refusal as our typed error; anything else is rethrown as it is. */
+async function fromProvider<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isOAuthError(err)) throw new AppError(err.code, { status: SIGNIN_STATUS[err.code], cause: err });
+    throw err;
+  }
+}
+
 export interface StartedSignIn {
   /** Where to send the browser (the provider's authorization page). */
   location: string;
@@ -18,8 +50,8 @@ export interface StartedSignIn {
   cookie: string;
 }
 
-export async function startSignIn(ctx: AppContext, next: string | null | undefined): Promise<StartedSignIn> {
-  const request = await ctx.oauth.createAuthorizationRequest();
+export async function startSignIn(ctx: SignInDeps, next: string | null | undefined): Promise<StartedSignIn> {
+  const request = await fromProvider(ctx.oauth.createAuthorizationRequest());
   const cookie = sealSignInState(
     {
       state: request.state,
@@ -48,10 +80,10 @@ export interface FinishedSignIn {
   created: boolean;
 }
 
-export async function finishSignIn(ctx: AppContext, input: FinishSignInInput): Promise<FinishedSignIn> {
+export async function finishSignIn(ctx: SignInDeps, input: FinishSignInInput): Promise<FinishedSignIn> {
   const saved = openSignInState(input.cookie, ctx.secrets.sessionSecret, ctx.clock.now());
   if (!saved) throw new AppError('SIGNIN_EXPIRED', { status: 400 });
-  const profile = await ctx.oauth.completeAuthorization(input.callbackQuery, saved);
+  const profile = await fromProvider(ctx.oauth.completeAuthorization(input.callbackQuery, saved));
 
   const now = ctx.clock.now();
   const { user, created, linked } = upsertUserFromIdentity(ctx.db, profile, {

@@ -1,10 +1,13 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
+import { readRow } from '../db/row.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
+import { ledgerRef } from '../model.ts';
 import { claimPendingAdmin } from './pending-admins.ts';
 import { deleteUserSessions } from './sessions.ts';
 
-export type Role = 'user' | 'admin';
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface User {
   id: string;
@@ -36,18 +39,20 @@ export interface SignInPolicy {
 
 const USER_COLUMNS = 'id, email, name, image, plan, role, disabled, generation_balance, generation_used, createdAt';
 
+/** The one mapper of `users` rows (USER_COLUMNS, or a query that selects at least those). */
 export function rowToUser(row: Record<string, unknown>): User {
+  const r = readRow('users', row);
   return {
-    id: row.id as string,
-    email: row.email as string,
-    name: row.name as string,
-    image: (row.image as string | null) ?? null,
-    plan: row.plan as string,
-    role: row.role as Role,
-    disabled: row.disabled === 1,
-    balance: row.generation_balance as number,
-    used: row.generation_used as number,
-    createdAt: row.createdAt as number,
+    id: r.text('id'),
+    email: r.text('email'),
+    name: r.text('name'),
+    image: r.textOrNull('image'),
+    plan: r.text('plan'),
+    role: r.oneOf('role', ROLES),
+    disabled: r.flag('disabled'),
+    balance: r.int('generation_balance'),
+    used: r.int('generation_used'),
+    createdAt: r.int('createdAt'),
   };
 }
 
@@ -132,7 +137,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
         userId: id,
         delta: policy.trialCredits,
         kind: 'trial',
-        reference: `trial:${id}`,
+        reference: ledgerRef.trial(id),
         note: 'Пробные кредиты при регистрации',
         now: policy.now,
       });

@@ -1,7 +1,8 @@
 import { inTransaction, type Db } from '../db/index.ts';
 import { insufficientBalance, notFound } from '../errors.ts';
+import { readRow } from '../db/row.ts';
+import { LEDGER_KINDS, type LedgerKind } from '../model.ts';
 
-export type LedgerKind = 'trial' | 'hold' | 'refund' | 'payment' | 'admin_adjustment';
 
 export interface CreditChange {
   userId: string;
@@ -70,16 +71,22 @@ export function listLedgerEntries(db: Db, userId: string, limit = 100): LedgerEn
        FROM credit_ledger WHERE userId = ? ORDER BY id DESC LIMIT ?`,
     )
     .all(userId, limit) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({
-    id: r.id as number,
-    userId: r.userId as string,
-    delta: r.delta as number,
-    kind: r.kind as LedgerKind,
-    reference: r.reference as string,
-    balanceAfter: r.balance_after as number,
-    note: (r.note as string | null) ?? null,
-    createdAt: r.createdAt as number,
-  }));
+  return rows.map(rowToLedgerEntry);
+}
+
+/** The one mapper of `credit_ledger` rows. */
+function rowToLedgerEntry(row: Record<string, unknown>): LedgerEntry {
+  const r = readRow('credit_ledger', row);
+  return {
+    id: r.int('id'),
+    userId: r.text('userId'),
+    delta: r.int('delta'),
+    kind: r.oneOf('kind', LEDGER_KINDS),
+    reference: r.text('reference'),
+    balanceAfter: r.int('balance_after'),
+    note: r.textOrNull('note'),
+    createdAt: r.int('createdAt'),
+  };
 }
 
 export interface LedgerMismatch {

@@ -1,4 +1,5 @@
 import type { Config, Tariff, TariffId } from '../config.ts';
+import { PLANS, type Plan } from '../model.ts';
 
 /**
  * Tariffs and money arithmetic, pure. Money is integer kopecks everywhere; it becomes a
@@ -37,12 +38,10 @@ export function parseAmount(value: string): number | null {
 }
 
 /** Plans ordered by what they give; buying never moves a user down. */
-const PLAN_RANK: Record<string, number> = { free: 0, basic: 1, professional: 2 };
-
-/** The plan a user has after buying `tariff` with `current` plan. */
-export function planAfterPurchase(current: string, tariff: Tariff): string {
+/** The plan a user has after buying `tariff` with `current` plan: a purchase never lowers it. */
+export function planAfterPurchase(current: Plan, tariff: Tariff): Plan {
   if (!tariff.plan) return current;
-  return (PLAN_RANK[tariff.plan] ?? 0) > (PLAN_RANK[current] ?? 0) ? tariff.plan : current;
+  return PLANS.indexOf(tariff.plan) > PLANS.indexOf(current) ? tariff.plan : current;
 }
 
 export interface TariffView {

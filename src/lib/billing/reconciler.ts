@@ -1,11 +1,60 @@
-import type { BackgroundTask } from '../context.ts';
-import { reconcilePendingPayments, type BillingContext } from './payments.ts';
+import type { BackgroundTask } from '../tasks.ts';
+import { isYookassaError } from '../providers/yookassa/client.ts';
+import { refreshPayment } from './apply-payment.ts';
+import { reportPaymentProblem, type BillingDeps } from './billing-deps.ts';
+import { listPaymentsDueForCheck } from './payment-store.ts';
+import { CREATE_ABANDONED_AFTER_MS } from './payment-rules.ts';
+
+export interface ReconcileReport {
+  checked: number;
+  changed: number;
+  failed: number;
+  abandoned: number;
+  /** YooKassa answered 404 (see `markPaymentUnknown`). */
+  unknown: number;
+}
 
 /**
- * Re-reads open payments at start and every PAYMENT_RECONCILE_INTERVAL_MS, so a payment
+ * Settles payments whose notification never came: open payments younger than a day are
+ * re-read (one YooKassa does not know, only when its next check is due). Rows that never got
+ * a YooKassa id (the process died during the create call) are closed as failed: their buyer
+ * never saw a confirmation page.
+ */
+export async function reconcilePendingPayments(ctx: BillingDeps): Promise<ReconcileReport> {
+  const now = ctx.clock.now();
+  const abandoned = ctx.db
+    .prepare(
+      `UPDATE payments SET status = 'failed', last_error = 'create call interrupted', updatedAt = ?
+       WHERE status = 'pending' AND externalPaymentId IS NULL AND createdAt < ?`,
+    )
+    .run(now, now - CREATE_ABANDONED_AFTER_MS).changes;
+  const open = listPaymentsDueForCheck(ctx.db, now);
+
+  const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, abandoned, unknown: 0 };
+  for (const payment of open) {
+    report.checked += 1;
+    try {
+      const outcome = await refreshPayment(ctx, payment);
+      if (outcome === 'unknown') report.unknown += 1;
+      else if (outcome !== 'pending' && outcome !== 'unchanged' && outcome !== 'already_applied') report.changed += 1;
+    } catch (err) {
+      report.failed += 1;
+      if (isYookassaError(err) && err.transient) {
+        ctx.log.warn({ mod: 'billing', paymentId: payment.id, err }, 'reconciliation could not reach YooKassa');
+      } else {
+        reportPaymentProblem(ctx, { error: `Сверка платежа не удалась: ${String(err)}`, userId: payment.userId, paymentId: payment.id, err });
+      }
+    }
+  }
+  return report;
+}
+
+
+/**
+ * The reconciliation task: runs `reconcilePendingPayments` at start and every PAYMENT_RECONCILE_INTERVAL_MS, so a payment
  * whose notification never arrived is still credited. Runs never overlap.
  */
-export function createPaymentReconciler(ctx: BillingContext): BackgroundTask {
+export function createPaymentReconciler(ctx: BillingDeps): BackgroundTask {
   const log = ctx.log.child({ mod: 'billing', task: 'reconcile-payments' });
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;

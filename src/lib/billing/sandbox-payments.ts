@@ -5,7 +5,7 @@ import type { Db } from '../db/index.ts';
  * 404 for every payment still open from the previous run. Those are closed at the demo's
  * start as YooKassa itself closes an unconfirmed payment (`expired_on_confirmation`), never
  * credited. Production never calls this: there a 404 may hide a real, paid payment (see
- * `markPaymentUnknown` in payments.ts). Kept apart from payments.ts so the demo script
+ * `markPaymentUnknown` in apply-payment.ts). Kept apart from the payment services so the demo script
  * (run by tsx, without the build's SQL imports) can load it.
  */
 export function expireForgottenSandboxPayments(db: Db, now: number): number {

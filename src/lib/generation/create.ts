@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import type { Config, Duration, GenerationMode } from '../config.ts';
+import type { Config } from '../config.ts';
+import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
+import { readRow } from '../db/row.ts';
 import { inTransaction, type Db } from '../db/index.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
-import { applyCreditChange } from '../billing/ledger.ts';
+import { holdCredits } from './credits.ts';
 import { newId } from '../ids.ts';
-import { parseInput } from '../http/respond.ts';
+import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
-
-export const PROMPT_MIN = 3;
-export const PROMPT_MAX = 2000;
 
 const promptSchema = z.object({
   prompt: z
@@ -24,7 +23,7 @@ const durationSchema = z.object({
   duration: z.union([z.literal(6), z.literal(10)], { message: 'DURATION_INVALID' }),
 });
 const modeSchema = z.object({
-  mode: z.enum(['template', 'prompt'], { message: 'MODE_INVALID' }),
+  mode: z.enum(GENERATION_MODES, { message: 'MODE_INVALID' }),
 });
 
 export interface CreateGenerationOptions {
@@ -69,23 +68,57 @@ export function validateGenerationRequest(body: unknown, config: Config): Valida
   return { prompt, duration, mode };
 }
 
+interface NewGeneration {
+  userId: string;
+  mode: GenerationMode;
+  duration: Duration;
+  cost: number;
+  uploadId: string | null;
+  imagePath: string | null;
+  prompt: string | null;
+  idempotencyKey: string | null;
+  /** The hold's ledger note for the new generation's id. */
+  holdNote: (id: string) => string;
+  /** The `created` event's detail. */
+  detail: string;
+  now: number;
+}
+
+/**
+ * The one way a generation enters the queue: its row and its credit hold, written together.
+ * MUST run inside the caller's transaction, after the caller has checked the balance.
+ */
+function enqueueGeneration(db: Db, g: NewGeneration): { id: string; balanceAfter: number } {
+  const id = newId('gen', g.now);
+  db.prepare(
+    `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
+       generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
+     VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, g.userId, g.duration, g.cost, g.uploadId, g.imagePath, g.prompt, g.mode, g.now, g.idempotencyKey, g.now, g.now);
+  const balanceAfter = holdCredits(db, { generationId: id, userId: g.userId, cost: g.cost, note: g.holdNote(id), now: g.now });
+  recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: g.detail, now: g.now });
+  return { id, balanceAfter };
+}
+
 function queuedCount(db: Db): number {
   return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`).pluck().get() as number;
 }
 
 /** The answer given the first time, for a repeated Idempotency-Key. */
 function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration {
+  const r = readRow('generations', row);
+  const id = r.text('id');
   const hold = db
     .prepare(`SELECT balance_after FROM credit_ledger WHERE reference = ?`)
     .pluck()
-    .get(`hold:${row.id as string}`) as number | undefined;
-  const cost = row.cost as number;
+    .get(ledgerRef.hold(id)) as number | undefined;
+  const cost = r.int('cost');
   const balanceAfter =
-    hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(row.userId) as number);
+    hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(r.text('userId')) as number);
   return {
     success: true,
-    generationId: row.id as string,
-    mode: row.generation_mode as GenerationMode,
+    generationId: id,
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
     cost,
     balanceBefore: balanceAfter + cost,
     balanceAfter,
@@ -125,24 +158,19 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
     if (balanceBefore === undefined) throw new AppError('UNAUTHORIZED', { status: 401 });
     if (balanceBefore < cost) throw insufficientBalance(cost, balanceBefore);
 
-    const id = newId('gen', now);
-    db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
-         generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
-       VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(id, userId, request.duration, cost, upload.id, upload.path, request.prompt, request.mode, now, key, now, now);
-    let balanceAfter = balanceBefore;
-    if (cost > 0) {
-      balanceAfter = applyCreditChange(db, {
-        userId,
-        delta: -cost,
-        kind: 'hold',
-        reference: `hold:${id}`,
-        note: `Генерация ${id}`,
-        now,
-      }).balanceAfter;
-    }
-    recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: `cost=${cost}`, now });
+    const { id, balanceAfter } = enqueueGeneration(db, {
+      userId,
+      mode: request.mode,
+      duration: request.duration,
+      cost,
+      uploadId: upload.id,
+      imagePath: upload.path,
+      prompt: request.prompt,
+      idempotencyKey: key,
+      holdNote: (newGenerationId) => `Генерация ${newGenerationId}`,
+      detail: `cost=${cost}`,
+      now,
+    });
     return {
       success: true,
       generationId: id,
@@ -154,6 +182,16 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
       queueSize: queuedCount(db),
     };
   });
+}
+
+/** The idempotency key of a generation's one retry: a second retry of the same source is refused. */
+export function retryOfKey(sourceId: string): string {
+  return `retry-of:${sourceId}`;
+}
+
+/** The generation a retry was made from, read from its idempotency key; null for others. */
+export function retriedGenerationOf(idempotencyKey: string | null): string | null {
+  return idempotencyKey?.startsWith('retry-of:') ? idempotencyKey.slice('retry-of:'.length) : null;
 }
 
 export interface RetryOptions {
@@ -171,49 +209,30 @@ export interface RetryOptions {
  */
 export function retryGeneration(db: Db, options: RetryOptions): { generationId: string; cost: number; balanceAfter: number } {
   return inTransaction(db, () => {
-    const source = db
+    const row = db
       .prepare('SELECT id, userId, status, duration, cost, upload_id, image_path, prompt, generation_mode FROM generations WHERE id = ?')
       .get(options.sourceId) as Record<string, unknown> | undefined;
-    if (!source) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
-    if (source.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
-    const key = `retry-of:${options.sourceId}`;
+    if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
+    const source = readRow('generations', row);
+    if (source.oneOf('status', GENERATION_STATUSES) !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
+    const key = retryOfKey(options.sourceId);
     if (db.prepare('SELECT 1 FROM generations WHERE idempotency_key = ?').get(key)) {
       throw new AppError('GENERATION_ALREADY_RETRIED', { status: 409 });
     }
-    const userId = source.userId as string;
-    const cost = options.free ? 0 : (source.cost as number);
-    const id = newId('gen', options.now);
-    db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
-         generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
-       VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      userId,
-      source.duration,
+    const cost = options.free ? 0 : source.int('cost');
+    const { id, balanceAfter } = enqueueGeneration(db, {
+      userId: source.text('userId'),
+      mode: source.oneOf('generation_mode', GENERATION_MODES),
+      duration: source.oneOf('duration', DURATIONS),
       cost,
-      source.upload_id,
-      source.image_path,
-      source.prompt,
-      source.generation_mode,
-      options.now,
-      key,
-      options.now,
-      options.now,
-    );
-    let balanceAfter = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
-    if (cost > 0) {
-      balanceAfter = applyCreditChange(db, {
-        userId,
-        delta: -cost,
-        kind: 'hold',
-        reference: `hold:${id}`,
-        note: `Генерация ${id} (повтор ${options.sourceId})`,
-        now: options.now,
-      }).balanceAfter;
-    }
-    const detail = `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`;
-    recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail, now: options.now });
+      uploadId: source.textOrNull('upload_id'),
+      imagePath: source.textOrNull('image_path'),
+      prompt: source.textOrNull('prompt'),
+      idempotencyKey: key,
+      holdNote: (newGenerationId) => `Генерация ${newGenerationId} (повтор ${options.sourceId})`,
+      detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
+      now: options.now,
+    });
     recordGenerationEvent(db, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
     return { generationId: id, cost, balanceAfter };
   });

@@ -1,8 +1,18 @@
 import { inTransaction, type Db } from '../db/index.ts';
-import { applyCreditChange } from '../billing/ledger.ts';
+import { refundHold } from './credits.ts';
 import type { PreparedPrompt } from '../prompt/types.ts';
 import { recordGenerationEvent } from './events.ts';
-import type { GenerationStatus, GenerationStep } from './transitions.ts';
+import { readRow } from '../db/row.ts';
+import {
+  DURATIONS,
+  GENERATION_MODES,
+  GENERATION_STATUSES,
+  GENERATION_STEPS,
+  type Duration,
+  type GenerationMode,
+  type GenerationStatus,
+  type GenerationStep,
+} from '../model.ts';
 
 /**
  * The generations table is the queue (DESIGN.md §2). A worker claims a row by taking a
@@ -17,14 +27,14 @@ export interface QueuedGeneration {
   userId: string;
   status: GenerationStatus;
   step: GenerationStep;
-  mode: 'template' | 'prompt';
-  duration: 6 | 10;
+  mode: GenerationMode;
+  duration: Duration;
   cost: number;
   prompt: string;
   promptFinal: string | null;
   imagePath: string | null;
-  templateId: string | null;
-  templateInputs: string | null;
+  /** Decided once, by the prepare step: a MiniMax template task, or null for a plain video task. */
+  template: TemplateTask | null;
   jobId: string | null;
   fileId: string | null;
   attempt: number;
@@ -38,30 +48,54 @@ export interface QueuedGeneration {
   completedAt: number | null;
 }
 
-export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
+/** What a template task is sent with (stored by `savePreparedPrompt`). */
+export interface TemplateTask {
+  templateId: string;
+  textInputs: string[];
+  usesImage: boolean;
+}
+
+/** The stored template choice, parsed once per claim; unreadable inputs count as none. */
+function decodeTemplateTask(templateId: string | null, rawInputs: string | null): TemplateTask | null {
+  if (!templateId) return null;
+  let inputs: { textInputs?: unknown; usesImage?: unknown } = {};
+  try {
+    inputs = rawInputs ? (JSON.parse(rawInputs) as typeof inputs) : {};
+  } catch {
+    inputs = {};
+  }
   return {
-    id: row.id as string,
-    userId: row.userId as string,
-    status: row.status as GenerationStatus,
-    step: row.step as GenerationStep,
-    mode: row.generation_mode as 'template' | 'prompt',
-    duration: row.duration as 6 | 10,
-    cost: row.cost as number,
-    prompt: (row.prompt as string | null) ?? '',
-    promptFinal: (row.prompt_final as string | null) ?? null,
-    imagePath: (row.image_path as string | null) ?? null,
-    templateId: (row.minimax_template_id as string | null) ?? null,
-    templateInputs: (row.minimax_template_inputs as string | null) ?? null,
-    jobId: (row.minimax_job_id as string | null) ?? null,
-    fileId: (row.minimax_file_id as string | null) ?? null,
-    attempt: row.attempt as number,
-    retryCount: row.retry_count as number,
-    submitStartedAt: (row.submit_started_at as number | null) ?? null,
-    submittedAt: (row.submittedAt as number | null) ?? null,
-    refunded: row.refunded === 1,
-    charged: row.charged === 1,
-    completedAt: (row.completedAt as number | null) ?? null,
-    createdAt: row.createdAt as number,
+    templateId,
+    textInputs: Array.isArray(inputs.textInputs) ? inputs.textInputs.map(String) : [],
+    usesImage: inputs.usesImage !== false,
+  };
+}
+
+/** The one mapper of whole `generations` rows (`SELECT *`, `RETURNING *`) for the worker. */
+export function rowToQueued(row: Record<string, unknown>): QueuedGeneration {
+  const r = readRow('generations', row);
+  return {
+    id: r.text('id'),
+    userId: r.text('userId'),
+    status: r.oneOf('status', GENERATION_STATUSES),
+    step: r.oneOf('step', GENERATION_STEPS),
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
+    duration: r.oneOf('duration', DURATIONS),
+    cost: r.int('cost'),
+    prompt: r.textOrNull('prompt') ?? '',
+    promptFinal: r.textOrNull('prompt_final'),
+    imagePath: r.textOrNull('image_path'),
+    template: decodeTemplateTask(r.textOrNull('minimax_template_id'), r.textOrNull('minimax_template_inputs')),
+    jobId: r.textOrNull('minimax_job_id'),
+    fileId: r.textOrNull('minimax_file_id'),
+    attempt: r.int('attempt'),
+    retryCount: r.int('retry_count'),
+    submitStartedAt: r.intOrNull('submit_started_at'),
+    submittedAt: r.intOrNull('submittedAt'),
+    refunded: r.flag('refunded'),
+    charged: r.flag('charged'),
+    completedAt: r.intOrNull('completedAt'),
+    createdAt: r.int('createdAt'),
   };
 }
 
@@ -271,6 +305,8 @@ export interface StoredVideo {
  */
 export function markGenerationSucceeded(db: Db, claim: Claim, video: StoredVideo, now: number): boolean {
   return inTransaction(db, () => {
+    // `charged = 1 - refunded` MUST stay: setting charged = 1 on a refunded row would break
+    // the schema's CHECK (never both) — or, without it, charge a video the user was refunded for.
     const row = db
       .prepare(
         `UPDATE generations SET status = 'success', step = 'done', charged = 1 - refunded, video_path = @path,
@@ -318,6 +354,9 @@ export interface FailOptions extends StepError {
  */
 export function failGeneration(db: Db, id: string, options: FailOptions, now: number): boolean {
   return inTransaction(db, () => {
+    // NEVER drop a live lease when failing from outside (`attempt` null): a second worker
+    // would claim the row and run the same step beside the first (two downloads, one `.part`).
+    // `refunded = 0 AND charged = 0` MUST guard the UPDATE: it is what makes the refund once.
     const row = db
       .prepare(
         `UPDATE generations SET status = 'failed', refunded = 1,
@@ -341,16 +380,7 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
         now,
       }) as { userId: string; cost: number; step: string } | undefined;
     if (!row) return false;
-    if (row.cost > 0) {
-      applyCreditChange(db, {
-        userId: row.userId,
-        delta: row.cost,
-        kind: 'refund',
-        reference: `refund:${id}`,
-        note: `Возврат за генерацию ${id}`,
-        now,
-      });
-    }
+    refundHold(db, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат за генерацию ${id}`, now });
     recordGenerationEvent(db, id, {
       kind: 'failed',
       status: 'failed',
@@ -453,16 +483,7 @@ export function refundGenerationManually(db: Db, id: string, note: string, now: 
       )
       .get({ id, now }) as { userId: string; cost: number; status: string; step: string } | undefined;
     if (!row) return { refunded: false, credits: 0 };
-    if (row.cost > 0) {
-      applyCreditChange(db, {
-        userId: row.userId,
-        delta: row.cost,
-        kind: 'refund',
-        reference: `refund:${id}`,
-        note: `Возврат вручную за генерацию ${id}: ${note}`.slice(0, 500),
-        now,
-      });
-    }
+    refundHold(db, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат вручную за генерацию ${id}: ${note}`, now });
     recordGenerationEvent(db, id, { kind: 'refunded_manually', status: row.status, step: row.step, detail: note, now });
     return { refunded: true, credits: row.cost };
   });

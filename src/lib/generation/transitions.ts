@@ -1,29 +1,19 @@
 import type { AlertStage } from '../notify/types.ts';
+import type { GenerationStep } from '../model.ts';
 
 /**
- * Pure rules of the generation state machine.
+ * Pure rules of the generation pipeline: retry pauses, late-watch pauses, what a failure
+ * means for the user and which alert it raises. The state machine itself
  *
  *   status   queued ──────────────► processing ─────────────► success
  *   step     prepare ─► submit ───► poll ─────► download ───► done
  *                 └────────┴─────────┴────────────┴────► failed (refunded once)
  *
- * A generation failed as stuck keeps its step (poll/download) so a late success from
- * MiniMax is still delivered: failed → success, free of charge (refunded stays 1).
+ * (a generation failed as stuck keeps its step, poll/download, so a late success from
+ * MiniMax is still delivered: failed → success, free of charge) is enforced by the guarded
+ * UPDATEs of queue.ts, one per transition: their WHERE clauses are the single truth.
  */
 
-export type GenerationStatus = 'queued' | 'processing' | 'success' | 'failed';
-export type GenerationStep = 'prepare' | 'submit' | 'poll' | 'download' | 'done';
-
-const ALLOWED: Record<GenerationStatus, GenerationStatus[]> = {
-  queued: ['queued', 'processing', 'failed'],
-  processing: ['processing', 'success', 'failed'],
-  failed: ['success', 'failed'],
-  success: [],
-};
-
-export function canTransition(from: GenerationStatus, to: GenerationStatus): boolean {
-  return ALLOWED[from].includes(to);
-}
 
 export interface BackoffPolicy {
   baseMs: number;

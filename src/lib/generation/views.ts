@@ -1,7 +1,17 @@
 import type { Db } from '../db/index.ts';
 import type { User } from '../auth/users.ts';
 import { t, type Locale } from '../i18n/index.ts';
-import { reasonForError, type GenerationStatus, type GenerationStep } from './transitions.ts';
+import { reasonForError } from './transitions.ts';
+import { readRow } from '../db/row.ts';
+import {
+  DURATIONS,
+  GENERATION_MODES,
+  GENERATION_STATUSES,
+  GENERATION_STEPS,
+  type GenerationMode,
+  type GenerationStatus,
+  type GenerationStep,
+} from '../model.ts';
 
 /**
  * What the owner sees of a generation (`GET /api/status`, `GET /api/generations`): the
@@ -13,7 +23,7 @@ export interface GenerationView {
   id: string;
   status: GenerationStatus;
   step: GenerationStep;
-  mode: 'template' | 'prompt';
+  mode: GenerationMode;
   duration: number;
   cost: number;
   videoUrl: string | null;
@@ -38,8 +48,8 @@ export interface GenerationView {
 const VIEW_COLUMNS = `id, userId, status, step, generation_mode, duration, cost, charged, refunded, prompt, prompt_final,
   camera_commands, minimax_template_name, video_path, error_code, createdAt, submittedAt, completedAt, updatedAt`;
 
-function parseCommands(raw: unknown): string[] {
-  if (typeof raw !== 'string') return [];
+function parseCommands(raw: string | null): string[] {
+  if (raw === null) return [];
   try {
     const value: unknown = JSON.parse(raw);
     return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -57,34 +67,37 @@ function queuePosition(db: Db, row: Record<string, unknown>): number {
     .get({ createdAt: row.createdAt, id: row.id }) as number;
 }
 
+/** The owner's view of a `generations` row (VIEW_COLUMNS), read through the checked reader. */
 function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: number): GenerationView {
-  const status = row.status as GenerationStatus;
-  const hasVideo = status === 'success' && typeof row.video_path === 'string';
-  const reason = status === 'failed' ? reasonForError((row.error_code as string | null) ?? null) : null;
-  const createdAt = row.createdAt as number;
-  const completedAt = (row.completedAt as number | null) ?? null;
+  const r = readRow('generations', row);
+  const id = r.text('id');
+  const status = r.oneOf('status', GENERATION_STATUSES);
+  const hasVideo = status === 'success' && r.textOrNull('video_path') !== null;
+  const reason = status === 'failed' ? reasonForError(r.textOrNull('error_code')) : null;
+  const createdAt = r.int('createdAt');
+  const completedAt = r.intOrNull('completedAt');
   return {
-    id: row.id as string,
+    id,
     status,
-    step: row.step as GenerationStep,
-    mode: row.generation_mode as 'template' | 'prompt',
-    duration: row.duration as number,
-    cost: row.cost as number,
-    videoUrl: hasVideo ? `/api/video/${row.id as string}` : null,
-    downloadUrl: hasVideo ? `/api/video/${row.id as string}?download=1` : null,
+    step: r.oneOf('step', GENERATION_STEPS),
+    mode: r.oneOf('generation_mode', GENERATION_MODES),
+    duration: r.oneOf('duration', DURATIONS),
+    cost: r.int('cost'),
+    videoUrl: hasVideo ? `/api/video/${id}` : null,
+    downloadUrl: hasVideo ? `/api/video/${id}?download=1` : null,
     queuePosition: status === 'queued' ? queuePosition(db, row) : null,
     error: reason ? t(locale, `generation.reason.${reason}`) : null,
     errorReason: reason,
-    refunded: row.refunded === 1,
-    charged: row.charged === 1,
-    prompt: (row.prompt as string | null) ?? null,
-    promptFinal: (row.prompt_final as string | null) ?? null,
-    cameraCommands: parseCommands(row.camera_commands),
-    templateName: (row.minimax_template_name as string | null) ?? null,
+    refunded: r.flag('refunded'),
+    charged: r.flag('charged'),
+    prompt: r.textOrNull('prompt'),
+    promptFinal: r.textOrNull('prompt_final'),
+    cameraCommands: parseCommands(r.textOrNull('camera_commands')),
+    templateName: r.textOrNull('minimax_template_name'),
     createdAt,
-    submittedAt: (row.submittedAt as number | null) ?? null,
+    submittedAt: r.intOrNull('submittedAt'),
     completedAt,
-    updatedAt: row.updatedAt as number,
+    updatedAt: r.int('updatedAt'),
     elapsedMs: Math.max(0, (status === 'success' || status === 'failed' ? completedAt ?? now : now) - createdAt),
   };
 }
@@ -103,7 +116,8 @@ export interface GenerationPage {
 }
 
 function encodeCursor(row: Record<string, unknown>): string {
-  return Buffer.from(`${row.createdAt as number}:${row.id as string}`).toString('base64url');
+  const r = readRow('generations', row);
+  return Buffer.from(`${r.int('createdAt')}:${r.text('id')}`).toString('base64url');
 }
 
 function decodeCursor(cursor: string | null): { createdAt: number; id: string } | null {

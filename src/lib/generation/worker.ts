@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
-import type { BackgroundTask } from '../context.ts';
+import type { BackgroundTask } from '../tasks.ts';
 import type { Db } from '../db/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -205,7 +205,11 @@ export class GenerationWorker implements BackgroundTask {
 
   private async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
     const { db, clock, config } = this.deps;
-    // Keep the lease while the step runs, so nobody else takes the row meanwhile.
+    // Keep the lease while the step runs, so nobody else takes the row meanwhile. The UPDATE
+    // MUST stay fenced by `attempt`: once this claim has lapsed and the row was claimed again,
+    // extending would keep the new holder's lease alive for a dead step. It is fenced by
+    // nothing else on purpose: a generation failed mid-step (admin, stuck sweep) keeps its
+    // lease until this step settles (see failGeneration), so no second worker starts beside it.
     const heartbeat = setInterval(() => {
       try {
         db.prepare('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ?').run(
@@ -251,7 +255,7 @@ export class GenerationWorker implements BackgroundTask {
     }
     if (!markSubmitStarted(db, g, clock.now())) return this.lostClaim(g, 'submit');
     const image = await this.readImage(g);
-    const template = this.templateOf(g);
+    const template = g.template;
     const callbackUrl = config.minimax.callbackUrl;
     const { taskId } = template
       ? await minimax.createTemplateTask({
@@ -287,8 +291,7 @@ export class GenerationWorker implements BackgroundTask {
   private async poll(g: QueuedGeneration): Promise<void> {
     const { db, clock, config, minimax } = this.deps;
     if (!g.jobId) throw new StepFailure('INTERNAL', 'processing generation without a MiniMax task id');
-    const template = this.templateOf(g) !== null;
-    const status = template ? await minimax.queryTemplateTask(g.jobId) : await minimax.queryVideoTask(g.jobId);
+    const status = g.template ? await minimax.queryTemplateTask(g.jobId) : await minimax.queryVideoTask(g.jobId);
     const now = clock.now();
     if (status.state === 'success') {
       const fileId = 'fileId' in status ? status.fileId : null;
@@ -314,7 +317,7 @@ export class GenerationWorker implements BackgroundTask {
     if (!g.jobId) throw new StepFailure('INTERNAL', 'download without a MiniMax task id');
     // Always a fresh URL from MiniMax's API with our key: signed URLs expire (1 h / 9 h).
     let url: string;
-    if (this.templateOf(g)) {
+    if (g.template) {
       const status = await minimax.queryTemplateTask(g.jobId);
       if (status.state !== 'success' || !status.videoUrl) {
         throw new StepFailure('BAD_RESPONSE', `template task is ${status.state} at download time`, true);
@@ -345,21 +348,6 @@ export class GenerationWorker implements BackgroundTask {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StepFailure('IMAGE_MISSING', 'the uploaded photo file is gone');
       throw err;
     }
-  }
-
-  private templateOf(g: QueuedGeneration): { templateId: string; textInputs: string[]; usesImage: boolean } | null {
-    if (!g.templateId) return null;
-    let inputs: { textInputs?: unknown; usesImage?: unknown } = {};
-    try {
-      inputs = g.templateInputs ? (JSON.parse(g.templateInputs) as typeof inputs) : {};
-    } catch {
-      inputs = {};
-    }
-    return {
-      templateId: g.templateId,
-      textInputs: Array.isArray(inputs.textInputs) ? inputs.textInputs.map(String) : [],
-      usesImage: inputs.usesImage !== false,
-    };
   }
 
   private lostClaim(g: QueuedGeneration, step: string): void {

@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import { requestClientAddress } from '../billing/webhook-source.ts';
+import { requestClientAddress } from './client-address.ts';
 
 /**
  * "The client's IP" for rate-limit keys, session records and the YooKassa allow-list:
@@ -16,13 +15,4 @@ interface IpLocals {
 /** For Astro routes and the middleware; '' when the peer is unknown. */
 export function clientIp(request: Request, locals: IpLocals): string {
   return requestClientAddress(locals.clientAddress, request.headers, locals.ctx.config.server.trustProxy) ?? '';
-}
-
-/** For node routes (src/server/routes.ts), which see the raw IncomingMessage. */
-export function clientIpOfNodeRequest(req: IncomingMessage, trustProxy: boolean): string {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-  }
-  return requestClientAddress(req.socket.remoteAddress, headers, trustProxy) ?? '';
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { UPLOAD_REQUEST_LIMIT } from '../uploads/multipart.ts';
+import { UPLOAD_REQUEST_LIMIT } from './multipart.ts';
 
 /**
  * Every request body has a size and a time limit, enforced by the node server before any

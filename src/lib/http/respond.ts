@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { AppError, badRequest, isAppError } from '../errors.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import type { Logger } from '../logger.ts';
+import { parseInput } from '../parse-input.ts';
 import { normalizeTextInput } from './text-input.ts';
 
 export function json(data: unknown, init: ResponseInit = {}): Response {
@@ -60,14 +61,4 @@ export async function readJsonBody(request: Request): Promise<unknown> {
 /** Parses a JSON body with a zod schema; a bad body is a 400 naming the first bad field. */
 export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
   return parseInput(schema, await readJsonBody(request));
-}
-
-export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue?.path.join('.') || undefined;
-  // A schema may name its own error code in the issue message (`{ message: 'PROMPT_TOO_SHORT' }`).
-  const code = issue && /^[A-Z][A-Z0-9_]+$/.test(issue.message) ? issue.message : 'VALIDATION';
-  throw badRequest(code, field);
 }

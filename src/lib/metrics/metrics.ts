@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { findLedgerMismatches } from '../billing/ledger.ts';
 import { countInFlight } from '../generation/queue.ts';
+import { GENERATION_STATUSES, PAYMENT_STATUSES } from '../model.ts';
 
 /**
  * Operational metrics in the Prometheus text format (`GET /metrics`). One registry per
@@ -60,8 +61,6 @@ export interface AppMetrics {
 }
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const GENERATION_STATUSES = ['queued', 'processing', 'success', 'failed'] as const;
-const PAYMENT_STATUSES = ['pending', 'waiting_for_capture', 'succeeded', 'canceled', 'failed'] as const;
 
 interface SlowFigures {
   at: number;

@@ -1,9 +1,11 @@
 import type { Db } from '../db/index.ts';
-import type { AlertStage } from './types.ts';
+import { readRow } from '../db/row.ts';
+import { ALERT_STAGES, type AlertStage } from './types.ts';
 
 /** Every alert, delivered or not, is a row in `operator_alerts`: the admin page lists them. */
 
-export type AlertDelivery = 'sent' | 'suppressed' | 'failed' | 'disabled';
+export const ALERT_DELIVERIES = ['sent', 'suppressed', 'failed', 'disabled'] as const;
+export type AlertDelivery = (typeof ALERT_DELIVERIES)[number];
 
 export interface AlertRecord {
   id: number;
@@ -36,17 +38,6 @@ export function recordAlert(db: Db, alert: NewAlertRecord): number {
   return Number(result.lastInsertRowid);
 }
 
-interface AlertRow {
-  id: number;
-  stage: string;
-  userId: string | null;
-  generationId: string | null;
-  message: string;
-  delivery: string;
-  delivery_error: string | null;
-  createdAt: number;
-}
-
 /** Newest first. */
 export function recentAlerts(db: Db, limit = 50): AlertRecord[] {
   const rows = db
@@ -54,15 +45,21 @@ export function recentAlerts(db: Db, limit = 50): AlertRecord[] {
       `SELECT id, stage, userId, generationId, message, delivery, delivery_error, createdAt
        FROM operator_alerts ORDER BY createdAt DESC, id DESC LIMIT ?`,
     )
-    .all(Math.max(1, Math.min(limit, 1000))) as AlertRow[];
-  return rows.map((row) => ({
-    id: row.id,
-    stage: row.stage as AlertStage,
-    userId: row.userId,
-    generationId: row.generationId,
-    message: row.message,
-    delivery: row.delivery as AlertDelivery,
-    deliveryError: row.delivery_error,
-    createdAt: row.createdAt,
-  }));
+    .all(Math.max(1, Math.min(limit, 1000))) as Array<Record<string, unknown>>;
+  return rows.map(rowToAlertRecord);
+}
+
+/** The one mapper of `operator_alerts` rows. */
+function rowToAlertRecord(row: Record<string, unknown>): AlertRecord {
+  const r = readRow('operator_alerts', row);
+  return {
+    id: r.int('id'),
+    stage: r.oneOf('stage', ALERT_STAGES),
+    userId: r.textOrNull('userId'),
+    generationId: r.textOrNull('generationId'),
+    message: r.text('message'),
+    delivery: r.oneOf('delivery', ALERT_DELIVERIES),
+    deliveryError: r.textOrNull('delivery_error'),
+    createdAt: r.int('createdAt'),
+  };
 }

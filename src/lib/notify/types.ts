@@ -2,6 +2,7 @@
  * Operator alerts (DESIGN.md §6, spec "Системы Уведомлений"). Callers never await
  * delivery and never see a failure: `alert` returns at once.
  */
+/** Append-only: stored alerts keep their stage, and the alert log must still read them. */
 export const ALERT_STAGES = [
   'GPT_ENHANCE_TEMPLATE',
   'GPT_ENHANCE_PROMPT',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { GenerationMode } from '../config.ts';
+import type { GenerationMode } from '../model.ts';
 import type { JsonCompletionRequest, LlmClient } from '../providers/llm/client.ts';
 import { LlmError } from '../providers/llm/errors.ts';
 import { stripCameraBrackets, truncatePrompt } from './camera-commands.ts';

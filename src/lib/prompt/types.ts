@@ -1,4 +1,4 @@
-import type { GenerationMode } from '../config.ts';
+import type { Duration, GenerationMode } from '../model.ts';
 
 /**
  * What the prompt engine makes of a user's text (spec "Двухфазный Prompt Engine").
@@ -8,7 +8,7 @@ export interface PromptRequest {
   mode: GenerationMode;
   /** The user's text, trimmed, 3–2000 characters, usually Russian. */
   prompt: string;
-  duration: 6 | 10;
+  duration: Duration;
   userId: string;
   generationId: string;
 }

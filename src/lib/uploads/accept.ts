@@ -1,6 +1,5 @@
 import type { Db } from '../db/index.ts';
 import { normaliseImage } from './image.ts';
-import { readImageField } from './multipart.ts';
 import { saveUpload, uploadPreviewUrl } from './uploads.ts';
 
 export interface AcceptedUpload {
@@ -17,9 +16,14 @@ export interface AcceptUploadOptions {
   now: number;
 }
 
-/** `POST /api/upload-image`: read the form's photo, check and re-encode it, store it as the current image. */
-export async function acceptImageUpload(request: Request, options: AcceptUploadOptions): Promise<AcceptedUpload> {
-  const file = await readImageField(request);
+/** The photo of `POST /api/upload-image`, read by the web layer (src/lib/http/multipart.ts). */
+export interface UploadedFile {
+  bytes: Buffer;
+  name: string | null;
+}
+
+/** Checks and re-encodes an uploaded photo and stores it as the user's current image. */
+export async function acceptImageUpload(file: UploadedFile, options: AcceptUploadOptions): Promise<AcceptedUpload> {
   const image = await normaliseImage(file.bytes);
   const upload = await saveUpload({ ...options, image, originalName: file.name });
   return { uploadId: upload.id, width: upload.width, height: upload.height, previewUrl: uploadPreviewUrl(upload) };

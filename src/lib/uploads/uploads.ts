@@ -2,6 +2,7 @@ import type { Db } from '../db/index.ts';
 import { newId } from '../ids.ts';
 import { relativeUserFile, resolveStored, writeFileAtomic } from '../storage.ts';
 import type { NormalisedImage } from './image.ts';
+import { readRow } from '../db/row.ts';
 
 export interface Upload {
   id: string;
@@ -26,16 +27,18 @@ export interface SaveUploadOptions {
 
 const COLUMNS = 'id, userId, path, mime, width, height, bytes, createdAt';
 
+/** The one mapper of `uploads` rows. */
 function rowToUpload(row: Record<string, unknown>): Upload {
+  const r = readRow('uploads', row);
   return {
-    id: row.id as string,
-    userId: row.userId as string,
-    path: row.path as string,
-    mime: row.mime as string,
-    width: row.width as number,
-    height: row.height as number,
-    bytes: row.bytes as number,
-    createdAt: row.createdAt as number,
+    id: r.text('id'),
+    userId: r.text('userId'),
+    path: r.text('path'),
+    mime: r.text('mime'),
+    width: r.int('width'),
+    height: r.int('height'),
+    bytes: r.int('bytes'),
+    createdAt: r.int('createdAt'),
   };
 }
 

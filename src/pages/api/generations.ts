@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { apiRoute, json, parseInput } from '../../lib/http/respond.ts';
+import { apiRoute, json } from '../../lib/http/respond.ts';
+import { parseInput } from '../../lib/parse-input.ts';
 import { unauthorized } from '../../lib/errors.ts';
 import { listGenerationViews } from '../../lib/generation/views.ts';
 

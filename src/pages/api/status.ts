@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { apiRoute, json, parseInput } from '../../lib/http/respond.ts';
+import { apiRoute, json } from '../../lib/http/respond.ts';
+import { parseInput } from '../../lib/parse-input.ts';
 import { notFound, unauthorized } from '../../lib/errors.ts';
 import { getGenerationView } from '../../lib/generation/views.ts';
 import { ID_PATTERN } from '../../lib/ids.ts';

@@ -2,12 +2,13 @@ import type { APIRoute } from 'astro';
 import { errorResponse, json } from '../../lib/http/respond.ts';
 import { isAppError, unauthorized } from '../../lib/errors.ts';
 import { acceptImageUpload } from '../../lib/uploads/accept.ts';
+import { readImageField } from '../../lib/http/multipart.ts';
 
 export const POST: APIRoute = async ({ request, locals }) => {
   const { ctx, user } = locals;
   try {
     if (!user) throw unauthorized();
-    const accepted = await acceptImageUpload(request, {
+    const accepted = await acceptImageUpload(await readImageField(request), {
       db: ctx.db,
       storageDir: ctx.config.paths.storageDir,
       userId: user.id,

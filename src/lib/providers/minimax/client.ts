@@ -9,6 +9,7 @@ import {
   type TaskState,
 } from './schemas.ts';
 import { getModelSpec, type Resolution } from './model-matrix.ts';
+import type { Duration } from '../../model.ts';
 
 /**
  * The only code that talks to MiniMax (reference/minimax-api.md). Every call has a
@@ -30,7 +31,7 @@ export interface CreateVideoTaskInput {
   prompt: string;
   /** `data:image/jpeg;base64,…` */
   firstFrameImage: string;
-  duration: 6 | 10;
+  duration: Duration;
   resolution: Resolution;
   callbackUrl: string | null;
 }

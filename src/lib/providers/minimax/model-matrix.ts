@@ -1,3 +1,4 @@
+import type { Duration } from '../../model.ts';
 /**
  * Which image-to-video models, resolutions and lengths MiniMax accepts
  * (reference/minimax-api.md §2–3). Beem always sends the user's photo as the first frame,
@@ -9,7 +10,7 @@ export type Resolution = '512P' | '720P' | '768P' | '1080P';
 
 export interface ModelSpec {
   /** Allowed lengths in seconds per resolution. */
-  resolutions: Partial<Record<Resolution, ReadonlyArray<6 | 10>>>;
+  resolutions: Partial<Record<Resolution, ReadonlyArray<Duration>>>;
   /** 01-series models reject explicit `duration`/`resolution`: the client leaves them out. */
   omitDurationAndResolution: boolean;
 }
@@ -49,6 +50,6 @@ export function checkModelConfig(model: string, resolution: Resolution): string[
   return [];
 }
 
-export function isDurationSupported(model: string, resolution: Resolution, duration: 6 | 10): boolean {
+export function isDurationSupported(model: string, resolution: Resolution, duration: Duration): boolean {
   return getModelSpec(model)?.resolutions[resolution]?.includes(duration) ?? false;
 }

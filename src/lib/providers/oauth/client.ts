@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import type { Config } from '../../config.ts';
-import { AppError, isAppError } from '../../errors.ts';
+import { isOAuthError, OAuthError } from './errors.ts';
 import type { Logger } from '../../logger.ts';
 import { fetchYandexProfile } from './yandex.ts';
 
@@ -45,8 +45,8 @@ const SCOPES: Record<OAuthSettings['provider'], string> = {
 };
 
 /** Provider problems on our side of the wire (down, slow, 5xx) versus a refused attempt. */
-const providerUnavailable = (cause: unknown) => new AppError('SIGNIN_PROVIDER_UNAVAILABLE', { status: 503, cause });
-const signInFailed = (cause: unknown) => new AppError('SIGNIN_FAILED', { status: 400, cause });
+const providerUnavailable = (cause: unknown) => new OAuthError('SIGNIN_PROVIDER_UNAVAILABLE', { cause });
+const signInFailed = (cause: unknown) => new OAuthError('SIGNIN_FAILED', { cause });
 
 export class OAuthClient {
   private configuration: Promise<oidc.Configuration> | null = null;
@@ -103,7 +103,7 @@ export class OAuthClient {
    */
   async completeAuthorization(callbackQuery: URLSearchParams, checks: AuthorizationChecks): Promise<OAuthProfile> {
     const error = callbackQuery.get('error');
-    if (error === 'access_denied') throw new AppError('SIGNIN_CANCELLED', { status: 400 });
+    if (error === 'access_denied') throw new OAuthError('SIGNIN_CANCELLED');
     const config = await this.getConfiguration();
     const currentUrl = new URL(this.settings.redirectUri);
     currentUrl.search = callbackQuery.toString();
@@ -137,10 +137,10 @@ export class OAuthClient {
       }
     }
     if (typeof claims.email !== 'string' || !claims.email.includes('@')) {
-      throw new AppError('SIGNIN_EMAIL_MISSING', { status: 400 });
+      throw new OAuthError('SIGNIN_EMAIL_MISSING');
     }
     // Only an address the provider itself confirmed may identify or link an account.
-    if (claims.email_verified !== true) throw new AppError('SIGNIN_EMAIL_UNVERIFIED', { status: 403 });
+    if (claims.email_verified !== true) throw new OAuthError('SIGNIN_EMAIL_UNVERIFIED');
     return {
       provider: this.settings.provider,
       subject: String(claims.sub),
@@ -199,8 +199,8 @@ export class OAuthClient {
   }
 
   /** Maps what openid-client throws to our codes; the detail goes to the log only. */
-  private classify(err: unknown, what: string): AppError {
-    if (isAppError(err)) return err;
+  private classify(err: unknown, what: string): OAuthError {
+    if (isOAuthError(err)) return err;
     const e = (err ?? {}) as { name?: string; status?: unknown; error?: string; code?: string; cause?: unknown };
     // openid-client reports an unexpected HTTP answer with the Response as `cause`.
     const cause = (e.cause ?? {}) as { name?: string; status?: unknown };
@@ -211,7 +211,7 @@ export class OAuthClient {
       return providerUnavailable(err);
     }
     if (e?.name === 'AuthorizationResponseError' && e.error === 'access_denied') {
-      return new AppError('SIGNIN_CANCELLED', { status: 400, cause: err });
+      return new OAuthError('SIGNIN_CANCELLED', { cause: err });
     }
     this.log.warn({ err, provider: this.settings.provider }, `sign-in: ${what}`);
     return signInFailed(err);

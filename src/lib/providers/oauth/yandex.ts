@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../errors.ts';
+import { OAuthError } from './errors.ts';
 import type { OAuthProfile } from './client.ts';
 
 /**
@@ -26,7 +26,7 @@ export function yandexAvatarUrl(avatarId: string): string {
 
 export function profileFromYandexInfo(info: YandexInfo): OAuthProfile {
   const email = info.default_email?.trim().toLowerCase();
-  if (!email || !email.includes('@')) throw new AppError('SIGNIN_EMAIL_MISSING', { status: 400 });
+  if (!email || !email.includes('@')) throw new OAuthError('SIGNIN_EMAIL_MISSING');
   const name = info.real_name?.trim() || info.display_name?.trim() || null;
   const picture = info.default_avatar_id && !info.is_avatar_empty ? yandexAvatarUrl(info.default_avatar_id) : null;
   return { provider: 'yandex', subject: info.id, email, name, picture };

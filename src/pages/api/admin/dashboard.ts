@@ -1,4 +1,4 @@
-import { adminRead } from '../../../lib/admin/http.ts';
+import { adminRead } from '../../../lib/http/admin-action.ts';
 import { getDashboard } from '../../../lib/admin/dashboard.ts';
 
 /** GET /api/admin/dashboard → the overview figures as JSON (monitoring, scripts). */

@@ -1,6 +1,7 @@
 import { unauthorized } from '../../../lib/errors.ts';
 import { apiRoute, json } from '../../../lib/http/respond.ts';
-import { listUserPayments, paymentMessage, paymentStatusLabel, toPaymentView } from '../../../lib/billing/payments.ts';
+import { listUserPayments } from '../../../lib/billing/payment-store.ts';
+import { paymentMessage, paymentStatusLabel, toPaymentView } from '../../../lib/billing/payment-rules.ts';
 
 /** GET /api/payments → the signed-in user's payments, newest first. */
 export const GET = apiRoute(({ locals }) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminAction } from '../../../../lib/admin/http.ts';
+import { adminAction } from '../../../../lib/http/admin-action.ts';
 import { sendTestAlert } from '../../../../lib/admin/alerts.ts';
 
 /** POST /api/admin/alerts/test: checks the alert chat, then a TEST_ALERT through the real notifier. */

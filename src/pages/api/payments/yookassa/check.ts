@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { unauthorized } from '../../../../lib/errors.ts';
-import { apiRoute, json, parseInput } from '../../../../lib/http/respond.ts';
-import { checkPayment, paymentMessage, toPaymentView } from '../../../../lib/billing/payments.ts';
+import { apiRoute, json } from '../../../../lib/http/respond.ts';
+import { parseInput } from '../../../../lib/parse-input.ts';
+import { checkPayment } from '../../../../lib/billing/apply-payment.ts';
+import { paymentMessage, toPaymentView } from '../../../../lib/billing/payment-rules.ts';
 
 const checkSchema = z.object({
   paymentId: z.string({ error: 'PAYMENT_ID_REQUIRED' }).min(1, 'PAYMENT_ID_REQUIRED').max(100, 'PAYMENT_ID_REQUIRED'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { unauthorized } from '../../../../lib/errors.ts';
 import { apiRoute, json, readJson } from '../../../../lib/http/respond.ts';
-import { startPayment } from '../../../../lib/billing/payments.ts';
+import { startPayment } from '../../../../lib/billing/start-payment.ts';
 
 const createSchema = z.object({ plan: z.string({ error: 'UNKNOWN_TARIFF' }).min(1, 'UNKNOWN_TARIFF').max(32, 'UNKNOWN_TARIFF') });
 

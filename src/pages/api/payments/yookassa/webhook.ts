@@ -1,7 +1,7 @@
 import { forbidden } from '../../../../lib/errors.ts';
 import { apiRoute, json } from '../../../../lib/http/respond.ts';
-import { handlePaymentNotification } from '../../../../lib/billing/payments.ts';
-import { isAllowedSource, parseAllowList, requestClientAddress } from '../../../../lib/billing/webhook-source.ts';
+import { handlePaymentNotification } from '../../../../lib/billing/apply-payment.ts';
+import { isAllowedSource, parseAllowList, requestClientAddress } from '../../../../lib/http/client-address.ts';
 
 const MAX_NOTIFICATION_BYTES = 64 * 1024;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminAction } from '../../../../../lib/admin/http.ts';
+import { adminAction } from '../../../../../lib/http/admin-action.ts';
 import { failGenerationByAdmin } from '../../../../../lib/admin/generations.ts';
 import { reasonField } from '../../../../../lib/admin/schemas.ts';
 

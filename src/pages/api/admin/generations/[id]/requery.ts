@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminAction } from '../../../../../lib/admin/http.ts';
+import { adminAction } from '../../../../../lib/http/admin-action.ts';
 import { requeryGeneration } from '../../../../../lib/admin/generations.ts';
 
 /** POST /api/admin/generations/:id/requery: ask MiniMax about the task now and let the worker apply the answer. */

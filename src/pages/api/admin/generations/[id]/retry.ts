@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminAction } from '../../../../../lib/admin/http.ts';
+import { adminAction } from '../../../../../lib/http/admin-action.ts';
 import { retryGenerationByAdmin } from '../../../../../lib/admin/generations.ts';
 import { formBool, reasonField } from '../../../../../lib/admin/schemas.ts';
 

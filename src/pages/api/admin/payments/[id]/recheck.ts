@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminAction } from '../../../../../lib/admin/http.ts';
+import { adminAction } from '../../../../../lib/http/admin-action.ts';
 import { recheckPayment } from '../../../../../lib/admin/payments.ts';
 import { t } from '../../../../../lib/i18n/index.ts';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { adminAction } from '../../../../../lib/admin/http.ts';
-import { PLANS, setSubscription } from '../../../../../lib/admin/users.ts';
+import { adminAction } from '../../../../../lib/http/admin-action.ts';
+import { setSubscription } from '../../../../../lib/admin/users.ts';
+import { PLANS } from '../../../../../lib/model.ts';
 import { parseMoscowDate } from '../../../../../lib/admin/format.ts';
 import { formBool, reasonField } from '../../../../../lib/admin/schemas.ts';
 import { badRequest } from '../../../../../lib/errors.ts';

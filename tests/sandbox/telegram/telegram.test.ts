@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../index.ts';
-import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import type { TelegramEmulator } from './index.ts';
-import { parseTelegramHtml } from './entities.ts';
+import { startSandbox, type Sandbox } from '../../../sandbox/index.ts';
+import { SANDBOX_CREDENTIALS } from '../../../sandbox/defaults.ts';
+import type { TelegramEmulator } from '../../../sandbox/telegram/index.ts';
+import { parseTelegramHtml } from '../../../sandbox/telegram/entities.ts';
 
 let sandbox: Sandbox;
 let telegram: TelegramEmulator;

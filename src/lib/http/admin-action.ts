@@ -1,14 +1,14 @@
 import type { APIContext } from 'astro';
 import type { z } from 'zod';
-import type { AppContext } from '../context.ts';
 import type { User } from '../auth/users.ts';
 import { badRequest, isAppError } from '../errors.ts';
-import { errorResponse, json, parseInput } from '../http/respond.ts';
+import { parseInput } from '../parse-input.ts';
+import { errorResponse, json } from './respond.ts';
 import { requireAdmin } from '../auth/guards.ts';
 import { safeNextPath } from '../auth/signin-state.ts';
-import { normalizeText, normalizeTextInput } from '../http/text-input.ts';
-import { adminActor } from './access.ts';
-import type { Actor } from './audit.ts';
+import { normalizeText, normalizeTextInput } from './text-input.ts';
+import { adminActor } from '../admin/access.ts';
+import type { Actor } from '../admin/audit.ts';
 import type { Locale } from '../i18n/index.ts';
 
 /**
@@ -21,7 +21,8 @@ import type { Locale } from '../i18n/index.ts';
  */
 
 export interface AdminActionContext {
-  ctx: AppContext;
+  /** The composition root, as the middleware put it on `locals`. */
+  ctx: App.Locals['ctx'];
   admin: User;
   actor: Actor;
   locale: Locale;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { imageDataUrl, startMinimax, startReceiver, type CallbackReceiver, type MinimaxHarness } from './test-support.ts';
+import { imageDataUrl, startMinimax, startReceiver, type CallbackReceiver, type MinimaxHarness } from '../../../sandbox/minimax/test-support.ts';
 
 let h: MinimaxHarness;
 let receiver: CallbackReceiver;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../index.ts';
-import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import { strictSchemaProblem, type OpenAiEmulator } from './index.ts';
-import { sampleFromSchema, toEnglish } from './model.ts';
+import { startSandbox, type Sandbox } from '../../../sandbox/index.ts';
+import { SANDBOX_CREDENTIALS } from '../../../sandbox/defaults.ts';
+import { strictSchemaProblem, type OpenAiEmulator } from '../../../sandbox/openai/index.ts';
+import { sampleFromSchema, toEnglish } from '../../../sandbox/openai/model.ts';
 
 let sandbox: Sandbox;
 let openai: OpenAiEmulator;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TEMPLATES } from './catalog.ts';
+import { TEMPLATES } from '../../../sandbox/minimax/catalog.ts';
 import {
   decimalId,
   firstCameraMotion,
@@ -7,7 +7,7 @@ import {
   renderDimensions,
   validateTemplateRequest,
   validateVideoRequest,
-} from './rules.ts';
+} from '../../../sandbox/minimax/rules.ts';
 
 const IMAGE = 'data:image/jpeg;base64,AAAA';
 

@@ -2,8 +2,8 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from './index.ts';
-import { serveEmulators } from './server.ts';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { serveEmulators } from '../../sandbox/server.ts';
 
 /** The test run's global set-up made a CA (trusted through NODE_EXTRA_CA_CERTS) and the sandbox's certificate. */
 describe('sandbox port: http for the APIs, https for file downloads', () => {

@@ -9,13 +9,13 @@ import { YooCheckout } from '@a2seven/yoo-checkout';
 import { MiniMaxAPI } from 'minimax-mcp-js/build/utils/api.js';
 import { VideoAPI } from 'minimax-mcp-js/build/api/video.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from './index.ts';
-import { SANDBOX_CREDENTIALS } from './defaults.ts';
-import { withTestTimings, type MinimaxEmulator } from './minimax/emulator.ts';
-import { imageDataUrl } from './minimax/test-support.ts';
-import { authorizeSignedIn, providerSession } from './oidc/test-support.ts';
-import { subjectForEmail } from './oidc/emulator.ts';
-import type { YookassaEmulator } from './yookassa/index.ts';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
+import { withTestTimings, type MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
+import { imageDataUrl } from '../../sandbox/minimax/test-support.ts';
+import { authorizeSignedIn, providerSession } from '../../sandbox/oidc/test-support.ts';
+import { subjectForEmail } from '../../sandbox/oidc/emulator.ts';
+import type { YookassaEmulator } from '../../sandbox/yookassa/index.ts';
 
 /**
  * The sandbox driven by independent, widely used clients with only their base URL changed:

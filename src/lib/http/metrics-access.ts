@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BlockList } from 'node:net';
-import { isAllowedSource, requestClientAddress } from '../billing/webhook-source.ts';
+import { isAllowedSource, requestClientAddress } from './client-address.ts';
 
 /**
  * Who may read `/metrics`: a request with `Authorization: Bearer <METRICS_TOKEN>` (when a

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { YOOKASSA_PUBLISHED_IPS, loadConfig, ConfigError } from '../../src/lib/config.ts';
-import { isAllowedSource, normalizeAddress, parseAllowList, requestClientAddress } from '../../src/lib/billing/webhook-source.ts';
+import { isAllowedSource, normalizeAddress, parseAllowList, requestClientAddress } from '../../src/lib/http/client-address.ts';
 
 describe('YooKassa webhook source', () => {
   const published = parseAllowList(YOOKASSA_PUBLISHED_IPS);

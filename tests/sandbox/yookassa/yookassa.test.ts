@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../index.ts';
-import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import type { NotificationRecord, PaymentObject, YookassaEmulator } from './index.ts';
+import { startSandbox, type Sandbox } from '../../../sandbox/index.ts';
+import { SANDBOX_CREDENTIALS } from '../../../sandbox/defaults.ts';
+import type { NotificationRecord, PaymentObject, YookassaEmulator } from '../../../sandbox/yookassa/index.ts';
 
 /** A stand-in for the app's webhook: records notifications and answers a chosen status. */
 interface Receiver {

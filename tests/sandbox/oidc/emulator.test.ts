@@ -1,9 +1,9 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../index.ts';
-import { SANDBOX_CREDENTIALS } from '../defaults.ts';
-import { subjectForEmail, type OidcEmulator } from './emulator.ts';
-import { authorizeSignedIn, providerSession } from './test-support.ts';
+import { startSandbox, type Sandbox } from '../../../sandbox/index.ts';
+import { SANDBOX_CREDENTIALS } from '../../../sandbox/defaults.ts';
+import { subjectForEmail, type OidcEmulator } from '../../../sandbox/oidc/emulator.ts';
+import { authorizeSignedIn, providerSession } from '../../../sandbox/oidc/test-support.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:3999/auth/callback';
 const { oauthClientId: CLIENT_ID, oauthClientSecret: CLIENT_SECRET } = SANDBOX_CREDENTIALS;

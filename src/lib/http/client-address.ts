@@ -1,9 +1,10 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Where a YooKassa notification may come from (reference §8: notifications carry no
- * signature, so the source address is the first check; the re-read of the payment is the
- * second). Entries are addresses or CIDRs, IPv4 or IPv6.
+ * Client addresses and allow-lists: the one rule for "who sent this request", used by rate
+ * limits, session records, `/metrics` and the YooKassa webhook (reference §8: notifications
+ * carry no signature, so the source address is the first check; the re-read of the payment
+ * is the second). Allow-list entries are addresses or CIDRs, IPv4 or IPv6.
  */
 
 /** `::ffff:1.2.3.4` (IPv4 on a dual-stack socket) → `1.2.3.4`; zone ids dropped. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { imageDataUrl, isMp4, startMinimax, type MinimaxHarness } from './test-support.ts';
+import { imageDataUrl, isMp4, startMinimax, type MinimaxHarness } from '../../../sandbox/minimax/test-support.ts';
 
 let h: MinimaxHarness;
 let photo: string;

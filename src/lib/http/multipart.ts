@@ -1,14 +1,11 @@
 import { AppError, badRequest } from '../errors.ts';
-import { readBodyWithLimit } from '../http/limited-body.ts';
-import { MAX_UPLOAD_BYTES } from './image.ts';
+import { readBodyWithLimit } from './limited-body.ts';
+import { MAX_UPLOAD_BYTES } from '../uploads/image.ts';
+import type { UploadedFile } from '../uploads/accept.ts';
 
 /** A 10 MB photo plus room for the multipart boundaries and part headers. */
 export const UPLOAD_REQUEST_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024;
 
-export interface UploadedFile {
-  bytes: Buffer;
-  name: string | null;
-}
 
 /**
  * The `image` field of a multipart form, read with the 10 MB limit enforced while the

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { renderVideo, resolveFfmpeg, SAMPLE_CLIP } from './render.ts';
-import type { CameraMotion } from './rules.ts';
-import { imageDataUrl, isMp4, startMinimax } from './test-support.ts';
+import { renderVideo, resolveFfmpeg, SAMPLE_CLIP } from '../../../sandbox/minimax/render.ts';
+import type { CameraMotion } from '../../../sandbox/minimax/rules.ts';
+import { imageDataUrl, isMp4, startMinimax } from '../../../sandbox/minimax/test-support.ts';
 
 const ffmpeg = resolveFfmpeg('auto');
 const ffprobe = ffmpeg ? path.join(path.dirname(ffmpeg), 'ffprobe') : null;
