@@ -115,12 +115,15 @@ describe('request bodies', () => {
 
   it('holds at most the photo allowance of an upload that never ends, and never more with each one', async () => {
     // A photo may be 10 MB, so up to that much is read before the upload is refused; the
-    // first attempt sets that high-water mark, and further ones must not add to it.
+    // first attempt sets that high-water mark, and further ones must not add to it. Refused
+    // bodies are freed only when V8 collects, which on a busy machine can lag two or three
+    // attempts behind (Node 24 seen at +19.5 MB after four): eight attempts under 32 MB still
+    // catch any body kept per attempt (8 × 10 MB), without measuring the collector's timing.
     expect(await sendLargeBody('/api/upload-image', { size: BIG, chunked: true })).toBe(413);
     const before = residentBytes(server.child.pid!);
-    for (let i = 0; i < 4; i += 1) expect(await sendLargeBody('/api/upload-image', { size: BIG, chunked: true })).toBe(413);
+    for (let i = 0; i < 8; i += 1) expect(await sendLargeBody('/api/upload-image', { size: BIG, chunked: true })).toBe(413);
     const grown = residentBytes(server.child.pid!) - before;
-    expect(grown, `resident memory grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(16 * MB);
+    expect(grown, `resident memory grew by ${(grown / MB).toFixed(1)} MB`).toBeLessThan(32 * MB);
   });
 
   it('answers a 413 in the visitor language with the security headers', async () => {
