@@ -1,4 +1,3 @@
-import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
 import type { Config } from '../../src/lib/config.ts';
 import type { Db } from '../../src/lib/db/index.ts';
 import { createGeneration } from '../../src/lib/generation/create.ts';
@@ -15,8 +14,8 @@ import type { PreparedPrompt } from '../../src/lib/prompt/types.ts';
 
 /**
  * Named fixtures for tests that drive the generation queue's functions on a database
- * directly: a user with a current photo, and a generation brought to a given step through
- * the same guarded writes the worker uses (every claim taken on the way is released).
+ * directly: a generation brought to a given step through the same guarded writes the
+ * worker uses (every claim taken on the way is released). Its owner comes from `seedUser`.
  */
 
 export const PREPARED_PROMPT: PreparedPrompt = {
@@ -29,20 +28,6 @@ export const PREPARED_PROMPT: PreparedPrompt = {
   fallbacks: [],
   stages: [],
 };
-
-/** A signed-up user (trial credits) whose current photo is an upload row. */
-export function seedUser(db: Db, options: { now: number; email?: string; trialCredits?: number }): string {
-  const email = options.email ?? 'queue@example.ru';
-  const userId = upsertUserFromIdentity(
-    db,
-    { provider: 'oidc', subject: `sub-${email}`, email, name: 'Q', picture: null },
-    { now: options.now, trialCredits: options.trialCredits ?? 3, adminEmails: [] },
-  ).user.id;
-  db.prepare(
-    `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES (?, ?, ?, 'image/jpeg', 640, 480, 10, ?)`,
-  ).run(`upl_${userId}`, userId, `users/${userId}/uploads/upl_1.jpg`, options.now);
-  return userId;
-}
 
 /**
  * Where a generation can stand in the queue: a live step, or `watching` — failed as stuck

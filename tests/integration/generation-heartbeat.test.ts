@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,8 @@ import { claimGeneration } from '../../src/lib/generation/queue.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { tempDir } from '../helpers/app.ts';
 import { waitUntil } from '../helpers/generation.ts';
-import { seedGeneration, seedUser } from '../helpers/queue.ts';
+import { seedGeneration } from '../helpers/queue.ts';
+import { seedUser } from '../helpers/seed.ts';
 
 /**
  * The worker extends the lease of a step while it runs (a 500 MB download outlives one
@@ -31,6 +33,7 @@ describe('the worker’s lease heartbeat', () => {
   let sandbox: Sandbox;
   let ctx: AppContext;
   let db: Db;
+  let dir: string;
   const clock = new ManualClock();
   /** Heartbeat statements run, per generation id (only the worker's step extends a lease). */
   const heartbeats = new Map<string, number>();
@@ -45,7 +48,7 @@ describe('the worker’s lease heartbeat', () => {
     });
     db.pragma('foreign_keys = ON');
     migrate(db);
-    const dir = tempDir();
+    dir = tempDir();
     const loaded = loadConfig({
       NODE_ENV: 'test',
       SANDBOX_URL: sandbox.url,
@@ -64,6 +67,7 @@ describe('the worker’s lease heartbeat', () => {
     await sandbox.close();
     await ctx.generationWorker.stop();
     db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /** A generation waiting at MiniMax that the worker has claimed and is polling (the query hangs). */

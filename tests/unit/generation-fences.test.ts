@@ -16,7 +16,8 @@ import {
   stopWatching,
   type QueuedGeneration,
 } from '../../src/lib/generation/queue.ts';
-import { laneOf, PREPARED_PROMPT, seedGeneration, seedUser, type QueueStage } from '../helpers/queue.ts';
+import { laneOf, PREPARED_PROMPT, seedGeneration, type QueueStage } from '../helpers/queue.ts';
+import { seedUser } from '../helpers/seed.ts';
 
 /**
  * The attempt fence (DESIGN.md §2): a worker whose lease lapsed and whose row was claimed
