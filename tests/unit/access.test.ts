@@ -8,7 +8,14 @@ import { createContext, type AppContext } from '../../src/lib/context.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { adminPageAccess } from '../../src/lib/admin/access.ts';
 import { requireAdmin, requireUser } from '../../src/lib/auth/guards.ts';
-import { checkSessionToken, createSession, deleteExpiredSessions, peekSessionUser, SESSION_COOKIE } from '../../src/lib/auth/sessions.ts';
+import {
+  checkSessionToken,
+  createSession,
+  deleteExpiredSessions,
+  peekSessionUser,
+  SESSION_COOKIE,
+  validateSessionToken,
+} from '../../src/lib/auth/sessions.ts';
 import { getUserById, type User } from '../../src/lib/auth/users.ts';
 import { authenticateNodeRequest, readCookie } from '../../src/lib/http/node-auth.ts';
 import { isAppError } from '../../src/lib/errors.ts';
@@ -88,6 +95,15 @@ describe('session cookies', () => {
     expect(peekSessionUser(db, 'a'.repeat(101), { now: clock.now(), ttlMs: TTL })).toBeNull();
   });
 
+  it('hands out a session only for a live one', () => {
+    const { user, token } = signedIn();
+    const validate = () => validateSessionToken(db, token, { now: clock.now(), ttlMs: TTL });
+    expect(validate()).toMatchObject({ user: { id: user.id }, session: { userId: user.id }, extended: false });
+    disable(user);
+    expect(validate()).toBeNull();
+    expect(validateSessionToken(db, 'unknown', { now: clock.now(), ttlMs: TTL })).toBeNull();
+  });
+
   it('locks a disabled account out at once: every one of its sessions is deleted, others stay', () => {
     const { user, token } = signedIn();
     createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
@@ -160,6 +176,13 @@ describe('the node routes’ session check', () => {
     const renewed = await request(`${SESSION_COOKIE}=${token}`);
     expect(renewed.user?.id).toBe(user.id);
     expect(renewed.setCookie).toBe(`${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; Max-Age=${TTL / 1000}; HttpOnly; SameSite=Lax`);
+  });
+
+  it('marks the renewed cookie Secure in production', async () => {
+    const { token } = signedIn();
+    ctx = { ...ctx, config: { ...ctx.config, isProduction: true } };
+    clock.advance(TTL / 2 + 1);
+    expect((await request(`${SESSION_COOKIE}=${token}`)).setCookie).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
   });
 
   it('answers null without a cookie, for an expired session and for a disabled account', async () => {

@@ -9,7 +9,9 @@ import {
   markGenerationSucceeded,
   markSubmitStarted,
   markSubmitted,
+  listLeaseHolders,
   releaseClaim,
+  releaseLeasesOf,
   savePreparedPrompt,
   schedulePoll,
   scheduleRetry,
@@ -47,6 +49,8 @@ interface QueueWrite {
   balanceDelta?: number;
   /** Change of the owner's count of delivered videos. */
   usedDelta?: number;
+  /** Events the current write records (the generation's history); none for bookkeeping writes. */
+  events?: string[];
 }
 
 const ERROR = { stage: 'MINIMAX_CALL', code: 'HTTP_500', message: 'gateway' };
@@ -60,6 +64,7 @@ const WRITES: QueueWrite[] = [
     at: 'prepare',
     write: (db, claim, now) => savePreparedPrompt(db, claim, PREPARED_PROMPT, now),
     lands: { status: 'queued', step: 'submit', prompt_final: PREPARED_PROMPT.finalPrompt, ...released },
+    events: ['prepared'],
   },
   {
     name: 'markSubmitStarted',
@@ -73,6 +78,7 @@ const WRITES: QueueWrite[] = [
     at: 'submit',
     write: (db, claim, now) => markSubmitted(db, claim, { jobId: 'task-new', model: 'm', resolution: '768P', nextPollAt: now + 50 }, now),
     lands: { status: 'processing', step: 'poll', minimax_job_id: 'task-new', next_attempt_at: T_WRITE + 50, ...released },
+    events: ['submitted'],
   },
   {
     name: 'schedulePoll',
@@ -85,12 +91,14 @@ const WRITES: QueueWrite[] = [
     at: 'poll',
     write: (db, claim, now) => markDownloadReady(db, claim, { fileId: 'file-new', width: 2, height: 3 }, now),
     lands: { status: 'processing', step: 'download', minimax_file_id: 'file-new', ...released },
+    events: ['minimax_success'],
   },
   {
     name: 'markDownloadReady (late success of a stuck generation)',
     at: 'watching',
     write: (db, claim, now) => markDownloadReady(db, claim, { fileId: 'file-new', width: 2, height: 3 }, now),
     lands: { status: 'failed', step: 'download', minimax_file_id: 'file-new', ...released },
+    events: ['minimax_success'],
   },
   {
     name: 'markGenerationSucceeded',
@@ -98,6 +106,7 @@ const WRITES: QueueWrite[] = [
     write: (db, claim, now) => markGenerationSucceeded(db, claim, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now),
     lands: { status: 'success', step: 'done', charged: 1, refunded: 0, video_path: 'users/x/videos/a.mp4', ...released },
     usedDelta: 1,
+    events: ['succeeded'],
   },
   {
     name: 'markGenerationSucceeded (delivered free after a refund)',
@@ -105,6 +114,7 @@ const WRITES: QueueWrite[] = [
     write: (db, claim, now) => markGenerationSucceeded(db, claim, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now),
     lands: { status: 'success', step: 'done', charged: 0, refunded: 1, ...released },
     usedDelta: 1,
+    events: ['succeeded'],
   },
   ...(['prepare', 'submit', 'poll', 'download', 'watching'] as const).map(
     (at): QueueWrite => ({
@@ -112,6 +122,7 @@ const WRITES: QueueWrite[] = [
       at,
       write: (db, claim, now) => scheduleRetry(db, claim, ERROR, 500, now),
       lands: { retry_count: 1, next_attempt_at: T_WRITE + 500, ...released },
+      events: ['retry'],
     }),
   ),
   ...(['prepare', 'submit', 'poll', 'download'] as const).map(
@@ -121,6 +132,7 @@ const WRITES: QueueWrite[] = [
       write: fail,
       lands: { status: 'failed', step: 'done', refunded: 1, charged: 0, error_code: 'HTTP_500', ...released },
       balanceDelta: 1,
+      events: ['failed'],
     }),
   ),
   {
@@ -128,6 +140,7 @@ const WRITES: QueueWrite[] = [
     at: 'watching',
     write: (db, claim, now) => stopWatching(db, claim.id, claim.attempt, 'MiniMax failed the task late', now),
     lands: { status: 'failed', step: 'done', ...released },
+    events: ['watch_stopped'],
   },
   ...(['prepare', 'submit', 'poll', 'download', 'watching'] as const).map(
     (at): QueueWrite => ({
@@ -173,7 +186,7 @@ function contendedRow(at: QueueStage): { id: string; stale: Claim; fresh: Claim 
 }
 
 describe('queue writes behind the attempt fence', () => {
-  it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', ({ at, write, lands, balanceDelta = 0, usedDelta = 0 }) => {
+  it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', ({ at, write, lands, balanceDelta = 0, usedDelta = 0, events = [] }) => {
     const { id, stale, fresh } = contendedRow(at);
     const before = snapshot(id);
     expect(before.row).toMatchObject({ locked_by: 'fresh', locked_until: T_FRESH + LEASE_MS });
@@ -186,6 +199,33 @@ describe('queue writes behind the attempt fence', () => {
     expect(after.row).toMatchObject(lands);
     expect(after.user.generation_balance).toBe(before.user.generation_balance + balanceDelta);
     expect(after.user.generation_used).toBe(before.user.generation_used + usedDelta);
+    expect(after.events.slice(before.events.length).map((e) => (e as { kind: string }).kind)).toEqual(events);
+    if (balanceDelta > 0) expect(after.ledger.at(-1)).toMatchObject({ kind: 'refund', delta: balanceDelta, reference: `refund:${id}` });
     expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it('fails a free generation without a refund line (there was no hold)', () => {
+    const id = seedGeneration(db, config, userId, 'poll', T0);
+    db.prepare('UPDATE generations SET cost = 0 WHERE id = ?').run(id);
+    const claim = claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'w' })!;
+    const before = snapshot(id);
+    expect(fail(db, claim, T_WRITE)).toBe(true);
+    const after = snapshot(id);
+    expect(after.row).toMatchObject({ status: 'failed', refunded: 1 });
+    expect(after.ledger).toEqual(before.ledger);
+    expect(after.user).toEqual(before.user);
+  });
+
+  it('drops the leases of holders known to be gone, and only theirs', () => {
+    const gone = seedGeneration(db, config, userId, 'poll', T0);
+    claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'host:1:gone' });
+    const alive = seedGeneration(db, config, userId, 'submit', T0);
+    claimGeneration(db, { lane: 'submit', now: T0, leaseMs: LEASE_MS, workerId: 'host:2:alive' });
+    expect(listLeaseHolders(db).sort()).toEqual(['host:1:gone', 'host:2:alive']);
+    expect(releaseLeasesOf(db, [], T0)).toBe(0);
+    expect(releaseLeasesOf(db, ['host:1:gone'], T0)).toBe(1);
+    expect(snapshot(gone).row).toMatchObject({ locked_by: null, locked_until: null });
+    expect(snapshot(alive).row).toMatchObject({ locked_by: 'host:2:alive' });
+    expect(listLeaseHolders(db)).toEqual(['host:2:alive']);
   });
 });

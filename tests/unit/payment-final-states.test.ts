@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
-import { applyPaymentState, type ApplyOutcome, type BillingContext, type Payment } from '../../src/lib/billing/payments.ts';
+import { applyPaymentState, getPayment, type ApplyOutcome, type BillingContext, type Payment } from '../../src/lib/billing/payments.ts';
 import { createTelegramNotifier } from '../../src/lib/notify/telegram-notifier.ts';
 import { recentAlerts } from '../../src/lib/notify/alert-log.ts';
 import { createYookassaClient } from '../../src/lib/providers/yookassa/client.ts';
@@ -70,26 +70,31 @@ const SETTLED: Array<[string, (open: Payment) => YookassaPayment, ApplyOutcome]>
   ['canceled', (open) => yookassaAnswer(open, 'canceled'), 'canceled'],
 ];
 
-const LATE_ANSWERS: Array<[string, (open: Payment) => YookassaPayment]> = [
-  ['canceled', (open) => yookassaAnswer(open, 'canceled', { cancellation_details: { party: 'merchant', reason: 'canceled_by_merchant' } })],
-  ['waiting_for_capture', (open) => yookassaAnswer(open, 'waiting_for_capture')],
-  ['pending', (open) => yookassaAnswer(open, 'pending')],
-  ['succeeded with another amount', (open) => yookassaAnswer(open, 'succeeded', { amount: { value: '2.00', currency: 'RUB' } })],
+/** Late answers, and what `applyPaymentState` reports for each on a settled payment. */
+const LATE_ANSWERS: Array<[string, (open: Payment) => YookassaPayment, ApplyOutcome]> = [
+  ['canceled', (open) => yookassaAnswer(open, 'canceled', { cancellation_details: { party: 'merchant', reason: 'canceled_by_merchant' } }), 'unchanged'],
+  ['waiting_for_capture', (open) => yookassaAnswer(open, 'waiting_for_capture'), 'waiting_for_capture'],
+  ['pending', (open) => yookassaAnswer(open, 'pending'), 'pending'],
+  ['succeeded with another amount', (open) => yookassaAnswer(open, 'succeeded', { amount: { value: '2.00', currency: 'RUB' } }), 'mismatch'],
 ];
 
-describe('payment final states, applied directly', () => {
-  it.each(SETTLED.flatMap(([settled, settle, outcome]) => LATE_ANSWERS.map(([late, answer]) => ({ settled, settle, outcome, late, answer }))))(
-    'a late $late answer read while the payment was open leaves a $settled payment as it is',
-    async ({ settle, outcome, answer }) => {
-      const open = openBasicPayment();
-      expect(applyPaymentState(ctx, open, settle(open))).toBe(outcome);
-      const settled = await moneyState(open.id);
+/** Past the alert de-duplication window: a repeated alert would be recorded again. */
+const LATER = 10 * 60_000;
 
-      clock.advance(60_000);
-      applyPaymentState(ctx, open, answer(open));
-      expect(await moneyState(open.id)).toEqual(settled);
-    },
-  );
+describe('payment final states, applied directly', () => {
+  it.each(
+    SETTLED.flatMap(([settled, settle, outcome]) =>
+      LATE_ANSWERS.map(([late, answer, lateOutcome]) => ({ settled, settle, outcome, late, answer, lateOutcome })),
+    ),
+  )('a late $late answer read while the payment was open leaves a $settled payment as it is', async ({ settle, outcome, answer, lateOutcome }) => {
+    const open = openBasicPayment();
+    expect(applyPaymentState(ctx, open, settle(open))).toBe(outcome);
+    const settled = await moneyState(open.id);
+
+    clock.advance(LATER);
+    expect(applyPaymentState(ctx, open, answer(open))).toBe(lateOutcome);
+    expect(await moneyState(open.id)).toEqual(settled);
+  });
 
   it('credits once when two paths apply the same success (applied = 0)', async () => {
     const open = openBasicPayment();
@@ -98,7 +103,7 @@ describe('payment final states, applied directly', () => {
     expect(credited.user).toEqual({ generation_balance: 3 + open.credits, plan: 'basic' });
     expect(credited.row).toMatchObject({ status: 'succeeded', applied: 1, appliedAt: T0 });
 
-    clock.advance(60_000);
+    clock.advance(LATER);
     expect(applyPaymentState(ctx, open, yookassaAnswer(open, 'succeeded'))).toBe('already_applied');
     expect(await moneyState(open.id)).toEqual(credited);
     expect(findLedgerMismatches(db)).toEqual([]);
@@ -116,5 +121,44 @@ describe('payment final states, applied directly', () => {
     expect(state.row).toMatchObject({ status: 'waiting_for_capture', applied: 0 });
     expect(state.alerts).toBe(1);
     expect(state.user).toEqual({ generation_balance: 3, plan: 'free' });
+  });
+
+  it.each<[string, Partial<YookassaPayment>]>([
+    ['another currency', { amount: { value: '990.50', currency: 'USD' } }],
+    ['another buyer', { metadata: { userId: 'usr_someone_else', plan: 'basic' } }],
+    ['another tariff', { metadata: { plan: 'professional' } }],
+    ['no metadata', { metadata: undefined }],
+  ])('holds a success with %s for review: no credit, one alert', async (_name, odd) => {
+    const open = openBasicPayment();
+    const answer = yookassaAnswer(open, 'succeeded');
+    const forged = { ...answer, ...odd, amount: odd.amount ?? answer.amount, metadata: odd.metadata && { ...answer.metadata, ...odd.metadata } };
+    expect(applyPaymentState(ctx, open, forged)).toBe('mismatch');
+    const state = await moneyState(open.id);
+    expect(state.row).toMatchObject({ status: 'succeeded', applied: 0, last_error: expect.stringMatching(/^not credited: /) });
+    expect(state.user).toEqual({ generation_balance: 3, plan: 'free' });
+    expect(state.alerts).toBe(1);
+  });
+
+  it('refuses to apply the answer about another YooKassa payment', async () => {
+    const open = openBasicPayment();
+    const other = openBasicPayment();
+    expect(() => applyPaymentState(ctx, open, yookassaAnswer(other, 'succeeded'))).toThrow(/at YooKassa, got/);
+    expect((await moneyState(open.id)).row).toMatchObject({ status: 'pending', applied: 0 });
+  });
+
+  it('credits each payment under its own reference, and a one-off purchase leaves the plan alone', async () => {
+    const single = pendingPayment(db, config, { userId, plan: 'single', now: T0 });
+    const basic = openBasicPayment();
+    expect(applyPaymentState(ctx, single, yookassaAnswer(single, 'succeeded'))).toBe('credited');
+    expect(db.prepare('SELECT COUNT(*) FROM admin_subscriptions WHERE userId = ?').pluck().get(userId)).toBe(0);
+    expect(applyPaymentState(ctx, basic, yookassaAnswer(basic, 'succeeded'))).toBe('credited');
+    const state = await moneyState(basic.id);
+    expect(state.user).toEqual({ generation_balance: 3 + single.credits + basic.credits, plan: 'basic' });
+    expect(db.prepare(`SELECT reference FROM credit_ledger WHERE kind = 'payment' ORDER BY id`).pluck().all()).toEqual([
+      `payment:${single.id}`,
+      `payment:${basic.id}`,
+    ]);
+    expect(getPayment(db, basic.id)).toMatchObject({ applied: true, status: 'succeeded' });
+    expect(db.prepare('SELECT plan, isPaid FROM admin_subscriptions WHERE userId = ?').get(userId)).toEqual({ plan: 'basic', isPaid: 1 });
   });
 });
