@@ -12,6 +12,7 @@ export default defineConfig({
     include: [
       'tests/unit/**/*.test.ts',
       'tests/integration/generation-heartbeat.test.ts',
+      'tests/integration/payment-service.test.ts',
     ],
   },
 });
