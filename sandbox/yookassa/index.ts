@@ -232,6 +232,7 @@ export class YookassaEmulator implements Emulator {
   private faults = new FaultQueue<YookassaFault>();
   private clockOffsetMs = 0;
   private inFlight = new Set<Promise<void>>();
+  private apiCalls = new Set<Promise<unknown>>();
   /** Bumped by reset(): notifications still waiting from before it are not sent. */
   private epoch = 0;
   private closed = false;
@@ -282,13 +283,23 @@ export class YookassaEmulator implements Emulator {
       return true;
     }
     if (!r.path.startsWith('/v3/')) return false;
-    const answer = await this.handleApi(r).catch((err: unknown) => {
+    const call = this.handleApi(r).catch((err: unknown) => {
       if (err instanceof HttpAnswer) return err;
       if (err instanceof InvalidRequest) return new HttpAnswer(400, errorBody('invalid_request', err.message, err.parameter));
       throw err;
     });
+    this.apiCalls.add(call);
+    const answer = await call.finally(() => this.apiCalls.delete(call));
     sendJson(r.res, answer.status, answer.body);
     return true;
+  }
+
+  /**
+   * Resolves once every API call received so far has been answered — also one whose client
+   * gave up waiting (a `slow` fault), which still creates or replays its payment.
+   */
+  async callsSettled(): Promise<void> {
+    while (this.apiCalls.size > 0) await Promise.allSettled([...this.apiCalls]);
   }
 
   private async handleApi(r: SandboxRequest): Promise<HttpAnswer> {

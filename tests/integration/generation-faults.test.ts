@@ -73,13 +73,16 @@ describe('generation pipeline under MiniMax faults', () => {
     [1004, 'PROVIDER_UNAVAILABLE', /временно недоступна/],
     [1042, 'PROMPT_CHARACTERS', /символов/],
   ])('create error %i fails at once, refunds once and alerts MINIMAX_CALL', async (code, reason, message) => {
-    const result = await run([{ kind: 'error', on: 'create', code }]);
+    // The error would repeat: a retry could not turn into a success and hide itself.
+    const result = await run([{ kind: 'error', on: 'create', code, count: 3 }]);
     expectRefundedOnce(result);
     expect(result.status.errorReason).toBe(reason);
     expect(result.status.error).toMatch(message);
     expect(result.status.refunded).toBe(true);
     expect(result.row.error_code).toBe(String(code));
-    expect(result.row.attempt).toBeGreaterThanOrEqual(2); // prepare + one submit, no retries
+    // One claim to prepare, one to submit, and no retry: the error is final at once.
+    expect(result.row).toMatchObject({ attempt: 2, retry_count: 0 });
+    expect(listGenerationEvents(stack.app.ctx.db, result.id).filter((e) => e.kind === 'retry')).toEqual([]);
     expect(result.alerts).toEqual(['MINIMAX_CALL']);
   });
 

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { startApp, type TestApp } from '../helpers/app.ts';
@@ -66,12 +68,14 @@ describe('POST /api/upload-image', () => {
     expect(await errorOf(await apiFetch(app.url, '/api/upload-image', { cookie, body: form }))).toMatchObject({ status: 400, code: 'IMAGE_MISSING' });
   });
 
-  it('refuses a declared body over 10 MB with 413', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+  it('refuses a declared body over 10 MB with 413, storing nothing', async () => {
+    const { user, cookie } = createSignedInUser(app.ctx);
     const big = Buffer.concat([await photo(), Buffer.alloc(11 * 1024 * 1024)]);
     const err = await errorOf(await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(big) }));
     expect(err).toMatchObject({ status: 413, code: 'IMAGE_TOO_LARGE' });
     expect(err.error).toMatch(/больше 10 МБ/);
+    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM uploads WHERE userId = ?').pluck().get(user.id)).toBe(0);
+    expect(fs.existsSync(path.join(app.ctx.config.paths.storageDir, 'users', user.id))).toBe(false);
   });
 
   it('refuses an undeclared (chunked) body as soon as it passes 10 MB, before it is all sent', async () => {

@@ -8,6 +8,21 @@ import { PRODUCTION_ENV } from '../helpers/env.ts';
 
 const EVIL = 'https://evil.example';
 const SHOP = 'https://shop.example';
+const PAYMENT_CHECKS_PER_MIN = 2;
+
+/** The route itself answered (the request got past every limit): its status and error code. */
+async function expectAnswered(response: Promise<Response>, status: number, code: string): Promise<void> {
+  const res = await response;
+  expect(res.status).toBe(status);
+  expect(await res.json()).toMatchObject({ success: false, code });
+}
+
+async function expectRateLimited(response: Promise<Response>): Promise<void> {
+  const res = await response;
+  expect(res.status).toBe(429);
+  expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+  expect(await res.json()).toMatchObject({ success: false, code: 'RATE_LIMITED' });
+}
 
 describe('request security', () => {
   let stack: TestStack;
@@ -20,6 +35,7 @@ describe('request security', () => {
         TRUST_PROXY: 'true',
         RATE_LIMIT_GENERATE_PER_MIN: '2',
         RATE_LIMIT_PAYMENTS_PER_MIN: '1',
+        RATE_LIMIT_PAYMENT_CHECKS_PER_MIN: String(PAYMENT_CHECKS_PER_MIN),
         RATE_LIMIT_SIGNIN_PER_MIN: '3',
       },
     });
@@ -63,15 +79,15 @@ describe('request security', () => {
     );
   });
 
-  it('lets the two provider webhooks through without an Origin', async () => {
-    for (const path of ['/minimax_callback', '/api/payments/yookassa/webhook']) {
-      const res = await fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: EVIL },
-        body: JSON.stringify({ challenge: 'x' }),
-      });
-      expect(res.status, path).not.toBe(403);
-    }
+  it('lets the two provider webhooks through whatever their Origin, to their own answers', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: EVIL }, body: JSON.stringify(body) });
+    const challenge = await post('/minimax_callback', { challenge: 'x' });
+    expect(challenge.status).toBe(200);
+    expect(await challenge.json()).toEqual({ challenge: 'x' });
+    const notification = await post('/api/payments/yookassa/webhook', { type: 'notification', event: 'payment.succeeded', object: { id: 'nobody-knows-it' } });
+    expect(notification.status).toBe(200);
+    expect(await notification.json()).toEqual({ success: true, outcome: 'unknown_payment' });
   });
 
   it('answers CORS preflights and requests only for CORS_ORIGINS, with credentials', async () => {
@@ -107,8 +123,8 @@ describe('request security', () => {
     const a = createSignedInUser(stack.app.ctx);
     const b = createSignedInUser(stack.app.ctx);
     const generate = (cookie: string) => apiFetch(url, '/api/generate', { json: { prompt: 'x', duration: 6, mode: 'prompt' }, cookie });
-    expect((await generate(a.cookie)).status).not.toBe(429);
-    expect((await generate(a.cookie)).status).not.toBe(429);
+    // Without a photo the route itself answers NO_IMAGE: the request got past the limit to it.
+    for (let i = 0; i < 2; i += 1) await expectAnswered(generate(a.cookie), 400, 'NO_IMAGE');
     const limited = await generate(a.cookie);
     expect(limited.status).toBe(429);
     const retryAfter = Number(limited.headers.get('retry-after'));
@@ -119,18 +135,31 @@ describe('request security', () => {
       code: 'RATE_LIMITED',
       error: `Слишком много запросов. Подождите ${retryAfter} сек и попробуйте снова.`,
     });
-    expect((await generate(b.cookie)).status).not.toBe(429);
+    await expectAnswered(generate(b.cookie), 400, 'NO_IMAGE');
   });
 
-  it('limits payment creation but never the YooKassa webhook', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx);
-    const create = () => apiFetch(url, '/api/payments/yookassa/create', { json: { tariff: 'basic' }, cookie });
-    expect((await create()).status).not.toBe(429);
-    expect((await create()).status).toBe(429);
-    expect((await apiFetch(url, '/api/payments/yookassa/check?paymentId=x', { cookie })).status).not.toBe(429);
+  it('limits payment creation and payment checks per user, never the YooKassa webhook', async () => {
+    const buyer = createSignedInUser(stack.app.ctx);
+    const create = () => apiFetch(url, '/api/payments/yookassa/create', { json: { plan: 'basic' }, cookie: buyer.cookie });
+    const created = await create();
+    expect(created.status).toBe(200);
+    const { paymentId } = (await created.json()) as { paymentId: string };
+    await expectRateLimited(create());
+
+    const check = (cookie: string) => apiFetch(url, `/api/payments/yookassa/check?paymentId=${paymentId}`, { cookie });
+    for (let i = 0; i < PAYMENT_CHECKS_PER_MIN; i += 1) {
+      const res = await check(buyer.cookie);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ paymentId, status: 'pending', state: 'pending' });
+    }
+    await expectRateLimited(check(buyer.cookie));
+    // Another user is counted apart: the route answers them (the payment is not theirs).
+    await expectAnswered(check(createSignedInUser(stack.app.ctx).cookie), 403, 'USER_MISMATCH');
+
     for (let i = 0; i < 3; i += 1) {
       const hook = await fetch(`${url}/api/payments/yookassa/webhook`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-      expect(hook.status).not.toBe(429);
+      expect(hook.status).toBe(200);
+      expect(await hook.json()).toEqual({ success: true, outcome: 'ignored' });
     }
   });
 

@@ -88,7 +88,7 @@ describe('YooKassa client against the emulator', () => {
     await emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 800 } });
     const created = await client({ timeoutMs: 300 }).createPayment(request, 'client-key-slow');
     // The slow first call finishes later and must get the same payment back, not a second one.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await emulator().callsSettled();
     expect(emulator().state().payments.map((p) => p.id)).toEqual([created.id]);
     await emulator().injectFault({ fault: { kind: 'slow', on: 'get', delayMs: 400 } });
     const err = await rejection(client({ timeoutMs: 100, maxAttempts: 1 }).getPayment(created.id));
@@ -110,22 +110,27 @@ describe('YooKassa client against the emulator', () => {
 });
 
 describe('YooKassa client waits', () => {
+  /** A client whose pauses are recorded instead of slept (the clock is ours to inject). */
+  function recordingClient(overrides: Partial<YookassaClientOptions>) {
+    const waits: number[] = [];
+    return { waits, client: client({ ...overrides, sleep: async (ms) => void waits.push(ms) }) };
+  }
+
   it('honours retry_after of a 202 and repeats the same read', async () => {
-    const created = await client({ retryMaxDelayMs: 2000 }).createPayment(request, 'client-key-202');
+    const created = await client().createPayment(request, 'client-key-202');
     await emulator().injectFault({ fault: { kind: 'http_202', on: 'get', retryAfterMs: 150 } });
-    const started = Date.now();
-    const read = await client({ retryMaxDelayMs: 2000 }).getPayment(created.id);
-    const waited = Date.now() - started;
-    expect(read.id).toBe(created.id);
-    expect(waited).toBeGreaterThanOrEqual(140);
-    expect(waited).toBeLessThan(1500);
+    sandbox.requestCounts.yookassa = 0;
+    const { waits, client: reader } = recordingClient({ retryBaseMs: 1000, retryMaxDelayMs: 2000 });
+    expect((await reader.getPayment(created.id)).id).toBe(created.id);
+    expect(waits).toEqual([150]);
+    expect(sandbox.requestCounts.yookassa).toBe(2);
   });
 
   it('caps a long retry_after at the configured maximum', async () => {
     const created = await client().createPayment(request, 'client-key-cap');
     await emulator().injectFault({ fault: { kind: 'http_429', on: 'get', retryAfterMs: 60_000 } });
-    const started = Date.now();
-    await client({ retryMaxDelayMs: 100 }).getPayment(created.id);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    const { waits, client: reader } = recordingClient({ retryMaxDelayMs: 100 });
+    expect((await reader.getPayment(created.id)).id).toBe(created.id);
+    expect(waits).toEqual([100]);
   });
 });

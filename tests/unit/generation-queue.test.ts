@@ -14,20 +14,10 @@ import {
   savePreparedPrompt,
   scheduleRetry,
 } from '../../src/lib/generation/queue.ts';
-import type { PreparedPrompt } from '../../src/lib/prompt/types.ts';
 import { seedUser } from '../helpers/fixtures.ts';
+import { PREPARED_PROMPT as prepared } from '../helpers/queue.ts';
 
 const { config } = loadConfig({ NODE_ENV: 'test' });
-const prepared: PreparedPrompt = {
-  mode: 'prompt',
-  cinematic: 'A bottle on a table.',
-  director: 'A bottle on a table [Push in].',
-  cameraCommands: ['Push in'],
-  finalPrompt: 'A bottle on a table [Push in].',
-  template: null,
-  fallbacks: [],
-  stages: [],
-};
 
 let db: Db;
 let userId: string;

@@ -1,0 +1,93 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { loadConfig } from '../../src/lib/config.ts';
+import { applyCreditChange, findLedgerMismatches, listLedgerEntries } from '../../src/lib/billing/ledger.ts';
+import { createGeneration } from '../../src/lib/generation/create.ts';
+import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
+import { seedUserWithPhoto } from '../helpers/seed.ts';
+
+/**
+ * The credit hold taken when a generation is accepted, and the ledger guards under it,
+ * called in this process (HTTP tests reach them through the built server's own copy).
+ */
+
+const { config } = loadConfig({ NODE_ENV: 'test' });
+const T0 = Date.UTC(2026, 0, 1);
+const VIDEO = { prompt: 'Флакон на столе, камера приближается', duration: 6, mode: 'prompt' } as const;
+
+let db: Db;
+let userId: string;
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+  migrate(db);
+  userId = seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
+});
+
+const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
+const accept = (body: unknown, idempotencyKey: string | null = null) => createGeneration({ db, config, userId, body, idempotencyKey, now: T0 });
+
+describe('the hold on an accepted generation', () => {
+  it('takes the last credit: a balance equal to the cost is enough', () => {
+    expect(accept(VIDEO)).toMatchObject({ cost: 1, balanceBefore: 1, balanceAfter: 0, status: 'queued' });
+    expect(balance()).toBe(0);
+    expect(listLedgerEntries(db, userId).map((e) => [e.kind, e.delta])).toEqual([
+      ['hold', -1],
+      ['trial', 1],
+    ]);
+  });
+
+  it('refuses a generation the balance cannot pay for, with what is required, holding nothing', () => {
+    expect(() => accept({ ...VIDEO, duration: 10 })).toThrow(
+      expect.objectContaining({ code: 'INSUFFICIENT_BALANCE', status: 402, details: { required: 2, current: 1 } }),
+    );
+    expect(balance()).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(0);
+  });
+
+  it('holds once for a repeated Idempotency-Key, and refuses the key for another request', () => {
+    applyCreditChange(db, { userId, delta: 2, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
+    const first = accept(VIDEO, 'click-1');
+    expect(accept(VIDEO, 'click-1')).toMatchObject({ generationId: first.generationId, balanceBefore: 3, balanceAfter: 2 });
+    expect(() => accept({ ...VIDEO, prompt: 'Другое описание ролика' }, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect(accept(VIDEO, 'click-2').generationId).not.toBe(first.generationId);
+    expect(balance()).toBe(1);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it('needs a current photo, a JSON object and a length the model offers', () => {
+    const stranger = upsertUserFromIdentity(
+      db,
+      { provider: 'oidc', subject: 'sub-nophoto', email: 'nophoto@example.ru', name: 'N', picture: null },
+      { now: T0, trialCredits: 3, adminEmails: [] },
+    ).user.id;
+    expect(() => createGeneration({ db, config, userId: stranger, body: VIDEO, idempotencyKey: null, now: T0 })).toThrow(
+      expect.objectContaining({ code: 'NO_IMAGE', status: 400 }),
+    );
+    for (const body of [null, 'text', [VIDEO]]) expect(() => accept(body)).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+    const unoffered = loadConfig({ NODE_ENV: 'test', MINIMAX_MODEL: 'MiniMax-Hailuo-02', MINIMAX_RESOLUTION: '1080P' }).config;
+    expect(() => createGeneration({ db, config: unoffered, userId, body: { ...VIDEO, duration: 10 }, idempotencyKey: null, now: T0 })).toThrow(
+      expect.objectContaining({ code: 'DURATION_NOT_AVAILABLE', field: 'duration' }),
+    );
+    expect(balance()).toBe(1);
+  });
+});
+
+describe('ledger guards', () => {
+  it('moves a balance to exactly zero, never below', () => {
+    expect(applyCreditChange(db, { userId, delta: -1, kind: 'hold', reference: 'hold:a', now: T0 })).toEqual({ applied: true, balanceAfter: 0 });
+    expect(() => applyCreditChange(db, { userId, delta: -1, kind: 'hold', reference: 'hold:b', now: T0 })).toThrow(
+      expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }),
+    );
+  });
+
+  it('refuses a change that is not a whole number of credits, or of nobody', () => {
+    for (const delta of [0, 0.5, Number.NaN]) {
+      expect(() => applyCreditChange(db, { userId, delta, kind: 'admin_adjustment', reference: `adj:${delta}`, now: T0 })).toThrow(/non-zero integer/);
+    }
+    expect(() => applyCreditChange(db, { userId: 'usr_nobody', delta: 1, kind: 'admin_adjustment', reference: 'adj:x', now: T0 })).toThrow(
+      expect.objectContaining({ code: 'USER_NOT_FOUND' }),
+    );
+    expect(listLedgerEntries(db, userId)).toHaveLength(1);
+  });
+});
