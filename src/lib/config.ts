@@ -186,7 +186,15 @@ const envSchema = z.object({
   SERVER_REQUEST_TIMEOUT_MS: int(1000).default(330_000),
   SERVER_HEADERS_TIMEOUT_MS: int(1000).default(20_000),
   REQUEST_BODY_TIMEOUT_MS: int(100).default(10_000),
-  DATABASE_URL: z.string().min(1).default('./data/beem.db'),
+  // A path to the SQLite file. A URL (`postgres://…`) must not silently become a folder named
+  // `postgres:` beside an empty SQLite database.
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:/i.test(v) || v === ':memory:', {
+      message: 'must be a path to the SQLite database file (e.g. ./data/beem.db); URLs such as postgres://… are not supported by this version',
+    })
+    .default('./data/beem.db'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

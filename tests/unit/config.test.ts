@@ -63,6 +63,18 @@ describe('loadConfig', () => {
     expect(problems).toContain('YOOKASSA_API_KEY: required in production');
   });
 
+  it('refuses a database URL instead of making a folder named after its scheme', () => {
+    for (const value of ['postgres://beem:pw@db/beem', 'postgresql://db/beem', 'POSTGRES://db', 'mysql://db/beem', 'file:beem.db', 'sqlite:./beem.db']) {
+      expect(problemsOf({ DATABASE_URL: value }), value).toEqual([
+        'DATABASE_URL: must be a path to the SQLite database file (e.g. ./data/beem.db); URLs such as postgres://… are not supported by this version',
+      ]);
+    }
+    for (const value of ['./data/beem.db', '/var/lib/beem/beem.db', 'data/demo.db', ':memory:']) {
+      expect(problemsOf({ DATABASE_URL: value }), value).toEqual([]);
+    }
+    expect(loadConfig({ DATABASE_URL: 'data/demo.db' }, '/srv/beem').config.paths.databaseFile).toBe('/srv/beem/data/demo.db');
+  });
+
   it('names the variable and the reason for malformed values', () => {
     expect(problemsOf({ PORT: 'eighty' })).toEqual(['PORT: must be a number']);
     expect(problemsOf({ PORT: '70000' })).toEqual(['PORT: must be at most 65535']);
