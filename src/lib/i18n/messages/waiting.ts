@@ -10,6 +10,7 @@ export const waiting: MessageSet = {
       'Ролик уже снимает нейросеть — отменить его нельзя. Если он не получится, кредиты вернутся сами.',
     'errors.GENERATION_ALREADY_FINISHED': 'Этот ролик уже завершён — отменять нечего.',
     'errors.STATUS_STREAMS_TOO_MANY': 'Открыто слишком много вкладок с роликами. Закройте лишние — статус будет обновляться и так.',
+    'errors.SERVICE_UNAVAILABLE': 'Сервер перезапускается. Статус ролика обновится через несколько секунд.',
     'generation.reason.USER_CANCELED': 'Вы отменили этот ролик. Кредиты вернулись на баланс.',
 
     'ui.wait.eta.minutes.one': 'Осталось примерно {count} минута.',
@@ -36,6 +37,7 @@ export const waiting: MessageSet = {
       'The video model is already making this video, so it can no longer be cancelled. If it fails, your credits come back automatically.',
     'errors.GENERATION_ALREADY_FINISHED': 'This video has already finished — there is nothing to cancel.',
     'errors.STATUS_STREAMS_TOO_MANY': 'Too many tabs are watching videos. Close some — the status keeps updating anyway.',
+    'errors.SERVICE_UNAVAILABLE': 'The server is restarting. The video’s status will update in a few seconds.',
     'generation.reason.USER_CANCELED': 'You cancelled this video. Your credits are back on your balance.',
 
     'ui.wait.eta.minutes.one': 'About {count} minute left.',
