@@ -13,7 +13,7 @@ export const waiting: MessageSet = {
     'errors.SERVICE_UNAVAILABLE': 'Сервер перезапускается. Статус ролика обновится через несколько секунд.',
     'generation.reason.USER_CANCELED': 'Вы отменили этот ролик. Кредиты вернулись на баланс.',
 
-    'ui.wait.eta.minutes.one': 'Осталось примерно {count} минута.',
+    'ui.wait.eta.minutes.one': 'Осталась примерно {count} минута.',
     'ui.wait.eta.minutes.few': 'Осталось примерно {count} минуты.',
     'ui.wait.eta.minutes.many': 'Осталось примерно {count} минут.',
     'ui.wait.eta.minutes.other': 'Осталось примерно {count} минуты.',

@@ -1,0 +1,86 @@
+import { startPoller, type Poller, type PollerOptions } from './poll-schedule.ts';
+
+/**
+ * How the page watches a running generation: one Server-Sent Events stream
+ * (`/api/status/stream`, each event the `/api/status` JSON), and, the moment the stream
+ * breaks or cannot open (no EventSource, a proxy that cuts it, a server restart, too many
+ * tabs), the backed-off polling of poll-schedule.ts for the rest of the wait. The broken
+ * stream is closed first: EventSource would otherwise reconnect on its own beside the poller.
+ */
+
+/** The part of EventSource this uses (tests and the bench hand in their own). */
+export interface StreamSource {
+  onmessage: ((event: { data: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  close(): void;
+}
+
+export interface StatusWatchOptions<T> extends PollerOptions<T> {
+  streamUrl: string;
+  /** Opens the stream, or null where there is none (then it polls). Default: EventSource. */
+  openStream?: (url: string) => StreamSource | null;
+  /** Starts the fallback (default: startPoller). */
+  startPolling?: (options: PollerOptions<T>) => Poller;
+}
+
+function openEventSource(url: string): StreamSource | null {
+  if (typeof EventSource !== 'function') return null;
+  const events = new EventSource(url);
+  const source: StreamSource = { onmessage: null, onerror: null, close: () => events.close() };
+  events.onmessage = (event) => source.onmessage?.(event);
+  events.onerror = (event) => source.onerror?.(event);
+  return source;
+}
+
+export function watchStatus<T>(options: StatusWatchOptions<T>): Poller {
+  let source: StreamSource | null = null;
+  let poller: Poller | null = null;
+  let stopped = false;
+
+  const closeStream = () => {
+    if (!source) return;
+    source.onmessage = null;
+    source.onerror = null;
+    source.close();
+    source = null;
+  };
+  const stop = () => {
+    stopped = true;
+    closeStream();
+    poller?.stop();
+  };
+  const fallBack = () => {
+    closeStream();
+    if (stopped || poller) return;
+    poller = (options.startPolling ?? startPoller)(options);
+  };
+
+  try {
+    source = (options.openStream ?? openEventSource)(options.streamUrl);
+  } catch {
+    source = null;
+  }
+  if (!source) {
+    fallBack();
+  } else {
+    source.onmessage = (event) => {
+      if (stopped) return;
+      let answer: T;
+      try {
+        answer = JSON.parse(event.data) as T;
+      } catch {
+        fallBack();
+        return;
+      }
+      if (options.onAnswer(answer)) stop();
+    };
+    source.onerror = fallBack;
+  }
+
+  return {
+    stop,
+    pollNow() {
+      poller?.pollNow();
+    },
+  };
+}
