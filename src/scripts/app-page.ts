@@ -35,6 +35,8 @@ interface Boot {
   examples: Record<GenerationMode, string[]>;
   /** The user's current photo (their newest upload), if any. */
   upload: (Upload & { width: number; height: number }) | null;
+  /** The status stream sends an event at least this often (STATUS_STREAM_HEARTBEAT_MS). */
+  streamHeartbeatMs: number;
 }
 
 interface Upload {
@@ -470,6 +472,7 @@ export function startAppPage(): void {
 
     poller = watchStatus<Generation>({
       streamUrl: `/api/status/stream?generationId=${encodeURIComponent(generation.id)}`,
+      silenceMs: boot.streamHeartbeatMs * 2 + 5000,
       fetch: () => request<Generation>(`/api/status?generationId=${encodeURIComponent(generation.id)}`),
       isTransient,
       phaseOf: (answer) => `${answer.status}:${answer.step ?? ''}`,

@@ -6,6 +6,9 @@ import { startPoller, type Poller, type PollerOptions } from './poll-schedule.ts
  * breaks or cannot open (no EventSource, a proxy that cuts it, a server restart, too many
  * tabs), the backed-off polling of poll-schedule.ts for the rest of the wait. The broken
  * stream is closed first: EventSource would otherwise reconnect on its own beside the poller.
+ * A stream that goes quiet longer than `silenceMs` counts as broken too: the server sends
+ * an event at least every heartbeat, and a connection lost without a word (a phone changing
+ * networks, a half-open socket) would otherwise leave the page waiting forever.
  */
 
 /** The part of EventSource this uses (tests and the bench hand in their own). */
@@ -21,6 +24,8 @@ export interface StatusWatchOptions<T> extends PollerOptions<T> {
   openStream?: (url: string) => StreamSource | null;
   /** Starts the fallback (default: startPoller). */
   startPolling?: (options: PollerOptions<T>) => Poller;
+  /** Longest quiet time of a live stream (a few of the server's heartbeats). */
+  silenceMs: number;
 }
 
 function openEventSource(url: string): StreamSource | null {
@@ -36,8 +41,10 @@ export function watchStatus<T>(options: StatusWatchOptions<T>): Poller {
   let source: StreamSource | null = null;
   let poller: Poller | null = null;
   let stopped = false;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
 
   const closeStream = () => {
+    clearTimeout(watchdog);
     if (!source) return;
     source.onmessage = null;
     source.onerror = null;
@@ -60,11 +67,18 @@ export function watchStatus<T>(options: StatusWatchOptions<T>): Poller {
   } catch {
     source = null;
   }
+  const expectNextEvent = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(fallBack, options.silenceMs);
+  };
+
   if (!source) {
     fallBack();
   } else {
+    expectNextEvent();
     source.onmessage = (event) => {
       if (stopped) return;
+      expectNextEvent();
       let answer: T;
       try {
         answer = JSON.parse(event.data) as T;

@@ -26,7 +26,6 @@ function sseSink(res: ServerResponse): StatusSink {
   return {
     // JSON.stringify never yields a line break, so one `data:` line holds the whole view.
     event: (data) => write(`data: ${data}\n\n`),
-    comment: () => write(': keep-alive\n\n'),
     end: () => {
       if (!res.writableEnded) res.end();
     },
@@ -79,7 +78,6 @@ export const statusStreamRoute: NodeRoute = ({ ctx, req, res, url }) => {
     locale: localeOfNodeRequest(req),
     sink: {
       event: (data) => (startStream(), sink.event(data)),
-      comment: () => (startStream(), sink.comment()),
       end: () => (startStream(), sink.end()),
       backlog: sink.backlog,
     },

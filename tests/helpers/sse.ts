@@ -11,14 +11,14 @@ export interface SseStream {
   body: Promise<string>;
   /** `data` of each event so far. */
   events: string[];
-  /** Comment lines (heartbeats) so far. */
+  /** Comment lines so far (Beem sends none: its heartbeats are status events). */
   comments: number;
   /** Resolves when the server has ended the stream. */
   ended: Promise<void>;
   /** Waits for the event number `index` (0-based) and returns its data. */
   event(index: number, timeoutMs?: number): Promise<string>;
-  /** Waits until `comments` reaches `count`. */
-  heartbeats(count: number, timeoutMs?: number): Promise<void>;
+  /** Waits for the first event whose parsed JSON passes `check`, and returns it. */
+  find<T = Record<string, unknown>>(check: (value: T) => boolean, timeoutMs?: number): Promise<T>;
   close(): void;
 }
 
@@ -42,7 +42,8 @@ export function openSse(baseUrl: string, path: string, options: { cookie?: strin
         comments: 0,
         ended,
         event: (index, timeoutMs = 10_000) => waitFor(() => (stream.events.length > index ? stream.events[index]! : null), timeoutMs, `event ${index}`),
-        heartbeats: (count, timeoutMs = 10_000) => waitFor(() => (stream.comments >= count ? true : null), timeoutMs, `${count} heartbeats`).then(() => {}),
+        find: <T>(check: (value: T) => boolean, timeoutMs = 10_000) =>
+          waitFor(() => stream.events.map((data) => JSON.parse(data) as T).find(check) ?? null, timeoutMs, 'a matching event'),
         close: () => req.destroy(),
       };
       let done = false;

@@ -34,7 +34,7 @@ const until = async (check: () => boolean) => {
   expect(check()).toBe(true);
 };
 
-function setup(options: { stream: FakeStream | null; polled: Answer[] }) {
+function setup(options: { stream: FakeStream | null; polled: Answer[]; silenceMs?: number }) {
   const seen: Answer[] = [];
   let polls = 0;
   const watcher = watchStatus<Answer>({
@@ -53,6 +53,7 @@ function setup(options: { stream: FakeStream | null; polled: Answer[] }) {
     },
     visibility,
     nextDelay: () => 5,
+    silenceMs: options.silenceMs ?? 60_000,
   });
   return { watcher, seen, polls: () => polls };
 }
@@ -101,6 +102,15 @@ describe('watching a generation', () => {
     expect(stream.closed).toBe(true);
     await until(() => seen.length === 1);
     expect(seen).toEqual([DONE]);
+  });
+
+  it('takes a stream that goes quiet longer than silenceMs for a broken one', async () => {
+    const stream = new FakeStream();
+    const { seen } = setup({ stream, polled: [DONE], silenceMs: 30 });
+    stream.push(QUEUED);
+    await until(() => seen.length === 2);
+    expect(stream.closed).toBe(true);
+    expect(seen).toEqual([QUEUED, DONE]);
   });
 
   it('does nothing more once stopped: no poll after a later error', async () => {

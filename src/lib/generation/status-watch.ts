@@ -21,8 +21,11 @@ import { getGenerationView, type GenerationView } from './views.ts';
  * Each event's data is `JSON.stringify(getGenerationView(…))` — the body of `/api/status`,
  * built by the same function. An event goes out when the view's row or queue place changed
  * (not for the clock: `elapsedMs` and `etaMs` are counted on by the page between events).
- * A final status is sent and the stream ends. Comments keep proxies from closing an idle
- * stream; the viewer's session is re-checked at each of them. Bounds: streams per user and
+ * A final status is sent and the stream ends. A stream quiet for `heartbeatMs` gets the
+ * current view again as its heartbeat: proxies see traffic and do not close it, and the page
+ * can tell a live stream from a dead one (EventSource hides comment lines from scripts, so a
+ * comment would keep only the proxies happy). The viewer's session is re-checked at each
+ * heartbeat. Bounds: streams per user and
  * in all, a lifetime, and a slow reader whose unsent data piles up is cut off (its page
  * falls back to polling).
  */
@@ -30,7 +33,6 @@ import { getGenerationView, type GenerationView } from './views.ts';
 /** Where a stream writes; the HTTP side (src/server/status-stream-route.ts) formats SSE. */
 export interface StatusSink {
   event(data: string): void;
-  comment(): void;
   end(): void;
   /** Bytes written but not yet taken by the client. */
   backlog(): number;
@@ -135,6 +137,12 @@ export class StatusWatch implements BackgroundTask {
     if (FINAL.has(view.status)) this.end(w);
   }
 
+  /** Sends the view whatever changed (see the heartbeat in the module comment). */
+  private heartbeat(w: Watcher, view: GenerationView): void {
+    w.lastKey = '';
+    this.send(w, view);
+  }
+
   private ensureTicking(): void {
     if (this.timer || this.watchers.size === 0) return;
     this.timer = setInterval(() => this.tick(), this.deps.limits.tickMs);
@@ -174,11 +182,9 @@ export class StatusWatch implements BackgroundTask {
         if (now - w.openedAt >= maxAgeMs || w.sink.backlog() > MAX_BACKLOG_BYTES) {
           this.end(w);
         } else if (now - w.lastWriteAt >= heartbeatMs) {
-          if (!w.stillSignedIn()) this.end(w);
-          else {
-            w.sink.comment();
-            w.lastWriteAt = now;
-          }
+          const view = w.stillSignedIn() ? this.view(w) : null;
+          if (!view) this.end(w);
+          else this.heartbeat(w, view);
         }
       } catch (err) {
         this.log.error({ err, generationId: w.generationId }, 'status stream failed; closed');
