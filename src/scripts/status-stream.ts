@@ -8,7 +8,8 @@ import { startPoller, type Poller, type PollerOptions } from './poll-schedule.ts
  * stream is closed first: EventSource would otherwise reconnect on its own beside the poller.
  * A stream that goes quiet longer than `silenceMs` counts as broken too: the server sends
  * an event at least every heartbeat, and a connection lost without a word (a phone changing
- * networks, a half-open socket) would otherwise leave the page waiting forever.
+ * networks, a half-open socket) would otherwise leave the page waiting forever. So does the
+ * browser saying it went offline: the poller then says so and keeps trying until it is back.
  */
 
 /** The part of EventSource this uses (tests and the bench hand in their own). */
@@ -26,6 +27,13 @@ export interface StatusWatchOptions<T> extends PollerOptions<T> {
   startPolling?: (options: PollerOptions<T>) => Poller;
   /** Longest quiet time of a live stream (a few of the server's heartbeats). */
   silenceMs: number;
+  /** Where `offline` comes from (the window unless a test says otherwise). */
+  connectivity?: ConnectivitySource;
+}
+
+export interface ConnectivitySource {
+  addEventListener(type: 'offline', listener: () => void): void;
+  removeEventListener(type: 'offline', listener: () => void): void;
 }
 
 function openEventSource(url: string): StreamSource | null {
@@ -43,8 +51,10 @@ export function watchStatus<T>(options: StatusWatchOptions<T>): Poller {
   let stopped = false;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
 
+  const connectivity = options.connectivity ?? window;
   const closeStream = () => {
     clearTimeout(watchdog);
+    connectivity.removeEventListener('offline', fallBack);
     if (!source) return;
     source.onmessage = null;
     source.onerror = null;
@@ -75,6 +85,7 @@ export function watchStatus<T>(options: StatusWatchOptions<T>): Poller {
   if (!source) {
     fallBack();
   } else {
+    connectivity.addEventListener('offline', fallBack);
     expectNextEvent();
     source.onmessage = (event) => {
       if (stopped) return;

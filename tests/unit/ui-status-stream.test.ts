@@ -28,13 +28,27 @@ class FakeStream implements StreamSource {
 }
 
 const visibility: VisibilitySource = { visibilityState: 'visible', addEventListener() {}, removeEventListener() {} };
+
+/** The window's `offline` event, fired by hand. */
+class FakeConnectivity {
+  listeners = new Set<() => void>();
+  addEventListener(_type: 'offline', listener: () => void) {
+    this.listeners.add(listener);
+  }
+  removeEventListener(_type: 'offline', listener: () => void) {
+    this.listeners.delete(listener);
+  }
+  goOffline() {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
 const final = (a: Answer) => a.status === 'success' || a.status === 'failed';
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(check()).toBe(true);
 };
 
-function setup(options: { stream: FakeStream | null; polled: Answer[]; silenceMs?: number }) {
+function setup(options: { stream: FakeStream | null; polled: Answer[]; silenceMs?: number; connectivity?: FakeConnectivity }) {
   const seen: Answer[] = [];
   let polls = 0;
   const watcher = watchStatus<Answer>({
@@ -54,6 +68,7 @@ function setup(options: { stream: FakeStream | null; polled: Answer[]; silenceMs
     visibility,
     nextDelay: () => 5,
     silenceMs: options.silenceMs ?? 60_000,
+    connectivity: options.connectivity ?? new FakeConnectivity(),
   });
   return { watcher, seen, polls: () => polls };
 }
@@ -110,6 +125,18 @@ describe('watching a generation', () => {
     stream.push(QUEUED);
     await until(() => seen.length === 2);
     expect(stream.closed).toBe(true);
+    expect(seen).toEqual([QUEUED, DONE]);
+  });
+
+  it('polls once the browser says it is offline (the poller then reports it and keeps trying)', async () => {
+    const stream = new FakeStream();
+    const connectivity = new FakeConnectivity();
+    const { seen } = setup({ stream, polled: [DONE], connectivity });
+    stream.push(QUEUED);
+    connectivity.goOffline();
+    expect(stream.closed).toBe(true);
+    expect(connectivity.listeners.size).toBe(0);
+    await until(() => seen.length === 2);
     expect(seen).toEqual([QUEUED, DONE]);
   });
 
