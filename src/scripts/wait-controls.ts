@@ -41,6 +41,8 @@ export function setupWaitControls<T extends LiveView>(options: WaitControlsOptio
   const notifyButton = $('wait-notify') as HTMLButtonElement;
   const notifyState = $('wait-notify-state');
   let shown: T | null = null;
+  /** A generation the server said has reached the video model: no cancel button for it again. */
+  let tooLateId: string | null = null;
 
   cancelButton.addEventListener('click', async () => {
     if (!shown) return;
@@ -52,7 +54,11 @@ export function setupWaitControls<T extends LiveView>(options: WaitControlsOptio
       options.onCanceled(await options.cancel(id));
     } catch (error) {
       cancelError.hidden = false;
-      cancelError.textContent = error instanceof ApiError || error instanceof Error ? error.message : String(error);
+      cancelError.textContent = error instanceof Error ? error.message : String(error);
+      if (error instanceof ApiError && error.code === 'GENERATION_AT_MINIMAX') {
+        tooLateId = id;
+        cancelBox.hidden = true;
+      }
     } finally {
       cancelButton.disabled = false;
       cancelButton.textContent = t('ui.wait.cancel');
@@ -72,7 +78,7 @@ export function setupWaitControls<T extends LiveView>(options: WaitControlsOptio
       if (view?.id !== shown?.id) cancelError.hidden = true;
       shown = live ? view : null;
       box.hidden = !live;
-      cancelBox.hidden = !(live && view.status === 'queued');
+      cancelBox.hidden = !(live && view.status === 'queued' && view.id !== tooLateId);
       notifyButton.hidden = !(live && canAskToNotify());
     },
   };

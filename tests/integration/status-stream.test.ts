@@ -4,6 +4,7 @@ import { apiFetch } from '../helpers/http.ts';
 import { generate, uploadPhoto, waitUntil } from '../helpers/generation.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { openSse } from '../helpers/sse.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { openDatabase } from '../../src/lib/db/index.ts';
 import { stopBackgroundTasks } from '../../src/lib/context.ts';
@@ -113,6 +114,14 @@ describe('status stream', () => {
       expect(JSON.parse(await watching.event(0))).toMatchObject({ id });
     } finally {
       watching.close();
+    }
+  });
+
+  it('is reached under its one canonical path only', async () => {
+    // Sent as written (a stream answered here would never end, and the test would time out).
+    for (const spelling of ['/api/status//stream', '/api/status/./stream', '/api/status/%73tream', '/api/status/stream/', '/API/status/stream']) {
+      const other = await rawRequest(app.url, { path: `${spelling}?generationId=${id}`, headers: { cookie: seller.cookie } });
+      expect(String(other.headers['content-type'] ?? ''), `${spelling} → ${other.status}`).not.toContain('text/event-stream');
     }
   });
 
