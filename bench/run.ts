@@ -8,6 +8,7 @@ import { serveBenchmark } from './serve.ts';
 import { queueBenchmark } from './queue.ts';
 import { creditsBenchmark } from './credits.ts';
 import { pollingBenchmark } from './polling.ts';
+import { statusStreamBenchmark } from './status-stream.ts';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- status serve` runs those only.
@@ -19,6 +20,7 @@ const BENCHMARKS: Benchmark[] = [
   appPageBenchmark,
   callbackBenchmark,
   pollingBenchmark,
+  statusStreamBenchmark,
   downloadBenchmark,
   serveBenchmark,
   queueBenchmark,

@@ -96,6 +96,14 @@ export interface Config {
     lateWatchMs: number;
     sweepIntervalMs: number;
   };
+  /** Server-Sent Events of `/api/status/stream` (src/lib/generation/status-watch.ts). */
+  statusStreams: {
+    maxOpen: number;
+    maxPerUser: number;
+    tickMs: number;
+    heartbeatMs: number;
+    maxAgeMs: number;
+  };
   pricing: {
     trialCredits: number;
     generation: Record<GenerationMode, Record<Duration, number>>;
@@ -249,6 +257,12 @@ const envSchema = z.object({
   STUCK_AFTER_MS: int(1000).default(10 * 60_000),
   STUCK_LATE_WATCH_MS: int(0).default(6 * 60 * 60_000),
   QUEUE_SWEEP_INTERVAL_MS: int(50).default(30_000),
+
+  STATUS_STREAMS_MAX: int(1, 100_000).default(2_000),
+  STATUS_STREAMS_PER_USER: int(1, 1_000).default(6),
+  STATUS_STREAM_TICK_MS: int(100, 60_000).default(1_000),
+  STATUS_STREAM_HEARTBEAT_MS: int(50, 120_000).default(15_000),
+  STATUS_STREAM_MAX_AGE_MS: int(1_000).default(60 * 60_000),
 
   TRIAL_CREDITS: int(0).default(3),
   COST_PROMPT_6S: int(0).default(1),
@@ -464,6 +478,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stuckAfterMs: e.STUCK_AFTER_MS,
       lateWatchMs: e.STUCK_LATE_WATCH_MS,
       sweepIntervalMs: e.QUEUE_SWEEP_INTERVAL_MS,
+    },
+    statusStreams: {
+      maxOpen: e.STATUS_STREAMS_MAX,
+      maxPerUser: e.STATUS_STREAMS_PER_USER,
+      tickMs: e.STATUS_STREAM_TICK_MS,
+      heartbeatMs: e.STATUS_STREAM_HEARTBEAT_MS,
+      maxAgeMs: e.STATUS_STREAM_MAX_AGE_MS,
     },
     pricing: {
       trialCredits: e.TRIAL_CREDITS,

@@ -18,6 +18,7 @@ import type { PromptEngine } from './prompt/types.ts';
 import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
 import { createPaymentReconciler } from './billing/reconciler.ts';
 import { createMetrics, type AppMetrics } from './metrics/metrics.ts';
+import { StatusWatch } from './generation/status-watch.ts';
 
 
 /**
@@ -48,6 +49,8 @@ export interface AppContext {
   yookassa: YookassaClient;
   /** Prometheus registry of this context (`/metrics`); services report into it through small hooks. */
   metrics: AppMetrics;
+  /** Open status streams (`/api/status/stream`); also on `tasks`, first, so shutdown ends them at once. */
+  statusWatch: StatusWatch;
 }
 
 export interface ContextOverrides {
@@ -123,6 +126,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   });
   const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
   metrics.watchWorker(generationWorker);
+  const statusWatch = new StatusWatch({ db, clock, log, limits: config.statusStreams });
 
   const ctx: AppContext = {
     config,
@@ -130,7 +134,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     db,
     log,
     clock,
-    tasks: [generationWorker],
+    tasks: [statusWatch, generationWorker],
     notifier,
     alertChat,
     llm,
@@ -141,6 +145,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     minimax,
     generationWorker,
     metrics,
+    statusWatch,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));

@@ -11,7 +11,10 @@ import {
   type Costs,
   type Stage,
 } from './app-state.ts';
-import { startPoller, type Poller } from './poll-schedule.ts';
+import type { Poller } from './poll-schedule.ts';
+import { watchStatus } from './status-stream.ts';
+import { setupWaitControls, signalReady } from './wait-controls.ts';
+import { waitText } from './wait-text.ts';
 import { pageTranslator } from './translator.ts';
 import { formatDateTime, formatElapsed, toMillis } from '../lib/ui/format.ts';
 
@@ -32,6 +35,8 @@ interface Boot {
   examples: Record<GenerationMode, string[]>;
   /** The user's current photo (their newest upload), if any. */
   upload: (Upload & { width: number; height: number }) | null;
+  /** The status stream sends an event at least this often (STATUS_STREAM_HEARTBEAT_MS). */
+  streamHeartbeatMs: number;
 }
 
 interface Upload {
@@ -49,6 +54,7 @@ interface Generation {
   cost: number;
   createdAt: number;
   queuePosition?: number | null;
+  etaMs?: number | null;
   videoUrl?: string | null;
   error?: string | null;
   refunded?: boolean;
@@ -395,14 +401,20 @@ export function startAppPage(): void {
     return (Date.now() - toMillis(generation.createdAt)) / 1000;
   }
 
+  /** The stage's own line, then the queue ahead and the time left (wait-text.ts). */
+  const liveDetail = (generation: Generation, stage: Stage) =>
+    [stageDetail(generation, stage), waitText(tr, generation, { sinceAnswerMs: Date.now() - answeredAt, withQueue: stage === 'prepare' })]
+      .filter(Boolean)
+      .join(' ');
+
   function renderLive(generation: Generation): void {
     answeredAt = Date.now();
     const stage = progressStage(generation.status, generation.step);
-    setStage(stage, stageDetail(generation, stage));
+    setStage(stage, liveDetail(generation, stage));
     clearInterval(ticker);
     if (stage === 'generate' || stage === 'queue') {
       // The elapsed time moves every second even though we ask the server less often.
-      ticker = setInterval(() => setStage(stage, stageDetail(generation, stage)), 1000);
+      ticker = setInterval(() => setStage(stage, liveDetail(generation, stage)), 1000);
     }
   }
 
@@ -458,7 +470,9 @@ export function startAppPage(): void {
     show(generation);
     if (!state.running) return;
 
-    poller = startPoller<Generation>({
+    poller = watchStatus<Generation>({
+      streamUrl: `/api/status/stream?generationId=${encodeURIComponent(generation.id)}`,
+      silenceMs: boot.streamHeartbeatMs * 2 + 5000,
       fetch: () => request<Generation>(`/api/status?generationId=${encodeURIComponent(generation.id)}`),
       isTransient,
       phaseOf: (answer) => `${answer.status}:${answer.step ?? ''}`,
@@ -490,8 +504,19 @@ export function startAppPage(): void {
   /** True while an older video plays in the result panel during a running generation. */
   let watchingOther = false;
 
+  const waitControls = setupWaitControls<Generation>({
+    tr,
+    cancel: (id) => request<Generation>(`/api/generations/${encodeURIComponent(id)}/cancel`, { json: {} }),
+    onCanceled: (view) => {
+      track(view);
+      void loadHistory();
+      void reloadBalance();
+    },
+  });
+
   function show(generation: Generation): void {
     lastShown = generation;
+    waitControls.show(generation);
     if (!isLive(generation.status)) watchingOther = false;
     const followed = generation.id === followedId;
     if (generation.status === 'success') {
@@ -502,6 +527,7 @@ export function startAppPage(): void {
       if (followed) {
         followedId = null;
         setTabTitle(t('ui.app.resultTitle'));
+        signalReady({ tr, setTitle: setTabTitle, visibleTitle: t('ui.app.resultTitle'), generationId: generation.id });
         bringIntoView($('result-panel'));
       }
     } else if (generation.status === 'failed') {

@@ -20,6 +20,8 @@ export const FAST_QUEUE_ENV: Record<string, string> = {
   CAMERA_COMPILER_TIMEOUT_MS: '500',
   TEMPLATE_ROUTER_TIMEOUT_MS: '500',
   TELEGRAM_MIN_INTERVAL_MS: '0',
+  // A status stream that goes quiet is noticed by the page within a few seconds.
+  STATUS_STREAM_HEARTBEAT_MS: '1000',
 };
 
 export interface PipelineStackOptions {

@@ -120,6 +120,18 @@ export function peekSessionUser(db: Db, token: string, options: SessionOptions):
   return row && sessionVerdict(row, options) === 'fresh' ? rowToUser(row) : null;
 }
 
+/**
+ * Whether a cookie token still signs an enabled user in, for a long-lived status stream that
+ * re-checks its viewer (a sign-out or a block ends it). NEVER writes: the stream's cookie
+ * cannot be refreshed anyway, and the next ordinary request acts on the session.
+ */
+export function isSessionActive(db: Db, token: string, options: SessionOptions): boolean {
+  const row = findSessionRow(db, token);
+  if (!row) return false;
+  const verdict = sessionVerdict(row, options);
+  return verdict === 'fresh' || verdict === 'renew';
+}
+
 export function deleteSession(db: Db, sessionId: string): void {
   db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
 }

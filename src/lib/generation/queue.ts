@@ -192,7 +192,12 @@ export function savePreparedPrompt(db: Db, claim: Claim, prepared: PreparedPromp
   });
 }
 
-/** Written before the create call: if we crash after MiniMax accepted, the restart knows. */
+/**
+ * Written before the create call: if we crash after MiniMax accepted, the restart knows.
+ * It is also the fence of a user's cancel (`beforeSubmitOnly`): SQLite orders this write and
+ * the cancel, so either the cancel lands first and this finds the row failed (no call is
+ * made), or this lands first and the cancel is refused.
+ */
 export function markSubmitStarted(db: Db, claim: Claim, now: number): boolean {
   return (
     db
@@ -341,6 +346,11 @@ export interface FailOptions extends StepError {
   /** Keep the step so a late success can still be delivered (stuck generations). */
   keepWatching: boolean;
   nextWatchAt?: number;
+  /**
+   * Only while nothing has gone to MiniMax: no create call started (`submit_started_at`,
+   * which `markSubmitStarted` writes before the call) and no task id. A user's cancel.
+   */
+  beforeSubmitOnly?: boolean;
 }
 
 /**
@@ -367,12 +377,14 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
            locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
          WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
            AND status IN ('queued', 'processing') AND refunded = 0 AND charged = 0
+           AND (@beforeSubmitOnly = 0 OR (submit_started_at IS NULL AND minimax_job_id IS NULL))
          RETURNING userId, cost, step`,
       )
       .get({
         id,
         attempt: options.attempt,
         keepWatching: options.keepWatching ? 1 : 0,
+        beforeSubmitOnly: options.beforeSubmitOnly ? 1 : 0,
         nextWatchAt: options.nextWatchAt ?? now,
         stage: options.stage,
         code: options.code,

@@ -57,6 +57,7 @@ export type FailureReason =
   | 'DOWNLOAD_FAILED'
   | 'IMAGE_MISSING'
   | 'STOPPED_BY_SUPPORT'
+  | 'USER_CANCELED'
   | 'INTERNAL';
 
 export function reasonForError(code: string | null): FailureReason {
@@ -97,6 +98,8 @@ export function reasonForError(code: string | null): FailureReason {
       return 'IMAGE_MISSING';
     case 'STOPPED_BY_SUPPORT':
       return 'STOPPED_BY_SUPPORT';
+    case 'USER_CANCELED':
+      return 'USER_CANCELED';
     default:
       if (code?.startsWith('HTTP_')) return 'PROVIDER_BUSY';
       if (code?.startsWith('DOWNLOAD_')) return 'DOWNLOAD_FAILED';

@@ -2,6 +2,7 @@ import type { Db } from '../db/index.ts';
 import type { User } from '../auth/users.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import { reasonForError } from './transitions.ts';
+import { estimateWaitMs } from './wait-history.ts';
 import { readRow } from '../db/row.ts';
 import {
   DURATIONS,
@@ -29,6 +30,8 @@ export interface GenerationView {
   videoUrl: string | null;
   downloadUrl: string | null;
   queuePosition: number | null;
+  /** Estimated milliseconds still to wait (wait-estimate.ts); null when finished or without history. */
+  etaMs: number | null;
   /** A sentence saying what happened and what to do, when failed. */
   error: string | null;
   errorReason: string | null;
@@ -76,6 +79,7 @@ function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: numbe
   const reason = status === 'failed' ? reasonForError(r.textOrNull('error_code')) : null;
   const createdAt = r.int('createdAt');
   const completedAt = r.intOrNull('completedAt');
+  const position = status === 'queued' ? queuePosition(db, row) : null;
   return {
     id,
     status,
@@ -85,7 +89,12 @@ function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: numbe
     cost: r.int('cost'),
     videoUrl: hasVideo ? `/api/video/${id}` : null,
     downloadUrl: hasVideo ? `/api/video/${id}?download=1` : null,
-    queuePosition: status === 'queued' ? queuePosition(db, row) : null,
+    queuePosition: position,
+    etaMs: estimateWaitMs(
+      db,
+      { status, mode: r.oneOf('generation_mode', GENERATION_MODES), duration: r.oneOf('duration', DURATIONS), createdAt, submittedAt: r.intOrNull('submittedAt'), queuePosition: position },
+      now,
+    ),
     error: reason ? t(locale, `generation.reason.${reason}`) : null,
     errorReason: reason,
     refunded: r.flag('refunded'),

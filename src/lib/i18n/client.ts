@@ -1,14 +1,13 @@
-import { hasMessage, t, type Locale } from './index.ts';
-import { ui } from './messages/ui.ts';
+import { hasMessage, messageKeys, t, type Locale } from './index.ts';
 
 /**
- * The messages a page's script needs, in the page's language: every `ui.*` key under the
- * given prefixes plus the listed error codes. Rendered into the page as JSON, so the browser
- * never carries the whole catalogue.
+ * The messages a page's script needs, in the page's language: every key under the given
+ * prefixes (whichever message file holds it) plus the listed error codes. Rendered into the
+ * page as JSON, so the browser never carries the whole catalogue.
  */
 export function clientMessages(locale: Locale, prefixes: string[], errorCodes: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of Object.keys(ui.ru)) {
+  for (const key of messageKeys()) {
     if (prefixes.some((prefix) => key.startsWith(prefix))) out[key] = t(locale, key);
   }
   for (const code of errorCodes) {

@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { loadConfig } from '../../src/lib/config.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
+import { getUserById, type User } from '../../src/lib/auth/users.ts';
+import { MAX_BACKLOG_BYTES, StatusWatch, type StatusSink } from '../../src/lib/generation/status-watch.ts';
+import { seedGeneration } from '../helpers/queue.ts';
+import { seedUserWithPhoto } from '../helpers/seed.ts';
+
+/**
+ * The shared ticker behind `/api/status/stream`, with sinks that record what they are sent:
+ * the bounds (in all, per stream's age, a slow reader) and that a quiet generation costs
+ * no events between heartbeats. The HTTP side is in tests/integration/status-stream.test.ts.
+ */
+
+const { config } = loadConfig({ NODE_ENV: 'test' });
+const LIMITS = { maxOpen: 2, maxPerUser: 5, tickMs: 100, heartbeatMs: 60_000, maxAgeMs: 60_000 };
+
+class RecordingSink implements StatusSink {
+  events: string[] = [];
+  ended = false;
+  unread = 0;
+  event(data: string) {
+    this.events.push(data);
+  }
+  end() {
+    this.ended = true;
+  }
+  backlog() {
+    return this.unread;
+  }
+}
+
+let db: Db;
+let viewer: User;
+let watch: StatusWatch | null = null;
+
+beforeEach(() => {
+  db = openDatabase(':memory:');
+  migrate(db);
+  viewer = getUserById(db, seedUserWithPhoto(db, { now: 1000, trialCredits: 10 }))!;
+});
+afterEach(async () => {
+  await watch?.stop();
+});
+
+const hub = (limits: Partial<typeof LIMITS> = {}) =>
+  (watch = new StatusWatch({ db, clock: new ManualClock(5000), log: createLogger('silent'), limits: { ...LIMITS, ...limits } }));
+const open = (w: StatusWatch, generationId: string, sink = new RecordingSink()) => ({
+  sink,
+  result: w.watch({ generationId, viewer, locale: 'ru', sink, stillSignedIn: () => true }),
+});
+const ticks = (n: number) => new Promise((resolve) => setTimeout(resolve, LIMITS.tickMs * n + 50));
+/** Waits (for ticks, however slow the machine) until `check` holds. */
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(check()).toBe(true);
+};
+
+describe('status watch', () => {
+  it('refuses a stream beyond STATUS_STREAMS_MAX and takes one again when a place frees', () => {
+    const w = hub();
+    const id = seedGeneration(db, config, viewer.id, 'poll', 1000);
+    const first = open(w, id);
+    open(w, id);
+    expect(open(w, id).result).toEqual({ kind: 'too-many', scope: 'total' });
+    if (first.result.kind === 'open') first.result.close();
+    expect(open(w, id).result.kind).toBe('open');
+  });
+
+  it('sends nothing between heartbeats while the generation does not change, then follows a change', async () => {
+    const w = hub();
+    const id = seedGeneration(db, config, viewer.id, 'poll', 1000);
+    const { sink } = open(w, id);
+    await ticks(3);
+    expect(sink.events).toHaveLength(1);
+    db.prepare(`UPDATE generations SET step = 'download', updatedAt = updatedAt + 1 WHERE id = ?`).run(id);
+    await until(() => sink.events.length === 2);
+    expect(sink.events.map((e) => JSON.parse(e).step)).toEqual(['poll', 'download']);
+  });
+
+  it('drops a reader that leaves too much unread, and a stream past its age', async () => {
+    const w = hub({ maxAgeMs: 150 });
+    const id = seedGeneration(db, config, viewer.id, 'poll', 1000);
+    const slow = open(w, id).sink;
+    slow.unread = MAX_BACKLOG_BYTES + 1;
+    await until(() => slow.ended);
+    const old = open(w, id).sink;
+    await until(() => old.ended);
+    expect(w.openCount).toBe(0);
+  });
+});
