@@ -46,12 +46,14 @@ export async function findPortProblems(ports: DemoPort[]): Promise<string[]> {
   return problems;
 }
 
-/** What the banner says about the sandbox videos: made from the photo, or one sample clip and why. */
+/** What the banner says about ffmpeg: what works with it, and what is missing without it and how to get it. */
 export function ffmpegNote(ffmpeg: string | null): string[] {
-  if (ffmpeg) return [`Videos: the sandbox renders each one from your photo with ffmpeg (${ffmpeg}).`];
+  if (ffmpeg) return [`Videos: the sandbox renders each one from your photo with ffmpeg (${ffmpeg}); Beem makes posters and marketplace exports with it.`];
   return [
-    'ffmpeg is not installed: every sandbox video is the same 6-second colour-bar sample clip,',
-    'whatever the photo, the description or the length. Install it and restart the demo:',
+    'WARNING: ffmpeg is not installed. Beem serves the videos but offers no marketplace exports',
+    '(the «Скачать для…» menu is hidden) and uses the cropped photo as the poster; the sandbox\'s',
+    'videos are a still picture of the photo (right shape and length, no camera motion).',
+    'Install it and restart the demo:',
     '  sudo apt-get install -y ffmpeg    (macOS: brew install ffmpeg)',
   ];
 }

@@ -18,6 +18,9 @@ import type { PromptEngine } from './prompt/types.ts';
 import { createYookassaClient, type YookassaClient } from './providers/yookassa/client.ts';
 import { createPaymentReconciler } from './billing/reconciler.ts';
 import { createMetrics, type AppMetrics } from './metrics/metrics.ts';
+import { createFfmpeg, type Ffmpeg } from './video/ffmpeg.ts';
+import { ExportRunner } from './video/export-runner.ts';
+import { createVideoHooks } from './video/worker-hooks.ts';
 
 
 /**
@@ -48,6 +51,10 @@ export interface AppContext {
   yookassa: YookassaClient;
   /** Prometheus registry of this context (`/metrics`); services report into it through small hooks. */
   metrics: AppMetrics;
+  /** ffmpeg as found at start (`available` false: no exports, posters are the first frame). */
+  ffmpeg: Ffmpeg;
+  /** Also on `tasks`; the export routes call `wake()` after asking for an export. */
+  exports: ExportRunner;
 }
 
 export interface ContextOverrides {
@@ -121,7 +128,29 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     timeoutMs: config.minimax.requestTimeoutMs,
     onCall: (call) => metrics.observeMinimaxCall(call),
   });
-  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+  const ffmpeg = createFfmpeg({ path: config.video.ffmpegPath, concurrency: config.video.exportConcurrency });
+  if (!ffmpeg.available) {
+    log.warn(
+      { mod: 'video', ffmpeg: config.video.ffmpegPath },
+      'ffmpeg does not run: marketplace exports are off, posters are the first frame; original videos are still served',
+    );
+  }
+  const video = createVideoHooks({ db, log, ffmpeg, storageDir: config.paths.storageDir, posterTimeoutMs: config.video.exportTimeoutMs });
+  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video });
+  const exports = new ExportRunner({
+    db,
+    clock,
+    log,
+    ffmpeg,
+    storageDir: config.paths.storageDir,
+    settings: {
+      concurrency: config.video.exportConcurrency,
+      timeoutMs: config.video.exportTimeoutMs,
+      leaseMs: config.video.exportLeaseMs,
+      maxAttempts: 3,
+      pollMs: 1_000,
+    },
+  });
   metrics.watchWorker(generationWorker);
 
   const ctx: AppContext = {
@@ -130,7 +159,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     db,
     log,
     clock,
-    tasks: [generationWorker],
+    tasks: [generationWorker, exports],
     notifier,
     alertChat,
     llm,
@@ -141,6 +170,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     minimax,
     generationWorker,
     metrics,
+    ffmpeg,
+    exports,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));

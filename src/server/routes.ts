@@ -2,6 +2,7 @@ import type { NodeRoute } from './http-server.ts';
 import { generationRoutes } from './generation-routes.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { statusRoute } from './status-route.ts';
+import { videoMediaRoutes } from './video-routes.ts';
 
 /** Routes the node server answers itself, before Astro (large files, hot polling, metrics). */
-export const nodeRoutes: NodeRoute[] = [statusRoute, metricsRoute, ...generationRoutes];
+export const nodeRoutes: NodeRoute[] = [statusRoute, metricsRoute, ...generationRoutes, ...videoMediaRoutes];

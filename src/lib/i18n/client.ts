@@ -1,15 +1,14 @@
-import { hasMessage, t, type Locale } from './index.ts';
-import { ui } from './messages/ui.ts';
+import { hasMessage, messageKeys, t, type Locale } from './index.ts';
 
 /**
- * The messages a page's script needs, in the page's language: every `ui.*` key under the
- * given prefixes plus the listed error codes. Rendered into the page as JSON, so the browser
+ * The messages a page's script needs, in the page's language: every `ui.*` key (of any
+ * message file) under the given prefixes plus the listed error codes. Rendered into the page as JSON, so the browser
  * never carries the whole catalogue.
  */
 export function clientMessages(locale: Locale, prefixes: string[], errorCodes: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of Object.keys(ui.ru)) {
-    if (prefixes.some((prefix) => key.startsWith(prefix))) out[key] = t(locale, key);
+  for (const key of messageKeys()) {
+    if (key.startsWith('ui.') && prefixes.some((prefix) => key.startsWith(prefix))) out[key] = t(locale, key);
   }
   for (const code of errorCodes) {
     const key = `errors.${code}`;
