@@ -120,7 +120,7 @@ export function claimExport(db: Db, options: ClaimExportOptions): ExportClaim | 
       `UPDATE video_exports SET state = 'running', attempt = attempt + 1, locked_by = @workerId, locked_until = @leaseUntil,
          startedAt = @now, updatedAt = @now
        WHERE id = (SELECT id FROM video_exports INDEXED BY idx_video_exports_live
-                   WHERE state = 'pending' OR (state = 'running' AND locked_until < @now)
+                   WHERE state IN ('pending', 'running') AND (state = 'pending' OR locked_until < @now)
                    ORDER BY requestedAt LIMIT 1)
        RETURNING ${COLUMNS}`,
     )
