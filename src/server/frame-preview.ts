@@ -4,7 +4,7 @@ import { isAppError } from '../lib/errors.ts';
 import { localeOfNodeRequest, sendJson } from '../lib/http/node-kit.ts';
 import { t } from '../lib/i18n/index.ts';
 import type { Upload } from '../lib/uploads/uploads.ts';
-import { ensureFirstFrame } from '../lib/video/first-frame.ts';
+import { firstFrameWithCrop } from '../lib/video/first-frame.ts';
 import { parseFormatChoice } from '../lib/video/format-choice.ts';
 
 /** A seller's error from the video module, with its parameters in the message (the photo's sizes). */
@@ -28,7 +28,13 @@ export async function previewFrame(ctx: AppContext, req: IncomingMessage, res: S
       format: query.get('format'),
       focus: fx !== null || fy !== null ? { x: fx === null ? NaN : Number(fx), y: fy === null ? NaN : Number(fy) } : null,
     });
-    return await ensureFirstFrame({ storageDir: ctx.config.paths.storageDir, upload, format: choice.format, focus: choice.focus });
+    const frame = await firstFrameWithCrop({ storageDir: ctx.config.paths.storageDir, upload, format: choice.format, focus: choice.focus });
+    // Where the frame sits in the photo (photo pixels), so the page maps a tap to a focus point.
+    if (frame.crop) {
+      const { left, top, width, height } = frame.crop;
+      res.setHeader('X-Frame-Crop', `${left},${top},${width},${height},${upload.width},${upload.height}`);
+    }
+    return frame.path;
   } catch (err) {
     if (!sendVideoError(req, res, err)) throw err;
     return null;

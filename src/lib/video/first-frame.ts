@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { AppError } from '../errors.ts';
 import { relativeUserFile, resolveStored, writeFileAtomic } from '../storage.ts';
 import type { Upload } from '../uploads/uploads.ts';
-import { formatSlug, planFirstFrame, type Focus, type FramePlan, type VideoFormat } from './formats.ts';
+import { formatSlug, planFirstFrame, type Focus, type FramePlan, type Rect, type VideoFormat } from './formats.ts';
 
 /**
  * The first frame MiniMax gets: the seller's photo cut to the chosen format with sharp. Kept as
@@ -38,17 +38,48 @@ export function firstFrameFile(request: Omit<FirstFrameRequest, 'storageDir'>): 
  * is centred on it. A crop under MiniMax's minimum is enlarged (at most 2×, checked by the plan).
  */
 export async function ensureFirstFrame(request: FirstFrameRequest): Promise<string> {
+  return (await firstFrameWithCrop(request)).path;
+}
+
+/**
+ * The frame and the part of the photo it shows (photo pixels), so the page can turn a tap on
+ * the frame into a focus point. Where attention placed the crop is kept beside the frame
+ * (`.crop.json`); a focused crop is the plan's.
+ */
+export async function firstFrameWithCrop(request: FirstFrameRequest): Promise<{ path: string; crop: Rect | null }> {
   const relative = firstFrameFile(request);
-  if (request.format === 'original') return relative;
+  const { upload } = request;
+  if (request.format === 'original') return { path: relative, crop: { left: 0, top: 0, width: upload.width, height: upload.height } };
+  const plan = requireFramePlan(upload, request.format, request.focus);
   const file = resolveStored(request.storageDir, relative);
-  if (fs.existsSync(file)) return relative;
-  const plan = requireFramePlan(request.upload, request.format, request.focus);
+  const sidecar = `${file}.crop.json`;
+  if (fs.existsSync(file)) {
+    if (request.focus) return { path: relative, crop: plan.crop };
+    try {
+      return { path: relative, crop: JSON.parse(await fs.promises.readFile(sidecar, 'utf8')) as Rect };
+    } catch {
+      return { path: relative, crop: null };
+    }
+  }
   // Read first: a missing photo is an ENOENT the worker knows (IMAGE_MISSING), not a sharp error.
-  const source = sharp(await fs.promises.readFile(resolveStored(request.storageDir, request.upload.path)));
-  const cut = request.focus
-    ? source.extract(plan.crop).resize(plan.output.width, plan.output.height, { fit: 'fill' })
-    : source.resize(plan.output.width, plan.output.height, { fit: 'cover', position: sharp.strategy.attention });
-  const jpeg = await cut.jpeg({ quality: 90, mozjpeg: true }).toBuffer();
+  const source = sharp(await fs.promises.readFile(resolveStored(request.storageDir, upload.path)));
+  let crop = plan.crop;
+  let jpeg: Buffer;
+  if (request.focus) {
+    jpeg = await source.extract(plan.crop).resize(plan.output.width, plan.output.height, { fit: 'fill' }).jpeg({ quality: 90, mozjpeg: true }).toBuffer();
+  } else {
+    const made = await source
+      .resize(plan.output.width, plan.output.height, { fit: 'cover', position: sharp.strategy.attention })
+      .jpeg({ quality: 90, mozjpeg: true })
+      .toBuffer({ resolveWithObject: true });
+    jpeg = made.data;
+    // sharp reports where it cut in the resized picture (negative offsets); back to photo pixels.
+    const scale = plan.output.width / plan.crop.width;
+    const left = Math.round(-(made.info.cropOffsetLeft ?? 0) / scale);
+    const top = Math.round(-(made.info.cropOffsetTop ?? 0) / scale);
+    crop = { ...plan.crop, left: Math.min(upload.width - plan.crop.width, Math.max(0, left)), top: Math.min(upload.height - plan.crop.height, Math.max(0, top)) };
+    await writeFileAtomic(sidecar, Buffer.from(JSON.stringify(crop)));
+  }
   await writeFileAtomic(file, jpeg);
-  return relative;
+  return { path: relative, crop };
 }
