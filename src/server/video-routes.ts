@@ -57,8 +57,8 @@ export const exportRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const fit = url.searchParams.get('fit') ?? 'blur';
   if (!isExportFit(fit)) return (sendNodeError(req, res, 400, 'EXPORT_FIT_INVALID'), true);
   const kind = match[3] ? 'cover' : 'video';
-  // Covers come from the poster with sharp; videos need ffmpeg.
-  if (kind === 'video' && !ctx.ffmpeg.available) return (sendNodeError(req, res, 503, 'EXPORTS_UNAVAILABLE'), true);
+  // Without ffmpeg no export runner claims work in this process (the menu is hidden as well).
+  if (!ctx.ffmpeg.available) return (sendNodeError(req, res, 503, 'EXPORTS_UNAVAILABLE'), true);
 
   const storageDir = ctx.config.paths.storageDir;
   const row = requestExport(

@@ -185,5 +185,11 @@ describe('without ffmpeg', () => {
     const exported = await apiFetch(app.url, `/api/video/${generationId}/export/wildberries`, { cookie });
     expect(exported.status).toBe(503);
     expect(await exported.json()).toMatchObject({ code: 'EXPORTS_UNAVAILABLE', error: expect.stringContaining('Исходный ролик можно скачать') });
+    expect((await apiFetch(app.url, `/api/video/${generationId}/export/wildberries/cover.jpg`, { cookie })).status).toBe(503);
+    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM video_exports').pluck().get()).toBe(0);
+    // The page offers no «Скачать для…» menu.
+    const page = await (await apiFetch(app.url, '/app', { cookie })).text();
+    expect(page).not.toContain('data-testid="export-menu"');
+    expect(page).toContain('data-testid="format-picker"');
   });
 });
