@@ -12,6 +12,7 @@ import type { TestStack } from '../helpers/stack.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { readMp4Info } from '../../src/lib/video/mp4-info.ts';
 import { resolveStored } from '../../src/lib/storage.ts';
+import { retryGeneration } from '../../src/lib/generation/create.ts';
 
 const PROMPT = 'Кроссовки на белом подиуме, камера медленно приближается';
 
@@ -93,6 +94,20 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const done = await waitForStatus(app.url, cookie, generationId);
     expect(done).toMatchObject({ status: 'success', format: 'original' });
     expect((done.width as number) / (done.height as number)).toBeCloseTo(4 / 3, 1);
+  });
+
+  it('keeps the format and focus point when a failed video is queued again', async () => {
+    const { app } = stack;
+    const { user, cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    await uploadPhoto(app.url, cookie, await photo(1200, 900));
+    stack.minimax.injectFault({ kind: 'task_fail', code: 1027 });
+    const res = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '9:16', focus: { x: 0.2, y: 0.3 } });
+    const { generationId } = (await res.json()) as { generationId: string };
+    expect((await waitForStatus(app.url, cookie, generationId)).status).toBe('failed');
+    const again = retryGeneration(app.ctx.db, { sourceId: generationId, free: true, now: app.ctx.clock.now() });
+    const retried = await waitForStatus(app.url, cookie, again.generationId);
+    expect(retried).toMatchObject({ status: 'success', format: '9:16', width: 120, height: 214 });
+    expect(generationRow(app.ctx, again.generationId)).toMatchObject({ video_format: '9:16', focus_x: 200, focus_y: 300, userId: user.id });
   });
 
   it('refuses an unknown format or focus in Russian and holds no credits', async () => {
