@@ -15,6 +15,7 @@ export function exportUrl(generationId: string, target: ExportTargetId, kind: 'v
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const MAX_WAIT_MS = 10 * 60_000;
 
 export function startExportMenu(tr: Translator): { show(generationId: string): void } {
   const menu = document.getElementById('export-menu');
@@ -31,7 +32,11 @@ export function startExportMenu(tr: Translator): { show(generationId: string): v
   }
 
   async function fetchWhenMade(url: string): Promise<void> {
+    // The server stops an export after EXPORT_TIMEOUT_MS and says so; this bound is only for a
+    // server that never answers anything but 202.
+    const giveUpAt = Date.now() + MAX_WAIT_MS;
     for (;;) {
+      if (Date.now() > giveUpAt) throw new Error(tr.t('ui.video.exportFailed'));
       const response = await fetch(url, { method: 'HEAD', credentials: 'same-origin', cache: 'no-store' });
       if (response.status === 202) {
         await pause(Math.min(10, Number(response.headers.get('retry-after')) || 2) * 1000);

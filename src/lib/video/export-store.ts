@@ -113,7 +113,7 @@ export function claimExport(db: Db, options: ClaimExportOptions): ExportClaim | 
   db.prepare(
     `UPDATE video_exports SET state = 'failed', error_code = 'EXPORT_ATTEMPTS', error_message = 'stopped after repeated interruptions',
        finishedAt = @now, locked_by = NULL, locked_until = NULL, updatedAt = @now
-     WHERE state = 'running' AND locked_until < @now AND attempt >= @maxAttempts`,
+     WHERE state IN ('pending', 'running') AND state = 'running' AND locked_until < @now AND attempt >= @maxAttempts`,
   ).run(options);
   const row = db
     .prepare(
