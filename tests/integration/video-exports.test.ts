@@ -7,7 +7,7 @@ import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { FAST_QUEUE_ENV, generate, generationRow, photo, startPipelineStack, uploadPhoto, waitForStatus } from '../helpers/generation.ts';
 import { FFMPEG, hangingFfmpeg, imageSize, probeVideo, topLevelBoxes } from '../helpers/media.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
-import { tempDir } from '../helpers/app.ts';
+import { startApp, tempDir } from '../helpers/app.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
 import { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTargetId } from '../../src/lib/video/formats.ts';
@@ -137,6 +137,27 @@ describe.skipIf(!FFMPEG)('marketplace exports', () => {
     expect(stack.app.ctx.db.prepare(`SELECT attempt, state FROM video_exports WHERE generationId = ? AND target = 'wide'`).all(other)).toEqual([
       { attempt: 1, state: 'done' },
     ]);
+  });
+
+  it('makes one export when two processes on the same database are asked at once', async () => {
+    const other = await makeVideo(stack, seller, '9:16');
+    const { ctx } = stack.app;
+    // A second server process in all but name: its own context, worker and export runner, the same files.
+    const second = await startApp({
+      background: true,
+      env: { ...FAST_QUEUE_ENV, DATABASE_URL: ctx.config.paths.databaseFile, STORAGE_DIR: ctx.config.paths.storageDir, SANDBOX_URL: stack.sandbox.url },
+    });
+    try {
+      const url = `/api/video/${other}/export/square/cover.jpg`;
+      const [first, next] = await Promise.all([apiFetch(stack.app.url, url, { cookie: seller.cookie }), apiFetch(second.url, url, { cookie: seller.cookie })]);
+      expect([first.status, next.status]).toEqual([202, 202]);
+      const [a, b] = await Promise.all([fetchExport(stack.app.url, seller.cookie, url), fetchExport(second.url, seller.cookie, url)]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(Buffer.from(await a.arrayBuffer()).equals(Buffer.from(await b.arrayBuffer()))).toBe(true);
+      expect(ctx.db.prepare(`SELECT attempt, state FROM video_exports WHERE generationId = ?`).all(other)).toEqual([{ attempt: 1, state: 'done' }]);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('takes over an export whose process died mid-way (its lease lapsed) and finishes it', async () => {
