@@ -121,6 +121,7 @@ describe.skipIf(skipBrowser)('video formats in the browser', () => {
         expect(fs.readFileSync(saved).subarray(4, 8).toString('latin1')).toBe('ftyp');
         if (FFMPEG) expect(probeVideo(saved)).toMatchObject({ width: 1080, height: 1920, codec: 'h264' });
         await expect.poll(() => page.getByTestId('export-status').textContent()).toContain('готов');
+        await screenshot(page, `formats-exports-${name}`);
         assertClean(watched);
       } finally {
         await watched.context.close();
