@@ -67,6 +67,10 @@ describe('what the demo says', () => {
     expect(missing).toContain('still picture of the photo');
     expect(missing).toContain('apt-get install -y ffmpeg');
     expect(ffmpegNote('/usr/bin/ffmpeg').join('\n')).toContain('from your photo');
+    // Beem's FFMPEG_PATH names nothing while the sandbox has one: the warning is about Beem only.
+    const beemOnly = ffmpegNote('/usr/bin/ffmpeg', false).join('\n');
+    expect(beemOnly).toContain('no marketplace exports');
+    expect(beemOnly).not.toContain('still picture');
   });
 
   it('tells how to become an admin, with the e-mail the demo lists and the database it uses', () => {
