@@ -12,6 +12,10 @@ RUN npm run build && npm prune --omit=dev
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATABASE_URL=/app/data/beem.db STORAGE_DIR=/app/storage
 WORKDIR /app
+# ffmpeg (Debian's package, with ffprobe): video posters and marketplace exports. Without it Beem
+# still serves the original videos, and says so once in its log.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg \
+  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system beem && useradd --system --gid beem --home /app beem \
   && mkdir -p /app/data /app/storage && chown beem:beem /app/data /app/storage
 COPY --from=build --chown=root:root /app/node_modules ./node_modules

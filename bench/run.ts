@@ -9,6 +9,7 @@ import { queueBenchmark } from './queue.ts';
 import { creditsBenchmark } from './credits.ts';
 import { pollingBenchmark } from './polling.ts';
 import { statusStreamBenchmark } from './status-stream.ts';
+import { exportsBenchmark } from './exports.ts';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- status serve` runs those only.
@@ -25,6 +26,7 @@ const BENCHMARKS: Benchmark[] = [
   serveBenchmark,
   queueBenchmark,
   creditsBenchmark,
+  exportsBenchmark,
 ];
 
 const args = parseArgs(process.argv.slice(2));

@@ -46,14 +46,26 @@ export async function findPortProblems(ports: DemoPort[]): Promise<string[]> {
   return problems;
 }
 
-/** What the banner says about the sandbox videos: made from the photo, or one sample clip and why. */
-export function ffmpegNote(ffmpeg: string | null): string[] {
-  if (ffmpeg) return [`Videos: the sandbox renders each one from your photo with ffmpeg (${ffmpeg}).`];
-  return [
-    'ffmpeg is not installed: every sandbox video is the same 6-second colour-bar sample clip,',
-    'whatever the photo, the description or the length. Install it and restart the demo:',
-    '  sudo apt-get install -y ffmpeg    (macOS: brew install ffmpeg)',
-  ];
+/**
+ * What the banner says about ffmpeg: Beem's own (FFMPEG_PATH: posters, marketplace exports) and
+ * the sandbox's (videos moving as the prompt says), what is missing without it, and how to get it.
+ */
+export function ffmpegNote(sandboxFfmpeg: string | null, beemHasFfmpeg = sandboxFfmpeg !== null): string[] {
+  if (sandboxFfmpeg && beemHasFfmpeg) {
+    return [`Videos: the sandbox renders each one from your photo with ffmpeg (${sandboxFfmpeg}); Beem makes posters and marketplace exports with it.`];
+  }
+  const lines: string[] = [];
+  if (!beemHasFfmpeg) {
+    lines.push(
+      'WARNING: ffmpeg is not installed (or FFMPEG_PATH names no ffmpeg). Beem serves the videos but',
+      'offers no marketplace exports (the «Скачать для…» menu is hidden) and uses the cropped photo as the poster.',
+    );
+  }
+  if (!sandboxFfmpeg) {
+    lines.push(`${beemHasFfmpeg ? 'WARNING: ffmpeg is not installed: the' : 'The'} sandbox's videos are a still picture of the photo (right shape and length, no camera motion).`);
+  }
+  lines.push('Install it and restart the demo:', '  sudo apt-get install -y ffmpeg    (macOS: brew install ffmpeg)');
+  return lines;
 }
 
 /** How to reach the admin panel in the demo, true to what the demo set up. */

@@ -9,6 +9,7 @@ import type { MinimaxEmulator } from '../sandbox/minimax/emulator.ts';
 import Database from 'better-sqlite3';
 import { expireForgottenSandboxPayments } from '../src/lib/billing/sandbox-payments.ts';
 import { DEMO_ADMIN_EMAIL, adminNote, ffmpegNote, findPortProblems } from './demo-checks.ts';
+import { probeFfmpeg } from '../src/lib/video/ffmpeg.ts';
 
 /**
  * `npm run demo`: Beem with every external service emulated, no keys and no internet.
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
       '  Every outside service is the local sandbox: sign in with any email, upload a photo,',
       '  generate a video, and buy credits on the sandbox payment page ("Pay" settles it).',
       '',
-      ...ffmpegNote(sandbox.emulator<MinimaxEmulator>('minimax').ffmpeg()).map((line) => `  ${line}`),
+      ...ffmpegNote(sandbox.emulator<MinimaxEmulator>('minimax').ffmpeg(), probeFfmpeg(env.FFMPEG_PATH ?? 'ffmpeg')).map((line) => `  ${line}`),
       '',
       ...adminNote({ adminEmails, databaseFile, publicUrl }).map((line) => `  ${line}`),
       '',

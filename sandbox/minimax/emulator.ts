@@ -241,7 +241,7 @@ export class MinimaxEmulator implements Emulator {
     }
   }
 
-  /** ffmpeg found on this machine (null: the bundled sample clip is served). */
+  /** ffmpeg found on this machine (null: a still clip of the first frame is served). */
   ffmpeg(): string | null {
     if (this.ffmpegPath === undefined) this.ffmpegPath = resolveFfmpeg(this.options.render.ffmpeg);
     return this.ffmpegPath;
@@ -844,7 +844,7 @@ export class MinimaxEmulator implements Emulator {
         return renderVideo(this.ffmpeg(), { image, motion: task.motion, durationSec: task.duration, ...size, fps, label, outputFile });
       })
       .then((result) => {
-        task.rendered = { ...result, ...size, fps: result.renderer === 'ffmpeg' ? fps : 12 };
+        task.rendered = { ...result, ...size, fps };
         return result;
       });
     const settled = render

@@ -1,25 +1,22 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { CameraMotion } from './rules.ts';
+import { makeStillClip } from './still-clip.ts';
 
 /**
  * Makes the MP4 a task delivers: the submitted first frame animated with the camera motion
  * of the prompt's first command, rendered by ffmpeg (H.264, yuv420p, +faststart so browsers
- * play it). Without ffmpeg the bundled sample clip is served instead.
+ * play it). Without ffmpeg the first frame is written as a still H.264 clip of the same size,
+ * length and frame rate (still-clip.ts): the shape and length tests see are the real ones.
  *
  * Size cap: the rendered short side is at most `maxShortSide` (default 480 px) at `fps`
  * (default 24), whatever resolution was asked; the query still reports the nominal size.
  * Measured on a 2-core machine: 6 s at 854×480 with a zoom takes ~0.8 s, 10 s ~1.5 s.
  */
 
-/** 6 s, 320×180, 12 fps test pattern; made once with
- * `ffmpeg -f lavfi -i testsrc2=s=320x180:r=12 -t 6 -vf "drawtext=text='Beem sandbox':fontsize=20:fontcolor=white:box=1:boxcolor=black@0.5:x=(w-tw)/2:y=h-th-12" -c:v libx264 -preset veryslow -crf 36 -pix_fmt yuv420p -movflags +faststart -an sandbox/assets/sample.mp4` */
-export const SAMPLE_CLIP = fileURLToPath(new URL('../assets/sample.mp4', import.meta.url));
-
-/** 'auto' finds ffmpeg on this machine; null forces the sample clip (tests of the fallback). */
+/** 'auto' finds ffmpeg on this machine; null forces the still clip (tests of the fallback). */
 export type FfmpegSetting = string | null | 'auto';
 
 export function resolveFfmpeg(setting: FfmpegSetting): string | null {
@@ -46,7 +43,7 @@ export interface RenderJob {
 }
 
 export interface RenderResult {
-  renderer: 'ffmpeg' | 'sample';
+  renderer: 'ffmpeg' | 'still';
   bytes: number;
   ms: number;
 }
@@ -173,9 +170,11 @@ export async function renderVideo(ffmpeg: string | null, job: RenderJob): Promis
   if (ffmpeg) {
     await renderWithFfmpeg(ffmpeg, job);
   } else {
-    fs.copyFileSync(SAMPLE_CLIP, job.outputFile);
+    const clip = await makeStillClip({ image: job.image, width: job.width, height: job.height, fps: job.fps, durationSec: job.durationSec });
+    fs.writeFileSync(`${job.outputFile}.part`, clip);
+    fs.renameSync(`${job.outputFile}.part`, job.outputFile);
   }
-  return { renderer: ffmpeg ? 'ffmpeg' : 'sample', bytes: fs.statSync(job.outputFile).size, ms: Date.now() - started };
+  return { renderer: ffmpeg ? 'ffmpeg' : 'still', bytes: fs.statSync(job.outputFile).size, ms: Date.now() - started };
 }
 
 /** Runs at most `limit` renders at once: the machine is small and shared. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { checkModelConfig } from './providers/minimax/model-matrix.ts';
@@ -124,6 +125,14 @@ export interface Config {
   telegram: { apiBase: string; chatId: string; enabled: boolean; timeoutMs: number; minIntervalMs: number };
   /** `cacheMs`: how long whole-table figures (ledger check, payments, finished generations) are reused. */
   metrics: { allowedIps: string[]; cacheMs: number };
+  /** ffmpeg (posters, marketplace exports) and the export work it does. */
+  video: {
+    ffmpegPath: string;
+    /** ffmpeg processes at once in this process (default: one per CPU core). */
+    exportConcurrency: number;
+    exportTimeoutMs: number;
+    exportLeaseMs: number;
+  };
 }
 
 export interface Secrets {
@@ -297,6 +306,11 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().optional(),
   METRICS_ALLOWED_IPS: list.default(['127.0.0.1', '::1']),
   METRICS_CACHE_MS: int(0).default(60_000),
+
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  EXPORT_CONCURRENCY: int(1, 64).optional(),
+  EXPORT_TIMEOUT_MS: int(1000).default(180_000),
+  EXPORT_LEASE_MS: int(100).default(30_000),
 });
 
 /** Values that let a development machine talk to the sandbox without any keys. */
@@ -524,6 +538,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       minIntervalMs: e.TELEGRAM_MIN_INTERVAL_MS,
     },
     metrics: { allowedIps: e.METRICS_ALLOWED_IPS, cacheMs: e.METRICS_CACHE_MS },
+    video: {
+      ffmpegPath: e.FFMPEG_PATH,
+      exportConcurrency: e.EXPORT_CONCURRENCY ?? os.availableParallelism(),
+      exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
+      exportLeaseMs: e.EXPORT_LEASE_MS,
+    },
   };
 
   const secrets: Secrets = {

@@ -19,6 +19,9 @@ import { createYookassaClient, type YookassaClient } from './providers/yookassa/
 import { createPaymentReconciler } from './billing/reconciler.ts';
 import { createMetrics, type AppMetrics } from './metrics/metrics.ts';
 import { StatusWatch } from './generation/status-watch.ts';
+import { createFfmpeg, type Ffmpeg } from './video/ffmpeg.ts';
+import { ExportRunner } from './video/export-runner.ts';
+import { createVideoHooks } from './video/worker-hooks.ts';
 
 
 /**
@@ -51,6 +54,10 @@ export interface AppContext {
   metrics: AppMetrics;
   /** Open status streams (`/api/status/stream`); also on `tasks`, first, so shutdown ends them at once. */
   statusWatch: StatusWatch;
+  /** ffmpeg as found at start (`available` false: no exports, posters are the first frame). */
+  ffmpeg: Ffmpeg;
+  /** Also on `tasks`; the export routes call `wake()` after asking for an export. */
+  exports: ExportRunner;
 }
 
 export interface ContextOverrides {
@@ -124,7 +131,29 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     timeoutMs: config.minimax.requestTimeoutMs,
     onCall: (call) => metrics.observeMinimaxCall(call),
   });
-  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
+  const ffmpeg = createFfmpeg({ path: config.video.ffmpegPath, concurrency: config.video.exportConcurrency });
+  if (!ffmpeg.available) {
+    log.warn(
+      { mod: 'video', ffmpeg: config.video.ffmpegPath },
+      'ffmpeg does not run: marketplace exports are off, posters are the first frame; original videos are still served',
+    );
+  }
+  const video = createVideoHooks({ db, log, ffmpeg, storageDir: config.paths.storageDir, posterTimeoutMs: config.video.exportTimeoutMs });
+  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video });
+  const exports = new ExportRunner({
+    db,
+    clock,
+    log,
+    ffmpeg,
+    storageDir: config.paths.storageDir,
+    settings: {
+      concurrency: config.video.exportConcurrency,
+      timeoutMs: config.video.exportTimeoutMs,
+      leaseMs: config.video.exportLeaseMs,
+      maxAttempts: 3,
+      pollMs: 1_000,
+    },
+  });
   metrics.watchWorker(generationWorker);
   const statusWatch = new StatusWatch({ db, clock, log, limits: config.statusStreams });
 
@@ -134,7 +163,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     db,
     log,
     clock,
-    tasks: [statusWatch, generationWorker],
+    tasks: [statusWatch, generationWorker, exports],
     notifier,
     alertChat,
     llm,
@@ -146,6 +175,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     generationWorker,
     metrics,
     statusWatch,
+    ffmpeg,
+    exports,
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 /**
  * User files live under `STORAGE_DIR/users/<userId>/{uploads,videos}/` with names the
@@ -22,10 +23,13 @@ export function resolveStored(storageDir: string, relative: string): string {
   return full;
 }
 
-/** Writes a small file whole or not at all: a temporary name, fsync, then rename. */
+/**
+ * Writes a small file whole or not at all: a temporary name, fsync, then rename. The temporary
+ * name is unique, so two writers of the same file (a preview and the worker) never share one.
+ */
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const part = `${file}.part`;
+  const part = `${file}.${randomBytes(4).toString('hex')}.part`;
   const handle = await fs.promises.open(part, 'w');
   try {
     await handle.writeFile(data);

@@ -17,6 +17,9 @@ import { setupWaitControls, signalReady } from './wait-controls.ts';
 import { waitText } from './wait-text.ts';
 import { pageTranslator } from './translator.ts';
 import { formatDateTime, formatElapsed, toMillis } from '../lib/ui/format.ts';
+import { startFormatPicker } from './video-format.ts';
+import { showInPlayer, showThumb } from './video-player.ts';
+import { startExportMenu } from './video-exports.ts';
 
 /**
  * The app page: pick a mode, upload a photo, describe the scene, choose a length, generate,
@@ -65,6 +68,11 @@ interface Generation {
   /** Time since creation as the server counts it (no clock skew between us and the server). */
   elapsedMs?: number;
   downloadUrl?: string | null;
+  /** The shape chosen, the video's own size and its poster (issue 15). */
+  format?: string;
+  width?: number | null;
+  height?: number | null;
+  posterUrl?: string | null;
 }
 
 interface GenerateAnswer {
@@ -109,6 +117,8 @@ export function startAppPage(): void {
   };
 
   const mode = (): GenerationMode => (form.elements.namedItem('mode') as RadioNodeList).value as GenerationMode;
+  const formats = startFormatPicker({ form, tr, uploadId: boot.upload?.uploadId ?? null, mode: mode() });
+  const exportMenu = startExportMenu(tr);
   const duration = (): Duration => Number((form.elements.namedItem('duration') as RadioNodeList).value) as Duration;
   const cost = () => boot.costs[mode()][duration()];
 
@@ -257,7 +267,10 @@ export function startAppPage(): void {
 
   form.addEventListener('change', (event) => {
     const name = (event.target as HTMLInputElement).name;
-    if (name === 'mode') renderExamples();
+    if (name === 'mode') {
+      renderExamples();
+      formats.modeChanged(mode());
+    }
     if (name === 'duration') $('duration-note').hidden = true;
     saveDraft();
     refreshForm();
@@ -303,6 +316,7 @@ export function startAppPage(): void {
       const answer = await request<Upload & { width: number; height: number }>('/api/upload-image', { body });
       state.upload = { uploadId: answer.uploadId, previewUrl: answer.previewUrl };
       showPhoto(answer.previewUrl);
+      formats.photoChanged(answer.uploadId);
       $('photo-status').textContent = t('ui.app.photoReady', { width: answer.width, height: answer.height });
     } catch (error) {
       state.upload = previous;
@@ -421,7 +435,11 @@ export function startAppPage(): void {
   function renderResult(generation: Generation): void {
     const video = $<HTMLVideoElement>('result-video');
     const url = generation.videoUrl ?? `/api/video/${encodeURIComponent(generation.id)}`;
-    if (video.getAttribute('src') !== url) video.src = url;
+    if (video.getAttribute('src') !== url) {
+      showInPlayer(video, generation);
+      video.src = url;
+    }
+    exportMenu.show(generation.id);
     $<HTMLAnchorElement>('result-download').href = downloadUrl(generation);
 
     const template = $('result-template');
@@ -578,7 +596,7 @@ export function startAppPage(): void {
     // The panel is below the form on a phone and above the view on a desktop scrolled down
     // to the button: bring it into view so the progress is seen.
     bringIntoView($('progress-panel'));
-    const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode() };
+    const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode(), ...formats.body() };
     try {
       const answer = await request<GenerateAnswer>('/api/generate', { json: chosen });
       state.submitting = false;
@@ -646,19 +664,19 @@ export function startAppPage(): void {
     status.className += ` ${STATUS_STYLE[generation.status] ?? ''}`;
     item.querySelector('[data-meta]')!.textContent = [
       t(`ui.mode.${generation.mode}`),
+      ...(generation.format && generation.format !== 'original' ? [generation.format] : []),
       t('ui.app.seconds', { count: generation.duration }),
       formatDateTime(generation.createdAt, tr.locale),
     ].join(' · ');
     item.querySelector('[data-prompt]')!.textContent = generation.prompt ?? '';
 
-    const thumb = item.querySelector<HTMLVideoElement>('[data-thumb]')!;
+    const thumb = item.querySelector<HTMLImageElement>('[data-thumb]')!;
     const placeholder = item.querySelector<HTMLElement>('[data-thumb-placeholder]')!;
     const play = item.querySelector<HTMLButtonElement>('[data-action="play"]')!;
     const download = item.querySelector<HTMLAnchorElement>('[data-action="download"]')!;
     if (generation.status === 'success') {
-      // The first frame stands in for a poster: only the metadata and a frame are fetched.
-      thumb.src = `${generation.videoUrl ?? `/api/video/${encodeURIComponent(generation.id)}`}#t=0.1`;
-      thumb.hidden = false;
+      // The poster, at the video's own shape: history never loads the MP4s.
+      showThumb(item.querySelector<HTMLElement>('[data-thumb-box]')!, thumb, generation);
       placeholder.hidden = true;
       play.hidden = false;
       download.hidden = false;
@@ -704,6 +722,7 @@ export function startAppPage(): void {
     (form.querySelector(`input[name="mode"][value="${generation.mode}"]`) as HTMLInputElement | null)?.click();
     (form.querySelector(`input[name="duration"][value="${generation.duration}"]`) as HTMLInputElement | null)?.click();
     promptInput.value = generation.prompt ?? '';
+    formats.select(generation.format ?? 'original');
     renderExamples();
     saveDraft();
     refreshForm();
@@ -763,6 +782,7 @@ export function startAppPage(): void {
     $('photo-status').textContent = t('ui.app.photoCurrent', { width: boot.upload.width, height: boot.upload.height });
   }
   restoreDraft();
+  formats.modeChanged(mode());
   renderExamples();
   fitDurationToBalance();
   refreshForm();

@@ -8,6 +8,7 @@ import { resolveStored } from '../lib/storage.ts';
 import { getCurrentUpload, getUpload } from '../lib/uploads/uploads.ts';
 import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
 import { handleMinimaxCallback } from '../lib/generation/callback.ts';
+import { previewFrame } from './frame-preview.ts';
 
 /**
  * Node routes of the generation pipeline: files (photos, videos) streamed with HTTP Range
@@ -15,17 +16,28 @@ import { handleMinimaxCallback } from '../lib/generation/callback.ts';
  * app is doing (no Astro rendering, no session lookup on that path).
  */
 
-function sendError(req: IncomingMessage, res: ServerResponse, status: 401 | 404 | 405, code: string): void {
+export function sendError(req: IncomingMessage, res: ServerResponse, status: 401 | 404 | 405, code: string): void {
   sendNodeError(req, res, status, code, status === 405 ? { Allow: 'GET, HEAD' } : {});
 }
 
-interface FileOptions {
+export interface FileOptions {
   contentType: string;
+  /** ASCII file name for `?download=1`. */
   downloadName?: string;
+  /** A nicer (Russian) name, sent as RFC 5987 `filename*` beside the ASCII one. */
+  downloadNameUtf8?: string;
+}
+
+/** `attachment; filename="…"` plus `filename*=UTF-8''…` when there is a non-ASCII name (RFC 6266, 5987). */
+export function contentDisposition(ascii: string, utf8?: string): string {
+  const value = `attachment; filename="${ascii}"`;
+  if (!utf8) return value;
+  const encoded = encodeURIComponent(utf8).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${value}; filename*=UTF-8''${encoded}`;
 }
 
 /** Streams a stored file with Range support; never through an Astro Response (DESIGN.md §1). */
-function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResponse, relative: string, options: FileOptions): void {
+export function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResponse, relative: string, options: FileOptions): void {
   let file: string;
   try {
     file = resolveStored(ctx.config.paths.storageDir, relative);
@@ -43,7 +55,7 @@ function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResp
       response.setHeader('Content-Type', options.contentType);
       response.setHeader('X-Content-Type-Options', 'nosniff');
       response.setHeader('Cache-Control', 'private, max-age=3600');
-      if (options.downloadName) response.setHeader('Content-Disposition', `attachment; filename="${options.downloadName}"`);
+      if (options.downloadName) response.setHeader('Content-Disposition', contentDisposition(options.downloadName, options.downloadNameUtf8));
     })
     .on('error', (err: Error & { status?: number }) => {
       if (!res.headersSent) {
@@ -57,8 +69,11 @@ function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResp
 const UPLOAD_PATH = /^\/api\/uploads\/([A-Za-z0-9_]{1,80})$/;
 const VIDEO_PATH = /^\/api\/video\/([A-Za-z0-9_]{1,80})$/;
 
-/** `GET /api/uploads/<id>` (or `current`: the newest): the photo's preview, for its owner or an admin. */
-export const uploadPreviewRoute: NodeRoute = ({ ctx, req, res, url }) => {
+/**
+ * `GET /api/uploads/<id>` (or `current`: the newest): the photo's preview, for its owner or an
+ * admin; with `?format=` (and `fx`, `fy`) the first frame cut as it will be sent.
+ */
+export const uploadPreviewRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = UPLOAD_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
@@ -67,7 +82,8 @@ export const uploadPreviewRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const id = match[1]!;
   const upload = id === 'current' ? getCurrentUpload(ctx.db, viewer.id) : getUpload(ctx.db, id);
   if (!upload || (upload.userId !== viewer.id && viewer.role !== 'admin')) return (sendError(req, res, 404, 'NOT_FOUND'), true);
-  streamStoredFile(ctx, req, res, upload.path, { contentType: upload.mime });
+  const frame = url.searchParams.has('format') ? await previewFrame(ctx, req, res, upload, url.searchParams) : upload.path;
+  if (frame) streamStoredFile(ctx, req, res, frame, { contentType: upload.mime });
   return true;
 };
 

@@ -3,6 +3,7 @@ import { generationRoutes } from './generation-routes.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { statusRoute } from './status-route.ts';
 import { statusStreamRoute } from './status-stream-route.ts';
+import { videoMediaRoutes } from './video-routes.ts';
 
 /** Routes the node server answers itself, before Astro (large files, hot polling, status streams, metrics). */
-export const nodeRoutes: NodeRoute[] = [statusRoute, statusStreamRoute, metricsRoute, ...generationRoutes];
+export const nodeRoutes: NodeRoute[] = [statusRoute, statusStreamRoute, metricsRoute, ...generationRoutes, ...videoMediaRoutes];

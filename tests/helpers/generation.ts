@@ -67,6 +67,8 @@ export interface GenerateBody {
   prompt?: unknown;
   duration?: unknown;
   mode?: unknown;
+  format?: unknown;
+  focus?: unknown;
 }
 
 export function generate(baseUrl: string, cookie: string, body: GenerateBody, headers: Record<string, string> = {}): Promise<Response> {

@@ -60,12 +60,17 @@ describe('npm run demo with a port taken', () => {
 });
 
 describe('what the demo says', () => {
-  it('says why every video is the same clip when ffmpeg is missing, and how to install it', () => {
+  it('says what is missing without ffmpeg (exports, posters, camera motion), and how to install it', () => {
     const missing = ffmpegNote(null).join('\n');
-    expect(missing).toContain('ffmpeg is not installed');
-    expect(missing).toContain('same 6-second colour-bar sample clip');
+    expect(missing).toContain('WARNING: ffmpeg is not installed');
+    expect(missing).toContain('no marketplace exports');
+    expect(missing).toContain('still picture of the photo');
     expect(missing).toContain('apt-get install -y ffmpeg');
     expect(ffmpegNote('/usr/bin/ffmpeg').join('\n')).toContain('from your photo');
+    // Beem's FFMPEG_PATH names nothing while the sandbox has one: the warning is about Beem only.
+    const beemOnly = ffmpegNote('/usr/bin/ffmpeg', false).join('\n');
+    expect(beemOnly).toContain('no marketplace exports');
+    expect(beemOnly).not.toContain('still picture');
   });
 
   it('tells how to become an admin, with the e-mail the demo lists and the database it uses', () => {

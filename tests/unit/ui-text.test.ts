@@ -5,6 +5,7 @@ import { common } from '../../src/lib/i18n/messages/common.ts';
 import { auth } from '../../src/lib/i18n/messages/auth.ts';
 import { billing } from '../../src/lib/i18n/messages/billing.ts';
 import { generation } from '../../src/lib/i18n/messages/generation.ts';
+import { video } from '../../src/lib/i18n/messages/video.ts';
 import { t } from '../../src/lib/i18n/index.ts';
 import { tn } from '../../src/lib/i18n/plural.ts';
 import { clientMessages, clientMessagesJson, scriptJson } from '../../src/lib/i18n/client.ts';
@@ -132,7 +133,7 @@ describe('legal texts', () => {
 
 describe('the copy users read', () => {
   // Everything but the admin set: the operator and admin pages keep the vendor's name.
-  const userFacing = { common, auth, billing, generation, ui };
+  const userFacing = { common, auth, billing, generation, ui, video };
   const entries = (locale: 'ru' | 'en') =>
     Object.entries(userFacing).flatMap(([set, messages]) => Object.entries(messages[locale]).map(([key, text]) => ({ set, key, text })));
 

@@ -10,6 +10,7 @@ import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
+import { chooseFormat, formatColumns, storedFormatChoice, type FormatChoice } from '../video/format-choice.ts';
 
 const promptSchema = z.object({
   prompt: z
@@ -76,6 +77,8 @@ interface NewGeneration {
   uploadId: string | null;
   imagePath: string | null;
   prompt: string | null;
+  /** The first frame's shape (prompt mode) and focus point. */
+  shape: FormatChoice;
   idempotencyKey: string | null;
   /** The hold's ledger note for the new generation's id. */
   holdNote: (id: string) => string;
@@ -90,11 +93,12 @@ interface NewGeneration {
  */
 function enqueueGeneration(db: Db, g: NewGeneration): { id: string; balanceAfter: number } {
   const id = newId('gen', g.now);
+  const shape = formatColumns(g.shape);
   db.prepare(
     `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
-       generation_mode, next_attempt_at, idempotency_key, createdAt, updatedAt)
-     VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, g.userId, g.duration, g.cost, g.uploadId, g.imagePath, g.prompt, g.mode, g.now, g.idempotencyKey, g.now, g.now);
+       generation_mode, next_attempt_at, idempotency_key, video_format, focus_x, focus_y, createdAt, updatedAt)
+     VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(id, g.userId, g.duration, g.cost, g.uploadId, g.imagePath, g.prompt, g.mode, g.now, g.idempotencyKey, shape.format, shape.focusX, shape.focusY, g.now, g.now);
   const balanceAfter = holdCredits(db, { generationId: id, userId: g.userId, cost: g.cost, note: g.holdNote(id), now: g.now });
   recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: g.detail, now: g.now });
   return { id, balanceAfter };
@@ -137,6 +141,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   const upload = getCurrentUpload(db, userId);
   if (!upload) throw badRequest('NO_IMAGE', 'image');
   const request = validateGenerationRequest(options.body, config);
+  const shape = chooseFormat(options.body, request.mode, upload);
   const cost = config.pricing.generation[request.mode][request.duration];
   const key = options.idempotencyKey ? `${userId}:${options.idempotencyKey}` : null;
 
@@ -166,6 +171,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
       uploadId: upload.id,
       imagePath: upload.path,
       prompt: request.prompt,
+      shape,
       idempotencyKey: key,
       holdNote: (newGenerationId) => `Генерация ${newGenerationId}`,
       detail: `cost=${cost}`,
@@ -228,6 +234,7 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
       uploadId: source.textOrNull('upload_id'),
       imagePath: source.textOrNull('image_path'),
       prompt: source.textOrNull('prompt'),
+      shape: storedFormatChoice(db, options.sourceId),
       idempotencyKey: key,
       holdNote: (newGenerationId) => `Генерация ${newGenerationId} (повтор ${options.sourceId})`,
       detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,

@@ -13,6 +13,7 @@ import {
   type GenerationStatus,
   type GenerationStep,
 } from '../model.ts';
+import { VIDEO_FORMATS, type VideoFormat } from '../video/formats.ts';
 
 /**
  * What the owner sees of a generation (`GET /api/status`, `GET /api/generations`): the
@@ -46,10 +47,18 @@ export interface GenerationView {
   completedAt: number | null;
   updatedAt: number;
   elapsedMs: number;
+  /** The first frame's shape the seller chose (`original` in template mode). */
+  format: VideoFormat;
+  /** The video's own size, once it is saved (null before). */
+  width: number | null;
+  height: number | null;
+  /** The poster: taken from the video, or (before it, or without ffmpeg) the cropped first frame. */
+  posterUrl: string;
 }
 
 const VIEW_COLUMNS = `id, userId, status, step, generation_mode, duration, cost, charged, refunded, prompt, prompt_final,
-  camera_commands, minimax_template_name, video_path, error_code, createdAt, submittedAt, completedAt, updatedAt`;
+  camera_commands, minimax_template_name, video_path, error_code, createdAt, submittedAt, completedAt, updatedAt,
+  video_format, video_width, video_height, poster_path`;
 
 function parseCommands(raw: string | null): string[] {
   if (raw === null) return [];
@@ -108,6 +117,11 @@ function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: numbe
     completedAt,
     updatedAt: r.int('updatedAt'),
     elapsedMs: Math.max(0, (status === 'success' || status === 'failed' ? completedAt ?? now : now) - createdAt),
+    format: r.oneOf('video_format', VIDEO_FORMATS),
+    width: hasVideo ? r.intOrNull('video_width') : null,
+    height: hasVideo ? r.intOrNull('video_height') : null,
+    // Another address once the real poster exists, so a cached first frame is not shown for it.
+    posterUrl: `/api/video/${id}/poster.jpg${r.textOrNull('poster_path') ? '' : '?frame=1'}`,
   };
 }
 

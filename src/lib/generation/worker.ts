@@ -34,6 +34,7 @@ import {
   type QueuedGeneration,
 } from './queue.ts';
 import { recordGenerationEvent } from './events.ts';
+import type { VideoHooks } from '../video/worker-hooks.ts';
 import { alertStageForStep, backoffDelay, latePollDelay } from './transitions.ts';
 
 /**
@@ -57,6 +58,8 @@ export interface GenerationWorkerDeps {
   minimax: MinimaxClient;
   promptEngine: PromptEngine;
   notifier: Notifier;
+  /** The first frame in the seller's format, and the facts of a saved video (poster, size). */
+  video?: VideoHooks;
   random?: () => number;
 }
 
@@ -336,6 +339,7 @@ export class GenerationWorker implements BackgroundTask {
       timeoutMs: config.minimax.downloadTimeoutMs,
       signal: this.abort.signal,
     });
+    await this.deps.video?.videoSaved({ generationId: g.id, userId: g.userId, relativePath });
     if (!markGenerationSucceeded(db, g, { relativePath, bytes }, clock.now())) return this.lostClaim(g, 'download');
     this.log.info({ generationId: g.id, bytes, free: g.refunded }, 'video delivered');
   }
@@ -343,7 +347,9 @@ export class GenerationWorker implements BackgroundTask {
   private async readImage(g: QueuedGeneration): Promise<string> {
     if (!g.imagePath) throw new StepFailure('IMAGE_MISSING', 'generation has no image');
     try {
-      return imageDataUrl(await fs.promises.readFile(resolveStored(this.deps.config.paths.storageDir, g.imagePath)));
+      // The photo cut to the seller's format (the photo itself for `original` and templates).
+      const frame = (await this.deps.video?.firstFrame(g.id)) ?? null;
+      return imageDataUrl(frame ?? (await fs.promises.readFile(resolveStored(this.deps.config.paths.storageDir, g.imagePath))));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StepFailure('IMAGE_MISSING', 'the uploaded photo file is gone');
       throw err;

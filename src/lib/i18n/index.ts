@@ -5,6 +5,7 @@ import { generation } from './messages/generation.ts';
 import { ui } from './messages/ui.ts';
 import { admin } from './messages/admin.ts';
 import { waiting } from './messages/waiting.ts';
+import { video } from './messages/video.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -23,7 +24,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, auth, billing, generation, ui, admin, waiting];
+const sets: MessageSet[] = [common, auth, billing, generation, ui, admin, waiting, video];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

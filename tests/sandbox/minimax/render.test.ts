@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { renderVideo, resolveFfmpeg, SAMPLE_CLIP } from '../../../sandbox/minimax/render.ts';
+import { renderVideo, resolveFfmpeg } from '../../../sandbox/minimax/render.ts';
+import { readMp4Info } from '../../../src/lib/video/mp4-info.ts';
 import type { CameraMotion } from '../../../sandbox/minimax/rules.ts';
 import { imageDataUrl, isMp4, startMinimax } from '../../../sandbox/minimax/test-support.ts';
 
@@ -24,24 +25,70 @@ async function photo(width: number, height: number): Promise<Buffer> {
   return Buffer.from((await imageDataUrl(width, height)).split(',')[1]!, 'base64');
 }
 
-describe('the bundled sample clip', () => {
-  it('is a small MP4 served when ffmpeg is missing', async () => {
-    const bytes = fs.readFileSync(SAMPLE_CLIP);
-    expect(isMp4(bytes)).toBe(true);
-    expect(bytes.length).toBeLessThan(100 * 1024);
-    const out = path.join(dir, 'fallback.mp4');
-    const result = await renderVideo(null, { image: await photo(640, 480), motion: 'push_in', durationSec: 6, width: 640, height: 480, fps: 24, label: null, outputFile: out });
-    expect(result.renderer).toBe('sample');
-    expect(fs.readFileSync(out).equals(bytes)).toBe(true);
+describe('the still clip served without ffmpeg', () => {
+  it.each([
+    [640, 480, 6, 12],
+    [480, 640, 10, 24],
+    [270, 480, 6, 12],
+    [120, 120, 1, 6],
+  ])('is a real H.264 MP4 of the first frame at %i×%i, %i s at %i fps', async (width, height, seconds, fps) => {
+    const out = path.join(dir, `still-${width}x${height}.mp4`);
+    const result = await renderVideo(null, { image: await photo(1200, 900), motion: 'push_in', durationSec: seconds, width, height, fps, label: null, outputFile: out });
+    expect(result.renderer).toBe('still');
+    expect(isMp4(fs.readFileSync(out))).toBe(true);
+    // What a machine without ffprobe can check: the MP4's own header.
+    const info = await readMp4Info(out);
+    expect(info).toMatchObject({ width, height, durationMs: seconds * 1000, moovFirst: true, tracks: ['vide'] });
+    if (ffprobe) {
+      expect(probe(out)).toMatchObject({ width, height, codec: 'h264', pixFmt: 'yuv420p' });
+      expect(probe(out).duration).toBeCloseTo(seconds, 2);
+      // Every frame decodes (a broken bitstream makes ffmpeg exit non-zero).
+      expect(spawnSync(ffmpeg!, ['-v', 'error', '-xerror', '-i', out, '-f', 'null', '-']).status).toBe(0);
+    }
   });
 
-  it('is what a task delivers when the emulator is told there is no ffmpeg', async () => {
+  it.skipIf(!ffmpeg)('shows the photo: its centre and its edges decode to the photo’s colours', async () => {
+    const out = path.join(dir, 'still-colours.mp4');
+    await renderVideo(null, { image: await photo(900, 900), motion: null, durationSec: 2, width: 96, height: 96, fps: 6, label: null, outputFile: out });
+    const frame = spawnSync(ffmpeg!, ['-v', 'error', '-ss', '1', '-i', out, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 20 }).stdout;
+    const pixel = (x: number, y: number) => [...frame.subarray((y * 96 + x) * 3, (y * 96 + x) * 3 + 3)];
+    // testPhoto: an orange field (200, 120, 40) with a blue square (20, 60, 200) in the middle third.
+    for (const [value, expected] of [...pixel(4, 4).map((v, i) => [v, [200, 120, 40][i]!]), ...pixel(48, 48).map((v, i) => [v, [20, 60, 200][i]!])]) {
+      expect(Math.abs(value! - expected!)).toBeLessThan(12);
+    }
+  });
+
+  it('is what a task delivers without ffmpeg: the first frame’s shape and the asked length', async () => {
     const h = await startMinimax({ render: { ffmpeg: null } });
     try {
-      const { json } = await h.call('/v1/video_generation', { body: { model: 'MiniMax-Hailuo-2.3', prompt: 'x', first_frame_image: await imageDataUrl(640, 480) } });
+      const { json } = await h.call('/v1/video_generation', {
+        body: { model: 'MiniMax-Hailuo-2.3', prompt: 'x', first_frame_image: await imageDataUrl(600, 800), duration: 10 },
+      });
       const done = await h.minimax.waitForTask(json.task_id);
-      expect(done.video).toMatchObject({ renderer: 'sample' });
+      expect(done.video).toMatchObject({ renderer: 'still', width: 120, height: 160 });
       expect(h.minimax.state().ffmpeg).toBeNull();
+      const url = (await h.call(`/v1/files/retrieve?file_id=${done.fileId}`)).json.file.download_url;
+      const file = path.join(dir, 'task-still.mp4');
+      fs.writeFileSync(file, Buffer.from(await (await fetch(url)).arrayBuffer()));
+      expect(await readMp4Info(file)).toMatchObject({ width: 120, height: 160, durationMs: 10_000 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('makes template tasks follow the media image’s shape too', async () => {
+    const h = await startMinimax({ render: { ffmpeg: null } });
+    try {
+      const { json } = await h.call('/v1/video_template_generation', {
+        body: { template_id: '394176968202485769', media_inputs: [{ value: await imageDataUrl(540, 960) }] },
+      });
+      expect(json.base_resp.status_code).toBe(0);
+      const done = await h.minimax.waitForTask(json.task_id);
+      const file = path.join(dir, 'template-still.mp4');
+      fs.writeFileSync(file, Buffer.from(await (await fetch(done.videoUrl!)).arrayBuffer()));
+      const info = await readMp4Info(file);
+      expect(info!.height / info!.width).toBeCloseTo(16 / 9, 1);
+      expect(info!.durationMs).toBe(6_000);
     } finally {
       await h.close();
     }

@@ -2,6 +2,7 @@ import init from './0001_init.sql?raw';
 import generationQueue from './0002_generation_queue.sql?raw';
 import adminTools from './0003_admin_tools.sql?raw';
 import unknownPayments from './0004_unknown_payments.sql?raw';
+import videoFormats from './0005_video_formats.sql?raw';
 import waiting from './0007_waiting.sql?raw';
 
 /**
@@ -19,5 +20,6 @@ export const migrations: Migration[] = [
   { id: 2, name: 'generation_queue', sql: generationQueue },
   { id: 3, name: 'admin_tools', sql: adminTools },
   { id: 4, name: 'unknown_payments', sql: unknownPayments },
+  { id: 5, name: 'video_formats', sql: videoFormats },
   { id: 7, name: 'waiting', sql: waiting },
 ];

@@ -1,0 +1,173 @@
+import { inTransaction, type Db } from '../db/index.ts';
+import { readRow } from '../db/row.ts';
+import { EXPORT_FITS, EXPORT_TARGET_IDS, type ExportFit, type ExportTargetId } from './formats.ts';
+
+/**
+ * The `video_exports` table is the coordination of exports across processes: one row per
+ * (video, target, fit, kind), claimed with a lease and fenced by `attempt` like the generation
+ * queue, so one ffmpeg runs per export however many requests and processes ask for it, and a
+ * crashed process's export is claimed again once its lease lapses.
+ */
+
+export const EXPORT_KINDS = ['video', 'cover'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+export const EXPORT_STATES = ['pending', 'running', 'done', 'failed'] as const;
+export type ExportState = (typeof EXPORT_STATES)[number];
+
+export interface ExportKey {
+  generationId: string;
+  target: ExportTargetId;
+  fit: ExportFit;
+  kind: ExportKind;
+}
+
+export interface VideoExport extends ExportKey {
+  id: number;
+  state: ExportState;
+  path: string | null;
+  bytes: number | null;
+  attempt: number;
+  errorCode: string | null;
+  requestedAt: number;
+  finishedAt: number | null;
+}
+
+function rowToExport(row: Record<string, unknown>): VideoExport {
+  const r = readRow('video_exports', row);
+  return {
+    id: r.int('id'),
+    generationId: r.text('generationId'),
+    target: r.oneOf('target', EXPORT_TARGET_IDS),
+    fit: r.oneOf('fit', EXPORT_FITS),
+    kind: r.oneOf('kind', EXPORT_KINDS),
+    state: r.oneOf('state', EXPORT_STATES),
+    path: r.textOrNull('path'),
+    bytes: r.intOrNull('bytes'),
+    attempt: r.int('attempt'),
+    errorCode: r.textOrNull('error_code'),
+    requestedAt: r.int('requestedAt'),
+    finishedAt: r.intOrNull('finishedAt'),
+  };
+}
+
+const COLUMNS = 'id, generationId, target, fit, kind, state, path, bytes, attempt, error_code, requestedAt, finishedAt';
+
+export function findExport(db: Db, key: ExportKey): VideoExport | null {
+  const row = db
+    .prepare(`SELECT ${COLUMNS} FROM video_exports WHERE generationId = ? AND target = ? AND fit = ? AND kind = ?`)
+    .get(key.generationId, key.target, key.fit, key.kind) as Record<string, unknown> | undefined;
+  return row ? rowToExport(row) : null;
+}
+
+export interface RequestExportOptions {
+  now: number;
+  /** A failed export is tried again by a request made this long after it failed. */
+  retryFailedAfterMs: number;
+  /** True when the finished export's file is gone from disk: it is made again. */
+  fileMissing?: (path: string) => boolean;
+}
+
+/**
+ * The export for `key`, asked for now: created as pending the first time; a request while it
+ * is pending or running joins it (no second ffmpeg); a failed one is queued again after a pause;
+ * a finished one whose file went missing is made again.
+ */
+export function requestExport(db: Db, key: ExportKey, options: RequestExportOptions): VideoExport {
+  return inTransaction(db, () => {
+    db.prepare(
+      `INSERT INTO video_exports (generationId, target, fit, kind, state, requestedAt, updatedAt)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (generationId, target, fit, kind) DO NOTHING`,
+    ).run(key.generationId, key.target, key.fit, key.kind, options.now, options.now);
+    const current = findExport(db, key)!;
+    const again =
+      (current.state === 'failed' && (current.finishedAt ?? 0) + options.retryFailedAfterMs <= options.now) ||
+      (current.state === 'done' && current.path !== null && (options.fileMissing?.(current.path) ?? false));
+    if (!again) return current;
+    db.prepare(
+      `UPDATE video_exports SET state = 'pending', path = NULL, bytes = NULL, error_code = NULL, error_message = NULL,
+         requestedAt = ?, updatedAt = ? WHERE id = ? AND state = ?`,
+    ).run(options.now, options.now, current.id, current.state);
+    return findExport(db, key)!;
+  });
+}
+
+export interface ExportClaim extends VideoExport {
+  /** The fence of every later write of this claim. */
+  attempt: number;
+}
+
+export interface ClaimExportOptions {
+  workerId: string;
+  now: number;
+  leaseMs: number;
+  /** Claims per export before it is failed (a crash loop, e.g. ffmpeg killing the process). */
+  maxAttempts: number;
+}
+
+/**
+ * Takes the oldest pending export, or a running one whose lease lapsed (its process is gone),
+ * in one statement, so two processes never take the same row. One that has used its attempts
+ * is failed instead of being tried forever.
+ */
+export function claimExport(db: Db, options: ClaimExportOptions): ExportClaim | null {
+  db.prepare(
+    `UPDATE video_exports SET state = 'failed', error_code = 'EXPORT_ATTEMPTS', error_message = 'stopped after repeated interruptions',
+       finishedAt = @now, locked_by = NULL, locked_until = NULL, updatedAt = @now
+     WHERE state IN ('pending', 'running') AND state = 'running' AND locked_until < @now AND attempt >= @maxAttempts`,
+  ).run(options);
+  const row = db
+    .prepare(
+      `UPDATE video_exports SET state = 'running', attempt = attempt + 1, locked_by = @workerId, locked_until = @leaseUntil,
+         startedAt = @now, updatedAt = @now
+       WHERE id = (SELECT id FROM video_exports INDEXED BY idx_video_exports_live
+                   WHERE state IN ('pending', 'running') AND (state = 'pending' OR locked_until < @now)
+                   ORDER BY requestedAt LIMIT 1)
+       RETURNING ${COLUMNS}`,
+    )
+    .get({ workerId: options.workerId, now: options.now, leaseUntil: options.now + options.leaseMs }) as Record<string, unknown> | undefined;
+  return row ? rowToExport(row) : null;
+}
+
+type Claim = Pick<ExportClaim, 'id' | 'attempt'>;
+
+/** Keeps the lease while ffmpeg runs; false once another process has claimed the row. */
+export function extendExportLease(db: Db, claim: Claim, until: number): boolean {
+  return (
+    db
+      .prepare(`UPDATE video_exports SET locked_until = ? WHERE id = ? AND attempt = ? AND state = 'running'`)
+      .run(until, claim.id, claim.attempt).changes === 1
+  );
+}
+
+export function finishExport(db: Db, claim: Claim, file: { path: string; bytes: number }, now: number): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE video_exports SET state = 'done', path = ?, bytes = ?, finishedAt = ?, locked_by = NULL, locked_until = NULL,
+           error_code = NULL, error_message = NULL, updatedAt = ?
+         WHERE id = ? AND attempt = ? AND state = 'running'`,
+      )
+      .run(file.path, file.bytes, now, now, claim.id, claim.attempt).changes === 1
+  );
+}
+
+export function failExport(db: Db, claim: Claim, error: { code: string; message: string }, now: number): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE video_exports SET state = 'failed', error_code = ?, error_message = ?, finishedAt = ?, locked_by = NULL,
+           locked_until = NULL, updatedAt = ?
+         WHERE id = ? AND attempt = ? AND state = 'running'`,
+      )
+      .run(error.code, error.message.slice(0, 1000), now, now, claim.id, claim.attempt).changes === 1
+  );
+}
+
+/** Gives a claimed export back without counting it as failed (shutdown). */
+export function releaseExport(db: Db, claim: Claim, now: number): boolean {
+  return (
+    db
+      .prepare(`UPDATE video_exports SET state = 'pending', locked_by = NULL, locked_until = NULL, updatedAt = ? WHERE id = ? AND attempt = ? AND state = 'running'`)
+      .run(now, claim.id, claim.attempt).changes === 1
+  );
+}

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import type { Db } from '../db/index.ts';
+import type { User } from '../auth/users.ts';
+import type { Logger } from '../logger.ts';
+import { readRow } from '../db/row.ts';
+import { GENERATION_STATUSES, type GenerationStatus } from '../model.ts';
+import { relativeUserFile, resolveStored } from '../storage.ts';
+import { getUpload } from '../uploads/uploads.ts';
+import { ensureFirstFrame } from './first-frame.ts';
+import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
+import { VIDEO_FORMATS, type Focus, type VideoFormat } from './formats.ts';
+import { readMp4Info } from './mp4-info.ts';
+
+/**
+ * A generation's pictures and facts about its video: the first frame it was made from, the
+ * poster taken from the saved MP4, its own size and length. Owner-checked reads for the
+ * file routes; writes by the worker when a video is saved.
+ */
+
+export interface GenerationMedia {
+  generationId: string;
+  userId: string;
+  status: GenerationStatus;
+  format: VideoFormat;
+  focus: Focus | null;
+  uploadId: string | null;
+  /** The photo as uploaded (relative to STORAGE_DIR). */
+  imagePath: string | null;
+  framePath: string | null;
+  videoPath: string | null;
+  posterPath: string | null;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+}
+
+const COLUMNS = `id, userId, status, video_format, focus_x, focus_y, upload_id, image_path, frame_path, video_path, poster_path,
+  video_width, video_height, video_duration_ms`;
+
+/** Reads a stored focus pair (thousandths); either half missing means none. */
+export function focusOf(x: number | null, y: number | null): Focus | null {
+  return x === null || y === null ? null : { x: x / 1000, y: y / 1000 };
+}
+
+function rowToMedia(row: Record<string, unknown>): GenerationMedia {
+  const r = readRow('generations', row);
+  return {
+    generationId: r.text('id'),
+    userId: r.text('userId'),
+    status: r.oneOf('status', GENERATION_STATUSES),
+    format: r.oneOf('video_format', VIDEO_FORMATS),
+    focus: focusOf(r.intOrNull('focus_x'), r.intOrNull('focus_y')),
+    uploadId: r.textOrNull('upload_id'),
+    imagePath: r.textOrNull('image_path'),
+    framePath: r.textOrNull('frame_path'),
+    videoPath: r.textOrNull('video_path'),
+    posterPath: r.textOrNull('poster_path'),
+    width: r.intOrNull('video_width'),
+    height: r.intOrNull('video_height'),
+    durationMs: r.intOrNull('video_duration_ms'),
+  };
+}
+
+/** The generation's media if the viewer owns it (or is an admin); others get null, as if it did not exist. */
+export function findMediaForViewer(db: Db, generationId: string, viewer: Pick<User, 'id' | 'role'>): GenerationMedia | null {
+  const row = db.prepare(`SELECT ${COLUMNS} FROM generations WHERE id = ?`).get(generationId) as Record<string, unknown> | undefined;
+  if (!row || (row.userId !== viewer.id && viewer.role !== 'admin')) return null;
+  return rowToMedia(row);
+}
+
+export function getGenerationMedia(db: Db, generationId: string): GenerationMedia | null {
+  const row = db.prepare(`SELECT ${COLUMNS} FROM generations WHERE id = ?`).get(generationId) as Record<string, unknown> | undefined;
+  return row ? rowToMedia(row) : null;
+}
+
+/** A finished video is watchable: exports and covers are made only from one. */
+export function hasVideo(media: GenerationMedia): media is GenerationMedia & { videoPath: string } {
+  return media.status === 'success' && media.videoPath !== null;
+}
+
+/**
+ * The first frame as the worker sends it (made once and kept): the photo cut to the format.
+ * `original` (and template mode) is the photo itself.
+ */
+export async function firstFrameOf(db: Db, storageDir: string, media: GenerationMedia): Promise<string | null> {
+  if (media.framePath && fs.existsSync(resolveStored(storageDir, media.framePath))) return media.framePath;
+  const upload = media.uploadId ? getUpload(db, media.uploadId) : null;
+  if (!upload) return media.imagePath;
+  return ensureFirstFrame({ storageDir, upload, format: media.format, focus: media.focus });
+}
+
+/** Written at submission: the frame that went to MiniMax. */
+export function recordFirstFrame(db: Db, generationId: string, framePath: string): void {
+  db.prepare('UPDATE generations SET frame_path = ? WHERE id = ?').run(framePath, generationId);
+}
+
+/**
+ * The poster shown before a video plays: the JPEG taken from the saved video, or (before it
+ * is saved, or without ffmpeg) the first frame.
+ */
+export async function posterOf(db: Db, storageDir: string, media: GenerationMedia): Promise<string | null> {
+  if (media.posterPath && fs.existsSync(resolveStored(storageDir, media.posterPath))) return media.posterPath;
+  return firstFrameOf(db, storageDir, media);
+}
+
+export interface SavedVideoDeps {
+  db: Db;
+  storageDir: string;
+  ffmpeg: Ffmpeg;
+  log: Logger;
+  posterTimeoutMs: number;
+}
+
+/**
+ * Called when a video has been saved, before the generation is marked done: reads its size and
+ * length from the MP4 header and takes a poster JPEG from it with ffmpeg. Neither can fail the
+ * generation: a video without a poster still plays (the first frame stands in).
+ */
+export async function describeSavedVideo(deps: SavedVideoDeps, video: { generationId: string; userId: string; relativePath: string }): Promise<void> {
+  const file = resolveStored(deps.storageDir, video.relativePath);
+  const log = deps.log.child({ mod: 'video-media', generationId: video.generationId });
+  try {
+    const info = await readMp4Info(file);
+    if (info) {
+      deps.db
+        .prepare('UPDATE generations SET video_width = ?, video_height = ?, video_duration_ms = ? WHERE id = ?')
+        .run(info.width, info.height, info.durationMs, video.generationId);
+    } else log.warn('the saved video has no readable MP4 header');
+  } catch (err) {
+    log.warn({ err }, 'could not read the saved video header');
+  }
+  if (!deps.ffmpeg.available) return;
+  const poster = relativeUserFile(video.userId, 'videos', `${video.generationId}.poster.jpg`);
+  const out = resolveStored(deps.storageDir, poster);
+  try {
+    // The first decoded frame: MiniMax starts from the seller's (cropped) photo.
+    await deps.ffmpeg.run(['-i', file, '-frames:v', '1', '-q:v', '3', '-f', 'image2', `${out}.part`], { timeoutMs: deps.posterTimeoutMs });
+    await fs.promises.rename(`${out}.part`, out);
+    deps.db.prepare('UPDATE generations SET poster_path = ? WHERE id = ?').run(poster, video.generationId);
+  } catch (err) {
+    await fs.promises.rm(`${out}.part`, { force: true });
+    log.warn({ err, code: err instanceof FfmpegError ? err.code : undefined }, 'no poster taken; the first frame stands in');
+  }
+}

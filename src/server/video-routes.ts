@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import type { NodeRoute } from './http-server.ts';
+import { localeOfNodeRequest, nodeSessionUser, sendJson, sendNodeError } from '../lib/http/node-kit.ts';
+import { t } from '../lib/i18n/index.ts';
+import { resolveStored } from '../lib/storage.ts';
+import { findCurrentVideo } from '../lib/generation/views.ts';
+import { findMediaForViewer, hasVideo, posterOf } from '../lib/video/media.ts';
+import { requestExport } from '../lib/video/export-store.ts';
+import { EXPORT_TARGETS, exportFileName, exportFileNameRu, isExportFit, isExportTarget } from '../lib/video/formats.ts';
+import { sendError, streamStoredFile } from './generation-routes.ts';
+
+/**
+ * A video's poster and its marketplace exports, with the same access rules as the video
+ * (`/api/video/<id>`: the owner or an admin, everyone else 404) and the same file serving
+ * (Range, `?download=1`). An export is made on the first request: until it is ready the answer
+ * is 202 with `Retry-After`, and every request in the meantime joins the one being made.
+ */
+
+const POSTER_PATH = /^\/api\/video\/([A-Za-z0-9_]{1,80})\/poster\.jpg$/;
+const EXPORT_PATH = /^\/api\/video\/([A-Za-z0-9_]{1,80})\/export\/([a-z0-9-]{1,40})(\/cover\.jpg)?$/;
+/** Seconds a client waits before asking again while an export is made. */
+const RETRY_AFTER_S = 2;
+/** A failed export is tried again by a request made this long after it failed. */
+const RETRY_FAILED_AFTER_MS = 60_000;
+
+export const posterRoute: NodeRoute = async ({ ctx, req, res, url }) => {
+  const match = POSTER_PATH.exec(url.pathname);
+  if (!match) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
+  const viewer = nodeSessionUser(ctx, req, res);
+  if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
+  const media = findMediaForViewer(ctx.db, match[1]!, viewer);
+  if (!media) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
+  let poster: string | null;
+  try {
+    poster = await posterOf(ctx.db, ctx.config.paths.storageDir, media);
+  } catch (err) {
+    ctx.log.warn({ err, generationId: media.generationId }, 'no poster or first frame for a generation');
+    poster = null;
+  }
+  if (!poster) return (sendError(req, res, 404, 'NOT_FOUND'), true);
+  streamStoredFile(ctx, req, res, poster, { contentType: 'image/jpeg' });
+  return true;
+};
+
+export const exportRoute: NodeRoute = ({ ctx, req, res, url }) => {
+  const match = EXPORT_PATH.exec(url.pathname);
+  if (!match) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
+  const viewer = nodeSessionUser(ctx, req, res);
+  if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
+  const id = match[1] === 'current' ? findCurrentVideo(ctx.db, viewer.id)?.generationId : match[1];
+  const media = id ? findMediaForViewer(ctx.db, id, viewer) : null;
+  if (!media || !hasVideo(media)) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
+  const targetId = match[2]!;
+  if (!isExportTarget(targetId)) return (sendError(req, res, 404, 'EXPORT_TARGET_UNKNOWN'), true);
+  const fit = url.searchParams.get('fit') ?? 'blur';
+  if (!isExportFit(fit)) return (sendNodeError(req, res, 400, 'EXPORT_FIT_INVALID'), true);
+  const kind = match[3] ? 'cover' : 'video';
+  // Without ffmpeg no export runner claims work in this process (the menu is hidden as well).
+  if (!ctx.ffmpeg.available) return (sendNodeError(req, res, 503, 'EXPORTS_UNAVAILABLE'), true);
+
+  const storageDir = ctx.config.paths.storageDir;
+  const row = requestExport(
+    ctx.db,
+    { generationId: media.generationId, target: targetId, fit, kind },
+    { now: ctx.clock.now(), retryFailedAfterMs: RETRY_FAILED_AFTER_MS, fileMissing: (path) => !fs.existsSync(resolveStored(storageDir, path)) },
+  );
+  if (row.state === 'done' && row.path) {
+    const target = EXPORT_TARGETS[targetId];
+    const download = url.searchParams.get('download') === '1';
+    streamStoredFile(ctx, req, res, row.path, {
+      contentType: kind === 'video' ? 'video/mp4' : 'image/jpeg',
+      downloadName: download ? exportFileName(target, kind) : undefined,
+      downloadNameUtf8: download ? exportFileNameRu(target, kind) : undefined,
+    });
+    return true;
+  }
+  if (row.state === 'failed') {
+    const code = row.errorCode === 'EXPORT_TIMEOUT' ? 'EXPORT_TIMEOUT' : 'EXPORT_FAILED';
+    sendNodeError(req, res, 500, code, { 'Retry-After': String(RETRY_FAILED_AFTER_MS / 1000) });
+    return true;
+  }
+  ctx.exports.wake();
+  sendJson(
+    res,
+    202,
+    { success: true, status: row.state, retryAfter: RETRY_AFTER_S, format: EXPORT_TARGETS[targetId].format, message: t(localeOfNodeRequest(req), 'errors.EXPORT_PENDING') },
+    { 'Retry-After': String(RETRY_AFTER_S) },
+  );
+  return true;
+};
+
+export const videoMediaRoutes: NodeRoute[] = [posterRoute, exportRoute];

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { useTempDatabases } from '../helpers/db.ts';
+import { seedUser } from '../helpers/fixtures.ts';
+import type { Db } from '../../src/lib/db/index.ts';
+import { claimExport, extendExportLease, failExport, finishExport, releaseExport, requestExport, type ExportKey } from '../../src/lib/video/export-store.ts';
+
+const KEY: ExportKey = { generationId: 'gen_1', target: 'clips', fit: 'blur', kind: 'video' };
+const T0 = 1_800_000_000_000;
+const LEASE = 30_000;
+
+function seedVideo(db: Db): void {
+  const user = seedUser(db);
+  db.prepare(
+    `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, video_path, createdAt, updatedAt)
+     VALUES ('gen_1', ?, 'success', 'done', 6, 1, 'prompt', 'users/x/videos/gen_1.mp4', ?, ?)`,
+  ).run(user.id, T0, T0);
+}
+
+const claim = (db: Db, now: number, workerId = 'w1') => claimExport(db, { workerId, now, leaseMs: LEASE, maxAttempts: 3 });
+const ask = (db: Db, now: number, fileMissing = false) => requestExport(db, KEY, { now, retryFailedAfterMs: 60_000, fileMissing: () => fileMissing });
+
+describe('the export table', () => {
+  const open = useTempDatabases();
+
+  it('keeps one row per export: a second request joins the first', () => {
+    const db = open();
+    seedVideo(db);
+    expect(ask(db, T0)).toMatchObject({ state: 'pending', attempt: 0 });
+    expect(ask(db, T0 + 1)).toMatchObject({ state: 'pending', requestedAt: T0 });
+    expect(db.prepare('SELECT COUNT(*) FROM video_exports').pluck().get()).toBe(1);
+  });
+
+  it('gives a running export to one worker; another takes it only once the lease lapsed', () => {
+    const db = open();
+    seedVideo(db);
+    ask(db, T0);
+    const first = claim(db, T0, 'w1')!;
+    expect(first).toMatchObject({ state: 'running', attempt: 1 });
+    expect(claim(db, T0 + 1, 'w2')).toBeNull();
+    expect(extendExportLease(db, first, T0 + 2 * LEASE)).toBe(true);
+    expect(claim(db, T0 + LEASE + 1, 'w2')).toBeNull();
+    const second = claim(db, T0 + 2 * LEASE + 1, 'w2')!;
+    expect(second).toMatchObject({ attempt: 2 });
+    // The first worker's late result changes nothing: its attempt is not the row's any more.
+    expect(finishExport(db, first, { path: 'old.mp4', bytes: 1 }, T0 + 3 * LEASE)).toBe(false);
+    expect(extendExportLease(db, first, T0 + 9 * LEASE)).toBe(false);
+    expect(finishExport(db, second, { path: 'new.mp4', bytes: 2 }, T0 + 3 * LEASE)).toBe(true);
+    expect(ask(db, T0 + 3 * LEASE)).toMatchObject({ state: 'done', path: 'new.mp4', bytes: 2 });
+  });
+
+  it('fails an export whose process keeps dying instead of trying it forever', () => {
+    const db = open();
+    seedVideo(db);
+    ask(db, T0);
+    let now = T0;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(claim(db, now)).toMatchObject({ attempt });
+      now += LEASE + 1;
+    }
+    expect(claim(db, now)).toBeNull();
+    expect(ask(db, now)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_ATTEMPTS' });
+  });
+
+  it('tries a failed export again only after a pause, and remakes a finished one whose file is gone', () => {
+    const db = open();
+    seedVideo(db);
+    ask(db, T0);
+    const running = claim(db, T0)!;
+    expect(failExport(db, running, { code: 'EXPORT_TIMEOUT', message: 'too long' }, T0 + 10)).toBe(true);
+    expect(ask(db, T0 + 30_000)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_TIMEOUT' });
+    expect(ask(db, T0 + 70_010)).toMatchObject({ state: 'pending', errorCode: null });
+    const again = claim(db, T0 + 70_020)!;
+    finishExport(db, again, { path: 'made.mp4', bytes: 5 }, T0 + 70_030);
+    expect(ask(db, T0 + 70_040)).toMatchObject({ state: 'done', path: 'made.mp4' });
+    expect(ask(db, T0 + 70_050, true)).toMatchObject({ state: 'pending', path: null });
+  });
+
+  it('gives an export back at shutdown without counting it failed', () => {
+    const db = open();
+    seedVideo(db);
+    ask(db, T0);
+    const running = claim(db, T0)!;
+    expect(releaseExport(db, running, T0 + 5)).toBe(true);
+    expect(claim(db, T0 + 6)).toMatchObject({ state: 'running', attempt: 2 });
+  });
+});
