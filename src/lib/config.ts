@@ -132,6 +132,8 @@ export interface Config {
     exportConcurrency: number;
     exportTimeoutMs: number;
     exportLeaseMs: number;
+    /** A poster's own ffmpeg run (not behind exports) is stopped after this; the first frame stands in. */
+    posterTimeoutMs: number;
   };
 }
 
@@ -311,6 +313,7 @@ const envSchema = z.object({
   EXPORT_CONCURRENCY: int(1, 64).optional(),
   EXPORT_TIMEOUT_MS: int(1000).default(180_000),
   EXPORT_LEASE_MS: int(100).default(30_000),
+  POSTER_TIMEOUT_MS: int(1000).default(15_000),
 });
 
 /** Values that let a development machine talk to the sandbox without any keys. */
@@ -543,6 +546,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       exportConcurrency: e.EXPORT_CONCURRENCY ?? os.availableParallelism(),
       exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
       exportLeaseMs: e.EXPORT_LEASE_MS,
+      posterTimeoutMs: e.POSTER_TIMEOUT_MS,
     },
   };
 

@@ -22,6 +22,7 @@ import { StatusWatch } from './generation/status-watch.ts';
 import { createFfmpeg, type Ffmpeg } from './video/ffmpeg.ts';
 import { ExportRunner } from './video/export-runner.ts';
 import { createVideoHooks } from './video/worker-hooks.ts';
+import { PosterTaker } from './video/posters.ts';
 
 
 /**
@@ -138,7 +139,15 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
       'ffmpeg does not run: marketplace exports are off, posters are the first frame; original videos are still served',
     );
   }
-  const video = createVideoHooks({ db, log, ffmpeg, storageDir: config.paths.storageDir, posterTimeoutMs: config.video.exportTimeoutMs });
+  // Posters have a lane of their own: a delivered video's poster never waits behind exports.
+  const posters = new PosterTaker({
+    db,
+    log,
+    ffmpeg: createFfmpeg({ path: config.video.ffmpegPath, concurrency: 1, available: ffmpeg.available }),
+    storageDir: config.paths.storageDir,
+    settings: { timeoutMs: config.video.posterTimeoutMs, maxPending: 200 },
+  });
+  const video = createVideoHooks({ db, log, storageDir: config.paths.storageDir, posters });
   const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video });
   const exports = new ExportRunner({
     db,
@@ -163,7 +172,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     db,
     log,
     clock,
-    tasks: [statusWatch, generationWorker, exports],
+    tasks: [statusWatch, generationWorker, posters, exports],
     notifier,
     alertChat,
     llm,

@@ -106,6 +106,18 @@ export async function waitForStatus(
   throw new Error(`generation ${generationId} did not reach ${statuses.join('|')}; last: ${JSON.stringify(last)}`);
 }
 
+/** Polls `/api/status` until the video's poster (taken after delivery) is the one reported. */
+export async function waitForPoster(baseUrl: string, cookie: string, generationId: string, posterUrl: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: StatusBody | null = null;
+  while (Date.now() < deadline) {
+    last = (await (await apiFetch(baseUrl, `/api/status?generationId=${generationId}`, { cookie })).json()) as StatusBody;
+    if (last.posterUrl === posterUrl) return;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  throw new Error(`generation ${generationId} did not report poster ${posterUrl}; last: ${JSON.stringify(last)}`);
+}
+
 /** Polls the database until `check` passes (for states no API shows). */
 export async function waitUntil(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -68,3 +68,28 @@ export function hangingFfmpeg(dir: string): string {
   fs.writeFileSync(file, '#!/bin/sh\nfor a in "$@"; do [ "$a" = "-version" ] && exit 0; done\nexec sleep 60\n', { mode: 0o755 });
   return file;
 }
+
+/**
+ * A stand-in ffmpeg whose exports hang (they hold their slot until killed) and whose posters
+ * wait at a gate: once `open()` is called each waiting poster writes a 120×160 JPEG.
+ */
+export async function gatedPosterFfmpeg(dir: string): Promise<{ path: string; open(): void }> {
+  const file = path.join(dir, 'ffmpeg-gated-posters');
+  const gate = path.join(dir, 'posters-may-go');
+  const jpeg = path.join(dir, 'stand-in-poster.jpg');
+  await sharp({ create: { width: 120, height: 160, channels: 3, background: '#806040' } }).jpeg().toFile(jpeg);
+  fs.writeFileSync(
+    file,
+    [
+      '#!/bin/sh',
+      'poster=no',
+      'for a in "$@"; do [ "$a" = "-version" ] && exit 0; [ "$a" = "-frames:v" ] && poster=yes; last="$a"; done',
+      '[ "$poster" = no ] && exec sleep 600',
+      `while [ ! -f '${gate}' ]; do sleep 0.05; done`,
+      `exec cp '${jpeg}' "$last"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return { path: file, open: () => fs.writeFileSync(gate, '') };
+}

@@ -221,7 +221,8 @@ describe('an export that does not finish in time', () => {
 
   it('is stopped at the timeout and the seller is told in Russian; the video itself is unharmed', async () => {
     const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
-    // The poster times out too: the video is still delivered, with the first frame as its poster.
+    // Its poster (taken after delivery, on its own ffmpeg lane) hangs too: the video is still
+    // delivered, with the first frame as its poster.
     const id = await makeVideo(stack, seller, '9:16');
     expect(generationRow(stack.app.ctx, id).poster_path).toBeNull();
     const first = await apiFetch(stack.app.url, `/api/video/${id}/export/clips`, { cookie: seller.cookie });

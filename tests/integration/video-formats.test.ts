@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch } from '../helpers/http.ts';
 import { createSignedInUser } from '../helpers/users.ts';
-import { balanceOf, FAST_QUEUE_ENV, generate, generationRow, photo, startPipelineStack, uploadPhoto, waitForStatus } from '../helpers/generation.ts';
+import { balanceOf, FAST_QUEUE_ENV, generate, generationRow, photo, startPipelineStack, uploadPhoto, waitForPoster, waitForStatus } from '../helpers/generation.ts';
 import { capturedLog } from '../helpers/log.ts';
 import { startStack } from '../helpers/stack.ts';
 import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
@@ -55,16 +55,19 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     // The video is 3:4 by its own header, and the status says so.
     const info = await readMp4Info(resolveStored(app.ctx.config.paths.storageDir, row.video_path as string));
     expect(info).toMatchObject({ width: 120, height: 160 });
-    expect(done).toMatchObject({ format: '3:4', width: 120, height: 160, posterUrl: `/api/video/${generationId}/poster.jpg` });
+    expect(done).toMatchObject({ format: '3:4', width: 120, height: 160 });
 
-    // The poster was taken from the video with ffmpeg: a JPEG of the video's size.
-    const poster = await apiFetch(app.url, done.posterUrl as string, { cookie });
+    // The poster is taken from the video with ffmpeg once it is delivered (the first frame stands
+    // in until then): a JPEG of the video's size.
+    const posterUrl = `/api/video/${generationId}/poster.jpg`;
+    await waitForPoster(app.url, cookie, generationId, posterUrl);
+    const poster = await apiFetch(app.url, posterUrl, { cookie });
     expect(poster.status).toBe(200);
     expect(poster.headers.get('content-type')).toBe('image/jpeg');
     expect(await imageSize(await bytesOf(poster))).toEqual({ width: 120, height: 160, format: 'jpeg' });
 
     const history = (await (await apiFetch(app.url, '/api/generations', { cookie })).json()) as { items: Array<Record<string, unknown>> };
-    expect(history.items[0]).toMatchObject({ id: generationId, format: '3:4', width: 120, height: 160, posterUrl: done.posterUrl });
+    expect(history.items[0]).toMatchObject({ id: generationId, format: '3:4', width: 120, height: 160, posterUrl });
   });
 
   it('moves the crop to the seller’s focus point, and the worker sends that crop', async () => {

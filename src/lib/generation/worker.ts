@@ -339,9 +339,11 @@ export class GenerationWorker implements BackgroundTask {
       timeoutMs: config.minimax.downloadTimeoutMs,
       signal: this.abort.signal,
     });
-    await this.deps.video?.videoSaved({ generationId: g.id, userId: g.userId, relativePath });
+    await this.deps.video?.videoSaved({ generationId: g.id, relativePath });
     if (!markGenerationSucceeded(db, g, { relativePath, bytes }, clock.now())) return this.lostClaim(g, 'download');
     this.log.info({ generationId: g.id, bytes, free: g.refunded }, 'video delivered');
+    // After the success, not before it: the seller never waits for a poster.
+    this.deps.video?.videoDelivered({ generationId: g.id, userId: g.userId, attempt: g.attempt, relativePath });
   }
 
   private async readImage(g: QueuedGeneration): Promise<string> {

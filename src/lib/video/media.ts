@@ -4,10 +4,9 @@ import type { User } from '../auth/users.ts';
 import type { Logger } from '../logger.ts';
 import { readRow } from '../db/row.ts';
 import { GENERATION_STATUSES, type GenerationStatus } from '../model.ts';
-import { relativeUserFile, resolveStored } from '../storage.ts';
+import { resolveStored } from '../storage.ts';
 import { getUpload } from '../uploads/uploads.ts';
 import { ensureFirstFrame } from './first-frame.ts';
-import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
 import { VIDEO_FORMATS, type Focus, type VideoFormat } from './formats.ts';
 import { readMp4Info } from './mp4-info.ts';
 
@@ -103,24 +102,15 @@ export async function posterOf(db: Db, storageDir: string, media: GenerationMedi
   return firstFrameOf(db, storageDir, media);
 }
 
-export interface SavedVideoDeps {
-  db: Db;
-  storageDir: string;
-  ffmpeg: Ffmpeg;
-  log: Logger;
-  posterTimeoutMs: number;
-}
-
 /**
  * Called when a video has been saved, before the generation is marked done: reads its size and
- * length from the MP4 header and takes a poster JPEG from it with ffmpeg. Neither can fail the
- * generation: a video without a poster still plays (the first frame stands in).
+ * length from the MP4 header (a few reads, no ffmpeg). It cannot fail the generation: a video
+ * whose header is unreadable still plays, only without its size in the status.
  */
-export async function describeSavedVideo(deps: SavedVideoDeps, video: { generationId: string; userId: string; relativePath: string }): Promise<void> {
-  const file = resolveStored(deps.storageDir, video.relativePath);
+export async function recordVideoHeader(deps: { db: Db; storageDir: string; log: Logger }, video: { generationId: string; relativePath: string }): Promise<void> {
   const log = deps.log.child({ mod: 'video-media', generationId: video.generationId });
   try {
-    const info = await readMp4Info(file);
+    const info = await readMp4Info(resolveStored(deps.storageDir, video.relativePath));
     if (info) {
       deps.db
         .prepare('UPDATE generations SET video_width = ?, video_height = ?, video_duration_ms = ? WHERE id = ?')
@@ -128,17 +118,5 @@ export async function describeSavedVideo(deps: SavedVideoDeps, video: { generati
     } else log.warn('the saved video has no readable MP4 header');
   } catch (err) {
     log.warn({ err }, 'could not read the saved video header');
-  }
-  if (!deps.ffmpeg.available) return;
-  const poster = relativeUserFile(video.userId, 'videos', `${video.generationId}.poster.jpg`);
-  const out = resolveStored(deps.storageDir, poster);
-  try {
-    // The first decoded frame: MiniMax starts from the seller's (cropped) photo.
-    await deps.ffmpeg.run(['-i', file, '-frames:v', '1', '-q:v', '3', '-f', 'image2', `${out}.part`], { timeoutMs: deps.posterTimeoutMs });
-    await fs.promises.rename(`${out}.part`, out);
-    deps.db.prepare('UPDATE generations SET poster_path = ? WHERE id = ?').run(poster, video.generationId);
-  } catch (err) {
-    await fs.promises.rm(`${out}.part`, { force: true });
-    log.warn({ err, code: err instanceof FfmpegError ? err.code : undefined }, 'no poster taken; the first frame stands in');
   }
 }

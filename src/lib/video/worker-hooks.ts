@@ -2,21 +2,24 @@ import fs from 'node:fs';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
 import { resolveStored } from '../storage.ts';
-import type { Ffmpeg } from './ffmpeg.ts';
-import { describeSavedVideo, firstFrameOf, getGenerationMedia, recordFirstFrame } from './media.ts';
+import { firstFrameOf, getGenerationMedia, recordFirstFrame, recordVideoHeader } from './media.ts';
+import type { DeliveredVideo, PosterTaker } from './posters.ts';
 
 /**
- * What the generation worker asks of the video module, at two points: the first frame to send
- * (the photo cut to the chosen format) and the facts of a saved video (size, length, poster).
+ * What the generation worker asks of the video module, at three points: the first frame to send
+ * (the photo cut to the chosen format), the facts of a saved video (size, length) before it is
+ * marked done, and its poster once it is delivered.
  */
 export interface VideoHooks {
   /** The bytes of the first frame of this generation, recorded as the frame that was sent. */
   firstFrame(generationId: string): Promise<Buffer | null>;
-  /** Reads the saved MP4's size and length and takes its poster; never throws. */
-  videoSaved(video: { generationId: string; userId: string; relativePath: string }): Promise<void>;
+  /** Reads the saved MP4's size and length from its header; never throws. */
+  videoSaved(video: { generationId: string; relativePath: string }): Promise<void>;
+  /** The generation is a success: its poster is taken in the background; returns at once. */
+  videoDelivered(video: DeliveredVideo): void;
 }
 
-export function createVideoHooks(deps: { db: Db; log: Logger; ffmpeg: Ffmpeg; storageDir: string; posterTimeoutMs: number }): VideoHooks {
+export function createVideoHooks(deps: { db: Db; log: Logger; storageDir: string; posters: PosterTaker }): VideoHooks {
   return {
     async firstFrame(generationId) {
       const media = getGenerationMedia(deps.db, generationId);
@@ -27,6 +30,7 @@ export function createVideoHooks(deps: { db: Db; log: Logger; ffmpeg: Ffmpeg; st
       recordFirstFrame(deps.db, generationId, frame);
       return bytes;
     },
-    videoSaved: (video) => describeSavedVideo(deps, video),
+    videoSaved: (video) => recordVideoHeader(deps, video),
+    videoDelivered: (video) => deps.posters.take(video),
   };
 }

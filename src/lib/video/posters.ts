@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import type { Db } from '../db/index.ts';
+import type { Logger } from '../logger.ts';
+import type { BackgroundTask } from '../tasks.ts';
+import { relativeUserFile, resolveStored } from '../storage.ts';
+import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
+
+/**
+ * Poster JPEGs taken from delivered videos, after the generation is already a success: the
+ * seller never waits for a poster. Posters run on their own ffmpeg lane (one at a time, its
+ * own short timeout), never behind marketplace exports, which may hold every export slot for
+ * minutes. Until a poster exists (or if it cannot be taken) the first frame stands in.
+ */
+
+export interface DeliveredVideo {
+  generationId: string;
+  userId: string;
+  /** The attempt that delivered the video: a poster is recorded only for it. */
+  attempt: number;
+  relativePath: string;
+}
+
+export interface PosterSettings {
+  timeoutMs: number;
+  /** Posters waiting or running at most; beyond it a video keeps the first frame as its poster. */
+  maxPending: number;
+}
+
+export class PosterTaker implements BackgroundTask {
+  readonly name = 'video-posters';
+  private readonly abort = new AbortController();
+  private readonly pending = new Set<Promise<void>>();
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: { db: Db; log: Logger; ffmpeg: Ffmpeg; storageDir: string; settings: PosterSettings },
+  ) {
+    this.log = deps.log.child({ mod: 'video-posters' });
+  }
+
+  start(): void {}
+
+  /** Starts taking the poster of a delivered video and returns at once; never throws. */
+  take(video: DeliveredVideo): void {
+    if (this.stopped || !this.deps.ffmpeg.available) return;
+    if (this.pending.size >= this.deps.settings.maxPending) {
+      this.log.warn({ generationId: video.generationId, pending: this.pending.size }, 'too many posters waiting; the first frame stands in');
+      return;
+    }
+    const job: Promise<void> = this.takeOne(video).finally(() => this.pending.delete(job));
+    this.pending.add(job);
+  }
+
+  /** Posters waiting or being taken now. */
+  waiting(): number {
+    return this.pending.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private async takeOne(video: DeliveredVideo): Promise<void> {
+    const { db, ffmpeg, storageDir, settings } = this.deps;
+    // Named by attempt, written under a name of its own: it cannot overwrite another attempt's poster.
+    const poster = relativeUserFile(video.userId, 'videos', `${video.generationId}.a${video.attempt}.poster.jpg`);
+    const out = resolveStored(storageDir, poster);
+    const part = `${out}.${randomUUID()}.part`;
+    try {
+      // The first decoded frame: MiniMax starts from the seller's (cropped) photo.
+      await ffmpeg.run(['-i', resolveStored(storageDir, video.relativePath), '-frames:v', '1', '-q:v', '3', '-f', 'image2', part], {
+        timeoutMs: settings.timeoutMs,
+        signal: this.abort.signal,
+      });
+      await fs.promises.rename(part, out);
+      const recorded = db
+        .prepare(`UPDATE generations SET poster_path = ? WHERE id = ? AND attempt = ? AND status = 'success' AND video_path = ?`)
+        .run(poster, video.generationId, video.attempt, video.relativePath);
+      if (recorded.changes === 0) {
+        // A newer attempt or another file is on record now: this poster is of nothing shown.
+        await fs.promises.rm(out, { force: true });
+        this.log.info({ generationId: video.generationId, attempt: video.attempt }, 'poster dropped: the video on record changed');
+      }
+    } catch (err) {
+      await fs.promises.rm(part, { force: true });
+      this.log.warn(
+        { err, generationId: video.generationId, code: err instanceof FfmpegError ? err.code : undefined },
+        'no poster taken; the first frame stands in',
+      );
+    }
+  }
+}

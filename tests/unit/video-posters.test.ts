@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { loadConfig } from '../../src/lib/config.ts';
+import { createGeneration } from '../../src/lib/generation/create.ts';
+import { createFfmpeg } from '../../src/lib/video/ffmpeg.ts';
+import { PosterTaker, type DeliveredVideo } from '../../src/lib/video/posters.ts';
+import { relativeUserFile, resolveStored } from '../../src/lib/storage.ts';
+import { seedUserWithPhoto } from '../helpers/seed.ts';
+import { tempDir } from '../helpers/app.ts';
+import { waitUntil } from '../helpers/generation.ts';
+import { capturedLog } from '../helpers/log.ts';
+import { gatedPosterFfmpeg } from '../helpers/media.ts';
+
+/**
+ * The poster of a delivered video is recorded only for the attempt and file that delivered it:
+ * a late poster of an earlier attempt neither replaces nor deletes what is on record now.
+ */
+
+const { config } = loadConfig({ NODE_ENV: 'test' });
+const T0 = Date.UTC(2026, 0, 1);
+
+let db: Db;
+let dir: string;
+let posters: PosterTaker;
+let userId: string;
+let generationId: string;
+
+beforeEach(async () => {
+  db = openDatabase(':memory:');
+  migrate(db);
+  dir = tempDir('beem-posters-');
+  userId = seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
+  generationId = createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе, камера приближается', duration: 6, mode: 'prompt' }, idempotencyKey: null, now: T0 }).generationId;
+  const ffmpeg = await gatedPosterFfmpeg(dir);
+  ffmpeg.open();
+  posters = new PosterTaker({
+    db,
+    log: capturedLog('info').log,
+    ffmpeg: createFfmpeg({ path: ffmpeg.path, concurrency: 1 }),
+    storageDir: dir,
+    settings: { timeoutMs: 60_000, maxPending: 10 },
+  });
+  fs.mkdirSync(videosPath(), { recursive: true });
+});
+afterEach(async () => {
+  await posters.stop();
+  db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const video = (attempt: number, file = `${generationId}.mp4`): DeliveredVideo => ({
+  generationId,
+  userId,
+  attempt,
+  relativePath: relativeUserFile(userId, 'videos', file),
+});
+
+/** The generation as the worker leaves it when `attempt` delivered `file`. */
+function delivered(attempt: number, file = `${generationId}.mp4`): void {
+  db.prepare(`UPDATE generations SET status = 'success', step = 'done', charged = 1, attempt = ?, video_path = ? WHERE id = ?`).run(
+    attempt,
+    video(attempt, file).relativePath,
+    generationId,
+  );
+}
+
+const posterPath = () => db.prepare('SELECT poster_path FROM generations WHERE id = ?').pluck().get(generationId) as string | null;
+const videosPath = () => path.dirname(resolveStored(dir, relativeUserFile(userId, 'videos', 'x')));
+const videosDir = () => fs.readdirSync(videosPath());
+const settled = (taker: PosterTaker) => waitUntil(() => taker.waiting() === 0, 10_000, 'the poster to settle');
+
+describe('the poster of a delivered video', () => {
+  it('is recorded for the attempt that delivered the video', async () => {
+    delivered(1);
+    posters.take(video(1));
+    await settled(posters);
+    expect(posterPath()).toBe(relativeUserFile(userId, 'videos', `${generationId}.a1.poster.jpg`));
+    expect(videosDir()).toEqual([`${generationId}.a1.poster.jpg`]);
+  });
+
+  it('is dropped when a newer attempt is on record, leaving that attempt’s poster alone', async () => {
+    delivered(2);
+    posters.take(video(2));
+    await settled(posters);
+    const current = posterPath();
+    const before = fs.readFileSync(resolveStored(dir, current!));
+    // The first attempt's poster run ends late, after the second attempt delivered its video.
+    posters.take(video(1));
+    await settled(posters);
+    expect(posterPath()).toBe(current);
+    expect(fs.readFileSync(resolveStored(dir, current!)).equals(before)).toBe(true);
+    expect(videosDir()).toEqual([`${generationId}.a2.poster.jpg`]);
+  });
+
+  it('is dropped when another file is the video on record', async () => {
+    delivered(1, `${generationId}.other.mp4`);
+    posters.take(video(1));
+    await settled(posters);
+    expect(posterPath()).toBeNull();
+    expect(videosDir()).toEqual([]);
+  });
+});
