@@ -146,6 +146,25 @@ describe('Idempotency-Key', () => {
     expect(await other.json()).toMatchObject({ success: false, code: 'IDEMPOTENCY_KEY_REUSED' });
     expect(stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id)).toBe(balance);
   });
+
+  it('does not answer a repeat in another format or focus with the first video', async () => {
+    const user = createSignedInUser(stack.app.ctx, { balance: 20 });
+    await uploadPhoto(stack.app.url, user.cookie);
+    const headers = { 'idempotency-key': 'click-0002-format' };
+    const body = { prompt: 'Чайник на плите', duration: 6, mode: 'prompt', format: '3:4', focus: { x: 0.4, y: 0.5 } };
+    const first = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: body });
+    expect(first.status).toBe(200);
+    const again = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: body });
+    expect((await again.json()).generationId).toBe((await first.json()).generationId);
+    const balance = stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id);
+    expect(balance).toBe(19);
+    for (const other of [{ ...body, format: '9:16' }, { ...body, focus: { x: 0.6, y: 0.5 } }]) {
+      const res = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: other });
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({ success: false, code: 'IDEMPOTENCY_KEY_REUSED' });
+    }
+    expect(stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id)).toBe(balance);
+  });
 });
 
 describe('admin one-time keys', () => {

@@ -55,6 +55,32 @@ describe('the hold on an accepted generation', () => {
     expect(findLedgerMismatches(db)).toEqual([]);
   });
 
+  it('answers a repeat with the first generation only when it asks for the same shape, focus and photo', () => {
+    applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
+    const tall = { ...VIDEO, format: '3:4', focus: { x: 0.3, y: 0.5 } };
+    const first = accept(tall, 'click-1');
+    // The same body again: the same generation, one hold.
+    expect(accept({ ...tall }, 'click-1')).toMatchObject({ generationId: first.generationId, balanceAfter: 5 });
+    expect(balance()).toBe(5);
+    // Another format, another focus, no focus, or the default format: another request under a reused key.
+    for (const other of [
+      { ...tall, format: '9:16' },
+      { ...tall, focus: { x: 0.7, y: 0.5 } },
+      { ...VIDEO, format: '3:4' },
+      VIDEO,
+    ]) {
+      expect(() => accept(other, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 }));
+    }
+    // A new photo uploaded since: the first video is not of it.
+    db.prepare(
+      `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_new', ?, 'users/x/uploads/upl_2.jpg', 'image/jpeg', 640, 480, 10, ?)`,
+    ).run(userId, T0 + 1);
+    expect(() => accept(tall, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect(balance()).toBe(5);
+    expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
   it('needs a current photo, a JSON object and a length the model offers', () => {
     const stranger = upsertUserFromIdentity(
       db,

@@ -132,6 +132,24 @@ function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration 
 }
 
 /**
+ * Whether a request repeating an Idempotency-Key asks for what the stored generation is: the
+ * same words, length and mode, the same photo, and the same format and focus (compared as
+ * stored, in thousandths), so a repeat in another shape is never answered with the first video.
+ */
+function isSameRequest(existing: Record<string, unknown>, request: ValidatedRequest, shape: FormatChoice, uploadId: string): boolean {
+  const columns = formatColumns(shape);
+  return (
+    existing.prompt === request.prompt &&
+    existing.duration === request.duration &&
+    existing.generation_mode === request.mode &&
+    existing.upload_id === uploadId &&
+    existing.video_format === columns.format &&
+    existing.focus_x === columns.focusX &&
+    existing.focus_y === columns.focusY
+  );
+}
+
+/**
  * Accepts a generation: the row (the queue entry) and the credit hold are written in one
  * transaction, so parallel requests can never spend more than the balance, and a failed
  * generation can always be refunded against its hold.
@@ -148,12 +166,14 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   return inTransaction(db, () => {
     if (key) {
       const existing = db
-        .prepare('SELECT id, userId, cost, generation_mode, prompt, duration FROM generations WHERE idempotency_key = ?')
+        .prepare(
+          `SELECT id, userId, cost, generation_mode, prompt, duration, upload_id, video_format, focus_x, focus_y
+           FROM generations WHERE idempotency_key = ?`,
+        )
         .get(key) as Record<string, unknown> | undefined;
       if (existing) {
         // Same key, other request: a client bug, not a repeated click (Stripe answers the same).
-        const same = existing.prompt === request.prompt && existing.duration === request.duration && existing.generation_mode === request.mode;
-        if (!same) throw new AppError('IDEMPOTENCY_KEY_REUSED', { status: 422 });
+        if (!isSameRequest(existing, request, shape, upload.id)) throw new AppError('IDEMPOTENCY_KEY_REUSED', { status: 422 });
         return replayCreated(db, existing);
       }
     }
