@@ -73,6 +73,8 @@ interface Generation {
   width?: number | null;
   height?: number | null;
   posterUrl?: string | null;
+  /** A cancel would still work: nothing has gone to the video model (issue 16 §5). */
+  cancellable?: boolean;
 }
 
 interface GenerateAnswer {

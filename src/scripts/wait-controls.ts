@@ -3,7 +3,8 @@ import type { Translator } from './translator.ts';
 
 /**
  * The controls of a running generation (src/components/app/WaitControls.astro): cancel while
- * it is queued (the server refuses, with its own sentence, once the video model has it) and
+ * the status says it can still work (`cancellable`: nothing has gone to the video model; the
+ * button goes when a streamed or polled status says otherwise, or when a cancel is refused) and
  * an opt-in browser notification for when it is ready. `signalReady` is what the page calls
  * when the followed video is ready: in a background tab the title changes and, if the
  * seller allowed it, a notification «Ролик готов» appears.
@@ -12,6 +13,8 @@ import type { Translator } from './translator.ts';
 interface LiveView {
   id: string;
   status: string;
+  /** The server's word that a cancel would still work (nothing has gone to MiniMax yet). */
+  cancellable?: boolean;
 }
 
 export interface WaitControlsOptions<T extends LiveView> {
@@ -78,7 +81,7 @@ export function setupWaitControls<T extends LiveView>(options: WaitControlsOptio
       if (view?.id !== shown?.id) cancelError.hidden = true;
       shown = live ? view : null;
       box.hidden = !live;
-      cancelBox.hidden = !(live && view.status === 'queued' && view.id !== tooLateId);
+      cancelBox.hidden = !(live && view.cancellable === true && view.id !== tooLateId);
       notifyButton.hidden = !(live && canAskToNotify());
     },
   };

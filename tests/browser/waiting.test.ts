@@ -22,9 +22,9 @@ describe.skipIf(skipBrowser)('waiting for a video in the browser', () => {
 
   beforeAll(async () => {
     browser = await launchBrowser();
-    // The prompt step may take 10 s here, so a test can hold a generation in it (see below).
+    // The prompt step and a create call may take long here, so a test can hold a generation in them (see below).
     stack = await startPipelineStack({
-      env: { ENHANCER_TIMEOUT_MS: '10000' },
+      env: { ENHANCER_TIMEOUT_MS: '10000', MINIMAX_REQUEST_TIMEOUT_MS: '20000' },
       minimax: { stepMs: { preparing: 100, queueing: 100, processing: 1500 } },
     });
     photoFile = path.join(stack.app.dir, 'кружка.jpg');
@@ -67,6 +67,37 @@ describe.skipIf(skipBrowser)('waiting for a video in the browser', () => {
     await expect.poll(() => page.getByTestId('history-item').first().textContent()).toContain('Не получился');
     expect(stack.app.ctx.db.prepare(`SELECT COUNT(*) FROM credit_ledger WHERE userId = ? AND kind = 'refund'`).pluck().get(seller.user.id)).toBe(1);
     expect(stack.minimax.tasks().length).toBe(tasksBefore);
+    assertClean(watched);
+    await watched.context.close();
+  });
+
+  it('hides the cancel button once the create call has started, while the generation is still queued', async () => {
+    const { seller, watched } = await sellerOnApp(1);
+    const { page } = watched;
+    // 2 s in the prompt step (the button shows), then a create call MiniMax answers 8 s late.
+    stack.sandbox.emulator<OpenAiEmulator>('openai').injectFault({ kind: 'delay', ms: 2000, phase: 'enhancer' });
+    stack.minimax.injectFault({ kind: 'hang', on: 'create', ms: 8000, createTask: true });
+    await page.getByTestId('prompt').fill('Часы на запястье, камера медленно облетает');
+    await page.getByTestId('generate').click();
+    const button = page.getByTestId('cancel-generation');
+    await button.waitFor({ state: 'visible' });
+    const row = () =>
+      stack.app.ctx.db.prepare('SELECT status, submit_started_at FROM generations WHERE userId = ?').get(seller.user.id) as {
+        status: string;
+        submit_started_at: number | null;
+      };
+    // (The worker may first finish the prompt step of the generation cancelled above.)
+    await expect.poll(() => row().submit_started_at !== null, { timeout: 30_000 }).toBe(true);
+    // The stream reports `cancellable: false` once the create call has started: the button goes
+    // while MiniMax has not answered yet, with no refused click.
+    await button.waitFor({ state: 'hidden', timeout: 7_000 });
+    expect(row().status).toBe('queued');
+    expect(await page.getByTestId('wait-controls').isVisible()).toBe(true);
+    expect(await page.locator('#wait-cancel-error').isVisible()).toBe(false);
+    // The video is delivered as usual (and frees the worker for the next test).
+    await expect
+      .poll(() => stack.app.ctx.db.prepare('SELECT status FROM generations WHERE userId = ?').pluck().get(seller.user.id), { timeout: 30_000 })
+      .toBe('success');
     assertClean(watched);
     await watched.context.close();
   });

@@ -16,6 +16,7 @@ import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { GenerationWorker } from '../../src/lib/generation/worker.ts';
 import type { TestStack } from '../helpers/stack.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
+import type { OpenAiEmulator } from '../../sandbox/openai/index.ts';
 
 /**
  * `POST /api/generations/:id/cancel` (issue 16 §5): a seller stops a generation that has not
@@ -132,6 +133,25 @@ describe('cancel against the running worker', () => {
     expect(balanceOf(app.ctx, seller.user.id)).toBe(2);
     expect(refundsOf(app, seller.user.id, id)).toEqual([]);
     expectLedgerConsistent(app.ctx);
+  });
+
+  it('the status says `cancellable` while a cancel would work, and stops saying it once the create call starts', async () => {
+    const { app, minimax } = stack;
+    // The prompt step takes 1.5 s, and MiniMax answers the create call 1.5 s after making the task.
+    stack.sandbox.emulator<OpenAiEmulator>('openai').injectFault({ kind: 'delay', ms: 1500, phase: 'enhancer' });
+    minimax.injectFault({ kind: 'hang', on: 'create', ms: 1500, createTask: true });
+    const seller = createSignedInUser(app.ctx, { balance: 3 });
+    const id = await startGeneration(app, seller);
+    const status = async () => (await (await apiFetch(app.url, `/api/status?generationId=${id}`, { cookie: seller.cookie })).json()) as Record<string, unknown>;
+    expect(await status()).toMatchObject({ status: 'queued', cancellable: true });
+
+    await waitUntil(() => generationRow(app.ctx, id).submit_started_at !== null, 10_000, 'the create call to start');
+    // Still queued (MiniMax has not answered), but a cancel would be refused: the status says so.
+    expect(await status()).toMatchObject({ status: 'queued', cancellable: false });
+    expect((await cancel(app, seller.cookie, id)).status).toBe(409);
+    expect(await waitForStatus(app.url, seller.cookie, id)).toMatchObject({ status: 'success', cancellable: false });
+    const history = (await (await apiFetch(app.url, '/api/generations', { cookie: seller.cookie })).json()) as { items: Array<Record<string, unknown>> };
+    expect(history.items[0]).toMatchObject({ id, cancellable: false });
   });
 
   it('before the worker takes it: MiniMax never hears of it, and the next one goes through', async () => {

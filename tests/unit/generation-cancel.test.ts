@@ -5,6 +5,8 @@ import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
 import { cancelGeneration } from '../../src/lib/generation/cancel.ts';
 import { claimGeneration, markGenerationSucceeded, markSubmitStarted, savePreparedPrompt } from '../../src/lib/generation/queue.ts';
 import { reasonForError } from '../../src/lib/generation/transitions.ts';
+import { getGenerationView } from '../../src/lib/generation/views.ts';
+import type { User } from '../../src/lib/auth/users.ts';
 import { PREPARED_PROMPT, seedGeneration } from '../helpers/queue.ts';
 import { seedUserWithPhoto } from '../helpers/seed.ts';
 
@@ -124,5 +126,63 @@ describe('cancelling a generation before it reaches MiniMax', () => {
       expect(refunds(id)).toBe(1);
       expect(findLedgerMismatches(db)).toEqual([]);
     });
+  });
+});
+
+describe('the status view’s `cancellable`', () => {
+  const viewer = () => ({ id: userId, role: 'user' }) as User;
+  const admin = { id: 'usr_admin', role: 'admin' } as User;
+  const cancellable = (id: string, who: User = viewer()) => getGenerationView(db, id, who, 'ru', T0 + 1)!.cancellable;
+  /** Each state the cancel's guard decides on, made the way the worker makes it. */
+  const states: Array<[string, boolean, () => string]> = [
+    ['waiting for its prompt', true, () => seedGeneration(db, config, userId, 'prepare', T0)],
+    ['in its prompt step', true, () => {
+      const id = seedGeneration(db, config, userId, 'prepare', T0);
+      claim('prepare');
+      return id;
+    }],
+    ['waiting to be sent', true, () => seedGeneration(db, config, userId, 'submit', T0)],
+    ['held by the worker before its create call', true, () => {
+      const id = seedGeneration(db, config, userId, 'submit', T0);
+      claim('submit');
+      return id;
+    }],
+    ['in its create call', false, () => {
+      const id = seedGeneration(db, config, userId, 'submit', T0);
+      markSubmitStarted(db, claim('submit'), T0);
+      return id;
+    }],
+    ['after an interrupted create call', false, () => {
+      const id = seedGeneration(db, config, userId, 'submit', T0);
+      markSubmitStarted(db, claim('submit'), T0);
+      db.prepare('UPDATE generations SET locked_until = NULL, locked_by = NULL WHERE id = ?').run(id);
+      return id;
+    }],
+    ['rendering at MiniMax', false, () => seedGeneration(db, config, userId, 'poll', T0)],
+    ['watched after a stuck failure', false, () => seedGeneration(db, config, userId, 'watching', T0)],
+    ['delivered', false, () => {
+      const id = seedGeneration(db, config, userId, 'download', T0);
+      markGenerationSucceeded(db, claim('download'), { relativePath: 'v.mp4', bytes: 1 }, T0);
+      return id;
+    }],
+    ['cancelled already', false, () => {
+      const id = seedGeneration(db, config, userId, 'prepare', T0);
+      cancelGeneration(db, { generationId: id, userId, now: T0 });
+      return id;
+    }],
+  ];
+
+  it.each(states)('%s: %s, and the cancel then does what it said', (_, expected, make) => {
+    const id = make();
+    expect(cancellable(id)).toBe(expected);
+    const outcome = cancelGeneration(db, { generationId: id, userId, now: T0 + 2 });
+    expect(outcome.kind === 'canceled' && outcome.refundedNow).toBe(expected);
+    expect(cancellable(id)).toBe(false);
+  });
+
+  it('is the owner’s: an admin may look, but not cancel', () => {
+    const id = seedGeneration(db, config, userId, 'prepare', T0);
+    expect(cancellable(id)).toBe(true);
+    expect(cancellable(id, admin)).toBe(false);
   });
 });

@@ -353,6 +353,17 @@ export interface FailOptions extends StepError {
   beforeSubmitOnly?: boolean;
 }
 
+/** Live and neither charged nor refunded: the only rows `failGeneration` may fail. */
+const FAILABLE = `status IN ('queued', 'processing') AND refunded = 0 AND charged = 0`;
+/** Nothing has gone to MiniMax: no create call started (`markSubmitStarted`) and no task id. */
+const NOTHING_SENT = `submit_started_at IS NULL AND minimax_job_id IS NULL`;
+/**
+ * A boolean SQL expression over a `generations` row: whether a user's cancel
+ * (`failGeneration(…, beforeSubmitOnly)`) would fail it now. The status view reads it to show
+ * the cancel button, so the button and the guard cannot disagree.
+ */
+export const CANCELLABLE_SQL = `(${FAILABLE} AND ${NOTHING_SENT})`;
+
 /**
  * Fails a live generation and refunds its hold exactly once: the status change is guarded
  * by `refunded = 0 AND charged = 0` and the refund has the unique reference `refund:<id>`,
@@ -376,8 +387,8 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
            locked_until = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
            locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
          WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
-           AND status IN ('queued', 'processing') AND refunded = 0 AND charged = 0
-           AND (@beforeSubmitOnly = 0 OR (submit_started_at IS NULL AND minimax_job_id IS NULL))
+           AND ${FAILABLE}
+           AND (@beforeSubmitOnly = 0 OR (${NOTHING_SENT}))
          RETURNING userId, cost, step`,
       )
       .get({

@@ -3,6 +3,7 @@ import type { User } from '../auth/users.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import { reasonForError } from './transitions.ts';
 import { estimateWaitMs } from './wait-history.ts';
+import { CANCELLABLE_SQL } from './queue.ts';
 import { readRow } from '../db/row.ts';
 import {
   DURATIONS,
@@ -54,11 +55,13 @@ export interface GenerationView {
   height: number | null;
   /** The poster: taken from the video, or (before it, or without ffmpeg) the cropped first frame. */
   posterUrl: string;
+  /** Its owner may cancel it now (`POST /api/generations/<id>/cancel`): nothing has gone to MiniMax yet. */
+  cancellable: boolean;
 }
 
 const VIEW_COLUMNS = `id, userId, status, step, generation_mode, duration, cost, charged, refunded, prompt, prompt_final,
   camera_commands, minimax_template_name, video_path, error_code, createdAt, submittedAt, completedAt, updatedAt,
-  video_format, video_width, video_height, poster_path`;
+  video_format, video_width, video_height, poster_path, ${CANCELLABLE_SQL} AS cancellable`;
 
 function parseCommands(raw: string | null): string[] {
   if (raw === null) return [];
@@ -79,8 +82,8 @@ function queuePosition(db: Db, row: Record<string, unknown>): number {
     .get({ createdAt: row.createdAt, id: row.id }) as number;
 }
 
-/** The owner's view of a `generations` row (VIEW_COLUMNS), read through the checked reader. */
-function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: number): GenerationView {
+/** The view of a `generations` row (VIEW_COLUMNS) for `viewerId`, read through the checked reader. */
+function toView(db: Db, row: Record<string, unknown>, viewerId: string, locale: Locale, now: number): GenerationView {
   const r = readRow('generations', row);
   const id = r.text('id');
   const status = r.oneOf('status', GENERATION_STATUSES);
@@ -122,6 +125,8 @@ function toView(db: Db, row: Record<string, unknown>, locale: Locale, now: numbe
     height: hasVideo ? r.intOrNull('video_height') : null,
     // Another address once the real poster exists, so a cached first frame is not shown for it.
     posterUrl: `/api/video/${id}/poster.jpg${r.textOrNull('poster_path') ? '' : '?frame=1'}`,
+    // Only its owner may cancel (an admin looking at it could not).
+    cancellable: r.flag('cancellable') && r.text('userId') === viewerId,
   };
 }
 
@@ -130,7 +135,7 @@ export function getGenerationView(db: Db, id: string, viewer: User, locale: Loca
   const row = db.prepare(`SELECT ${VIEW_COLUMNS} FROM generations WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
   if (!row) return null;
   if (row.userId !== viewer.id && viewer.role !== 'admin') return null;
-  return toView(db, row, locale, now);
+  return toView(db, row, viewer.id, locale, now);
 }
 
 export interface GenerationPage {
@@ -172,7 +177,7 @@ export function listGenerationViews(
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
   return {
-    items: page.map((row) => toView(db, row, options.locale, options.now)),
+    items: page.map((row) => toView(db, row, userId, options.locale, options.now)),
     nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
   };
 }
