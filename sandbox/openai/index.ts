@@ -392,7 +392,8 @@ export class OpenAiEmulator implements Emulator {
         value = { prompt_en: fault === 'wrong_language' ? original : enhancerAnswer(phase, original) };
         break;
       case 'compiler': {
-        const cinematic = section(user, 'Cinematic description');
+        // Beem's compiler sends the user's words only; the answer describes the shot itself.
+        const cinematic = section(user, 'Cinematic description') || enhancerAnswer('enhancer_prompt', original);
         const director =
           fault === 'invalid_commands'
             ? `[push  in, Orbit, zoom-in, Tilt down, Pan left] ${cinematic} [Fly through] [推进]`

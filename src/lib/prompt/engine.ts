@@ -5,6 +5,9 @@ import type { AlertStage, Notifier } from '../notify/types.ts';
 import { compileWithModel, fallbackDirectorPrompt } from './camera-compiler.ts';
 import { enhanceWithModel, fallbackCinematic } from './enhancer.ts';
 import { fallbackTemplateChoice, routeWithModel } from './template-router.ts';
+import { rankTemplates } from './template-fit.ts';
+import { transplantCameraMoves } from './camera-edit.ts';
+import type { SanitizedPrompt } from './camera-commands.ts';
 import type { PreparedPrompt, PromptEngine, PromptRequest, PromptStageName, PromptStageReport } from './types.ts';
 
 /**
@@ -64,55 +67,68 @@ export function createPromptEngine(options: PromptEngineOptions): PromptEngine {
   async function prepare(request: PromptRequest): Promise<PreparedPrompt> {
     const { llm, timeouts } = options;
     const text = request.prompt.trim();
-    const enhancer = await runStage(
-      request,
-      'enhancer',
-      request.mode === 'template' ? 'GPT_ENHANCE_TEMPLATE' : 'GPT_ENHANCE_PROMPT',
-      null,
-      () => enhanceWithModel(llm, request.mode, text, timeouts.enhancerMs),
-      () => fallbackCinematic(request.mode, text),
-    );
-    const cinematic = enhancer.value;
-    const skip = enhancer.error?.unavailable ? enhancer.error : null;
 
     if (request.mode === 'prompt') {
-      const compiler = await runStage(
-        request,
-        'compiler',
-        'GPT_CAMERA_COMPILER',
-        skip,
-        () => compileWithModel(llm, text, cinematic, timeouts.compilerMs),
-        () => fallbackDirectorPrompt(text, cinematic),
-      );
+      // The compiler reads the user's words, not the enhancer's text: both run at once,
+      // so the model's latency is paid once (issue 16, item 6).
+      const [enhancer, compiler] = await Promise.all([
+        runStage(request, 'enhancer', 'GPT_ENHANCE_PROMPT', null, () => enhanceWithModel(llm, 'prompt', text, timeouts.enhancerMs), () =>
+          fallbackCinematic('prompt', text),
+        ),
+        runStage<SanitizedPrompt | null>(request, 'compiler', 'GPT_CAMERA_COMPILER', null, () => compileWithModel(llm, text, timeouts.compilerMs), () => null),
+      ]);
+      const cinematic = enhancer.value;
+      const director = compiler.value ? transplantCameraMoves(compiler.value, cinematic) : fallbackDirectorPrompt(text, cinematic);
       const stages = [enhancer.report, compiler.report];
       return {
         mode: 'prompt',
         cinematic,
-        director: compiler.value.text,
-        cameraCommands: compiler.value.commands,
-        finalPrompt: compiler.value.text,
+        director: director.text,
+        cameraCommands: director.commands,
+        finalPrompt: director.text,
         template: null,
+        alternatives: [],
+        templateFits: false,
         fallbacks: stages.filter((s) => s.source === 'fallback').map((s) => s.stage),
         stages,
       };
     }
 
-    const router = await runStage(
+    const enhancer = await runStage(
       request,
-      'router',
-      'TEMPLATE_ROUTER',
-      skip,
-      () => routeWithModel(llm, text, cinematic, timeouts.routerMs),
-      () => fallbackTemplateChoice(text, cinematic),
+      'enhancer',
+      'GPT_ENHANCE_TEMPLATE',
+      null,
+      () => enhanceWithModel(llm, 'template', text, timeouts.enhancerMs),
+      () => fallbackCinematic('template', text),
     );
-    const stages = [enhancer.report, router.report];
+    const cinematic = enhancer.value;
+    const skip = enhancer.error?.unavailable ? enhancer.error : null;
+    const ranking = rankTemplates(text);
+    // Nothing fits what the seller has: no model is asked to pick among nothing. A
+    // generation without a preview keeps today's default; a preview says so (item 3).
+    const router =
+      ranking.fitting.length === 0
+        ? null
+        : await runStage(
+            request,
+            'router',
+            'TEMPLATE_ROUTER',
+            skip,
+            () => routeWithModel(llm, text, cinematic, timeouts.routerMs, ranking.fitting),
+            () => fallbackTemplateChoice(text, cinematic, ranking.fitting),
+          );
+    const template = router?.value ?? fallbackTemplateChoice(text, cinematic, []);
+    const stages = router ? [enhancer.report, router.report] : [enhancer.report];
     return {
       mode: 'template',
       cinematic,
       director: null,
       cameraCommands: [],
       finalPrompt: cinematic,
-      template: router.value,
+      template,
+      alternatives: ranking.fitting.map((t) => t.id).filter((id) => id !== template.templateId).slice(0, 3),
+      templateFits: router !== null,
       fallbacks: stages.filter((s) => s.source === 'fallback').map((s) => s.stage),
       stages,
     };

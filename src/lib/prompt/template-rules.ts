@@ -96,9 +96,11 @@ export interface TemplateMatch {
   matched: string[];
 }
 
-export function chooseTemplateByKeywords(text: string): TemplateMatch {
+/** The best keyword match; `onlyIds` limits the rules considered (one template's fit). */
+export function chooseTemplateByKeywords(text: string, onlyIds?: readonly string[]): TemplateMatch {
   let best: { rule: TemplateRule; matched: string[]; score: number } | null = null;
   for (const r of RULES) {
+    if (onlyIds && !onlyIds.includes(r.templateId)) continue;
     if (r.requires && !text.match(r.requires)) continue;
     const matched = [...text.matchAll(r.keywords)].map((m) => m[0].toLowerCase());
     const score = matched.length * (r.weight ?? 1);
