@@ -10,6 +10,8 @@ import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
+import { applyPreviewToGeneration } from '../preview/preview-store.ts';
+import { previewForGeneration } from '../preview/preview-generation.ts';
 
 const promptSchema = z.object({
   prompt: z
@@ -136,7 +138,9 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   const { db, config, userId, now } = options;
   const upload = getCurrentUpload(db, userId);
   if (!upload) throw badRequest('NO_IMAGE', 'image');
-  const request = validateGenerationRequest(options.body, config);
+  // From a preview: exactly what the seller saw, no prompt engine run again (issue 16).
+  const preview = previewForGeneration(db, userId, options.body, now);
+  const request = preview ? { prompt: preview.prompt, duration: preview.duration, mode: preview.mode } : validateGenerationRequest(options.body, config);
   const cost = config.pricing.generation[request.mode][request.duration];
   const key = options.idempotencyKey ? `${userId}:${options.idempotencyKey}` : null;
 
@@ -171,6 +175,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
       detail: `cost=${cost}`,
       now,
     });
+    if (preview) applyPreviewToGeneration(db, id, preview, now);
     return {
       success: true,
       generationId: id,

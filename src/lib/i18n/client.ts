@@ -1,5 +1,4 @@
-import { hasMessage, t, type Locale } from './index.ts';
-import { ui } from './messages/ui.ts';
+import { hasMessage, messageKeys, t, type Locale } from './index.ts';
 
 /**
  * The messages a page's script needs, in the page's language: every `ui.*` key under the
@@ -8,8 +7,8 @@ import { ui } from './messages/ui.ts';
  */
 export function clientMessages(locale: Locale, prefixes: string[], errorCodes: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of Object.keys(ui.ru)) {
-    if (prefixes.some((prefix) => key.startsWith(prefix))) out[key] = t(locale, key);
+  for (const key of messageKeys()) {
+    if (key.startsWith('ui.') && prefixes.some((prefix) => key.startsWith(prefix))) out[key] = t(locale, key);
   }
   for (const code of errorCodes) {
     const key = `errors.${code}`;

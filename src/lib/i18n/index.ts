@@ -4,6 +4,7 @@ import { billing } from './messages/billing.ts';
 import { generation } from './messages/generation.ts';
 import { ui } from './messages/ui.ts';
 import { admin } from './messages/admin.ts';
+import { prompt } from './messages/prompt.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -22,7 +23,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, auth, billing, generation, ui, admin];
+const sets: MessageSet[] = [common, auth, billing, generation, ui, admin, prompt];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

@@ -2,6 +2,7 @@ import init from './0001_init.sql?raw';
 import generationQueue from './0002_generation_queue.sql?raw';
 import adminTools from './0003_admin_tools.sql?raw';
 import unknownPayments from './0004_unknown_payments.sql?raw';
+import promptPreviews from './0006_prompt_previews.sql?raw';
 
 /**
  * Numbered, append-only migrations. Add a new file and a new line; never edit a landed one.
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   { id: 2, name: 'generation_queue', sql: generationQueue },
   { id: 3, name: 'admin_tools', sql: adminTools },
   { id: 4, name: 'unknown_payments', sql: unknownPayments },
+  { id: 6, name: 'prompt_previews', sql: promptPreviews },
 ];
