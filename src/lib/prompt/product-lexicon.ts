@@ -234,7 +234,8 @@ const SETTINGS: WordEntry[] = [
 /** What the product does in the shot. */
 const ACTIONS: WordEntry[] = [
   ['вращ\\p{L}*|крут\\p{L}*ся|кружится', 'slowly rotating'],
-  ['пада\\p{L}*|упал\\p{L}*', 'falling'],
+  // «снег падает» is the weather, not the product falling.
+  ['(?<!снег\\s)(?:пада\\p{L}*|упал\\p{L}*)', 'falling'],
   ['лет\\p{L}*т|пар\\p{L}*т|левитир\\p{L}*|зависа\\p{L}*|в\\s+воздухе', 'floating in the air'],
   ['плава\\p{L}*|плыв\\p{L}*', 'floating'],
   ['открыва\\p{L}*', 'opening'],
@@ -244,7 +245,7 @@ const ACTIONS: WordEntry[] = [
   ['переливается|перелива\\p{L}*|блест\\p{L}*|сия\\p{L}*|сверка\\p{L}*|мерца\\p{L}*', 'sparkling'],
   ['развева\\p{L}*|колыш\\p{L}*', 'flowing in the breeze'],
   ['прыга\\p{L}*|подпрыгива\\p{L}*', 'bouncing'],
-  ['бежит|бегут|бега\\p{L}*|пробежк\\p{L}*', 'in motion on a run'],
+  ['бежит|бегут|бега\\p{L}*|пробежк\\p{L}*', 'caught in motion'],
   ['собира\\p{L}*', 'being assembled'],
   ['нанос\\p{L}*|нанес\\p{L}*|наносят', 'being applied'],
   ['примеря\\p{L}*|надева\\p{L}*', 'being tried on'],
@@ -259,9 +260,10 @@ const EFFECTS: WordEntry[] = [
   ['бл[её]ст(?:ки|ок|ками)|глиттер\\p{L}*', 'glitter'],
   ['конфетти', 'confetti'],
   ['дым\\p{L}*|туман\\p{L}*', 'soft mist'],
-  ['пар(?:ом|а)?(?!\\p{L})', 'rising steam'],
+  // «5 пар» is five pairs, not steam.
+  ['(?<!\\d\\s?)пар(?:ом|а)?', 'rising steam'],
   ['лист(?:ья|ьев|ьями|очки)|листв\\p{L}*', 'leaves'],
-  ['снежинк\\p{L}*|снегопад\\p{L}*', 'falling snowflakes'],
+  ['снежинк\\p{L}*|снегопад\\p{L}*|снег\\s+пада\\p{L}*', 'falling snowflakes'],
   ['огоньк\\p{L}*|гирлянд\\p{L}*|боке', 'bokeh lights'],
   ['солнечн\\p{L}*\\s+(?:свет\\p{L}*|луч\\p{L}*)|солнц\\p{L}*|луч\\p{L}*', 'warm sunlight'],
   ['л[её]д|льд\\p{L}*|кубик\\p{L}*\\s+льда', 'ice cubes'],
