@@ -8,6 +8,7 @@ import { serveBenchmark } from './serve.ts';
 import { queueBenchmark } from './queue.ts';
 import { creditsBenchmark } from './credits.ts';
 import { pollingBenchmark } from './polling.ts';
+import { promptSpeedBenchmark } from './prompt-speed.ts';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- status serve` runs those only.
@@ -23,6 +24,7 @@ const BENCHMARKS: Benchmark[] = [
   serveBenchmark,
   queueBenchmark,
   creditsBenchmark,
+  promptSpeedBenchmark,
 ];
 
 const args = parseArgs(process.argv.slice(2));

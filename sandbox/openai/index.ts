@@ -198,8 +198,15 @@ export class OpenAiEmulator implements Emulator {
   readonly prefix = '/openai';
   readonly faults = new FaultQueue<OpenAiFault>();
   calls: OpenAiCall[] = [];
+  /** How long every chat completion takes before answering, like a real model's latency (the benches set 1.5 s). */
+  latencyMs: number;
 
-  constructor(private readonly apiKeys: string[] = [SANDBOX_CREDENTIALS.openaiApiKey]) {}
+  constructor(
+    private readonly apiKeys: string[] = [SANDBOX_CREDENTIALS.openaiApiKey],
+    options: { latencyMs?: number } = {},
+  ) {
+    this.latencyMs = options.latencyMs ?? 0;
+  }
 
   state() {
     return { calls: this.calls, pendingFaults: this.faults.pending() };
@@ -296,6 +303,7 @@ export class OpenAiEmulator implements Emulator {
       return refuse(400, errorBody(`Invalid schema for response_format '${schemaName}': ${strictProblem}`, 'invalid_request_error', 'invalid_json_schema', 'response_format'));
     }
 
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
     const fault = this.faults.take((f) => {
       const forPhase = f.phase === undefined || f.phase === phase || (f.phase === 'enhancer' && phase.startsWith('enhancer'));
       const allowed = FAULT_PHASES[f.kind];
