@@ -13,6 +13,7 @@ import {
 } from './app-state.ts';
 import { startPoller, type Poller } from './poll-schedule.ts';
 import { pageTranslator } from './translator.ts';
+import { startPromptPreview } from './prompt-preview.ts';
 import { formatDateTime, formatElapsed, toMillis } from '../lib/ui/format.ts';
 
 /**
@@ -105,6 +106,7 @@ export function startAppPage(): void {
   const mode = (): GenerationMode => (form.elements.namedItem('mode') as RadioNodeList).value as GenerationMode;
   const duration = (): Duration => Number((form.elements.namedItem('duration') as RadioNodeList).value) as Duration;
   const cost = () => boot.costs[mode()][duration()];
+  const preview = startPromptPreview({ form, promptInput, tr, request, read: () => ({ mode: mode(), prompt: promptInput.value.trim(), duration: duration() }) });
 
   function setBalance(balance: number): void {
     state.balance = balance;
@@ -554,7 +556,9 @@ export function startAppPage(): void {
     bringIntoView($('progress-panel'));
     const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode() };
     try {
-      const answer = await request<GenerateAnswer>('/api/generate', { json: chosen });
+      // From the preview the seller saw, while it still matches the form (issue 16).
+      const previewId = preview.previewIdFor(chosen);
+      const answer = await request<GenerateAnswer>('/api/generate', { json: previewId ? { ...chosen, previewId } : chosen });
       state.submitting = false;
       // The draft has done its job; the text stays in the field for a variation.
       localStorage.removeItem(draftKey);
