@@ -114,7 +114,7 @@ export function startPromptPreview(options: PromptPreviewOptions): PromptPreview
 
   function menuSelect(label: string, testid: string): HTMLSelectElement {
     const select = document.createElement('select');
-    select.className = 'rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm';
+    select.className = 'mt-2 block w-full max-w-full truncate rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm';
     select.dataset.testid = testid;
     select.setAttribute('aria-label', label);
     select.append(menu.content.cloneNode(true));
