@@ -23,7 +23,7 @@ type ProductEntry = readonly [pattern: string, en: string, kind: NounKind, categ
 
 // Longer and more specific phrases first: «чехол для телефона» is a case, not a phone.
 const PRODUCTS: ProductEntry[] = [
-  ['флакон\\p{L}*\\s+(?:духов|парфюм\\p{L}*|туалетн\\p{L}*\\s+вод\\p{L}*)', 'perfume bottle', 'one', 'cosmetics'],
+  ['(?:флакон\\p{L}*|бутыл\\p{L}*|бутылочк\\p{L}*)\\s+(?:духов|парфюм\\p{L}*|туалетн\\p{L}*\\s+вод\\p{L}*)', 'perfume bottle', 'one', 'cosmetics'],
   ['бутылк\\p{L}*\\s+(?:вина|вин)', 'wine bottle', 'one', 'food'],
   ['бутылк\\p{L}*\\s+(?:вод\\p{L}*|для\\s+вод\\p{L}*)', 'water bottle', 'one', 'home'],
   ['чех[оа]л\\p{L}*', 'phone case', 'one', 'electronics'],
