@@ -24,6 +24,7 @@ interface TemplateView {
   nameRu: string;
   nameEn: string;
   descriptionRu: string;
+  descriptionEn: string;
 }
 
 type Preview = { previewId: string; prompt: string; duration: Duration; summaryRu: string; source: 'model' | 'rules' } & (
@@ -184,7 +185,7 @@ export function startPromptPreview(options: PromptPreviewOptions): PromptPreview
   }
 
   function templateText(view: TemplateView): [string, string] {
-    return tr.locale === 'ru' ? [view.nameRu, view.descriptionRu] : [view.nameEn, view.descriptionRu];
+    return tr.locale === 'ru' ? [view.nameRu, view.descriptionRu] : [view.nameEn, view.descriptionEn];
   }
 
   function renderTemplate(preview: Extract<Preview, { mode: 'template' }>): void {

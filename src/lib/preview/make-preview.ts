@@ -37,6 +37,8 @@ interface TemplateView {
   nameRu: string;
   nameEn: string;
   descriptionRu: string;
+  /** For the English interface. */
+  descriptionEn: string;
 }
 
 export type PreviewAnswer =
@@ -147,6 +149,7 @@ function templateView(id: string): TemplateView | null {
     nameRu: t('ru', `templates.${id}.name`),
     nameEn: t('en', `templates.${id}.name`),
     descriptionRu: t('ru', `templates.${id}.description`),
+    descriptionEn: t('en', `templates.${id}.description`),
   };
 }
 
