@@ -43,6 +43,7 @@ export const OPENAI_FAULT_KINDS = [
   'invalid_commands',
   'no_commands',
   'unknown_template',
+  'unfit_template',
   'wrong_language',
   'fenced_json',
 ] as const;
@@ -62,6 +63,7 @@ const FAULT_PHASES: Partial<Record<OpenAiFaultKind, Phase[]>> = {
   invalid_commands: ['compiler'],
   no_commands: ['compiler'],
   unknown_template: ['router'],
+  unfit_template: ['router'],
   wrong_language: ['enhancer_prompt', 'enhancer_template'],
 };
 
@@ -413,7 +415,13 @@ export class OpenAiEmulator implements Emulator {
       }
       case 'router': {
         const answer = routerAnswer(original, section(user, 'English description'));
-        value = fault === 'unknown_template' ? { ...answer, template_id: '999999999999999999' } : answer;
+        // unfit_template: a real template the request has no inputs for (a pet pilot for a product photo).
+        value =
+          fault === 'unknown_template'
+            ? { ...answer, template_id: '999999999999999999' }
+            : fault === 'unfit_template'
+              ? { ...answer, template_id: '397017167949312007' }
+              : answer;
         break;
       }
       default:

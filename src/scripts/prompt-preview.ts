@@ -25,6 +25,8 @@ interface TemplateView {
   nameEn: string;
   descriptionRu: string;
   descriptionEn: string;
+  suitsRu: string;
+  suitsEn: string;
 }
 
 type Preview = { previewId: string; prompt: string; duration: Duration; summaryRu: string; source: 'model' | 'rules' } & (
@@ -184,17 +186,18 @@ export function startPromptPreview(options: PromptPreviewOptions): PromptPreview
     if (current) void ask({ previewId: current.previewId, cameraMoves: result.moves });
   }
 
-  function templateText(view: TemplateView): [string, string] {
-    return tr.locale === 'ru' ? [view.nameRu, view.descriptionRu] : [view.nameEn, view.descriptionEn];
+  function templateText(view: TemplateView): [name: string, description: string, suits: string] {
+    return tr.locale === 'ru' ? [view.nameRu, view.descriptionRu, view.suitsRu] : [view.nameEn, view.descriptionEn, view.suitsEn];
   }
 
   function renderTemplate(preview: Extract<Preview, { mode: 'template' }>): void {
     const box = $('preview-template');
     box.hidden = preview.template === null;
     if (preview.template) {
-      const [name, description] = templateText(preview.template);
+      const [name, description, suits] = templateText(preview.template);
       box.querySelector('[data-name]')!.textContent = name;
       box.querySelector('[data-description]')!.textContent = description;
+      box.querySelector('[data-suits]')!.textContent = t('ui.preview.suits', { suits });
       const inputs = preview.inputs;
       box.querySelector('[data-inputs]')!.textContent = [
         t(inputs?.photo ? 'ui.preview.usesPhoto' : 'ui.preview.noPhoto'),

@@ -6,7 +6,7 @@ import { createSignedInUser } from '../helpers/users.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import type { OpenAiEmulator } from '../../sandbox/openai/index.ts';
 import { TEMPLATE_CATALOG } from '../../src/lib/prompt/template-catalog.ts';
-import { DESKTOP, assertClean, launchBrowser, openPage, screenshot, skipBrowser, type WatchedPage } from './browser.ts';
+import { DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser, type WatchedPage } from './browser.ts';
 
 /**
  * «Посмотреть, что получится» in Chromium (issue 16, item 2): preview, edit the camera
@@ -18,6 +18,7 @@ describe.skipIf(skipBrowser)('the prompt preview in the browser', () => {
   let browser: Browser;
   let session: WatchedPage;
   let openai: OpenAiEmulator;
+  let cookie: string;
 
   beforeAll(async () => {
     browser = await launchBrowser();
@@ -25,7 +26,7 @@ describe.skipIf(skipBrowser)('the prompt preview in the browser', () => {
       env: { ENHANCER_TIMEOUT_MS: '5000', CAMERA_COMPILER_TIMEOUT_MS: '5000', TEMPLATE_ROUTER_TIMEOUT_MS: '5000' },
     });
     openai = stack.sandbox.emulator<OpenAiEmulator>('openai');
-    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 20 });
+    cookie = createSignedInUser(stack.app.ctx, { balance: 20 }).cookie;
     expect((await uploadPhoto(stack.app.url, cookie, await photo(800, 600))).status).toBe(200);
     session = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
     await session.page.goto('/app');
@@ -104,6 +105,7 @@ describe.skipIf(skipBrowser)('the prompt preview in the browser', () => {
     await page.getByTestId('preview-button').click();
     await expect.poll(() => page.getByTestId('preview-template-name').textContent()).toBe('Водопад напитка');
     expect(await page.getByTestId('preview-summary').textContent()).toMatch(/^Шаблон «Водопад напитка»/);
+    expect(await page.getByTestId('preview-template-suits').textContent()).toBe('Подходит: напитки в бутылке, банке или стакане.');
     const alternatives = page.getByTestId('template-alternative');
     expect(await alternatives.count()).toBeGreaterThan(0);
     const altName = (await alternatives.first().locator('strong').textContent()) ?? '';
@@ -133,5 +135,22 @@ describe.skipIf(skipBrowser)('the prompt preview in the browser', () => {
     await expect.poll(() => page.getByTestId('preview-summary').textContent()).toMatch(/^В ролике: Сделай красиво/);
     expect(await page.getByTestId('camera-step').count()).toBeGreaterThan(0);
     assertClean(session);
+  });
+
+  it('fits a phone screen with the chips and menus open', async () => {
+    const phone = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: PHONE });
+    try {
+      const { page } = phone;
+      await page.goto('/app');
+      await page.getByTestId('mode-prompt').check();
+      await page.getByTestId('prompt').fill('Белые кроссовки на подиуме, камера облетает вокруг, потом приближается к логотипу');
+      await page.getByTestId('preview-button').click();
+      await expect.poll(() => page.getByTestId('camera-step').count()).toBe(2);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await screenshot(page, 'preview-prompt-phone');
+      assertClean(phone);
+    } finally {
+      await phone.context.close();
+    }
   });
 });

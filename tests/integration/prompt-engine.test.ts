@@ -199,6 +199,14 @@ const faultCases: FaultCase[] = [
     alerts: [{ stage: 'TEMPLATE_ROUTER', error: /unknown template id "999999999999999999"/ }],
   },
   {
+    // Issue 16, item 3: the model may only pick a template the seller has the inputs for.
+    name: 'router picks a template the request has no inputs for',
+    mode: 'template',
+    fault: { kind: 'unfit_template' },
+    fallbacks: ['router'],
+    alerts: [{ stage: 'TEMPLATE_ROUTER', error: /template 397017167949312007 does not fit the request/ }],
+  },
+  {
     name: 'router timeout',
     mode: 'template',
     fault: { kind: 'delay', ms: 1500, phase: 'router' },

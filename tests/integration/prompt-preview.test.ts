@@ -248,14 +248,14 @@ describe('template mode preview', () => {
     expect(answer).toMatchObject({
       mode: 'template',
       source: 'model',
-      template: { id: TEMPLATE_IDS.drinkfall, nameRu: 'Водопад напитка', nameEn: 'Drinkfall', descriptionRu: expect.stringMatching(/льётся/), descriptionEn: expect.stringMatching(/pours/) },
+      template: { id: TEMPLATE_IDS.drinkfall, nameRu: 'Водопад напитка', nameEn: 'Drinkfall', descriptionRu: expect.stringMatching(/льётся/), descriptionEn: expect.stringMatching(/pours/), suitsRu: 'напитки в бутылке, банке или стакане', suitsEn: expect.any(String) },
       inputs: { photo: true, text: [] },
       promptMode: null,
     });
     expect(answer.alternatives.length).toBeGreaterThan(0);
     expect(answer.alternatives.length).toBeLessThanOrEqual(3);
     for (const alt of answer.alternatives) {
-      expect(alt).toEqual({ id: expect.any(String), nameRu: expect.stringMatching(/\p{Script=Cyrillic}/u), nameEn: expect.any(String), descriptionRu: expect.any(String), descriptionEn: expect.any(String) });
+      expect(alt).toEqual({ id: expect.any(String), nameRu: expect.stringMatching(/\p{Script=Cyrillic}/u), nameEn: expect.any(String), descriptionRu: expect.any(String), descriptionEn: expect.any(String), suitsRu: expect.any(String), suitsEn: expect.any(String) });
     }
     expect(answer.summaryRu).toMatch(/^Шаблон «Водопад напитка»: .* Выбран, потому что в описании есть «сок/);
   });

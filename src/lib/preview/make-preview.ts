@@ -39,6 +39,9 @@ interface TemplateView {
   descriptionRu: string;
   /** For the English interface. */
   descriptionEn: string;
+  /** What the template suits (kinds of product, or the photo it needs). */
+  suitsRu: string;
+  suitsEn: string;
 }
 
 export type PreviewAnswer =
@@ -150,6 +153,8 @@ function templateView(id: string): TemplateView | null {
     nameEn: t('en', `templates.${id}.name`),
     descriptionRu: t('ru', `templates.${id}.description`),
     descriptionEn: t('en', `templates.${id}.description`),
+    suitsRu: t('ru', `templates.${id}.suits`),
+    suitsEn: t('en', `templates.${id}.suits`),
   };
 }
 
