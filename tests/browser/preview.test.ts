@@ -137,6 +137,22 @@ describe.skipIf(skipBrowser)('the prompt preview in the browser', () => {
     assertClean(session);
   });
 
+  it('refuses to generate a template video no template fits, under the text, charging nothing', async () => {
+    const { page } = session;
+    await page.getByTestId('mode-template').check();
+    await page.getByTestId('prompt').fill('Сделай красиво, пожалуйста');
+    const balance = await page.getByTestId('header-balance').textContent();
+    const tasks = stack.minimax.tasks().length;
+    session.expect('/api/generate');
+    await page.getByTestId('generate').click();
+    const error = page.locator('#prompt-error');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.textContent()).toMatch(/^Ни один шаблон не подходит к этому описанию.*Кредиты не списаны.*«Свободный сценарий»/);
+    expect(await page.getByTestId('header-balance').textContent()).toBe(balance);
+    expect(stack.minimax.tasks().length).toBe(tasks);
+    assertClean(session);
+  });
+
   it('fits a phone screen with the chips and menus open', async () => {
     const phone = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: PHONE });
     try {

@@ -12,6 +12,7 @@ import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
 import { applyPreviewToGeneration } from '../preview/preview-store.ts';
 import { previewForGeneration } from '../preview/preview-generation.ts';
+import { refuseUnfitTemplateRequest } from './template-gate.ts';
 
 const promptSchema = z.object({
   prompt: z
@@ -141,6 +142,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   // From a preview: exactly what the seller saw, no prompt engine run again (issue 16).
   const preview = previewForGeneration(db, userId, options.body, now);
   const request = preview ? { prompt: preview.prompt, duration: preview.duration, mode: preview.mode } : validateGenerationRequest(options.body, config);
+  if (!preview) refuseUnfitTemplateRequest(request, config);
   const cost = config.pricing.generation[request.mode][request.duration];
   const key = options.idempotencyKey ? `${userId}:${options.idempotencyKey}` : null;
 
