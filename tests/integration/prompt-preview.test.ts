@@ -9,6 +9,8 @@ import type { OpenAiEmulator } from '../../sandbox/openai/index.ts';
 import { TEMPLATE_IDS } from '../../src/lib/prompt/template-rules.ts';
 import { CAMERA_COMMANDS } from '../../src/lib/prompt/camera-commands.ts';
 import type { Clock } from '../../src/lib/clock.ts';
+import { retryGenerationByAdmin } from '../../src/lib/admin/generations.ts';
+import { cliActor } from '../../src/lib/admin/audit.ts';
 
 /**
  * `POST /api/prompt-preview` and generating from a preview (issue 16, item 1), against the
@@ -83,6 +85,18 @@ describe('prompt mode preview', () => {
     const longer = await previewOk(cookie, { mode: 'prompt', prompt: 'Белые кроссовки на подиуме, камера облетает вокруг', duration: 10 });
     expect(longer.previewId).not.toBe(first.previewId);
     expect(modelCalls()).toBe(before + 2);
+  });
+
+  it('an alert raised while making a preview names the preview, labelled as one', async () => {
+    const { user, cookie } = await seller();
+    openai.injectFault({ kind: 'http_500', phase: 'compiler' });
+    const answer = await previewOk(cookie, { mode: 'prompt', prompt: 'Тушь для ресниц на зеркале, камера приближается', duration: 6 });
+    expect(answer.source).toBe('rules');
+    await stack.app.ctx.notifier.flush();
+    const alerts = stack.app.ctx.db.prepare('SELECT stage, generationId, message FROM operator_alerts WHERE userId = ?').all(user.id) as Array<Record<string, string>>;
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ stage: 'GPT_CAMERA_COMPILER', generationId: `preview:${answer.previewId}` });
+    expect(alerts[0]?.message).toContain(`\nGeneration: preview:${answer.previewId}\n`);
   });
 
   it('does not cache a result of the local rules: the model is asked again next time', async () => {
@@ -228,6 +242,64 @@ describe('generating from a preview', () => {
       expect(await res.json()).toMatchObject({ code: 'PREVIEW_STALE', error: expect.stringMatching(/изменились после предпросмотра/) });
     }
     expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+  });
+
+  it('a retry of a failed generation from a preview sends the previewed prompt again, asking no model', async () => {
+    const { user, cookie } = await seller();
+    const base = await previewOk(cookie, { mode: 'prompt', prompt: PERFUME, duration: 6 });
+    const edited = await previewOk(cookie, { previewId: base.previewId, cameraMoves: [['Truck left'], ['Pedestal down']] });
+    minimax.injectFault({ kind: 'task_fail', code: 1027 });
+    const res = await generate(stack.app.url, cookie, { previewId: edited.previewId } as never);
+    const failed = (await res.json()) as { generationId: string };
+    expect((await waitForStatus(stack.app.url, cookie, failed.generationId)).status).toBe('failed');
+
+    const before = modelCalls();
+    const tasksBefore = minimax.tasks().length;
+    const retried = retryGenerationByAdmin(stack.app.ctx, { id: failed.generationId, free: true, reason: 'сбой MiniMax', actor: cliActor });
+    expect((await waitForStatus(stack.app.url, cookie, retried.generationId)).status).toBe('success');
+    expect(minimax.tasks().slice(tasksBefore).map((t) => t.prompt)).toEqual([edited.finalPrompt]);
+    expect(modelCalls()).toBe(before);
+    expect(generationRow(stack.app.ctx, retried.generationId)).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt });
+    const events = stack.app.ctx.db.prepare('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?').pluck().all(retried.generationId, 'prepared');
+    expect(events).toEqual([`from preview ${edited.previewId} (retry of ${failed.generationId})`]);
+    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+  });
+
+  it('support sees it: the admin generation page says it came from a preview, in Russian and English', async () => {
+    const { cookie } = await seller();
+    const admin = createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const base = await previewOk(cookie, { mode: 'prompt', prompt: PERFUME, duration: 6 });
+    const res = await generate(stack.app.url, cookie, { previewId: base.previewId } as never);
+    const created = (await res.json()) as { generationId: string };
+    const page = (locale: string) =>
+      apiFetch(stack.app.url, `/admin/generations/${created.generationId}`, { cookie: `${admin.cookie}; beem_lang=${locale}` }).then((r) => r.text());
+    const label = (html: string) => html.match(/<dt>([^<]*)<\/dt><dd data-testid="gen-preview"[^>]*>([^<]*)<\/dd>/)?.slice(1);
+    expect(label(await page('ru'))).toEqual(['Из предпросмотра', base.previewId]);
+    expect(label(await page('en'))).toEqual(['From a preview', base.previewId]);
+    // A generation made without a preview says nothing of the kind.
+    const plain = await generate(stack.app.url, cookie, { prompt: PERFUME, mode: 'prompt', duration: 6 });
+    const plainId = ((await plain.json()) as { generationId: string }).generationId;
+    const html = await apiFetch(stack.app.url, `/admin/generations/${plainId}`, { cookie: admin.cookie }).then((r) => r.text());
+    expect(label(html)).toBeUndefined();
+    expect(html).toContain(plainId);
+  });
+
+  it('a retry of a template generation from a preview, after the preview expired, sends the same template', async () => {
+    const { cookie } = await seller();
+    const base = await previewOk(cookie, { mode: 'template', prompt: 'Апельсиновый сок в стеклянной бутылке', duration: 6 });
+    const switched = await previewOk(cookie, { previewId: base.previewId, templateId: base.alternatives[0].id });
+    minimax.injectFault({ kind: 'task_fail', code: 1027 });
+    const res = await generate(stack.app.url, cookie, { previewId: switched.previewId } as never);
+    const failed = (await res.json()) as { generationId: string };
+    expect((await waitForStatus(stack.app.url, cookie, failed.generationId)).status).toBe('failed');
+
+    shift.ms = 2 * 60 * 60 * 1000;
+    const before = modelCalls();
+    const tasksBefore = minimax.tasks().length;
+    const retried = retryGenerationByAdmin(stack.app.ctx, { id: failed.generationId, free: true, reason: 'сбой MiniMax', actor: cliActor });
+    expect((await waitForStatus(stack.app.url, cookie, retried.generationId)).status).toBe('success');
+    expect(minimax.tasks().slice(tasksBefore).map((t) => t.templateId)).toEqual([switched.template.id]);
+    expect(modelCalls()).toBe(before);
   });
 
   it('generating without a preview still runs the engine as before', async () => {

@@ -10,7 +10,7 @@ import { parseInput } from '../parse-input.ts';
 import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
-import { applyPreviewToGeneration } from '../preview/preview-store.ts';
+import { applyPreviewToGeneration, carryPreviewToRetry } from '../preview/preview-store.ts';
 import { previewForGeneration } from '../preview/preview-generation.ts';
 import { refuseUnfitTemplateRequest } from './template-gate.ts';
 
@@ -210,7 +210,8 @@ export interface RetryOptions {
 
 /**
  * Queues a failed generation again as a new one with the same photo, prompt, mode and
- * length: a new hold (or none when free) and the new row in one transaction. The key
+ * length (and, when it came from a preview, the same previewed prompt or template, sent
+ * without asking the model): a new hold (or none when free) and the new row in one transaction. The key
  * `retry-of:<sourceId>` allows one retry per failed generation, so a repeated request
  * cannot queue (or charge) twice; a retry that fails can be retried in its turn.
  */
@@ -240,6 +241,7 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
       detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
       now: options.now,
     });
+    carryPreviewToRetry(db, options.sourceId, id, options.now);
     recordGenerationEvent(db, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
     return { generationId: id, cost, balanceAfter };
   });

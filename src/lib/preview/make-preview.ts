@@ -9,7 +9,7 @@ import { findTemplate } from '../prompt/template-catalog.ts';
 import { fillTextInputs } from '../prompt/template-rules.ts';
 import { toTemplateChoice } from '../prompt/template-router.ts';
 import type { PromptEngine } from '../prompt/types.ts';
-import { findCachedPreview, findLivePreview, previewInputKey, savePreview, type PreviewContent, type StoredPreview } from './preview-store.ts';
+import { findCachedPreview, findLivePreview, newPreviewId, previewInputKey, savePreview, type PreviewContent, type StoredPreview } from './preview-store.ts';
 import { promptSummaryRu, templateSummaryRu } from './summary.ts';
 
 /**
@@ -92,7 +92,10 @@ async function previewFromEngine(deps: PreviewDeps, options: PreviewOptions, req
   const { db, engine } = deps;
   const cached = findCachedPreview(db, options.userId, previewInputKey(request.mode, request.duration, request.prompt), options.now);
   if (cached) return cached;
-  const prepared = await engine.prepare({ ...request, userId: options.userId, generationId: 'preview' });
+  // The engine's alerts name the preview, labelled as one, so support can find it (the
+  // generation made from it records the same id).
+  const id = newPreviewId(options.now);
+  const prepared = await engine.prepare({ ...request, userId: options.userId, generationId: `preview:${id}` });
   const source = prepared.fallbacks.length === 0 ? 'model' : 'rules';
   let content: PreviewContent;
   if (prepared.mode === 'prompt') {
@@ -109,7 +112,7 @@ async function previewFromEngine(deps: PreviewDeps, options: PreviewOptions, req
       summaryRu: templateSummaryRu(request.prompt, template?.templateId ?? null, promptCost(deps.config, request.duration)),
     };
   }
-  return savePreview(db, { userId: options.userId, parentId: null, ...request, source, content, now: options.now });
+  return savePreview(db, { id, userId: options.userId, parentId: null, ...request, source, content, now: options.now });
 }
 
 function editPreview(deps: PreviewDeps, options: PreviewOptions, edit: Edit): StoredPreview {

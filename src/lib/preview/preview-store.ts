@@ -80,6 +80,8 @@ function rowToPreview(row: Record<string, unknown>): StoredPreview {
 }
 
 export interface NewPreview {
+  /** Given when the id was needed before saving (the engine's alerts name it); else a new one. */
+  id?: string;
   userId: string;
   parentId: string | null;
   mode: GenerationMode;
@@ -90,9 +92,13 @@ export interface NewPreview {
   now: number;
 }
 
+export function newPreviewId(now: number): string {
+  return newId('pvw', now);
+}
+
 /** Stores a preview (and drops everyone's expired ones, so the table stays an hour deep). */
 export function savePreview(db: Db, preview: NewPreview): StoredPreview {
-  const id = newId('pvw', preview.now);
+  const id = preview.id ?? newPreviewId(preview.now);
   const expiresAt = preview.now + PREVIEW_TTL_MS;
   db.prepare('DELETE FROM prompt_previews WHERE expiresAt <= ?').run(preview.now);
   db.prepare(
@@ -165,4 +171,29 @@ export function applyPreviewToGeneration(db: Db, generationId: string, preview: 
     }).changes;
   if (changed !== 1) throw new Error(`generation ${generationId} was not waiting for its prompt`);
   recordGenerationEvent(db, generationId, { kind: 'prepared', status: 'queued', step: 'submit', detail: `from preview ${preview.id}`, now });
+}
+
+/**
+ * A retry of a generation made from a preview sends that generation's previewed prompt or
+ * template again (issue 16: a generation from a preview runs no model call), read from the
+ * failed generation itself — its preview may have expired since. MUST run inside the
+ * transaction that queued the retry. False (nothing changed) when the source came from no
+ * preview: the retry then runs the prompt engine like any new generation.
+ */
+export function carryPreviewToRetry(db: Db, sourceId: string, retryId: string, now: number): boolean {
+  const source = db.prepare('SELECT preview_id FROM generations WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+  if (!source) return false;
+  const changed = db
+    .prepare(
+      `UPDATE generations SET step = 'submit', preview_id = s.preview_id,
+         prompt_cinematic = s.prompt_cinematic, prompt_director = s.prompt_director, prompt_final = s.prompt_final,
+         minimax_final_prompt = s.prompt_final, camera_commands = s.camera_commands, minimax_template_id = s.minimax_template_id,
+         minimax_template_name = s.minimax_template_name, minimax_template_inputs = s.minimax_template_inputs, updatedAt = @now
+       FROM (SELECT * FROM generations WHERE id = @sourceId) AS s
+       WHERE generations.id = @retryId AND generations.status = 'queued' AND generations.step = 'prepare'`,
+    )
+    .run({ sourceId, retryId, now }).changes;
+  if (changed !== 1) throw new Error(`generation ${retryId} was not waiting for its prompt`);
+  recordGenerationEvent(db, retryId, { kind: 'prepared', status: 'queued', step: 'submit', detail: `from preview ${source} (retry of ${sourceId})`, now });
+  return true;
 }
