@@ -1,5 +1,4 @@
 import { detectCameraMoves, DEFAULT_PRODUCT_MOVE, placeCameraMoves } from '../../src/lib/prompt/motion-rules.ts';
-import { translateKnownWords } from '../../src/lib/prompt/phrasebook.ts';
 import { readScene } from '../../src/lib/prompt/product-lexicon.ts';
 import { sceneClause } from '../../src/lib/prompt/english-writer.ts';
 import { chooseTemplateByKeywords, fillTextInputs } from '../../src/lib/prompt/template-rules.ts';
@@ -32,15 +31,9 @@ export function section(user: string, label: string): string {
   return (end < 0 ? rest : rest.slice(0, end)).trim();
 }
 
+/** Russian in, English out, by the rules engine's lexicon: words it does not know are left out. */
 export function toEnglish(text: string): string {
-  const english = translateKnownWords(text)
-    .replace(/[\p{Script=Cyrillic}]+/gu, ' ')
-    .replace(/\s+([,.;:!?])/g, '$1')
-    .replace(/([,;:])(?:\s*[,;:])+/g, '$1')
-    .replace(/\s+/g, ' ')
-    .replace(/^[\s,.;:]+|[\s,;:]+$/g, '')
-    .trim();
-  return english.length >= 3 ? english : 'the product';
+  return sceneClause(readScene(text));
 }
 
 const MOOD: Array<[RegExp, string]> = [

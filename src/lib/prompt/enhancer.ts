@@ -3,7 +3,7 @@ import type { GenerationMode } from '../model.ts';
 import type { JsonCompletionRequest, LlmClient } from '../providers/llm/client.ts';
 import { LlmError } from '../providers/llm/errors.ts';
 import { stripCameraBrackets, truncatePrompt } from './camera-commands.ts';
-import { cyrillicShare } from './phrasebook.ts';
+import { cyrillicShare } from './cyrillic-share.ts';
 import { writeCinematicEnglish, writeTemplateEnglish } from './english-writer.ts';
 
 /**

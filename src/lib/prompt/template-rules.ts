@@ -1,5 +1,4 @@
 import { requireTemplate, type TemplateDefinition } from './template-catalog.ts';
-import { translateKnownWords } from './phrasebook.ts';
 
 /**
  * Keyword-based template choice: the template router's fallback, and the rules that
@@ -138,15 +137,15 @@ function clip(text: string): string {
 }
 
 /**
- * The template's text inputs from the user's text (and the English description when
- * there is one). Always returns exactly `template.textInputs` values.
+ * The template's text inputs from the user's text and the English description (the
+ * enhancer's, or its rules' when the model is down: there always is one). Always returns
+ * exactly `template.textInputs` values.
  */
-export function fillTextInputs(template: TemplateDefinition, userText: string, englishDescription?: string): string[] {
+export function fillTextInputs(template: TemplateDefinition, userText: string, englishDescription: string): string[] {
   if (template.textInputs === 0) return [];
-  const english = englishDescription?.trim() || translateKnownWords(userText);
   switch (template.id) {
     case TEMPLATE_IDS.runForLife: {
-      const beast = BEASTS.find(([pattern]) => userText.match(pattern) ?? englishDescription?.match(pattern));
+      const beast = BEASTS.find(([pattern]) => userText.match(pattern) ?? englishDescription.match(pattern));
       return [beast?.[1] ?? 'Lion'];
     }
     case TEMPLATE_IDS.artFonts: {
@@ -154,7 +153,7 @@ export function fillTextInputs(template: TemplateDefinition, userText: string, e
       return [clip(quoted ?? (userText.split(/\s+/).find((w) => w.length > 2) ?? userText))];
     }
     default:
-      return [clip(english)];
+      return [clip(englishDescription)];
   }
 }
 
@@ -166,7 +165,7 @@ export function normalizeTextInputs(
   template: TemplateDefinition,
   proposed: readonly string[],
   userText: string,
-  englishDescription?: string,
+  englishDescription: string,
 ): string[] {
   const cleaned = proposed.map((v) => clip(v)).filter(Boolean).slice(0, template.textInputs);
   if (cleaned.length === template.textInputs) return cleaned;
