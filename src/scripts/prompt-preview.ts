@@ -3,6 +3,7 @@ import type { Translator } from './translator.ts';
 import type { Duration, GenerationMode } from '../lib/model.ts';
 import type { CameraCommand } from '../lib/prompt/camera-commands.ts';
 import { cameraHintKey, cameraNameKey } from '../lib/prompt/camera-menu.ts';
+import type { TemplateView } from '../lib/preview/make-preview.ts';
 import { addStep, addToStep, canAddStep, canAddToStep, moveStep, removeFromStep, type CameraMoves, type ChipEdit, type ChipRefusal } from './camera-chips.ts';
 
 /**
@@ -17,16 +18,6 @@ export interface PreviewInput {
   mode: GenerationMode;
   prompt: string;
   duration: Duration;
-}
-
-interface TemplateView {
-  id: string;
-  nameRu: string;
-  nameEn: string;
-  descriptionRu: string;
-  descriptionEn: string;
-  suitsRu: string;
-  suitsEn: string;
 }
 
 type Preview = { previewId: string; prompt: string; duration: Duration; summaryRu: string; source: 'model' | 'rules' } & (

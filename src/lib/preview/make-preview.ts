@@ -32,7 +32,8 @@ export interface PreviewOptions {
   now: number;
 }
 
-interface TemplateView {
+/** A template as the preview shows it (the /app script reads the same shape). */
+export interface TemplateView {
   id: string;
   nameRu: string;
   nameEn: string;

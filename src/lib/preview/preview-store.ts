@@ -79,18 +79,11 @@ function rowToPreview(row: Record<string, unknown>): StoredPreview {
   };
 }
 
-export interface NewPreview {
+export type NewPreview = Omit<StoredPreview, 'id' | 'createdAt' | 'expiresAt'> & {
   /** Given when the id was needed before saving (the engine's alerts name it); else a new one. */
   id?: string;
-  userId: string;
-  parentId: string | null;
-  mode: GenerationMode;
-  duration: Duration;
-  prompt: string;
-  source: PreviewSource;
-  content: PreviewContent;
   now: number;
-}
+};
 
 export function newPreviewId(now: number): string {
   return newId('pvw', now);
