@@ -137,6 +137,8 @@ export const prompt: MessageSet = {
     'errors.PREVIEW_NO_TEMPLATE': 'Для этого описания не нашлось подходящего шаблона. Выберите «Свободный сценарий» или опишите товар подробнее.',
     'errors.NO_TEMPLATE_FITS':
       'Ни один шаблон не подходит к этому описанию: в нём не видно ни товара, ни сцены, для которой есть шаблон. Кредиты не списаны. Назовите товар или выберите режим «Свободный сценарий» — ролик такой длины в нём стоит кредитов: {price}.',
+    'errors.NO_TEMPLATE_FITS.plain':
+      'Ни один шаблон не подходит к этому описанию: в нём не видно ни товара, ни сцены, для которой есть шаблон. Кредиты не списаны. Назовите товар или выберите режим «Свободный сценарий».',
     'errors.TEMPLATE_NOT_OFFERED': 'Этот шаблон не предлагался для вашего описания. Выберите один из показанных.',
     'errors.CAMERA_MOVES_INVALID': 'Движения камеры не распознаны. Выберите их из списка ещё раз.',
     'errors.CAMERA_MOVES_TOO_MANY': 'Слишком много движений камеры: не больше 6 шагов за ролик.',
@@ -273,6 +275,8 @@ export const prompt: MessageSet = {
     'errors.PREVIEW_NO_TEMPLATE': 'No template fits this text. Choose "Your own scene" or describe the product in more detail.',
     'errors.NO_TEMPLATE_FITS':
       'No template fits this description: it names no product and no scene we have a template for. No credits were taken. Name the product, or choose "Your own scene" (its price for this length, in credits: {price}).',
+    'errors.NO_TEMPLATE_FITS.plain':
+      'No template fits this description: it names no product and no scene we have a template for. No credits were taken. Name the product, or choose "Your own scene".',
     'errors.TEMPLATE_NOT_OFFERED': 'This template was not offered for your text. Choose one of those shown.',
     'errors.CAMERA_MOVES_INVALID': 'The camera moves were not recognised. Pick them from the list again.',
     'errors.CAMERA_MOVES_TOO_MANY': 'Too many camera moves: at most 6 steps per video.',
