@@ -62,6 +62,7 @@ export interface Config {
   /** Requests per minute per user (per IP when signed out); sign-in attempts per IP. */
   rateLimits: {
     generatePerMinute: number;
+    previewPerMinute: number;
     uploadPerMinute: number;
     paymentCreatesPerMinute: number;
     paymentChecksPerMinute: number;
@@ -233,6 +234,7 @@ const envSchema = z.object({
   ADMIN_EMAILS: list.default([]),
 
   RATE_LIMIT_GENERATE_PER_MIN: int(1).default(10),
+  RATE_LIMIT_PREVIEW_PER_MIN: int(1).default(20),
   RATE_LIMIT_UPLOAD_PER_MIN: int(1).default(5),
   RATE_LIMIT_PAYMENTS_PER_MIN: int(1).default(5),
   RATE_LIMIT_PAYMENT_CHECKS_PER_MIN: int(1).default(30),
@@ -458,6 +460,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     rateLimits: {
       generatePerMinute: e.RATE_LIMIT_GENERATE_PER_MIN,
+      previewPerMinute: e.RATE_LIMIT_PREVIEW_PER_MIN,
       uploadPerMinute: e.RATE_LIMIT_UPLOAD_PER_MIN,
       paymentCreatesPerMinute: e.RATE_LIMIT_PAYMENTS_PER_MIN,
       paymentChecksPerMinute: e.RATE_LIMIT_PAYMENT_CHECKS_PER_MIN,
