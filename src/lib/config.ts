@@ -133,6 +133,8 @@ export interface Config {
     exportConcurrency: number;
     exportTimeoutMs: number;
     exportLeaseMs: number;
+    /** Exports of one owner's videos waiting for or running ffmpeg at once (more: 429). */
+    exportsPerUser: number;
   };
 }
 
@@ -313,6 +315,7 @@ const envSchema = z.object({
   EXPORT_CONCURRENCY: int(1, 64).optional(),
   EXPORT_TIMEOUT_MS: int(1000).default(180_000),
   EXPORT_LEASE_MS: int(100).default(30_000),
+  EXPORTS_PER_USER: int(1, 100).default(4),
 });
 
 /** Values that let a development machine talk to the sandbox without any keys. */
@@ -546,6 +549,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       exportConcurrency: e.EXPORT_CONCURRENCY ?? os.availableParallelism(),
       exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
       exportLeaseMs: e.EXPORT_LEASE_MS,
+      exportsPerUser: e.EXPORTS_PER_USER,
     },
   };
 
