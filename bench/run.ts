@@ -10,6 +10,7 @@ import { creditsBenchmark } from './credits.ts';
 import { pollingBenchmark } from './polling.ts';
 import { statusStreamBenchmark } from './status-stream.ts';
 import { exportsBenchmark } from './exports.ts';
+import { promptSpeedBenchmark } from './prompt-speed.ts';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- status serve` runs those only.
@@ -27,6 +28,7 @@ const BENCHMARKS: Benchmark[] = [
   queueBenchmark,
   creditsBenchmark,
   exportsBenchmark,
+  promptSpeedBenchmark,
 ];
 
 const args = parseArgs(process.argv.slice(2));

@@ -11,6 +11,7 @@ import type { SandboxOptions } from './index.ts';
  *   SANDBOX_MINIMAX_RPM     video tasks MiniMax accepts per key and window before answering 1002
  *                           (default 20, a paid key's limit; "off" for none)
  *   SANDBOX_MINIMAX_RPM_WINDOW_MS  that window in milliseconds (default 60000, as the real API)
+ *   SANDBOX_OPENAI_LATENCY_MS     milliseconds the chat model takes per answer (default 0)
  *   SANDBOX_OIDC_REDIRECT_URIS     sign-in return addresses the provider accepts besides
  *                           `${BEEM_URL}/auth/callback`, comma-separated (exact match, as real providers)
  */
@@ -40,5 +41,10 @@ export function sandboxOptionsFromEnv(env: Record<string, string | undefined>): 
   const redirectUris = (env.SANDBOX_OIDC_REDIRECT_URIS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
   for (const uri of redirectUris) if (!URL.canParse(uri)) throw new Error(`SANDBOX_OIDC_REDIRECT_URIS: not a URL: ${uri}`);
   if (redirectUris.length > 0) options.oidc = { redirectUris };
+  if (env.SANDBOX_OPENAI_LATENCY_MS) {
+    const latencyMs = Number(env.SANDBOX_OPENAI_LATENCY_MS);
+    if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new Error('SANDBOX_OPENAI_LATENCY_MS: expected milliseconds from 0 to 60000, like 1500');
+    options.openai = { latencyMs };
+  }
   return options;
 }

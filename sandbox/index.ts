@@ -28,6 +28,8 @@ export interface SandboxOptions {
   minimax?: MinimaxOptionsInput;
   /** Redirect URIs registered besides `${appUrl}/auth/callback` (the demo's public address). */
   oidc?: OidcEmulatorOptions;
+  /** The chat model's latency per call, in milliseconds (default 0). */
+  openai?: { latencyMs?: number };
   /**
    * Certificate for https file downloads; by default from SANDBOX_TLS_CERT_FILE and
    * SANDBOX_TLS_KEY_FILE (the test run sets them), null for plain http (the demo).
@@ -48,7 +50,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     oidc: new OidcEmulator(context, options.oidc),
     minimax: createMinimaxEmulator(context, options.minimax),
     yookassa: createYookassaEmulator(context),
-    openai: new OpenAiEmulator(),
+    openai: new OpenAiEmulator(undefined, options.openai),
     telegram: new TelegramEmulator(),
   };
   const tls = options.tls === undefined ? sandboxTlsFromEnv(process.env) : options.tls;

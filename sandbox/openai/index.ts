@@ -43,6 +43,7 @@ export const OPENAI_FAULT_KINDS = [
   'invalid_commands',
   'no_commands',
   'unknown_template',
+  'unfit_template',
   'wrong_language',
   'fenced_json',
 ] as const;
@@ -62,6 +63,7 @@ const FAULT_PHASES: Partial<Record<OpenAiFaultKind, Phase[]>> = {
   invalid_commands: ['compiler'],
   no_commands: ['compiler'],
   unknown_template: ['router'],
+  unfit_template: ['router'],
   wrong_language: ['enhancer_prompt', 'enhancer_template'],
 };
 
@@ -198,8 +200,15 @@ export class OpenAiEmulator implements Emulator {
   readonly prefix = '/openai';
   readonly faults = new FaultQueue<OpenAiFault>();
   calls: OpenAiCall[] = [];
+  /** How long every chat completion takes before answering, like a real model's latency (the benches set 1.5 s). */
+  latencyMs: number;
 
-  constructor(private readonly apiKeys: string[] = [SANDBOX_CREDENTIALS.openaiApiKey]) {}
+  constructor(
+    private readonly apiKeys: string[] = [SANDBOX_CREDENTIALS.openaiApiKey],
+    options: { latencyMs?: number } = {},
+  ) {
+    this.latencyMs = options.latencyMs ?? 0;
+  }
 
   state() {
     return { calls: this.calls, pendingFaults: this.faults.pending() };
@@ -296,6 +305,7 @@ export class OpenAiEmulator implements Emulator {
       return refuse(400, errorBody(`Invalid schema for response_format '${schemaName}': ${strictProblem}`, 'invalid_request_error', 'invalid_json_schema', 'response_format'));
     }
 
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
     const fault = this.faults.take((f) => {
       const forPhase = f.phase === undefined || f.phase === phase || (f.phase === 'enhancer' && phase.startsWith('enhancer'));
       const allowed = FAULT_PHASES[f.kind];
@@ -392,7 +402,8 @@ export class OpenAiEmulator implements Emulator {
         value = { prompt_en: fault === 'wrong_language' ? original : enhancerAnswer(phase, original) };
         break;
       case 'compiler': {
-        const cinematic = section(user, 'Cinematic description');
+        // Beem's compiler sends the user's words only; the answer describes the shot itself.
+        const cinematic = section(user, 'Cinematic description') || enhancerAnswer('enhancer_prompt', original);
         const director =
           fault === 'invalid_commands'
             ? `[push  in, Orbit, zoom-in, Tilt down, Pan left] ${cinematic} [Fly through] [推进]`
@@ -404,7 +415,13 @@ export class OpenAiEmulator implements Emulator {
       }
       case 'router': {
         const answer = routerAnswer(original, section(user, 'English description'));
-        value = fault === 'unknown_template' ? { ...answer, template_id: '999999999999999999' } : answer;
+        // unfit_template: a real template the request has no inputs for (a pet pilot for a product photo).
+        value =
+          fault === 'unknown_template'
+            ? { ...answer, template_id: '999999999999999999' }
+            : fault === 'unfit_template'
+              ? { ...answer, template_id: '397017167949312007' }
+              : answer;
         break;
       }
       default:

@@ -1,12 +1,14 @@
 import { detectCameraMoves, DEFAULT_PRODUCT_MOVE, placeCameraMoves } from '../../src/lib/prompt/motion-rules.ts';
-import { translateKnownWords } from '../../src/lib/prompt/phrasebook.ts';
+import { readScene } from '../../src/lib/prompt/product-lexicon.ts';
+import { sceneClause } from '../../src/lib/prompt/english-writer.ts';
 import { chooseTemplateByKeywords, fillTextInputs } from '../../src/lib/prompt/template-rules.ts';
+import { rankTemplates } from '../../src/lib/prompt/template-fit.ts';
 
 /**
  * The sandbox "model": deterministic answers for Beem's three prompt phases, good enough
  * to see the product work offline. It reads the same labelled user message a real
- * model gets, translates with the phrasebook (dropping words it cannot translate, as a
- * model would translate them), and adds the cinematic detail a model adds.
+ * model gets, understands it with the rules engine's lexicon (product, place, action,
+ * surroundings, mood) and adds the cinematic detail a model adds.
  */
 
 export type Phase = 'enhancer_prompt' | 'enhancer_template' | 'compiler' | 'router' | 'other';
@@ -29,15 +31,9 @@ export function section(user: string, label: string): string {
   return (end < 0 ? rest : rest.slice(0, end)).trim();
 }
 
+/** Russian in, English out, by the rules engine's lexicon: words it does not know are left out. */
 export function toEnglish(text: string): string {
-  const english = translateKnownWords(text)
-    .replace(/[\p{Script=Cyrillic}]+/gu, ' ')
-    .replace(/\s+([,.;:!?])/g, '$1')
-    .replace(/([,;:])(?:\s*[,;:])+/g, '$1')
-    .replace(/\s+/g, ' ')
-    .replace(/^[\s,.;:]+|[\s,;:]+$/g, '')
-    .trim();
-  return english.length >= 3 ? english : 'the product';
+  return sceneClause(readScene(text));
 }
 
 const MOOD: Array<[RegExp, string]> = [
@@ -49,7 +45,8 @@ const MOOD: Array<[RegExp, string]> = [
 ];
 
 export function enhancerAnswer(phase: 'enhancer_prompt' | 'enhancer_template', userText: string): string {
-  const subject = toEnglish(userText).replace(/[.!?]+$/, '');
+  // The same reading of the seller's words as the rules engine, so the English is whole sentences.
+  const subject = sceneClause(readScene(userText));
   if (phase === 'enhancer_template') return `Advertising video of ${subject}, clean premium look.`;
   const mood = MOOD.find(([pattern]) => pattern.test(subject))?.[1] ?? 'Soft diffused studio lighting, a calm premium commercial mood.';
   return `A cinematic advertising shot: ${subject}. ${mood} Shallow depth of field, 35mm lens, smooth fluid motion, 4K detail.`;
@@ -57,12 +54,19 @@ export function enhancerAnswer(phase: 'enhancer_prompt' | 'enhancer_template', u
 
 export function compilerAnswer(original: string, cinematic: string): string {
   const moves = detectCameraMoves(original);
-  return placeCameraMoves(cinematic || toEnglish(original), moves.length > 0 ? moves : [DEFAULT_PRODUCT_MOVE]);
+  return placeCameraMoves(cinematic || enhancerAnswer('enhancer_prompt', original), moves.length > 0 ? moves : [DEFAULT_PRODUCT_MOVE]);
 }
 
 export function routerAnswer(original: string, description: string): { template_id: string; text_inputs: string[]; reason: string } {
+  // A sensible model picks what the request has the inputs for, as the rules do.
+  const ranking = rankTemplates(original);
+  const fitting = ranking.fitting[0];
   const byUser = chooseTemplateByKeywords(original);
-  const match = byUser.matched.length > 0 ? byUser : chooseTemplateByKeywords(description);
+  const match = fitting
+    ? { template: fitting, matched: ranking.because }
+    : byUser.matched.length > 0
+      ? byUser
+      : chooseTemplateByKeywords(description);
   const reason =
     match.matched.length > 0
       ? `The request mentions ${match.matched.slice(0, 3).join(', ')}, which fits "${match.template.name.en}".`

@@ -62,6 +62,7 @@ export interface Config {
   /** Requests per minute per user (per IP when signed out); sign-in attempts per IP. */
   rateLimits: {
     generatePerMinute: number;
+    previewPerMinute: number;
     uploadPerMinute: number;
     paymentCreatesPerMinute: number;
     paymentChecksPerMinute: number;
@@ -132,6 +133,8 @@ export interface Config {
     exportConcurrency: number;
     exportTimeoutMs: number;
     exportLeaseMs: number;
+    /** Exports of one owner's videos waiting for or running ffmpeg at once (more: 429). */
+    exportsPerUser: number;
     /** A poster's own ffmpeg run (not behind exports) is stopped after this; the first frame stands in. */
     posterTimeoutMs: number;
   };
@@ -235,6 +238,7 @@ const envSchema = z.object({
   ADMIN_EMAILS: list.default([]),
 
   RATE_LIMIT_GENERATE_PER_MIN: int(1).default(10),
+  RATE_LIMIT_PREVIEW_PER_MIN: int(1).default(20),
   RATE_LIMIT_UPLOAD_PER_MIN: int(1).default(5),
   RATE_LIMIT_PAYMENTS_PER_MIN: int(1).default(5),
   RATE_LIMIT_PAYMENT_CHECKS_PER_MIN: int(1).default(30),
@@ -313,6 +317,7 @@ const envSchema = z.object({
   EXPORT_CONCURRENCY: int(1, 64).optional(),
   EXPORT_TIMEOUT_MS: int(1000).default(180_000),
   EXPORT_LEASE_MS: int(100).default(30_000),
+  EXPORTS_PER_USER: int(1, 100).default(4),
   POSTER_TIMEOUT_MS: int(1000).default(15_000),
 });
 
@@ -461,6 +466,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     rateLimits: {
       generatePerMinute: e.RATE_LIMIT_GENERATE_PER_MIN,
+      previewPerMinute: e.RATE_LIMIT_PREVIEW_PER_MIN,
       uploadPerMinute: e.RATE_LIMIT_UPLOAD_PER_MIN,
       paymentCreatesPerMinute: e.RATE_LIMIT_PAYMENTS_PER_MIN,
       paymentChecksPerMinute: e.RATE_LIMIT_PAYMENT_CHECKS_PER_MIN,
@@ -546,6 +552,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       exportConcurrency: e.EXPORT_CONCURRENCY ?? os.availableParallelism(),
       exportTimeoutMs: e.EXPORT_TIMEOUT_MS,
       exportLeaseMs: e.EXPORT_LEASE_MS,
+      exportsPerUser: e.EXPORTS_PER_USER,
       posterTimeoutMs: e.POSTER_TIMEOUT_MS,
     },
   };

@@ -16,6 +16,7 @@ import { watchStatus } from './status-stream.ts';
 import { setupWaitControls, signalReady } from './wait-controls.ts';
 import { waitText } from './wait-text.ts';
 import { pageTranslator } from './translator.ts';
+import { startPromptPreview } from './prompt-preview.ts';
 import { formatDateTime, formatElapsed, toMillis } from '../lib/ui/format.ts';
 import { startFormatPicker } from './video-format.ts';
 import { showInPlayer, showThumb } from './video-player.ts';
@@ -123,6 +124,7 @@ export function startAppPage(): void {
   const exportMenu = startExportMenu(tr);
   const duration = (): Duration => Number((form.elements.namedItem('duration') as RadioNodeList).value) as Duration;
   const cost = () => boot.costs[mode()][duration()];
+  const preview = startPromptPreview({ form, promptInput, tr, request, read: () => ({ mode: mode(), prompt: promptInput.value.trim(), duration: duration() }) });
 
   function setBalance(balance: number): void {
     state.balance = balance;
@@ -600,7 +602,9 @@ export function startAppPage(): void {
     bringIntoView($('progress-panel'));
     const chosen = { prompt: promptInput.value.trim(), duration: duration(), mode: mode(), ...formats.body() };
     try {
-      const answer = await request<GenerateAnswer>('/api/generate', { json: chosen });
+      // From the preview the seller saw, while it still matches the form (issue 16).
+      const previewId = preview.previewIdFor(chosen);
+      const answer = await request<GenerateAnswer>('/api/generate', { json: previewId ? { ...chosen, previewId } : chosen });
       state.submitting = false;
       // The draft has done its job; the text stays in the field for a variation.
       localStorage.removeItem(draftKey);

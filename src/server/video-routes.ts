@@ -64,8 +64,17 @@ export const exportRoute: NodeRoute = ({ ctx, req, res, url }) => {
   const row = requestExport(
     ctx.db,
     { generationId: media.generationId, target: targetId, fit, kind },
-    { now: ctx.clock.now(), retryFailedAfterMs: RETRY_FAILED_AFTER_MS, fileMissing: (path) => !fs.existsSync(resolveStored(storageDir, path)) },
+    {
+      now: ctx.clock.now(),
+      retryFailedAfterMs: RETRY_FAILED_AFTER_MS,
+      fileMissing: (path) => !fs.existsSync(resolveStored(storageDir, path)),
+      ownerLimit: { userId: media.userId, max: ctx.config.video.exportsPerUser },
+    },
   );
+  if (row === 'busy') {
+    sendNodeError(req, res, 429, 'EXPORTS_BUSY', { 'Retry-After': String(RETRY_AFTER_S * 5) });
+    return true;
+  }
   if (row.state === 'done' && row.path) {
     const target = EXPORT_TARGETS[targetId];
     const download = url.searchParams.get('download') === '1';

@@ -25,6 +25,8 @@ export const PREPARED_PROMPT: PreparedPrompt = {
   cameraCommands: ['Push in'],
   finalPrompt: 'A bottle on a table [Push in].',
   template: null,
+  alternatives: [],
+  templateFits: false,
   fallbacks: [],
   stages: [],
 };

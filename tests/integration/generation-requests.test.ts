@@ -155,11 +155,33 @@ describe('POST /api/generate', () => {
   it('accepts 2000 characters after trimming, and takes the duration as a number only', async () => {
     const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie);
-    const asText = await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: '10', mode: 'template' });
+    // Template mode takes only a request some template fits (issue 16): the text names a product.
+    const longest = `Бутылка лимонада ${'я'.repeat(2000 - 'Бутылка лимонада '.length)}`;
+    const asText = await generate(app.url, cookie, { prompt: `   ${longest}   `, duration: '10', mode: 'template' });
     expect(await errorOf(asText)).toMatchObject({ status: 400, code: 'DURATION_INVALID', field: 'duration' });
-    const res = await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: 10, mode: 'template' });
+    const res = await generate(app.url, cookie, { prompt: `   ${longest}   `, duration: 10, mode: 'template' });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ cost: 2, balanceBefore: 5, balanceAfter: 3, status: 'queued' });
+  });
+
+  it('refuses a template request no template fits before holding anything, and names prompt mode with its price', async () => {
+    const { user, cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    await uploadPhoto(app.url, cookie);
+    const queuedBefore = app.ctx.db.prepare('SELECT COUNT(*) FROM generations').pluck().get();
+    const cost = app.ctx.config.pricing.generation.prompt[10];
+    const ru = await errorOf(await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: 10, mode: 'template' }));
+    expect(ru).toMatchObject({ status: 400, code: 'NO_TEMPLATE_FITS', field: 'prompt', promptMode: { cost } });
+    expect(ru.error).toMatch(/^Ни один шаблон не подходит к этому описанию.*Кредиты не списаны.*«Свободный сценарий».*кредитов: 2\.$/);
+    const en = await errorOf(
+      await generate(app.url, cookie, { prompt: 'Сделай красиво и быстро', duration: 10, mode: 'template' }, { 'Accept-Language': 'en' }),
+    );
+    expect(en).toMatchObject({ status: 400, code: 'NO_TEMPLATE_FITS' });
+    expect(en.error).toMatch(/^No template fits this description.*No credits were taken.*"Your own scene".*in credits: 2\)\.$/);
+    expect(balanceOf(app.ctx, user.id)).toBe(5);
+    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(queuedBefore);
+    // The same text in prompt mode is taken as it is.
+    expect((await generate(app.url, cookie, { prompt: 'Сделай красиво и быстро', duration: 10, mode: 'prompt' })).status).toBe(200);
+    expectLedgerConsistent(app.ctx);
   });
 
   it('answers 402 with required and current when the balance is short', async () => {

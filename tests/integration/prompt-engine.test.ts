@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { OpenAiEmulator, OpenAiFault } from '../../sandbox/openai/index.ts';
+import type { TelegramEmulator } from '../../sandbox/telegram/index.ts';
+import { createTelegramClient } from '../../src/lib/providers/telegram/client.ts';
 import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -76,9 +78,10 @@ describe('prompt engine, model answering', () => {
       ['enhancer', 'model'],
       ['compiler', 'model'],
     ]);
-    expect(emulator.calls.map((c) => [c.phase, c.maxTokens])).toEqual([
-      ['enhancer_prompt', 500],
+    // Both phases ask the model at once, so the calls may finish in either order.
+    expect(emulator.calls.map((c) => [c.phase, c.maxTokens]).sort()).toEqual([
       ['compiler', 600],
+      ['enhancer_prompt', 500],
     ]);
     expect(await alerts()).toEqual([]);
   });
@@ -120,10 +123,11 @@ type FaultCase = {
 
 const faultCases: FaultCase[] = [
   {
-    name: 'enhancer timeout (prompt mode) skips the model for phase 2 too',
+    // The compiler runs beside the enhancer (issue 16, item 6): its model answer still counts.
+    name: 'enhancer timeout (prompt mode) keeps the compiler answered beside it',
     mode: 'prompt',
     fault: { kind: 'delay', ms: 1500, phase: 'enhancer' },
-    fallbacks: ['enhancer', 'compiler'],
+    fallbacks: ['enhancer'],
     alerts: [{ stage: 'GPT_ENHANCE_PROMPT', error: /^timeout \(no answer within 300 ms\)$/ }],
   },
   {
@@ -197,6 +201,14 @@ const faultCases: FaultCase[] = [
     alerts: [{ stage: 'TEMPLATE_ROUTER', error: /unknown template id "999999999999999999"/ }],
   },
   {
+    // Issue 16, item 3: the model may only pick a template the seller has the inputs for.
+    name: 'router picks a template the request has no inputs for',
+    mode: 'template',
+    fault: { kind: 'unfit_template' },
+    fallbacks: ['router'],
+    alerts: [{ stage: 'TEMPLATE_ROUTER', error: /template 397017167949312007 does not fit the request/ }],
+  },
+  {
     name: 'router timeout',
     mode: 'template',
     fault: { kind: 'delay', ms: 1500, phase: 'router' },
@@ -240,12 +252,13 @@ describe('prompt engine, model failing', () => {
     const prompt = await down.prepare(request('prompt', 'Кроссовки вращаются на подиуме'));
     const template = await down.prepare(request('template', 'Красное вечернее платье'));
     // Within the budgets by construction: the refused connection fails the first phase at
-    // once (no timeout waited out), and the second phase does not ask the model again.
+    // once (no timeout waited out); in template mode the router does not ask the model again,
+    // in prompt mode the compiler asked at the same moment as the enhancer.
     const refused = 'connection failed: fetch failed';
     const outcomes = (stages: PreparedPrompt['stages']) => stages.map((s) => [s.stage, s.source, s.error]);
     expect(outcomes(prompt.stages)).toEqual([
       ['enhancer', 'fallback', refused],
-      ['compiler', 'fallback', `skipped: ${refused}`],
+      ['compiler', 'fallback', refused],
     ]);
     expect(outcomes(template.stages)).toEqual([
       ['enhancer', 'fallback', refused],
@@ -253,6 +266,7 @@ describe('prompt engine, model failing', () => {
     ]);
     expect(prompt.director).toMatch(/^\[Truck left, Pan right\] Cinematic product shot: sneakers/);
     expect(template.template?.templateId).toBe(TEMPLATE_IDS.femaleTryOn);
+    // One alert per generation for the outage, as before the phases ran side by side.
     expect((await alerts()).map((a) => a.stage).sort()).toEqual(['GPT_ENHANCE_PROMPT', 'GPT_ENHANCE_TEMPLATE']);
   });
 
@@ -261,5 +275,46 @@ describe('prompt engine, model failing', () => {
     const result = await engine().prepare(request('prompt', 'Красивая бутылка вина'));
     expect(result.fallbacks).toEqual(['compiler']);
     expect(result.director).toMatch(/^\[Push in\] /);
+  });
+});
+
+describe('operator alerts in an outage (prompt mode)', () => {
+  function engineAlertingTelegram(baseUrl?: string) {
+    const client = createTelegramClient({ apiBase: `${sandbox.url}/telegram`, botToken: SANDBOX_CREDENTIALS.telegramBotToken, timeoutMs: 2000 });
+    // No cooldown: every alert raised reaches the chat, so the count is the engine's own.
+    notifier = createTelegramNotifier({ db, log, clock: new ManualClock(), telegram: { client, chatId: SANDBOX_CREDENTIALS.telegramChatId }, cooldownMs: 0, minIntervalMs: 0 });
+    return engine(baseUrl ? { baseUrl } : {});
+  }
+  const telegram = () => sandbox.emulator<TelegramEmulator>('telegram');
+  const sentTexts = () => telegram().messages.map((m) => m.visible);
+
+  it.each([
+    ['model unreachable', 'http://127.0.0.1:9/v1', null, /^connection failed: fetch failed \(camera compiler fell back too\)$/],
+    ['model answering HTTP 500', undefined, { kind: 'http_500', count: 4 } as Partial<OpenAiFault>, /HTTP 500.*\(camera compiler fell back too\)$/],
+  ] as const)('%s: one Telegram message per generation, naming both stages', async (_name, baseUrl, fault, error) => {
+    telegram().reset();
+    const down = engineAlertingTelegram(baseUrl ?? undefined);
+    if (fault) emulator.injectFault(fault);
+    const first = await down.prepare(request('prompt', PERFUME));
+    const second = await down.prepare({ ...request('prompt', PERFUME), generationId: 'gen_2' });
+    for (const result of [first, second]) expect(result.fallbacks).toEqual(['enhancer', 'compiler']);
+    await notifier.flush();
+    expect(sentTexts()).toHaveLength(2);
+    sentTexts().forEach((text, i) => {
+      const lines = text.split('\n');
+      expect(lines.slice(0, 4)).toEqual(['⚠️ Beem Error', 'Stage: GPT_ENHANCE_PROMPT', 'User: user_1', `Generation: ${['gen_1', 'gen_2'][i]}`]);
+      expect(lines[4]?.replace(/^Error: /, '')).toMatch(error);
+    });
+  });
+
+  it('different failures of the two stages are two problems: two messages', async () => {
+    telegram().reset();
+    const down = engineAlertingTelegram();
+    emulator.injectFault({ kind: 'wrong_language' });
+    emulator.injectFault({ kind: 'invalid_json', phase: 'compiler' });
+    const result = await down.prepare(request('prompt', PERFUME));
+    expect(result.fallbacks).toEqual(['enhancer', 'compiler']);
+    await notifier.flush();
+    expect(sentTexts().map((t) => t.split('\n')[1]).sort()).toEqual(['Stage: GPT_CAMERA_COMPILER', 'Stage: GPT_ENHANCE_PROMPT']);
   });
 });

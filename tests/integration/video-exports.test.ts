@@ -236,3 +236,40 @@ describe('an export that does not finish in time', () => {
     expect(stack.app.ctx.ffmpeg.running()).toBe(0);
   });
 });
+
+describe('one seller asking for many exports at once', () => {
+  let stack: TestStack;
+  let dir: string;
+  beforeAll(async () => {
+    dir = tempDir('beem-export-allowance-');
+    // ffmpeg that never finishes: every export asked for stays pending or running meanwhile.
+    stack = await startStack({
+      background: true,
+      env: { ...FAST_QUEUE_ENV, FFMPEG_PATH: hangingFfmpeg(dir), EXPORT_TIMEOUT_MS: '5000', EXPORT_CONCURRENCY: '1', EXPORTS_PER_USER: '2' },
+      sandbox: { minimax: { ...FAST_MINIMAX, render: { ...FAST_MINIMAX.render, ffmpeg: null } } },
+    });
+  });
+  afterAll(async () => {
+    await stack.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('queues their allowance, refuses more in Russian without queuing it, and does not hold back another seller', async () => {
+    const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
+    const id = await makeVideo(stack, seller, '9:16');
+    const ask = (who: SignedInUser, video: string, target: string) => apiFetch(stack.app.url, `/api/video/${video}/export/${target}`, { cookie: who.cookie });
+    expect((await ask(seller, id, 'clips')).status).toBe(202);
+    expect((await ask(seller, id, 'wildberries')).status).toBe(202);
+    const third = await ask(seller, id, 'square');
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await third.json()).toMatchObject({ code: 'EXPORTS_BUSY', error: expect.stringContaining('Дождитесь') });
+    expect(stack.app.ctx.db.prepare("SELECT COUNT(*) FROM video_exports WHERE target = 'square'").pluck().get()).toBe(0);
+    // Asking again for one already being made is not a new export.
+    expect((await ask(seller, id, 'clips')).status).toBe(202);
+
+    const other = createSignedInUser(stack.app.ctx, { balance: 5, email: 'other-seller@example.ru' });
+    const theirs = await makeVideo(stack, other, '1:1');
+    expect((await ask(other, theirs, 'square')).status).toBe(202);
+  });
+});

@@ -104,7 +104,7 @@ describe('HTTPS redirect', () => {
 });
 
 describe('rate limits', () => {
-  const limits = { generatePerMinute: 2, uploadPerMinute: 1, paymentCreatesPerMinute: 1, paymentChecksPerMinute: 5, signInPerMinute: 1 };
+  const limits = { generatePerMinute: 2, previewPerMinute: 1, uploadPerMinute: 1, paymentCreatesPerMinute: 1, paymentChecksPerMinute: 5, signInPerMinute: 1 };
   it('counts per user, falls back to the IP, and leaves other routes alone', async () => {
     const rl = new RateLimits(limits);
     const generate = (userId: string | null, ip = '1.1.1.1') => rl.consume({ method: 'POST', route: '/api/generate', userId, ip });
@@ -125,6 +125,10 @@ describe('rate limits', () => {
     expect(await rl.consume({ method: 'GET', route: '/api/payments/yookassa/check', userId: 'u1', ip: 'x' })).toBeNull();
     expect(await rl.consume({ method: 'POST', route: '/api/upload-image', userId: 'u1', ip: 'x' })).toBeNull();
     expect(await rl.consume({ method: 'POST', route: '/api/upload-image', userId: 'u1', ip: 'x' })).not.toBeNull();
+    // The free preview has its own budget: spending it leaves generating untouched.
+    expect(await rl.consume({ method: 'POST', route: '/api/prompt-preview', userId: 'u3', ip: 'x' })).toBeNull();
+    expect(await rl.consume({ method: 'POST', route: '/api/prompt-preview', userId: 'u3', ip: 'x' })).toMatchObject({ rule: 'preview' });
+    expect(await generate('u3')).toBeNull();
     expect(await rl.consume({ method: 'GET', route: '/auth/login', userId: 'u1', ip: '9.9.9.9' })).toBeNull();
     expect(await rl.consume({ method: 'GET', route: '/auth/callback', userId: 'u2', ip: '9.9.9.9' })).toMatchObject({ rule: 'signin' });
   });

@@ -39,3 +39,11 @@ describe('MiniMax rate limit of the sandbox', () => {
     expect(() => sandboxOptionsFromEnv({ SANDBOX_MINIMAX_RPM_WINDOW_MS: 'soon' })).toThrow(/SANDBOX_MINIMAX_RPM_WINDOW_MS/);
   });
 });
+
+describe('model latency of the sandbox', () => {
+  it('answers at once by default and takes a latency per call from the environment', () => {
+    expect(sandboxOptionsFromEnv({}).openai).toBeUndefined();
+    expect(sandboxOptionsFromEnv({ SANDBOX_OPENAI_LATENCY_MS: '1500' }).openai).toEqual({ latencyMs: 1500 });
+    expect(() => sandboxOptionsFromEnv({ SANDBOX_OPENAI_LATENCY_MS: '1.5s' })).toThrow(/SANDBOX_OPENAI_LATENCY_MS/);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEMPLATE_CATALOG, describeCatalogForModel, findTemplate } from '../../src/lib/prompt/template-catalog.ts';
+import { writeTemplateEnglish } from '../../src/lib/prompt/english-writer.ts';
 import {
   DEFAULT_TEMPLATE_ID,
   MAX_TEXT_INPUT_CHARS,
@@ -83,7 +84,7 @@ describe('fillTextInputs', () => {
   const template = (id: string) => findTemplate(id)!;
 
   it('gives templates without text inputs none', () => {
-    expect(fillTextInputs(template(TEMPLATE_IDS.drinkfall), 'сок')).toEqual([]);
+    expect(fillTextInputs(template(TEMPLATE_IDS.drinkfall), 'сок', writeTemplateEnglish('сок'))).toEqual([]);
   });
 
   it.each([
@@ -91,11 +92,11 @@ describe('fillTextInputs', () => {
     ['Собака спасается от медведя', 'Bear'],
     ['Кот бежит', 'Lion'],
   ])('names the beast for Run for Life: %s → %s', (text, beast) => {
-    expect(fillTextInputs(template(TEMPLATE_IDS.runForLife), text)).toEqual([beast]);
+    expect(fillTextInputs(template(TEMPLATE_IDS.runForLife), text, writeTemplateEnglish(text))).toEqual([beast]);
   });
 
   it('letters the quoted word for Art Fonts', () => {
-    expect(fillTextInputs(template(TEMPLATE_IDS.artFonts), 'Надпись «Распродажа» с блёстками')).toEqual(['Распродажа']);
+    expect(fillTextInputs(template(TEMPLATE_IDS.artFonts), 'Надпись «Распродажа» с блёстками', writeTemplateEnglish('Надпись «Распродажа» с блёстками'))).toEqual(['Распродажа']);
   });
 
   it('describes the product in English for the display ad', () => {
@@ -110,8 +111,8 @@ describe('fillTextInputs', () => {
   });
 
   it('normalizes proposed inputs to exactly the template count', () => {
-    expect(normalizeTextInputs(template(TEMPLATE_IDS.drinkfall), ['extra'], 'сок')).toEqual([]);
-    expect(normalizeTextInputs(template(TEMPLATE_IDS.runForLife), ['  Wolf  ', 'Bear'], 'кот')).toEqual(['Wolf']);
-    expect(normalizeTextInputs(template(TEMPLATE_IDS.runForLife), ['   '], 'кот убегает от тигра')).toEqual(['Tiger']);
+    expect(normalizeTextInputs(template(TEMPLATE_IDS.drinkfall), ['extra'], 'сок', writeTemplateEnglish('сок'))).toEqual([]);
+    expect(normalizeTextInputs(template(TEMPLATE_IDS.runForLife), ['  Wolf  ', 'Bear'], 'кот', writeTemplateEnglish('кот'))).toEqual(['Wolf']);
+    expect(normalizeTextInputs(template(TEMPLATE_IDS.runForLife), ['   '], 'кот убегает от тигра', writeTemplateEnglish('кот убегает от тигра'))).toEqual(['Tiger']);
   });
 });

@@ -83,4 +83,33 @@ describe('the export table', () => {
     expect(releaseExport(db, running, T0 + 5)).toBe(true);
     expect(claim(db, T0 + 6)).toMatchObject({ state: 'running', attempt: 2 });
   });
+
+  it("queues at most the owner's allowance of exports at once; joining, finishing and other owners are not counted against it", () => {
+    const db = open();
+    seedVideo(db);
+    const owner = db.prepare("SELECT userId FROM generations WHERE id = 'gen_1'").pluck().get() as string;
+    const other = seedUser(db, { email: 'other@example.ru' });
+    db.prepare(
+      `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, video_path, createdAt, updatedAt)
+       VALUES ('gen_2', ?, 'success', 'done', 6, 1, 'prompt', 'users/y/videos/gen_2.mp4', ?, ?)`,
+    ).run(other.id, T0, T0);
+    const limited = (key: ExportKey, userId: string, now = T0) =>
+      requestExport(db, key, { now, retryFailedAfterMs: 60_000, ownerLimit: { userId, max: 2 } });
+    const wb: ExportKey = { ...KEY, target: 'wildberries' };
+    const square: ExportKey = { ...KEY, target: 'square' };
+    expect(limited(KEY, owner)).toMatchObject({ state: 'pending' });
+    expect(limited(wb, owner)).toMatchObject({ state: 'pending' });
+    // A third one waits for a free place: nothing is queued for it.
+    expect(limited(square, owner)).toBe('busy');
+    expect(db.prepare("SELECT COUNT(*) FROM video_exports WHERE target = 'square'").pluck().get()).toBe(0);
+    // Asking again for one already being made joins it; another owner has an allowance of their own.
+    expect(limited(KEY, owner)).toMatchObject({ state: 'pending', requestedAt: T0 });
+    expect(limited({ ...KEY, generationId: 'gen_2' }, other.id, T0 + 1)).toMatchObject({ state: 'pending' });
+    // Once one is ready (the oldest, the owner's), the next one is taken.
+    const running = claim(db, T0 + 2)!;
+    expect(running.generationId).toBe('gen_1');
+    expect(finishExport(db, running, { path: 'a.mp4', bytes: 1 }, T0 + 3)).toBe(true);
+    expect(limited(square, owner, T0 + 4)).toMatchObject({ state: 'pending' });
+    expect(limited({ ...KEY, target: 'wide' }, owner, T0 + 5)).toBe('busy');
+  });
 });

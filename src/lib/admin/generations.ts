@@ -158,6 +158,8 @@ export interface GenerationDetail extends AdminGenerationLine {
   submittedAt: number | null;
   errorMessage: string | null;
   updatedAt: number;
+  /** The prompt preview it was made from (issue 16): its prompt was shown and sent as is. */
+  previewId: string | null;
   /** The generation this one retries, and the retry of this one, if any. */
   retryOf: string | null;
   retriedAs: string | null;
@@ -198,6 +200,7 @@ export function getGenerationDetail(db: Db, id: string): GenerationDetail | null
     submittedAt: r.intOrNull('submittedAt'),
     errorMessage: r.textOrNull('error_message'),
     updatedAt: r.int('updatedAt'),
+    previewId: r.textOrNull('preview_id'),
     retryOf: retriedGenerationOf(r.textOrNull('idempotency_key')),
     retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(retryOfKey(id)) as string | undefined) ?? null,
     events: listGenerationEvents(db, id),

@@ -11,6 +11,9 @@ import { getCurrentUpload } from '../uploads/uploads.ts';
 import { isDurationSupported } from '../providers/minimax/model-matrix.ts';
 import { recordGenerationEvent } from './events.ts';
 import { chooseFormat, formatColumns, storedFormatChoice, type FormatChoice } from '../video/format-choice.ts';
+import { applyPreviewToGeneration, carryPreviewToRetry } from '../preview/preview-store.ts';
+import { previewForGeneration } from '../preview/preview-generation.ts';
+import { refuseUnfitTemplateRequest } from './template-gate.ts';
 
 const promptSchema = z.object({
   prompt: z
@@ -158,7 +161,10 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
   const { db, config, userId, now } = options;
   const upload = getCurrentUpload(db, userId);
   if (!upload) throw badRequest('NO_IMAGE', 'image');
-  const request = validateGenerationRequest(options.body, config);
+  // From a preview: exactly what the seller saw, no prompt engine run again (issue 16).
+  const preview = previewForGeneration(db, userId, options.body, now);
+  const request = preview ? { prompt: preview.prompt, duration: preview.duration, mode: preview.mode } : validateGenerationRequest(options.body, config);
+  if (!preview) refuseUnfitTemplateRequest(request, config);
   const shape = chooseFormat(options.body, request.mode, upload);
   const cost = config.pricing.generation[request.mode][request.duration];
   const key = options.idempotencyKey ? `${userId}:${options.idempotencyKey}` : null;
@@ -197,6 +203,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
       detail: `cost=${cost}`,
       now,
     });
+    if (preview) applyPreviewToGeneration(db, id, preview, now);
     return {
       success: true,
       generationId: id,
@@ -229,7 +236,8 @@ export interface RetryOptions {
 
 /**
  * Queues a failed generation again as a new one with the same photo, prompt, mode and
- * length: a new hold (or none when free) and the new row in one transaction. The key
+ * length (and, when it came from a preview, the same previewed prompt or template, sent
+ * without asking the model): a new hold (or none when free) and the new row in one transaction. The key
  * `retry-of:<sourceId>` allows one retry per failed generation, so a repeated request
  * cannot queue (or charge) twice; a retry that fails can be retried in its turn.
  */
@@ -260,6 +268,7 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
       detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
       now: options.now,
     });
+    carryPreviewToRetry(db, options.sourceId, id, options.now);
     recordGenerationEvent(db, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
     return { generationId: id, cost, balanceAfter };
   });

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
  * (one process serves Beem).
  */
 
-export type RateRuleName = 'generate' | 'upload' | 'payment-create' | 'payment-check' | 'signin';
+export type RateRuleName = 'generate' | 'preview' | 'upload' | 'payment-create' | 'payment-check' | 'signin';
 
 export interface RateRule {
   name: RateRuleName;
@@ -24,6 +24,8 @@ export function rateRules(limits: Config['rateLimits']): RateRule[] {
   const isPayments = (path: string) => path.startsWith('/api/payments/') && path !== PAYMENTS_WEBHOOK;
   return [
     { name: 'generate', perMinute: limits.generatePerMinute, key: 'user-or-ip', matches: (m, p) => m === 'POST' && p === '/api/generate' },
+    // Previews are free but each may ask the model twice: their own, separate budget.
+    { name: 'preview', perMinute: limits.previewPerMinute, key: 'user-or-ip', matches: (m, p) => m === 'POST' && p === '/api/prompt-preview' },
     { name: 'upload', perMinute: limits.uploadPerMinute, key: 'user-or-ip', matches: (m, p) => m === 'POST' && p === '/api/upload-image' },
     {
       name: 'payment-create',

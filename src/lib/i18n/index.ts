@@ -6,6 +6,7 @@ import { ui } from './messages/ui.ts';
 import { admin } from './messages/admin.ts';
 import { waiting } from './messages/waiting.ts';
 import { video } from './messages/video.ts';
+import { prompt } from './messages/prompt.ts';
 
 /**
  * Interface text. Russian is the default; English is the second language.
@@ -24,7 +25,7 @@ export interface MessageSet {
   en: Messages;
 }
 
-const sets: MessageSet[] = [common, auth, billing, generation, ui, admin, waiting, video];
+const sets: MessageSet[] = [common, auth, billing, generation, ui, admin, waiting, video, prompt];
 
 const catalogue: Record<Locale, Messages> = {
   ru: Object.assign({}, ...sets.map((s) => s.ru)),

@@ -5,9 +5,11 @@ import { CAMERA_COMMANDS, MAX_COMMANDS_PER_BRACKET, sanitizeDirectorPrompt, type
 import { detectCameraMoves, placeCameraMoves } from './motion-rules.ts';
 
 /**
- * Phase 2, the camera compiler (prompt mode only): the cinematic description becomes a
- * MiniMax director prompt with camera commands. Whatever the model writes goes through
- * the sanitiser; an answer with no valid command left is treated as invalid output.
+ * Phase 2, the camera compiler (prompt mode only): the user's request becomes a MiniMax
+ * director prompt with camera commands. It reads the user's own words, not the enhancer's
+ * description, so the two phases run side by side (issue 16, item 6); the engine carries
+ * its brackets over onto the description. Whatever the model writes goes through the
+ * sanitiser; an answer with no valid command left is treated as invalid output.
  */
 
 export const COMPILER_MAX_TOKENS = 600;
@@ -18,7 +20,7 @@ export const compilerAnswerSchema = z.object({
 
 const SYSTEM = [
   "You are Beem's camera prompt compiler (phase 2) for the MiniMax Hailuo video model.",
-  'Rewrite the cinematic description into a director prompt: keep the description and insert camera commands in square brackets where the camera moves.',
+  "Write a director prompt for the user's request: a short English description of the shot, sentence by sentence, with camera commands in square brackets where the camera moves.",
   `Use only these commands, spelled exactly: ${CAMERA_COMMANDS.map((c) => `[${c}]`).join(', ')}.`,
   `Up to ${MAX_COMMANDS_PER_BRACKET} commands in one bracket, separated by commas, act at the same time: [Pan left, Pedestal up].`,
   'Brackets at different places act one after another, in prompt order.',
@@ -27,20 +29,20 @@ const SYSTEM = [
   'Reply with a JSON object only: {"director_prompt": "<the prompt with commands>"}.',
 ].join('\n');
 
-export function compilerRequest(userText: string, cinematic: string, timeoutMs: number): JsonCompletionRequest<z.infer<typeof compilerAnswerSchema>> {
+export function compilerRequest(userText: string, timeoutMs: number): JsonCompletionRequest<z.infer<typeof compilerAnswerSchema>> {
   return {
     task: 'beem_camera_compiler',
     schema: compilerAnswerSchema,
     system: SYSTEM,
-    user: `Original request:\n${userText}\n\nCinematic description:\n${cinematic}`,
+    user: `Original request:\n${userText}`,
     maxTokens: COMPILER_MAX_TOKENS,
     timeoutMs,
     temperature: 0.3,
   };
 }
 
-export async function compileWithModel(llm: LlmClient, userText: string, cinematic: string, timeoutMs: number): Promise<SanitizedPrompt> {
-  const answer = await llm.completeJson(compilerRequest(userText, cinematic, timeoutMs));
+export async function compileWithModel(llm: LlmClient, userText: string, timeoutMs: number): Promise<SanitizedPrompt> {
+  const answer = await llm.completeJson(compilerRequest(userText, timeoutMs));
   const sanitized = sanitizeDirectorPrompt(answer.value.director_prompt);
   if (sanitized.commands.length === 0) {
     const dropped = sanitized.removed.length > 0 ? `; dropped ${sanitized.removed.slice(0, 5).join(', ')}` : '';

@@ -3,7 +3,8 @@ import type { GenerationMode } from '../model.ts';
 import type { JsonCompletionRequest, LlmClient } from '../providers/llm/client.ts';
 import { LlmError } from '../providers/llm/errors.ts';
 import { stripCameraBrackets, truncatePrompt } from './camera-commands.ts';
-import { cyrillicShare, translateKnownWords } from './phrasebook.ts';
+import { cyrillicShare } from './cyrillic-share.ts';
+import { writeCinematicEnglish, writeTemplateEnglish } from './english-writer.ts';
 
 /**
  * Phase 1, the smart enhancer (spec "Двухфазный Prompt Engine"): the user's text, usually
@@ -61,14 +62,12 @@ export async function enhanceWithModel(llm: LlmClient, mode: GenerationMode, use
 }
 
 /**
- * The local stand-in when the model fails: the user's words, translated where the
- * phrasebook knows them, inside a cinematic frame that suits any product shot.
+ * The local stand-in when the model fails: whole English sentences built from what the
+ * rules understood of the user's words (product, place, action, surroundings, mood),
+ * inside a cinematic frame that suits any product shot. Words the rules do not know are
+ * left out, never left in Russian.
  */
 export function fallbackCinematic(mode: GenerationMode, userText: string): string {
-  const subject = stripCameraBrackets(translateKnownWords(userText)).replace(/[.!?\s]+$/, '');
-  const text =
-    mode === 'prompt'
-      ? `Cinematic product shot: ${subject}. Soft studio light, shallow depth of field, rich detail, smooth camera motion, premium advertising look.`
-      : `Advertising video: ${subject}. Clean composition, premium look.`;
+  const text = mode === 'prompt' ? writeCinematicEnglish(userText) : writeTemplateEnglish(userText);
   return truncatePrompt(text, MAX_CINEMATIC_CHARS);
 }

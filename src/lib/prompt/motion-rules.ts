@@ -28,24 +28,24 @@ export const MOTION_RULES: MotionRule[] = [
   ),
   rule(
     'push-in',
-    'приближ\\p{L}*|наезд\\p{L}*|наезжа\\p{L}*|крупн\\p{L}*\\s+план\\p{L}*|крупнее|push(?:es|ing)?\\s+in|dolly\\s+in|close[- ]?up|moves?\\s+closer|approach\\p{L}*',
+    'прибл[иеэ]ж\\p{L}*|наезд\\p{L}*|нае(?:з)?жа\\p{L}*|крупн\\p{L}*\\s+план\\p{L}*|крупнее|крупно|push(?:es|ing)?\\s+in|dolly\\s+in|close[- ]?up|moves?\\s+closer|approach\\p{L}*',
     ['Push in'],
   ),
   rule(
     'pull-out',
-    'отъезд\\p{L}*|отъезжа\\p{L}*|отдаля\\p{L}*|удаля\\p{L}*|общий\\s+план|pull(?:s|ing)?\\s+(?:out|back)|dolly\\s+out|moves?\\s+away',
+    'от[ъь]езд\\p{L}*|от[ъь]езжа\\p{L}*|отдаля\\p{L}*|удаля\\p{L}*|общий\\s+план|pull(?:s|ing)?\\s+(?:out|back)|dolly\\s+out|moves?\\s+away',
     ['Pull out'],
   ),
   rule('zoom-out', 'зум\\p{L}*\\s+назад|уменьшени\\p{L}*|отдалени\\p{L}*\\s+зум\\p{L}*|zoom(?:s|ing)?\\s+out', ['Zoom out']),
   rule('zoom-in', 'зум\\p{L}*|увеличени\\p{L}*|zoom(?:s|ing)?\\s+in', ['Zoom in']),
   rule(
     'pan-left',
-    'панорам\\p{L}*\\s+(?:влево|налево)|поворот\\p{L}*\\s+(?:камеры\\s+)?(?:влево|налево)|справа\\s+налево|pan(?:s|ning)?\\s+(?:to\\s+the\\s+)?left',
+    'панорам\\p{L}*\\s+(?:влево|налево)|повор[оа][тч]\\p{L}*\\s+(?:камеры\\s+)?(?:влево|налево)|справа\\s+налево|pan(?:s|ning)?\\s+(?:to\\s+the\\s+)?left',
     ['Pan left'],
   ),
   rule(
     'pan-right',
-    'панорам\\p{L}*\\s+(?:вправо|направо)|поворот\\p{L}*\\s+(?:камеры\\s+)?(?:вправо|направо)|слева\\s+направо|pan(?:s|ning)?\\s+(?:to\\s+the\\s+)?right',
+    'панорам\\p{L}*\\s+(?:вправо|направо)|повор[оа][тч]\\p{L}*\\s+(?:камеры\\s+)?(?:вправо|направо)|слева\\s+направо|pan(?:s|ning)?\\s+(?:to\\s+the\\s+)?right',
     ['Pan right'],
   ),
   rule(
@@ -75,10 +75,10 @@ export const MOTION_RULES: MotionRule[] = [
   ),
   rule(
     'pedestal-up',
-    'подним\\p{L}*|поднят\\p{L}*\\s+камер\\p{L}*|взмыва\\p{L}*|взлета\\p{L}*|pedestal\\s+up|crane\\s+up|rises|rising',
+    'подним\\p{L}*(?:\\s+(?:снизу\\s+вверх|снизу|вверх|от\\s+пола))?|поднят\\p{L}*\\s+камер\\p{L}*|взмыва\\p{L}*|взлета\\p{L}*|pedestal\\s+up|crane\\s+up|rises|rising',
     ['Pedestal up'],
   ),
-  rule('pedestal-down', 'опуска\\p{L}*|pedestal\\s+down|crane\\s+down|descend\\p{L}*|lowers', ['Pedestal down']),
+  rule('pedestal-down', 'опуска\\p{L}*(?:\\s+(?:сверху\\s+вниз|сверху|вниз))?|pedestal\\s+down|crane\\s+down|descend\\p{L}*|lowers', ['Pedestal down']),
   rule(
     'shake',
     'тряс\\p{L}*|тряск\\p{L}*|дрож\\p{L}*|ручн\\p{L}*\\s+камер\\p{L}*|shak\\p{L}*|handheld|jitter\\p{L}*',

@@ -194,8 +194,8 @@ export function requireTemplate(id: string): TemplateDefinition {
 }
 
 /** The catalogue as the router's model sees it: one line per template. */
-export function describeCatalogForModel(): string {
-  return TEMPLATE_CATALOG.map((t) => {
+export function describeCatalogForModel(templates: readonly TemplateDefinition[] = TEMPLATE_CATALOG): string {
+  return templates.map((t) => {
     const inputs = [
       t.mediaInputs ? 'uses the photo' : 'no photo',
       t.textInputs ? `one text input: ${t.textInputHint}` : 'no text input',

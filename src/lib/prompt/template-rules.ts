@@ -1,5 +1,4 @@
 import { requireTemplate, type TemplateDefinition } from './template-catalog.ts';
-import { translateKnownWords } from './phrasebook.ts';
 
 /**
  * Keyword-based template choice: the template router's fallback, and the rules that
@@ -96,9 +95,11 @@ export interface TemplateMatch {
   matched: string[];
 }
 
-export function chooseTemplateByKeywords(text: string): TemplateMatch {
+/** The best keyword match; `onlyIds` limits the rules considered (one template's fit). */
+export function chooseTemplateByKeywords(text: string, onlyIds?: readonly string[]): TemplateMatch {
   let best: { rule: TemplateRule; matched: string[]; score: number } | null = null;
   for (const r of RULES) {
+    if (onlyIds && !onlyIds.includes(r.templateId)) continue;
     if (r.requires && !text.match(r.requires)) continue;
     const matched = [...text.matchAll(r.keywords)].map((m) => m[0].toLowerCase());
     const score = matched.length * (r.weight ?? 1);
@@ -136,15 +137,15 @@ function clip(text: string): string {
 }
 
 /**
- * The template's text inputs from the user's text (and the English description when
- * there is one). Always returns exactly `template.textInputs` values.
+ * The template's text inputs from the user's text and the English description (the
+ * enhancer's, or its rules' when the model is down: there always is one). Always returns
+ * exactly `template.textInputs` values.
  */
-export function fillTextInputs(template: TemplateDefinition, userText: string, englishDescription?: string): string[] {
+export function fillTextInputs(template: TemplateDefinition, userText: string, englishDescription: string): string[] {
   if (template.textInputs === 0) return [];
-  const english = englishDescription?.trim() || translateKnownWords(userText);
   switch (template.id) {
     case TEMPLATE_IDS.runForLife: {
-      const beast = BEASTS.find(([pattern]) => userText.match(pattern) ?? englishDescription?.match(pattern));
+      const beast = BEASTS.find(([pattern]) => userText.match(pattern) ?? englishDescription.match(pattern));
       return [beast?.[1] ?? 'Lion'];
     }
     case TEMPLATE_IDS.artFonts: {
@@ -152,7 +153,7 @@ export function fillTextInputs(template: TemplateDefinition, userText: string, e
       return [clip(quoted ?? (userText.split(/\s+/).find((w) => w.length > 2) ?? userText))];
     }
     default:
-      return [clip(english)];
+      return [clip(englishDescription)];
   }
 }
 
@@ -164,7 +165,7 @@ export function normalizeTextInputs(
   template: TemplateDefinition,
   proposed: readonly string[],
   userText: string,
-  englishDescription?: string,
+  englishDescription: string,
 ): string[] {
   const cleaned = proposed.map((v) => clip(v)).filter(Boolean).slice(0, template.textInputs);
   if (cleaned.length === template.textInputs) return cleaned;

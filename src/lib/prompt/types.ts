@@ -33,6 +33,10 @@ export interface PreparedPrompt {
   /** What goes to MiniMax as `prompt` (prompt mode) or the template's final prompt text. */
   finalPrompt: string;
   template: TemplateChoice | null;
+  /** Template mode: other fitting templates the seller may switch to (ids, best first). */
+  alternatives: string[];
+  /** Template mode: whether the template fits what the seller has (false: today's default, for lack of one). */
+  templateFits: boolean;
   /** Stages that fell back to local rules because the model failed or timed out. */
   fallbacks: PromptStageName[];
   /** How each stage went, in order (for logs and the admin page). */

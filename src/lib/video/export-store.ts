@@ -65,30 +65,55 @@ export interface RequestExportOptions {
   retryFailedAfterMs: number;
   /** True when the finished export's file is gone from disk: it is made again. */
   fileMissing?: (path: string) => boolean;
+  /**
+   * At most `max` exports of one owner's videos pending or running at once: each is an ffmpeg
+   * run of up to minutes, so one account clicking through every target of every video must
+   * not make everyone else wait behind it.
+   */
+  ownerLimit?: { userId: string; max: number };
 }
+
+/** `busy`: the owner already has `ownerLimit.max` exports being made; nothing was queued. */
+export type RequestedExport = VideoExport | 'busy';
 
 /**
  * The export for `key`, asked for now: created as pending the first time; a request while it
  * is pending or running joins it (no second ffmpeg); a failed one is queued again after a pause;
  * a finished one whose file went missing is made again.
  */
-export function requestExport(db: Db, key: ExportKey, options: RequestExportOptions): VideoExport {
+export function requestExport(db: Db, key: ExportKey, options: RequestExportOptions): RequestedExport {
   return inTransaction(db, () => {
-    db.prepare(
-      `INSERT INTO video_exports (generationId, target, fit, kind, state, requestedAt, updatedAt)
-       VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (generationId, target, fit, kind) DO NOTHING`,
-    ).run(key.generationId, key.target, key.fit, key.kind, options.now, options.now);
-    const current = findExport(db, key)!;
+    const current = findExport(db, key);
     const again =
-      (current.state === 'failed' && (current.finishedAt ?? 0) + options.retryFailedAfterMs <= options.now) ||
-      (current.state === 'done' && current.path !== null && (options.fileMissing?.(current.path) ?? false));
-    if (!again) return current;
-    db.prepare(
-      `UPDATE video_exports SET state = 'pending', path = NULL, bytes = NULL, error_code = NULL, error_message = NULL,
-         requestedAt = ?, updatedAt = ? WHERE id = ? AND state = ?`,
-    ).run(options.now, options.now, current.id, current.state);
+      current !== null &&
+      ((current.state === 'failed' && (current.finishedAt ?? 0) + options.retryFailedAfterMs <= options.now) ||
+        (current.state === 'done' && current.path !== null && (options.fileMissing?.(current.path) ?? false)));
+    if (current && !again) return current;
+    if (options.ownerLimit && liveExportsOfOwner(db, options.ownerLimit.userId) >= options.ownerLimit.max) return 'busy';
+    if (!current) {
+      db.prepare(
+        `INSERT INTO video_exports (generationId, target, fit, kind, state, requestedAt, updatedAt)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+      ).run(key.generationId, key.target, key.fit, key.kind, options.now, options.now);
+    } else {
+      db.prepare(
+        `UPDATE video_exports SET state = 'pending', path = NULL, bytes = NULL, error_code = NULL, error_message = NULL,
+           requestedAt = ?, updatedAt = ? WHERE id = ? AND state = ?`,
+      ).run(options.now, options.now, current.id, current.state);
+    }
     return findExport(db, key)!;
   });
+}
+
+/** Exports of this user's videos that are waiting for or running ffmpeg. */
+export function liveExportsOfOwner(db: Db, userId: string): number {
+  return db
+    .prepare(
+      `SELECT COUNT(*) FROM video_exports e INDEXED BY idx_video_exports_live JOIN generations g ON g.id = e.generationId
+       WHERE e.state IN ('pending', 'running') AND g.userId = ?`,
+    )
+    .pluck()
+    .get(userId) as number;
 }
 
 export interface ExportClaim extends VideoExport {

@@ -37,7 +37,7 @@ describe('OpenAI-compatible emulator', () => {
     expect(res.type).toBe('application/json');
     expect(res.body).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', refusal: null } }] });
     const content = JSON.parse(res.body.choices[0].message.content);
-    expect(content.prompt_en).toMatch(/red lipstick on marble/i);
+    expect(content.prompt_en).toMatch(/a red lipstick on a marble table/i);
   });
 
   it('refuses a wrong key with OpenAI’s 401 body', async () => {
@@ -106,7 +106,7 @@ describe('OpenAI-compatible emulator', () => {
     expect(chunks.at(-2)!.choices[0]).toMatchObject({ delta: {}, finish_reason: 'stop' });
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) } });
     const text = chunks.flatMap((c) => c.choices.map((ch: { delta: { content?: string } }) => ch.delta.content ?? '')).join('');
-    expect(JSON.parse(text).prompt_en).toMatch(/red lipstick on marble/i);
+    expect(JSON.parse(text).prompt_en).toMatch(/a red lipstick on a marble table/i);
   });
 
   it('cuts the answer at max_tokens with finish_reason length', async () => {
@@ -148,7 +148,7 @@ describe('OpenAI-compatible emulator', () => {
   });
 
   it('drops words it cannot translate rather than answering in Russian', () => {
-    expect(toEnglish('Флакон духов загадочновидный')).toBe('flacon perfume');
+    expect(toEnglish('Флакон духов загадочновидный')).toBe('a perfume bottle');
     expect(toEnglish('ъъъ')).toBe('the product');
   });
 });

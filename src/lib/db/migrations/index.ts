@@ -3,6 +3,7 @@ import generationQueue from './0002_generation_queue.sql?raw';
 import adminTools from './0003_admin_tools.sql?raw';
 import unknownPayments from './0004_unknown_payments.sql?raw';
 import videoFormats from './0005_video_formats.sql?raw';
+import promptPreviews from './0006_prompt_previews.sql?raw';
 import waiting from './0007_waiting.sql?raw';
 
 /**
@@ -21,5 +22,6 @@ export const migrations: Migration[] = [
   { id: 3, name: 'admin_tools', sql: adminTools },
   { id: 4, name: 'unknown_payments', sql: unknownPayments },
   { id: 5, name: 'video_formats', sql: videoFormats },
+  { id: 6, name: 'prompt_previews', sql: promptPreviews },
   { id: 7, name: 'waiting', sql: waiting },
 ];

@@ -14,6 +14,8 @@ export const video: MessageSet = {
     'errors.EXPORTS_UNAVAILABLE':
       'Файлы для площадок сейчас подготовить не получится. Исходный ролик можно скачать как обычно.',
     'errors.EXPORT_PENDING': 'Готовим файл для площадки. Это займёт несколько секунд.',
+    'errors.EXPORTS_BUSY':
+      'Мы уже готовим для вас несколько файлов для площадок. Дождитесь, пока они будут готовы, и попробуйте снова.',
     'errors.EXPORT_FAILED':
       'Не получилось подготовить файл для этой площадки. Попробуйте ещё раз через минуту; исходный ролик можно скачать как обычно.',
     'errors.EXPORT_TIMEOUT':
@@ -72,6 +74,7 @@ export const video: MessageSet = {
     'errors.EXPORT_FIT_INVALID': 'Choose how to fit the video: fill with a blurred background or crop.',
     'errors.EXPORTS_UNAVAILABLE': 'Files for marketplaces cannot be made right now. The original video downloads as usual.',
     'errors.EXPORT_PENDING': 'Making the file for this place. It takes a few seconds.',
+    'errors.EXPORTS_BUSY': 'We are already making several files for marketplaces for you. Wait until they are ready and try again.',
     'errors.EXPORT_FAILED':
       'The file for this place could not be made. Try again in a minute; the original video downloads as usual.',
     'errors.EXPORT_TIMEOUT': 'The file for this place took too long and was stopped. Try again in a minute.',
