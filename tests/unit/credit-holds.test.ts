@@ -5,6 +5,8 @@ import { applyCreditChange, findLedgerMismatches, listLedgerEntries } from '../.
 import { createGeneration } from '../../src/lib/generation/create.ts';
 import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
 import { seedUserWithPhoto } from '../helpers/seed.ts';
+import { savePreview } from '../../src/lib/preview/preview-store.ts';
+import type { CameraCommand } from '../../src/lib/prompt/camera-commands.ts';
 
 /**
  * The credit hold taken when a generation is accepted, and the ledger guards under it,
@@ -76,6 +78,32 @@ describe('the hold on an accepted generation', () => {
       `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_new', ?, 'users/x/uploads/upl_2.jpg', 'image/jpeg', 640, 480, 10, ?)`,
     ).run(userId, T0 + 1);
     expect(() => accept(tall, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect(balance()).toBe(5);
+    expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
+    expect(findLedgerMismatches(db)).toEqual([]);
+  });
+
+  it('answers a repeat with the first generation only when it names the same preview', () => {
+    applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
+    // Two edits of one preview: the same words, other camera moves.
+    const edit = (cameraMoves: CameraCommand[][]) =>
+      savePreview(db, {
+        userId,
+        parentId: null,
+        mode: 'prompt',
+        duration: 6,
+        prompt: VIDEO.prompt,
+        source: 'rules',
+        content: { mode: 'prompt', cinematic: 'A perfume bottle on a table', finalPrompt: 'A perfume bottle on a table [Push in]', cameraMoves, summaryRu: 'Наезд' },
+        now: T0,
+      }).id;
+    const pushIn = edit([['Push in']]);
+    const panLeft = edit([['Pan left']]);
+    const first = accept({ previewId: pushIn }, 'click-1');
+    expect(accept({ previewId: pushIn }, 'click-1').generationId).toBe(first.generationId);
+    for (const other of [{ previewId: panLeft }, VIDEO]) {
+      expect(() => accept(other, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 }));
+    }
     expect(balance()).toBe(5);
     expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
     expect(findLedgerMismatches(db)).toEqual([]);

@@ -136,19 +136,25 @@ function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration 
 
 /**
  * Whether a request repeating an Idempotency-Key asks for what the stored generation is: the
- * same words, length and mode, the same photo, and the same format and focus (compared as
- * stored, in thousandths), so a repeat in another shape is never answered with the first video.
+ * same words, length and mode, the same photo, the same format and focus (compared as stored,
+ * in thousandths) and the same preview (or none), so a repeat in another shape, or from
+ * another edit of the preview, is never answered with the first video.
  */
-function isSameRequest(existing: Record<string, unknown>, request: ValidatedRequest, shape: FormatChoice, uploadId: string): boolean {
-  const columns = formatColumns(shape);
+function isSameRequest(
+  existing: Record<string, unknown>,
+  request: ValidatedRequest,
+  asked: { shape: FormatChoice; uploadId: string; previewId: string | null },
+): boolean {
+  const columns = formatColumns(asked.shape);
   return (
     existing.prompt === request.prompt &&
     existing.duration === request.duration &&
     existing.generation_mode === request.mode &&
-    existing.upload_id === uploadId &&
+    existing.upload_id === asked.uploadId &&
     existing.video_format === columns.format &&
     existing.focus_x === columns.focusX &&
-    existing.focus_y === columns.focusY
+    existing.focus_y === columns.focusY &&
+    existing.preview_id === asked.previewId
   );
 }
 
@@ -173,13 +179,13 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
     if (key) {
       const existing = db
         .prepare(
-          `SELECT id, userId, cost, generation_mode, prompt, duration, upload_id, video_format, focus_x, focus_y
+          `SELECT id, userId, cost, generation_mode, prompt, duration, upload_id, video_format, focus_x, focus_y, preview_id
            FROM generations WHERE idempotency_key = ?`,
         )
         .get(key) as Record<string, unknown> | undefined;
       if (existing) {
         // Same key, other request: a client bug, not a repeated click (Stripe answers the same).
-        if (!isSameRequest(existing, request, shape, upload.id)) throw new AppError('IDEMPOTENCY_KEY_REUSED', { status: 422 });
+        if (!isSameRequest(existing, request, { shape, uploadId: upload.id, previewId: preview?.id ?? null })) throw new AppError('IDEMPOTENCY_KEY_REUSED', { status: 422 });
         return replayCreated(db, existing);
       }
     }
