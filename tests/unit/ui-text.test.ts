@@ -12,33 +12,21 @@ import { clientMessages, clientMessagesJson, scriptJson } from '../../src/lib/i1
 import { createTranslator } from '../../src/scripts/translator.ts';
 import { formatElapsed, formatRubles, pricePerCredit, toMillis } from '../../src/lib/ui/format.ts';
 import { LEGAL_SLUGS } from '../../src/lib/ui/legal.ts';
+import { expectBilingual, pluralFamily } from '../helpers/phrasebook.ts';
 import { findPlaceholders, markPlaceholders } from '../../src/lib/ui/placeholders.ts';
 
-/** `ui.credits.few` → `ui.credits`; other keys stay as they are. */
-const family = (key: string) => key.replace(/\.(one|few|many|other)$/, '');
 
 describe('interface text', () => {
-  it('has every phrase in both Russian and English', () => {
-    const ru = new Set(Object.keys(ui.ru).map(family));
-    const en = new Set(Object.keys(ui.en).map(family));
-    expect([...ru].filter((k) => !en.has(k))).toEqual([]);
-    expect([...en].filter((k) => !ru.has(k))).toEqual([]);
+  it('has every phrase in both Russian and English, with the same placeholders', () => {
+    expectBilingual(ui);
   });
 
   it('gives Russian counted phrases all their forms and English one and other', () => {
-    const plural = Object.keys(ui.ru).filter((k) => k.endsWith('.many')).map(family);
+    const plural = Object.keys(ui.ru).filter((k) => k.endsWith('.many')).map(pluralFamily);
     expect(plural.length).toBeGreaterThan(0);
     for (const key of plural) {
       for (const form of ['one', 'few', 'many', 'other']) expect(ui.ru[`${key}.${form}`], `${key}.${form}`).toBeTruthy();
       for (const form of ['one', 'other']) expect(ui.en[`${key}.${form}`], `${key}.${form}`).toBeTruthy();
-    }
-  });
-
-  it('uses the same placeholders in both languages', () => {
-    const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-    for (const key of Object.keys(ui.ru)) {
-      const en = ui.en[key] ?? ui.en[`${family(key)}.other`];
-      expect(names(en ?? ''), key).toEqual(names(ui.ru[key]!));
     }
   });
 

@@ -2,23 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { waiting } from '../../src/lib/i18n/messages/waiting.ts';
 import { createTranslator } from '../../src/scripts/translator.ts';
 import { remainingText, waitText } from '../../src/scripts/wait-text.ts';
+import { expectBilingual } from '../helpers/phrasebook.ts';
 
 /** The waiting line in both languages (issue 16 §5): nothing rather than a made-up number. */
 
 const ru = createTranslator('ru', waiting.ru);
 const en = createTranslator('en', waiting.en);
-const family = (key: string) => key.replace(/\.(one|few|many|other)$/, '');
 
 describe('waiting text', () => {
   it('has every phrase in Russian and English with the same placeholders', () => {
-    const ruKeys = new Set(Object.keys(waiting.ru).map(family));
-    const enKeys = new Set(Object.keys(waiting.en).map(family));
-    expect([...ruKeys].filter((k) => !enKeys.has(k))).toEqual([]);
-    expect([...enKeys].filter((k) => !ruKeys.has(k))).toEqual([]);
-    const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-    for (const key of Object.keys(waiting.ru)) {
-      expect(names(waiting.en[key] ?? waiting.en[`${family(key)}.other`] ?? ''), key).toEqual(names(waiting.ru[key]!));
-    }
+    expectBilingual(waiting);
   });
 
   it.each([
