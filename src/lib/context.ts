@@ -142,10 +142,11 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
   // Posters have a lane of their own: a delivered video's poster never waits behind exports.
   const posters = new PosterTaker({
     db,
+    clock,
     log,
     ffmpeg: createFfmpeg({ path: config.video.ffmpegPath, concurrency: 1, available: ffmpeg.available }),
     storageDir: config.paths.storageDir,
-    settings: { timeoutMs: config.video.posterTimeoutMs, maxPending: 200 },
+    settings: { timeoutMs: config.video.posterTimeoutMs, maxPending: 200, catchUpMs: 24 * 60 * 60_000 },
   });
   const video = createVideoHooks({ db, log, storageDir: config.paths.storageDir, posters });
   const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video });

@@ -20,10 +20,12 @@ import { gatedPosterFfmpeg } from '../helpers/media.ts';
 
 const { config } = loadConfig({ NODE_ENV: 'test' });
 const T0 = Date.UTC(2026, 0, 1);
+const HOUR = 60 * 60_000;
 
 let db: Db;
 let dir: string;
 let posters: PosterTaker;
+let newTaker: () => PosterTaker;
 let userId: string;
 let generationId: string;
 
@@ -35,13 +37,16 @@ beforeEach(async () => {
   generationId = createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе, камера приближается', duration: 6, mode: 'prompt' }, idempotencyKey: null, now: T0 }).generationId;
   const ffmpeg = await gatedPosterFfmpeg(dir);
   ffmpeg.open();
-  posters = new PosterTaker({
-    db,
-    log: capturedLog('info').log,
-    ffmpeg: createFfmpeg({ path: ffmpeg.path, concurrency: 1 }),
-    storageDir: dir,
-    settings: { timeoutMs: 60_000, maxPending: 10 },
-  });
+  newTaker = () =>
+    new PosterTaker({
+      db,
+      clock: { now: () => T0 + HOUR },
+      log: capturedLog('info').log,
+      ffmpeg: createFfmpeg({ path: ffmpeg.path, concurrency: 1 }),
+      storageDir: dir,
+      settings: { timeoutMs: 60_000, maxPending: 10, catchUpMs: HOUR },
+    });
+  posters = newTaker();
   fs.mkdirSync(videosPath(), { recursive: true });
 });
 afterEach(async () => {
@@ -58,12 +63,10 @@ const video = (attempt: number, file = `${generationId}.mp4`): DeliveredVideo =>
 });
 
 /** The generation as the worker leaves it when `attempt` delivered `file`. */
-function delivered(attempt: number, file = `${generationId}.mp4`): void {
-  db.prepare(`UPDATE generations SET status = 'success', step = 'done', charged = 1, attempt = ?, video_path = ? WHERE id = ?`).run(
-    attempt,
-    video(attempt, file).relativePath,
-    generationId,
-  );
+function delivered(attempt: number, file = `${generationId}.mp4`, completedAt = T0): void {
+  db.prepare(
+    `UPDATE generations SET status = 'success', step = 'done', charged = 1, attempt = ?, video_path = ?, completedAt = ? WHERE id = ?`,
+  ).run(attempt, video(attempt, file).relativePath, completedAt, generationId);
 }
 
 const posterPath = () => db.prepare('SELECT poster_path FROM generations WHERE id = ?').pluck().get(generationId) as string | null;
@@ -100,5 +103,21 @@ describe('the poster of a delivered video', () => {
     await settled(posters);
     expect(posterPath()).toBeNull();
     expect(videosDir()).toEqual([]);
+  });
+
+  it('is taken at start when a stopped process left a recent video without one', async () => {
+    delivered(1, `${generationId}.mp4`, T0 + 1);
+    const restarted = newTaker();
+    restarted.start();
+    await settled(restarted);
+    expect(posterPath()).toBe(relativeUserFile(userId, 'videos', `${generationId}.a1.poster.jpg`));
+  });
+
+  it('is not looked for at start for videos older than the catch-up window', async () => {
+    delivered(1, `${generationId}.mp4`, T0 - 1);
+    const restarted = newTaker();
+    restarted.start();
+    expect(restarted.waiting()).toBe(0);
+    expect(posterPath()).toBeNull();
   });
 });

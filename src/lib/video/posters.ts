@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
 import type { BackgroundTask } from '../tasks.ts';
+import type { Clock } from '../clock.ts';
 import { relativeUserFile, resolveStored } from '../storage.ts';
 import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
 
@@ -10,7 +11,9 @@ import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
  * Poster JPEGs taken from delivered videos, after the generation is already a success: the
  * seller never waits for a poster. Posters run on their own ffmpeg lane (one at a time, its
  * own short timeout), never behind marketplace exports, which may hold every export slot for
- * minutes. Until a poster exists (or if it cannot be taken) the first frame stands in.
+ * minutes. Until a poster exists (or if it cannot be taken) the first frame stands in. A
+ * process stopped between a success and its poster leaves it to the next start, which takes
+ * the posters of recently delivered videos that have none.
  */
 
 export interface DeliveredVideo {
@@ -25,6 +28,8 @@ export interface PosterSettings {
   timeoutMs: number;
   /** Posters waiting or running at most; beyond it a video keeps the first frame as its poster. */
   maxPending: number;
+  /** At start, videos delivered this recently without a poster get one (a process stopped in between). */
+  catchUpMs: number;
 }
 
 export class PosterTaker implements BackgroundTask {
@@ -35,12 +40,26 @@ export class PosterTaker implements BackgroundTask {
   private stopped = false;
 
   constructor(
-    private readonly deps: { db: Db; log: Logger; ffmpeg: Ffmpeg; storageDir: string; settings: PosterSettings },
+    private readonly deps: { db: Db; clock: Clock; log: Logger; ffmpeg: Ffmpeg; storageDir: string; settings: PosterSettings },
   ) {
     this.log = deps.log.child({ mod: 'video-posters' });
   }
 
-  start(): void {}
+  /** Takes the posters a stopped process left untaken: recent videos delivered without one. */
+  start(): void {
+    if (!this.deps.ffmpeg.available) return;
+    const { db, clock, settings } = this.deps;
+    // Once per start: the delivered videos (idx_generations_status), the recent ones without a poster.
+    const missing = db
+      .prepare(
+        `SELECT id, userId, attempt, video_path FROM generations
+         WHERE status = 'success' AND completedAt >= ? AND video_path IS NOT NULL AND poster_path IS NULL
+         ORDER BY completedAt DESC LIMIT ?`,
+      )
+      .all(clock.now() - settings.catchUpMs, settings.maxPending) as Array<{ id: string; userId: string; attempt: number; video_path: string }>;
+    for (const row of missing) this.take({ generationId: row.id, userId: row.userId, attempt: row.attempt, relativePath: row.video_path });
+    if (missing.length > 0) this.log.info({ count: missing.length }, 'taking posters left untaken');
+  }
 
   /** Starts taking the poster of a delivered video and returns at once; never throws. */
   take(video: DeliveredVideo): void {
