@@ -203,14 +203,18 @@ describe.skipIf(!FFMPEG)('marketplace exports', () => {
   });
 });
 
-describe('an export that does not finish in time', () => {
+/**
+ * A stack whose ffmpeg never finishes (every export and poster hangs until its timeout), for
+ * the describe block it is called in; `env` adds the export settings under test.
+ */
+function useHangingFfmpegStack(env: Record<string, string>): () => TestStack {
   let stack: TestStack;
   let dir: string;
   beforeAll(async () => {
     dir = tempDir('beem-hanging-ffmpeg-');
     stack = await startStack({
       background: true,
-      env: { ...FAST_QUEUE_ENV, FFMPEG_PATH: hangingFfmpeg(dir), EXPORT_TIMEOUT_MS: '1000' },
+      env: { ...FAST_QUEUE_ENV, FFMPEG_PATH: hangingFfmpeg(dir), ...env },
       sandbox: { minimax: { ...FAST_MINIMAX, render: { ...FAST_MINIMAX.render, ffmpeg: null } } },
     });
   });
@@ -218,8 +222,14 @@ describe('an export that does not finish in time', () => {
     await stack.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  return () => stack;
+}
+
+describe('an export that does not finish in time', () => {
+  const current = useHangingFfmpegStack({ EXPORT_TIMEOUT_MS: '1000' });
 
   it('is stopped at the timeout and the seller is told in Russian; the video itself is unharmed', async () => {
+    const stack = current();
     const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
     // Its poster (taken after delivery, on its own ffmpeg lane) hangs too: the video is still
     // delivered, with the first frame as its poster.
@@ -238,23 +248,11 @@ describe('an export that does not finish in time', () => {
 });
 
 describe('one seller asking for many exports at once', () => {
-  let stack: TestStack;
-  let dir: string;
-  beforeAll(async () => {
-    dir = tempDir('beem-export-allowance-');
-    // ffmpeg that never finishes: every export asked for stays pending or running meanwhile.
-    stack = await startStack({
-      background: true,
-      env: { ...FAST_QUEUE_ENV, FFMPEG_PATH: hangingFfmpeg(dir), EXPORT_TIMEOUT_MS: '5000', EXPORT_CONCURRENCY: '1', EXPORTS_PER_USER: '2' },
-      sandbox: { minimax: { ...FAST_MINIMAX, render: { ...FAST_MINIMAX.render, ffmpeg: null } } },
-    });
-  });
-  afterAll(async () => {
-    await stack.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  // Every export asked for stays pending or running while the test asks for more.
+  const current = useHangingFfmpegStack({ EXPORT_TIMEOUT_MS: '5000', EXPORT_CONCURRENCY: '1', EXPORTS_PER_USER: '2' });
 
   it('queues their allowance, refuses more in Russian without queuing it, and does not hold back another seller', async () => {
+    const stack = current();
     const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
     const id = await makeVideo(stack, seller, '9:16');
     const ask = (who: SignedInUser, video: string, target: string) => apiFetch(stack.app.url, `/api/video/${video}/export/${target}`, { cookie: who.cookie });
