@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { photo, startPipelineStack } from '../helpers/generation.ts';
 import type { TestStack } from '../helpers/stack.ts';
 import { createSignedInUser } from '../helpers/users.ts';
-import { FFMPEG, probeVideo } from '../helpers/media.ts';
+import { probeVideo, skipFfmpeg } from '../helpers/media.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { ARTIFACTS, DESKTOP, PHONE, assertClean, launchBrowser, openPage, screenshot, skipBrowser } from './browser.ts';
 
@@ -119,7 +119,7 @@ describe.skipIf(skipBrowser)('video formats in the browser', () => {
         const saved = path.join(ARTIFACTS, `export-clips-${name}.mp4`);
         await download.saveAs(saved);
         expect(fs.readFileSync(saved).subarray(4, 8).toString('latin1')).toBe('ftyp');
-        if (FFMPEG) expect(probeVideo(saved)).toMatchObject({ width: 1080, height: 1920, codec: 'h264' });
+        if (!skipFfmpeg) expect(probeVideo(saved)).toMatchObject({ width: 1080, height: 1920, codec: 'h264' });
         await expect.poll(() => page.getByTestId('export-status').textContent()).toContain('готов');
         await screenshot(page, `formats-exports-${name}`);
         assertClean(watched);

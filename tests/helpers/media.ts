@@ -8,6 +8,25 @@ import { resolveFfmpeg } from '../../sandbox/minimax/render.ts';
 export const FFMPEG = resolveFfmpeg('auto');
 export const FFPROBE = FFMPEG ? path.join(path.dirname(FFMPEG), 'ffprobe') : null;
 
+/**
+ * Tests that need ffmpeg are skipped only when asked (`BEEM_SKIP_FFMPEG=1`), like the browser
+ * tests: ffmpeg is one of Beem's dependencies (.ci/run installs it), so a machine without it
+ * must fail those tests, not pass them by skipping.
+ */
+export const skipFfmpeg = process.env.BEEM_SKIP_FFMPEG === '1';
+
+/** ffmpeg and ffprobe, or an error saying how to install them. */
+export function requireFfmpeg(): { ffmpeg: string; ffprobe: string } {
+  if (!FFMPEG || !FFPROBE || !fs.existsSync(FFPROBE)) {
+    throw new Error(
+      'These tests need ffmpeg and ffprobe, and they are not on PATH.\n' +
+        '  Install them:  sudo apt-get install -y ffmpeg   (Debian/Ubuntu; .ci/run does this)\n' +
+        '  or skip them:  BEEM_SKIP_FFMPEG=1 npm test',
+    );
+  }
+  return { ffmpeg: FFMPEG, ffprobe: FFPROBE };
+}
+
 export interface Probe {
   codec: string;
   profile: string;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch } from '../helpers/http.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { FAST_QUEUE_ENV, generate, generationRow, photo, startPipelineStack, uploadPhoto, waitForStatus } from '../helpers/generation.ts';
-import { FFMPEG, hangingFfmpeg, imageSize, probeVideo, topLevelBoxes } from '../helpers/media.ts';
+import { FFMPEG, hangingFfmpeg, requireFfmpeg, skipFfmpeg, imageSize, probeVideo, topLevelBoxes } from '../helpers/media.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
 import { startApp, tempDir } from '../helpers/app.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
@@ -39,12 +39,13 @@ async function makeVideo(stack: TestStack, seller: SignedInUser, format = '3:4',
   return generationId;
 }
 
-describe.skipIf(!FFMPEG)('marketplace exports', () => {
+describe.skipIf(skipFfmpeg)('marketplace exports', () => {
   let stack: TestStack & { minimax: MinimaxEmulator };
   let seller: SignedInUser;
   let videoId: string;
   let dir: string;
   beforeAll(async () => {
+    requireFfmpeg();
     stack = await startPipelineStack();
     dir = tempDir('beem-exports-');
     seller = createSignedInUser(stack.app.ctx, { balance: 10 });

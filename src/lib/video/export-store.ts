@@ -135,6 +135,8 @@ export interface ClaimExportOptions {
  * is failed instead of being tried forever.
  */
 export function claimExport(db: Db, options: ClaimExportOptions): ExportClaim | null {
+  // `state IN ('pending', 'running')` repeats the partial index's own condition, which is what
+  // lets SQLite use idx_video_exports_live here instead of scanning every finished export.
   db.prepare(
     `UPDATE video_exports SET state = 'failed', error_code = 'EXPORT_ATTEMPTS', error_message = 'stopped after repeated interruptions',
        finishedAt = @now, locked_by = NULL, locked_until = NULL, updatedAt = @now

@@ -2,15 +2,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { renderVideo, resolveFfmpeg } from '../../../sandbox/minimax/render.ts';
+import { renderVideo } from '../../../sandbox/minimax/render.ts';
+import { FFMPEG, FFPROBE, requireFfmpeg, skipFfmpeg } from '../../helpers/media.ts';
 import { readMp4Info } from '../../../src/lib/video/mp4-info.ts';
 import type { CameraMotion } from '../../../sandbox/minimax/rules.ts';
 import { imageDataUrl, isMp4, startMinimax } from '../../../sandbox/minimax/test-support.ts';
 
-const ffmpeg = resolveFfmpeg('auto');
-const ffprobe = ffmpeg ? path.join(path.dirname(ffmpeg), 'ffprobe') : null;
+const ffmpeg = FFMPEG;
+const ffprobe = FFPROBE;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-render-test-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -39,7 +40,8 @@ describe('the still clip served without ffmpeg', () => {
     // What a machine without ffprobe can check: the MP4's own header.
     const info = await readMp4Info(out);
     expect(info).toMatchObject({ width, height, durationMs: seconds * 1000, moovFirst: true, tracks: ['vide'] });
-    if (ffprobe) {
+    if (!skipFfmpeg) {
+      requireFfmpeg();
       expect(probe(out)).toMatchObject({ width, height, codec: 'h264', pixFmt: 'yuv420p' });
       expect(probe(out).duration).toBeCloseTo(seconds, 2);
       // Every frame decodes (a broken bitstream makes ffmpeg exit non-zero).
@@ -47,7 +49,8 @@ describe('the still clip served without ffmpeg', () => {
     }
   });
 
-  it.skipIf(!ffmpeg)('shows the photo: its centre and its edges decode to the photo’s colours', async () => {
+  it.skipIf(skipFfmpeg)('shows the photo: its centre and its edges decode to the photo’s colours', async () => {
+    requireFfmpeg();
     const out = path.join(dir, 'still-colours.mp4');
     await renderVideo(null, { image: await photo(900, 900), motion: null, durationSec: 2, width: 96, height: 96, fps: 6, label: null, outputFile: out });
     const frame = spawnSync(ffmpeg!, ['-v', 'error', '-ss', '1', '-i', out, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 20 }).stdout;
@@ -95,7 +98,10 @@ describe('the still clip served without ffmpeg', () => {
   });
 });
 
-describe.skipIf(!ffmpeg)('ffmpeg rendering', () => {
+describe.skipIf(skipFfmpeg)('ffmpeg rendering', () => {
+  beforeAll(() => {
+    requireFfmpeg();
+  });
   it('renders a browser-playable H.264 MP4 of the requested duration and size', async () => {
     const out = path.join(dir, 'ten.mp4');
     const result = await renderVideo(ffmpeg, { image: await photo(1200, 900), motion: 'push_in', durationSec: 10, width: 160, height: 120, fps: 12, label: null, outputFile: out });
