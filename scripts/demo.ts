@@ -7,6 +7,7 @@ import { sandboxOptionsFromEnv } from '../sandbox/env.ts';
 import { describeSandbox } from '../sandbox/describe.ts';
 import type { MinimaxEmulator } from '../sandbox/minimax/emulator.ts';
 import Database from 'better-sqlite3';
+import { withAsyncApi } from '../src/lib/db/index.ts';
 import { expireForgottenSandboxPayments } from '../src/lib/billing/sandbox-payments.ts';
 import { DEMO_ADMIN_EMAIL, adminNote, ffmpegNote, findPortProblems } from './demo-checks.ts';
 import { probeFfmpeg } from '../src/lib/video/ffmpeg.ts';
@@ -65,7 +66,7 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
  */
 function expirePreviousRunPayments(databaseFile: string): void {
   if (process.env.DATABASE_URL || !fs.existsSync(databaseFile)) return;
-  const db = new Database(databaseFile);
+  const db = withAsyncApi(new Database(databaseFile));
   try {
     db.pragma('busy_timeout = 5000');
     const hasPayments = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'`).get();

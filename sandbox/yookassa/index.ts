@@ -502,7 +502,7 @@ export class YookassaEmulator implements Emulator {
     const total = refunded + requested;
     record.object.refunded_amount = { value: fromKopecks(total), currency: record.object.amount.currency };
     record.object.refundable = total < toKopecks(record.object.amount.value);
-    this.track(this.notify('refund.succeeded', record.object.id, refund));
+    void this.track(this.notify('refund.succeeded', record.object.id, refund));
     return new HttpAnswer(200, refund);
   }
 

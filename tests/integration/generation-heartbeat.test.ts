@@ -8,7 +8,7 @@ import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { loadConfig } from '../../src/lib/config.ts';
 import { createContext, type AppContext } from '../../src/lib/context.ts';
-import { migrate, type Db } from '../../src/lib/db/index.ts';
+import { migrate, withAsyncApi, type Db } from '../../src/lib/db/index.ts';
 import { claimGeneration } from '../../src/lib/generation/queue.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { tempDir } from '../helpers/app.ts';
@@ -40,12 +40,12 @@ describe('the worker’s lease heartbeat', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox({ minimax: FAST_MINIMAX });
-    db = new Database(':memory:', {
+    db = withAsyncApi(new Database(':memory:', {
       verbose: (sql) => {
         const beat = /^UPDATE generations SET locked_until = [\d.]+ WHERE id = '([^']+)'/.exec(String(sql));
         if (beat) heartbeats.set(beat[1]!, (heartbeats.get(beat[1]!) ?? 0) + 1);
       },
-    });
+    }));
     db.pragma('foreign_keys = ON');
     migrate(db);
     dir = tempDir();

@@ -2,8 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations as defaultMigrations, type Migration } from './migrations/index.ts';
+import { sqliteDatabase, type SqliteDatabase } from './sqlite.ts';
 
-export type Db = Database.Database;
+/**
+ * A SQLite connection that is both the raw better-sqlite3 handle and the async `Database`
+ * seam (src/lib/db/database.ts). Transitional (issue 19): services move to `Database` one by
+ * one; until the last one has, both shapes work on the same connection.
+ */
+export type Db = Database.Database & SqliteDatabase;
+/** The plain better-sqlite3 connection (migrations, backups, SQLite-only checks). */
+export type RawDb = Database.Database;
 
 /**
  * Opens the SQLite file with the settings every connection needs: WAL (readers never block
@@ -18,7 +26,21 @@ export function openDatabase(file: string): Db {
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
   reusePreparedStatements(db);
-  return db;
+  return withAsyncApi(db);
+}
+
+/** Gives a raw connection the `Database` methods (see `Db`). */
+export function withAsyncApi(db: RawDb): Db {
+  const seam = sqliteDatabase(db);
+  return Object.assign(db, {
+    dialect: seam.dialect,
+    get: seam.get.bind(seam),
+    all: seam.all.bind(seam),
+    value: seam.value.bind(seam),
+    run: seam.run.bind(seam),
+    withTransaction: seam.withTransaction.bind(seam),
+    end: seam.end.bind(seam),
+  });
 }
 
 /** Compiled statements kept per connection; beyond this many distinct SQL texts the oldest goes. */
@@ -31,7 +53,7 @@ export const STATEMENT_CACHE_SIZE = 500;
  * text. Call sites toggle `.pluck()`, so plucking is switched off again on every reuse:
  * each caller sees a statement in its default state, as if freshly prepared.
  */
-function reusePreparedStatements(db: Db): void {
+function reusePreparedStatements(db: RawDb): void {
   const compile = db.prepare.bind(db);
   const statements = new Map<string, Database.Statement>();
   const prepare = (source: string): Database.Statement => {
@@ -45,11 +67,11 @@ function reusePreparedStatements(db: Db): void {
     statements.set(source, statement);
     return statement;
   };
-  db.prepare = prepare as Db['prepare'];
+  db.prepare = prepare as RawDb['prepare'];
 }
 
 /** Applies migrations that have not run yet, each in its own transaction with its id recorded. */
-export function migrate(db: Db, migrations: Migration[] = defaultMigrations, now = Date.now()): number[] {
+export function migrate(db: RawDb, migrations: Migration[] = defaultMigrations, now = Date.now()): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -82,16 +104,16 @@ export function migrate(db: Db, migrations: Migration[] = defaultMigrations, now
  * deadlock on upgrade). Nested calls join the outer transaction as a savepoint.
  * No network call belongs inside `fn`.
  */
-export function inTransaction<T>(db: Db, fn: () => T): T {
+export function inTransaction<T>(db: RawDb, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
 
 /** A consistent online copy of the database (safe while the server is writing). */
-export async function backupDatabase(db: Db, destination: string): Promise<void> {
+export async function backupDatabase(db: RawDb, destination: string): Promise<void> {
   fs.mkdirSync(path.dirname(destination), { recursive: true });
   await db.backup(destination);
 }
 
-export function checkDatabase(db: Db): boolean {
+export function checkDatabase(db: RawDb): boolean {
   return db.prepare('SELECT 1 AS ok').get() !== undefined;
 }
