@@ -143,3 +143,17 @@ describe('the Database seam on SQLite', () => {
     expect(await db.value('SELECT COUNT(*) FROM t')).toBe(0);
   });
 });
+
+describe('the transitional Db (raw connection and seam in one)', () => {
+  it('lets a transaction body hand its handle to code still on raw statements, inside the same transaction', async () => {
+    const db = freshDatabase() as Db;
+    await expect(
+      inTransaction(db, async (tx) => {
+        tx.prepare('INSERT INTO t (n, label) VALUES (1, ?)').run('raw');
+        expect(await tx.value('SELECT COUNT(*) FROM t')).toBe(1);
+        throw new Error('undo both');
+      }),
+    ).rejects.toThrow('undo both');
+    expect(await db.value('SELECT COUNT(*) FROM t')).toBe(0);
+  });
+});

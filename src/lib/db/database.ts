@@ -39,6 +39,6 @@ export interface Database {
 }
 
 /** `inTransaction(db, async (tx) => …)`: reads as the sentence it is at the call sites. */
-export function inTransaction<T>(db: Database, fn: (tx: Database) => Promise<T>): Promise<T> {
-  return db.withTransaction(fn);
+export function inTransaction<D extends Database, T>(db: D, fn: (tx: D) => Promise<T>): Promise<T> {
+  return db.withTransaction(fn as (tx: Database) => Promise<T>);
 }

@@ -3,13 +3,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations as defaultMigrations, type Migration } from './migrations/index.ts';
 import { sqliteDatabase, type SqliteDatabase } from './sqlite.ts';
+import type { Database as SeamDatabase } from './database.ts';
 
 /**
  * A SQLite connection that is both the raw better-sqlite3 handle and the async `Database`
  * seam (src/lib/db/database.ts). Transitional (issue 19): services move to `Database` one by
  * one; until the last one has, both shapes work on the same connection.
  */
-export type Db = Database.Database & SqliteDatabase;
+export type Db = Database.Database &
+  Omit<SqliteDatabase, 'withTransaction'> & { withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> };
 /** The plain better-sqlite3 connection (migrations, backups, SQLite-only checks). */
 export type RawDb = Database.Database;
 
@@ -31,16 +33,25 @@ export function openDatabase(file: string): Db {
 
 /** Gives a raw connection the `Database` methods (see `Db`). */
 export function withAsyncApi(db: RawDb): Db {
-  const seam = sqliteDatabase(db);
-  return Object.assign(db, {
-    dialect: seam.dialect,
+  return Object.assign(db, asyncMethods(db, sqliteDatabase(db)));
+}
+
+/**
+ * Transitional: a transaction handle that also answers the raw better-sqlite3 calls (it
+ * inherits them from the connection, which is the same one), so a service already moved to
+ * `inTransaction(db, async (tx) => …)` can still hand `tx` to one that has not moved yet.
+ */
+function asyncMethods(raw: RawDb, seam: SeamDatabase): SqliteDatabase & Pick<Db, 'withTransaction'> {
+  return {
+    dialect: 'sqlite',
     get: seam.get.bind(seam),
     all: seam.all.bind(seam),
     value: seam.value.bind(seam),
     run: seam.run.bind(seam),
-    withTransaction: seam.withTransaction.bind(seam),
     end: seam.end.bind(seam),
-  });
+    withTransaction: <T>(fn: (tx: Db) => Promise<T>) =>
+      seam.withTransaction((tx) => fn(Object.assign(Object.create(raw) as RawDb, asyncMethods(raw, tx)))),
+  };
 }
 
 /** Compiled statements kept per connection; beyond this many distinct SQL texts the oldest goes. */
