@@ -83,11 +83,11 @@ describe('the hold on an accepted generation', () => {
     expect(findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('answers a repeat with the first generation only when it names the same preview', () => {
+  it('answers a repeat with the first generation only when it names the same preview', async () => {
     applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
     // Two edits of one preview: the same words, other camera moves.
-    const edit = (cameraMoves: CameraCommand[][]) =>
-      savePreview(db, {
+    const edit = async (cameraMoves: CameraCommand[][]) =>
+      (await savePreview(db, {
         userId,
         parentId: null,
         mode: 'prompt',
@@ -96,9 +96,9 @@ describe('the hold on an accepted generation', () => {
         source: 'rules',
         content: { mode: 'prompt', cinematic: 'A perfume bottle on a table', finalPrompt: 'A perfume bottle on a table [Push in]', cameraMoves, summaryRu: 'Наезд' },
         now: T0,
-      }).id;
-    const pushIn = edit([['Push in']]);
-    const panLeft = edit([['Pan left']]);
+      })).id;
+    const pushIn = await edit([['Push in']]);
+    const panLeft = await edit([['Pan left']]);
     const first = accept({ previewId: pushIn }, 'click-1');
     expect(accept({ previewId: pushIn }, 'click-1').generationId).toBe(first.generationId);
     for (const other of [{ previewId: panLeft }, VIDEO]) {

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { validateGenerationRequest, type ValidatedRequest } from '../generation/create.ts';
 import { t } from '../i18n/index.ts';
@@ -21,7 +21,7 @@ import { promptSummaryRu, templateSummaryRu } from './summary.ts';
  */
 
 export interface PreviewDeps {
-  db: Db;
+  db: Database;
   config: Config;
   engine: PromptEngine;
 }
@@ -85,13 +85,13 @@ function readEdit(body: unknown): Edit | null {
 
 export async function makePreview(deps: PreviewDeps, options: PreviewOptions): Promise<PreviewAnswer> {
   const edit = readEdit(options.body);
-  const stored = edit ? editPreview(deps, options, edit) : await previewFromEngine(deps, options, validateGenerationRequest(options.body, deps.config));
+  const stored = edit ? await editPreview(deps, options, edit) : await previewFromEngine(deps, options, validateGenerationRequest(options.body, deps.config));
   return previewAnswer(deps.config, stored);
 }
 
 async function previewFromEngine(deps: PreviewDeps, options: PreviewOptions, request: ValidatedRequest): Promise<StoredPreview> {
   const { db, engine } = deps;
-  const cached = findCachedPreview(db, options.userId, previewInputKey(request.mode, request.duration, request.prompt), options.now);
+  const cached = await findCachedPreview(db, options.userId, previewInputKey(request.mode, request.duration, request.prompt), options.now);
   if (cached) return cached;
   // The engine's alerts name the preview, labelled as one, so support can find it (the
   // generation made from it records the same id).
@@ -116,9 +116,9 @@ async function previewFromEngine(deps: PreviewDeps, options: PreviewOptions, req
   return savePreview(db, { id, userId: options.userId, parentId: null, ...request, source, content, now: options.now });
 }
 
-function editPreview(deps: PreviewDeps, options: PreviewOptions, edit: Edit): StoredPreview {
+async function editPreview(deps: PreviewDeps, options: PreviewOptions, edit: Edit): Promise<StoredPreview> {
   const { db } = deps;
-  const base = findLivePreview(db, options.userId, edit.previewId, options.now);
+  const base = await findLivePreview(db, options.userId, edit.previewId, options.now);
   if (!base) throw new AppError('PREVIEW_NOT_FOUND', { status: 404 });
   const content = base.content;
   const save = (next: PreviewContent) =>

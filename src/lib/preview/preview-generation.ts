@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import { findLivePreview, type StoredPreview } from './preview-store.ts';
 
@@ -9,11 +9,11 @@ import { findLivePreview, type StoredPreview } from './preview-store.ts';
  * made from, so an edit after the preview never goes out under the old prompt (409).
  * Null when the request names no preview.
  */
-export function previewForGeneration(db: Db, userId: string, body: unknown, now: number): StoredPreview | null {
+export async function previewForGeneration(db: Database, userId: string, body: unknown, now: number): Promise<StoredPreview | null> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const fields = body as Record<string, unknown>;
   if (fields.previewId === undefined || fields.previewId === null) return null;
-  const preview = typeof fields.previewId === 'string' && fields.previewId.length <= 100 ? findLivePreview(db, userId, fields.previewId, now) : null;
+  const preview = typeof fields.previewId === 'string' && fields.previewId.length <= 100 ? await findLivePreview(db, userId, fields.previewId, now) : null;
   if (!preview) throw new AppError('PREVIEW_NOT_FOUND', { status: 404, field: 'previewId' });
   const differs =
     (typeof fields.prompt === 'string' && fields.prompt.trim() !== preview.prompt) ||

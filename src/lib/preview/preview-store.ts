@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Database } from '../db/database.ts';
 import type { Db } from '../db/index.ts';
 import { readRow } from '../db/row.ts';
 import { DURATIONS, GENERATION_MODES, type Duration, type GenerationMode } from '../model.ts';
@@ -90,46 +91,44 @@ export function newPreviewId(now: number): string {
 }
 
 /** Stores a preview (and drops everyone's expired ones, so the table stays an hour deep). */
-export function savePreview(db: Db, preview: NewPreview): StoredPreview {
+export async function savePreview(db: Database, preview: NewPreview): Promise<StoredPreview> {
   const id = preview.id ?? newPreviewId(preview.now);
   const expiresAt = preview.now + PREVIEW_TTL_MS;
-  db.prepare('DELETE FROM prompt_previews WHERE expiresAt <= ?').run(preview.now);
-  db.prepare(
+  await db.run('DELETE FROM prompt_previews WHERE expiresAt <= ?', [preview.now]);
+  await db.run(
     `INSERT INTO prompt_previews (id, userId, parent_id, input_key, mode, duration, prompt, source, result, createdAt, expiresAt)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    id,
-    preview.userId,
-    preview.parentId,
-    previewInputKey(preview.mode, preview.duration, preview.prompt),
-    preview.mode,
-    preview.duration,
-    preview.prompt,
-    preview.source,
-    JSON.stringify(preview.content),
-    preview.now,
-    expiresAt,
+    [
+      id,
+      preview.userId,
+      preview.parentId,
+      previewInputKey(preview.mode, preview.duration, preview.prompt),
+      preview.mode,
+      preview.duration,
+      preview.prompt,
+      preview.source,
+      JSON.stringify(preview.content),
+      preview.now,
+      expiresAt,
+    ],
   );
   return { ...preview, id, createdAt: preview.now, expiresAt };
 }
 
 /** The user's own live preview, or null (unknown, someone else's and expired look the same). */
-export function findLivePreview(db: Db, userId: string, id: string, now: number): StoredPreview | null {
-  const row = db.prepare('SELECT * FROM prompt_previews WHERE id = ? AND userId = ? AND expiresAt > ?').get(id, userId, now) as
-    | Record<string, unknown>
-    | undefined;
+export async function findLivePreview(db: Database, userId: string, id: string, now: number): Promise<StoredPreview | null> {
+  const row = await db.get('SELECT * FROM prompt_previews WHERE id = ? AND userId = ? AND expiresAt > ?', [id, userId, now]);
   return row ? rowToPreview(row) : null;
 }
 
 /** The newest live engine result (not an edit) the model made for this exact input, for the cache. */
-export function findCachedPreview(db: Db, userId: string, inputKey: string, now: number): StoredPreview | null {
-  const row = db
-    .prepare(
-      `SELECT * FROM prompt_previews
-       WHERE userId = ? AND input_key = ? AND expiresAt > ? AND parent_id IS NULL AND source = 'model'
-       ORDER BY createdAt DESC LIMIT 1`,
-    )
-    .get(userId, inputKey, now) as Record<string, unknown> | undefined;
+export async function findCachedPreview(db: Database, userId: string, inputKey: string, now: number): Promise<StoredPreview | null> {
+  const row = await db.get(
+    `SELECT * FROM prompt_previews
+     WHERE userId = ? AND input_key = ? AND expiresAt > ? AND parent_id IS NULL AND source = 'model'
+     ORDER BY createdAt DESC LIMIT 1`,
+    [userId, inputKey, now],
+  );
   return row ? rowToPreview(row) : null;
 }
 
@@ -138,19 +137,17 @@ export function findCachedPreview(db: Db, userId: string, inputKey: string, now:
  * as is (step `submit`: no prompt engine, no model call). MUST run inside the transaction
  * that queued the generation.
  */
-export function applyPreviewToGeneration(db: Db, generationId: string, preview: StoredPreview, now: number): void {
+export async function applyPreviewToGeneration(db: Db, generationId: string, preview: StoredPreview, now: number): Promise<void> {
   const content = preview.content;
   const prompt = content.mode === 'prompt' ? content : null;
   const template = content.mode === 'template' ? content.template : null;
-  const changed = db
-    .prepare(
-      `UPDATE generations SET step = 'submit', preview_id = @previewId,
-         prompt_cinematic = @cinematic, prompt_director = @director, prompt_final = @final, minimax_final_prompt = @final,
-         camera_commands = @commands, minimax_template_id = @templateId, minimax_template_name = @templateName,
-         minimax_template_inputs = @templateInputs, updatedAt = @now
-       WHERE id = @id AND status = 'queued' AND step = 'prepare'`,
-    )
-    .run({
+  const { changes } = await db.run(
+    `UPDATE generations SET step = 'submit', preview_id = @previewId,
+       prompt_cinematic = @cinematic, prompt_director = @director, prompt_final = @final, minimax_final_prompt = @final,
+       camera_commands = @commands, minimax_template_id = @templateId, minimax_template_name = @templateName,
+       minimax_template_inputs = @templateInputs, updatedAt = @now
+     WHERE id = @id AND status = 'queued' AND step = 'prepare'`,
+    {
       id: generationId,
       previewId: preview.id,
       now,
@@ -161,9 +158,10 @@ export function applyPreviewToGeneration(db: Db, generationId: string, preview: 
       templateId: template?.templateId ?? null,
       templateName: template?.templateName ?? null,
       templateInputs: template ? JSON.stringify({ textInputs: template.textInputs, usesImage: template.usesImage }) : null,
-    }).changes;
-  if (changed !== 1) throw new Error(`generation ${generationId} was not waiting for its prompt`);
-  recordGenerationEvent(db, generationId, { kind: 'prepared', status: 'queued', step: 'submit', detail: `from preview ${preview.id}`, now });
+    },
+  );
+  if (changes !== 1) throw new Error(`generation ${generationId} was not waiting for its prompt`);
+  await recordGenerationEvent(db, generationId, { kind: 'prepared', status: 'queued', step: 'submit', detail: `from preview ${preview.id}`, now });
 }
 
 /**
@@ -173,20 +171,19 @@ export function applyPreviewToGeneration(db: Db, generationId: string, preview: 
  * transaction that queued the retry. False (nothing changed) when the source came from no
  * preview: the retry then runs the prompt engine like any new generation.
  */
-export function carryPreviewToRetry(db: Db, sourceId: string, retryId: string, now: number): boolean {
-  const source = db.prepare('SELECT preview_id FROM generations WHERE id = ?').pluck().get(sourceId) as string | null | undefined;
+export async function carryPreviewToRetry(db: Db, sourceId: string, retryId: string, now: number): Promise<boolean> {
+  const source = await db.value<string | null>('SELECT preview_id FROM generations WHERE id = ?', [sourceId]);
   if (!source) return false;
-  const changed = db
-    .prepare(
-      `UPDATE generations SET step = 'submit', preview_id = s.preview_id,
-         prompt_cinematic = s.prompt_cinematic, prompt_director = s.prompt_director, prompt_final = s.prompt_final,
-         minimax_final_prompt = s.prompt_final, camera_commands = s.camera_commands, minimax_template_id = s.minimax_template_id,
-         minimax_template_name = s.minimax_template_name, minimax_template_inputs = s.minimax_template_inputs, updatedAt = @now
-       FROM (SELECT * FROM generations WHERE id = @sourceId) AS s
-       WHERE generations.id = @retryId AND generations.status = 'queued' AND generations.step = 'prepare'`,
-    )
-    .run({ sourceId, retryId, now }).changes;
-  if (changed !== 1) throw new Error(`generation ${retryId} was not waiting for its prompt`);
-  recordGenerationEvent(db, retryId, { kind: 'prepared', status: 'queued', step: 'submit', detail: `from preview ${source} (retry of ${sourceId})`, now });
+  const { changes } = await db.run(
+    `UPDATE generations SET step = 'submit', preview_id = s.preview_id,
+       prompt_cinematic = s.prompt_cinematic, prompt_director = s.prompt_director, prompt_final = s.prompt_final,
+       minimax_final_prompt = s.prompt_final, camera_commands = s.camera_commands, minimax_template_id = s.minimax_template_id,
+       minimax_template_name = s.minimax_template_name, minimax_template_inputs = s.minimax_template_inputs, updatedAt = @now
+     FROM (SELECT * FROM generations WHERE id = @sourceId) AS s
+     WHERE generations.id = @retryId AND generations.status = 'queued' AND generations.step = 'prepare'`,
+    { sourceId, retryId, now },
+  );
+  if (changes !== 1) throw new Error(`generation ${retryId} was not waiting for its prompt`);
+  await recordGenerationEvent(db, retryId, { kind: 'prepared', status: 'queued', step: 'submit', detail: `from preview ${source} (retry of ${sourceId})`, now });
   return true;
 }
