@@ -80,7 +80,7 @@ export const uploadPreviewRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const viewer = nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
-  const upload = id === 'current' ? getCurrentUpload(ctx.db, viewer.id) : getUpload(ctx.db, id);
+  const upload = id === 'current' ? await getCurrentUpload(ctx.db, viewer.id) : await getUpload(ctx.db, id);
   if (!upload || (upload.userId !== viewer.id && viewer.role !== 'admin')) return (sendError(req, res, 404, 'NOT_FOUND'), true);
   const frame = url.searchParams.has('format') ? await previewFrame(ctx, req, res, upload, url.searchParams) : upload.path;
   if (frame) streamStoredFile(ctx, req, res, frame, { contentType: upload.mime });

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { normaliseImage } from './image.ts';
 import { saveUpload, uploadPreviewUrl } from './uploads.ts';
 
@@ -10,7 +10,7 @@ export interface AcceptedUpload {
 }
 
 export interface AcceptUploadOptions {
-  db: Db;
+  db: Database;
   storageDir: string;
   userId: string;
   now: number;

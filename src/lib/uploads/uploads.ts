@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { newId } from '../ids.ts';
 import { relativeUserFile, resolveStored, writeFileAtomic } from '../storage.ts';
 import type { NormalisedImage } from './image.ts';
@@ -17,7 +17,7 @@ export interface Upload {
 }
 
 export interface SaveUploadOptions {
-  db: Db;
+  db: Database;
   storageDir: string;
   userId: string;
   image: NormalisedImage;
@@ -58,23 +58,22 @@ export async function saveUpload(options: SaveUploadOptions): Promise<Upload> {
     bytes: image.jpeg.length,
     createdAt: now,
   };
-  db.prepare(
+  await db.run(
     `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, original_name, createdAt)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, userId, relative, upload.mime, upload.width, upload.height, upload.bytes, options.originalName?.slice(0, 200) ?? null, now);
+    [id, userId, relative, upload.mime, upload.width, upload.height, upload.bytes, options.originalName?.slice(0, 200) ?? null, now],
+  );
   return upload;
 }
 
-export function getUpload(db: Db, id: string): Upload | null {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM uploads WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+export async function getUpload(db: Database, id: string): Promise<Upload | null> {
+  const row = await db.get(`SELECT ${COLUMNS} FROM uploads WHERE id = ?`, [id]);
   return row ? rowToUpload(row) : null;
 }
 
 /** The spec's "current image": the user's newest upload. */
-export function getCurrentUpload(db: Db, userId: string): Upload | null {
-  const row = db
-    .prepare(`SELECT ${COLUMNS} FROM uploads WHERE userId = ? ORDER BY createdAt DESC, rowid DESC LIMIT 1`)
-    .get(userId) as Record<string, unknown> | undefined;
+export async function getCurrentUpload(db: Database, userId: string): Promise<Upload | null> {
+  const row = await db.get(`SELECT ${COLUMNS} FROM uploads WHERE userId = ? ORDER BY createdAt DESC, rowid DESC LIMIT 1`, [userId]);
   return row ? rowToUpload(row) : null;
 }
 
