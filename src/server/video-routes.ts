@@ -27,9 +27,9 @@ export const posterRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = POSTER_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = nodeSessionUser(ctx, req, res);
+  const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
-  const media = findMediaForViewer(ctx.db, match[1]!, viewer);
+  const media = await findMediaForViewer(ctx.db, match[1]!, viewer);
   if (!media) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
   let poster: string | null;
   try {
@@ -43,14 +43,14 @@ export const posterRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   return true;
 };
 
-export const exportRoute: NodeRoute = ({ ctx, req, res, url }) => {
+export const exportRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = EXPORT_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = nodeSessionUser(ctx, req, res);
+  const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
-  const id = match[1] === 'current' ? findCurrentVideo(ctx.db, viewer.id)?.generationId : match[1];
-  const media = id ? findMediaForViewer(ctx.db, id, viewer) : null;
+  const id = match[1] === 'current' ? (await findCurrentVideo(ctx.db, viewer.id))?.generationId : match[1];
+  const media = id ? await findMediaForViewer(ctx.db, id, viewer) : null;
   if (!media || !hasVideo(media)) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
   const targetId = match[2]!;
   if (!isExportTarget(targetId)) return (sendError(req, res, 404, 'EXPORT_TARGET_UNKNOWN'), true);
@@ -61,7 +61,7 @@ export const exportRoute: NodeRoute = ({ ctx, req, res, url }) => {
   if (!ctx.ffmpeg.available) return (sendNodeError(req, res, 503, 'EXPORTS_UNAVAILABLE'), true);
 
   const storageDir = ctx.config.paths.storageDir;
-  const row = requestExport(
+  const row = await requestExport(
     ctx.db,
     { generationId: media.generationId, target: targetId, fit, kind },
     {

@@ -1,3 +1,4 @@
+import type { Database } from '../../src/lib/db/database.ts';
 import type { Db } from '../../src/lib/db/index.ts';
 import { upsertUserFromIdentity, type User } from '../../src/lib/auth/users.ts';
 import type { PaymentStatus } from '../../src/lib/model.ts';
@@ -19,13 +20,14 @@ export interface UserFixture {
 }
 
 /** A user as the first sign-in makes them (by the sandbox OIDC provider), with the trial credits. */
-export function seedUser(db: Db, fixture: UserFixture = {}): User {
+export async function seedUser(db: Db, fixture: UserFixture = {}): Promise<User> {
   const email = fixture.email ?? 'seller@example.ru';
-  return upsertUserFromIdentity(
+  const signedUp = await upsertUserFromIdentity(
     db,
     { provider: 'oidc', subject: fixture.subject ?? `sub-${email}`, email, name: fixture.name ?? 'Seller', picture: null },
     { now: fixture.now ?? 1000, trialCredits: fixture.trialCredits ?? 3, adminEmails: fixture.adminEmails ?? [] },
-  ).user;
+  );
+  return signedUp.user;
 }
 
 export interface PaymentFixture {
@@ -45,28 +47,29 @@ export interface PaymentFixture {
 }
 
 /** A payment row as the billing code would have left it; its idempotence key is its id. */
-export function seedPayment(db: Db, p: PaymentFixture): void {
+export async function seedPayment(db: Database, p: PaymentFixture): Promise<void> {
   const applied = (p.applied ?? p.status === 'succeeded') ? 1 : 0;
-  db.prepare(
+  await db.run(
     `INSERT INTO payments (id, userId, externalPaymentId, amount_kopecks, credits, status, plan, idempotence_key,
        applied, appliedAt, unknown_since, createdAt, updatedAt)
      VALUES (@id, @userId, @external, @amount, @credits, @status, @plan, @id, @applied, @appliedAt, @unknownSince, @at, @at)`,
-  ).run({
-    id: p.id,
-    userId: p.userId,
-    external: p.externalPaymentId ?? null,
-    amount: p.amountKopecks ?? 149000,
-    credits: p.credits ?? 50,
-    status: p.status ?? 'pending',
-    plan: p.plan ?? 'basic',
-    applied,
-    appliedAt: applied ? p.at : null,
-    unknownSince: p.unknownSince ?? null,
-    at: p.at,
-  });
+    {
+      id: p.id,
+      userId: p.userId,
+      external: p.externalPaymentId ?? null,
+      amount: p.amountKopecks ?? 149000,
+      credits: p.credits ?? 50,
+      status: p.status ?? 'pending',
+      plan: p.plan ?? 'basic',
+      applied,
+      appliedAt: applied ? p.at : null,
+      unknownSince: p.unknownSince ?? null,
+      at: p.at,
+    },
+  );
 }
 
 /** A payment YooKassa confirmed and we credited (Basic, 1490 ₽, 50 credits unless told). */
-export function paidPayment(db: Db, p: Omit<PaymentFixture, 'status'>): void {
-  seedPayment(db, { ...p, status: 'succeeded' });
+export function paidPayment(db: Database, p: Omit<PaymentFixture, 'status'>): Promise<void> {
+  return seedPayment(db, { ...p, status: 'succeeded' });
 }

@@ -42,13 +42,12 @@ export function createSignedInUser(
 }
 
 /** A failed generation and a failed payment of `userId`: what the admin pages list about a user. */
-export function seedAdminTargets(ctx: AppContext, userId: string, ids: { generationId: string; paymentId: string }): void {
+export async function seedAdminTargets(ctx: AppContext, userId: string, ids: { generationId: string; paymentId: string }): Promise<void> {
   const now = ctx.clock.now();
-  ctx.db
-    .prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, createdAt, updatedAt)
-       VALUES (?, ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
-    )
-    .run(ids.generationId, userId, now, now);
-  seedPayment(ctx.db, { id: ids.paymentId, userId, status: 'failed', at: now });
+  await ctx.db.run(
+    `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, createdAt, updatedAt)
+     VALUES (?, ?, 'failed', 'done', 6, 1, 'кофе', 'prompt', ?, ?)`,
+    [ids.generationId, userId, now, now],
+  );
+  await seedPayment(ctx.db, { id: ids.paymentId, userId, status: 'failed', at: now });
 }

@@ -44,7 +44,7 @@ beforeAll(async () => {
   user = createSignedInUser(app.ctx, { email: 'seller@example.ru' });
   admin = createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
   const other = createSignedInUser(app.ctx, { email: 'other-seller@example.ru' });
-  seedAdminTargets(app.ctx, other.user.id, { generationId: 'gen_edge', paymentId: 'pay_edge' });
+  await seedAdminTargets(app.ctx, other.user.id, { generationId: 'gen_edge', paymentId: 'pay_edge' });
   adminRoutes = discoverRoutes({ users: other.user.id, generations: 'gen_edge', payments: 'pay_edge' }).filter((r) => r.admin);
 });
 afterAll(async () => {

@@ -39,14 +39,14 @@ describe('payments in this process, against the YooKassa sandbox', () => {
   afterAll(async () => {
     await sandbox.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     yookassa().reset();
     clock = new ManualClock(Date.now());
     const db = openDatabase(':memory:');
     migrate(db);
     const loaded = loadConfig({ NODE_ENV: 'test', SANDBOX_URL: sandbox.url, YOOKASSA_RETRY_BASE_MS: '1', YOOKASSA_RETRY_MAX_DELAY_MS: '5' });
     ctx = createContext(loaded, { db, clock, log: createLogger('silent') });
-    userId = seedUserWithPhoto(db, { now: clock.now() });
+    userId = await seedUserWithPhoto(db, { now: clock.now() });
   });
 
   /** The buyer pays (or cancels) on YooKassa's page; its notification is not sent. */
@@ -95,7 +95,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
 
   it('answers the buyer’s check for their own payments only, settling an open one from YooKassa', async () => {
     const { paymentId, externalPaymentId } = await startPayment(ctx, { user: buyer(), tariffId: 'single' });
-    const stranger = seedUserWithPhoto(ctx.db, { now: clock.now(), email: 'stranger@example.ru' });
+    const stranger = await seedUserWithPhoto(ctx.db, { now: clock.now(), email: 'stranger@example.ru' });
     await expect(checkPayment(ctx, { userId: stranger, paymentId })).rejects.toMatchObject({ code: 'USER_MISMATCH', status: 403 });
     await expect(checkPayment(ctx, { userId, paymentId: 'pay_none' })).rejects.toMatchObject({ code: 'PAYMENT_NOT_FOUND', status: 404 });
     expect((await checkPayment(ctx, { userId, paymentId })).payment.status).toBe('pending');

@@ -48,7 +48,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     requireFfmpeg();
     stack = await startPipelineStack();
     dir = tempDir('beem-exports-');
-    seller = createSignedInUser(stack.app.ctx, { balance: 10 });
+    seller = await createSignedInUser(stack.app.ctx, { balance: 10 });
     videoId = await makeVideo(stack, seller);
   });
   afterAll(async () => {
@@ -77,7 +77,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     const file = await saveTo(res, path.join(dir, 'clips-crop.mp4'));
     expect(probeVideo(file)).toMatchObject({ width: 1080, height: 1920 });
     // The crop fills the frame with the picture: its corner is the photo's orange, not a blur of it.
-    const rows = stack.app.ctx.db.prepare('SELECT fit, state FROM video_exports WHERE generationId = ? AND target = ? ORDER BY fit').all(videoId, 'clips');
+    const rows = await stack.app.ctx.db.all('SELECT fit, state FROM video_exports WHERE generationId = ? AND target = ? ORDER BY fit', [videoId, 'clips']);
     expect(rows).toEqual([
       { fit: 'blur', state: 'done' },
       { fit: 'crop', state: 'done' },
@@ -105,8 +105,8 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
 
   it('belongs to the video’s owner: others get 404, signed-out 401, an admin may look', async () => {
     const url = `/api/video/${videoId}/export/square`;
-    const stranger = createSignedInUser(stack.app.ctx);
-    const admin = createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const stranger = await createSignedInUser(stack.app.ctx);
+    const admin = await createSignedInUser(stack.app.ctx, { role: 'admin' });
     for (const suffix of ['', '/cover.jpg']) {
       const foreign = await apiFetch(stack.app.url, `${url}${suffix}`, { cookie: stranger.cookie });
       expect(foreign.status).toBe(404);
@@ -116,7 +116,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     expect((await apiFetch(stack.app.url, `/api/video/${videoId}/poster.jpg`, { cookie: stranger.cookie })).status).toBe(404);
     expect((await fetchExport(stack.app.url, admin.cookie, url)).status).toBe(200);
     // A stranger's request made nothing: the only row is the admin's.
-    expect(stack.app.ctx.db.prepare(`SELECT COUNT(*) FROM video_exports WHERE generationId = ? AND target = 'square'`).pluck().get(videoId)).toBe(1);
+    expect(await stack.app.ctx.db.value(`SELECT COUNT(*) FROM video_exports WHERE generationId = ? AND target = 'square'`, [videoId])).toBe(1);
   });
 
   it('refuses unknown targets, fits and methods in the seller’s words', async () => {
@@ -135,7 +135,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     const answers = await Promise.all(Array.from({ length: 5 }, () => apiFetch(stack.app.url, url, { cookie: seller.cookie })));
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect((await fetchExport(stack.app.url, seller.cookie, url)).status).toBe(200);
-    expect(stack.app.ctx.db.prepare(`SELECT attempt, state FROM video_exports WHERE generationId = ? AND target = 'wide'`).all(other)).toEqual([
+    expect(await stack.app.ctx.db.all(`SELECT attempt, state FROM video_exports WHERE generationId = ? AND target = 'wide'`, [other])).toEqual([
       { attempt: 1, state: 'done' },
     ]);
   });
@@ -155,7 +155,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
       const [a, b] = await Promise.all([fetchExport(stack.app.url, seller.cookie, url), fetchExport(second.url, seller.cookie, url)]);
       expect([a.status, b.status]).toEqual([200, 200]);
       expect(Buffer.from(await a.arrayBuffer()).equals(Buffer.from(await b.arrayBuffer()))).toBe(true);
-      expect(ctx.db.prepare(`SELECT attempt, state FROM video_exports WHERE generationId = ?`).all(other)).toEqual([{ attempt: 1, state: 'done' }]);
+      expect(await ctx.db.all(`SELECT attempt, state FROM video_exports WHERE generationId = ?`, [other])).toEqual([{ attempt: 1, state: 'done' }]);
     } finally {
       await second.stop();
     }
@@ -164,15 +164,14 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
   it('takes over an export whose process died mid-way (its lease lapsed) and finishes it', async () => {
     const other = await makeVideo(stack, seller, '1:1');
     const now = stack.app.ctx.clock.now();
-    stack.app.ctx.db
-      .prepare(
-        `INSERT INTO video_exports (generationId, target, fit, kind, state, attempt, locked_by, locked_until, requestedAt, startedAt, updatedAt)
-         VALUES (?, 'square', 'blur', 'video', 'running', 1, 'gone-host:1:exp-dead', ?, ?, ?, ?)`,
-      )
-      .run(other, now - 1, now - 5_000, now - 5_000, now - 5_000);
+    await stack.app.ctx.db.run(
+      `INSERT INTO video_exports (generationId, target, fit, kind, state, attempt, locked_by, locked_until, requestedAt, startedAt, updatedAt)
+       VALUES (?, 'square', 'blur', 'video', 'running', 1, 'gone-host:1:exp-dead', ?, ?, ?, ?)`,
+      [other, now - 1, now - 5_000, now - 5_000, now - 5_000],
+    );
     const res = await fetchExport(stack.app.url, seller.cookie, `/api/video/${other}/export/square`);
     expect(res.status).toBe(200);
-    expect(stack.app.ctx.db.prepare(`SELECT attempt, state, locked_by FROM video_exports WHERE generationId = ?`).get(other)).toEqual({
+    expect(await stack.app.ctx.db.get(`SELECT attempt, state, locked_by FROM video_exports WHERE generationId = ?`, [other])).toEqual({
       attempt: 2,
       state: 'done',
       locked_by: null,
@@ -181,7 +180,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
 
   it('makes the export again when its file went missing', async () => {
     await fetchExport(stack.app.url, seller.cookie, `/api/video/${videoId}/export/wildberries`);
-    const row = stack.app.ctx.db.prepare(`SELECT path FROM video_exports WHERE generationId = ? AND target = 'wildberries' AND fit = 'blur' AND kind = 'video'`).get(videoId) as { path: string };
+    const row = (await stack.app.ctx.db.get<{ path: string }>(`SELECT path FROM video_exports WHERE generationId = ? AND target = 'wildberries' AND fit = 'blur' AND kind = 'video'`, [videoId]))!;
     fs.rmSync(resolveStored(stack.app.ctx.config.paths.storageDir, row.path));
     const again = await apiFetch(stack.app.url, `/api/video/${videoId}/export/wildberries`, { cookie: seller.cookie });
     expect(again.status).toBe(202);
@@ -191,7 +190,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
   it('keeps a sound track where the place plays sound, and drops it for Ozon’s muted cover', async () => {
     const other = await makeVideo(stack, seller, '3:4');
     // An original with sound: MiniMax's clips may carry audio, the sandbox's do not.
-    const stored = resolveStored(stack.app.ctx.config.paths.storageDir, generationRow(stack.app.ctx, other).video_path as string);
+    const stored = resolveStored(stack.app.ctx.config.paths.storageDir, (await generationRow(stack.app.ctx, other)).video_path as string);
     const made = spawnSync(FFMPEG!, [
       '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=120x160:r=12:d=6', '-f', 'lavfi', '-i', 'sine=f=440:d=6',
       '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-movflags', '+faststart', '-f', 'mp4', stored,
@@ -231,17 +230,17 @@ describe('an export that does not finish in time', () => {
 
   it('is stopped at the timeout and the seller is told in Russian; the video itself is unharmed', async () => {
     const stack = current();
-    const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
+    const seller = await createSignedInUser(stack.app.ctx, { balance: 5 });
     // Its poster (taken after delivery, on its own ffmpeg lane) hangs too: the video is still
     // delivered, with the first frame as its poster.
     const id = await makeVideo(stack, seller, '9:16');
-    expect(generationRow(stack.app.ctx, id).poster_path).toBeNull();
+    expect((await generationRow(stack.app.ctx, id)).poster_path).toBeNull();
     const first = await apiFetch(stack.app.url, `/api/video/${id}/export/clips`, { cookie: seller.cookie });
     expect(first.status).toBe(202);
     const failed = await fetchExport(stack.app.url, seller.cookie, `/api/video/${id}/export/clips`);
     expect(failed.status).toBe(500);
     expect(await failed.json()).toMatchObject({ code: 'EXPORT_TIMEOUT', error: expect.stringContaining('слишком долго') });
-    expect(stack.app.ctx.db.prepare('SELECT state, error_code FROM video_exports WHERE generationId = ?').get(id)).toEqual({ state: 'failed', error_code: 'EXPORT_TIMEOUT' });
+    expect(await stack.app.ctx.db.get('SELECT state, error_code FROM video_exports WHERE generationId = ?', [id])).toEqual({ state: 'failed', error_code: 'EXPORT_TIMEOUT' });
     expect((await apiFetch(stack.app.url, `/api/video/${id}`, { cookie: seller.cookie })).status).toBe(200);
     // No ffmpeg is left running: the hung process was killed.
     expect(stack.app.ctx.ffmpeg.running()).toBe(0);
@@ -254,7 +253,7 @@ describe('one seller asking for many exports at once', () => {
 
   it('queues their allowance, refuses more in Russian without queuing it, and does not hold back another seller', async () => {
     const stack = current();
-    const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
+    const seller = await createSignedInUser(stack.app.ctx, { balance: 5 });
     const id = await makeVideo(stack, seller, '9:16');
     const ask = (who: SignedInUser, video: string, target: string) => apiFetch(stack.app.url, `/api/video/${video}/export/${target}`, { cookie: who.cookie });
     expect((await ask(seller, id, 'clips')).status).toBe(202);
@@ -263,11 +262,11 @@ describe('one seller asking for many exports at once', () => {
     expect(third.status).toBe(429);
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await third.json()).toMatchObject({ code: 'EXPORTS_BUSY', error: expect.stringContaining('Дождитесь') });
-    expect(stack.app.ctx.db.prepare("SELECT COUNT(*) FROM video_exports WHERE target = 'square'").pluck().get()).toBe(0);
+    expect(await stack.app.ctx.db.value("SELECT COUNT(*) FROM video_exports WHERE target = 'square'")).toBe(0);
     // Asking again for one already being made is not a new export.
     expect((await ask(seller, id, 'clips')).status).toBe(202);
 
-    const other = createSignedInUser(stack.app.ctx, { balance: 5, email: 'other-seller@example.ru' });
+    const other = await createSignedInUser(stack.app.ctx, { balance: 5, email: 'other-seller@example.ru' });
     const theirs = await makeVideo(stack, other, '1:1');
     expect((await ask(other, theirs, 'square')).status).toBe(202);
   });

@@ -20,10 +20,10 @@ const VIDEO = { prompt: 'Флакон на столе, камера прибли
 let db: Db;
 let userId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
+  userId = await seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
 });
 
 const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;

@@ -21,10 +21,10 @@ const T0 = 1_000_000;
 let db: Db;
 let userId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = seedUserWithPhoto(db, { now: T0 });
+  userId = await seedUserWithPhoto(db, { now: T0 });
 });
 
 const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
@@ -60,9 +60,9 @@ describe('cancelling a generation before it reaches MiniMax', () => {
     expect(findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('treats someone else’s generation as unknown and leaves it running', () => {
+  it('treats someone else’s generation as unknown and leaves it running', async () => {
     const id = seedGeneration(db, config, userId, 'prepare', T0);
-    const stranger = seedUserWithPhoto(db, { now: T0, email: 'stranger@example.com' });
+    const stranger = await seedUserWithPhoto(db, { now: T0, email: 'stranger@example.com' });
     expect(cancelGeneration(db, { generationId: id, userId: stranger, now: T0 + 1 })).toEqual({ kind: 'not-found' });
     expect(cancelGeneration(db, { generationId: 'gen_missing', userId, now: T0 + 1 })).toEqual({ kind: 'not-found' });
     expect(row(id)).toMatchObject({ status: 'queued', refunded: 0 });

@@ -155,10 +155,10 @@ const WRITES: QueueWrite[] = [
 let db: Db;
 let userId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = seedUserWithPhoto(db, { now: T0 });
+  userId = await seedUserWithPhoto(db, { now: T0 });
 });
 
 /** Everything a queue write may touch: the row, the owner's money and counters, the ledger, the event log. */

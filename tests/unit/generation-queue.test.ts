@@ -24,11 +24,11 @@ let userId: string;
 let now: number;
 const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
   now = 1_000_000;
-  userId = seedUser(db, { now }).id;
+  userId = (await seedUser(db, { now })).id;
   db.prepare(`INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_1', ?, 'users/x/uploads/upl_1.jpg', 'image/jpeg', 640, 480, 10, ?)`).run(userId, now);
 });
 

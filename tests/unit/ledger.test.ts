@@ -6,10 +6,10 @@ import { seedUser } from '../helpers/fixtures.ts';
 
 let db: Db;
 let userId: string;
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = seedUser(db, { email: 'Seller@Example.ru', subject: 'sub-1' }).id;
+  userId = (await seedUser(db, { email: 'Seller@Example.ru', subject: 'sub-1' })).id;
 });
 
 describe('credit ledger', () => {

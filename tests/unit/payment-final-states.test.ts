@@ -32,7 +32,7 @@ let clock: ManualClock;
 let ctx: BillingDeps;
 let userId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
   clock = new ManualClock(T0);
@@ -46,7 +46,7 @@ beforeEach(() => {
     yookassa: createYookassaClient({ ...config.yookassa, secretKey: secrets.yookassaSecretKey, log }),
     notifier: createTelegramNotifier({ db, log, clock, telegram: null }),
   };
-  userId = seedUserWithPhoto(db, { now: T0 });
+  userId = await seedUserWithPhoto(db, { now: T0 });
 });
 
 /** Everything a payment's settlement may change: the row (but when it was last asked about), the buyer's money and plan, alerts. */

@@ -8,12 +8,13 @@ const KEY: ExportKey = { generationId: 'gen_1', target: 'clips', fit: 'blur', ki
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;
 
-function seedVideo(db: Db): void {
-  const user = seedUser(db);
-  db.prepare(
+async function seedVideo(db: Db): Promise<void> {
+  const user = await seedUser(db);
+  await db.run(
     `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, video_path, createdAt, updatedAt)
      VALUES ('gen_1', ?, 'success', 'done', 6, 1, 'prompt', 'users/x/videos/gen_1.mp4', ?, ?)`,
-  ).run(user.id, T0, T0);
+    [user.id, T0, T0],
+  );
 }
 
 const claim = (db: Db, now: number, workerId = 'w1') => claimExport(db, { workerId, now, leaseMs: LEASE, maxAttempts: 3 });
@@ -22,94 +23,95 @@ const ask = (db: Db, now: number, fileMissing = false) => requestExport(db, KEY,
 describe('the export table', () => {
   const open = useTempDatabases();
 
-  it('keeps one row per export: a second request joins the first', () => {
+  it('keeps one row per export: a second request joins the first', async () => {
     const db = open();
-    seedVideo(db);
-    expect(ask(db, T0)).toMatchObject({ state: 'pending', attempt: 0 });
-    expect(ask(db, T0 + 1)).toMatchObject({ state: 'pending', requestedAt: T0 });
-    expect(db.prepare('SELECT COUNT(*) FROM video_exports').pluck().get()).toBe(1);
+    await seedVideo(db);
+    expect(await ask(db, T0)).toMatchObject({ state: 'pending', attempt: 0 });
+    expect(await ask(db, T0 + 1)).toMatchObject({ state: 'pending', requestedAt: T0 });
+    expect(await db.value('SELECT COUNT(*) FROM video_exports')).toBe(1);
   });
 
-  it('gives a running export to one worker; another takes it only once the lease lapsed', () => {
+  it('gives a running export to one worker; another takes it only once the lease lapsed', async () => {
     const db = open();
-    seedVideo(db);
-    ask(db, T0);
-    const first = claim(db, T0, 'w1')!;
+    await seedVideo(db);
+    await ask(db, T0);
+    const first = (await claim(db, T0, 'w1'))!;
     expect(first).toMatchObject({ state: 'running', attempt: 1 });
-    expect(claim(db, T0 + 1, 'w2')).toBeNull();
-    expect(extendExportLease(db, first, T0 + 2 * LEASE)).toBe(true);
-    expect(claim(db, T0 + LEASE + 1, 'w2')).toBeNull();
-    const second = claim(db, T0 + 2 * LEASE + 1, 'w2')!;
+    expect(await claim(db, T0 + 1, 'w2')).toBeNull();
+    expect(await extendExportLease(db, first, T0 + 2 * LEASE)).toBe(true);
+    expect(await claim(db, T0 + LEASE + 1, 'w2')).toBeNull();
+    const second = (await claim(db, T0 + 2 * LEASE + 1, 'w2'))!;
     expect(second).toMatchObject({ attempt: 2 });
     // The first worker's late result changes nothing: its attempt is not the row's any more.
-    expect(finishExport(db, first, { path: 'old.mp4', bytes: 1 }, T0 + 3 * LEASE)).toBe(false);
-    expect(extendExportLease(db, first, T0 + 9 * LEASE)).toBe(false);
-    expect(finishExport(db, second, { path: 'new.mp4', bytes: 2 }, T0 + 3 * LEASE)).toBe(true);
-    expect(ask(db, T0 + 3 * LEASE)).toMatchObject({ state: 'done', path: 'new.mp4', bytes: 2 });
+    expect(await finishExport(db, first, { path: 'old.mp4', bytes: 1 }, T0 + 3 * LEASE)).toBe(false);
+    expect(await extendExportLease(db, first, T0 + 9 * LEASE)).toBe(false);
+    expect(await finishExport(db, second, { path: 'new.mp4', bytes: 2 }, T0 + 3 * LEASE)).toBe(true);
+    expect(await ask(db, T0 + 3 * LEASE)).toMatchObject({ state: 'done', path: 'new.mp4', bytes: 2 });
   });
 
-  it('fails an export whose process keeps dying instead of trying it forever', () => {
+  it('fails an export whose process keeps dying instead of trying it forever', async () => {
     const db = open();
-    seedVideo(db);
-    ask(db, T0);
+    await seedVideo(db);
+    await ask(db, T0);
     let now = T0;
     for (let attempt = 1; attempt <= 3; attempt++) {
-      expect(claim(db, now)).toMatchObject({ attempt });
+      expect(await claim(db, now)).toMatchObject({ attempt });
       now += LEASE + 1;
     }
-    expect(claim(db, now)).toBeNull();
-    expect(ask(db, now)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_ATTEMPTS' });
+    expect(await claim(db, now)).toBeNull();
+    expect(await ask(db, now)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_ATTEMPTS' });
   });
 
-  it('tries a failed export again only after a pause, and remakes a finished one whose file is gone', () => {
+  it('tries a failed export again only after a pause, and remakes a finished one whose file is gone', async () => {
     const db = open();
-    seedVideo(db);
-    ask(db, T0);
-    const running = claim(db, T0)!;
-    expect(failExport(db, running, { code: 'EXPORT_TIMEOUT', message: 'too long' }, T0 + 10)).toBe(true);
-    expect(ask(db, T0 + 30_000)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_TIMEOUT' });
-    expect(ask(db, T0 + 70_010)).toMatchObject({ state: 'pending', errorCode: null });
-    const again = claim(db, T0 + 70_020)!;
-    finishExport(db, again, { path: 'made.mp4', bytes: 5 }, T0 + 70_030);
-    expect(ask(db, T0 + 70_040)).toMatchObject({ state: 'done', path: 'made.mp4' });
-    expect(ask(db, T0 + 70_050, true)).toMatchObject({ state: 'pending', path: null });
+    await seedVideo(db);
+    await ask(db, T0);
+    const running = (await claim(db, T0))!;
+    expect(await failExport(db, running, { code: 'EXPORT_TIMEOUT', message: 'too long' }, T0 + 10)).toBe(true);
+    expect(await ask(db, T0 + 30_000)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_TIMEOUT' });
+    expect(await ask(db, T0 + 70_010)).toMatchObject({ state: 'pending', errorCode: null });
+    const again = (await claim(db, T0 + 70_020))!;
+    await finishExport(db, again, { path: 'made.mp4', bytes: 5 }, T0 + 70_030);
+    expect(await ask(db, T0 + 70_040)).toMatchObject({ state: 'done', path: 'made.mp4' });
+    expect(await ask(db, T0 + 70_050, true)).toMatchObject({ state: 'pending', path: null });
   });
 
-  it('gives an export back at shutdown without counting it failed', () => {
+  it('gives an export back at shutdown without counting it failed', async () => {
     const db = open();
-    seedVideo(db);
-    ask(db, T0);
-    const running = claim(db, T0)!;
-    expect(releaseExport(db, running, T0 + 5)).toBe(true);
-    expect(claim(db, T0 + 6)).toMatchObject({ state: 'running', attempt: 2 });
+    await seedVideo(db);
+    await ask(db, T0);
+    const running = (await claim(db, T0))!;
+    expect(await releaseExport(db, running, T0 + 5)).toBe(true);
+    expect(await claim(db, T0 + 6)).toMatchObject({ state: 'running', attempt: 2 });
   });
 
-  it("queues at most the owner's allowance of exports at once; joining, finishing and other owners are not counted against it", () => {
+  it("queues at most the owner's allowance of exports at once; joining, finishing and other owners are not counted against it", async () => {
     const db = open();
-    seedVideo(db);
-    const owner = db.prepare("SELECT userId FROM generations WHERE id = 'gen_1'").pluck().get() as string;
-    const other = seedUser(db, { email: 'other@example.ru' });
-    db.prepare(
+    await seedVideo(db);
+    const owner = (await db.value<string>("SELECT userId FROM generations WHERE id = 'gen_1'"))!;
+    const other = await seedUser(db, { email: 'other@example.ru' });
+    await db.run(
       `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, video_path, createdAt, updatedAt)
        VALUES ('gen_2', ?, 'success', 'done', 6, 1, 'prompt', 'users/y/videos/gen_2.mp4', ?, ?)`,
-    ).run(other.id, T0, T0);
+      [other.id, T0, T0],
+    );
     const limited = (key: ExportKey, userId: string, now = T0) =>
       requestExport(db, key, { now, retryFailedAfterMs: 60_000, ownerLimit: { userId, max: 2 } });
     const wb: ExportKey = { ...KEY, target: 'wildberries' };
     const square: ExportKey = { ...KEY, target: 'square' };
-    expect(limited(KEY, owner)).toMatchObject({ state: 'pending' });
-    expect(limited(wb, owner)).toMatchObject({ state: 'pending' });
+    expect(await limited(KEY, owner)).toMatchObject({ state: 'pending' });
+    expect(await limited(wb, owner)).toMatchObject({ state: 'pending' });
     // A third one waits for a free place: nothing is queued for it.
-    expect(limited(square, owner)).toBe('busy');
-    expect(db.prepare("SELECT COUNT(*) FROM video_exports WHERE target = 'square'").pluck().get()).toBe(0);
+    expect(await limited(square, owner)).toBe('busy');
+    expect(await db.value("SELECT COUNT(*) FROM video_exports WHERE target = 'square'")).toBe(0);
     // Asking again for one already being made joins it; another owner has an allowance of their own.
-    expect(limited(KEY, owner)).toMatchObject({ state: 'pending', requestedAt: T0 });
-    expect(limited({ ...KEY, generationId: 'gen_2' }, other.id, T0 + 1)).toMatchObject({ state: 'pending' });
+    expect(await limited(KEY, owner)).toMatchObject({ state: 'pending', requestedAt: T0 });
+    expect(await limited({ ...KEY, generationId: 'gen_2' }, other.id, T0 + 1)).toMatchObject({ state: 'pending' });
     // Once one is ready (the oldest, the owner's), the next one is taken.
-    const running = claim(db, T0 + 2)!;
+    const running = (await claim(db, T0 + 2))!;
     expect(running.generationId).toBe('gen_1');
-    expect(finishExport(db, running, { path: 'a.mp4', bytes: 1 }, T0 + 3)).toBe(true);
-    expect(limited(square, owner, T0 + 4)).toMatchObject({ state: 'pending' });
-    expect(limited({ ...KEY, target: 'wide' }, owner, T0 + 5)).toBe('busy');
+    expect(await finishExport(db, running, { path: 'a.mp4', bytes: 1 }, T0 + 3)).toBe(true);
+    expect(await limited(square, owner, T0 + 4)).toMatchObject({ state: 'pending' });
+    expect(await limited({ ...KEY, target: 'wide' }, owner, T0 + 5)).toBe('busy');
   });
 });

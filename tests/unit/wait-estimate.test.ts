@@ -49,10 +49,10 @@ describe('wait estimate in the status view (history from the database)', () => {
   let db: Db;
   let userId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = openDatabase(':memory:');
     migrate(db);
-    userId = seedUserWithPhoto(db, { now: 0, trialCredits: 50 });
+    userId = await seedUserWithPhoto(db, { now: 0, trialCredits: 50 });
   });
 
   const accept = (at: number, duration: 6 | 10 = 6) =>

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BackgroundTask } from '../tasks.ts';
@@ -29,7 +29,7 @@ export interface ExportSettings {
 }
 
 export interface ExportRunnerDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   log: Logger;
   ffmpeg: Ffmpeg;
@@ -52,6 +52,10 @@ export class ExportRunner implements BackgroundTask {
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | null = null;
+  /** The claim pass in flight: one at a time, or two would both see a free slot and overfill it. */
+  private claiming: Promise<void> | null = null;
+  /** Woken while a pass was claiming: look again as soon as it ends. */
+  private wokenWhileClaiming = false;
   private started = false;
   private stopping = false;
   private readonly log: Logger;
@@ -69,15 +73,15 @@ export class ExportRunner implements BackgroundTask {
   /** Look for work now (a request just queued an export). */
   wake(): void {
     if (!this.started || this.stopping) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), 0);
-    this.timer.unref();
+    this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.abort.abort();
+    // The pass first: an export it claims while stopping is given back, one it started is in `running`.
+    await this.claiming;
     await Promise.allSettled([...this.running]);
   }
 
@@ -86,29 +90,56 @@ export class ExportRunner implements BackgroundTask {
     return this.running.size;
   }
 
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), ms);
+    this.timer.unref();
+  }
+
   private tick(): void {
     this.timer = null;
+    if (this.claiming) {
+      this.wokenWhileClaiming = true;
+      return;
+    }
+    this.claiming = this.claimPass().finally(() => {
+      this.claiming = null;
+      const again = this.wokenWhileClaiming;
+      this.wokenWhileClaiming = false;
+      if (this.stopping) return;
+      if (again) this.schedule(0);
+      // A wake during the pass whose timer has not fired yet already set the next look.
+      else if (!this.timer) this.schedule(this.deps.settings.pollMs);
+    });
+  }
+
+  /** Claims exports while slots are free; never rejects (a failed claim is logged, the poll tries again). */
+  private async claimPass(): Promise<void> {
+    const { db, clock, settings } = this.deps;
     try {
-      while (!this.stopping && this.running.size < this.deps.settings.concurrency) {
-        const claim = claimExport(this.deps.db, {
+      while (!this.stopping && this.running.size < settings.concurrency) {
+        const claim = await claimExport(db, {
           workerId: this.workerId,
-          now: this.deps.clock.now(),
-          leaseMs: this.deps.settings.leaseMs,
-          maxAttempts: this.deps.settings.maxAttempts,
+          now: clock.now(),
+          leaseMs: settings.leaseMs,
+          maxAttempts: settings.maxAttempts,
         });
         if (!claim) break;
-        const run = this.run(claim).finally(() => {
-          this.running.delete(run);
-          this.wake();
-        });
+        if (this.stopping) {
+          // Stopped while the claim was on its way: give it back at once rather than let it wait for the lease.
+          await releaseExport(db, claim, clock.now());
+          break;
+        }
+        const run = this.run(claim)
+          .catch((err: unknown) => this.log.error({ err, exportId: claim.id }, 'recording an export outcome failed'))
+          .finally(() => {
+            this.running.delete(run);
+            this.wake();
+          });
         this.running.add(run);
       }
     } catch (err) {
       this.log.error({ err }, 'claiming exports failed');
-    }
-    if (!this.stopping) {
-      this.timer = setTimeout(() => this.tick(), this.deps.settings.pollMs);
-      this.timer.unref();
     }
   }
 
@@ -116,25 +147,21 @@ export class ExportRunner implements BackgroundTask {
     const { db, clock, settings } = this.deps;
     const log = this.log.child({ exportId: claim.id, generationId: claim.generationId, target: claim.target, fit: claim.fit, kind: claim.kind });
     const heartbeat = setInterval(() => {
-      try {
-        extendExportLease(db, claim, clock.now() + settings.leaseMs);
-      } catch (err) {
-        log.warn({ err }, 'export lease extension failed');
-      }
+      extendExportLease(db, claim, clock.now() + settings.leaseMs).catch((err: unknown) => log.warn({ err }, 'export lease extension failed'));
     }, Math.max(50, Math.floor(settings.leaseMs / 3)));
     heartbeat.unref();
     const started = clock.now();
     try {
       const file = await this.make(claim);
-      if (finishExport(db, claim, file, clock.now())) log.info({ bytes: file.bytes, ms: clock.now() - started }, 'export made');
+      if (await finishExport(db, claim, file, clock.now())) log.info({ bytes: file.bytes, ms: clock.now() - started }, 'export made');
       else log.warn('export finished after its claim was lost');
     } catch (err) {
       if (err instanceof FfmpegError && err.code === 'FFMPEG_ABORTED') {
-        releaseExport(db, claim, clock.now());
+        await releaseExport(db, claim, clock.now());
         return;
       }
       const code = err instanceof ExportFailure ? err.code : err instanceof FfmpegError && err.code === 'FFMPEG_TIMEOUT' ? 'EXPORT_TIMEOUT' : 'EXPORT_FAILED';
-      failExport(db, claim, { code, message: err instanceof Error ? err.message : String(err) }, clock.now());
+      await failExport(db, claim, { code, message: err instanceof Error ? err.message : String(err) }, clock.now());
       log.error({ err, code }, 'export failed');
     } finally {
       clearInterval(heartbeat);
@@ -143,7 +170,7 @@ export class ExportRunner implements BackgroundTask {
 
   private async make(claim: ExportClaim): Promise<{ path: string; bytes: number }> {
     const { db, storageDir, settings, ffmpeg } = this.deps;
-    const media = getGenerationMedia(db, claim.generationId);
+    const media = await getGenerationMedia(db, claim.generationId);
     if (!media || !hasVideo(media)) throw new ExportFailure('VIDEO_NOT_FOUND', 'the video is gone');
     const target = EXPORT_TARGETS[claim.target];
     const name =

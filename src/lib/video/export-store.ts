@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { readRow } from '../db/row.ts';
 import { EXPORT_FITS, EXPORT_TARGET_IDS, type ExportFit, type ExportTargetId } from './formats.ts';
 
@@ -52,10 +52,13 @@ function rowToExport(row: Record<string, unknown>): VideoExport {
 
 const COLUMNS = 'id, generationId, target, fit, kind, state, path, bytes, attempt, error_code, requestedAt, finishedAt';
 
-export function findExport(db: Db, key: ExportKey): VideoExport | null {
-  const row = db
-    .prepare(`SELECT ${COLUMNS} FROM video_exports WHERE generationId = ? AND target = ? AND fit = ? AND kind = ?`)
-    .get(key.generationId, key.target, key.fit, key.kind) as Record<string, unknown> | undefined;
+export async function findExport(db: Database, key: ExportKey): Promise<VideoExport | null> {
+  const row = await db.get(`SELECT ${COLUMNS} FROM video_exports WHERE generationId = ? AND target = ? AND fit = ? AND kind = ?`, [
+    key.generationId,
+    key.target,
+    key.fit,
+    key.kind,
+  ]);
   return row ? rowToExport(row) : null;
 }
 
@@ -81,39 +84,39 @@ export type RequestedExport = VideoExport | 'busy';
  * is pending or running joins it (no second ffmpeg); a failed one is queued again after a pause;
  * a finished one whose file went missing is made again.
  */
-export function requestExport(db: Db, key: ExportKey, options: RequestExportOptions): RequestedExport {
-  return inTransaction(db, () => {
-    const current = findExport(db, key);
+export function requestExport(db: Database, key: ExportKey, options: RequestExportOptions): Promise<RequestedExport> {
+  return inTransaction(db, async (tx) => {
+    const current = await findExport(tx, key);
     const again =
       current !== null &&
       ((current.state === 'failed' && (current.finishedAt ?? 0) + options.retryFailedAfterMs <= options.now) ||
         (current.state === 'done' && current.path !== null && (options.fileMissing?.(current.path) ?? false)));
     if (current && !again) return current;
-    if (options.ownerLimit && liveExportsOfOwner(db, options.ownerLimit.userId) >= options.ownerLimit.max) return 'busy';
+    if (options.ownerLimit && (await liveExportsOfOwner(tx, options.ownerLimit.userId)) >= options.ownerLimit.max) return 'busy';
     if (!current) {
-      db.prepare(
+      await tx.run(
         `INSERT INTO video_exports (generationId, target, fit, kind, state, requestedAt, updatedAt)
          VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
-      ).run(key.generationId, key.target, key.fit, key.kind, options.now, options.now);
+        [key.generationId, key.target, key.fit, key.kind, options.now, options.now],
+      );
     } else {
-      db.prepare(
+      await tx.run(
         `UPDATE video_exports SET state = 'pending', path = NULL, bytes = NULL, error_code = NULL, error_message = NULL,
            requestedAt = ?, updatedAt = ? WHERE id = ? AND state = ?`,
-      ).run(options.now, options.now, current.id, current.state);
+        [options.now, options.now, current.id, current.state],
+      );
     }
-    return findExport(db, key)!;
+    return (await findExport(tx, key))!;
   });
 }
 
 /** Exports of this user's videos that are waiting for or running ffmpeg. */
-export function liveExportsOfOwner(db: Db, userId: string): number {
-  return db
-    .prepare(
-      `SELECT COUNT(*) FROM video_exports e INDEXED BY idx_video_exports_live JOIN generations g ON g.id = e.generationId
-       WHERE e.state IN ('pending', 'running') AND g.userId = ?`,
-    )
-    .pluck()
-    .get(userId) as number;
+export async function liveExportsOfOwner(db: Database, userId: string): Promise<number> {
+  return (await db.value<number>(
+    `SELECT COUNT(*) FROM video_exports e INDEXED BY idx_video_exports_live JOIN generations g ON g.id = e.generationId
+     WHERE e.state IN ('pending', 'running') AND g.userId = ?`,
+    [userId],
+  ))!;
 }
 
 export interface ExportClaim extends VideoExport {
@@ -134,67 +137,64 @@ export interface ClaimExportOptions {
  * in one statement, so two processes never take the same row. One that has used its attempts
  * is failed instead of being tried forever.
  */
-export function claimExport(db: Db, options: ClaimExportOptions): ExportClaim | null {
+export async function claimExport(db: Database, options: ClaimExportOptions): Promise<ExportClaim | null> {
   // `state IN ('pending', 'running')` repeats the partial index's own condition, which is what
   // lets SQLite use idx_video_exports_live here instead of scanning every finished export.
-  db.prepare(
+  await db.run(
     `UPDATE video_exports SET state = 'failed', error_code = 'EXPORT_ATTEMPTS', error_message = 'stopped after repeated interruptions',
        finishedAt = @now, locked_by = NULL, locked_until = NULL, updatedAt = @now
      WHERE state IN ('pending', 'running') AND state = 'running' AND locked_until < @now AND attempt >= @maxAttempts`,
-  ).run(options);
-  const row = db
-    .prepare(
-      `UPDATE video_exports SET state = 'running', attempt = attempt + 1, locked_by = @workerId, locked_until = @leaseUntil,
-         startedAt = @now, updatedAt = @now
-       WHERE id = (SELECT id FROM video_exports INDEXED BY idx_video_exports_live
-                   WHERE state IN ('pending', 'running') AND (state = 'pending' OR locked_until < @now)
-                   ORDER BY requestedAt LIMIT 1)
-       RETURNING ${COLUMNS}`,
-    )
-    .get({ workerId: options.workerId, now: options.now, leaseUntil: options.now + options.leaseMs }) as Record<string, unknown> | undefined;
+    { now: options.now, maxAttempts: options.maxAttempts },
+  );
+  const row = await db.get(
+    `UPDATE video_exports SET state = 'running', attempt = attempt + 1, locked_by = @workerId, locked_until = @leaseUntil,
+       startedAt = @now, updatedAt = @now
+     WHERE id = (SELECT id FROM video_exports INDEXED BY idx_video_exports_live
+                 WHERE state IN ('pending', 'running') AND (state = 'pending' OR locked_until < @now)
+                 ORDER BY requestedAt LIMIT 1)
+     RETURNING ${COLUMNS}`,
+    { workerId: options.workerId, now: options.now, leaseUntil: options.now + options.leaseMs },
+  );
   return row ? rowToExport(row) : null;
 }
 
 type Claim = Pick<ExportClaim, 'id' | 'attempt'>;
 
 /** Keeps the lease while ffmpeg runs; false once another process has claimed the row. */
-export function extendExportLease(db: Db, claim: Claim, until: number): boolean {
-  return (
-    db
-      .prepare(`UPDATE video_exports SET locked_until = ? WHERE id = ? AND attempt = ? AND state = 'running'`)
-      .run(until, claim.id, claim.attempt).changes === 1
-  );
+export async function extendExportLease(db: Database, claim: Claim, until: number): Promise<boolean> {
+  const { changes } = await db.run(`UPDATE video_exports SET locked_until = ? WHERE id = ? AND attempt = ? AND state = 'running'`, [
+    until,
+    claim.id,
+    claim.attempt,
+  ]);
+  return changes === 1;
 }
 
-export function finishExport(db: Db, claim: Claim, file: { path: string; bytes: number }, now: number): boolean {
-  return (
-    db
-      .prepare(
-        `UPDATE video_exports SET state = 'done', path = ?, bytes = ?, finishedAt = ?, locked_by = NULL, locked_until = NULL,
-           error_code = NULL, error_message = NULL, updatedAt = ?
-         WHERE id = ? AND attempt = ? AND state = 'running'`,
-      )
-      .run(file.path, file.bytes, now, now, claim.id, claim.attempt).changes === 1
+export async function finishExport(db: Database, claim: Claim, file: { path: string; bytes: number }, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `UPDATE video_exports SET state = 'done', path = ?, bytes = ?, finishedAt = ?, locked_by = NULL, locked_until = NULL,
+       error_code = NULL, error_message = NULL, updatedAt = ?
+     WHERE id = ? AND attempt = ? AND state = 'running'`,
+    [file.path, file.bytes, now, now, claim.id, claim.attempt],
   );
+  return changes === 1;
 }
 
-export function failExport(db: Db, claim: Claim, error: { code: string; message: string }, now: number): boolean {
-  return (
-    db
-      .prepare(
-        `UPDATE video_exports SET state = 'failed', error_code = ?, error_message = ?, finishedAt = ?, locked_by = NULL,
-           locked_until = NULL, updatedAt = ?
-         WHERE id = ? AND attempt = ? AND state = 'running'`,
-      )
-      .run(error.code, error.message.slice(0, 1000), now, now, claim.id, claim.attempt).changes === 1
+export async function failExport(db: Database, claim: Claim, error: { code: string; message: string }, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `UPDATE video_exports SET state = 'failed', error_code = ?, error_message = ?, finishedAt = ?, locked_by = NULL,
+       locked_until = NULL, updatedAt = ?
+     WHERE id = ? AND attempt = ? AND state = 'running'`,
+    [error.code, error.message.slice(0, 1000), now, now, claim.id, claim.attempt],
   );
+  return changes === 1;
 }
 
 /** Gives a claimed export back without counting it as failed (shutdown). */
-export function releaseExport(db: Db, claim: Claim, now: number): boolean {
-  return (
-    db
-      .prepare(`UPDATE video_exports SET state = 'pending', locked_by = NULL, locked_until = NULL, updatedAt = ? WHERE id = ? AND attempt = ? AND state = 'running'`)
-      .run(now, claim.id, claim.attempt).changes === 1
+export async function releaseExport(db: Database, claim: Claim, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `UPDATE video_exports SET state = 'pending', locked_by = NULL, locked_until = NULL, updatedAt = ? WHERE id = ? AND attempt = ? AND state = 'running'`,
+    [now, claim.id, claim.attempt],
   );
+  return changes === 1;
 }

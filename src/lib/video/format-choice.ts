@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { badRequest } from '../errors.ts';
 import type { GenerationMode } from '../model.ts';
 import { readRow } from '../db/row.ts';
@@ -40,9 +40,9 @@ export function chooseFormat(body: unknown, mode: GenerationMode, photo: { width
 }
 
 /** The stored choice of a generation (a retry keeps it). */
-export function storedFormatChoice(db: Db, generationId: string): FormatChoice {
-  const row = db.prepare('SELECT video_format, focus_x, focus_y FROM generations WHERE id = ?').get(generationId) as Record<string, unknown>;
-  const r = readRow('generations', row);
+export async function storedFormatChoice(db: Database, generationId: string): Promise<FormatChoice> {
+  const row = await db.get('SELECT video_format, focus_x, focus_y FROM generations WHERE id = ?', [generationId]);
+  const r = readRow('generations', row!);
   return { format: r.oneOf('video_format', VIDEO_FORMATS), focus: focusOf(r.intOrNull('focus_x'), r.intOrNull('focus_y')) };
 }
 

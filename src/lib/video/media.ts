@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { User } from '../auth/users.ts';
 import type { Logger } from '../logger.ts';
 import { readRow } from '../db/row.ts';
@@ -61,14 +61,14 @@ function rowToMedia(row: Record<string, unknown>): GenerationMedia {
 }
 
 /** The generation's media if the viewer owns it (or is an admin); others get null, as if it did not exist. */
-export function findMediaForViewer(db: Db, generationId: string, viewer: Pick<User, 'id' | 'role'>): GenerationMedia | null {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM generations WHERE id = ?`).get(generationId) as Record<string, unknown> | undefined;
+export async function findMediaForViewer(db: Database, generationId: string, viewer: Pick<User, 'id' | 'role'>): Promise<GenerationMedia | null> {
+  const row = await db.get(`SELECT ${COLUMNS} FROM generations WHERE id = ?`, [generationId]);
   if (!row || (row.userId !== viewer.id && viewer.role !== 'admin')) return null;
   return rowToMedia(row);
 }
 
-export function getGenerationMedia(db: Db, generationId: string): GenerationMedia | null {
-  const row = db.prepare(`SELECT ${COLUMNS} FROM generations WHERE id = ?`).get(generationId) as Record<string, unknown> | undefined;
+export async function getGenerationMedia(db: Database, generationId: string): Promise<GenerationMedia | null> {
+  const row = await db.get(`SELECT ${COLUMNS} FROM generations WHERE id = ?`, [generationId]);
   return row ? rowToMedia(row) : null;
 }
 
@@ -81,23 +81,23 @@ export function hasVideo(media: GenerationMedia): media is GenerationMedia & { v
  * The first frame as the worker sends it (made once and kept): the photo cut to the format.
  * `original` (and template mode) is the photo itself.
  */
-export async function firstFrameOf(db: Db, storageDir: string, media: GenerationMedia): Promise<string | null> {
+export async function firstFrameOf(db: Database, storageDir: string, media: GenerationMedia): Promise<string | null> {
   if (media.framePath && fs.existsSync(resolveStored(storageDir, media.framePath))) return media.framePath;
-  const upload = media.uploadId ? getUpload(db, media.uploadId) : null;
+  const upload = media.uploadId ? await getUpload(db, media.uploadId) : null;
   if (!upload) return media.imagePath;
   return ensureFirstFrame({ storageDir, upload, format: media.format, focus: media.focus });
 }
 
 /** Written at submission: the frame that went to MiniMax. */
-export function recordFirstFrame(db: Db, generationId: string, framePath: string): void {
-  db.prepare('UPDATE generations SET frame_path = ? WHERE id = ?').run(framePath, generationId);
+export async function recordFirstFrame(db: Database, generationId: string, framePath: string): Promise<void> {
+  await db.run('UPDATE generations SET frame_path = ? WHERE id = ?', [framePath, generationId]);
 }
 
 /**
  * The poster shown before a video plays: the JPEG taken from the saved video, or (before it
  * is saved, or without ffmpeg) the first frame.
  */
-export async function posterOf(db: Db, storageDir: string, media: GenerationMedia): Promise<string | null> {
+export async function posterOf(db: Database, storageDir: string, media: GenerationMedia): Promise<string | null> {
   if (media.posterPath && fs.existsSync(resolveStored(storageDir, media.posterPath))) return media.posterPath;
   return firstFrameOf(db, storageDir, media);
 }
@@ -107,14 +107,17 @@ export async function posterOf(db: Db, storageDir: string, media: GenerationMedi
  * length from the MP4 header (a few reads, no ffmpeg). It cannot fail the generation: a video
  * whose header is unreadable still plays, only without its size in the status.
  */
-export async function recordVideoHeader(deps: { db: Db; storageDir: string; log: Logger }, video: { generationId: string; relativePath: string }): Promise<void> {
+export async function recordVideoHeader(deps: { db: Database; storageDir: string; log: Logger }, video: { generationId: string; relativePath: string }): Promise<void> {
   const log = deps.log.child({ mod: 'video-media', generationId: video.generationId });
   try {
     const info = await readMp4Info(resolveStored(deps.storageDir, video.relativePath));
     if (info) {
-      deps.db
-        .prepare('UPDATE generations SET video_width = ?, video_height = ?, video_duration_ms = ? WHERE id = ?')
-        .run(info.width, info.height, info.durationMs, video.generationId);
+      await deps.db.run('UPDATE generations SET video_width = ?, video_height = ?, video_duration_ms = ? WHERE id = ?', [
+        info.width,
+        info.height,
+        info.durationMs,
+        video.generationId,
+      ]);
     } else log.warn('the saved video has no readable MP4 header');
   } catch (err) {
     log.warn({ err }, 'could not read the saved video header');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { BackgroundTask } from '../tasks.ts';
 import type { Clock } from '../clock.ts';
@@ -36,29 +36,38 @@ export class PosterTaker implements BackgroundTask {
   readonly name = 'video-posters';
   private readonly abort = new AbortController();
   private readonly pending = new Set<Promise<void>>();
+  /** The start's search for posters a stopped process left untaken, while it runs. */
+  private catchingUp: Promise<void> | null = null;
   private readonly log: Logger;
   private stopped = false;
 
   constructor(
-    private readonly deps: { db: Db; clock: Clock; log: Logger; ffmpeg: Ffmpeg; storageDir: string; settings: PosterSettings },
+    private readonly deps: { db: Database; clock: Clock; log: Logger; ffmpeg: Ffmpeg; storageDir: string; settings: PosterSettings },
   ) {
     this.log = deps.log.child({ mod: 'video-posters' });
   }
 
-  /** Takes the posters a stopped process left untaken: recent videos delivered without one. */
+  /** Starts taking the posters a stopped process left untaken (recent videos delivered without one); returns at once. */
   start(): void {
-    if (!this.deps.ffmpeg.available) return;
+    if (!this.deps.ffmpeg.available || this.catchingUp) return;
+    this.catchingUp = this.takeUntaken().finally(() => (this.catchingUp = null));
+  }
+
+  private async takeUntaken(): Promise<void> {
     const { db, clock, settings } = this.deps;
-    // Once per start: the delivered videos (idx_generations_status), the recent ones without a poster.
-    const missing = db
-      .prepare(
+    try {
+      // Once per start: the delivered videos (idx_generations_status), the recent ones without a poster.
+      const missing = await db.all<{ id: string; userId: string; attempt: number; video_path: string }>(
         `SELECT id, userId, attempt, video_path FROM generations
          WHERE status = 'success' AND completedAt >= ? AND video_path IS NOT NULL AND poster_path IS NULL
          ORDER BY completedAt DESC LIMIT ?`,
-      )
-      .all(clock.now() - settings.catchUpMs, settings.maxPending) as Array<{ id: string; userId: string; attempt: number; video_path: string }>;
-    for (const row of missing) this.take({ generationId: row.id, userId: row.userId, attempt: row.attempt, relativePath: row.video_path });
-    if (missing.length > 0) this.log.info({ count: missing.length }, 'taking posters left untaken');
+        [clock.now() - settings.catchUpMs, settings.maxPending],
+      );
+      for (const row of missing) this.take({ generationId: row.id, userId: row.userId, attempt: row.attempt, relativePath: row.video_path });
+      if (missing.length > 0) this.log.info({ count: missing.length }, 'taking posters left untaken');
+    } catch (err) {
+      this.log.error({ err }, 'looking for posters left untaken failed');
+    }
   }
 
   /** Starts taking the poster of a delivered video and returns at once; never throws. */
@@ -72,14 +81,16 @@ export class PosterTaker implements BackgroundTask {
     this.pending.add(job);
   }
 
-  /** Posters waiting or being taken now. */
+  /** Posters waiting or being taken now (the start's search for untaken ones counts as one). */
   waiting(): number {
-    return this.pending.size;
+    return this.pending.size + (this.catchingUp ? 1 : 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    // The start's search first: a poster it queued before the stop is then in `pending`.
+    await this.catchingUp;
     await Promise.allSettled([...this.pending]);
   }
 
@@ -96,9 +107,12 @@ export class PosterTaker implements BackgroundTask {
         signal: this.abort.signal,
       });
       await fs.promises.rename(part, out);
-      const recorded = db
-        .prepare(`UPDATE generations SET poster_path = ? WHERE id = ? AND attempt = ? AND status = 'success' AND video_path = ?`)
-        .run(poster, video.generationId, video.attempt, video.relativePath);
+      const recorded = await db.run(`UPDATE generations SET poster_path = ? WHERE id = ? AND attempt = ? AND status = 'success' AND video_path = ?`, [
+        poster,
+        video.generationId,
+        video.attempt,
+        video.relativePath,
+      ]);
       if (recorded.changes === 0) {
         // A newer attempt or another file is on record now: this poster is of nothing shown.
         await fs.promises.rm(out, { force: true });

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { resolveStored } from '../storage.ts';
 import { firstFrameOf, getGenerationMedia, recordFirstFrame, recordVideoHeader } from './media.ts';
@@ -19,15 +19,15 @@ export interface VideoHooks {
   videoDelivered(video: DeliveredVideo): void;
 }
 
-export function createVideoHooks(deps: { db: Db; log: Logger; storageDir: string; posters: PosterTaker }): VideoHooks {
+export function createVideoHooks(deps: { db: Database; log: Logger; storageDir: string; posters: PosterTaker }): VideoHooks {
   return {
     async firstFrame(generationId) {
-      const media = getGenerationMedia(deps.db, generationId);
+      const media = await getGenerationMedia(deps.db, generationId);
       if (!media) return null;
       const frame = await firstFrameOf(deps.db, deps.storageDir, media);
       if (!frame) return null;
       const bytes = await fs.promises.readFile(resolveStored(deps.storageDir, frame));
-      recordFirstFrame(deps.db, generationId, frame);
+      await recordFirstFrame(deps.db, generationId, frame);
       return bytes;
     },
     videoSaved: (video) => recordVideoHeader(deps, video),
