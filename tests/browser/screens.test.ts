@@ -53,9 +53,9 @@ describe.skipIf(skipBrowser)('every screen at 390 and 1280 px', () => {
     for (let day = 0; day < 30; day += 4) {
       const at = now - day * 24 * HOUR - 2 * HOUR;
       const basic = day % 8 !== 0;
-      paidPayment(app.ctx.db, { id: `pay_s_${day}`, userId: sellerId, externalPaymentId: `ext-${day}`, amountKopecks: basic ? 149000 : 39000, credits: basic ? 50 : 10, plan: basic ? 'basic' : 'single', at });
+      await paidPayment(app.ctx.db, { id: `pay_s_${day}`, userId: sellerId, externalPaymentId: `ext-${day}`, amountKopecks: basic ? 149000 : 39000, credits: basic ? 50 : 10, plan: basic ? 'basic' : 'single', at });
     }
-    seedPayment(app.ctx.db, { id: 'pay_unknown', userId: sellerId, externalPaymentId: 'ext-forgotten', amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending', unknownSince: now - 2 * HOUR, at: now - 3 * HOUR });
+    await seedPayment(app.ctx.db, { id: 'pay_unknown', userId: sellerId, externalPaymentId: 'ext-forgotten', amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending', unknownSince: now - 2 * HOUR, at: now - 3 * HOUR });
     recordAlert(app.ctx.db, { stage: 'MINIMAX_GENERATION', userId: sellerId, generationId: 'gen_f_0', message: 'Stage: MINIMAX_GENERATION\nError: 1027 output sensitive', delivery: 'sent', deliveryError: null, createdAt: now - HOUR });
   });
   afterAll(async () => {

@@ -15,23 +15,26 @@ describe('admin overview', () => {
 
   beforeAll(async () => {
     app = await startApp({ clock });
-    adminCookie = createSignedInUser(app.ctx, { role: 'admin' }).cookie;
-    const seller = createSignedInUser(app.ctx, { email: 'seller@example.ru' }).user;
+    adminCookie = (await createSignedInUser(app.ctx, { role: 'admin' })).cookie;
+    const seller = (await createSignedInUser(app.ctx, { email: 'seller@example.ru' })).user;
     const now = clock.now();
-    const gen = app.ctx.db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, attempt, submittedAt, error_stage, createdAt, updatedAt, completedAt)
-       VALUES (@id, @user, @status, 'done', 10, 2, 'template', @attempt, @submittedAt, @stage, @at, @at, @at)`,
-    );
+    const gen = (row: { id: string; user: string; status: string; attempt: number; submittedAt: number | null; stage: string | null; at: number }) =>
+      app.ctx.db.run(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, attempt, submittedAt, error_stage, createdAt, updatedAt, completedAt)
+         VALUES (@id, @user, @status, 'done', 10, 2, 'template', @attempt, @submittedAt, @stage, @at, @at, @at)`,
+        row,
+      );
     // Seven worker passes (submit, five polls, download), no retry.
-    gen.run({ id: 'gen_chart_ok', user: seller.id, status: 'success', attempt: 7, submittedAt: now - HOUR - 95_000, stage: null, at: now - HOUR });
-    app.ctx.db
-      .prepare(`INSERT INTO generation_events (generationId, kind, attempt, createdAt) VALUES ('gen_chart_ok', 'minimax_success', 6, ?)`)
-      .run(now - HOUR - 5000);
-    gen.run({ id: 'gen_chart_failed', user: seller.id, status: 'failed', attempt: 3, submittedAt: null, stage: 'MINIMAX_CALL', at: now - 2 * HOUR });
-    app.ctx.db
-      .prepare(`INSERT INTO generation_events (generationId, kind, attempt, detail, createdAt) VALUES ('gen_chart_failed', 'retry', 1, 'MINIMAX_CALL 1002 in 2000 ms', ?)`)
-      .run(now - 2 * HOUR - 60_000);
-    paidPayment(app.ctx.db, { id: 'pay_chart', userId: seller.id, at: now - HOUR });
+    await gen({ id: 'gen_chart_ok', user: seller.id, status: 'success', attempt: 7, submittedAt: now - HOUR - 95_000, stage: null, at: now - HOUR });
+    await app.ctx.db.run(`INSERT INTO generation_events (generationId, kind, attempt, createdAt) VALUES ('gen_chart_ok', 'minimax_success', 6, ?)`, [
+      now - HOUR - 5000,
+    ]);
+    await gen({ id: 'gen_chart_failed', user: seller.id, status: 'failed', attempt: 3, submittedAt: null, stage: 'MINIMAX_CALL', at: now - 2 * HOUR });
+    await app.ctx.db.run(
+      `INSERT INTO generation_events (generationId, kind, attempt, detail, createdAt) VALUES ('gen_chart_failed', 'retry', 1, 'MINIMAX_CALL 1002 in 2000 ms', ?)`,
+      [now - 2 * HOUR - 60_000],
+    );
+    await paidPayment(app.ctx.db, { id: 'pay_chart', userId: seller.id, at: now - HOUR });
   });
   afterAll(async () => {
     await app?.stop();

@@ -64,8 +64,8 @@ describe('admin payments and alerts against the sandbox', () => {
     const seller = createSignedInUser(stack.app.ctx, { email: 'slowpayer@example.ru' });
     const now = stack.app.ctx.clock.now();
     const single = { userId: seller.user.id, amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending' } as const;
-    seedPayment(stack.app.ctx.db, { ...single, id: 'pay_old_pending', externalPaymentId: 'ext-old', at: now - 2 * 3_600_000 });
-    seedPayment(stack.app.ctx.db, { ...single, id: 'pay_new_pending', externalPaymentId: 'ext-new', at: now - 60_000 });
+    await seedPayment(stack.app.ctx.db, { ...single, id: 'pay_old_pending', externalPaymentId: 'ext-old', at: now - 2 * 3_600_000 });
+    await seedPayment(stack.app.ctx.db, { ...single, id: 'pay_new_pending', externalPaymentId: 'ext-new', at: now - 60_000 });
     const html = await (await apiFetch(stack.app.url, '/admin/payments?q=slowpayer', { cookie: admin.cookie })).text();
     expect(html).toMatch(/data-payment="pay_old_pending" data-stale="1"/);
     expect(html).toMatch(/data-payment="pay_new_pending"(?! data-stale)/);

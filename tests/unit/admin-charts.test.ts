@@ -34,76 +34,77 @@ describe('percentiles', () => {
 describe('chart series from seeded rows', () => {
   const openDb = useTempDatabases();
 
-  function seed(): Db {
+  async function seed(): Promise<Db> {
     const db = openDb();
-    db.prepare(`INSERT INTO users (id, email, name, auth_provider, auth_subject, createdAt, updatedAt) VALUES ('u1', 'u1@example.ru', 'U', 'oidc', 'u1', 0, 0)`).run();
-    const gen = db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, submittedAt, error_stage, createdAt, updatedAt, completedAt)
-       VALUES (@id, 'u1', @status, 'done', 6, 1, 'prompt', @submittedAt, @stage, @at, @at, @at)`,
-    );
-    const event = db.prepare(`INSERT INTO generation_events (generationId, kind, createdAt) VALUES (?, 'minimax_success', ?)`);
-    const done = (id: string, at: number, minimaxMs: number) => {
-      gen.run({ id, status: 'success', submittedAt: at - minimaxMs - 5000, stage: null, at });
-      event.run(id, at - 5000);
+    await db.run(`INSERT INTO users (id, email, name, auth_provider, auth_subject, createdAt, updatedAt) VALUES ('u1', 'u1@example.ru', 'U', 'oidc', 'u1', 0, 0)`);
+    const gen = (row: { id: string; status: string; submittedAt: number | null; stage: string | null; at: number }) =>
+      db.run(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, submittedAt, error_stage, createdAt, updatedAt, completedAt)
+         VALUES (@id, 'u1', @status, 'done', 6, 1, 'prompt', @submittedAt, @stage, @at, @at, @at)`,
+        row,
+      );
+    const done = async (id: string, at: number, minimaxMs: number) => {
+      await gen({ id, status: 'success', submittedAt: at - minimaxMs - 5000, stage: null, at });
+      await db.run(`INSERT INTO generation_events (generationId, kind, createdAt) VALUES (?, 'minimax_success', ?)`, [id, at - 5000]);
     };
     // Today: three videos, MiniMax took 60, 90 and 300 s; one failure at MINIMAX_GENERATION.
-    done('g1', NOW - HOUR, 60_000);
-    done('g2', NOW - 2 * HOUR, 90_000);
-    done('g3', NOW - 3 * HOUR, 300_000);
-    gen.run({ id: 'g4', status: 'failed', submittedAt: null, stage: 'MINIMAX_GENERATION', at: NOW - HOUR });
+    await done('g1', NOW - HOUR, 60_000);
+    await done('g2', NOW - 2 * HOUR, 90_000);
+    await done('g3', NOW - 3 * HOUR, 300_000);
+    await gen({ id: 'g4', status: 'failed', submittedAt: null, stage: 'MINIMAX_GENERATION', at: NOW - HOUR });
     // Five days ago: one video, two failures.
-    done('g5', NOW - 5 * DAY, 120_000);
-    gen.run({ id: 'g6', status: 'failed', submittedAt: null, stage: 'MINIMAX_CALL', at: NOW - 5 * DAY });
-    gen.run({ id: 'g7', status: 'failed', submittedAt: null, stage: 'MINIMAX_GENERATION', at: NOW - 5 * DAY });
+    await done('g5', NOW - 5 * DAY, 120_000);
+    await gen({ id: 'g6', status: 'failed', submittedAt: null, stage: 'MINIMAX_CALL', at: NOW - 5 * DAY });
+    await gen({ id: 'g7', status: 'failed', submittedAt: null, stage: 'MINIMAX_GENERATION', at: NOW - 5 * DAY });
     // Before the window: not counted.
-    done('g_old', NOW - 40 * DAY, 10_000);
-    gen.run({ id: 'g_live', status: 'processing', submittedAt: NOW - 60_000, stage: null, at: NOW - 60_000 });
+    await done('g_old', NOW - 40 * DAY, 10_000);
+    await gen({ id: 'g_live', status: 'processing', submittedAt: NOW - 60_000, stage: null, at: NOW - 60_000 });
 
-    paidPayment(db, { id: 'p1', userId: 'u1', amountKopecks: 149000, credits: 10, at: NOW - HOUR });
-    paidPayment(db, { id: 'p2', userId: 'u1', amountKopecks: 39000, credits: 10, at: NOW - 2 * HOUR });
-    paidPayment(db, { id: 'p3', userId: 'u1', amountKopecks: 499000, credits: 10, at: NOW - 29 * DAY });
-    seedPayment(db, { id: 'p4', userId: 'u1', amountKopecks: 39000, credits: 10, status: 'pending', at: NOW - HOUR });
-    paidPayment(db, { id: 'p5', userId: 'u1', amountKopecks: 39000, credits: 10, at: NOW - 31 * DAY });
+    await paidPayment(db, { id: 'p1', userId: 'u1', amountKopecks: 149000, credits: 10, at: NOW - HOUR });
+    await paidPayment(db, { id: 'p2', userId: 'u1', amountKopecks: 39000, credits: 10, at: NOW - 2 * HOUR });
+    await paidPayment(db, { id: 'p3', userId: 'u1', amountKopecks: 499000, credits: 10, at: NOW - 29 * DAY });
+    await seedPayment(db, { id: 'p4', userId: 'u1', amountKopecks: 39000, credits: 10, status: 'pending', at: NOW - HOUR });
+    await paidPayment(db, { id: 'p5', userId: 'u1', amountKopecks: 39000, credits: 10, at: NOW - 31 * DAY });
     return db;
   }
 
-  it('has one entry per Moscow day for the last 30 days, today last', () => {
-    const charts = getAdminCharts(seed(), NOW);
+  it('has one entry per Moscow day for the last 30 days, today last', async () => {
+    const charts = await getAdminCharts(await seed(), NOW);
     expect(charts.days).toHaveLength(CHART_DAYS);
     expect(charts.days.at(-1)).toBe('2026-03-15');
     expect(charts.days[0]).toBe('2026-02-14');
     for (const series of [charts.videos, charts.revenue, charts.minimaxTime]) expect(series.map((d) => d.day)).toEqual(charts.days);
   });
 
-  it('counts finished videos per day, success and failure apart', () => {
-    const { videos } = getAdminCharts(seed(), NOW);
+  it('counts finished videos per day, success and failure apart', async () => {
+    const { videos } = await getAdminCharts(await seed(), NOW);
     expect(videos.at(-1)).toEqual({ day: '2026-03-15', success: 3, failed: 1 });
     expect(videos.find((d) => d.day === '2026-03-10')).toEqual({ day: '2026-03-10', success: 1, failed: 2 });
     expect(videos.reduce((sum, d) => sum + d.success + d.failed, 0)).toBe(7);
   });
 
-  it('sums the money received per day, succeeded payments only', () => {
-    const { revenue } = getAdminCharts(seed(), NOW);
+  it('sums the money received per day, succeeded payments only', async () => {
+    const { revenue } = await getAdminCharts(await seed(), NOW);
     expect(revenue.at(-1)).toEqual({ day: '2026-03-15', kopecks: 188000, payments: 2 });
     expect(revenue.find((d) => d.day === '2026-02-14')).toEqual({ day: '2026-02-14', kopecks: 499000, payments: 1 });
   });
 
-  it('groups the period’s failures by stage, biggest first', () => {
-    expect(getAdminCharts(seed(), NOW).failuresByStage).toEqual([
+  it('groups the period’s failures by stage, biggest first', async () => {
+    expect((await getAdminCharts(await seed(), NOW)).failuresByStage).toEqual([
       { stage: 'MINIMAX_GENERATION', count: 2 },
       { stage: 'MINIMAX_CALL', count: 1 },
     ]);
   });
 
-  it('takes MiniMax’s own time (accepted → done) per day as median and 95th percentile', () => {
-    const { minimaxTime } = getAdminCharts(seed(), NOW);
+  it('takes MiniMax’s own time (accepted → done) per day as median and 95th percentile', async () => {
+    const { minimaxTime } = await getAdminCharts(await seed(), NOW);
     expect(minimaxTime.at(-1)).toEqual({ day: '2026-03-15', count: 3, medianMs: 90_000, p95Ms: 300_000 });
     expect(minimaxTime.find((d) => d.day === '2026-03-10')).toEqual({ day: '2026-03-10', count: 1, medianMs: 120_000, p95Ms: 120_000 });
     expect(minimaxTime.find((d) => d.day === '2026-03-11')).toEqual({ day: '2026-03-11', count: 0, medianMs: null, p95Ms: null });
   });
 
-  it('says the totals and highlights the text alternatives put in words', () => {
-    expect(chartFacts(getAdminCharts(seed(), NOW))).toMatchObject({
+  it('says the totals and highlights the text alternatives put in words', async () => {
+    expect(chartFacts(await getAdminCharts(await seed(), NOW))).toMatchObject({
       success: 4,
       failed: 3,
       busiestDay: { day: '2026-03-15', videos: 4 },

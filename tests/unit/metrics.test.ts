@@ -75,30 +75,46 @@ describe('createMetrics', () => {
   it('reuses the ledger check within the cache period and sees a drift after it', async () => {
     const clock = new ManualClock();
     db = openTemp(clock);
-    const user = seedUser(db, { now: clock.now() });
+    const user = await seedUser(db, { now: clock.now() });
     const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
     expect(value(await metrics.render(), 'beem_ledger_mismatched_users')).toBe(0);
 
-    db.prepare('UPDATE users SET generation_balance = 99 WHERE id = ?').run(user.id);
+    await db.run('UPDATE users SET generation_balance = 99 WHERE id = ?', [user.id]);
     clock.advance(59_000);
     expect(value(await metrics.render(), 'beem_ledger_mismatched_users')).toBe(0);
     clock.advance(1_000);
     expect(value(await metrics.render(), 'beem_ledger_mismatched_users')).toBe(1);
   });
 
+  it('reads the whole-table figures again after a scrape whose read failed, without waiting for the cache period', async () => {
+    const clock = new ManualClock();
+    db = openTemp(clock);
+    await seedUser(db, { now: clock.now() });
+    const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
+    await db.run('ALTER TABLE payments RENAME TO payments_away');
+    await expect(metrics.render()).rejects.toThrow(/no such table: payments/);
+    await db.run('ALTER TABLE payments_away RENAME TO payments');
+    clock.advance(1_000);
+    const text = await metrics.render();
+    expect(value(text, 'beem_ledger_mismatched_users')).toBe(0);
+    expect(value(text, 'beem_payments{status="pending"}')).toBe(0);
+  });
+
   it('counts live generations at every scrape', async () => {
     const clock = new ManualClock();
     db = openTemp(clock);
-    const user = seedUser(db, { now: clock.now() });
+    const user = await seedUser(db, { now: clock.now() });
     const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
     expect(value(await metrics.render(), 'beem_queue_length')).toBe(0);
-    const insert = db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, next_attempt_at, createdAt, updatedAt)
-       VALUES (?, ?, ?, ?, 6, 1, 'p', 'prompt', 0, 0, 0)`,
-    );
-    insert.run('g1', user.id, 'queued', 'prepare');
-    insert.run('g2', user.id, 'queued', 'submit');
-    insert.run('g3', user.id, 'processing', 'poll');
+    const insert = (id: string, status: string, step: string) =>
+      db!.run(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, next_attempt_at, createdAt, updatedAt)
+         VALUES (?, ?, ?, ?, 6, 1, 'p', 'prompt', 0, 0, 0)`,
+        [id, user.id, status, step],
+      );
+    await insert('g1', 'queued', 'prepare');
+    await insert('g2', 'queued', 'submit');
+    await insert('g3', 'processing', 'poll');
     const text = await metrics.render();
     expect(value(text, 'beem_queue_length')).toBe(2);
     expect(value(text, 'beem_minimax_tasks_in_flight')).toBe(1);

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { startOfBusinessDay } from './dashboard.ts';
 import { toMoscowDate } from './format.ts';
 
@@ -57,31 +57,29 @@ export function median(sorted: number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[middle]! : Math.round((sorted[middle - 1]! + sorted[middle]!) / 2);
 }
 
-export function getAdminCharts(db: Db, now: number, days = CHART_DAYS): AdminCharts {
+export async function getAdminCharts(db: Database, now: number, days = CHART_DAYS): Promise<AdminCharts> {
   const since = startOfBusinessDay(now) - (days - 1) * DAY_MS;
   const labels = Array.from({ length: days }, (_, i) => toMoscowDate(since + i * DAY_MS));
   const index = new Map(labels.map((day, i) => [day, i]));
   const dayOf = (ms: number) => index.get(toMoscowDate(ms));
 
   const videos: DailyVideos[] = labels.map((day) => ({ day, success: 0, failed: 0 }));
-  const finished = db
-    .prepare(
-      `SELECT status, COALESCE(completedAt, updatedAt) AS at FROM generations
-       WHERE status IN ('success', 'failed') AND COALESCE(completedAt, updatedAt) >= ?`,
-    )
-    .all(since) as Array<{ status: 'success' | 'failed'; at: number }>;
+  const finished = await db.all<{ status: 'success' | 'failed'; at: number }>(
+    `SELECT status, COALESCE(completedAt, updatedAt) AS at FROM generations
+     WHERE status IN ('success', 'failed') AND COALESCE(completedAt, updatedAt) >= ?`,
+    [since],
+  );
   for (const row of finished) {
     const i = dayOf(row.at);
     if (i !== undefined) videos[i]![row.status] += 1;
   }
 
   const revenue: DailyRevenue[] = labels.map((day) => ({ day, kopecks: 0, payments: 0 }));
-  const paid = db
-    .prepare(
-      `SELECT amount_kopecks AS kopecks, COALESCE(appliedAt, updatedAt) AS at FROM payments
-       WHERE status = 'succeeded' AND COALESCE(appliedAt, updatedAt) >= ?`,
-    )
-    .all(since) as Array<{ kopecks: number; at: number }>;
+  const paid = await db.all<{ kopecks: number; at: number }>(
+    `SELECT amount_kopecks AS kopecks, COALESCE(appliedAt, updatedAt) AS at FROM payments
+     WHERE status = 'succeeded' AND COALESCE(appliedAt, updatedAt) >= ?`,
+    [since],
+  );
   for (const row of paid) {
     const i = dayOf(row.at);
     if (i === undefined) continue;
@@ -89,25 +87,23 @@ export function getAdminCharts(db: Db, now: number, days = CHART_DAYS): AdminCha
     revenue[i]!.payments += 1;
   }
 
-  const failuresByStage = db
-    .prepare(
-      `SELECT COALESCE(error_stage, 'UNKNOWN') AS stage, COUNT(*) AS count FROM generations
-       WHERE status = 'failed' AND COALESCE(completedAt, updatedAt) >= ?
-       GROUP BY COALESCE(error_stage, 'UNKNOWN') ORDER BY count DESC, stage`,
-    )
-    .all(since) as Array<{ stage: string; count: number }>;
+  const failuresByStage = await db.all<{ stage: string; count: number }>(
+    `SELECT COALESCE(error_stage, 'UNKNOWN') AS stage, COUNT(*) AS count FROM generations
+     WHERE status = 'failed' AND COALESCE(completedAt, updatedAt) >= ?
+     GROUP BY COALESCE(error_stage, 'UNKNOWN') ORDER BY count DESC, stage`,
+    [since],
+  );
 
   // From MiniMax accepting the task (submittedAt) to its first "Success" (the event the
   // worker records before downloading): MiniMax's own time, without our queue or download.
   const durations: number[][] = labels.map(() => []);
-  const tasks = db
-    .prepare(
-      `SELECT g.submittedAt AS submittedAt, MIN(e.createdAt) AS doneAt FROM generation_events e
-       JOIN generations g ON g.id = e.generationId
-       WHERE e.kind = 'minimax_success' AND e.createdAt >= ? AND g.submittedAt IS NOT NULL
-       GROUP BY e.generationId`,
-    )
-    .all(since) as Array<{ submittedAt: number; doneAt: number }>;
+  const tasks = await db.all<{ submittedAt: number; doneAt: number }>(
+    `SELECT g.submittedAt AS submittedAt, MIN(e.createdAt) AS doneAt FROM generation_events e
+     JOIN generations g ON g.id = e.generationId
+     WHERE e.kind = 'minimax_success' AND e.createdAt >= ? AND g.submittedAt IS NOT NULL
+     GROUP BY e.generationId, g.submittedAt`,
+    [since],
+  );
   for (const task of tasks) {
     const i = dayOf(task.doneAt);
     if (i !== undefined) durations[i]!.push(Math.max(0, task.doneAt - task.submittedAt));

@@ -1,3 +1,4 @@
+import type { Database } from '../db/database.ts';
 import type { Db } from '../db/index.ts';
 import { findLedgerMismatches } from '../billing/ledger.ts';
 import { recentAlerts, type AlertRecord } from '../notify/alert-log.ts';
@@ -56,45 +57,43 @@ export interface Dashboard {
   recentAlerts: AlertRecord[];
 }
 
-function countByStatus(db: Db, since: number | null): StatusCounts {
+async function countByStatus(db: Database, since: number | null): Promise<StatusCounts> {
   const counts: StatusCounts = { queued: 0, processing: 0, success: 0, failed: 0 };
-  const rows = (
+  type Count = { status: keyof StatusCounts; n: number };
+  const rows =
     since === null
-      ? db.prepare('SELECT status, COUNT(*) AS n FROM generations GROUP BY status').all()
-      : db.prepare('SELECT status, COUNT(*) AS n FROM generations WHERE createdAt >= ? GROUP BY status').all(since)
-  ) as Array<{ status: keyof StatusCounts; n: number }>;
+      ? await db.all<Count>('SELECT status, COUNT(*) AS n FROM generations GROUP BY status')
+      : await db.all<Count>('SELECT status, COUNT(*) AS n FROM generations WHERE createdAt >= ? GROUP BY status', [since]);
   for (const row of rows) counts[row.status] = row.n;
   return counts;
 }
 
-export function getDashboard(db: Db, now: number, options: { alerts?: number } = {}): Dashboard {
+export async function getDashboard(db: Db, now: number, options: { alerts?: number } = {}): Promise<Dashboard> {
   const dayStart = startOfBusinessDay(now);
-  const one = <T>(sql: string, ...params: unknown[]): T => db.prepare(sql).pluck().get(...params) as T;
+  const one = async <T>(sql: string, ...params: unknown[]): Promise<T> => (await db.value<T>(sql, params)) as T;
 
-  const oldestQueued = one<number | null>(`SELECT MIN(createdAt) FROM generations WHERE status = 'queued'`);
-  const oldestProcessing = one<number | null>(
+  const oldestQueued = await one<number | null>(`SELECT MIN(createdAt) FROM generations WHERE status = 'queued'`);
+  const oldestProcessing = await one<number | null>(
     `SELECT MIN(COALESCE(submittedAt, createdAt)) FROM generations WHERE status = 'processing'`,
   );
-  const failures = db
-    .prepare(
-      `SELECT COALESCE(error_stage, 'UNKNOWN') AS stage, COUNT(*) AS count FROM generations
-       WHERE status = 'failed' AND COALESCE(completedAt, updatedAt) >= ?
-       GROUP BY COALESCE(error_stage, 'UNKNOWN') ORDER BY count DESC, stage`,
-    )
-    .all(now - DAY_MS) as Array<{ stage: string; count: number }>;
+  const failures = await db.all<{ stage: string; count: number }>(
+    `SELECT COALESCE(error_stage, 'UNKNOWN') AS stage, COUNT(*) AS count FROM generations
+     WHERE status = 'failed' AND COALESCE(completedAt, updatedAt) >= ?
+     GROUP BY COALESCE(error_stage, 'UNKNOWN') ORDER BY count DESC, stage`,
+    [now - DAY_MS],
+  );
 
   // Money received: succeeded payments, dated by when they were credited (or last seen).
-  const revenue = db
-    .prepare(
-      `SELECT COALESCE(SUM(amount_kopecks), 0) AS total, COUNT(*) AS n,
-              COALESCE(SUM(CASE WHEN COALESCE(appliedAt, updatedAt) >= @day THEN amount_kopecks END), 0) AS today,
-              COUNT(CASE WHEN COALESCE(appliedAt, updatedAt) >= @day THEN 1 END) AS nToday
-       FROM payments WHERE status = 'succeeded'`,
-    )
-    .get({ day: dayStart }) as { total: number; n: number; today: number; nToday: number };
+  const revenue = (await db.get<{ total: number; n: number; today: number; nToday: number }>(
+    `SELECT COALESCE(SUM(amount_kopecks), 0) AS total, COUNT(*) AS n,
+            COALESCE(SUM(CASE WHEN COALESCE(appliedAt, updatedAt) >= @day THEN amount_kopecks END), 0) AS today,
+            COUNT(CASE WHEN COALESCE(appliedAt, updatedAt) >= @day THEN 1 END) AS nToday
+     FROM payments WHERE status = 'succeeded'`,
+    { day: dayStart },
+  ))!;
 
   const ledger = Object.fromEntries(
-    (db.prepare('SELECT kind, COALESCE(SUM(delta), 0) AS sum FROM credit_ledger GROUP BY kind').all() as Array<{ kind: string; sum: number }>).map(
+    (await db.all<{ kind: string; sum: number }>('SELECT kind, COALESCE(SUM(delta), 0) AS sum FROM credit_ledger GROUP BY kind')).map(
       (r) => [r.kind, r.sum],
     ),
   ) as Record<string, number>;
@@ -102,11 +101,11 @@ export function getDashboard(db: Db, now: number, options: { alerts?: number } =
   return {
     now,
     dayStart,
-    generations: { today: countByStatus(db, dayStart), total: countByStatus(db, null) },
+    generations: { today: await countByStatus(db, dayStart), total: await countByStatus(db, null) },
     queue: {
-      queued: one<number>(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`),
-      inFlight: one<number>(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`),
-      processing: one<number>(`SELECT COUNT(*) FROM generations WHERE status = 'processing'`),
+      queued: await one<number>(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`),
+      inFlight: await one<number>(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`),
+      processing: await one<number>(`SELECT COUNT(*) FROM generations WHERE status = 'processing'`),
       oldestQueuedAgeMs: oldestQueued === null ? null : Math.max(0, now - oldestQueued),
       oldestProcessingAgeMs: oldestProcessing === null ? null : Math.max(0, now - oldestProcessing),
     },
@@ -114,23 +113,23 @@ export function getDashboard(db: Db, now: number, options: { alerts?: number } =
     revenue: { todayKopecks: revenue.today, totalKopecks: revenue.total, paymentsToday: revenue.nToday, paymentsTotal: revenue.n },
     credits: {
       sold: ledger.payment ?? 0,
-      spent: one<number>('SELECT COALESCE(SUM(cost), 0) FROM generations WHERE charged = 1'),
-      held: one<number>(
+      spent: await one<number>('SELECT COALESCE(SUM(cost), 0) FROM generations WHERE charged = 1'),
+      held: await one<number>(
         `SELECT COALESCE(SUM(cost), 0) FROM generations WHERE status IN ('queued', 'processing') AND charged = 0 AND refunded = 0`,
       ),
       refunded: ledger.refund ?? 0,
       trial: ledger.trial ?? 0,
       adminNet: ledger.admin_adjustment ?? 0,
     },
-    ledgerMismatches: findLedgerMismatches(db).length,
-    stalePendingPayments: one<number>(
+    ledgerMismatches: (await findLedgerMismatches(db)).length,
+    stalePendingPayments: await one<number>(
       `SELECT COUNT(*) FROM payments WHERE status IN ('pending', 'waiting_for_capture') AND createdAt < ?`,
       now - STALE_PAYMENT_AFTER_MS,
     ),
-    paymentsNeedingReview: one<number>(`SELECT COUNT(*) FROM payments WHERE status = 'succeeded' AND applied = 0`),
-    paymentsUnknown: one<number>(
+    paymentsNeedingReview: await one<number>(`SELECT COUNT(*) FROM payments WHERE status = 'succeeded' AND applied = 0`),
+    paymentsUnknown: await one<number>(
       `SELECT COUNT(*) FROM payments WHERE status IN ('pending', 'waiting_for_capture') AND unknown_since IS NOT NULL`,
     ),
-    recentAlerts: recentAlerts(db, options.alerts ?? 10),
+    recentAlerts: await recentAlerts(db, options.alerts ?? 10),
   };
 }

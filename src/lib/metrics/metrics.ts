@@ -17,6 +17,8 @@ import { GENERATION_STATUSES, PAYMENT_STATUSES } from '../model.ts';
  * - read from the database at most once per `cacheMs`, because they scan whole tables
  *   (better-sqlite3 is synchronous: a scan blocks the event loop): finished generations,
  *   payments by status, and the ledger check (users whose balance differs from their ledger).
+ *
+ * Gauges read the database in prom-client's async `collect`, awaited by every scrape.
  */
 
 export interface MetricsOptions {
@@ -115,25 +117,35 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
   });
 
   let worker: { activeSteps(): Record<string, number> } | null = null;
-  let slow: SlowFigures | null = null;
+  /** The figures of the cache period, shared by the gauges of one scrape while they are read. */
+  let slow: { at: number; figures: Promise<SlowFigures> } | null = null;
 
-  function slowFigures(): SlowFigures {
-    const now = clock.now();
-    if (slow && now - slow.at < options.cacheMs) return slow;
-    const finished = db
-      .prepare(`SELECT status, COUNT(*) AS n FROM generations WHERE status IN ('success', 'failed') GROUP BY status`)
-      .all() as Array<{ status: string; n: number }>;
-    const payments = db.prepare('SELECT status, COUNT(*) AS n FROM payments GROUP BY status').all() as Array<{
-      status: string;
-      n: number;
-    }>;
-    slow = {
+  async function readSlowFigures(now: number): Promise<SlowFigures> {
+    const finished = await db.all<{ status: string; n: number }>(
+      `SELECT status, COUNT(*) AS n FROM generations WHERE status IN ('success', 'failed') GROUP BY status`,
+    );
+    const payments = await db.all<{ status: string; n: number }>('SELECT status, COUNT(*) AS n FROM payments GROUP BY status');
+    return {
       at: now,
       finished: Object.fromEntries(finished.map((r) => [r.status, r.n])),
       payments: Object.fromEntries(payments.map((r) => [r.status, r.n])),
-      ledgerMismatches: findLedgerMismatches(db).length,
+      ledgerMismatches: (await findLedgerMismatches(db)).length,
     };
-    return slow;
+  }
+
+  function slowFigures(): Promise<SlowFigures> {
+    const now = clock.now();
+    if (slow && now - slow.at < options.cacheMs) return slow.figures;
+    const current = {
+      at: now,
+      figures: readSlowFigures(now).catch((err: unknown) => {
+        // A failed read is not cached: the next scrape reads again.
+        if (slow === current) slow = null;
+        throw err;
+      }),
+    };
+    slow = current;
+    return current.figures;
   }
 
   new Gauge({
@@ -141,11 +153,11 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     help: 'Generations by status. queued and processing are counted at every scrape; success and failed are refreshed at most once per cache period.',
     labelNames: ['status'] as const,
     registers,
-    collect() {
-      const live = db
-        .prepare(`SELECT status, COUNT(*) AS n FROM generations WHERE status IN ('queued', 'processing') GROUP BY status`)
-        .all() as Array<{ status: string; n: number }>;
-      const counts: Record<string, number> = { ...slowFigures().finished, ...Object.fromEntries(live.map((r) => [r.status, r.n])) };
+    async collect() {
+      const live = await db.all<{ status: string; n: number }>(
+        `SELECT status, COUNT(*) AS n FROM generations WHERE status IN ('queued', 'processing') GROUP BY status`,
+      );
+      const counts: Record<string, number> = { ...(await slowFigures()).finished, ...Object.fromEntries(live.map((r) => [r.status, r.n])) };
       for (const status of GENERATION_STATUSES) this.set({ status }, counts[status] ?? 0);
     },
   });
@@ -153,16 +165,16 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     name: 'beem_queue_length',
     help: 'Generations waiting to be prepared and submitted (status queued).',
     registers,
-    collect() {
-      this.set(db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`).pluck().get() as number);
+    async collect() {
+      this.set((await db.value<number>(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`))!);
     },
   });
   new Gauge({
     name: 'beem_minimax_tasks_in_flight',
     help: 'Tasks accepted by MiniMax and not finished yet (the QUEUE_MAX_IN_FLIGHT cap counts these).',
     registers,
-    collect() {
-      this.set(countInFlight(db));
+    async collect() {
+      this.set(await countInFlight(db));
     },
   });
   new Gauge({
@@ -180,8 +192,8 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     help: 'Payments by status (refreshed at most once per cache period).',
     labelNames: ['status'] as const,
     registers,
-    collect() {
-      const counts = slowFigures().payments;
+    async collect() {
+      const counts = (await slowFigures()).payments;
       for (const status of PAYMENT_STATUSES) this.set({ status }, counts[status] ?? 0);
     },
   });
@@ -189,16 +201,16 @@ export function createMetrics(options: MetricsOptions): AppMetrics {
     name: 'beem_ledger_mismatched_users',
     help: 'Users whose cached balance differs from the sum of their credit ledger; anything but 0 is a bug to investigate.',
     registers,
-    collect() {
-      this.set(slowFigures().ledgerMismatches);
+    async collect() {
+      this.set((await slowFigures()).ledgerMismatches);
     },
   });
   new Gauge({
     name: 'beem_ledger_checked_at_seconds',
     help: 'When the ledger check and the other whole-table figures were last computed (Unix seconds).',
     registers,
-    collect() {
-      this.set(Math.floor(slowFigures().at / 1000));
+    async collect() {
+      this.set(Math.floor((await slowFigures()).at / 1000));
     },
   });
 
