@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MinimaxClient } from '../providers/minimax/client.ts';
+import type { Database } from '../db/database.ts';
 import type { Db } from '../db/index.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
@@ -29,7 +30,7 @@ export interface AdminGenerationsDeps {
   log: Logger;
   minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
   /** The worker is woken after a change so it acts at once, not at its next tick. */
-  generationWorker: { wake(): void; failStuck(now: number): string[] };
+  generationWorker: { wake(): void; failStuck(now: number): Promise<string[]> };
 }
 
 export interface GenerationFilter {
@@ -92,7 +93,7 @@ function toLine(r: RowReader): AdminGenerationLine {
   };
 }
 
-export function listGenerations(db: Db, filter: GenerationFilter = {}): { generations: AdminGenerationLine[]; total: number } {
+export async function listGenerations(db: Database, filter: GenerationFilter = {}): Promise<{ generations: AdminGenerationLine[]; total: number }> {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (filter.status) {
@@ -118,17 +119,14 @@ export function listGenerations(db: Db, filter: GenerationFilter = {}): { genera
     params.to = filter.to;
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = db.prepare(`SELECT COUNT(*) FROM generations g JOIN users u ON u.id = g.userId ${clause}`).pluck().get(params) as number;
-  const rows = db
-    .prepare(
-      `SELECT g.id, g.userId, u.email, g.status, g.step, g.generation_mode, g.duration, g.cost, g.charged, g.refunded,
-              g.attempt, ${RETRIES}, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt
-       FROM generations g JOIN users u ON u.id = g.userId ${clause}
-       ORDER BY g.createdAt DESC, g.id DESC LIMIT @limit OFFSET @offset`,
-    )
-    .all({ ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) }) as Array<
-    Record<string, unknown>
-  >;
+  const total = (await db.value<number>(`SELECT COUNT(*) FROM generations g JOIN users u ON u.id = g.userId ${clause}`, params))!;
+  const rows = await db.all(
+    `SELECT g.id, g.userId, u.email, g.status, g.step, g.generation_mode, g.duration, g.cost, g.charged, g.refunded,
+            g.attempt, ${RETRIES}, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt
+     FROM generations g JOIN users u ON u.id = g.userId ${clause}
+     ORDER BY g.createdAt DESC, g.id DESC LIMIT @limit OFFSET @offset`,
+    { ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) },
+  );
   return { generations: rows.map((row) => toLine(readRow('generations', row))), total };
 }
 
@@ -167,10 +165,8 @@ export interface GenerationDetail extends AdminGenerationLine {
   audit: AuditEntry[];
 }
 
-export function getGenerationDetail(db: Db, id: string): GenerationDetail | null {
-  const row = db
-    .prepare(`SELECT g.*, u.email, ${RETRIES} FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?`)
-    .get(id) as Record<string, unknown> | undefined;
+export async function getGenerationDetail(db: Db, id: string): Promise<GenerationDetail | null> {
+  const row = await db.get(`SELECT g.*, u.email, ${RETRIES} FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?`, [id]);
   if (!row) return null;
   const r = readRow('generations', row);
   return {
@@ -202,16 +198,17 @@ export function getGenerationDetail(db: Db, id: string): GenerationDetail | null
     updatedAt: r.int('updatedAt'),
     previewId: r.textOrNull('preview_id'),
     retryOf: retriedGenerationOf(r.textOrNull('idempotency_key')),
-    retriedAs: (db.prepare('SELECT id FROM generations WHERE idempotency_key = ?').pluck().get(retryOfKey(id)) as string | undefined) ?? null,
-    events: listGenerationEvents(db, id),
-    audit: listAudit(db, { targetType: 'generation', targetId: id, limit: 50 }),
+    retriedAs: (await db.value<string>('SELECT id FROM generations WHERE idempotency_key = ?', [retryOfKey(id)])) ?? null,
+    events: await listGenerationEvents(db, id),
+    audit: await listAudit(db, { targetType: 'generation', targetId: id, limit: 50 }),
   };
 }
 
-function requireGeneration(db: Db, id: string): { status: GenerationStatus; step: GenerationStep; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean } {
-  const row = db
-    .prepare('SELECT status, step, minimax_job_id, minimax_template_id, image_path, refunded FROM generations WHERE id = ?')
-    .get(id) as Record<string, unknown> | undefined;
+async function requireGeneration(
+  db: Database,
+  id: string,
+): Promise<{ status: GenerationStatus; step: GenerationStep; jobId: string | null; templateId: string | null; imagePath: string | null; refunded: boolean }> {
+  const row = await db.get('SELECT status, step, minimax_job_id, minimax_template_id, image_path, refunded FROM generations WHERE id = ?', [id]);
   if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
   const r = readRow('generations', row);
   return {
@@ -241,7 +238,7 @@ export interface ActionOutcome {
  * generation due, so the worker applies the answer through its usual path at once.
  */
 export async function requeryGeneration(ctx: AdminGenerationsDeps, input: ActionInput): Promise<ActionOutcome & { state: string; failureCode: string | null }> {
-  const g = requireGeneration(ctx.db, input.id);
+  const g = await requireGeneration(ctx.db, input.id);
   if (!g.jobId) throw new AppError('GENERATION_NO_TASK', { status: 409 });
   let state: string;
   let failureCode: string | null;
@@ -256,24 +253,24 @@ export async function requeryGeneration(ctx: AdminGenerationsDeps, input: Action
   }
   const now = ctx.clock.now();
   const entry = { actor: input.actor, action: 'generation.requery', targetType: 'generation', targetId: input.id, now } as const;
-  const outcome = auditedAction<{ applied: boolean }>(ctx.db, entry, {
+  const outcome = await auditedAction(ctx.db, entry, {
     replay: () => ({ applied: false }),
-    change: () => ({ outcome: { applied: makeGenerationDue(ctx.db, input.id, now) }, detail: { taskId: g.jobId, state, failureCode } }),
+    change: async (_auditId, tx) => ({ outcome: { applied: await makeGenerationDue(tx, input.id, now) }, detail: { taskId: g.jobId, state, failureCode } }),
   });
   if (outcome.applied) ctx.generationWorker.wake();
   return { ...outcome, state, failureCode };
 }
 
 /** Puts a live generation (or one watched for a late success) back to work now. */
-export function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput & { reason?: string | null }): ActionOutcome {
+export async function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput & { reason?: string | null }): Promise<ActionOutcome> {
   const reason = optionalReason(input.reason);
   const now = ctx.clock.now();
   const entry = { actor: input.actor, action: 'generation.requeue', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
-  const outcome = auditedAction<{ applied: boolean }>(ctx.db, entry, {
+  const outcome = await auditedAction(ctx.db, entry, {
     replay: () => ({ applied: false }),
-    change: () => {
-      const g = requireGeneration(ctx.db, input.id);
-      if (!makeGenerationDue(ctx.db, input.id, now)) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
+    change: async (_auditId, tx) => {
+      const g = await requireGeneration(tx, input.id);
+      if (!(await makeGenerationDue(tx, input.id, now))) throw new AppError('GENERATION_NOT_REQUEUEABLE', { status: 409 });
       return { outcome: { applied: true }, detail: { status: g.status, step: g.step } };
     },
   });
@@ -286,18 +283,18 @@ export function requeueGeneration(ctx: AdminGenerationsDeps, input: ActionInput 
  * must stop) and refunds it exactly once. A generation already failed is left as it is.
  * One at MiniMax stays watched, so a late video is still delivered, free.
  */
-export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome {
+export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): Promise<ActionOutcome> {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
   const entry = { actor: input.actor, action: 'generation.fail', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
-  return auditedAction<{ applied: boolean }>(ctx.db, entry, {
+  return auditedAction(ctx.db, entry, {
     replay: () => ({ applied: false }),
-    change: () => {
-      const g = requireGeneration(ctx.db, input.id);
+    change: async (_auditId, tx) => {
+      const g = await requireGeneration(tx, input.id);
       if (g.status === 'success') throw new AppError('GENERATION_NOT_FAILABLE', { status: 409 });
       const watch = (g.step === 'poll' || g.step === 'download') && ctx.config.queue.lateWatchMs > 0;
-      const applied = failGeneration(
-        ctx.db,
+      const applied = await failGeneration(
+        tx,
         input.id,
         {
           stage: 'ADMIN',
@@ -318,16 +315,16 @@ export function failGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionIn
  * Returns a finished generation's credits by hand, exactly once (a second refund — by an
  * admin or the worker — is a no-op). Live generations are refused: fail them instead.
  */
-export function refundGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): ActionOutcome & { credits: number } {
+export function refundGenerationByAdmin(ctx: AdminGenerationsDeps, input: ActionInput & { reason: string }): Promise<ActionOutcome & { credits: number }> {
   const reason = requireReason(input.reason);
   const now = ctx.clock.now();
   const entry = { actor: input.actor, action: 'generation.refund', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
-  return auditedAction<{ applied: boolean; credits: number }>(ctx.db, entry, {
+  return auditedAction(ctx.db, entry, {
     replay: () => ({ applied: false, credits: 0 }),
-    change: () => {
-      const g = requireGeneration(ctx.db, input.id);
+    change: async (_auditId, tx) => {
+      const g = await requireGeneration(tx, input.id);
       if (g.status === 'queued' || g.status === 'processing') throw new AppError('GENERATION_NOT_REFUNDABLE', { status: 409 });
-      const result = refundGenerationManually(ctx.db, input.id, reason, now);
+      const result = await refundGenerationManually(tx, input.id, reason, now);
       return {
         outcome: { applied: result.refunded, credits: result.credits },
         detail: { status: g.status, credits: result.credits, changed: result.refunded },
@@ -340,26 +337,26 @@ export function refundGenerationByAdmin(ctx: AdminGenerationsDeps, input: Action
  * Queues a failed generation again: with a new hold, or free (a reason is then required).
  * One retry per failed generation; the photo must still be on disk.
  */
-export function retryGenerationByAdmin(
+export async function retryGenerationByAdmin(
   ctx: AdminGenerationsDeps,
   input: ActionInput & { free: boolean; reason?: string | null },
-): ActionOutcome & { generationId: string; cost: number } {
+): Promise<ActionOutcome & { generationId: string; cost: number }> {
   const reason = input.free ? requireReason(input.reason) : optionalReason(input.reason);
-  const g = requireGeneration(ctx.db, input.id);
+  const g = await requireGeneration(ctx.db, input.id);
   if (g.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
   if (!g.imagePath || !imageExists(ctx.config.paths.storageDir, g.imagePath)) {
     throw badRequest('GENERATION_IMAGE_MISSING');
   }
   const now = ctx.clock.now();
   const entry = { actor: input.actor, action: 'generation.retry', targetType: 'generation', targetId: input.id, reason, requestKey: input.requestKey, now } as const;
-  const outcome = auditedAction<{ applied: boolean; generationId: string; cost: number }>(ctx.db, entry, {
+  const outcome = await auditedAction(ctx.db, entry, {
     replay: (seen) => ({
       applied: false,
       generationId: (seen.detail?.generationId as string | undefined) ?? '',
       cost: Number(seen.detail?.cost ?? 0),
     }),
-    change: () => {
-      const created = retryGeneration(ctx.db, { sourceId: input.id, free: input.free, now });
+    change: async (_auditId, tx) => {
+      const created = await retryGeneration(tx, { sourceId: input.id, free: input.free, now });
       return {
         outcome: { applied: true, generationId: created.generationId, cost: created.cost },
         detail: { generationId: created.generationId, free: input.free, cost: created.cost },
@@ -379,10 +376,10 @@ function imageExists(storageDir: string, relative: string): boolean {
 }
 
 /** `generations:fail-stuck`: the worker's own stuck check, run now; audited with the ids. */
-export function failStuckGenerations(ctx: AdminGenerationsDeps, input: { actor: Actor }): { failed: string[]; auditId: number } {
+export async function failStuckGenerations(ctx: AdminGenerationsDeps, input: { actor: Actor }): Promise<{ failed: string[]; auditId: number }> {
   const now = ctx.clock.now();
-  const failed = ctx.generationWorker.failStuck(now);
-  const auditId = recordAdminAction(ctx.db, {
+  const failed = await ctx.generationWorker.failStuck(now);
+  const auditId = await recordAdminAction(ctx.db, {
     actor: input.actor,
     action: 'generations.fail_stuck',
     targetType: 'system',
