@@ -27,7 +27,7 @@ export const posterRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = POSTER_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = nodeSessionUser(ctx, req, res);
+  const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const media = findMediaForViewer(ctx.db, match[1]!, viewer);
   if (!media) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
@@ -43,11 +43,11 @@ export const posterRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   return true;
 };
 
-export const exportRoute: NodeRoute = ({ ctx, req, res, url }) => {
+export const exportRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = EXPORT_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = nodeSessionUser(ctx, req, res);
+  const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1] === 'current' ? findCurrentVideo(ctx.db, viewer.id)?.generationId : match[1];
   const media = id ? findMediaForViewer(ctx.db, id, viewer) : null;
