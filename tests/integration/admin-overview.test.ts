@@ -15,8 +15,8 @@ describe('admin overview', () => {
 
   beforeAll(async () => {
     app = await startApp({ clock });
-    adminCookie = createSignedInUser(app.ctx, { role: 'admin' }).cookie;
-    const seller = createSignedInUser(app.ctx, { email: 'seller@example.ru' }).user;
+    adminCookie = (await createSignedInUser(app.ctx, { role: 'admin' })).cookie;
+    const seller = (await createSignedInUser(app.ctx, { email: 'seller@example.ru' })).user;
     const now = clock.now();
     const gen = app.ctx.db.prepare(
       `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, attempt, submittedAt, error_stage, createdAt, updatedAt, completedAt)

@@ -73,7 +73,7 @@ describe('the worker’s lease heartbeat', () => {
   /** A generation waiting at MiniMax that the worker has claimed and is polling (the query hangs). */
   async function pollingGeneration(): Promise<{ id: string; attempt: number }> {
     sandbox.emulator<MinimaxEmulator>('minimax').injectFault({ kind: 'hang', on: 'query', ms: 120_000 });
-    const id = seedGeneration(db, ctx.config, seedUserWithPhoto(db, { now: clock.now() }), 'poll', clock.now());
+    const id = seedGeneration(db, ctx.config, await seedUserWithPhoto(db, { now: clock.now() }), 'poll', clock.now());
     ctx.generationWorker.wake();
     await waitUntil(() => leaseOf(id).locked_by === ctx.generationWorker.workerId, 10_000, 'the worker to claim the row');
     return { id, attempt: leaseOf(id).attempt };

@@ -20,7 +20,7 @@ describe('/metrics after real traffic', () => {
   beforeAll(async () => {
     stack = await startPipelineStack();
     const { app } = stack;
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     expect((await uploadPhoto(app.url, cookie)).status).toBe(200);
     // One create call fails with a retryable rate limit first: the worker retries it.
     stack.minimax.injectFault({ kind: 'error', on: 'create', code: 1002 });

@@ -39,14 +39,14 @@ describe('payments in this process, against the YooKassa sandbox', () => {
   afterAll(async () => {
     await sandbox.close();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     yookassa().reset();
     clock = new ManualClock(Date.now());
     const db = openDatabase(':memory:');
     migrate(db);
     const loaded = loadConfig({ NODE_ENV: 'test', SANDBOX_URL: sandbox.url, YOOKASSA_RETRY_BASE_MS: '1', YOOKASSA_RETRY_MAX_DELAY_MS: '5' });
     ctx = createContext(loaded, { db, clock, log: createLogger('silent') });
-    userId = seedUserWithPhoto(db, { now: clock.now() });
+    userId = await seedUserWithPhoto(db, { now: clock.now() });
   });
 
   /** The buyer pays (or cancels) on YooKassa's page; its notification is not sent. */
@@ -58,7 +58,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
   it('starts a payment at the price from config, and refuses an unknown tariff', async () => {
     const started = await startPayment(ctx, { user: buyer(), tariffId: 'basic' });
     const tariff = findTariff(ctx.config.pricing, 'basic')!;
-    expect(getPayment(ctx.db, started.paymentId)).toMatchObject({
+    expect(await getPayment(ctx.db, started.paymentId)).toMatchObject({
       status: 'pending',
       externalPaymentId: started.externalPaymentId,
       amountKopecks: tariff.priceKopecks,
@@ -90,12 +90,12 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     expect(await reconcilePendingPayments(ctx)).toMatchObject({ checked: 0, changed: 0 });
     expect(yookassaCalls()).toBe(calls);
     expect(balance()).toBe(3 + credits);
-    expect(findLedgerMismatches(ctx.db)).toEqual([]);
+    expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 
   it('answers the buyer’s check for their own payments only, settling an open one from YooKassa', async () => {
     const { paymentId, externalPaymentId } = await startPayment(ctx, { user: buyer(), tariffId: 'single' });
-    const stranger = seedUserWithPhoto(ctx.db, { now: clock.now(), email: 'stranger@example.ru' });
+    const stranger = await seedUserWithPhoto(ctx.db, { now: clock.now(), email: 'stranger@example.ru' });
     await expect(checkPayment(ctx, { userId: stranger, paymentId })).rejects.toMatchObject({ code: 'USER_MISMATCH', status: 403 });
     await expect(checkPayment(ctx, { userId, paymentId: 'pay_none' })).rejects.toMatchObject({ code: 'PAYMENT_NOT_FOUND', status: 404 });
     expect((await checkPayment(ctx, { userId, paymentId })).payment.status).toBe('pending');
@@ -133,14 +133,14 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     clock.advance(CREATE_ABANDONED_AFTER_MS + 1);
 
     expect(await reconcilePendingPayments(ctx)).toEqual({ checked: 3, changed: 1, failed: 0, abandoned: 1, unknown: 1 });
-    expect(getPayment(ctx.db, paid.paymentId)).toMatchObject({ applied: true });
-    expect(getPayment(ctx.db, open.paymentId)).toMatchObject({ status: 'pending', applied: false });
-    expect(getPayment(ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
-    expect(getPayment(ctx.db, 'pay_unknown')).toMatchObject({ status: 'pending', unknownChecks: 1, nextCheckAt: expect.any(Number) });
+    expect(await getPayment(ctx.db, paid.paymentId)).toMatchObject({ applied: true });
+    expect(await getPayment(ctx.db, open.paymentId)).toMatchObject({ status: 'pending', applied: false });
+    expect(await getPayment(ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
+    expect(await getPayment(ctx.db, 'pay_unknown')).toMatchObject({ status: 'pending', unknownChecks: 1, nextCheckAt: expect.any(Number) });
 
     // The unknown one is not asked about again before its next check.
     expect(await reconcilePendingPayments(ctx)).toEqual({ checked: 1, changed: 0, failed: 0, abandoned: 0, unknown: 0 });
     expect(balance()).toBe(3 + findTariff(ctx.config.pricing, 'basic')!.credits);
-    expect(findLedgerMismatches(ctx.db)).toEqual([]);
+    expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 });

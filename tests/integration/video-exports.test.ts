@@ -48,7 +48,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     requireFfmpeg();
     stack = await startPipelineStack();
     dir = tempDir('beem-exports-');
-    seller = createSignedInUser(stack.app.ctx, { balance: 10 });
+    seller = await createSignedInUser(stack.app.ctx, { balance: 10 });
     videoId = await makeVideo(stack, seller);
   });
   afterAll(async () => {
@@ -105,8 +105,8 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
 
   it('belongs to the video’s owner: others get 404, signed-out 401, an admin may look', async () => {
     const url = `/api/video/${videoId}/export/square`;
-    const stranger = createSignedInUser(stack.app.ctx);
-    const admin = createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const stranger = await createSignedInUser(stack.app.ctx);
+    const admin = await createSignedInUser(stack.app.ctx, { role: 'admin' });
     for (const suffix of ['', '/cover.jpg']) {
       const foreign = await apiFetch(stack.app.url, `${url}${suffix}`, { cookie: stranger.cookie });
       expect(foreign.status).toBe(404);
@@ -231,7 +231,7 @@ describe('an export that does not finish in time', () => {
 
   it('is stopped at the timeout and the seller is told in Russian; the video itself is unharmed', async () => {
     const stack = current();
-    const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
+    const seller = await createSignedInUser(stack.app.ctx, { balance: 5 });
     // Its poster (taken after delivery, on its own ffmpeg lane) hangs too: the video is still
     // delivered, with the first frame as its poster.
     const id = await makeVideo(stack, seller, '9:16');
@@ -254,7 +254,7 @@ describe('one seller asking for many exports at once', () => {
 
   it('queues their allowance, refuses more in Russian without queuing it, and does not hold back another seller', async () => {
     const stack = current();
-    const seller = createSignedInUser(stack.app.ctx, { balance: 5 });
+    const seller = await createSignedInUser(stack.app.ctx, { balance: 5 });
     const id = await makeVideo(stack, seller, '9:16');
     const ask = (who: SignedInUser, video: string, target: string) => apiFetch(stack.app.url, `/api/video/${video}/export/${target}`, { cookie: who.cookie });
     expect((await ask(seller, id, 'clips')).status).toBe(202);
@@ -267,7 +267,7 @@ describe('one seller asking for many exports at once', () => {
     // Asking again for one already being made is not a new export.
     expect((await ask(seller, id, 'clips')).status).toBe(202);
 
-    const other = createSignedInUser(stack.app.ctx, { balance: 5, email: 'other-seller@example.ru' });
+    const other = await createSignedInUser(stack.app.ctx, { balance: 5, email: 'other-seller@example.ru' });
     const theirs = await makeVideo(stack, other, '1:1');
     expect((await ask(other, theirs, 'square')).status).toBe(202);
   });

@@ -31,7 +31,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('sends a 3:4 first frame for a 3:4 choice and gets a 3:4 video, poster and all', async () => {
     const { app } = stack;
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     expect((await uploadPhoto(app.url, cookie, await photo(1200, 900))).status).toBe(200);
     const preview = await apiFetch(app.url, '/api/uploads/current?format=3:4', { cookie });
     expect(preview.status).toBe(200);
@@ -72,7 +72,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('moves the crop to the seller’s focus point, and the worker sends that crop', async () => {
     const { app } = stack;
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie, await photo(1200, 900));
     const left = await bytesOf(await apiFetch(app.url, '/api/uploads/current?format=9:16&fx=0&fy=0.5', { cookie }));
     const right = await bytesOf(await apiFetch(app.url, '/api/uploads/current?format=9:16&fx=1&fy=0.5', { cookie }));
@@ -90,7 +90,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('lets the template decide the shape in template mode', async () => {
     const { app } = stack;
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie, await photo(1200, 900));
     const res = await generate(app.url, cookie, { prompt: 'Беговые кроссовки', duration: 6, mode: 'template', format: '9:16' });
     const { generationId } = (await res.json()) as { generationId: string };
@@ -101,7 +101,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('keeps the format and focus point when a failed video is queued again', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie, await photo(1200, 900));
     stack.minimax.injectFault({ kind: 'task_fail', code: 1027 });
     const res = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '9:16', focus: { x: 0.2, y: 0.3 } });
@@ -115,7 +115,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('refuses an unknown format or focus in Russian and holds no credits', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 2 });
     await uploadPhoto(app.url, cookie);
     const bad = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '4:5' });
     expect(bad.status).toBe(400);
@@ -129,8 +129,8 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('previews only the owner’s photo, and refuses a bad format or focus on the preview', async () => {
     const { app } = stack;
-    const owner = createSignedInUser(app.ctx);
-    const other = createSignedInUser(app.ctx);
+    const owner = await createSignedInUser(app.ctx);
+    const other = await createSignedInUser(app.ctx);
     const uploaded = (await (await uploadPhoto(app.url, owner.cookie)).json()) as { uploadId: string };
     expect((await apiFetch(app.url, `/api/uploads/${uploaded.uploadId}?format=1:1`, { cookie: other.cookie })).status).toBe(404);
     expect((await apiFetch(app.url, `/api/uploads/${uploaded.uploadId}?format=1:1`)).status).toBe(401);
@@ -144,7 +144,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
 
   it('shows the cropped first frame as the poster while the video is being made', async () => {
     const { app } = stack;
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie, await photo(1200, 900));
     // MiniMax takes 1.5 s to accept the task: the generation is still queued when its status is read.
     stack.minimax.injectFault({ kind: 'hang', on: 'create', ms: 1500 });
@@ -183,7 +183,7 @@ describe('without ffmpeg', () => {
   it('serves the original, uses the first frame as poster, and refuses exports with a clear message', async () => {
     const { app } = stack;
     expect(app.ctx.ffmpeg.available).toBe(false);
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie, await photo(900, 1200));
     const res = await generate(app.url, cookie, { prompt: PROMPT, duration: 10, mode: 'prompt', format: '9:16' });
     const { generationId } = (await res.json()) as { generationId: string };

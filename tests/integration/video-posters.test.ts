@@ -36,7 +36,7 @@ describe('a poster never delays a delivered video', () => {
 
   it('reaches success while its poster waits and an export holds every ffmpeg slot; the poster comes afterwards', async () => {
     const { app } = stack;
-    const seller = createSignedInUser(app.ctx, { balance: 5 });
+    const seller = await createSignedInUser(app.ctx, { balance: 5 });
 
     // A first video is delivered though its poster cannot be taken yet.
     const first = await makeVideo(seller.cookie);

@@ -39,16 +39,16 @@ beforeEach(() => {
 });
 
 /** A user of `role` with a live session: its cookie token. */
-function signedIn(role: 'user' | 'admin' = 'user', email = `${role}@example.ru`): { user: User; token: string } {
-  const userId = seedUserWithPhoto(db, { now: T0, email });
+async function signedIn(role: 'user' | 'admin' = 'user', email = `${role}@example.ru`): Promise<{ user: User; token: string }> {
+  const userId = await seedUserWithPhoto(db, { now: T0, email });
   db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, userId);
-  const { token } = createSession(db, userId, { now: clock.now(), ttlMs: TTL });
-  return { user: getUserById(db, userId)!, token };
+  const { token } = await createSession(db, userId, { now: clock.now(), ttlMs: TTL });
+  return { user: (await getUserById(db, userId))!, token };
 }
 
 const disable = (user: User) => db.prepare('UPDATE users SET disabled = 1 WHERE id = ?').run(user.id);
 const sessionsOf = (user: User) => db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number;
-const check = (token: string) => checkSessionToken(db, token, { now: clock.now(), ttlMs: TTL });
+const check = async (token: string) => await checkSessionToken(db, token, { now: clock.now(), ttlMs: TTL });
 
 /** The code of the AppError `run` throws. */
 function errorCode(run: () => unknown): { status: number; code: string } | null {
@@ -62,71 +62,71 @@ function errorCode(run: () => unknown): { status: number; code: string } | null 
 }
 
 describe('session cookies', () => {
-  it('lets a live session in, unchanged while more than half its lifetime is left', () => {
-    const { user, token } = signedIn();
+  it('lets a live session in, unchanged while more than half its lifetime is left', async () => {
+    const { user, token } = await signedIn();
     clock.advance(TTL / 2);
-    expect(check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, extended: false, session: { expiresAt: T0 + TTL } });
-    expect(peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toMatchObject({ id: user.id });
+    expect(await check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, extended: false, session: { expiresAt: T0 + TTL } });
+    expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toMatchObject({ id: user.id });
   });
 
-  it('renews a session past half its lifetime to a full one', () => {
-    const { token } = signedIn();
+  it('renews a session past half its lifetime to a full one', async () => {
+    const { token } = await signedIn();
     clock.advance(TTL / 2 + 1);
-    expect(peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
-    expect(check(token)).toMatchObject({ kind: 'valid', extended: true, session: { expiresAt: clock.now() + TTL } });
-    expect(check(token)).toMatchObject({ kind: 'valid', extended: false });
+    expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
+    expect(await check(token)).toMatchObject({ kind: 'valid', extended: true, session: { expiresAt: clock.now() + TTL } });
+    expect(await check(token)).toMatchObject({ kind: 'valid', extended: false });
   });
 
-  it('refuses and deletes a session at its expiry, not a millisecond before', () => {
-    const { user, token } = signedIn();
-    const { token: younger } = createSession(db, user.id, { now: T0 + 1, ttlMs: TTL });
+  it('refuses and deletes a session at its expiry, not a millisecond before', async () => {
+    const { user, token } = await signedIn();
+    const { token: younger } = await createSession(db, user.id, { now: T0 + 1, ttlMs: TTL });
     clock.set(T0 + TTL);
-    expect(check(token)).toEqual({ kind: 'none' });
+    expect(await check(token)).toEqual({ kind: 'none' });
     expect(sessionsOf(user)).toBe(1);
-    expect(check(younger).kind).toBe('valid');
+    expect((await check(younger)).kind).toBe('valid');
   });
 
-  it('refuses unknown, empty and oversized tokens', () => {
-    const { token } = signedIn();
-    expect(check(`${token}x`)).toEqual({ kind: 'none' });
-    expect(check('')).toEqual({ kind: 'none' });
-    expect(check('a'.repeat(101))).toEqual({ kind: 'none' });
-    expect(peekSessionUser(db, 'a'.repeat(101), { now: clock.now(), ttlMs: TTL })).toBeNull();
+  it('refuses unknown, empty and oversized tokens', async () => {
+    const { token } = await signedIn();
+    expect(await check(`${token}x`)).toEqual({ kind: 'none' });
+    expect(await check('')).toEqual({ kind: 'none' });
+    expect(await check('a'.repeat(101))).toEqual({ kind: 'none' });
+    expect(await peekSessionUser(db, 'a'.repeat(101), { now: clock.now(), ttlMs: TTL })).toBeNull();
   });
 
-  it('hands out a session only for a live one', () => {
-    const { user, token } = signedIn();
-    expect(check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, session: { userId: user.id }, extended: false });
+  it('hands out a session only for a live one', async () => {
+    const { user, token } = await signedIn();
+    expect(await check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, session: { userId: user.id }, extended: false });
     disable(user);
-    expect(check(token)).toEqual({ kind: 'disabled', userId: user.id });
-    expect(check('unknown')).toEqual({ kind: 'none' });
+    expect(await check(token)).toEqual({ kind: 'disabled', userId: user.id });
+    expect(await check('unknown')).toEqual({ kind: 'none' });
   });
 
-  it('locks a disabled account out at once: every one of its sessions is deleted, others stay', () => {
-    const { user, token } = signedIn();
-    createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
-    const other = signedIn('user', 'other@example.ru');
+  it('locks a disabled account out at once: every one of its sessions is deleted, others stay', async () => {
+    const { user, token } = await signedIn();
+    await createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
+    const other = await signedIn('user', 'other@example.ru');
     disable(user);
-    expect(peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
+    expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
     expect(sessionsOf(user)).toBe(2);
-    expect(check(token)).toEqual({ kind: 'disabled', userId: user.id });
+    expect(await check(token)).toEqual({ kind: 'disabled', userId: user.id });
     expect(sessionsOf(user)).toBe(0);
-    expect(check(other.token).kind).toBe('valid');
+    expect((await check(other.token)).kind).toBe('valid');
   });
 
-  it('sweeps sessions that have expired, not those still live', () => {
-    const { user } = signedIn();
+  it('sweeps sessions that have expired, not those still live', async () => {
+    const { user } = await signedIn();
     clock.advance(1);
-    createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
-    expect(deleteExpiredSessions(db, T0 + TTL)).toBe(1);
+    await createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
+    expect(await deleteExpiredSessions(db, T0 + TTL)).toBe(1);
     expect(sessionsOf(user)).toBe(1);
   });
 });
 
 describe('route guards and admin access', () => {
-  it('asks a signed-out caller to sign in, and keeps admin APIs to admins', () => {
-    const { user } = signedIn('user');
-    const { user: admin } = signedIn('admin');
+  it('asks a signed-out caller to sign in, and keeps admin APIs to admins', async () => {
+    const { user } = await signedIn('user');
+    const { user: admin } = await signedIn('admin');
     expect(errorCode(() => requireUser({ user: null }))).toEqual({ status: 401, code: 'UNAUTHORIZED' });
     expect(requireUser({ user })).toBe(user);
     expect(errorCode(() => requireAdmin({ user: null }))).toEqual({ status: 401, code: 'UNAUTHORIZED' });
@@ -134,9 +134,9 @@ describe('route guards and admin access', () => {
     expect(requireAdmin({ user: admin })).toBe(admin);
   });
 
-  it('opens admin pages to enabled admins only', () => {
-    const { user } = signedIn('user');
-    const { user: admin } = signedIn('admin');
+  it('opens admin pages to enabled admins only', async () => {
+    const { user } = await signedIn('user');
+    const { user: admin } = await signedIn('admin');
     expect(adminPageAccess({ user: null })).toBe('signed-out');
     expect(adminPageAccess({ user })).toBe('forbidden');
     expect(adminPageAccess({ user: admin })).toBe('ok');
@@ -151,8 +151,8 @@ describe('the node routes’ session check', () => {
 
   beforeEach(async () => {
     ctx = createContext(loadConfig({ NODE_ENV: 'test' }), { db, clock, log: createLogger('silent') });
-    server = http.createServer((req, res) => {
-      seen = nodeSessionUser(ctx, req, res);
+    server = http.createServer(async (req, res) => {
+      seen = await nodeSessionUser(ctx, req, res);
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -168,7 +168,7 @@ describe('the node routes’ session check', () => {
   }
 
   it('finds the session cookie among others, and sends it again only when the session was renewed', async () => {
-    const { user, token } = signedIn();
+    const { user, token } = await signedIn();
     expect(await request(`theme=dark; ${SESSION_COOKIE}=${encodeURIComponent(token)}; beem_lang=ru`)).toEqual({ user, setCookie: null });
     clock.advance(TTL / 2 + 1);
     const renewed = await request(`${SESSION_COOKIE}=${token}`);
@@ -177,19 +177,19 @@ describe('the node routes’ session check', () => {
   });
 
   it('marks the renewed cookie Secure in production', async () => {
-    const { token } = signedIn();
+    const { token } = await signedIn();
     ctx = { ...ctx, config: { ...ctx.config, isProduction: true } };
     clock.advance(TTL / 2 + 1);
     expect((await request(`${SESSION_COOKIE}=${token}`)).setCookie).toMatch(/; HttpOnly; SameSite=Lax; Secure$/);
   });
 
   it('answers null without a cookie, for an expired session and for a disabled account', async () => {
-    const { user, token } = signedIn();
+    const { user, token } = await signedIn();
     expect(await request(null)).toEqual({ user: null, setCookie: null });
     expect(await request(`other_${SESSION_COOKIE}=${token}`)).toEqual({ user: null, setCookie: null });
     disable(user);
     expect(await request(`${SESSION_COOKIE}=${token}`)).toEqual({ user: null, setCookie: null });
-    const { token: expired } = signedIn('user', 'late@example.ru');
+    const { token: expired } = await signedIn('user', 'late@example.ru');
     clock.advance(TTL);
     expect(await request(`${SESSION_COOKIE}=${expired}`)).toEqual({ user: null, setCookie: null });
   });

@@ -43,7 +43,7 @@ describe('business day and formats', () => {
 describe('dashboard figures from seeded rows', () => {
   const openDb = useTempDatabases();
 
-  function seed(): Db {
+  async function seed(): Promise<Db> {
     const db = openDb();
     const user = (id: string) =>
       db
@@ -53,32 +53,32 @@ describe('dashboard figures from seeded rows', () => {
         .run(id, `${id}@example.ru`, id, NOW - 48 * HOUR, NOW - 48 * HOUR);
     user('u1');
     user('u2');
-    applyCreditChange(db, { userId: 'u1', delta: 3, kind: 'trial', reference: 'trial:u1', now: NOW - 48 * HOUR });
-    applyCreditChange(db, { userId: 'u2', delta: 3, kind: 'trial', reference: 'trial:u2', now: NOW - 48 * HOUR });
-    applyCreditChange(db, { userId: 'u1', delta: 50, kind: 'payment', reference: 'payment:p1', now: NOW - HOUR });
-    applyCreditChange(db, { userId: 'u2', delta: 10, kind: 'payment', reference: 'payment:p2', now: NOW - 30 * HOUR });
+    await applyCreditChange(db, { userId: 'u1', delta: 3, kind: 'trial', reference: 'trial:u1', now: NOW - 48 * HOUR });
+    await applyCreditChange(db, { userId: 'u2', delta: 3, kind: 'trial', reference: 'trial:u2', now: NOW - 48 * HOUR });
+    await applyCreditChange(db, { userId: 'u1', delta: 50, kind: 'payment', reference: 'payment:p1', now: NOW - HOUR });
+    await applyCreditChange(db, { userId: 'u2', delta: 10, kind: 'payment', reference: 'payment:p2', now: NOW - 30 * HOUR });
 
     const gen = db.prepare(
       `INSERT INTO generations (id, userId, status, step, duration, cost, charged, refunded, generation_mode, submittedAt,
          error_stage, createdAt, updatedAt, completedAt)
        VALUES (@id, @user, @status, @step, 6, @cost, @charged, @refunded, 'prompt', @submittedAt, @stage, @createdAt, @createdAt, @completedAt)`,
     );
-    const add = (g: { id: string; user?: string; status: string; step: string; cost?: number; charged?: number; refunded?: number; submittedAt?: number | null; stage?: string | null; createdAt: number; completedAt?: number | null }) => {
+    const add = async (g: { id: string; user?: string; status: string; step: string; cost?: number; charged?: number; refunded?: number; submittedAt?: number | null; stage?: string | null; createdAt: number; completedAt?: number | null }) => {
       const row = { user: 'u1', cost: 1, charged: 0, refunded: 0, submittedAt: null, stage: null, completedAt: null, ...g };
       gen.run(row);
-      applyCreditChange(db, { userId: row.user, delta: -row.cost, kind: 'hold', reference: `hold:${row.id}`, now: row.createdAt });
-      if (row.refunded) applyCreditChange(db, { userId: row.user, delta: row.cost, kind: 'refund', reference: `refund:${row.id}`, now: row.createdAt });
+      await applyCreditChange(db, { userId: row.user, delta: -row.cost, kind: 'hold', reference: `hold:${row.id}`, now: row.createdAt });
+      if (row.refunded) await applyCreditChange(db, { userId: row.user, delta: row.cost, kind: 'refund', reference: `refund:${row.id}`, now: row.createdAt });
     };
-    add({ id: 'g_ok_today', status: 'success', step: 'done', charged: 1, cost: 2, createdAt: NOW - 2 * HOUR });
-    add({ id: 'g_ok_old', status: 'success', step: 'done', charged: 1, createdAt: NOW - 40 * HOUR, user: 'u2' });
-    add({ id: 'g_q1', status: 'queued', step: 'prepare', createdAt: NOW - 7 * 60_000 });
-    add({ id: 'g_q2', status: 'queued', step: 'submit', createdAt: NOW - 60_000 });
-    add({ id: 'g_poll', status: 'processing', step: 'poll', submittedAt: NOW - 25 * 60_000, createdAt: NOW - 26 * 60_000 });
-    add({ id: 'g_dl', status: 'processing', step: 'download', submittedAt: NOW - 3 * 60_000, createdAt: NOW - 4 * 60_000 });
-    add({ id: 'g_f1', status: 'failed', step: 'done', refunded: 1, stage: 'MINIMAX_CALL', createdAt: NOW - 3 * HOUR, completedAt: NOW - 3 * HOUR });
-    add({ id: 'g_f2', status: 'failed', step: 'done', refunded: 1, stage: 'MINIMAX_CALL', createdAt: NOW - 13 * HOUR, completedAt: NOW - 12 * HOUR });
-    add({ id: 'g_f3', status: 'failed', step: 'poll', refunded: 1, stage: 'STUCK_GENERATION', createdAt: NOW - 5 * HOUR, completedAt: NOW - 4 * HOUR });
-    add({ id: 'g_f_old', status: 'failed', step: 'done', refunded: 1, stage: 'VIDEO_DOWNLOAD', createdAt: NOW - 30 * HOUR, completedAt: NOW - 30 * HOUR });
+    await add({ id: 'g_ok_today', status: 'success', step: 'done', charged: 1, cost: 2, createdAt: NOW - 2 * HOUR });
+    await add({ id: 'g_ok_old', status: 'success', step: 'done', charged: 1, createdAt: NOW - 40 * HOUR, user: 'u2' });
+    await add({ id: 'g_q1', status: 'queued', step: 'prepare', createdAt: NOW - 7 * 60_000 });
+    await add({ id: 'g_q2', status: 'queued', step: 'submit', createdAt: NOW - 60_000 });
+    await add({ id: 'g_poll', status: 'processing', step: 'poll', submittedAt: NOW - 25 * 60_000, createdAt: NOW - 26 * 60_000 });
+    await add({ id: 'g_dl', status: 'processing', step: 'download', submittedAt: NOW - 3 * 60_000, createdAt: NOW - 4 * 60_000 });
+    await add({ id: 'g_f1', status: 'failed', step: 'done', refunded: 1, stage: 'MINIMAX_CALL', createdAt: NOW - 3 * HOUR, completedAt: NOW - 3 * HOUR });
+    await add({ id: 'g_f2', status: 'failed', step: 'done', refunded: 1, stage: 'MINIMAX_CALL', createdAt: NOW - 13 * HOUR, completedAt: NOW - 12 * HOUR });
+    await add({ id: 'g_f3', status: 'failed', step: 'poll', refunded: 1, stage: 'STUCK_GENERATION', createdAt: NOW - 5 * HOUR, completedAt: NOW - 4 * HOUR });
+    await add({ id: 'g_f_old', status: 'failed', step: 'done', refunded: 1, stage: 'VIDEO_DOWNLOAD', createdAt: NOW - 30 * HOUR, completedAt: NOW - 30 * HOUR });
 
     paidPayment(db, { id: 'p1', userId: 'u1', amountKopecks: 149000, credits: 50, at: NOW - HOUR });
     paidPayment(db, { id: 'p2', userId: 'u2', amountKopecks: 39000, credits: 10, at: NOW - 30 * HOUR });
@@ -89,32 +89,32 @@ describe('dashboard figures from seeded rows', () => {
     seedPayment(db, { id: 'p6', userId: 'u1', amountKopecks: 149000, credits: 50, status: 'succeeded', applied: false, at: NOW - 20 * 60_000 });
 
     for (let i = 0; i < 12; i += 1) {
-      recordAlert(db, { stage: 'MINIMAX_CALL', userId: null, generationId: null, message: `alert ${i}`, delivery: 'sent', deliveryError: null, createdAt: NOW - i * 60_000 });
+      await recordAlert(db, { stage: 'MINIMAX_CALL', userId: null, generationId: null, message: `alert ${i}`, delivery: 'sent', deliveryError: null, createdAt: NOW - i * 60_000 });
     }
     return db;
   }
 
-  it('counts generations today and in total by status, in Moscow days', () => {
-    const d = getDashboard(seed(), NOW);
+  it('counts generations today and in total by status, in Moscow days', async () => {
+    const d = getDashboard(await seed(), NOW);
     expect(d.dayStart).toBe(MOSCOW_MIDNIGHT);
     expect(d.generations.total).toEqual({ queued: 2, processing: 2, success: 2, failed: 4 });
     expect(d.generations.today).toEqual({ queued: 2, processing: 2, success: 1, failed: 2 });
   });
 
-  it('shows the queue: length, tasks at MiniMax, oldest waits', () => {
-    const d = getDashboard(seed(), NOW);
+  it('shows the queue: length, tasks at MiniMax, oldest waits', async () => {
+    const d = getDashboard(await seed(), NOW);
     expect(d.queue).toEqual({ queued: 2, inFlight: 1, processing: 2, oldestQueuedAgeMs: 7 * 60_000, oldestProcessingAgeMs: 25 * 60_000 });
   });
 
-  it('groups failures of the last 24 hours by stage', () => {
-    expect(getDashboard(seed(), NOW).failuresLast24h).toEqual([
+  it('groups failures of the last 24 hours by stage', async () => {
+    expect(getDashboard(await seed(), NOW).failuresLast24h).toEqual([
       { stage: 'MINIMAX_CALL', count: 2 },
       { stage: 'STUCK_GENERATION', count: 1 },
     ]);
   });
 
-  it('sums revenue of succeeded payments today and in total, in kopecks', () => {
-    expect(getDashboard(seed(), NOW).revenue).toEqual({
+  it('sums revenue of succeeded payments today and in total, in kopecks', async () => {
+    expect(getDashboard(await seed(), NOW).revenue).toEqual({
       todayKopecks: 149000 + 149000,
       totalKopecks: 149000 + 39000 + 149000,
       paymentsToday: 2,
@@ -122,12 +122,12 @@ describe('dashboard figures from seeded rows', () => {
     });
   });
 
-  it('reports credits sold, spent, held and refunded from the ledger and the generations', () => {
-    expect(getDashboard(seed(), NOW).credits).toEqual({ sold: 60, spent: 3, held: 4, refunded: 4, trial: 6, adminNet: 0 });
+  it('reports credits sold, spent, held and refunded from the ledger and the generations', async () => {
+    expect(getDashboard(await seed(), NOW).credits).toEqual({ sold: 60, spent: 3, held: 4, refunded: 4, trial: 6, adminNet: 0 });
   });
 
-  it('flags payment problems and keeps the ledger figure at zero while balances match', () => {
-    const db = seed();
+  it('flags payment problems and keeps the ledger figure at zero while balances match', async () => {
+    const db = await seed();
     const d = getDashboard(db, NOW);
     expect(d.stalePendingPayments).toBe(1);
     expect(d.paymentsNeedingReview).toBe(1);

@@ -21,10 +21,10 @@ const T0 = 1_000_000;
 let db: Db;
 let userId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = seedUserWithPhoto(db, { now: T0 });
+  userId = await seedUserWithPhoto(db, { now: T0 });
 });
 
 const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
@@ -38,7 +38,7 @@ const claim = (lane: 'prepare' | 'submit' | 'download', now = T0) => {
 };
 
 describe('cancelling a generation before it reaches MiniMax', () => {
-  it('fails a queued one with USER_CANCELED and returns its credits at once, once', () => {
+  it('fails a queued one with USER_CANCELED and returns its credits at once, once', async () => {
     const before = balance();
     const id = seedGeneration(db, config, userId, 'prepare', T0);
     expect(balance()).toBe(before - 1);
@@ -47,22 +47,22 @@ describe('cancelling a generation before it reaches MiniMax', () => {
     expect(reasonForError(row(id).error_code as string)).toBe('USER_CANCELED');
     expect(balance()).toBe(before);
     expect(refunds(id)).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('answers a second cancel as done and refunds nothing more', () => {
+  it('answers a second cancel as done and refunds nothing more', async () => {
     const before = balance();
     const id = seedGeneration(db, config, userId, 'submit', T0);
     expect(cancelGeneration(db, { generationId: id, userId, now: T0 + 1 })).toEqual({ kind: 'canceled', refundedNow: true });
     expect(cancelGeneration(db, { generationId: id, userId, now: T0 + 2 })).toEqual({ kind: 'canceled', refundedNow: false });
     expect(balance()).toBe(before);
     expect(refunds(id)).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('treats someone else’s generation as unknown and leaves it running', () => {
+  it('treats someone else’s generation as unknown and leaves it running', async () => {
     const id = seedGeneration(db, config, userId, 'prepare', T0);
-    const stranger = seedUserWithPhoto(db, { now: T0, email: 'stranger@example.com' });
+    const stranger = await seedUserWithPhoto(db, { now: T0, email: 'stranger@example.com' });
     expect(cancelGeneration(db, { generationId: id, userId: stranger, now: T0 + 1 })).toEqual({ kind: 'not-found' });
     expect(cancelGeneration(db, { generationId: 'gen_missing', userId, now: T0 + 1 })).toEqual({ kind: 'not-found' });
     expect(row(id)).toMatchObject({ status: 'queued', refunded: 0 });
@@ -116,7 +116,7 @@ describe('cancelling a generation before it reaches MiniMax', () => {
       expect(row(id)).toMatchObject({ status: 'queued', refunded: 0 });
     });
 
-    it('cancel during the prompt step: the prepared prompt is not saved and the row stays failed', () => {
+    it('cancel during the prompt step: the prepared prompt is not saved and the row stays failed', async () => {
       const id = seedGeneration(db, config, userId, 'prepare', T0);
       const held = claim('prepare');
       expect(cancelGeneration(db, { generationId: id, userId, now: T0 + 1 }).kind).toBe('canceled');
@@ -124,7 +124,7 @@ describe('cancelling a generation before it reaches MiniMax', () => {
       expect(row(id)).toMatchObject({ status: 'failed', step: 'done', prompt_final: null });
       expect(claimGeneration(db, { lane: 'submit', now: T0 + 120_000, leaseMs: 1000, workerId: 'worker-b' })).toBeNull();
       expect(refunds(id)).toBe(1);
-      expect(findLedgerMismatches(db)).toEqual([]);
+      expect(await findLedgerMismatches(db)).toEqual([]);
     });
   });
 });

@@ -75,7 +75,7 @@ describe('createMetrics', () => {
   it('reuses the ledger check within the cache period and sees a drift after it', async () => {
     const clock = new ManualClock();
     db = openTemp(clock);
-    const user = seedUser(db, { now: clock.now() });
+    const user = await seedUser(db, { now: clock.now() });
     const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
     expect(value(await metrics.render(), 'beem_ledger_mismatched_users')).toBe(0);
 
@@ -89,7 +89,7 @@ describe('createMetrics', () => {
   it('counts live generations at every scrape', async () => {
     const clock = new ManualClock();
     db = openTemp(clock);
-    const user = seedUser(db, { now: clock.now() });
+    const user = await seedUser(db, { now: clock.now() });
     const metrics = createMetrics({ db, clock, cacheMs: 60_000 });
     expect(value(await metrics.render(), 'beem_queue_length')).toBe(0);
     const insert = db.prepare(

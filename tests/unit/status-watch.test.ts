@@ -36,10 +36,10 @@ let db: Db;
 let viewer: User;
 let watch: StatusWatch | null = null;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  viewer = getUserById(db, seedUserWithPhoto(db, { now: 1000, trialCredits: 10 }))!;
+  viewer = (await getUserById(db, await seedUserWithPhoto(db, { now: 1000, trialCredits: 10 })))!;
 });
 afterEach(async () => {
   await watch?.stop();

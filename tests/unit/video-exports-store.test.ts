@@ -8,8 +8,8 @@ const KEY: ExportKey = { generationId: 'gen_1', target: 'clips', fit: 'blur', ki
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;
 
-function seedVideo(db: Db): void {
-  const user = seedUser(db);
+async function seedVideo(db: Db): Promise<void> {
+  const user = await seedUser(db);
   db.prepare(
     `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, video_path, createdAt, updatedAt)
      VALUES ('gen_1', ?, 'success', 'done', 6, 1, 'prompt', 'users/x/videos/gen_1.mp4', ?, ?)`,
@@ -22,17 +22,17 @@ const ask = (db: Db, now: number, fileMissing = false) => requestExport(db, KEY,
 describe('the export table', () => {
   const open = useTempDatabases();
 
-  it('keeps one row per export: a second request joins the first', () => {
+  it('keeps one row per export: a second request joins the first', async () => {
     const db = open();
-    seedVideo(db);
+    await seedVideo(db);
     expect(ask(db, T0)).toMatchObject({ state: 'pending', attempt: 0 });
     expect(ask(db, T0 + 1)).toMatchObject({ state: 'pending', requestedAt: T0 });
     expect(db.prepare('SELECT COUNT(*) FROM video_exports').pluck().get()).toBe(1);
   });
 
-  it('gives a running export to one worker; another takes it only once the lease lapsed', () => {
+  it('gives a running export to one worker; another takes it only once the lease lapsed', async () => {
     const db = open();
-    seedVideo(db);
+    await seedVideo(db);
     ask(db, T0);
     const first = claim(db, T0, 'w1')!;
     expect(first).toMatchObject({ state: 'running', attempt: 1 });
@@ -48,9 +48,9 @@ describe('the export table', () => {
     expect(ask(db, T0 + 3 * LEASE)).toMatchObject({ state: 'done', path: 'new.mp4', bytes: 2 });
   });
 
-  it('fails an export whose process keeps dying instead of trying it forever', () => {
+  it('fails an export whose process keeps dying instead of trying it forever', async () => {
     const db = open();
-    seedVideo(db);
+    await seedVideo(db);
     ask(db, T0);
     let now = T0;
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -61,9 +61,9 @@ describe('the export table', () => {
     expect(ask(db, now)).toMatchObject({ state: 'failed', errorCode: 'EXPORT_ATTEMPTS' });
   });
 
-  it('tries a failed export again only after a pause, and remakes a finished one whose file is gone', () => {
+  it('tries a failed export again only after a pause, and remakes a finished one whose file is gone', async () => {
     const db = open();
-    seedVideo(db);
+    await seedVideo(db);
     ask(db, T0);
     const running = claim(db, T0)!;
     expect(failExport(db, running, { code: 'EXPORT_TIMEOUT', message: 'too long' }, T0 + 10)).toBe(true);
@@ -75,20 +75,20 @@ describe('the export table', () => {
     expect(ask(db, T0 + 70_050, true)).toMatchObject({ state: 'pending', path: null });
   });
 
-  it('gives an export back at shutdown without counting it failed', () => {
+  it('gives an export back at shutdown without counting it failed', async () => {
     const db = open();
-    seedVideo(db);
+    await seedVideo(db);
     ask(db, T0);
     const running = claim(db, T0)!;
     expect(releaseExport(db, running, T0 + 5)).toBe(true);
     expect(claim(db, T0 + 6)).toMatchObject({ state: 'running', attempt: 2 });
   });
 
-  it("queues at most the owner's allowance of exports at once; joining, finishing and other owners are not counted against it", () => {
+  it("queues at most the owner's allowance of exports at once; joining, finishing and other owners are not counted against it", async () => {
     const db = open();
-    seedVideo(db);
+    await seedVideo(db);
     const owner = db.prepare("SELECT userId FROM generations WHERE id = 'gen_1'").pluck().get() as string;
-    const other = seedUser(db, { email: 'other@example.ru' });
+    const other = await seedUser(db, { email: 'other@example.ru' });
     db.prepare(
       `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, video_path, createdAt, updatedAt)
        VALUES ('gen_2', ?, 'success', 'done', 6, 1, 'prompt', 'users/y/videos/gen_2.mp4', ?, ?)`,

@@ -33,7 +33,7 @@ beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
   dir = tempDir('beem-posters-');
-  userId = seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
+  userId = await seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
   generationId = createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе, камера приближается', duration: 6, mode: 'prompt' }, idempotencyKey: null, now: T0 }).generationId;
   const ffmpeg = await gatedPosterFfmpeg(dir);
   ffmpeg.open();
