@@ -30,7 +30,7 @@ async function concurrentHolds(): Promise<{ accepted: number; expected: number; 
     const users: Array<BenchUser & { credits: number }> = [];
     for (let i = 0; i < USERS; i++) {
       const credits = i % 16;
-      users.push({ ...createBenchUser(db, credits), credits });
+      users.push({ ...(await createBenchUser(db, credits)), credits });
     }
     await inBatches(users, 10, (user) => uploadPhoto(server.url, user));
 
@@ -54,7 +54,7 @@ async function concurrentHolds(): Promise<{ accepted: number; expected: number; 
       const balance = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.userId) as number;
       if (balance < 0) problems.push(`negative balance ${balance}`);
     }
-    const mismatches = findLedgerMismatches(db);
+    const mismatches = await findLedgerMismatches(db);
     if (mismatches.length > 0) problems.push(`${mismatches.length} users whose balance differs from the ledger`);
     db.close();
     return { accepted: answers.filter((a) => a.status === 200).length, expected, problems, seconds };

@@ -22,7 +22,7 @@ export const downloadBenchmark: Benchmark = {
     });
     try {
       const db = openServerDatabase(server.databaseFile);
-      const user = createBenchUser(db, 5);
+      const user = await createBenchUser(db, 5);
       await uploadPhoto(server.url, user);
       // Idle means after one small generation, so every module and code path of the pipeline
       // is loaded: what remains is what the 500 MB download itself costs.

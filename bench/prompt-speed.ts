@@ -57,7 +57,7 @@ export const promptSpeedBenchmark: Benchmark = {
       const minimax = server.sandbox.emulator<MinimaxEmulator>('minimax');
       openai.latencyMs = MODEL_LATENCY_MS;
       const db = openServerDatabase(server.databaseFile);
-      const user = createBenchUser(db, 1000);
+      const user = await createBenchUser(db, 1000);
       db.close();
       await uploadPhoto(server.url, user);
 

@@ -111,7 +111,7 @@ export const serveBenchmark: Benchmark = {
     const server = await startBenchServer();
     try {
       const db = openServerDatabase(server.databaseFile);
-      const user = createBenchUser(db, 0);
+      const user = await createBenchUser(db, 0);
       db.close();
       const relative = relativeUserFile(user.userId, 'videos', 'bench.mp4');
       const markers = writeVideo(path.join(server.storageDir, relative));

@@ -95,7 +95,7 @@ async function requestsPerGeneration(): Promise<BenchResult[]> {
   });
   try {
     const db = openServerDatabase(server.databaseFile);
-    const user = createBenchUser(db, 10);
+    const user = await createBenchUser(db, 10);
     db.close();
     await uploadPhoto(server.url, user);
     const { status, generationId } = await requestGeneration(server.url, user);
@@ -170,12 +170,13 @@ async function openStreamsMemory(): Promise<BenchResult[]> {
       `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, next_attempt_at, submittedAt, createdAt, updatedAt)
        VALUES (?, ?, 'processing', 'poll', 6, 1, 'Флакон духов на столе', 'prompt', ?, ?, ?, ?)`,
     );
-    const watchers = Array.from({ length: STREAMS }, (_, i) => {
-      const user = createBenchUser(db, 0);
+    const watchers: Array<{ user: BenchUser; id: string }> = [];
+    for (let i = 0; i < STREAMS; i++) {
+      const user = await createBenchUser(db, 0);
       const id = `gen_bench_stream_${i}`;
       insert.run(id, user.userId, now + 3_600_000, now, now, now);
-      return { user, id };
-    });
+      watchers.push({ user, id });
+    }
     db.close();
     // Warm the server's paths once, then take its idle memory.
     (await openStream(`${server.url}/api/status/stream?generationId=${watchers[0]!.id}`, watchers[0]!.user.cookie)).close();

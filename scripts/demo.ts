@@ -64,13 +64,13 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
  * The sandbox keeps payments in memory: payments the previous run left open would answer 404
  * from now on. Only the demo's own database is touched (not one given in DATABASE_URL).
  */
-function expirePreviousRunPayments(databaseFile: string): void {
+async function expirePreviousRunPayments(databaseFile: string): Promise<void> {
   if (process.env.DATABASE_URL || !fs.existsSync(databaseFile)) return;
   const db = withAsyncApi(new Database(databaseFile));
   try {
     db.pragma('busy_timeout = 5000');
-    const hasPayments = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'`).get();
-    const closed = hasPayments ? expireForgottenSandboxPayments(db, Date.now()) : 0;
+    const hasPayments = await db.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'`);
+    const closed = hasPayments ? await expireForgottenSandboxPayments(db, Date.now()) : 0;
     if (closed > 0) console.log(`Closed ${closed} unpaid payment(s) left open by the previous demo run (the sandbox forgets payments on restart).`);
   } finally {
     db.close();
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   }
 
   const databaseFile = path.join('data', 'demo.db');
-  expirePreviousRunPayments(path.join(root, databaseFile));
+  await expirePreviousRunPayments(path.join(root, databaseFile));
   const adminEmails = process.env.ADMIN_EMAILS || DEMO_ADMIN_EMAIL;
   fs.mkdirSync(path.join(root, 'data', 'demo-storage'), { recursive: true });
   const env: NodeJS.ProcessEnv = {

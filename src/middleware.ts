@@ -89,7 +89,7 @@ export const onRequest = defineMiddleware(async (context, next) => {
 
   const token = cookies.get(SESSION_COOKIE)?.value;
   if (token) {
-    const check = checkSessionToken(ctx.db, token, { now: ctx.clock.now(), ttlMs: ctx.config.session.ttlMs });
+    const check = await checkSessionToken(ctx.db, token, { now: ctx.clock.now(), ttlMs: ctx.config.session.ttlMs });
     if (check.kind === 'valid') {
       locals.user = check.user;
       locals.session = check.session;

@@ -22,18 +22,18 @@ export function openServerDatabase(file: string): Db {
   return openDatabase(file);
 }
 
-export function createBenchUser(db: Db, balance: number): BenchUser {
+export async function createBenchUser(db: Db, balance: number): Promise<BenchUser> {
   const now = Date.now();
   const email = `bench-${randomUUID().slice(0, 12)}@example.ru`;
-  const { user } = upsertUserFromIdentity(
+  const { user } = await upsertUserFromIdentity(
     db,
     { provider: 'oidc', subject: `sub-${email}`, email, name: 'Бенчмарк', picture: null },
     { now, trialCredits: 0, adminEmails: [] },
   );
   if (balance !== user.balance) {
-    applyCreditChange(db, { userId: user.id, delta: balance - user.balance, kind: 'admin_adjustment', reference: `bench:${user.id}`, now });
+    await applyCreditChange(db, { userId: user.id, delta: balance - user.balance, kind: 'admin_adjustment', reference: `bench:${user.id}`, now });
   }
-  const { token } = createSession(db, user.id, { now, ttlMs: WEEK_MS });
+  const { token } = await createSession(db, user.id, { now, ttlMs: WEEK_MS });
   return { userId: user.id, cookie: `${SESSION_COOKIE}=${token}` };
 }
 

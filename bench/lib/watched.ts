@@ -21,7 +21,7 @@ export async function startWatchedGeneration(): Promise<WatchedGeneration> {
   });
   try {
     const db = openServerDatabase(server.databaseFile);
-    const user = createBenchUser(db, 10);
+    const user = await createBenchUser(db, 10);
     await uploadPhoto(server.url, user);
     const { status, generationId } = await requestGeneration(server.url, user);
     if (status !== 200 || !generationId) throw new Error(`generate answered ${status}`);

@@ -68,7 +68,7 @@ const commands: Record<string, Command> = {
     usage: 'admin:grant <email> [--reason text]   make this email an admin (now, or at its first sign-in)',
     async run(ctx, args) {
       const email = requireArg(args, 0, 'email').trim().toLowerCase();
-      const outcome = grantAdminByEmail(ctx.db, { email, reason: option(args, 'reason'), actor: cliActor, now: ctx.clock.now() });
+      const outcome = await grantAdminByEmail(ctx.db, { email, reason: option(args, 'reason'), actor: cliActor, now: ctx.clock.now() });
       const said: Record<typeof outcome, string> = {
         promoted: `${email} is now an admin.`,
         already_admin: `${email} was already an admin; nothing changed.`,
@@ -81,7 +81,7 @@ const commands: Record<string, Command> = {
     usage: 'admin:revoke <email> [--reason text]  remove the admin role (or the waiting grant)',
     async run(ctx, args) {
       const email = requireArg(args, 0, 'email').trim().toLowerCase();
-      const outcome = revokeAdminByEmail(ctx.db, { email, reason: option(args, 'reason'), actor: cliActor, now: ctx.clock.now() });
+      const outcome = await revokeAdminByEmail(ctx.db, { email, reason: option(args, 'reason'), actor: cliActor, now: ctx.clock.now() });
       const said: Record<typeof outcome, string> = {
         revoked: `${email} is no longer an admin.`,
         not_admin: `${email} was not an admin; nothing changed.`,
@@ -97,9 +97,9 @@ const commands: Record<string, Command> = {
   'admin:list': {
     usage: 'admin:list                            list admins and waiting grants',
     async run(ctx) {
-      const { users } = searchUsers(ctx.db, { role: 'admin', sort: 'email', direction: 'asc', limit: 200 });
+      const { users } = await searchUsers(ctx.db, { role: 'admin', sort: 'email', direction: 'asc', limit: 200 });
       for (const user of users) console.log(`${user.email}\t${user.id}${user.disabled ? '\tdisabled' : ''}`);
-      const pending = listPendingAdmins(ctx.db);
+      const pending = await listPendingAdmins(ctx.db);
       for (const grant of pending) console.log(`${grant.email}\t(waiting for first sign-in)`);
       if (users.length === 0 && pending.length === 0) console.log('No admins yet: run admin:grant <email>.');
     },
@@ -112,7 +112,7 @@ const commands: Record<string, Command> = {
         args.positional[0] ?? path.join(path.dirname(ctx.config.paths.databaseFile), 'backups', `beem-${stamp}.db`),
       );
       // Recorded first, so the copy carries the record of its own making.
-      recordAdminAction(ctx.db, { actor: cliActor, action: 'db.backup', targetType: 'system', targetId: target, now: ctx.clock.now() });
+      await recordAdminAction(ctx.db, { actor: cliActor, action: 'db.backup', targetType: 'system', targetId: target, now: ctx.clock.now() });
       await backupDatabase(ctx.db, target);
       console.log(`Backup written to ${target}`);
     },
@@ -132,15 +132,15 @@ const commands: Record<string, Command> = {
     usage: 'generations:requeue <id> [--reason text]  a queued/processing generation resumes from its step now',
     async run(ctx, args) {
       const id = requireArg(args, 0, 'id');
-      requeueGeneration(ctx, { id, reason: option(args, 'reason'), actor: cliActor });
-      const row = ctx.db.prepare('SELECT status, step FROM generations WHERE id = ?').get(id) as { status: string; step: string };
+      await requeueGeneration(ctx, { id, reason: option(args, 'reason'), actor: cliActor });
+      const row = (await ctx.db.get<{ status: string; step: string }>('SELECT status, step FROM generations WHERE id = ?', [id]))!;
       console.log(`${id} is due now (${row.status}, step ${row.step}); the running server's worker picks it up within a second.`);
     },
   },
   'generations:fail-stuck': {
     usage: 'generations:fail-stuck                 fail (and refund once) generations processing longer than STUCK_AFTER_MS',
     async run(ctx) {
-      const { failed } = failStuckGenerations(ctx, { actor: cliActor });
+      const { failed } = await failStuckGenerations(ctx, { actor: cliActor });
       console.log(failed.length === 0 ? 'No stuck generations.' : `Failed and refunded ${failed.length}: ${failed.join(', ')}`);
     },
   },
@@ -149,7 +149,7 @@ const commands: Record<string, Command> = {
     async run(ctx, args) {
       const id = requireArg(args, 0, 'id');
       const free = args.options.free === true || args.options.free === 'true';
-      const result = retryGenerationByAdmin(ctx, { id, free, reason: option(args, 'reason'), actor: cliActor });
+      const result = await retryGenerationByAdmin(ctx, { id, free, reason: option(args, 'reason'), actor: cliActor });
       console.log(`Queued ${result.generationId} as a retry of ${id} (${free ? 'free' : `${result.cost} credit(s) held`}).`);
     },
   },
@@ -157,7 +157,7 @@ const commands: Record<string, Command> = {
     usage: 'generations:refund <id> --reason text  return a finished generation\'s credits (once)',
     async run(ctx, args) {
       const id = requireArg(args, 0, 'id');
-      const result = refundGenerationByAdmin(ctx, { id, reason: option(args, 'reason') ?? '', actor: cliActor });
+      const result = await refundGenerationByAdmin(ctx, { id, reason: option(args, 'reason') ?? '', actor: cliActor });
       console.log(result.applied ? `Refunded ${result.credits} credit(s) for ${id}.` : `${id} was already refunded; nothing changed.`);
     },
   },
@@ -167,9 +167,9 @@ const commands: Record<string, Command> = {
       const { chat } = await sendTestAlert(ctx, { actor: cliActor });
       if (chat.state !== 'ok' && chat.state !== 'disabled') console.log(`Alert chat ${chat.chatId}: ${chat.state}${chat.detail ? ` (${chat.detail})` : ''}`);
       await ctx.notifier.flush();
-      const row = ctx.db
-        .prepare(`SELECT delivery, delivery_error FROM operator_alerts WHERE stage = 'TEST_ALERT' ORDER BY id DESC LIMIT 1`)
-        .get() as { delivery: string; delivery_error: string | null } | undefined;
+      const row = await ctx.db.get<{ delivery: string; delivery_error: string | null }>(
+        `SELECT delivery, delivery_error FROM operator_alerts WHERE stage = 'TEST_ALERT' ORDER BY id DESC LIMIT 1`,
+      );
       console.log(`Test alert: ${row?.delivery ?? 'not recorded'}${row?.delivery_error ? ` (${row.delivery_error})` : ''}`);
       if (row?.delivery !== 'sent') process.exitCode = 2;
     },

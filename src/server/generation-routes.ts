@@ -77,7 +77,7 @@ export const uploadPreviewRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = UPLOAD_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = nodeSessionUser(ctx, req, res);
+  const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const upload = id === 'current' ? await getCurrentUpload(ctx.db, viewer.id) : await getUpload(ctx.db, id);
@@ -91,11 +91,11 @@ export const uploadPreviewRoute: NodeRoute = async ({ ctx, req, res, url }) => {
  * `GET /api/video/current` (the newest finished video) and `GET /api/video/<generationId>`,
  * for the owner or an admin; `?download=1` asks the browser to save it.
  */
-export const videoRoute: NodeRoute = ({ ctx, req, res, url }) => {
+export const videoRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = VIDEO_PATH.exec(url.pathname);
   if (!match) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return (sendError(req, res, 405, 'METHOD_NOT_ALLOWED'), true);
-  const viewer = nodeSessionUser(ctx, req, res);
+  const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const video = id === 'current' ? findCurrentVideo(ctx.db, viewer.id) : findVideoForViewer(ctx.db, id, viewer);

@@ -14,9 +14,9 @@ import { ID_PATTERN } from '../lib/ids.ts';
  * path has no rate-limit rule (src/lib/http/rate-limits.ts); one added there must be
  * checked here too.
  */
-export const statusRoute: NodeRoute = ({ ctx, req, res, url }) => {
+export const statusRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (url.pathname !== '/api/status' || req.method !== 'GET' || req.headers.origin !== undefined) return false;
-  const user = peekNodeSessionUser(ctx, req);
+  const user = await peekNodeSessionUser(ctx, req);
   if (!user) return false;
   const generationId = url.searchParams.get('generationId') ?? '';
   if (!ID_PATTERN.test(generationId)) return false;

@@ -33,7 +33,7 @@ function sseSink(res: ServerResponse): StatusSink {
   };
 }
 
-export const statusStreamRoute: NodeRoute = ({ ctx, req, res, url }) => {
+export const statusStreamRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (url.pathname !== PATH) return false;
   if (req.method !== 'GET') {
     sendNodeError(req, res, 405, 'METHOD_NOT_ALLOWED', { Allow: 'GET' });
@@ -45,7 +45,7 @@ export const statusStreamRoute: NodeRoute = ({ ctx, req, res, url }) => {
     return true;
   }
   const cors = origin !== undefined && isAllowedCorsOrigin(origin, ctx.config) ? corsHeaders(origin) : {};
-  const user = nodeSessionUser(ctx, req, res);
+  const user = await nodeSessionUser(ctx, req, res);
   if (!user) {
     sendNodeError(req, res, 401, 'UNAUTHORIZED', cors);
     return true;

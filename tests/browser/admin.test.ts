@@ -19,8 +19,8 @@ describe.skipIf(skipBrowser)('admin panel in the browser', () => {
   });
 
   it('an admin adds credits with a reason, and the user sees the new balance', async () => {
-    const admin = createSignedInUser(app.ctx, { email: 'admin@beem.test', name: 'Оператор', role: 'admin' });
-    const seller = createSignedInUser(app.ctx, { email: 'mila@shop.test', name: 'Мила Петрова', balance: 2 });
+    const admin = await createSignedInUser(app.ctx, { email: 'admin@beem.test', name: 'Оператор', role: 'admin' });
+    const seller = await createSignedInUser(app.ctx, { email: 'mila@shop.test', name: 'Мила Петрова', balance: 2 });
 
     const watched = await openPage(browser, { baseUrl: app.url, cookie: admin.cookie, viewport: DESKTOP });
     const { page } = watched;

@@ -174,7 +174,7 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
 
   /** A fresh signed-in seller on the app page with the test photo uploaded. */
   async function sellerWithPhoto(viewport = PHONE, balance = 2) {
-    const { cookie } = createSignedInUser(stack.app.ctx, { balance });
+    const { cookie } = await createSignedInUser(stack.app.ctx, { balance });
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport });
     await watched.page.goto('/app');
     await watched.page.getByTestId('photo-input').setInputFiles(photoFile);
@@ -333,8 +333,8 @@ describe.skipIf(skipBrowser)('the app in the browser', () => {
 
   it('keeps the draft for this seller in a new tab until a generation starts', async () => {
     // 2 credits cover the 10 seconds the draft asks for.
-    const seller = createSignedInUser(stack.app.ctx, { balance: 2 });
-    const other = createSignedInUser(stack.app.ctx, { balance: 1 });
+    const seller = await createSignedInUser(stack.app.ctx, { balance: 2 });
+    const other = await createSignedInUser(stack.app.ctx, { balance: 1 });
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie: seller.cookie, viewport: DESKTOP });
     const { page, context } = watched;
     await page.goto('/app');

@@ -23,7 +23,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
   });
 
   it('buys Basic on the confirmation page and sees +50 on the balance and in both histories', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const { cookie } = await createSignedInUser(stack.app.ctx, { balance: 3 });
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie });
     const { page } = watched;
     await page.goto('/billing');
@@ -48,7 +48,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
   });
 
   it('says plainly that a cancelled payment took no money and offers to try again', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const { cookie } = await createSignedInUser(stack.app.ctx, { balance: 3 });
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: PHONE });
     const { page } = watched;
     await page.goto('/billing');
@@ -70,7 +70,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
   });
 
   it('sends a user whose session ended to sign in and back to billing', async () => {
-    const { cookie, user } = createSignedInUser(stack.app.ctx);
+    const { cookie, user } = await createSignedInUser(stack.app.ctx);
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
     const { page } = watched;
     await page.goto('/billing');
@@ -86,7 +86,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
 
   /** Buys `plan` on the sandbox checkout page with a fault queued first; the page is back on /billing?payment=. */
   async function payWith(fault: Record<string, unknown> | null, options: { balance?: number; plan?: string; clock?: boolean } = {}) {
-    const { cookie, user } = createSignedInUser(stack.app.ctx, { balance: options.balance ?? 3 });
+    const { cookie, user } = await createSignedInUser(stack.app.ctx, { balance: options.balance ?? 3 });
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie });
     const { page } = watched;
     // The page's own clock: its patience and slow re-checks are minutes long.
@@ -98,12 +98,12 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     await page.getByRole('button', { name: /Оплатить/ }).click();
     await page.waitForURL(/\/billing\?payment=/);
     const paymentId = new URL(page.url()).searchParams.get('payment')!;
-    const externalId = (getPayment(stack.app.ctx.db, paymentId) as { externalPaymentId: string }).externalPaymentId;
+    const externalId = (await getPayment(stack.app.ctx.db, paymentId) as { externalPaymentId: string }).externalPaymentId;
     return { watched, page, user, paymentId, externalId, result: page.getByTestId('payment-result') };
   }
 
   const yookassa = () => stack.sandbox.emulator<YookassaEmulator>('yookassa');
-  const paymentLines = (userId: string) => listLedgerEntries(stack.app.ctx.db, userId).filter((e) => e.kind === 'payment');
+  const paymentLines = async (userId: string) => (await listLedgerEntries(stack.app.ctx.db, userId)).filter((e) => e.kind === 'payment');
 
   it('ends credited when the notification never comes: the page asks YooKassa itself', async () => {
     const { watched, page, user, externalId, result } = await payWith({ kind: 'drop_notification' });
@@ -111,7 +111,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     expect(await page.getByTestId('header-balance').textContent()).toContain('53 кредита');
     await yookassa().settled();
     expect(yookassa().state().notifications.filter((n) => n.paymentId === externalId).map((n) => n.status)).toEqual(['dropped']);
-    expect(paymentLines(user.id)).toHaveLength(1);
+    expect(await paymentLines(user.id)).toHaveLength(1);
     assertClean(watched);
     await watched.context.close();
   });
@@ -124,7 +124,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     await page.reload();
     await expect.poll(() => page.getByTestId('ledger').textContent()).toContain('+50');
     expect(await page.getByTestId('header-balance').textContent()).toContain('53 кредита');
-    expect(paymentLines(user.id)).toHaveLength(1);
+    expect(await paymentLines(user.id)).toHaveLength(1);
     assertClean(watched);
     await watched.context.close();
   });
@@ -139,7 +139,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
 
     // The bank confirms ten minutes later; the notification credits the account.
     await yookassa().act({ action: 'advance_clock', ms: 10 * 60_000 });
-    expect(paymentLines(user.id)).toHaveLength(1);
+    expect(await paymentLines(user.id)).toHaveLength(1);
     await page.clock.fastForward('00:31');
     await expect.poll(() => result.getAttribute('data-kind'), { timeout: 15_000 }).toBe('success');
     expect(await page.getByTestId('header-balance').textContent()).toContain('53 кредита');
@@ -154,13 +154,13 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     await expect.poll(() => result.getAttribute('data-kind'), { timeout: 15_000 }).toBe('warning');
     expect(await result.textContent()).toContain(t('ru', 'payments.cancel.fraud_suspected'));
     expect(await page.getByTestId('header-balance').textContent()).toContain('3 кредита');
-    expect(paymentLines(user.id)).toHaveLength(0);
+    expect(await paymentLines(user.id)).toHaveLength(0);
     assertClean(watched);
     await watched.context.close();
   });
 
   it('waits for a payment the bank has not confirmed yet and shows it once it lands', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const { cookie } = await createSignedInUser(stack.app.ctx, { balance: 3 });
     const created = await apiFetch(stack.app.url, '/api/payments/yookassa/create', { cookie, json: { plan: 'professional' } });
     const { paymentId, externalPaymentId } = (await created.json()) as { paymentId: string; externalPaymentId: string };
 

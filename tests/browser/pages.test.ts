@@ -17,7 +17,7 @@ describe.skipIf(skipBrowser)('pages in the browser', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
     app = await startApp();
-    cookie = createSignedInUser(app.ctx, { balance: 3 }).cookie;
+    cookie = (await createSignedInUser(app.ctx, { balance: 3 })).cookie;
   });
   afterAll(async () => {
     await browser?.close();

@@ -26,7 +26,7 @@ describe.skipIf(skipBrowser)('the prompt preview in the browser', () => {
       env: { ENHANCER_TIMEOUT_MS: '5000', CAMERA_COMPILER_TIMEOUT_MS: '5000', TEMPLATE_ROUTER_TIMEOUT_MS: '5000' },
     });
     openai = stack.sandbox.emulator<OpenAiEmulator>('openai');
-    cookie = createSignedInUser(stack.app.ctx, { balance: 20 }).cookie;
+    cookie = (await createSignedInUser(stack.app.ctx, { balance: 20 })).cookie;
     expect((await uploadPhoto(stack.app.url, cookie, await photo(800, 600))).status).toBe(200);
     session = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport: DESKTOP });
     await session.page.goto('/app');

@@ -23,13 +23,13 @@ describe.skipIf(skipBrowser)('every screen at 390 and 1280 px', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
     app = await startApp();
-    const s = createSignedInUser(app.ctx, { email: 'mila@shop.test', name: 'Мила', balance: 7 });
+    const s = await createSignedInUser(app.ctx, { email: 'mila@shop.test', name: 'Мила', balance: 7 });
     seller = s.cookie;
     sellerId = s.user.id;
-    admin = createSignedInUser(app.ctx, { email: 'admin@beem.test', name: 'Оператор', role: 'admin' }).cookie;
+    admin = (await createSignedInUser(app.ctx, { email: 'admin@beem.test', name: 'Оператор', role: 'admin' })).cookie;
     // The finished videos belong to another shop (their files are not on disk); the seller's
     // own history holds the failed ones, which have no video to load.
-    const other = createSignedInUser(app.ctx, { email: 'big@shop.test', name: 'Большой магазин' }).user.id;
+    const other = (await createSignedInUser(app.ctx, { email: 'big@shop.test', name: 'Большой магазин' })).user.id;
     const now = app.ctx.clock.now();
     const gen = app.ctx.db.prepare(
       `INSERT INTO generations (id, userId, status, step, duration, cost, charged, refunded, generation_mode, prompt, attempt, submittedAt,
@@ -56,7 +56,7 @@ describe.skipIf(skipBrowser)('every screen at 390 and 1280 px', () => {
       await paidPayment(app.ctx.db, { id: `pay_s_${day}`, userId: sellerId, externalPaymentId: `ext-${day}`, amountKopecks: basic ? 149000 : 39000, credits: basic ? 50 : 10, plan: basic ? 'basic' : 'single', at });
     }
     await seedPayment(app.ctx.db, { id: 'pay_unknown', userId: sellerId, externalPaymentId: 'ext-forgotten', amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending', unknownSince: now - 2 * HOUR, at: now - 3 * HOUR });
-    recordAlert(app.ctx.db, { stage: 'MINIMAX_GENERATION', userId: sellerId, generationId: 'gen_f_0', message: 'Stage: MINIMAX_GENERATION\nError: 1027 output sensitive', delivery: 'sent', deliveryError: null, createdAt: now - HOUR });
+    await recordAlert(app.ctx.db, { stage: 'MINIMAX_GENERATION', userId: sellerId, generationId: 'gen_f_0', message: 'Stage: MINIMAX_GENERATION\nError: 1027 output sensitive', delivery: 'sent', deliveryError: null, createdAt: now - HOUR });
   });
   afterAll(async () => {
     await browser?.close();

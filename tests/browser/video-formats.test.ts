@@ -45,7 +45,7 @@ describe.skipIf(skipBrowser)('video formats in the browser', () => {
     ['desktop', DESKTOP],
   ] as const) {
     it(`chooses each format, sees the cropped frame, plays a vertical video without bars and downloads an export (${name})`, async () => {
-      const { cookie } = createSignedInUser(stack.app.ctx, { balance: 10 });
+      const { cookie } = await createSignedInUser(stack.app.ctx, { balance: 10 });
       const watched = await openPage(browser, { baseUrl: stack.app.url, cookie, viewport });
       const { page } = watched;
       try {

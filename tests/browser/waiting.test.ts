@@ -36,7 +36,7 @@ describe.skipIf(skipBrowser)('waiting for a video in the browser', () => {
   });
 
   async function sellerOnApp(balance: number) {
-    const seller = createSignedInUser(stack.app.ctx, { balance });
+    const seller = await createSignedInUser(stack.app.ctx, { balance });
     const watched = await openPage(browser, { baseUrl: stack.app.url, cookie: seller.cookie, viewport: DESKTOP });
     await watched.page.goto('/app');
     await watched.page.getByTestId('photo-input').setInputFiles(photoFile);

@@ -1,5 +1,4 @@
 import type { Database } from '../../src/lib/db/database.ts';
-import type { Db } from '../../src/lib/db/index.ts';
 import { upsertUserFromIdentity, type User } from '../../src/lib/auth/users.ts';
 import type { PaymentStatus } from '../../src/lib/model.ts';
 
@@ -20,14 +19,14 @@ export interface UserFixture {
 }
 
 /** A user as the first sign-in makes them (by the sandbox OIDC provider), with the trial credits. */
-export async function seedUser(db: Db, fixture: UserFixture = {}): Promise<User> {
+export async function seedUser(db: Database, fixture: UserFixture = {}): Promise<User> {
   const email = fixture.email ?? 'seller@example.ru';
-  const signedUp = await upsertUserFromIdentity(
+  const { user } = await upsertUserFromIdentity(
     db,
     { provider: 'oidc', subject: fixture.subject ?? `sub-${email}`, email, name: fixture.name ?? 'Seller', picture: null },
     { now: fixture.now ?? 1000, trialCredits: fixture.trialCredits ?? 3, adminEmails: fixture.adminEmails ?? [] },
   );
-  return signedUp.user;
+  return user;
 }
 
 export interface PaymentFixture {

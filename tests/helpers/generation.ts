@@ -142,6 +142,6 @@ export function generationRow(ctx: AppContext, id: string): Record<string, unkno
   return ctx.db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown>;
 }
 
-export function expectLedgerConsistent(ctx: AppContext): void {
-  expect(findLedgerMismatches(ctx.db)).toEqual([]);
+export async function expectLedgerConsistent(ctx: AppContext): Promise<void> {
+  expect(await findLedgerMismatches(ctx.db)).toEqual([]);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../src/lib/config.ts';
-import type { Db } from '../../src/lib/db/index.ts';
+import type { Database } from '../../src/lib/db/database.ts';
 import { getPayment, type Payment } from '../../src/lib/billing/payment-store.ts';
 import { findTariff, formatAmount } from '../../src/lib/billing/pricing.ts';
 import type { RemotePaymentStatus, YookassaPayment } from '../../src/lib/providers/yookassa/schemas.ts';
@@ -11,16 +11,17 @@ import type { RemotePaymentStatus, YookassaPayment } from '../../src/lib/provide
  */
 
 /** A payment of `plan` (price and credits from config) that YooKassa knows and the buyer has not paid yet. */
-export function pendingPayment(db: Db, config: Config, options: { userId: string; plan: string; now: number }): Payment {
+export async function pendingPayment(db: Database, config: Config, options: { userId: string; plan: string; now: number }): Promise<Payment> {
   const tariff = findTariff(config.pricing, options.plan);
   if (!tariff) throw new Error(`pendingPayment: no tariff ${options.plan}`);
   const id = `pay_${randomUUID()}`;
-  db.prepare(
+  await db.run(
     `INSERT INTO payments (id, userId, externalPaymentId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key,
        confirmation_url, createdAt, updatedAt)
      VALUES (?, ?, ?, ?, ?, 'RUB', 'pending', 'yookassa', ?, ?, 'https://yoomoney.ru/checkout/payments/v2/contract', ?, ?)`,
-  ).run(id, options.userId, randomUUID(), tariff.priceKopecks, tariff.credits, tariff.id, randomUUID(), options.now, options.now);
-  return getPayment(db, id)!;
+    [id, options.userId, randomUUID(), tariff.priceKopecks, tariff.credits, tariff.id, randomUUID(), options.now, options.now],
+  );
+  return (await getPayment(db, id))!;
 }
 
 /** What YooKassa answers to `GET /v3/payments/<id>` for `payment` in `status` (overrides for forged or odd answers). */

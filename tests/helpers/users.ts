@@ -16,20 +16,20 @@ export interface SignedInUser {
  * (trial grant included). `balance` sets the final balance through an admin ledger line.
  * Tests of the sign-in flow itself go through the sandbox OIDC provider instead.
  */
-export function createSignedInUser(
+export async function createSignedInUser(
   ctx: AppContext,
   options: { email?: string; name?: string; balance?: number; role?: 'user' | 'admin' } = {},
-): SignedInUser {
+): Promise<SignedInUser> {
   const email = options.email ?? `seller-${randomUUID().slice(0, 8)}@example.ru`;
   const now = ctx.clock.now();
-  const { user } = upsertUserFromIdentity(
+  const { user } = await upsertUserFromIdentity(
     ctx.db,
     { provider: 'oidc', subject: `sub-${email}`, email, name: options.name ?? 'Продавец', picture: null },
     { now, trialCredits: ctx.config.pricing.trialCredits, adminEmails: ctx.config.auth.adminEmails },
   );
-  if (options.role) ctx.db.prepare('UPDATE users SET role = ? WHERE id = ?').run(options.role, user.id);
+  if (options.role) await ctx.db.run('UPDATE users SET role = ? WHERE id = ?', [options.role, user.id]);
   if (options.balance !== undefined && options.balance !== user.balance) {
-    applyCreditChange(ctx.db, {
+    await applyCreditChange(ctx.db, {
       userId: user.id,
       delta: options.balance - user.balance,
       kind: 'admin_adjustment',
@@ -37,8 +37,8 @@ export function createSignedInUser(
       now,
     });
   }
-  const { token } = createSession(ctx.db, user.id, { now, ttlMs: ctx.config.session.ttlMs });
-  return { user: getUserById(ctx.db, user.id)!, cookie: `${SESSION_COOKIE}=${token}` };
+  const { token } = await createSession(ctx.db, user.id, { now, ttlMs: ctx.config.session.ttlMs });
+  return { user: (await getUserById(ctx.db, user.id))!, cookie: `${SESSION_COOKIE}=${token}` };
 }
 
 /** A failed generation and a failed payment of `userId`: what the admin pages list about a user. */

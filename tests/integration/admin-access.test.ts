@@ -18,8 +18,8 @@ describe('admin access control', () => {
 
   beforeAll(async () => {
     app = await startApp();
-    user = createSignedInUser(app.ctx, { email: 'seller@example.ru' });
-    admin = createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
+    user = await createSignedInUser(app.ctx, { email: 'seller@example.ru' });
+    admin = await createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
     await seedAdminTargets(app.ctx, user.user.id, { generationId: 'gen_access', paymentId: 'pay_access' });
     routes = discoverRoutes({ users: user.user.id, generations: 'gen_access', payments: 'pay_access' }).filter(
       (route) => route.admin && route.file !== 'admin/forbidden.astro', // the 403 page itself

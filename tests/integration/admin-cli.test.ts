@@ -60,12 +60,12 @@ describe('operator commands (npm run admin)', () => {
     }
   }
 
-  const signIn = (email: string) =>
-    upsertUserFromIdentity(
+  const signIn = async (email: string) =>
+    (await upsertUserFromIdentity(
       ctx.db,
       { provider: 'oidc', subject: `sub-${email}`, email, name: null, picture: null },
       { now: Date.now(), trialCredits: 3, adminEmails: [] },
-    ).user;
+    )).user;
 
   it('prints the commands', async () => {
     const { code, stdout } = await cli('help');
@@ -99,27 +99,27 @@ describe('operator commands (npm run admin)', () => {
   });
 
   it('admin:grant promotes an existing user, or waits for the first sign-in; admin:revoke takes it back', async () => {
-    signIn('owner@example.ru');
+    await signIn('owner@example.ru');
     const promoted = await cli('admin:grant', 'Owner@Example.ru', '--reason', 'владелец');
     expect(promoted).toMatchObject({ code: 0 });
     expect(promoted.stdout).toContain('owner@example.ru is now an admin.');
-    expect(getUserByEmail(ctx.db, 'owner@example.ru')?.role).toBe('admin');
+    expect((await getUserByEmail(ctx.db, 'owner@example.ru'))?.role).toBe('admin');
 
     const pending = await cli('admin:grant', 'future@example.ru');
     expect(pending.stdout).toContain('become an admin at their first sign-in');
-    expect(signIn('future@example.ru').role).toBe('admin');
+    expect((await signIn('future@example.ru')).role).toBe('admin');
 
     const listed = await cli('admin:list');
     expect(listed.stdout).toMatch(/future@example\.ru\tusr_/);
     expect(listed.stdout).toMatch(/owner@example\.ru\tusr_/);
 
     expect((await cli('admin:revoke', 'owner@example.ru')).stdout).toContain('is no longer an admin');
-    expect(getUserByEmail(ctx.db, 'owner@example.ru')?.role).toBe('user');
+    expect((await getUserByEmail(ctx.db, 'owner@example.ru'))?.role).toBe('user');
     expect((await cli('admin:grant', 'not-an-email')).code).toBe(1);
-    expect(listAudit(ctx.db, { actor: 'cli' }).map((a) => a.action)).toEqual(
+    expect((await listAudit(ctx.db, { actor: 'cli' })).map((a) => a.action)).toEqual(
       expect.arrayContaining(['user.grant_admin', 'admin.grant_pending', 'user.revoke_admin']),
     );
-    expect(listAudit(ctx.db, { action: 'user.grant_admin', actor: 'cli' }).at(-1)?.reason).toBe('владелец');
+    expect((await listAudit(ctx.db, { action: 'user.grant_admin', actor: 'cli' })).at(-1)?.reason).toBe('владелец');
   });
 
   it('backup writes a consistent copy that opens with every table', async () => {
@@ -134,7 +134,7 @@ describe('operator commands (npm run admin)', () => {
   });
 
   it('payments:recheck credits a paid payment whose notification was lost, once', async () => {
-    const buyer = signIn('buyer@example.ru');
+    const buyer = await signIn('buyer@example.ru');
     const started = await startPayment(ctx, { user: buyer, tariffId: 'single' });
     for (const body of [{ fault: { kind: 'drop_notification' } }, { action: 'pay', paymentId: started.externalPaymentId }]) {
       const res = await fetch(`${sandbox.url}/_sandbox/yookassa/faults`, {
@@ -150,12 +150,12 @@ describe('operator commands (npm run admin)', () => {
     expect(first.stdout).toContain('Checked 1 open payment(s): 1 credited');
     const second = await cli('payments:recheck');
     expect(second.stdout).toContain('Checked 0 open payment(s)');
-    expect(listLedgerEntries(ctx.db, buyer.id).filter((l) => l.kind === 'payment')).toHaveLength(1);
-    expect(listAudit(ctx.db, { action: 'payments.recheck_pending' })[1]?.detail).toMatchObject({ checked: 1, credited: 1 });
+    expect((await listLedgerEntries(ctx.db, buyer.id)).filter((l) => l.kind === 'payment')).toHaveLength(1);
+    expect((await listAudit(ctx.db, { action: 'payments.recheck_pending' }))[1]?.detail).toMatchObject({ checked: 1, credited: 1 });
   });
 
   it('generations:fail-stuck fails and refunds stuck generations once; generations:requeue makes one due now', async () => {
-    const seller = signIn('stuck@example.ru');
+    const seller = await signIn('stuck@example.ru');
     const now = Date.now();
     const insert = ctx.db.prepare(
       `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, minimax_job_id, submittedAt,
@@ -165,14 +165,14 @@ describe('operator commands (npm run admin)', () => {
     insert.run('gen_cli_stuck', seller.id, 'task-cli-stuck', now - 5 * 60_000, now + 3_600_000, now - 6 * 60_000, now);
     insert.run('gen_cli_fresh', seller.id, 'task-cli-fresh', now - 10_000, now + 3_600_000, now - 20_000, now);
     for (const id of ['gen_cli_stuck', 'gen_cli_fresh']) {
-      applyCreditChange(ctx.db, { userId: seller.id, delta: -1, kind: 'hold', reference: `hold:${id}`, now });
+      await applyCreditChange(ctx.db, { userId: seller.id, delta: -1, kind: 'hold', reference: `hold:${id}`, now });
     }
 
     const failed = await cli('generations:fail-stuck');
     expect(failed.stdout).toContain('Failed and refunded 1: gen_cli_stuck');
     expect((await cli('generations:fail-stuck')).stdout).toContain('No stuck generations.');
     expect(ctx.db.prepare('SELECT status, refunded FROM generations WHERE id = ?').get('gen_cli_stuck')).toEqual({ status: 'failed', refunded: 1 });
-    expect(listLedgerEntries(ctx.db, seller.id).filter((l) => l.reference === 'refund:gen_cli_stuck')).toHaveLength(1);
+    expect((await listLedgerEntries(ctx.db, seller.id)).filter((l) => l.reference === 'refund:gen_cli_stuck')).toHaveLength(1);
 
     const requeued = await cli('generations:requeue', 'gen_cli_fresh');
     expect(requeued.code).toBe(0);
@@ -182,7 +182,7 @@ describe('operator commands (npm run admin)', () => {
     expect(refused.stderr).toContain('no such video');
 
     expect((await cli('generations:refund', 'gen_cli_stuck', '--reason', 'проверка')).stdout).toContain('already refunded');
-    expect(findLedgerMismatches(ctx.db)).toEqual([]);
+    expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 
   it('alerts:test reports the delivery through the sandbox Telegram', async () => {

@@ -26,13 +26,13 @@ describe('admin actions on generations', () => {
   let admin: SignedInUser;
   beforeAll(async () => {
     stack = await startPipelineStack();
-    admin = createSignedInUser(stack.app.ctx, { email: 'ops@example.ru', role: 'admin' });
+    admin = await createSignedInUser(stack.app.ctx, { email: 'ops@example.ru', role: 'admin' });
   });
   afterAll(async () => {
     await stack.stop();
   });
-  afterEach(() => {
-    expectLedgerConsistent(stack.app.ctx);
+  afterEach(async () => {
+    await expectLedgerConsistent(stack.app.ctx);
   });
 
   const ctx = () => stack.app.ctx;
@@ -42,7 +42,7 @@ describe('admin actions on generations', () => {
 
   /** A user with a photo and one generation run to its end (a MiniMax failure when `fail`). */
   async function finishedGeneration(options: { fail?: boolean; balance?: number } = {}) {
-    const seller = createSignedInUser(ctx(), { balance: options.balance ?? 5 });
+    const seller = await createSignedInUser(ctx(), { balance: options.balance ?? 5 });
     expect((await uploadPhoto(stack.app.url, seller.cookie)).status).toBe(200);
     if (options.fail) stack.minimax.injectFault({ kind: 'task_fail', code: 1027 });
     const res = await generate(stack.app.url, seller.cookie, { prompt: 'Кружка кофе на столе, пар поднимается', duration: 6, mode: 'prompt' });
@@ -54,7 +54,7 @@ describe('admin actions on generations', () => {
   }
 
   /** A generation at MiniMax (step poll) that the worker will not look at for an hour. */
-  function processingGeneration(seller: SignedInUser, cost = 2): string {
+  async function processingGeneration(seller: SignedInUser, cost = 2): Promise<string> {
     const id = `gen_admin_${Math.random().toString(36).slice(2, 10)}`;
     const now = ctx().clock.now();
     ctx()
@@ -64,7 +64,7 @@ describe('admin actions on generations', () => {
          VALUES (?, ?, 'processing', 'poll', 10, ?, 'часы на запястье', 'prompt', ?, ?, ?, ?, ?)`,
       )
       .run(id, seller.user.id, cost, `task-${id}`, now, now + 3_600_000, now, now);
-    applyCreditChange(ctx().db, { userId: seller.user.id, delta: -cost, kind: 'hold', reference: `hold:${id}`, now });
+    await applyCreditChange(ctx().db, { userId: seller.user.id, delta: -cost, kind: 'hold', reference: `hold:${id}`, now });
     return id;
   }
 
@@ -83,7 +83,7 @@ describe('admin actions on generations', () => {
     expect(balanceOf(ctx(), seller.user.id)).toBe(before + 1);
     expect(generationRow(ctx(), generationId)).toMatchObject({ status: 'success', charged: 0, refunded: 1 });
     expect(refundLines(seller.user.id)).toEqual([expect.objectContaining({ delta: 1, reference: `refund:${generationId}` })]);
-    expect(listAudit(ctx().db, { targetId: generationId }).map((a) => [a.action, a.actor, a.reason, a.detail?.changed])).toEqual([
+    expect((await listAudit(ctx().db, { targetId: generationId })).map((a) => [a.action, a.actor, a.reason, a.detail?.changed])).toEqual([
       ['generation.refund', 'ops@example.ru', 'брак: логотип размыт', false],
       ['generation.refund', 'ops@example.ru', 'брак: логотип размыт', true],
     ]);
@@ -113,7 +113,7 @@ describe('admin actions on generations', () => {
     const again = await act(generationId, 'retry', {});
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ code: 'GENERATION_ALREADY_RETRIED' });
-    expect(listAudit(ctx().db, { targetId: generationId })[0]).toMatchObject({ action: 'generation.retry', detail: { generationId: body.generationId, free: false, cost: 1 } });
+    expect((await listAudit(ctx().db, { targetId: generationId }))[0]).toMatchObject({ action: 'generation.retry', detail: { generationId: body.generationId, free: false, cost: 1 } });
   });
 
   it('retries for free only with a reason, taking no credits', async () => {
@@ -131,17 +131,17 @@ describe('admin actions on generations', () => {
 
   it('refuses to retry without credits for a paid retry (402), changing nothing', async () => {
     const { seller, generationId } = await finishedGeneration({ fail: true, balance: 1 });
-    applyCreditChange(ctx().db, { userId: seller.user.id, delta: -1, kind: 'admin_adjustment', reference: `drain:${generationId}`, now: ctx().clock.now() });
+    await applyCreditChange(ctx().db, { userId: seller.user.id, delta: -1, kind: 'admin_adjustment', reference: `drain:${generationId}`, now: ctx().clock.now() });
     const res = await act(generationId, 'retry', {});
     expect(res.status).toBe(402);
     expect(await res.json()).toMatchObject({ code: 'INSUFFICIENT_BALANCE', required: 1, current: 0 });
     expect(ctx().db.prepare('SELECT COUNT(*) FROM generations WHERE idempotency_key = ?').pluck().get(`retry-of:${generationId}`)).toBe(0);
-    expect(listAudit(ctx().db, { targetId: generationId })).toEqual([]);
+    expect(await listAudit(ctx().db, { targetId: generationId })).toEqual([]);
   });
 
   it('marks a stuck generation failed and refunds it once, however often it is asked', async () => {
-    const seller = createSignedInUser(ctx(), { balance: 4 });
-    const id = processingGeneration(seller);
+    const seller = await createSignedInUser(ctx(), { balance: 4 });
+    const id = await processingGeneration(seller);
     expect(balanceOf(ctx(), seller.user.id)).toBe(2);
     const noReason = await act(id, 'fail', {});
     expect(((await noReason.json()) as { code: string }).code).toBe('ADMIN_REASON_REQUIRED');
@@ -163,7 +163,7 @@ describe('admin actions on generations', () => {
   });
 
   it('fails a generation whose video is downloading without starting a second download beside it; the video comes free', async () => {
-    const seller = createSignedInUser(ctx(), { balance: 3 });
+    const seller = await createSignedInUser(ctx(), { balance: 3 });
     expect((await uploadPhoto(stack.app.url, seller.cookie)).status).toBe(200);
     const downloads = () => (stack.minimax.state().requestCounts.download ?? 0) as number;
     const before = downloads();
@@ -183,8 +183,8 @@ describe('admin actions on generations', () => {
   });
 
   it('refuses to refund a live generation (fail it instead) and to fail a delivered one', async () => {
-    const seller = createSignedInUser(ctx(), { balance: 3 });
-    const id = processingGeneration(seller, 1);
+    const seller = await createSignedInUser(ctx(), { balance: 3 });
+    const id = await processingGeneration(seller, 1);
     const refund = await act(id, 'refund', { reason: 'рано' });
     expect(refund.status).toBe(409);
     expect(await refund.json()).toMatchObject({ code: 'GENERATION_NOT_REFUNDABLE' });
@@ -197,12 +197,12 @@ describe('admin actions on generations', () => {
   });
 
   it('requeues a waiting generation: made due now for the worker, audited', async () => {
-    const seller = createSignedInUser(ctx(), { balance: 3 });
-    const id = processingGeneration(seller, 1);
+    const seller = await createSignedInUser(ctx(), { balance: 3 });
+    const id = await processingGeneration(seller, 1);
     const res = await act(id, 'requeue', { reason: 'проверить сейчас' });
     expect(await res.json()).toMatchObject({ success: true, applied: true, notice: 'generation_requeued' });
     expect(ctx().db.prepare(`SELECT kind FROM generation_events WHERE generationId = ?`).pluck().all(id)).toContain('made_due');
-    expect(listAudit(ctx().db, { targetId: id })[0]).toMatchObject({ action: 'generation.requeue', reason: 'проверить сейчас' });
+    expect((await listAudit(ctx().db, { targetId: id }))[0]).toMatchObject({ action: 'generation.requeue', reason: 'проверить сейчас' });
     // The worker polls it at once (MiniMax does not know this made-up task) instead of in an hour.
     await waitUntil(() => generationRow(ctx(), id).last_polled_at !== null || generationRow(ctx(), id).status === 'failed', 5000, 'the worker to poll');
 
@@ -216,12 +216,12 @@ describe('admin actions on generations', () => {
     const { generationId } = await finishedGeneration();
     const res = await act(generationId, 'requery');
     expect(await res.json()).toMatchObject({ success: true, state: 'success', failureCode: null });
-    expect(listAudit(ctx().db, { targetId: generationId })[0]).toMatchObject({
+    expect((await listAudit(ctx().db, { targetId: generationId }))[0]).toMatchObject({
       action: 'generation.requery',
       detail: { taskId: generationRow(ctx(), generationId).minimax_job_id, state: 'success' },
     });
-    const seller = createSignedInUser(ctx(), { balance: 1 });
-    const unknown = processingGeneration(seller, 1);
+    const seller = await createSignedInUser(ctx(), { balance: 1 });
+    const unknown = await processingGeneration(seller, 1);
     const failed = await act(unknown, 'requery');
     expect(failed.status).toBe(502);
     expect(await failed.json()).toMatchObject({ code: 'MINIMAX_UNAVAILABLE' });

@@ -14,13 +14,13 @@ describe('admin payments and alerts against the sandbox', () => {
   let admin: SignedInUser;
   beforeAll(async () => {
     stack = await startStack({ env: { YOOKASSA_RETRY_BASE_MS: '20', TELEGRAM_MIN_INTERVAL_MS: '0' } });
-    admin = createSignedInUser(stack.app.ctx, { email: 'cashier@example.ru', role: 'admin' });
+    admin = await createSignedInUser(stack.app.ctx, { email: 'cashier@example.ru', role: 'admin' });
   });
   afterAll(async () => {
     await stack.stop();
   });
-  afterEach(() => {
-    expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+  afterEach(async () => {
+    expect(await findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
   });
 
   const control = async (body: unknown) => {
@@ -34,13 +34,13 @@ describe('admin payments and alerts against the sandbox', () => {
 
   /** A payment paid at YooKassa whose notification was lost: only a re-check can credit it. */
   async function paidButUnnoticed(): Promise<{ seller: SignedInUser; paymentId: string; externalPaymentId: string }> {
-    const seller = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const seller = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const res = await apiFetch(stack.app.url, '/api/payments/yookassa/create', { cookie: seller.cookie, json: { plan: 'basic' } });
     expect(res.status).toBe(200);
     const { paymentId, externalPaymentId } = (await res.json()) as { paymentId: string; externalPaymentId: string };
     await control({ fault: { kind: 'drop_notification' } });
     await control({ action: 'pay', paymentId: externalPaymentId });
-    expect(getPayment(stack.app.ctx.db, paymentId)).toMatchObject({ status: 'pending', applied: false });
+    expect(await getPayment(stack.app.ctx.db, paymentId)).toMatchObject({ status: 'pending', applied: false });
     return { seller, paymentId, externalPaymentId };
   }
 
@@ -50,9 +50,9 @@ describe('admin payments and alerts against the sandbox', () => {
     expect(await first.json()).toMatchObject({ success: true, notice: 'payment_credited', statusBefore: 'pending', status: 'succeeded', applied: true });
     const second = await apiFetch(stack.app.url, `/api/admin/payments/${paymentId}/recheck`, { cookie: admin.cookie, json: {} });
     expect(await second.json()).toMatchObject({ notice: 'payment_rechecked', appliedBefore: true });
-    expect(listLedgerEntries(stack.app.ctx.db, seller.user.id).filter((l) => l.kind === 'payment')).toHaveLength(1);
+    expect((await listLedgerEntries(stack.app.ctx.db, seller.user.id)).filter((l) => l.kind === 'payment')).toHaveLength(1);
     expect(stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(seller.user.id)).toBe(50);
-    expect(listAudit(stack.app.ctx.db, { targetId: paymentId }).map((a) => [a.action, a.actor, a.detail?.credited])).toEqual([
+    expect((await listAudit(stack.app.ctx.db, { targetId: paymentId })).map((a) => [a.action, a.actor, a.detail?.credited])).toEqual([
       ['payment.recheck', 'cashier@example.ru', false],
       ['payment.recheck', 'cashier@example.ru', true],
     ]);
@@ -61,7 +61,7 @@ describe('admin payments and alerts against the sandbox', () => {
   });
 
   it('lists payments with pending ones older than an hour highlighted', async () => {
-    const seller = createSignedInUser(stack.app.ctx, { email: 'slowpayer@example.ru' });
+    const seller = await createSignedInUser(stack.app.ctx, { email: 'slowpayer@example.ru' });
     const now = stack.app.ctx.clock.now();
     const single = { userId: seller.user.id, amountKopecks: 39000, credits: 10, plan: 'single', status: 'pending' } as const;
     await seedPayment(stack.app.ctx.db, { ...single, id: 'pay_old_pending', externalPaymentId: 'ext-old', at: now - 2 * 3_600_000 });
@@ -81,8 +81,8 @@ describe('admin payments and alerts against the sandbox', () => {
     await stack.app.ctx.notifier.flush();
     const chat = stack.sandbox.emulator<TelegramEmulator>('telegram').messages;
     expect(chat.at(-1)?.visible).toMatch(/^⚠️ Beem Error\nStage: TEST_ALERT\nUser: .+\nGeneration: -\nError: Test alert from cashier@example\.ru/);
-    expect(recentAlerts(stack.app.ctx.db, 1)[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'sent' });
-    expect(listAudit(stack.app.ctx.db, { action: 'alert.test' })).toHaveLength(1);
+    expect((await recentAlerts(stack.app.ctx.db, 1))[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'sent' });
+    expect(await listAudit(stack.app.ctx.db, { action: 'alert.test' })).toHaveLength(1);
 
     // A delivery failure is shown on the alerts page, in red.
     await fetch(`${stack.sandbox.url}/_sandbox/telegram/faults`, {

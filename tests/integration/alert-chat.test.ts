@@ -14,7 +14,7 @@ describe('a wrong TELEGRAM_CHAT_ID is an operator error, not silently lost alert
   beforeAll(async () => {
     // -100123 looks like a supergroup id, but the bot is in no such chat.
     stack = await startStack({ background: true, log: sink.log, env: { TELEGRAM_CHAT_ID: '-100123', TELEGRAM_MIN_INTERVAL_MS: '0' } });
-    admin = createSignedInUser(stack.app.ctx, { email: 'ops@example.ru', role: 'admin' });
+    admin = await createSignedInUser(stack.app.ctx, { email: 'ops@example.ru', role: 'admin' });
   });
   afterAll(async () => {
     await stack.stop();
@@ -41,14 +41,14 @@ describe('a wrong TELEGRAM_CHAT_ID is an operator error, not silently lost alert
     const res = await apiFetch(stack.app.url, '/api/admin/alerts/test', { cookie: admin.cookie, json: {} });
     expect(await res.json()).toMatchObject({ success: true, notice: 'test_alert_chat_problem', chat: { state: 'chat_not_found', chatId: '-100123' } });
     await stack.app.ctx.notifier.flush();
-    expect(recentAlerts(stack.app.ctx.db, 1)[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'failed', deliveryError: '400: Bad Request: chat not found' });
+    expect((await recentAlerts(stack.app.ctx.db, 1))[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'failed', deliveryError: '400: Bad Request: chat not found' });
 
     // The operator adds the bot to the group; the next test finds it and delivers.
     stack.sandbox.emulator<TelegramEmulator>('telegram').registerChat({ id: -100123, type: 'supergroup', title: 'Beem ops' });
     const again = await apiFetch(stack.app.url, '/api/admin/alerts/test', { cookie: admin.cookie, json: {} });
     expect(await again.json()).toMatchObject({ notice: 'test_alert_sent', chat: { state: 'ok', chatTitle: 'Beem ops' } });
     await stack.app.ctx.notifier.flush();
-    expect(recentAlerts(stack.app.ctx.db, 1)[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'sent' });
+    expect((await recentAlerts(stack.app.ctx.db, 1))[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'sent' });
     const page = await alertsPage();
     expect(page).toMatch(/data-testid="alert-chat" data-state="ok"/);
     expect(page).toContain('Чат оператора найден: Beem ops (TELEGRAM_CHAT_ID=-100123)');

@@ -252,11 +252,11 @@ describe('sign-in through the sandbox OIDC provider', () => {
 
     const again = await signInThroughSandbox(stack, 'blocked-page@example.ru');
     const { id } = (await (await me(stack, again)).json()) as { id: string };
-    expect(setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(true);
+    expect(await setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(true);
     expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(id)).toBe(0);
     expect((await me(stack, again)).status).toBe(401);
-    expect(setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(false);
-    expect(setUserDisabled(stack.app.ctx.db, id, false, clock.now())).toBe(true);
+    expect(await setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(false);
+    expect(await setUserDisabled(stack.app.ctx.db, id, false, clock.now())).toBe(true);
     expect((await me(stack, await signInThroughSandbox(stack, 'blocked-page@example.ru'))).status).toBe(200);
   });
 

@@ -45,8 +45,8 @@ let user: SignedInUser;
 let admin: SignedInUser;
 beforeAll(async () => {
   stack = await startStack();
-  user = createSignedInUser(stack.app.ctx, { email: 'seller@example.ru', balance: 20 });
-  admin = createSignedInUser(stack.app.ctx, { email: 'boss@example.ru', role: 'admin' });
+  user = await createSignedInUser(stack.app.ctx, { email: 'seller@example.ru', balance: 20 });
+  admin = await createSignedInUser(stack.app.ctx, { email: 'boss@example.ru', role: 'admin' });
 });
 afterAll(async () => {
   await stack.stop();
@@ -133,7 +133,7 @@ describe('JSON input', () => {
 describe('Idempotency-Key', () => {
   it('replays the first answer for the same body and refuses another body with 422', async () => {
     // Its own seller: the others here have used up their generate allowance for the minute.
-    const user = createSignedInUser(stack.app.ctx, { balance: 20 });
+    const user = await createSignedInUser(stack.app.ctx, { balance: 20 });
     await uploadPhoto(stack.app.url, user.cookie);
     const headers = { 'idempotency-key': 'click-0001-abcdef' };
     const first = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: { prompt: 'Чайник на плите', duration: 6, mode: 'prompt' } });
@@ -148,7 +148,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('does not answer a repeat in another format or focus with the first video', async () => {
-    const user = createSignedInUser(stack.app.ctx, { balance: 20 });
+    const user = await createSignedInUser(stack.app.ctx, { balance: 20 });
     await uploadPhoto(stack.app.url, user.cookie);
     const headers = { 'idempotency-key': 'click-0002-format' };
     const body = { prompt: 'Чайник на плите', duration: 6, mode: 'prompt', format: '3:4', focus: { x: 0.4, y: 0.5 } };
@@ -169,8 +169,8 @@ describe('Idempotency-Key', () => {
 
 describe('admin one-time keys', () => {
   it('scopes a key to one action on one target: the same key on another user acts there too', async () => {
-    const a = createSignedInUser(stack.app.ctx, { email: 'a@example.ru' });
-    const b = createSignedInUser(stack.app.ctx, { email: 'b@example.ru' });
+    const a = await createSignedInUser(stack.app.ctx, { email: 'a@example.ru' });
+    const b = await createSignedInUser(stack.app.ctx, { email: 'b@example.ru' });
     const adjust = (target: string) =>
       apiFetch(stack.app.url, `/api/admin/users/${target}/balance`, {
         cookie: admin.cookie,

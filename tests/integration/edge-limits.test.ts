@@ -38,7 +38,7 @@ beforeAll(async () => {
   const env = { ...productionEnv(dir), REQUEST_BODY_TIMEOUT_MS: '700', SERVER_HEADERS_TIMEOUT_MS: '1000', SERVER_REQUEST_TIMEOUT_MS: '4000' };
   server = await startServerProcess(env);
   const ctx = createContext(loadConfig(env), { log: createLogger('silent') });
-  cookie = createSignedInUser(ctx).cookie;
+  cookie = (await createSignedInUser(ctx)).cookie;
   closeContext(ctx);
 });
 afterAll(async () => {

@@ -41,9 +41,9 @@ let adminRoutes: Route[];
 
 beforeAll(async () => {
   app = await startApp();
-  user = createSignedInUser(app.ctx, { email: 'seller@example.ru' });
-  admin = createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
-  const other = createSignedInUser(app.ctx, { email: 'other-seller@example.ru' });
+  user = await createSignedInUser(app.ctx, { email: 'seller@example.ru' });
+  admin = await createSignedInUser(app.ctx, { email: 'boss@example.ru', role: 'admin' });
+  const other = await createSignedInUser(app.ctx, { email: 'other-seller@example.ru' });
   await seedAdminTargets(app.ctx, other.user.id, { generationId: 'gen_edge', paymentId: 'pay_edge' });
   adminRoutes = discoverRoutes({ users: other.user.id, generations: 'gen_edge', payments: 'pay_edge' }).filter((r) => r.admin);
 });
@@ -162,7 +162,7 @@ describe('one spelling per path', () => {
 
 describe('rate limits', () => {
   it('count every spelling that reaches a route against that route, and let no other spelling through', async () => {
-    const seller = createSignedInUser(app.ctx);
+    const seller = await createSignedInUser(app.ctx);
     const post = (path: string) =>
       rawRequest(app.url, { method: 'POST', path, headers: { origin: app.url, cookie: seller.cookie, 'content-type': 'application/json' }, body: '{}' });
     // Other spellings never reach the handler, so they cannot be used to get around its limit.

@@ -32,7 +32,7 @@ const eventCount = (stack: Stack) => stack.app.ctx.db.prepare('SELECT COUNT(*) F
 async function startGeneration(stack: Stack, faults: MinimaxFaultInput[] = []) {
   const { app } = stack;
   if (faults.length > 0) stack.minimax.injectFault(faults);
-  const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+  const { user, cookie } = await createSignedInUser(app.ctx, { balance: 2 });
   await uploadPhoto(app.url, cookie);
   const res = await generate(app.url, cookie, { prompt: 'Часы на руке, камера следует за рукой', duration: 6, mode: 'prompt' });
   const { generationId } = (await res.json()) as { generationId: string };
@@ -69,7 +69,7 @@ describe('MiniMax callbacks', () => {
     const task = stack.minimax.task(row.minimax_job_id as string) as unknown as { callbackUrl: string };
     expect(task.callbackUrl).toBe(`${stack.app.url}/minimax_callback`);
     expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   });
 
   it('charges once when every push arrives twice', async () => {
@@ -80,7 +80,7 @@ describe('MiniMax callbacks', () => {
     expect(deliveries.length).toBeGreaterThanOrEqual(3);
     expect(ledgerOf(stack.app.ctx, user.id).filter((l) => l.reference.endsWith(id))).toHaveLength(1);
     expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   });
 
   it('copes with pushes delivered newest first', async () => {
@@ -155,6 +155,6 @@ describe('a callback that never arrives', () => {
     expect(row.last_callback_at).toBeNull();
     expect(row.last_polled_at).toEqual(expect.any(Number));
     expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   });
 });

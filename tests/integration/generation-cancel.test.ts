@@ -47,7 +47,7 @@ describe('cancel before MiniMax (no worker running)', () => {
   });
 
   it('fails a queued generation with USER_CANCELED and returns the credits at once; a second cancel changes nothing', async () => {
-    const seller = createSignedInUser(app.ctx, { balance: 5 });
+    const seller = await createSignedInUser(app.ctx, { balance: 5 });
     const id = await startGeneration(app, seller, 10);
     expect(balanceOf(app.ctx, seller.user.id)).toBe(3);
 
@@ -66,13 +66,13 @@ describe('cancel before MiniMax (no worker running)', () => {
     expect(generationRow(app.ctx, id)).toMatchObject({ error_stage: 'USER', error_code: 'USER_CANCELED' });
     // The seller chose it: nothing for the operator.
     expect(app.ctx.db.prepare('SELECT COUNT(*) FROM operator_alerts').pluck().get()).toBe(0);
-    expectLedgerConsistent(app.ctx);
+    await expectLedgerConsistent(app.ctx);
   });
 
   it('answers 404 for someone else’s generation and leaves it running', async () => {
-    const owner = createSignedInUser(app.ctx, { balance: 5 });
+    const owner = await createSignedInUser(app.ctx, { balance: 5 });
     const id = await startGeneration(app, owner);
-    const stranger = createSignedInUser(app.ctx, { balance: 5 });
+    const stranger = await createSignedInUser(app.ctx, { balance: 5 });
     const res = await cancel(app, stranger.cookie, id);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ code: 'GENERATION_NOT_FOUND' });
@@ -81,7 +81,7 @@ describe('cancel before MiniMax (no worker running)', () => {
   });
 
   it('needs a session and a same-site request', async () => {
-    const owner = createSignedInUser(app.ctx, { balance: 5 });
+    const owner = await createSignedInUser(app.ctx, { balance: 5 });
     const id = await startGeneration(app, owner);
     expect((await cancel(app, '', id)).status).toBe(401);
     const crossSite = await cancel(app, owner.cookie, id, { sameOrigin: false });
@@ -90,7 +90,7 @@ describe('cancel before MiniMax (no worker running)', () => {
   });
 
   it('refuses with a clear sentence once MiniMax has the task, and after the video is delivered', async () => {
-    const owner = createSignedInUser(app.ctx, { balance: 5 });
+    const owner = await createSignedInUser(app.ctx, { balance: 5 });
     const atMinimax = await startGeneration(app, owner);
     app.ctx.db
       .prepare(`UPDATE generations SET status = 'processing', step = 'poll', minimax_job_id = 'task-at-minimax', submittedAt = createdAt WHERE id = ?`)
@@ -123,7 +123,7 @@ describe('cancel against the running worker', () => {
     const { app, minimax } = stack;
     // MiniMax makes the task at once but answers 1.5 s later: the call is under way meanwhile.
     minimax.injectFault({ kind: 'hang', on: 'create', ms: 1500, createTask: true });
-    const seller = createSignedInUser(app.ctx, { balance: 3 });
+    const seller = await createSignedInUser(app.ctx, { balance: 3 });
     const id = await startGeneration(app, seller);
     await waitUntil(() => generationRow(app.ctx, id).submit_started_at !== null, 10_000, 'the create call to start');
     const refused = await cancel(app, seller.cookie, id);
@@ -132,7 +132,7 @@ describe('cancel against the running worker', () => {
     expect(await waitForStatus(app.url, seller.cookie, id)).toMatchObject({ status: 'success', charged: true, refunded: false });
     expect(balanceOf(app.ctx, seller.user.id)).toBe(2);
     expect(refundsOf(app, seller.user.id, id)).toEqual([]);
-    expectLedgerConsistent(app.ctx);
+    await expectLedgerConsistent(app.ctx);
   });
 
   it('the status says `cancellable` while a cancel would work, and stops saying it once the create call starts', async () => {
@@ -140,7 +140,7 @@ describe('cancel against the running worker', () => {
     // The prompt step takes 1.5 s, and MiniMax answers the create call 1.5 s after making the task.
     stack.sandbox.emulator<OpenAiEmulator>('openai').injectFault({ kind: 'delay', ms: 1500, phase: 'enhancer' });
     minimax.injectFault({ kind: 'hang', on: 'create', ms: 1500, createTask: true });
-    const seller = createSignedInUser(app.ctx, { balance: 3 });
+    const seller = await createSignedInUser(app.ctx, { balance: 3 });
     const id = await startGeneration(app, seller);
     const status = async () => (await (await apiFetch(app.url, `/api/status?generationId=${id}`, { cookie: seller.cookie })).json()) as Record<string, unknown>;
     expect(await status()).toMatchObject({ status: 'queued', cancellable: true });
@@ -157,7 +157,7 @@ describe('cancel against the running worker', () => {
   it('before the worker takes it: MiniMax never hears of it, and the next one goes through', async () => {
     const { app, minimax } = stack;
     await app.ctx.generationWorker.stop();
-    const seller = createSignedInUser(app.ctx, { balance: 3 });
+    const seller = await createSignedInUser(app.ctx, { balance: 3 });
     const canceled = await startGeneration(app, seller);
     expect((await cancel(app, seller.cookie, canceled)).status).toBe(200);
     const tasksBefore = minimax.tasks().length;
@@ -173,7 +173,7 @@ describe('cancel against the running worker', () => {
       expect(generationRow(app.ctx, canceled)).toMatchObject({ status: 'failed', error_code: 'USER_CANCELED', submit_started_at: null, minimax_job_id: null });
       expect(balanceOf(app.ctx, seller.user.id)).toBe(2);
       expect(refundsOf(app, seller.user.id, canceled)).toHaveLength(1);
-      expectLedgerConsistent(app.ctx);
+      await expectLedgerConsistent(app.ctx);
     } finally {
       await next.stop();
     }

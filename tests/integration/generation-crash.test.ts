@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 async function startGeneration() {
-  const { user, cookie } = createSignedInUser(ctx, { balance: 2 });
+  const { user, cookie } = await createSignedInUser(ctx, { balance: 2 });
   expect((await uploadPhoto(baseUrl, cookie)).status).toBe(200);
   const res = await generate(baseUrl, cookie, { prompt: 'Наушники на столе, камера облетает их', duration: 6, mode: 'prompt' });
   expect(res.status).toBe(200);
@@ -91,7 +91,7 @@ async function expectCompletedOnce(user: { id: string }, cookie: string, id: str
   expect(ctx.db.prepare('SELECT generation_used FROM users WHERE id = ?').pluck().get(user.id)).toBe(1);
   const video = fs.readFileSync(path.join(dir, 'storage', generationRow(ctx, id).video_path as string));
   expect(video.subarray(4, 8).toString('latin1')).toBe('ftyp');
-  expectLedgerConsistent(ctx);
+  await expectLedgerConsistent(ctx);
 }
 
 describe('worker killed with SIGKILL and restarted', () => {

@@ -34,7 +34,7 @@ describe('generation pipeline under MiniMax faults', () => {
     stack.minimax.reset();
     stack.minimax.configure({ stepMs: { preparing: 20, queueing: 20, processing: 30 } });
     if (faults.length > 0) stack.minimax.injectFault(faults);
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 2 });
     await uploadPhoto(app.url, cookie);
     const res = await generate(app.url, cookie, { prompt: 'Кроссовки на витрине, панорама влево', duration: 6, mode });
     expect(res.status).toBe(200);
@@ -49,21 +49,21 @@ describe('generation pipeline under MiniMax faults', () => {
     return { status, balance: balanceOf(app.ctx, user.id), ledger, row: generationRow(app.ctx, generationId), id: generationId, alerts };
   }
 
-  function expectRefundedOnce(result: Awaited<ReturnType<typeof run>>) {
+  async function expectRefundedOnce(result: Awaited<ReturnType<typeof run>>) {
     expect(result.status).toMatchObject({ status: 'failed', refunded: true, charged: false });
     expect(result.balance).toBe(2);
     expect(result.ledger.map((l) => [l.kind, l.delta])).toEqual([
       ['hold', -1],
       ['refund', 1],
     ]);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   }
 
-  function expectChargedOnce(result: Awaited<ReturnType<typeof run>>) {
+  async function expectChargedOnce(result: Awaited<ReturnType<typeof run>>) {
     expect(result.status).toMatchObject({ status: 'success', refunded: false, charged: true });
     expect(result.balance).toBe(1);
     expect(result.ledger.map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   }
 
   it.each([
@@ -75,7 +75,7 @@ describe('generation pipeline under MiniMax faults', () => {
   ])('create error %i fails at once, refunds once and alerts MINIMAX_CALL', async (code, reason, message) => {
     // The error would repeat: a retry could not turn into a success and hide itself.
     const result = await run([{ kind: 'error', on: 'create', code, count: 3 }]);
-    expectRefundedOnce(result);
+    await expectRefundedOnce(result);
     expect(result.status.errorReason).toBe(reason);
     expect(result.status.error).toMatch(message);
     expect(result.status.refunded).toBe(true);
@@ -101,14 +101,14 @@ describe('generation pipeline under MiniMax faults', () => {
     [{ kind: 'expired_download_url' }],
   ] as MinimaxFaultInput[][])('transient fault %j is retried and the video still arrives, charged once', async (fault) => {
     const result = await run([fault]);
-    expectChargedOnce(result);
+    await expectChargedOnce(result);
     expect(result.alerts).toEqual([]);
     expect(listGenerationEvents(stack.app.ctx.db, result.id).some((e) => e.kind === 'retry')).toBe(true);
   });
 
   it('gives up after QUEUE_MAX_ATTEMPTS retryable errors, refunds once and says MiniMax is busy', async () => {
     const result = await run([{ kind: 'error', on: 'create', code: 1002, count: 10 }]);
-    expectRefundedOnce(result);
+    await expectRefundedOnce(result);
     expect(result.status.errorReason).toBe('PROVIDER_BUSY');
     expect(result.row.retry_count).toBe(2);
     expect(result.alerts).toEqual(['MINIMAX_CALL']);
@@ -119,24 +119,24 @@ describe('generation pipeline under MiniMax faults', () => {
     [1026, 'INPUT_SENSITIVE'],
   ])('a task that MiniMax fails with %i is refunded once and alerted as MINIMAX_GENERATION', async (code, reason) => {
     const result = await run([{ kind: 'task_fail', code }]);
-    expectRefundedOnce(result);
+    await expectRefundedOnce(result);
     expect(result.status.errorReason).toBe(reason);
     expect(result.alerts).toEqual(['MINIMAX_GENERATION']);
   });
 
   it('a template task that fails is refunded once', async () => {
     const result = await run([{ kind: 'task_fail', code: 1027 }], 'template');
-    expectRefundedOnce(result);
+    await expectRefundedOnce(result);
   });
 
   it('a template task survives a transient template query error', async () => {
     const result = await run([{ kind: 'error', on: 'template_query', code: 1013 }], 'template');
-    expectChargedOnce(result);
+    await expectChargedOnce(result);
   });
 
   it('a failing download is retried, then failed with VIDEO_DOWNLOAD and refunded', async () => {
     const result = await run([{ kind: 'http_error', on: 'download', status: 500, count: 10 }]);
-    expectRefundedOnce(result);
+    await expectRefundedOnce(result);
     expect(result.status.errorReason).toBe('DOWNLOAD_FAILED');
     expect(result.alerts).toEqual(['VIDEO_DOWNLOAD']);
   });

@@ -25,7 +25,7 @@ describe('generation pipeline, completion by polling', () => {
 
   it('makes a playable MP4 in prompt mode and charges the hold once', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     const upload = await uploadPhoto(app.url, cookie);
     expect(upload.status).toBe(200);
     const uploaded = (await upload.json()) as { uploadId: string; width: number; height: number; previewUrl: string };
@@ -91,10 +91,10 @@ describe('generation pipeline, completion by polling', () => {
 
     const history = (await (await apiFetch(app.url, '/api/generations', { cookie })).json()) as { items: Array<{ id: string }> };
     expect(history.items.map((g) => g.id)).toEqual([id]);
-    expectLedgerConsistent(app.ctx);
+    await expectLedgerConsistent(app.ctx);
 
     // Nobody else sees any of it.
-    const other = createSignedInUser(app.ctx, { balance: 1 });
+    const other = await createSignedInUser(app.ctx, { balance: 1 });
     for (const path of [`/api/status?generationId=${id}`, done.videoUrl!, uploaded.previewUrl]) {
       const res = await apiFetch(app.url, path, { cookie: other.cookie });
       expect(res.status, path).toBe(404);
@@ -103,7 +103,7 @@ describe('generation pipeline, completion by polling', () => {
     expect((await apiFetch(app.url, '/api/video/current', { cookie: other.cookie })).status).toBe(404);
     expect((await apiFetch(app.url, done.videoUrl!)).status).toBe(401);
     // An admin may watch it (support).
-    const admin = createSignedInUser(app.ctx, { role: 'admin' });
+    const admin = await createSignedInUser(app.ctx, { role: 'admin' });
     const asAdmin = await apiFetch(app.url, done.videoUrl!, { cookie: admin.cookie });
     expect(asAdmin.status).toBe(200);
     await asAdmin.arrayBuffer();
@@ -111,7 +111,7 @@ describe('generation pipeline, completion by polling', () => {
 
   it('makes a template video through the template endpoints', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 3 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 3 });
     await uploadPhoto(app.url, cookie);
     const res = await generate(app.url, cookie, { prompt: 'Реклама нового напитка в бутылке', duration: 10, mode: 'template' });
     expect(res.status).toBe(200);
@@ -126,6 +126,6 @@ describe('generation pipeline, completion by polling', () => {
     const video = await apiFetch(app.url, done.videoUrl!, { cookie });
     expect(Buffer.from(await video.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(balanceOf(app.ctx, user.id)).toBe(1);
-    expectLedgerConsistent(app.ctx);
+    await expectLedgerConsistent(app.ctx);
   });
 });

@@ -21,7 +21,7 @@ describe('worker shutdown', () => {
   it('stops claiming, cuts a long download short, releases its row, and a new worker finishes it once', async () => {
     const { app } = stack;
     stack.minimax.injectFault({ kind: 'slow_download', bytesPerSecond: 2048 });
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 2 });
     await uploadPhoto(app.url, cookie);
     const { generationId: id } = (await (await generate(app.url, cookie, { prompt: 'Лампа на столе, свет включается', duration: 6, mode: 'prompt' })).json()) as {
       generationId: string;
@@ -42,7 +42,7 @@ describe('worker shutdown', () => {
     try {
       expect(await waitForStatus(app.url, cookie, id)).toMatchObject({ status: 'success', charged: true });
       expect(balanceOf(app.ctx, user.id)).toBe(1);
-      expectLedgerConsistent(app.ctx);
+      await expectLedgerConsistent(app.ctx);
     } finally {
       await next.stop();
     }
@@ -51,7 +51,7 @@ describe('worker shutdown', () => {
   it('at start, takes back the rows of a previous process that had the same pid (a container restarted, node as pid 1)', async () => {
     const { app } = stack;
     await app.ctx.generationWorker.stop();
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 2 });
     await uploadPhoto(app.url, cookie);
     const { generationId: id } = (await (await generate(app.url, cookie, { prompt: 'Кроссовки на асфальте, капли дождя', duration: 6, mode: 'prompt' })).json()) as {
       generationId: string;
@@ -67,7 +67,7 @@ describe('worker shutdown', () => {
     try {
       expect(await waitForStatus(app.url, cookie, id)).toMatchObject({ status: 'success', charged: true });
       expect(balanceOf(app.ctx, user.id)).toBe(1);
-      expectLedgerConsistent(app.ctx);
+      await expectLedgerConsistent(app.ctx);
     } finally {
       await next.stop();
     }

@@ -29,7 +29,7 @@ describe('a generation stuck at MiniMax', () => {
   });
 
   async function start() {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 2 });
     await uploadPhoto(stack.app.url, cookie);
     const res = await generate(stack.app.url, cookie, { prompt: 'Кружка кофе, пар поднимается', duration: 6, mode: 'prompt' });
     const { generationId } = (await res.json()) as { generationId: string };
@@ -57,7 +57,7 @@ describe('a generation stuck at MiniMax', () => {
       ['refund', 1],
     ]);
     expect(balanceOf(stack.app.ctx, user.id)).toBe(2);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   });
 
   it('keeps telling the owner it took too long when a late check hits a MiniMax error', async () => {
@@ -69,7 +69,7 @@ describe('a generation stuck at MiniMax', () => {
     await waitUntil(() => generationRow(stack.app.ctx, id).step === 'done', 10_000, 'the watch to end');
     expect(generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', error_stage: 'STUCK_GENERATION', error_code: 'STUCK' });
     expect((await waitForStatus(stack.app.url, cookie, id, ['failed'])).errorReason).toBe('TIMED_OUT');
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   });
 
   it('stops watching when MiniMax later fails the task, with no second refund', async () => {
@@ -79,6 +79,6 @@ describe('a generation stuck at MiniMax', () => {
     await waitUntil(() => generationRow(stack.app.ctx, id).step === 'done', 10_000, 'the watch to end');
     expect(generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', refunded: 1, charged: 0, error_code: 'STUCK' });
     expect(balanceOf(stack.app.ctx, user.id)).toBe(2);
-    expectLedgerConsistent(stack.app.ctx);
+    await expectLedgerConsistent(stack.app.ctx);
   });
 });

@@ -51,7 +51,7 @@ function notifier(overrides: Partial<TelegramNotifierOptions> & { token?: string
 }
 
 const fault = (f: Partial<TelegramFault>) => telegram.injectFault(f);
-const deliveries = () => recentAlerts(db, 50).reverse().map((a) => a.delivery);
+const deliveries = async () => (await recentAlerts(db, 50)).reverse().map((a) => a.delivery);
 
 describe('alert format', () => {
   it('is the spec format, line by line', () => {
@@ -73,7 +73,7 @@ describe('Telegram notifier against the emulator', () => {
     expect(telegram.messages).toHaveLength(1);
     expect(telegram.messages[0]).toMatchObject({ chatId: SANDBOX_CREDENTIALS.telegramChatId, parseMode: 'HTML' });
     expect(telegram.messages[0]?.visible).toBe('⚠️ Beem Error\nStage: MINIMAX_CALL\nUser: u1\nGeneration: g1\nError: API error: Rate limit exceeded (HTTP 429)');
-    const [row] = recentAlerts(db);
+    const [row] = await recentAlerts(db);
     expect(row).toMatchObject({ stage: 'MINIMAX_CALL', userId: 'u1', generationId: 'g1', delivery: 'sent', deliveryError: null, createdAt: clock.now() });
   });
 
@@ -82,7 +82,7 @@ describe('Telegram notifier against the emulator', () => {
     const error = 'Unexpected token < in JSON at position 0: <html><b>502 & "Bad Gateway"</b>';
     n.alert({ stage: 'VIDEO_DOWNLOAD', error });
     await n.flush();
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
     expect(telegram.messages[0]?.visible.endsWith(`Error: ${error}`)).toBe(true);
   });
 
@@ -90,7 +90,7 @@ describe('Telegram notifier against the emulator', () => {
     const n = notifier();
     n.alert({ stage: 'QUEUE_PROCESSOR', error: `Stack: ${'at frame <anonymous> & more\n'.repeat(600)}` });
     await n.flush();
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
     const visible = telegram.messages[0]?.visible ?? '';
     expect(visible.length).toBeLessThanOrEqual(4096);
     expect(visible.length).toBeGreaterThan(3900);
@@ -109,7 +109,7 @@ describe('Telegram notifier against the emulator', () => {
     clock.advance(1_000);
     n.alert(timeout);
     await n.flush();
-    expect(deliveries()).toEqual(['sent', 'suppressed', 'suppressed', 'sent', 'sent', 'sent']);
+    expect(await deliveries()).toEqual(['sent', 'suppressed', 'suppressed', 'sent', 'sent', 'sent']);
     expect(telegram.messages).toHaveLength(4);
   });
 
@@ -119,7 +119,7 @@ describe('Telegram notifier against the emulator', () => {
     n.alert({ stage: 'STUCK_GENERATION', error: 'stuck for 15 minutes' });
     await n.flush();
     expect(slept).toEqual([7000]);
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
     expect(telegram.calls.map((c) => c.status)).toEqual([429, 200]);
   });
 
@@ -129,7 +129,7 @@ describe('Telegram notifier against the emulator', () => {
     n.alert({ stage: 'STUCK_GENERATION', error: 'stuck' });
     await n.flush();
     expect(slept).toEqual([3000]);
-    const [row] = recentAlerts(db);
+    const [row] = await recentAlerts(db);
     expect(row).toMatchObject({ delivery: 'failed', deliveryError: '429: Too Many Requests: retry after 3' });
   });
 
@@ -139,7 +139,7 @@ describe('Telegram notifier against the emulator', () => {
     n.alert({ stage: 'PAYMENT', error: 'x' });
     await n.flush();
     expect(slept).toEqual([]);
-    expect(deliveries()).toEqual(['failed']);
+    expect(await deliveries()).toEqual(['failed']);
   });
 
   it('resends as plain text when Telegram cannot parse the HTML', async () => {
@@ -147,7 +147,7 @@ describe('Telegram notifier against the emulator', () => {
     const n = notifier();
     n.alert({ stage: 'MINIMAX_CALL', error: 'a <b> c' });
     await n.flush();
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
     expect(telegram.messages[0]).toMatchObject({ parseMode: null });
     expect(telegram.messages[0]?.visible.endsWith('Error: a <b> c')).toBe(true);
   });
@@ -158,7 +158,7 @@ describe('Telegram notifier against the emulator', () => {
     n.alert({ stage: 'MINIMAX_CALLBACK', error: 'x' });
     await n.flush();
     expect(slept).toEqual([250]);
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
   });
 
   it('records 403 (bot blocked) and 401 (bad token) as failed without throwing', async () => {
@@ -169,7 +169,7 @@ describe('Telegram notifier against the emulator', () => {
     const badToken = notifier({ token: '1:wrong' });
     expect(() => badToken.alert({ stage: 'MINIMAX_GENERATION', error: 'b' })).not.toThrow();
     await badToken.flush();
-    const rows = recentAlerts(db).reverse();
+    const rows = (await recentAlerts(db)).reverse();
     expect(rows.map((r) => [r.delivery, r.deliveryError])).toEqual([
       ['failed', '403: Forbidden: bot was blocked by the user'],
       ['failed', '401: Unauthorized'],
@@ -181,11 +181,11 @@ describe('Telegram notifier against the emulator', () => {
     fault({ kind: 'slow', ms: 400 });
     const n = notifier();
     n.alert({ stage: 'VIDEO_DOWNLOAD', error: 'File not found on MiniMax servers' });
-    expect(recentAlerts(db)).toEqual([]);
+    expect(await recentAlerts(db)).toEqual([]);
     expect(telegram.messages).toHaveLength(0);
     await n.flush();
     expect(telegram.messages).toHaveLength(1);
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
   });
 
   it('records a timed-out delivery as failed', async () => {
@@ -194,7 +194,7 @@ describe('Telegram notifier against the emulator', () => {
     const n = createTelegramNotifier({ db, log, clock, telegram: { client, chatId: '1' }, minIntervalMs: 0, sleep: async () => {} });
     n.alert({ stage: 'VIDEO_DOWNLOAD', error: 'x' });
     await n.flush();
-    expect(recentAlerts(db)[0]).toMatchObject({ delivery: 'failed', deliveryError: 'timeout after 200 ms' });
+    expect((await recentAlerts(db))[0]).toMatchObject({ delivery: 'failed', deliveryError: 'timeout after 200 ms' });
   });
 
   it('an alert raised inside a transaction that rolls back is still recorded', async () => {
@@ -206,14 +206,14 @@ describe('Telegram notifier against the emulator', () => {
       })(),
     ).toThrow('rollback');
     await n.flush();
-    expect(deliveries()).toEqual(['sent']);
+    expect(await deliveries()).toEqual(['sent']);
   });
 
   it('records alerts as disabled when Telegram is not configured', async () => {
     const n = createTelegramNotifier({ db, log, clock, telegram: null });
     n.alert({ stage: 'TEST_ALERT', error: 'hello' });
     await n.flush();
-    expect(recentAlerts(db)[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'disabled' });
+    expect((await recentAlerts(db))[0]).toMatchObject({ stage: 'TEST_ALERT', delivery: 'disabled' });
     expect(telegram.calls).toHaveLength(0);
   });
 

@@ -34,7 +34,7 @@ describe('pages', () => {
   it('ends every page with </html>: page scripts sit inside the body', async () => {
     // A <script> after </html> still runs, but it is invalid HTML; Astro renders a component's
     // script where it is written, so layouts and pages keep theirs inside the layout.
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const pages: Array<[string, string | undefined]> = [['/', undefined], ['/login', undefined], ['/app', cookie], ['/billing', cookie], ['/legal/offer', cookie]];
     for (const [path, asUser] of pages) {
       const res = await page(path, asUser);
@@ -59,13 +59,13 @@ describe('pages', () => {
   });
 
   it('promises an e-mailed receipt only when receipts are switched on', async () => {
-    const { cookie, user } = createSignedInUser(app.ctx);
+    const { cookie, user } = await createSignedInUser(app.ctx);
     const note = (html: string) => /data-testid="payment-note">([^<]*)</.exec(html)?.[1]?.replace(/\s+/g, ' ').trim();
     const off = await (await page('/billing', cookie)).text();
     expect(note(off)).toBe('Оплата картой или через СБП на защищённой странице ЮKassa. Данные карты нам не передаются.');
     const withReceipts = await startApp({ env: { YOOKASSA_RECEIPTS_ENABLED: 'true' } });
     try {
-      const buyer = createSignedInUser(withReceipts.ctx, { email: 'buyer@example.ru' });
+      const buyer = await createSignedInUser(withReceipts.ctx, { email: 'buyer@example.ru' });
       const on = await (await fetch(`${withReceipts.url}/billing`, { headers: { cookie: buyer.cookie } })).text();
       expect(note(on)).toContain('Данные карты нам не передаются. Чек придёт на почту buyer@example.ru.');
     } finally {
@@ -80,7 +80,7 @@ describe('pages', () => {
   });
 
   it('sends a signed-in user from the landing page straight to the app', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const res = await page('/', cookie);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/app');
@@ -96,7 +96,7 @@ describe('pages', () => {
   });
 
   it('renders the app with the balance, costs and both modes', async () => {
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     const html = await (await page('/app', cookie)).text();
     expect(html).toContain('5 кредитов');
     expect(html).toContain('Рекламный шаблон');
@@ -105,7 +105,7 @@ describe('pages', () => {
   });
 
   it('renders billing with three tariffs and the offer next to every buy button', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const html = (await (await page('/billing', cookie)).text()).replace(/\s/g, ' ');
     for (const plan of ['single', 'basic', 'professional']) expect(html).toContain(`data-buy="${plan}"`);
     expect(html).toContain('Купить за 1 234 ₽');
@@ -113,7 +113,7 @@ describe('pages', () => {
   });
 
   it('speaks English when the language cookie says so', async () => {
-    const { cookie } = createSignedInUser(app.ctx, { balance: 1 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 1 });
     const html = await (await page('/app', `${cookie}; beem_lang=en`)).text();
     expect(html).toContain('<html lang="en"');
     expect(html).toContain('1 credit');
@@ -139,8 +139,8 @@ describe('pages', () => {
   });
 
   it('lists only the signed-in user’s own credit history, trial first', async () => {
-    const me = createSignedInUser(app.ctx, { balance: 7 });
-    createSignedInUser(app.ctx, { balance: 9 });
+    const me = await createSignedInUser(app.ctx, { balance: 7 });
+    await createSignedInUser(app.ctx, { balance: 9 });
     const res = await apiFetch(app.url, '/api/ledger', { cookie: me.cookie });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { balance: number; entries: Array<{ kind: string; delta: number; balanceAfter: number }> };

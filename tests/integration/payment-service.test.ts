@@ -58,7 +58,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
   it('starts a payment at the price from config, and refuses an unknown tariff', async () => {
     const started = await startPayment(ctx, { user: buyer(), tariffId: 'basic' });
     const tariff = findTariff(ctx.config.pricing, 'basic')!;
-    expect(getPayment(ctx.db, started.paymentId)).toMatchObject({
+    expect(await getPayment(ctx.db, started.paymentId)).toMatchObject({
       status: 'pending',
       externalPaymentId: started.externalPaymentId,
       amountKopecks: tariff.priceKopecks,
@@ -90,7 +90,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     expect(await reconcilePendingPayments(ctx)).toMatchObject({ checked: 0, changed: 0 });
     expect(yookassaCalls()).toBe(calls);
     expect(balance()).toBe(3 + credits);
-    expect(findLedgerMismatches(ctx.db)).toEqual([]);
+    expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 
   it('answers the buyer’s check for their own payments only, settling an open one from YooKassa', async () => {
@@ -133,14 +133,14 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     clock.advance(CREATE_ABANDONED_AFTER_MS + 1);
 
     expect(await reconcilePendingPayments(ctx)).toEqual({ checked: 3, changed: 1, failed: 0, abandoned: 1, unknown: 1 });
-    expect(getPayment(ctx.db, paid.paymentId)).toMatchObject({ applied: true });
-    expect(getPayment(ctx.db, open.paymentId)).toMatchObject({ status: 'pending', applied: false });
-    expect(getPayment(ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
-    expect(getPayment(ctx.db, 'pay_unknown')).toMatchObject({ status: 'pending', unknownChecks: 1, nextCheckAt: expect.any(Number) });
+    expect(await getPayment(ctx.db, paid.paymentId)).toMatchObject({ applied: true });
+    expect(await getPayment(ctx.db, open.paymentId)).toMatchObject({ status: 'pending', applied: false });
+    expect(await getPayment(ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
+    expect(await getPayment(ctx.db, 'pay_unknown')).toMatchObject({ status: 'pending', unknownChecks: 1, nextCheckAt: expect.any(Number) });
 
     // The unknown one is not asked about again before its next check.
     expect(await reconcilePendingPayments(ctx)).toEqual({ checked: 1, changed: 0, failed: 0, abandoned: 0, unknown: 0 });
     expect(balance()).toBe(3 + findTariff(ctx.config.pricing, 'basic')!.credits);
-    expect(findLedgerMismatches(ctx.db)).toEqual([]);
+    expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 });

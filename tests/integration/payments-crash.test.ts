@@ -46,7 +46,7 @@ it('credits a payment made while the server was killed (SIGKILL), once it starts
   sandbox.setAppUrl(first.url);
   // The test reaches the same SQLite file (WAL) to make a signed-in user and to look at the result.
   ctx = createContext(loadConfig(env), { log: createLogger('silent') });
-  const { user, cookie } = createSignedInUser(ctx, { balance: 0 });
+  const { user, cookie } = await createSignedInUser(ctx, { balance: 0 });
 
   const created = await apiFetch(first.url, '/api/payments/yookassa/create', { cookie, json: { plan: 'basic' } });
   expect(created.status).toBe(200);
@@ -57,12 +57,12 @@ it('credits a payment made while the server was killed (SIGKILL), once it starts
   const emulator = sandbox.emulator<YookassaEmulator>('yookassa');
   await emulator.injectFault({ fault: { kind: 'drop_notification' } });
   await emulator.act({ action: 'pay', paymentId: externalPaymentId });
-  expect(getPayment(ctx.db, paymentId)).toMatchObject({ status: 'pending', applied: false });
+  expect(await getPayment(ctx.db, paymentId)).toMatchObject({ status: 'pending', applied: false });
 
   const second = await startServer(env);
-  await expect.poll(() => getPayment(ctx!.db, paymentId)?.applied, { timeout: 10_000, interval: 50 }).toBe(true);
+  await expect.poll(async () => (await getPayment(ctx!.db, paymentId))?.applied, { timeout: 10_000, interval: 50 }).toBe(true);
   expect(ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.id)).toBe(50);
-  expect(findLedgerMismatches(ctx.db)).toEqual([]);
+  expect(await findLedgerMismatches(ctx.db)).toEqual([]);
 
   const stopped = new Promise((resolve) => second.child.once('exit', resolve));
   second.child.kill('SIGTERM');

@@ -82,8 +82,8 @@ function helpers(getStack: () => TestStack) {
   };
 }
 
-function paymentLedgerLines(stack: TestStack, userId: string) {
-  return listLedgerEntries(stack.app.ctx.db, userId).filter((e) => e.kind === 'payment');
+async function paymentLedgerLines(stack: TestStack, userId: string) {
+  return (await listLedgerEntries(stack.app.ctx.db, userId)).filter((e) => e.kind === 'payment');
 }
 
 /** Captures what the app logs at error level (payment problems are logged as well as alerted). */
@@ -108,8 +108,8 @@ describe('payments through the sandbox YooKassa', () => {
   afterAll(async () => {
     await stack.stop();
   });
-  afterEach(() => {
-    expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+  afterEach(async () => {
+    expect(await findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
   });
 
   it('lists the tariffs publicly with prices and the price of a video', async () => {
@@ -124,7 +124,7 @@ describe('payments through the sandbox YooKassa', () => {
   });
 
   it('buys Basic through the confirmation page: the buyer is back first, the webhook a moment later, then repeats — +50 exactly once', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx);
+    const { user, cookie } = await createSignedInUser(stack.app.ctx);
     const { res, body } = await h.create(cookie, 'basic');
     expect(res.status).toBe(200);
     expect(body).toMatchObject({ success: true, paymentId: expect.stringMatching(/^pay_/), externalPaymentId: expect.any(String) });
@@ -159,7 +159,7 @@ describe('payments through the sandbox YooKassa', () => {
     await h.control({ action: 'resend_notification', paymentId: body.externalPaymentId });
     expect(h.notificationsFor(body.externalPaymentId).map((n) => n.status)).toEqual([200, 200, 200]);
 
-    expect(paymentLedgerLines(stack, user.id)).toEqual([
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([
       expect.objectContaining({ delta: 50, reference: `payment:${body.paymentId}`, balanceAfter: 53 }),
     ]);
     const subscription = stack.app.ctx.db.prepare('SELECT plan, isPaid, provider, expiresAt FROM admin_subscriptions WHERE userId = ?').get(user.id);
@@ -167,7 +167,7 @@ describe('payments through the sandbox YooKassa', () => {
   });
 
   it('buys Professional when check comes first and the webhook later, twice — +200 exactly once', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'professional');
     await h.control({ fault: { kind: 'drop_notification' } });
     const back = await h.submitCheckout(body.confirmationUrl, 'pay');
@@ -181,11 +181,11 @@ describe('payments through the sandbox YooKassa', () => {
     await h.control({ action: 'resend_notification', paymentId: body.externalPaymentId });
     expect(h.notificationsFor(body.externalPaymentId).map((n) => n.status)).toEqual(['dropped', 200, 200]);
     expect((await h.check(cookie, body.paymentId)).body.balance).toBe(200);
-    expect(paymentLedgerLines(stack, user.id)).toHaveLength(1);
+    expect(await paymentLedgerLines(stack, user.id)).toHaveLength(1);
   });
 
   it('credits once when many checks and webhooks race for one payment', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 1 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 1 });
     const { body } = await h.create(cookie, 'basic');
     await h.control({ fault: { kind: 'drop_notification' } });
     await h.control({ action: 'pay', paymentId: body.externalPaymentId });
@@ -196,11 +196,11 @@ describe('payments through the sandbox YooKassa', () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect((await h.check(cookie, body.paymentId)).body.balance).toBe(51);
-    expect(paymentLedgerLines(stack, user.id)).toHaveLength(1);
+    expect(await paymentLedgerLines(stack, user.id)).toHaveLength(1);
   });
 
   it('ignores a forged "succeeded" notification for an unpaid payment, and unknown ids', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 2 });
     const { body } = await h.create(cookie, 'professional');
     const forged = await h.postWebhook({
       type: 'notification',
@@ -215,11 +215,11 @@ describe('payments through the sandbox YooKassa', () => {
     expect(garbage.status).toBe(200);
     const { body: checked } = await h.check(cookie, body.paymentId);
     expect(checked).toMatchObject({ status: 'pending', state: 'pending', applied: false, balance: 2 });
-    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 
   it('does not downgrade a credited payment when a stale waiting_for_capture event arrives late', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'single');
     await h.control({ fault: { kind: 'out_of_order_notification' } });
     await h.control({ fault: { kind: 'duplicate_notification' } });
@@ -234,7 +234,7 @@ describe('payments through the sandbox YooKassa', () => {
   });
 
   it('records a canceled payment with its reason and a plain message, crediting nothing', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 3 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 3 });
     const { body } = await h.create(cookie, 'basic');
     const back = await h.submitCheckout(body.confirmationUrl, 'cancel', { reason: 'insufficient_funds' });
     expect(back.status).toBe(303);
@@ -247,16 +247,16 @@ describe('payments through the sandbox YooKassa', () => {
       cancellation: { party: 'payment_network', reason: 'insufficient_funds' },
       message: 'На карте недостаточно средств. Пополните её или оплатите другой картой.',
     });
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ cancellationParty: 'payment_network', cancellationReason: 'insufficient_funds' });
-    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ cancellationParty: 'payment_network', cancellationReason: 'insufficient_funds' });
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
     expect(stack.app.ctx.db.prepare('SELECT plan FROM users WHERE id = ?').pluck().get(user.id)).toBe('free');
   });
 
   it('shows an abandoned payment as expired once YooKassa cancels it, crediting nothing', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'single');
     await h.control({ action: 'advance_clock', ms: 60 * 60 * 1000 });
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'canceled', cancellationReason: 'expired_on_confirmation' });
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'canceled', cancellationReason: 'expired_on_confirmation' });
     const { body: checked } = await h.check(cookie, body.paymentId);
     // YooKassa reports «Отменить» on its page and walking away alike: the words fit both.
     expect(checked).toMatchObject({
@@ -264,22 +264,22 @@ describe('payments through the sandbox YooKassa', () => {
       balance: 0,
       message: 'Оплата не завершена — вы отменили её или время вышло. Деньги не списаны; выберите тариф ещё раз, когда будете готовы.',
     });
-    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 
   it('retries a create whose answer was lost (500) with the same key: one payment at YooKassa', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     const before = h.remotePayments().length;
     await h.control({ fault: { kind: 'succeed_then_500', on: 'create' } });
     const { res, body } = await h.create(cookie, 'basic');
     expect(res.status).toBe(200);
     expect(h.remotePayments()).toHaveLength(before + 1);
     expect(h.remotePayments().at(-1)!.id).toBe(body.externalPaymentId);
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', externalPaymentId: body.externalPaymentId });
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', externalPaymentId: body.externalPaymentId });
   });
 
   it('waits out a 429 for retry_after and a 202 on read, then goes on', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     await h.control({ fault: { kind: 'http_429', on: 'create', retryAfterMs: 150 } });
     const started = Date.now();
     const { res, body } = await h.create(cookie, 'single');
@@ -292,7 +292,7 @@ describe('payments through the sandbox YooKassa', () => {
   });
 
   it('tells the buyer to retry later when YooKassa keeps failing, and marks the attempt failed', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx);
+    const { user, cookie } = await createSignedInUser(stack.app.ctx);
     await h.control({ fault: { kind: 'http_500', on: 'create' }, count: 3 });
     const { res, body } = await h.create(cookie, 'basic');
     expect(res.status).toBe(503);
@@ -300,12 +300,12 @@ describe('payments through the sandbox YooKassa', () => {
     expect(body).toMatchObject({ success: false, code: 'PAYMENT_PROVIDER_UNAVAILABLE', error: expect.stringContaining('деньги не списывались') });
     const history = (await (await apiFetch(stack.app.url, '/api/payments', { cookie })).json()) as { payments: Array<{ status: string }> };
     expect(history.payments).toEqual([expect.objectContaining({ status: 'failed', state: 'failed', statusLabel: 'Не создан' })]);
-    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 
   it('does not credit a paid payment whose amount differs from the order, and reports it', async () => {
     const errors = captureErrors(stack);
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'basic');
     // As if the order had been for another price than the one YooKassa charged.
     stack.app.ctx.db.prepare('UPDATE payments SET amount_kopecks = 99000 WHERE id = ?').run(body.paymentId);
@@ -314,22 +314,22 @@ describe('payments through the sandbox YooKassa', () => {
     const { body: checked } = await h.check(cookie, body.paymentId);
     expect(checked).toMatchObject({ status: 'succeeded', state: 'review', applied: false, balance: 0, userPlan: 'free' });
     expect(checked.message).toContain('требует ручной проверки');
-    expect(getPayment(stack.app.ctx.db, body.paymentId)!.lastError).toContain('amount 1490.00, expected 990.00');
+    expect((await getPayment(stack.app.ctx.db, body.paymentId))!.lastError).toContain('amount 1490.00, expected 990.00');
     const reports = errors.filter((line) => line.includes('"stage":"PAYMENT"'));
     expect(reports).toHaveLength(1);
     expect(reports[0]).toContain(body.externalPaymentId);
-    expect(listPaymentsNeedingReview(stack.app.ctx.db).map((p) => p.id)).toContain(body.paymentId);
+    expect((await listPaymentsNeedingReview(stack.app.ctx.db)).map((p) => p.id)).toContain(body.paymentId);
     await stack.app.ctx.notifier.flush();
     const alerts = stack.app.ctx.db
       .prepare(`SELECT stage, userId, message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`)
       .all(`%${body.paymentId}%`) as Array<{ stage: string; userId: string; message: string }>;
     expect(alerts).toEqual([expect.objectContaining({ userId: user.id, message: expect.stringContaining(body.externalPaymentId) })]);
-    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
   });
 
   it("answers 403 user mismatch for another user's payment, 404 for an unknown one, 401 without a session", async () => {
-    const owner = createSignedInUser(stack.app.ctx);
-    const other = createSignedInUser(stack.app.ctx);
+    const owner = await createSignedInUser(stack.app.ctx);
+    const other = await createSignedInUser(stack.app.ctx);
     const { body } = await h.create(owner.cookie, 'single');
     const mismatch = await h.check(other.cookie, body.paymentId);
     expect(mismatch.status).toBe(403);
@@ -346,7 +346,7 @@ describe('payments through the sandbox YooKassa', () => {
   });
 
   it("lists only the user's own payments, newest first", async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     const first = await h.create(cookie, 'single');
     const second = await h.create(cookie, 'basic');
     const res = await apiFetch(stack.app.url, '/api/payments', { cookie, headers: { 'accept-language': 'en' } });
@@ -356,22 +356,22 @@ describe('payments through the sandbox YooKassa', () => {
   });
 
   it('reconciliation settles a payment whose webhook never came', async () => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'basic');
     await h.control({ fault: { kind: 'drop_notification' } });
     await h.control({ action: 'pay', paymentId: body.externalPaymentId });
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false });
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false });
 
     // The background task runs once at start.
     startBackgroundTasks(stack.app.ctx);
     try {
-      await expect.poll(() => getPayment(stack.app.ctx.db, body.paymentId)?.applied, { timeout: 5000 }).toBe(true);
+      await expect.poll(async () => (await getPayment(stack.app.ctx.db, body.paymentId))?.applied, { timeout: 5000 }).toBe(true);
     } finally {
       await stopBackgroundTasks(stack.app.ctx);
     }
     const again = await reconcilePendingPayments(stack.app.ctx);
     expect(again.changed).toBe(0);
-    expect(paymentLedgerLines(stack, user.id)).toEqual([expect.objectContaining({ delta: 50 })]);
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([expect.objectContaining({ delta: 50 })]);
   });
 });
 
@@ -380,11 +380,11 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
     const stack = await startStack({ env: { ...FAST_RETRIES, YOOKASSA_WEBHOOK_ALLOWED_IPS: '185.71.76.0/27,2a02:5180::/32' } });
     const h = helpers(() => stack);
     try {
-      const { cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+      const { cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
       const { body } = await h.create(cookie, 'basic');
       await h.control({ action: 'pay', paymentId: body.externalPaymentId });
       expect(h.notificationsFor(body.externalPaymentId)[0]).toMatchObject({ status: 403 });
-      expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false });
+      expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false });
       const direct = await h.postWebhook({ type: 'notification', event: 'payment.succeeded', object: { id: body.externalPaymentId } });
       expect(direct.status).toBe(403);
       expect(await direct.json()).toMatchObject({ code: 'WEBHOOK_FORBIDDEN' });
@@ -397,7 +397,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
       expect(spoofed.status).toBe(403);
       // The buyer's own check still settles it.
       expect((await h.check(cookie, body.paymentId)).body).toMatchObject({ applied: true, balance: 50 });
-      expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+      expect(await findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
     } finally {
       await stack.stop();
     }
@@ -424,7 +424,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
     const stack = await startStack({ env: { ...FAST_RETRIES, YOOKASSA_RECEIPTS_ENABLED: 'true', YOOKASSA_VAT_CODE: '4' } });
     const h = helpers(() => stack);
     try {
-      const { user, cookie } = createSignedInUser(stack.app.ctx, { email: 'buyer@example.ru' });
+      const { user, cookie } = await createSignedInUser(stack.app.ctx, { email: 'buyer@example.ru' });
       const { res, body } = await h.create(cookie, 'professional');
       expect(res.status).toBe(200);
       expect(h.emulator().state().receipts[body.externalPaymentId]).toEqual({
@@ -442,7 +442,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
       });
       await h.submitCheckout(body.confirmationUrl, 'pay');
       expect((await h.check(cookie, body.paymentId)).body).toMatchObject({ applied: true, balance: 203 });
-      expect(paymentLedgerLines(stack, user.id)).toHaveLength(1);
+      expect(await paymentLedgerLines(stack, user.id)).toHaveLength(1);
     } finally {
       await stack.stop();
     }
@@ -453,7 +453,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
     const stack = await startStack({ env: FAST_RETRIES, clock });
     const h = helpers(() => stack);
     try {
-      const { user, cookie } = createSignedInUser(stack.app.ctx);
+      const { user, cookie } = await createSignedInUser(stack.app.ctx);
       const { body } = await h.create(cookie, 'single');
       stack.app.ctx.db
         .prepare(
@@ -464,8 +464,8 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
       clock.advance(25 * 60 * 60 * 1000);
       const report = await reconcilePendingPayments(stack.app.ctx);
       expect(report).toEqual({ checked: 0, changed: 0, failed: 0, abandoned: 1, unknown: 0 });
-      expect(getPayment(stack.app.ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
-      expect(listStalePendingPayments(stack.app.ctx.db, clock.now()).map((p) => p.id)).toEqual([body.paymentId]);
+      expect(await getPayment(stack.app.ctx.db, 'pay_interrupted')).toMatchObject({ status: 'failed', lastError: 'create call interrupted' });
+      expect((await listStalePendingPayments(stack.app.ctx.db, clock.now())).map((p) => p.id)).toEqual([body.paymentId]);
     } finally {
       await stack.stop();
     }
@@ -476,7 +476,7 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
     const stack = await startStack({ env: FAST_RETRIES, clock });
     const h = helpers(() => stack);
     try {
-      const { user } = createSignedInUser(stack.app.ctx);
+      const { user } = await createSignedInUser(stack.app.ctx);
       await h.emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 800 } });
       const starting = startPayment(stack.app.ctx, { user, tariffId: 'basic' });
       const attempt = () =>
@@ -486,8 +486,8 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
       clock.advance(11 * 60 * 1000);
       expect((await reconcilePendingPayments(stack.app.ctx)).abandoned).toBe(1);
       await expect(starting).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_ERROR' });
-      expect(getPayment(stack.app.ctx.db, attempt()!)).toMatchObject({ status: 'failed', confirmationUrl: null });
-      expect(getPayment(stack.app.ctx.db, attempt()!)?.externalPaymentId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await getPayment(stack.app.ctx.db, attempt()!)).toMatchObject({ status: 'failed', confirmationUrl: null });
+      expect((await getPayment(stack.app.ctx.db, attempt()!))?.externalPaymentId).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await stack.stop();
     }
@@ -521,7 +521,7 @@ describe('payments YooKassa does not know (404)', () => {
 
   it('reports a forgotten payment once, re-checks it after growing pauses, and never closes or credits it', async () => {
     await withClockedStack(async ({ stack, clock, h }) => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 2 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 2 });
     const { body } = await h.create(cookie, 'basic');
     // The sandbox restarted: it no longer knows the payment and answers 404.
     h.emulator().reset();
@@ -530,7 +530,7 @@ describe('payments YooKassa does not know (404)', () => {
 
     const first = await reconcilePendingPayments(stack.app.ctx);
     expect(first).toMatchObject({ checked: 1, unknown: 1, failed: 0, changed: 0 });
-    const marked = getPayment(stack.app.ctx.db, body.paymentId)!;
+    const marked = (await getPayment(stack.app.ctx.db, body.paymentId))!;
     expect(marked).toMatchObject({ status: 'pending', applied: false, unknownSince: clock.now(), unknownChecks: 1 });
     expect(marked.nextCheckAt).toBe(clock.now() + 5 * MINUTE);
 
@@ -543,7 +543,7 @@ describe('payments YooKassa does not know (404)', () => {
     // Due after 5 minutes, then after 10, then 20: the pause doubles.
     const pauses: number[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const due = getPayment(stack.app.ctx.db, body.paymentId)!.nextCheckAt!;
+      const due = (await getPayment(stack.app.ctx.db, body.paymentId))!.nextCheckAt!;
       pauses.push(due - clock.now());
       clock.set(due - 1);
       expect((await reconcilePendingPayments(stack.app.ctx)).checked).toBe(0);
@@ -551,23 +551,23 @@ describe('payments YooKassa does not know (404)', () => {
       expect(await reconcilePendingPayments(stack.app.ctx)).toMatchObject({ checked: 1, unknown: 1 });
     }
     expect(pauses).toEqual([5 * MINUTE, 10 * MINUTE, 20 * MINUTE]);
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false, unknownChecks: 4 });
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false, unknownChecks: 4 });
 
     // One report for four 404s: one error line, one operator alert.
     await stack.app.ctx.notifier.flush();
     expect(errors.filter((line) => line.includes(body.paymentId))).toHaveLength(1);
     expect(alertsAbout(stack, body.paymentId)).toEqual([expect.stringContaining('404')]);
     // Money: nothing moved.
-    expect(paymentLedgerLines(stack, user.id)).toEqual([]);
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
     expect((await h.check(cookie, body.paymentId)).body.balance).toBe(2);
-    expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+    expect(await findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
     });
   });
 
   it('shows admins «неизвестен в ЮKassa», and an admin re-check asks YooKassa at once', async () => {
     await withClockedStack(async ({ stack, clock, h }) => {
-    const admin = createSignedInUser(stack.app.ctx, { role: 'admin' });
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const admin = await createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     const { body } = await h.create(cookie, 'single');
     h.emulator().reset();
     await reconcilePendingPayments(stack.app.ctx);
@@ -582,13 +582,13 @@ describe('payments YooKassa does not know (404)', () => {
     const recheck = await apiFetch(stack.app.url, `/api/admin/payments/${body.paymentId}/recheck`, { cookie: admin.cookie, json: {} });
     expect(recheck.status).toBe(200);
     expect(stack.sandbox.requestCounts.yookassa).toBeGreaterThan(calls);
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false, unknownChecks: 2 });
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ status: 'pending', applied: false, unknownChecks: 2 });
     });
   });
 
   it('credits exactly once when YooKassa knows the payment again (the shop credentials were fixed)', async () => {
     await withClockedStack(async ({ stack, clock, h }) => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'basic');
     await h.control({ fault: { kind: 'drop_notification' } });
     await h.control({ action: 'pay', paymentId: body.externalPaymentId });
@@ -599,31 +599,31 @@ describe('payments YooKassa does not know (404)', () => {
     const [a, b] = await Promise.all([reconcilePendingPayments(stack.app.ctx), h.check(cookie, body.paymentId)]);
     expect(a.unknown).toBe(0);
     expect(b.body.applied).toBe(true);
-    expect(getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ applied: true, unknownSince: null, unknownChecks: 0, nextCheckAt: null });
-    expect(paymentLedgerLines(stack, user.id)).toEqual([expect.objectContaining({ delta: 50 })]);
-    expect(findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
+    expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ applied: true, unknownSince: null, unknownChecks: 0, nextCheckAt: null });
+    expect(await paymentLedgerLines(stack, user.id)).toEqual([expect.objectContaining({ delta: 50 })]);
+    expect(await findLedgerMismatches(stack.app.ctx.db)).toEqual([]);
     });
   });
 
   it('the demo closes the previous run’s open payments as expired, and nothing else', async () => {
     await withClockedStack(async ({ stack, clock, h }) => {
-    const { user, cookie } = createSignedInUser(stack.app.ctx, { balance: 0 });
+    const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const open = await h.create(cookie, 'single');
     const paid = await h.create(cookie, 'basic');
     await h.submitCheckout(paid.body.confirmationUrl, 'pay');
     expect((await h.check(cookie, paid.body.paymentId)).body.applied).toBe(true);
     clock.advance(1000);
 
-    expect(expireForgottenSandboxPayments(stack.app.ctx.db, clock.now())).toBe(1);
-    expect(getPayment(stack.app.ctx.db, open.body.paymentId)).toMatchObject({
+    expect(await expireForgottenSandboxPayments(stack.app.ctx.db, clock.now())).toBe(1);
+    expect(await getPayment(stack.app.ctx.db, open.body.paymentId)).toMatchObject({
       status: 'canceled',
       cancellationReason: 'expired_on_confirmation',
       applied: false,
     });
-    expect(getPayment(stack.app.ctx.db, paid.body.paymentId)).toMatchObject({ status: 'succeeded', applied: true });
+    expect(await getPayment(stack.app.ctx.db, paid.body.paymentId)).toMatchObject({ status: 'succeeded', applied: true });
     expect((await h.check(cookie, open.body.paymentId)).body.message).toContain('вы отменили её или время вышло');
-    expect(expireForgottenSandboxPayments(stack.app.ctx.db, clock.now())).toBe(0);
-    expect(paymentLedgerLines(stack, user.id)).toHaveLength(1);
+    expect(await expireForgottenSandboxPayments(stack.app.ctx.db, clock.now())).toBe(0);
+    expect(await paymentLedgerLines(stack, user.id)).toHaveLength(1);
     });
   });
 });
@@ -631,7 +631,7 @@ describe('payments YooKassa does not know (404)', () => {
 describe('payments the buyer abandoned', () => {
   it('stop reading «Ожидает оплаты» once YooKassa’s time to confirm is over', async () => {
     await withClockedStack(async ({ stack, clock, h }) => {
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     const { body } = await h.create(cookie, 'single');
     const listed = async () =>
       ((await (await apiFetch(stack.app.url, '/api/payments', { cookie })).json()) as { payments: Array<{ state: string; statusLabel: string }> })

@@ -59,7 +59,7 @@ const request = (mode: PromptRequest['mode'], prompt: string): PromptRequest => 
 
 async function alerts() {
   await notifier.flush();
-  return recentAlerts(db, 20).map((a) => ({ stage: a.stage, error: a.message.split('\nError: ')[1] }));
+  return (await recentAlerts(db, 20)).map((a) => ({ stage: a.stage, error: a.message.split('\nError: ')[1] }));
 }
 
 const PERFUME = 'Флакон духов на мраморном столе, камера медленно приближается, потом панорама влево';

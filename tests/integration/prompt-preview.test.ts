@@ -43,7 +43,7 @@ beforeEach(() => {
 const PERFUME = 'Флакон духов на мраморном столе, камера медленно приближается, потом панорама влево';
 
 async function seller(balance = 10) {
-  const { user, cookie } = createSignedInUser(stack.app.ctx, { balance });
+  const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance });
   expect((await uploadPhoto(stack.app.url, cookie)).status).toBe(200);
   return { user, cookie };
 }
@@ -267,7 +267,7 @@ describe('generating from a preview', () => {
 
   it('support sees it: the admin generation page says it came from a preview, in Russian and English', async () => {
     const { cookie } = await seller();
-    const admin = createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const admin = await createSignedInUser(stack.app.ctx, { role: 'admin' });
     const base = await previewOk(cookie, { mode: 'prompt', prompt: PERFUME, duration: 6 });
     const res = await generate(stack.app.url, cookie, { previewId: base.previewId } as never);
     const created = (await res.json()) as { generationId: string };

@@ -46,7 +46,7 @@ describe('request security', () => {
   });
 
   it('refuses state-changing requests from another site, JSON included, with a Russian 403', async () => {
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     const evil = await apiFetch(url, '/api/locale', { json: { locale: 'en' }, cookie, sameOrigin: false, headers: { origin: EVIL } });
     expect(evil.status).toBe(403);
     expect(evil.headers.get('set-cookie')).toBeNull();
@@ -108,7 +108,7 @@ describe('request security', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
 
-    const { cookie } = createSignedInUser(stack.app.ctx);
+    const { cookie } = await createSignedInUser(stack.app.ctx);
     const me = await fetch(`${url}/api/me`, { headers: { origin: SHOP, cookie } });
     expect(me.status).toBe(200);
     expect(me.headers.get('access-control-allow-origin')).toBe(SHOP);
@@ -120,8 +120,8 @@ describe('request security', () => {
   });
 
   it('limits requests per user with 429, Retry-After and a JSON error; other users are not affected', async () => {
-    const a = createSignedInUser(stack.app.ctx);
-    const b = createSignedInUser(stack.app.ctx);
+    const a = await createSignedInUser(stack.app.ctx);
+    const b = await createSignedInUser(stack.app.ctx);
     const generate = (cookie: string) => apiFetch(url, '/api/generate', { json: { prompt: 'x', duration: 6, mode: 'prompt' }, cookie });
     // Without a photo the route itself answers NO_IMAGE: the request got past the limit to it.
     for (let i = 0; i < 2; i += 1) await expectAnswered(generate(a.cookie), 400, 'NO_IMAGE');
@@ -139,7 +139,7 @@ describe('request security', () => {
   });
 
   it('limits payment creation and payment checks per user, never the YooKassa webhook', async () => {
-    const buyer = createSignedInUser(stack.app.ctx);
+    const buyer = await createSignedInUser(stack.app.ctx);
     const create = () => apiFetch(url, '/api/payments/yookassa/create', { json: { plan: 'basic' }, cookie: buyer.cookie });
     const created = await create();
     expect(created.status).toBe(200);
@@ -154,7 +154,7 @@ describe('request security', () => {
     }
     await expectRateLimited(check(buyer.cookie));
     // Another user is counted apart: the route answers them (the payment is not theirs).
-    await expectAnswered(check(createSignedInUser(stack.app.ctx).cookie), 403, 'USER_MISMATCH');
+    await expectAnswered(check((await createSignedInUser(stack.app.ctx)).cookie), 403, 'USER_MISMATCH');
 
     for (let i = 0; i < 3; i += 1) {
       const hook = await fetch(`${url}/api/payments/yookassa/webhook`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
@@ -194,7 +194,7 @@ describe('request security', () => {
 
   it('serves every page without an executable inline script, under the same CSP', async () => {
     // The CSP allows no inline script: one that crept into a page would silently not run.
-    const { cookie } = createSignedInUser(stack.app.ctx, { role: 'admin' });
+    const { cookie } = await createSignedInUser(stack.app.ctx, { role: 'admin' });
     const pages: Array<[string, string | undefined]> = [
       ['/', undefined],
       ['/login', undefined],

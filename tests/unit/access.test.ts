@@ -42,13 +42,13 @@ beforeEach(() => {
 async function signedIn(role: 'user' | 'admin' = 'user', email = `${role}@example.ru`): Promise<{ user: User; token: string }> {
   const userId = await seedUserWithPhoto(db, { now: T0, email });
   db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, userId);
-  const { token } = createSession(db, userId, { now: clock.now(), ttlMs: TTL });
-  return { user: getUserById(db, userId)!, token };
+  const { token } = await createSession(db, userId, { now: clock.now(), ttlMs: TTL });
+  return { user: (await getUserById(db, userId))!, token };
 }
 
 const disable = (user: User) => db.prepare('UPDATE users SET disabled = 1 WHERE id = ?').run(user.id);
 const sessionsOf = (user: User) => db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number;
-const check = (token: string) => checkSessionToken(db, token, { now: clock.now(), ttlMs: TTL });
+const check = async (token: string) => await checkSessionToken(db, token, { now: clock.now(), ttlMs: TTL });
 
 /** The code of the AppError `run` throws. */
 function errorCode(run: () => unknown): { status: number; code: string } | null {
@@ -65,60 +65,60 @@ describe('session cookies', () => {
   it('lets a live session in, unchanged while more than half its lifetime is left', async () => {
     const { user, token } = await signedIn();
     clock.advance(TTL / 2);
-    expect(check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, extended: false, session: { expiresAt: T0 + TTL } });
-    expect(peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toMatchObject({ id: user.id });
+    expect(await check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, extended: false, session: { expiresAt: T0 + TTL } });
+    expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toMatchObject({ id: user.id });
   });
 
   it('renews a session past half its lifetime to a full one', async () => {
     const { token } = await signedIn();
     clock.advance(TTL / 2 + 1);
-    expect(peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
-    expect(check(token)).toMatchObject({ kind: 'valid', extended: true, session: { expiresAt: clock.now() + TTL } });
-    expect(check(token)).toMatchObject({ kind: 'valid', extended: false });
+    expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
+    expect(await check(token)).toMatchObject({ kind: 'valid', extended: true, session: { expiresAt: clock.now() + TTL } });
+    expect(await check(token)).toMatchObject({ kind: 'valid', extended: false });
   });
 
   it('refuses and deletes a session at its expiry, not a millisecond before', async () => {
     const { user, token } = await signedIn();
-    const { token: younger } = createSession(db, user.id, { now: T0 + 1, ttlMs: TTL });
+    const { token: younger } = await createSession(db, user.id, { now: T0 + 1, ttlMs: TTL });
     clock.set(T0 + TTL);
-    expect(check(token)).toEqual({ kind: 'none' });
+    expect(await check(token)).toEqual({ kind: 'none' });
     expect(sessionsOf(user)).toBe(1);
-    expect(check(younger).kind).toBe('valid');
+    expect((await check(younger)).kind).toBe('valid');
   });
 
   it('refuses unknown, empty and oversized tokens', async () => {
     const { token } = await signedIn();
-    expect(check(`${token}x`)).toEqual({ kind: 'none' });
-    expect(check('')).toEqual({ kind: 'none' });
-    expect(check('a'.repeat(101))).toEqual({ kind: 'none' });
-    expect(peekSessionUser(db, 'a'.repeat(101), { now: clock.now(), ttlMs: TTL })).toBeNull();
+    expect(await check(`${token}x`)).toEqual({ kind: 'none' });
+    expect(await check('')).toEqual({ kind: 'none' });
+    expect(await check('a'.repeat(101))).toEqual({ kind: 'none' });
+    expect(await peekSessionUser(db, 'a'.repeat(101), { now: clock.now(), ttlMs: TTL })).toBeNull();
   });
 
   it('hands out a session only for a live one', async () => {
     const { user, token } = await signedIn();
-    expect(check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, session: { userId: user.id }, extended: false });
+    expect(await check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, session: { userId: user.id }, extended: false });
     disable(user);
-    expect(check(token)).toEqual({ kind: 'disabled', userId: user.id });
-    expect(check('unknown')).toEqual({ kind: 'none' });
+    expect(await check(token)).toEqual({ kind: 'disabled', userId: user.id });
+    expect(await check('unknown')).toEqual({ kind: 'none' });
   });
 
   it('locks a disabled account out at once: every one of its sessions is deleted, others stay', async () => {
     const { user, token } = await signedIn();
-    createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
+    await createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
     const other = await signedIn('user', 'other@example.ru');
     disable(user);
-    expect(peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
+    expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
     expect(sessionsOf(user)).toBe(2);
-    expect(check(token)).toEqual({ kind: 'disabled', userId: user.id });
+    expect(await check(token)).toEqual({ kind: 'disabled', userId: user.id });
     expect(sessionsOf(user)).toBe(0);
-    expect(check(other.token).kind).toBe('valid');
+    expect((await check(other.token)).kind).toBe('valid');
   });
 
   it('sweeps sessions that have expired, not those still live', async () => {
     const { user } = await signedIn();
     clock.advance(1);
-    createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
-    expect(deleteExpiredSessions(db, T0 + TTL)).toBe(1);
+    await createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
+    expect(await deleteExpiredSessions(db, T0 + TTL)).toBe(1);
     expect(sessionsOf(user)).toBe(1);
   });
 });
@@ -151,8 +151,8 @@ describe('the node routes’ session check', () => {
 
   beforeEach(async () => {
     ctx = createContext(loadConfig({ NODE_ENV: 'test' }), { db, clock, log: createLogger('silent') });
-    server = http.createServer((req, res) => {
-      seen = nodeSessionUser(ctx, req, res);
+    server = http.createServer(async (req, res) => {
+      seen = await nodeSessionUser(ctx, req, res);
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -12,10 +12,10 @@ const entry = (requestKey: string | null) =>
   ({ actor: cliActor, action: 'user.adjust_balance', targetType: 'user', targetId: 'usr_1', reason: 'because', requestKey, now: 1000 }) as const;
 
 describe('auditedAction', () => {
-  it('writes the audit row with the facts of the change, and gives the change its id', () => {
+  it('writes the audit row with the facts of the change, and gives the change its id', async () => {
     const db = freshDb();
     let seenId = 0;
-    const result = auditedAction(db, entry('key-one-12'), {
+    const result = await auditedAction(db, entry('key-one-12'), {
       replay: () => ({ applied: false }),
       change: (auditId) => {
         seenId = auditId;
@@ -23,10 +23,10 @@ describe('auditedAction', () => {
       },
     });
     expect(result).toEqual({ applied: true, auditId: seenId });
-    expect(listAudit(db)).toMatchObject([{ id: seenId, action: 'user.adjust_balance', targetId: 'usr_1', reason: 'because', detail: { delta: 5 } }]);
+    expect(await listAudit(db)).toMatchObject([{ id: seenId, action: 'user.adjust_balance', targetId: 'usr_1', reason: 'because', detail: { delta: 5 } }]);
   });
 
-  it('answers a resent one-time key from the first row without running the change again', () => {
+  it('answers a resent one-time key from the first row without running the change again', async () => {
     const db = freshDb();
     let runs = 0;
     const steps = {
@@ -36,23 +36,48 @@ describe('auditedAction', () => {
         return { outcome: { applied: true, first: 0 } };
       },
     };
-    const first = auditedAction(db, entry('key-two-12'), steps);
-    const again = auditedAction(db, entry('key-two-12'), steps);
+    const first = await auditedAction(db, entry('key-two-12'), steps);
+    const again = await auditedAction(db, entry('key-two-12'), steps);
     expect(runs).toBe(1);
     expect(again).toEqual({ applied: false, first: first.auditId, auditId: first.auditId });
-    expect(listAudit(db)).toHaveLength(1);
+    expect(await listAudit(db)).toHaveLength(1);
   });
 
-  it('leaves no audit row when the change refuses', () => {
+  it('leaves no audit row when the change refuses', async () => {
     const db = freshDb();
-    const refuse = () =>
-      auditedAction(db, entry('key-three-12'), {
-        replay: () => ({ applied: false }),
-        change: () => {
-          throw new Error('not allowed');
-        },
-      });
-    expect(refuse).toThrow('not allowed');
-    expect(listAudit(db)).toEqual([]);
+    const refuse = auditedAction(db, entry('key-three-12'), {
+      replay: () => ({ applied: false }),
+      change: () => {
+        throw new Error('not allowed');
+      },
+    });
+    await expect(refuse).rejects.toThrow('not allowed');
+    expect(await listAudit(db)).toEqual([]);
+  });
+
+  it('runs async steps inside its transaction: their writes through `tx` roll back with the audit row', async () => {
+    const db = freshDb();
+    await db.run(`INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES ('kept@example.ru', 'cli', 1)`);
+    const refuse = auditedAction(db, entry('key-four-123'), {
+      replay: () => ({ applied: false }),
+      change: async (_auditId, tx) => {
+        await tx.run('DELETE FROM pending_admins');
+        throw new Error('refused after a write');
+      },
+    });
+    await expect(refuse).rejects.toThrow('refused after a write');
+    expect(await db.value('SELECT COUNT(*) FROM pending_admins')).toBe(1);
+    expect(await listAudit(db)).toEqual([]);
+
+    const replayed = await auditedAction(db, entry('key-five-123'), {
+      replay: () => ({ seenBy: 'none' }),
+      change: async (auditId, tx) => ({ outcome: { seenBy: String(await tx.value('SELECT id FROM admin_audit WHERE id = ?', [auditId])) } }),
+    });
+    const again = await auditedAction(db, entry('key-five-123'), {
+      replay: async (seen, tx) => ({ seenBy: String(await tx.value('SELECT id FROM admin_audit WHERE id = ?', [seen.id])) }),
+      change: () => ({ outcome: { seenBy: 'changed twice' } }),
+    });
+    expect(replayed.seenBy).toBe(String(replayed.auditId));
+    expect(again).toEqual({ seenBy: String(replayed.auditId), auditId: replayed.auditId });
   });
 });

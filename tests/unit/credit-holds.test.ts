@@ -30,10 +30,10 @@ const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id 
 const accept = (body: unknown, idempotencyKey: string | null = null) => createGeneration({ db, config, userId, body, idempotencyKey, now: T0 });
 
 describe('the hold on an accepted generation', () => {
-  it('takes the last credit: a balance equal to the cost is enough', () => {
+  it('takes the last credit: a balance equal to the cost is enough', async () => {
     expect(accept(VIDEO)).toMatchObject({ cost: 1, balanceBefore: 1, balanceAfter: 0, status: 'queued' });
     expect(balance()).toBe(0);
-    expect(listLedgerEntries(db, userId).map((e) => [e.kind, e.delta])).toEqual([
+    expect((await listLedgerEntries(db, userId)).map((e) => [e.kind, e.delta])).toEqual([
       ['hold', -1],
       ['trial', 1],
     ]);
@@ -47,18 +47,18 @@ describe('the hold on an accepted generation', () => {
     expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(0);
   });
 
-  it('holds once for a repeated Idempotency-Key, and refuses the key for another request', () => {
-    applyCreditChange(db, { userId, delta: 2, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
+  it('holds once for a repeated Idempotency-Key, and refuses the key for another request', async () => {
+    await applyCreditChange(db, { userId, delta: 2, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
     const first = accept(VIDEO, 'click-1');
     expect(accept(VIDEO, 'click-1')).toMatchObject({ generationId: first.generationId, balanceBefore: 3, balanceAfter: 2 });
     expect(() => accept({ ...VIDEO, prompt: 'Другое описание ролика' }, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
     expect(accept(VIDEO, 'click-2').generationId).not.toBe(first.generationId);
     expect(balance()).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('answers a repeat with the first generation only when it asks for the same shape, focus and photo', () => {
-    applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
+  it('answers a repeat with the first generation only when it asks for the same shape, focus and photo', async () => {
+    await applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
     const tall = { ...VIDEO, format: '3:4', focus: { x: 0.3, y: 0.5 } };
     const first = accept(tall, 'click-1');
     // The same body again: the same generation, one hold.
@@ -80,11 +80,11 @@ describe('the hold on an accepted generation', () => {
     expect(() => accept(tall, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
     expect(balance()).toBe(5);
     expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
   it('answers a repeat with the first generation only when it names the same preview', async () => {
-    applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
+    await applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
     // Two edits of one preview: the same words, other camera moves.
     const edit = async (cameraMoves: CameraCommand[][]) =>
       (await savePreview(db, {
@@ -106,15 +106,15 @@ describe('the hold on an accepted generation', () => {
     }
     expect(balance()).toBe(5);
     expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('needs a current photo, a JSON object and a length the model offers', () => {
-    const stranger = upsertUserFromIdentity(
+  it('needs a current photo, a JSON object and a length the model offers', async () => {
+    const stranger = (await upsertUserFromIdentity(
       db,
       { provider: 'oidc', subject: 'sub-nophoto', email: 'nophoto@example.ru', name: 'N', picture: null },
       { now: T0, trialCredits: 3, adminEmails: [] },
-    ).user.id;
+    )).user.id;
     expect(() => createGeneration({ db, config, userId: stranger, body: VIDEO, idempotencyKey: null, now: T0 })).toThrow(
       expect.objectContaining({ code: 'NO_IMAGE', status: 400 }),
     );
@@ -128,20 +128,20 @@ describe('the hold on an accepted generation', () => {
 });
 
 describe('ledger guards', () => {
-  it('moves a balance to exactly zero, never below', () => {
-    expect(applyCreditChange(db, { userId, delta: -1, kind: 'hold', reference: 'hold:a', now: T0 })).toEqual({ applied: true, balanceAfter: 0 });
-    expect(() => applyCreditChange(db, { userId, delta: -1, kind: 'hold', reference: 'hold:b', now: T0 })).toThrow(
+  it('moves a balance to exactly zero, never below', async () => {
+    expect(await applyCreditChange(db, { userId, delta: -1, kind: 'hold', reference: 'hold:a', now: T0 })).toEqual({ applied: true, balanceAfter: 0 });
+    await expect(async () => applyCreditChange(db, { userId, delta: -1, kind: 'hold', reference: 'hold:b', now: T0 })).rejects.toThrow(
       expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }),
     );
   });
 
-  it('refuses a change that is not a whole number of credits, or of nobody', () => {
+  it('refuses a change that is not a whole number of credits, or of nobody', async () => {
     for (const delta of [0, 0.5, Number.NaN]) {
-      expect(() => applyCreditChange(db, { userId, delta, kind: 'admin_adjustment', reference: `adj:${delta}`, now: T0 })).toThrow(/non-zero integer/);
+      await expect(async () => applyCreditChange(db, { userId, delta, kind: 'admin_adjustment', reference: `adj:${delta}`, now: T0 })).rejects.toThrow(/non-zero integer/);
     }
-    expect(() => applyCreditChange(db, { userId: 'usr_nobody', delta: 1, kind: 'admin_adjustment', reference: 'adj:x', now: T0 })).toThrow(
+    await expect(async () => applyCreditChange(db, { userId: 'usr_nobody', delta: 1, kind: 'admin_adjustment', reference: 'adj:x', now: T0 })).rejects.toThrow(
       expect.objectContaining({ code: 'USER_NOT_FOUND' }),
     );
-    expect(listLedgerEntries(db, userId)).toHaveLength(1);
+    expect(await listLedgerEntries(db, userId)).toHaveLength(1);
   });
 });

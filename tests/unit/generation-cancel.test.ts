@@ -38,7 +38,7 @@ const claim = (lane: 'prepare' | 'submit' | 'download', now = T0) => {
 };
 
 describe('cancelling a generation before it reaches MiniMax', () => {
-  it('fails a queued one with USER_CANCELED and returns its credits at once, once', () => {
+  it('fails a queued one with USER_CANCELED and returns its credits at once, once', async () => {
     const before = balance();
     const id = seedGeneration(db, config, userId, 'prepare', T0);
     expect(balance()).toBe(before - 1);
@@ -47,17 +47,17 @@ describe('cancelling a generation before it reaches MiniMax', () => {
     expect(reasonForError(row(id).error_code as string)).toBe('USER_CANCELED');
     expect(balance()).toBe(before);
     expect(refunds(id)).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('answers a second cancel as done and refunds nothing more', () => {
+  it('answers a second cancel as done and refunds nothing more', async () => {
     const before = balance();
     const id = seedGeneration(db, config, userId, 'submit', T0);
     expect(cancelGeneration(db, { generationId: id, userId, now: T0 + 1 })).toEqual({ kind: 'canceled', refundedNow: true });
     expect(cancelGeneration(db, { generationId: id, userId, now: T0 + 2 })).toEqual({ kind: 'canceled', refundedNow: false });
     expect(balance()).toBe(before);
     expect(refunds(id)).toBe(1);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
   it('treats someone else’s generation as unknown and leaves it running', async () => {
@@ -116,7 +116,7 @@ describe('cancelling a generation before it reaches MiniMax', () => {
       expect(row(id)).toMatchObject({ status: 'queued', refunded: 0 });
     });
 
-    it('cancel during the prompt step: the prepared prompt is not saved and the row stays failed', () => {
+    it('cancel during the prompt step: the prepared prompt is not saved and the row stays failed', async () => {
       const id = seedGeneration(db, config, userId, 'prepare', T0);
       const held = claim('prepare');
       expect(cancelGeneration(db, { generationId: id, userId, now: T0 + 1 }).kind).toBe('canceled');
@@ -124,7 +124,7 @@ describe('cancelling a generation before it reaches MiniMax', () => {
       expect(row(id)).toMatchObject({ status: 'failed', step: 'done', prompt_final: null });
       expect(claimGeneration(db, { lane: 'submit', now: T0 + 120_000, leaseMs: 1000, workerId: 'worker-b' })).toBeNull();
       expect(refunds(id)).toBe(1);
-      expect(findLedgerMismatches(db)).toEqual([]);
+      expect(await findLedgerMismatches(db)).toEqual([]);
     });
   });
 });

@@ -186,7 +186,7 @@ function contendedRow(at: QueueStage): { id: string; stale: Claim; fresh: Claim 
 }
 
 describe('queue writes behind the attempt fence', () => {
-  it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', ({ at, write, lands, balanceDelta = 0, usedDelta = 0, events = [] }) => {
+  it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', async ({ at, write, lands, balanceDelta = 0, usedDelta = 0, events = [] }) => {
     const { id, stale, fresh } = contendedRow(at);
     const before = snapshot(id);
     expect(before.row).toMatchObject({ locked_by: 'fresh', locked_until: T_FRESH + LEASE_MS });
@@ -201,7 +201,7 @@ describe('queue writes behind the attempt fence', () => {
     expect(after.user.generation_used).toBe(before.user.generation_used + usedDelta);
     expect(after.events.slice(before.events.length).map((e) => (e as { kind: string }).kind)).toEqual(events);
     if (balanceDelta > 0) expect(after.ledger.at(-1)).toMatchObject({ kind: 'refund', delta: balanceDelta, reference: `refund:${id}` });
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
   it('fails a free generation without a refund line (there was no hold)', () => {

@@ -68,17 +68,17 @@ describe('generation queue', () => {
     expect(balance()).toBe(2);
   });
 
-  it('refunds a failure exactly once, however often it is reported', () => {
+  it('refunds a failure exactly once, however often it is reported', async () => {
     const id = enqueue();
     expect(balance()).toBe(2);
     const c = claim('prepare')!;
     expect(failGeneration(db, id, { stage: 'MINIMAX_CALL', code: '1026', message: 'x', attempt: c.attempt, keepWatching: false }, now)).toBe(true);
     expect(failGeneration(db, id, { stage: 'MINIMAX_CALL', code: '1026', message: 'x', attempt: null, keepWatching: false }, now)).toBe(false);
     expect(balance()).toBe(3);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('charges a success once, and delivers free after a stuck failure', () => {
+  it('charges a success once, and delivers free after a stuck failure', async () => {
     const id = enqueue();
     savePreparedPrompt(db, claim('prepare')!, prepared, now);
     markSubmitted(db, claim('submit')!, { jobId: '1234567890', model: 'm', resolution: '768P', nextPollAt: now }, now);
@@ -94,7 +94,7 @@ describe('generation queue', () => {
     expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now)).toBe(false);
     expect(db.prepare('SELECT status, charged, refunded FROM generations WHERE id = ?').get(id)).toEqual({ status: 'success', charged: 0, refunded: 1 });
     expect(balance()).toBe(3);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 });
 
@@ -108,7 +108,7 @@ describe('generation queue: a generation failed from outside the worker', () => 
     return { id, download: claim('download')! };
   }
 
-  it('keeps the lease of a worker still running the step, so nobody starts the same download beside it', () => {
+  it('keeps the lease of a worker still running the step, so nobody starts the same download beside it', async () => {
     const { id, download } = downloading();
     // An admin fails it while the download runs (lease until now + 1000).
     expect(failGeneration(db, id, { stage: 'ADMIN', code: 'STUCK', message: 'by an admin', attempt: null, keepWatching: true, nextWatchAt: now + 10 }, now)).toBe(true);
@@ -118,7 +118,7 @@ describe('generation queue: a generation failed from outside the worker', () => 
     expect(markGenerationSucceeded(db, download, { relativePath: 'users/x/videos/a.mp4', bytes: 10 }, now + 30)).toBe(true);
     expect(db.prepare('SELECT status, charged, refunded FROM generations WHERE id = ?').get(id)).toEqual({ status: 'success', charged: 0, refunded: 1 });
     expect(balance()).toBe(3);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
   it('still drops a lapsed lease when failing, so the late watch can take the row', () => {
@@ -150,7 +150,7 @@ describe('generation queue: a generation failed from outside the worker', () => 
     expect(findStuckGenerations(db, now + 60_000, 5_000).map((g) => g.id)).not.toContain(id);
   });
 
-  it('never charges for a task the worker submits after an admin failed the generation', () => {
+  it('never charges for a task the worker submits after an admin failed the generation', async () => {
     const id = enqueue();
     savePreparedPrompt(db, claim('prepare')!, prepared, now);
     const submit = claim('submit')!;
@@ -165,6 +165,6 @@ describe('generation queue: a generation failed from outside the worker', () => 
       minimax_job_id: null,
     });
     expect(balance()).toBe(3);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 });

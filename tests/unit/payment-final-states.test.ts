@@ -57,13 +57,13 @@ async function moneyState(paymentId: string) {
     row,
     user: db.prepare('SELECT generation_balance, plan FROM users WHERE id = ?').get(userId),
     ledger: db.prepare('SELECT * FROM credit_ledger ORDER BY id').all(),
-    alerts: recentAlerts(db, 100).length,
+    alerts: (await recentAlerts(db, 100)).length,
   };
 }
 
 /** A buyer opened the payment page: `open` is what every path read before anything settled it. */
-function openBasicPayment(): Payment {
-  return pendingPayment(db, config, { userId, plan: 'basic', now: T0 });
+async function openBasicPayment(): Promise<Payment> {
+  return await pendingPayment(db, config, { userId, plan: 'basic', now: T0 });
 }
 
 const SETTLED: Array<[string, (open: Payment) => YookassaPayment, ApplyOutcome]> = [
@@ -89,36 +89,36 @@ describe('payment final states, applied directly', () => {
       LATE_ANSWERS.map(([late, answer, lateOutcome]) => ({ settled, settle, outcome, late, answer, lateOutcome })),
     ),
   )('a late $late answer read while the payment was open leaves a $settled payment as it is', async ({ settle, outcome, answer, lateOutcome }) => {
-    const open = openBasicPayment();
-    expect(applyPaymentState(ctx, open, settle(open))).toBe(outcome);
+    const open = await openBasicPayment();
+    expect(await applyPaymentState(ctx, open, settle(open))).toBe(outcome);
     const settled = await moneyState(open.id);
 
     clock.advance(LATER);
-    expect(applyPaymentState(ctx, open, answer(open))).toBe(lateOutcome);
+    expect(await applyPaymentState(ctx, open, answer(open))).toBe(lateOutcome);
     expect(await moneyState(open.id)).toEqual(settled);
   });
 
   it('credits once when two paths apply the same success (applied = 0)', async () => {
-    const open = openBasicPayment();
-    expect(applyPaymentState(ctx, open, yookassaAnswer(open, 'succeeded'))).toBe('credited');
+    const open = await openBasicPayment();
+    expect(await applyPaymentState(ctx, open, yookassaAnswer(open, 'succeeded'))).toBe('credited');
     const credited = await moneyState(open.id);
     expect(credited.user).toEqual({ generation_balance: 3 + open.credits, plan: 'basic' });
     expect(credited.row).toMatchObject({ status: 'succeeded', applied: 1, appliedAt: T0 });
 
     clock.advance(LATER);
-    expect(applyPaymentState(ctx, open, yookassaAnswer(open, 'succeeded'))).toBe('already_applied');
+    expect(await applyPaymentState(ctx, open, yookassaAnswer(open, 'succeeded'))).toBe('already_applied');
     expect(await moneyState(open.id)).toEqual(credited);
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
   it('lets a canceled answer cancel an open payment, and a held one alert once', async () => {
-    const canceled = openBasicPayment();
-    expect(applyPaymentState(ctx, canceled, yookassaAnswer(canceled, 'canceled'))).toBe('canceled');
+    const canceled = await openBasicPayment();
+    expect(await applyPaymentState(ctx, canceled, yookassaAnswer(canceled, 'canceled'))).toBe('canceled');
     expect((await moneyState(canceled.id)).row).toMatchObject({ status: 'canceled', cancellation_party: 'yoo_money', cancellation_reason: 'expired_on_confirmation' });
 
-    const held = openBasicPayment();
-    expect(applyPaymentState(ctx, held, yookassaAnswer(held, 'waiting_for_capture'))).toBe('waiting_for_capture');
-    expect(applyPaymentState(ctx, held, yookassaAnswer(held, 'waiting_for_capture'))).toBe('waiting_for_capture');
+    const held = await openBasicPayment();
+    expect(await applyPaymentState(ctx, held, yookassaAnswer(held, 'waiting_for_capture'))).toBe('waiting_for_capture');
+    expect(await applyPaymentState(ctx, held, yookassaAnswer(held, 'waiting_for_capture'))).toBe('waiting_for_capture');
     const state = await moneyState(held.id);
     expect(state.row).toMatchObject({ status: 'waiting_for_capture', applied: 0 });
     expect(state.alerts).toBe(1);
@@ -131,8 +131,8 @@ describe('payment final states, applied directly', () => {
     ['another tariff', (answer) => ({ ...answer, metadata: { ...answer.metadata, plan: 'professional' } })],
     ['no metadata', ({ metadata: _none, ...answer }) => answer],
   ])('holds a success with %s for review: no credit, one alert', async (_name, forge) => {
-    const open = openBasicPayment();
-    expect(applyPaymentState(ctx, open, forge(yookassaAnswer(open, 'succeeded')))).toBe('mismatch');
+    const open = await openBasicPayment();
+    expect(await applyPaymentState(ctx, open, forge(yookassaAnswer(open, 'succeeded')))).toBe('mismatch');
     const state = await moneyState(open.id);
     expect(state.row).toMatchObject({ status: 'succeeded', applied: 0, last_error: expect.stringMatching(/^not credited: /) });
     expect(state.user).toEqual({ generation_balance: 3, plan: 'free' });
@@ -140,25 +140,25 @@ describe('payment final states, applied directly', () => {
   });
 
   it('refuses to apply the answer about another YooKassa payment', async () => {
-    const open = openBasicPayment();
-    const other = openBasicPayment();
-    expect(() => applyPaymentState(ctx, open, yookassaAnswer(other, 'succeeded'))).toThrow(/at YooKassa, got/);
+    const open = await openBasicPayment();
+    const other = await openBasicPayment();
+    await expect(async () => applyPaymentState(ctx, open, yookassaAnswer(other, 'succeeded'))).rejects.toThrow(/at YooKassa, got/);
     expect((await moneyState(open.id)).row).toMatchObject({ status: 'pending', applied: 0 });
   });
 
   it('credits each payment under its own reference, and a one-off purchase leaves the plan alone', async () => {
-    const single = pendingPayment(db, config, { userId, plan: 'single', now: T0 });
-    const basic = openBasicPayment();
-    expect(applyPaymentState(ctx, single, yookassaAnswer(single, 'succeeded'))).toBe('credited');
+    const single = await pendingPayment(db, config, { userId, plan: 'single', now: T0 });
+    const basic = await openBasicPayment();
+    expect(await applyPaymentState(ctx, single, yookassaAnswer(single, 'succeeded'))).toBe('credited');
     expect(db.prepare('SELECT COUNT(*) FROM admin_subscriptions WHERE userId = ?').pluck().get(userId)).toBe(0);
-    expect(applyPaymentState(ctx, basic, yookassaAnswer(basic, 'succeeded'))).toBe('credited');
+    expect(await applyPaymentState(ctx, basic, yookassaAnswer(basic, 'succeeded'))).toBe('credited');
     const state = await moneyState(basic.id);
     expect(state.user).toEqual({ generation_balance: 3 + single.credits + basic.credits, plan: 'basic' });
     expect(db.prepare(`SELECT reference FROM credit_ledger WHERE kind = 'payment' ORDER BY id`).pluck().all()).toEqual([
       `payment:${single.id}`,
       `payment:${basic.id}`,
     ]);
-    expect(getPayment(db, basic.id)).toMatchObject({ applied: true, status: 'succeeded' });
+    expect(await getPayment(db, basic.id)).toMatchObject({ applied: true, status: 'succeeded' });
     expect(db.prepare('SELECT plan, isPaid FROM admin_subscriptions WHERE userId = ?').get(userId)).toEqual({ plan: 'basic', isPaid: 1 });
   });
 });

@@ -20,33 +20,33 @@ beforeEach(() => {
 });
 
 describe('users from sign-in identities', () => {
-  it('creates once with the consent time, then updates the profile on later sign-ins', () => {
-    const first = upsertUserFromIdentity(db, identity(), policy(1000));
+  it('creates once with the consent time, then updates the profile on later sign-ins', async () => {
+    const first = await upsertUserFromIdentity(db, identity(), policy(1000));
     expect(first).toMatchObject({ created: true, linked: false, user: { email: 'anna@example.ru', balance: 3, role: 'user' } });
     expect(db.prepare('SELECT consentAt FROM users').pluck().get()).toBe(1000);
-    const again = upsertUserFromIdentity(db, identity({ name: 'Anna P.', picture: 'https://x/p.png' }), policy(2000));
+    const again = await upsertUserFromIdentity(db, identity({ name: 'Anna P.', picture: 'https://x/p.png' }), policy(2000));
     expect(again).toMatchObject({ created: false, linked: false, user: { id: first.user.id, name: 'Anna P.', image: 'https://x/p.png' } });
     expect(trialCount()).toBe(1);
   });
 
-  it('links a verified email arriving from another provider to the same account (credits kept)', () => {
-    const google = upsertUserFromIdentity(db, identity(), policy(1000));
-    const yandex = upsertUserFromIdentity(db, identity({ provider: 'yandex', subject: '4242', email: 'ANNA@example.ru' }), policy(2000));
+  it('links a verified email arriving from another provider to the same account (credits kept)', async () => {
+    const google = await upsertUserFromIdentity(db, identity(), policy(1000));
+    const yandex = await upsertUserFromIdentity(db, identity({ provider: 'yandex', subject: '4242', email: 'ANNA@example.ru' }), policy(2000));
     expect(yandex).toMatchObject({ created: false, linked: true, user: { id: google.user.id, balance: 3 } });
     expect(db.prepare('SELECT auth_provider, auth_subject FROM users').get()).toEqual({ auth_provider: 'yandex', auth_subject: '4242' });
     expect(trialCount()).toBe(1);
   });
 
-  it('keeps the old email when the new one already belongs to another account', () => {
-    const a = upsertUserFromIdentity(db, identity(), policy(1000));
-    upsertUserFromIdentity(db, identity({ subject: 'g-2', email: 'boris@example.ru' }), policy(1000));
-    const moved = upsertUserFromIdentity(db, identity({ email: 'boris@example.ru' }), policy(2000, ['boris@example.ru']));
+  it('keeps the old email when the new one already belongs to another account', async () => {
+    const a = await upsertUserFromIdentity(db, identity(), policy(1000));
+    await upsertUserFromIdentity(db, identity({ subject: 'g-2', email: 'boris@example.ru' }), policy(1000));
+    const moved = await upsertUserFromIdentity(db, identity({ email: 'boris@example.ru' }), policy(2000, ['boris@example.ru']));
     expect(moved.user).toMatchObject({ id: a.user.id, email: 'anna@example.ru', role: 'user' });
   });
 
-  it('makes ADMIN_EMAILS admins, and never demotes an admin', () => {
-    const admin = upsertUserFromIdentity(db, identity(), policy(1000, ['anna@example.ru']));
+  it('makes ADMIN_EMAILS admins, and never demotes an admin', async () => {
+    const admin = await upsertUserFromIdentity(db, identity(), policy(1000, ['anna@example.ru']));
     expect(admin.user.role).toBe('admin');
-    expect(upsertUserFromIdentity(db, identity(), policy(2000, [])).user.role).toBe('admin');
+    expect((await upsertUserFromIdentity(db, identity(), policy(2000, []))).user.role).toBe('admin');
   });
 });

@@ -67,32 +67,32 @@ describe('wait estimate in the status view (history from the database)', () => {
     );
     return id;
   };
-  const view = (id: string) => getGenerationView(db, id, getUserById(db, userId)!, 'ru', NOW)!;
+  const view = async (id: string) => getGenerationView(db, id, (await getUserById(db, userId))!, 'ru', NOW)!;
 
-  it('is the median start and run of the last successes of the same mode and length, less the time already waited', () => {
+  it('is the median start and run of the last successes of the same mode and length, less the time already waited', async () => {
     finished(1 * S, 8, 40);
     finished(100 * S, 10, 50);
     finished(200 * S, 12, 70);
     finished(300 * S, 1, 1, 10); // another length: not counted
     const id = accept(NOW - 4 * S);
-    expect(view(id)).toMatchObject({ status: 'queued', queuePosition: 1, etaMs: 56 * S });
+    expect(await view(id)).toMatchObject({ status: 'queued', queuePosition: 1, etaMs: 56 * S });
   });
 
-  it('counts the queue ahead', () => {
+  it('counts the queue ahead', async () => {
     finished(1 * S, 8, 40);
     finished(100 * S, 10, 50);
     finished(200 * S, 12, 70);
     accept(NOW - 3 * S);
     const mine = accept(NOW - 2 * S);
     // One ahead; the line has never formed, so it moves at the start pace (10 s).
-    expect(view(mine)).toMatchObject({ queuePosition: 2, etaMs: 10 * S + 10 * S + 50 * S });
+    expect(await view(mine)).toMatchObject({ queuePosition: 2, etaMs: 10 * S + 10 * S + 50 * S });
   });
 
-  it('shows nothing without enough history', () => {
+  it('shows nothing without enough history', async () => {
     finished(1 * S, 8, 40);
     finished(100 * S, 10, 50);
     const id = accept(NOW - 4 * S);
-    expect(view(id).etaMs).toBeNull();
-    expect(view(accept(NOW - 1 * S, 10)).etaMs).toBeNull();
+    expect((await view(id)).etaMs).toBeNull();
+    expect((await view(accept(NOW - 1 * S, 10))).etaMs).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Notifier } from '../notify/types.ts';
 import { recentAlerts, type AlertDelivery, type AlertRecord } from '../notify/alert-log.ts';
 import type { AlertChatCheck, AlertChatStatus } from '../notify/alert-chat.ts';
@@ -20,20 +20,25 @@ export interface AlertOverview {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface AlertAdminDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   config: Pick<Config, 'telegram'>;
   notifier: Notifier;
   alertChat: AlertChatCheck;
 }
 
-export function getAlertOverview(ctx: Pick<AlertAdminDeps, 'db' | 'config' | 'alertChat'>, now: number, limit = 100): AlertOverview {
+export async function getAlertOverview(
+  ctx: Pick<AlertAdminDeps, 'db' | 'config' | 'alertChat'>,
+  now: number,
+  limit = 100,
+): Promise<AlertOverview> {
   const last24h: Record<AlertDelivery, number> = { sent: 0, suppressed: 0, failed: 0, disabled: 0 };
-  const rows = ctx.db
-    .prepare('SELECT delivery, COUNT(*) AS n FROM operator_alerts WHERE createdAt >= ? GROUP BY delivery')
-    .all(now - DAY_MS) as Array<{ delivery: AlertDelivery; n: number }>;
+  const rows = await ctx.db.all<{ delivery: AlertDelivery; n: number }>(
+    'SELECT delivery, COUNT(*) AS n FROM operator_alerts WHERE createdAt >= ? GROUP BY delivery',
+    [now - DAY_MS],
+  );
   for (const row of rows) last24h[row.delivery] = row.n;
-  return { alerts: recentAlerts(ctx.db, limit), last24h, telegramEnabled: ctx.config.telegram.enabled, chat: ctx.alertChat.status() };
+  return { alerts: await recentAlerts(ctx.db, limit), last24h, telegramEnabled: ctx.config.telegram.enabled, chat: ctx.alertChat.status() };
 }
 
 /**
@@ -53,7 +58,7 @@ export async function sendTestAlert(
     userId: input.actor.kind === 'admin' ? input.actor.id : null,
     error: `Test alert from ${who} at ${new Date(now).toISOString()}`,
   });
-  const auditId = recordAdminAction(ctx.db, {
+  const auditId = await recordAdminAction(ctx.db, {
     actor: input.actor,
     action: 'alert.test',
     targetType: 'system',

@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { readRow } from '../db/row.ts';
 import { badRequest } from '../errors.ts';
 
@@ -85,9 +85,9 @@ function actorName(actor: Actor): string {
 }
 
 /** The audit row already written for this request key, if the form was sent before. */
-function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): AuditEntry | null {
+async function findAuditByRequestKey(db: Database, requestKey: string | null | undefined): Promise<AuditEntry | null> {
   if (!requestKey) return null;
-  const row = db.prepare(`SELECT ${COLUMNS} FROM admin_audit WHERE request_key = ?`).get(requestKey) as Record<string, unknown> | undefined;
+  const row = await db.get<Record<string, unknown>>(`SELECT ${COLUMNS} FROM admin_audit WHERE request_key = ?`, [requestKey]);
   return row ? rowToEntry(row) : null;
 }
 
@@ -96,13 +96,11 @@ function findAuditByRequestKey(db: Db, requestKey: string | null | undefined): A
  * action did outside a database transaction (a provider call, a backup, the stuck sweep), or
  * a removal recorded only when something was removed (a waiting admin grant).
  */
-export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
-  const result = db
-    .prepare(
-      `INSERT INTO admin_audit (adminId, actor, action, target_type, target_id, reason, detail, request_key, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
+export async function recordAdminAction(db: Database, entry: NewAuditEntry): Promise<number> {
+  const id = await db.value<number>(
+    `INSERT INTO admin_audit (adminId, actor, action, target_type, target_id, reason, detail, request_key, createdAt)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
       entry.actor.kind === 'admin' ? entry.actor.id : null,
       actorName(entry.actor),
       entry.action,
@@ -112,13 +110,14 @@ export function recordAdminAction(db: Db, entry: NewAuditEntry): number {
       entry.detail ? JSON.stringify(entry.detail) : null,
       entry.requestKey ?? null,
       entry.now,
-    );
-  return Number(result.lastInsertRowid);
+    ],
+  );
+  return Number(id);
 }
 
 /** Adds facts known only after the change (the new balance, an outcome). */
-function updateAuditDetail(db: Db, id: number, detail: Record<string, unknown>): void {
-  db.prepare('UPDATE admin_audit SET detail = ? WHERE id = ?').run(JSON.stringify(detail), id);
+async function updateAuditDetail(db: Database, id: number, detail: Record<string, unknown>): Promise<void> {
+  await db.run('UPDATE admin_audit SET detail = ? WHERE id = ?', [JSON.stringify(detail), id]);
 }
 
 export interface AuditedChange<T> {
@@ -127,11 +126,15 @@ export interface AuditedChange<T> {
   detail?: Record<string, unknown>;
 }
 
-export interface AuditedSteps<T> {
+/**
+ * Both steps run inside the audit row's transaction and get its handle `tx` last: every
+ * statement of a step MUST go through `tx` (the outer handle is refused inside it).
+ */
+export interface AuditedSteps<T, D extends Database = Database> {
   /** The change itself, with its checks; throwing rolls back the audit row too. Gets the audit id (ledger lines reference it). */
-  change(auditId: number): AuditedChange<T>;
+  change(auditId: number, tx: D): Promise<AuditedChange<T>> | AuditedChange<T>;
   /** The answer to a resent one-time key, from the first time's audit row; nothing changes. */
-  replay(seen: AuditEntry): T;
+  replay(seen: AuditEntry, tx: D): Promise<T> | T;
 }
 
 /**
@@ -140,17 +143,17 @@ export interface AuditedSteps<T> {
  * written in ONE transaction, so an action without its record (or a record without its
  * action) cannot exist.
  */
-export function auditedAction<T extends object>(
-  db: Db,
+export async function auditedAction<T extends object, D extends Database = Database>(
+  db: D,
   entry: Omit<NewAuditEntry, 'detail'>,
-  steps: AuditedSteps<T>,
-): T & { auditId: number } {
-  return inTransaction(db, () => {
-    const seen = findAuditByRequestKey(db, entry.requestKey);
-    if (seen) return { ...steps.replay(seen), auditId: seen.id };
-    const auditId = recordAdminAction(db, entry);
-    const { outcome, detail } = steps.change(auditId);
-    if (detail) updateAuditDetail(db, auditId, detail);
+  steps: AuditedSteps<T, D>,
+): Promise<T & { auditId: number }> {
+  return inTransaction(db, async (tx) => {
+    const seen = await findAuditByRequestKey(tx, entry.requestKey);
+    if (seen) return { ...(await steps.replay(seen, tx)), auditId: seen.id };
+    const auditId = await recordAdminAction(tx, entry);
+    const { outcome, detail } = await steps.change(auditId, tx);
+    if (detail) await updateAuditDetail(tx, auditId, detail);
     return { ...outcome, auditId };
   });
 }
@@ -194,7 +197,7 @@ export interface AuditFilter {
 }
 
 /** Newest first. */
-export function listAudit(db: Db, filter: AuditFilter = {}): AuditEntry[] {
+export async function listAudit(db: Database, filter: AuditFilter = {}): Promise<AuditEntry[]> {
   const where: string[] = [];
   const params: Record<string, unknown> = {
     limit: Math.max(1, Math.min(filter.limit ?? 100, 500)),
@@ -216,12 +219,11 @@ export function listAudit(db: Db, filter: AuditFilter = {}): AuditEntry[] {
     where.push('actor = @actor');
     params.actor = filter.actor.toLowerCase();
   }
-  const rows = db
-    .prepare(
-      `SELECT ${COLUMNS} FROM admin_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY createdAt DESC, id DESC LIMIT @limit OFFSET @offset`,
-    )
-    .all(params) as Array<Record<string, unknown>>;
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${COLUMNS} FROM admin_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY createdAt DESC, id DESC LIMIT @limit OFFSET @offset`,
+    params,
+  );
   return rows.map(rowToEntry);
 }
 

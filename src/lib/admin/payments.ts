@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { notFound } from '../errors.ts';
 import { checkPayment } from '../billing/apply-payment.ts';
 import type { BillingDeps } from '../billing/billing-deps.ts';
@@ -48,7 +48,11 @@ export interface PaymentFilter {
   offset?: number;
 }
 
-export function listPayments(db: Db, now: number, filter: PaymentFilter = {}): { payments: AdminPaymentLine[]; total: number } {
+export async function listPayments(
+  db: Database,
+  now: number,
+  filter: PaymentFilter = {},
+): Promise<{ payments: AdminPaymentLine[]; total: number }> {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (filter.status) {
@@ -68,19 +72,18 @@ export function listPayments(db: Db, now: number, filter: PaymentFilter = {}): {
   if (filter.onlyReview) where.push(`p.status = 'succeeded' AND p.applied = 0`);
   if (filter.onlyUnknown) where.push(`p.status IN ('pending', 'waiting_for_capture') AND p.unknown_since IS NOT NULL`);
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = db.prepare(`SELECT COUNT(*) FROM payments p JOIN users u ON u.id = p.userId ${clause}`).pluck().get(params) as number;
-  const rows = db
-    .prepare(
-      `SELECT p.id FROM payments p JOIN users u ON u.id = p.userId ${clause}
-       ORDER BY p.createdAt DESC, p.rowid DESC LIMIT @limit OFFSET @offset`,
-    )
-    .pluck()
-    .all({ ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) }) as string[];
-  const emailOf = db.prepare('SELECT email FROM users WHERE id = ?').pluck();
-  const payments = rows.map((id) => {
-    const p = getPayment(db, id)!;
-    return toLine(p, emailOf.get(p.userId) as string, now);
-  });
+  const total = (await db.value<number>(`SELECT COUNT(*) FROM payments p JOIN users u ON u.id = p.userId ${clause}`, params))!;
+  const rows = await db.all<{ id: string }>(
+    `SELECT p.id FROM payments p JOIN users u ON u.id = p.userId ${clause}
+     ORDER BY p.createdAt DESC, p.rowid DESC LIMIT @limit OFFSET @offset`,
+    { ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) },
+  );
+  const payments = await Promise.all(
+    rows.map(async ({ id }) => {
+      const p = (await getPayment(db, id))!;
+      return toLine(p, (await db.value<string>('SELECT email FROM users WHERE id = ?', [p.userId]))!, now);
+    }),
+  );
   return { payments, total };
 }
 
@@ -118,10 +121,10 @@ export interface RecheckResult {
  * A final payment is answered from the database: YooKassa never changes it again.
  */
 export async function recheckPayment(ctx: BillingDeps, input: { paymentId: string; actor: Actor }): Promise<RecheckResult> {
-  const before = getPayment(ctx.db, input.paymentId);
+  const before = await getPayment(ctx.db, input.paymentId);
   if (!before) throw notFound('PAYMENT_NOT_FOUND');
   const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: before.id, force: true });
-  const auditId = recordAdminAction(ctx.db, {
+  const auditId = await recordAdminAction(ctx.db, {
     actor: input.actor,
     action: 'payment.recheck',
     targetType: 'payment',
@@ -157,15 +160,14 @@ export interface RecheckReport {
  * background reconciliation stops after a day; this is what an admin runs after that).
  */
 export async function recheckOpenPayments(ctx: BillingDeps, input: { actor: Actor }): Promise<RecheckReport> {
-  const ids = ctx.db
-    .prepare(
+  const ids = (
+    await ctx.db.all<{ id: string }>(
       `SELECT id FROM payments WHERE status IN ('pending', 'waiting_for_capture') AND externalPaymentId IS NOT NULL ORDER BY createdAt`,
     )
-    .pluck()
-    .all() as string[];
+  ).map((r) => r.id);
   const report: RecheckReport = { checked: 0, changed: 0, credited: 0, stillOpen: 0, failed: 0 };
   for (const id of ids) {
-    const before = getPayment(ctx.db, id)!;
+    const before = (await getPayment(ctx.db, id))!;
     report.checked += 1;
     try {
       const { payment } = await checkPayment(ctx, { userId: before.userId, paymentId: id, force: true });
@@ -177,7 +179,7 @@ export async function recheckOpenPayments(ctx: BillingDeps, input: { actor: Acto
       ctx.log.warn({ mod: 'admin', paymentId: id, err }, 'payment re-check failed');
     }
   }
-  recordAdminAction(ctx.db, {
+  await recordAdminAction(ctx.db, {
     actor: input.actor,
     action: 'payments.recheck_pending',
     targetType: 'system',

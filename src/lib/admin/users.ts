@@ -1,4 +1,5 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
 import { listUserPayments, type Payment } from '../billing/payment-store.ts';
@@ -59,6 +60,7 @@ export function likePattern(text: string): string {
 /**
  * SQLite's own lower() and LIKE fold ASCII only; names are mostly Cyrillic. Registering the
  * function again on the same connection just replaces it, so no bookkeeping is needed.
+ * SQLite-only (a function on the raw connection), hence `Db` here and in `searchUsers`.
  */
 export function registerUnicodeLower(db: Db): void {
   db.function('unicode_lower', { deterministic: true }, (value: unknown) =>
@@ -67,7 +69,7 @@ export function registerUnicodeLower(db: Db): void {
 }
 
 /** Search by email, name or id (a substring, any case and alphabet), sorted and paged. */
-export function searchUsers(db: Db, search: UserSearch = {}): UserSearchResult {
+export async function searchUsers(db: Db, search: UserSearch = {}): Promise<UserSearchResult> {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   const query = search.query?.trim().toLowerCase();
@@ -88,12 +90,11 @@ export function searchUsers(db: Db, search: UserSearch = {}): UserSearchResult {
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const sort = SORT_COLUMNS[search.sort ?? 'created'];
   const direction = search.direction === 'asc' ? 'ASC' : 'DESC';
-  const total = db.prepare(`SELECT COUNT(*) FROM users ${clause}`).pluck().get(params) as number;
-  const rows = db
-    .prepare(`SELECT ${LIST_COLUMNS} FROM users ${clause} ORDER BY ${sort} ${direction}, id LIMIT @limit OFFSET @offset`)
-    .all({ ...params, limit: Math.max(1, Math.min(search.limit ?? 50, 200)), offset: Math.max(0, search.offset ?? 0) }) as Array<
-    Record<string, unknown>
-  >;
+  const total = (await db.value<number>(`SELECT COUNT(*) FROM users ${clause}`, params))!;
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${LIST_COLUMNS} FROM users ${clause} ORDER BY ${sort} ${direction}, id LIMIT @limit OFFSET @offset`,
+    { ...params, limit: Math.max(1, Math.min(search.limit ?? 50, 200)), offset: Math.max(0, search.offset ?? 0) },
+  );
   return { users: rows.map(rowToListItem), total };
 }
 
@@ -121,18 +122,15 @@ export interface UserDetail {
   payments: Payment[];
 }
 
-export function getUserDetail(db: Db, userId: string, now: number): UserDetail | null {
-  const row = db.prepare(`SELECT ${LIST_COLUMNS}, auth_provider FROM users WHERE id = ?`).get(userId) as
-    | Record<string, unknown>
-    | undefined;
+export async function getUserDetail(db: Database, userId: string, now: number): Promise<UserDetail | null> {
+  const row = await db.get<Record<string, unknown>>(`SELECT ${LIST_COLUMNS}, auth_provider FROM users WHERE id = ?`, [userId]);
   if (!row) return null;
   const generations = (
-    db
-      .prepare(
-        `SELECT id, status, generation_mode, duration, cost, charged, refunded, error_stage, createdAt
-         FROM generations WHERE userId = ? ORDER BY createdAt DESC LIMIT 100`,
-      )
-      .all(userId) as Array<Record<string, unknown>>
+    await db.all<Record<string, unknown>>(
+      `SELECT id, status, generation_mode, duration, cost, charged, refunded, error_stage, createdAt
+       FROM generations WHERE userId = ? ORDER BY createdAt DESC LIMIT 100`,
+      [userId],
+    )
   ).map((g) => {
     const r = readRow('generations', g);
     return {
@@ -147,20 +145,27 @@ export function getUserDetail(db: Db, userId: string, now: number): UserDetail |
       createdAt: r.int('createdAt'),
     };
   });
+  const [activeSessions, subscription, ledger, ledgerSum, payments] = await Promise.all([
+    db.value<number>('SELECT COUNT(*) FROM sessions WHERE userId = ? AND expiresAt > ?', [userId, now]),
+    getSubscription(db, userId),
+    listLedgerEntries(db, userId, 200),
+    db.value<number>('SELECT COALESCE(SUM(delta), 0) FROM credit_ledger WHERE userId = ?', [userId]),
+    listUserPayments(db, userId, 100),
+  ]);
   return {
     user: rowToListItem(row),
     authProvider: readRow('users', row).text('auth_provider'),
-    activeSessions: db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ? AND expiresAt > ?').pluck().get(userId, now) as number,
-    subscription: getSubscription(db, userId),
-    ledger: listLedgerEntries(db, userId, 200),
-    ledgerSum: db.prepare('SELECT COALESCE(SUM(delta), 0) FROM credit_ledger WHERE userId = ?').pluck().get(userId) as number,
+    activeSessions: activeSessions!,
+    subscription,
+    ledger,
+    ledgerSum: ledgerSum!,
     generations,
-    payments: listUserPayments(db, userId, 100),
+    payments,
   };
 }
 
-function requireUserRow(db: Db, userId: string): User {
-  const user = getUserById(db, userId);
+async function requireUserRow(db: Database, userId: string): Promise<User> {
+  const user = await getUserById(db, userId);
   if (!user) throw notFound('USER_NOT_FOUND');
   return user;
 }
@@ -186,26 +191,26 @@ export interface BalanceAdjustment {
  * Adds or takes credits with a reason. The audit row and the ledger line (reference
  * `admin:<auditId>`) are written together; taking more than the balance is refused.
  */
-export function adjustBalance(
-  db: Db,
+export async function adjustBalance(
+  db: Database,
   input: { userId: string; delta: number; reason: string } & ActionOptions,
-): BalanceAdjustment {
+): Promise<BalanceAdjustment> {
   if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_ADJUSTMENT) {
     throw badRequest('ADMIN_DELTA_INVALID', 'delta', { max: MAX_ADJUSTMENT });
   }
   const reason = requireReason(input.reason);
   const entry = { actor: input.actor, action: 'user.adjust_balance', targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
   return auditedAction<Omit<BalanceAdjustment, 'auditId'>>(db, entry, {
-    replay: () => ({
-      balanceAfter: db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(input.userId) as number,
+    replay: async (_seen, tx) => ({
+      balanceAfter: (await tx.value<number>('SELECT generation_balance FROM users WHERE id = ?', [input.userId]))!,
       applied: false,
     }),
-    change: (auditId) => {
-      const user = requireUserRow(db, input.userId);
+    change: async (auditId, tx) => {
+      const user = await requireUserRow(tx, input.userId);
       if (user.balance + input.delta < 0) {
         throw badRequest('ADMIN_BALANCE_WOULD_BE_NEGATIVE', 'delta', { current: user.balance });
       }
-      const { balanceAfter } = applyCreditChange(db, {
+      const { balanceAfter } = await applyCreditChange(tx, {
         userId: user.id,
         delta: input.delta,
         kind: 'admin_adjustment',
@@ -222,10 +227,10 @@ export function adjustBalance(
  * Sets the user's plan and their subscription record (provider `manual`). A null expiry
  * means the plan does not expire.
  */
-export function setSubscription(
-  db: Db,
+export async function setSubscription(
+  db: Database,
   input: { userId: string; plan: Plan; isPaid: boolean; expiresAt: number | null; reason?: string | null } & ActionOptions,
-): { auditId: number; applied: boolean } {
+): Promise<{ auditId: number; applied: boolean }> {
   if (!(PLANS as readonly string[]).includes(input.plan)) throw badRequest('ADMIN_PLAN_INVALID', 'plan');
   if (input.expiresAt !== null && (!Number.isSafeInteger(input.expiresAt) || input.expiresAt <= 0)) {
     throw badRequest('ADMIN_EXPIRY_INVALID', 'expiresAt');
@@ -234,10 +239,10 @@ export function setSubscription(
   const entry = { actor: input.actor, action: 'user.set_subscription', targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
   return auditedAction<{ applied: boolean }>(db, entry, {
     replay: () => ({ applied: false }),
-    change: () => {
-      const user = requireUserRow(db, input.userId);
-      const before = getSubscription(db, user.id);
-      setPlan(db, { userId: user.id, plan: input.plan, isPaid: input.isPaid, expiresAt: input.expiresAt, provider: 'manual', now: input.now });
+    change: async (_auditId, tx) => {
+      const user = await requireUserRow(tx, input.userId);
+      const before = await getSubscription(tx, user.id);
+      await setPlan(tx, { userId: user.id, plan: input.plan, isPaid: input.isPaid, expiresAt: input.expiresAt, provider: 'manual', now: input.now });
       const detail = {
         planBefore: user.plan,
         plan: input.plan,
@@ -254,10 +259,10 @@ export function setSubscription(
  * Grants or removes the admin role. An admin cannot remove their own role from the panel
  * (the shell can), so nobody locks themselves out by a stray click.
  */
-export function setRole(
-  db: Db,
+export async function setRole(
+  db: Database,
   input: { userId: string; role: Role; reason: string } & ActionOptions,
-): { auditId: number; applied: boolean } {
+): Promise<{ auditId: number; applied: boolean }> {
   if (input.role !== 'admin' && input.role !== 'user') throw badRequest('ADMIN_ROLE_INVALID', 'role');
   const reason = requireReason(input.reason);
   if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.role !== 'admin') {
@@ -267,11 +272,14 @@ export function setRole(
   const entry = { actor: input.actor, action, targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
   return auditedAction<{ applied: boolean }>(db, entry, {
     replay: () => ({ applied: false }),
-    change: () => {
-      const user = requireUserRow(db, input.userId);
-      const changed = db
-        .prepare('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?')
-        .run(input.role, input.now, user.id, input.role).changes;
+    change: async (_auditId, tx) => {
+      const user = await requireUserRow(tx, input.userId);
+      const { changes: changed } = await tx.run('UPDATE users SET role = ?, updatedAt = ? WHERE id = ? AND role <> ?', [
+        input.role,
+        input.now,
+        user.id,
+        input.role,
+      ]);
       return { outcome: { applied: changed === 1 }, detail: { email: user.email, roleBefore: user.role, changed: changed === 1 } };
     },
   });
@@ -281,10 +289,10 @@ export function setRole(
  * Disables or enables an account. Disabling deletes every session of the user in the same
  * transaction, so they lose access at once (the session check also refuses disabled users).
  */
-export function setDisabled(
-  db: Db,
+export async function setDisabled(
+  db: Database,
   input: { userId: string; disabled: boolean; reason: string } & ActionOptions,
-): { auditId: number; applied: boolean; sessionsEnded: number } {
+): Promise<{ auditId: number; applied: boolean; sessionsEnded: number }> {
   const reason = requireReason(input.reason);
   if (input.actor.kind === 'admin' && input.actor.id === input.userId && input.disabled) {
     throw badRequest('ADMIN_CANNOT_DISABLE_SELF');
@@ -293,12 +301,10 @@ export function setDisabled(
   const entry = { actor: input.actor, action, targetType: 'user', targetId: input.userId, reason, requestKey: input.requestKey, now: input.now } as const;
   return auditedAction<{ applied: boolean; sessionsEnded: number }>(db, entry, {
     replay: () => ({ applied: false, sessionsEnded: 0 }),
-    change: () => {
-      const user = requireUserRow(db, input.userId);
-      const sessionsEnded = input.disabled
-        ? (db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number)
-        : 0;
-      const changed = setUserDisabled(db, user.id, input.disabled, input.now);
+    change: async (_auditId, tx) => {
+      const user = await requireUserRow(tx, input.userId);
+      const sessionsEnded = input.disabled ? (await tx.value<number>('SELECT COUNT(*) FROM sessions WHERE userId = ?', [user.id]))! : 0;
+      const changed = await setUserDisabled(tx, user.id, input.disabled, input.now);
       return { outcome: { applied: changed, sessionsEnded }, detail: { email: user.email, changed, sessionsEnded } };
     },
   });
@@ -310,22 +316,23 @@ export type GrantOutcome = 'promoted' | 'already_admin' | 'pending';
  * `admin:grant <email>`: promotes the user with this email; when nobody has signed in with
  * it yet, the email waits in `pending_admins` and its first sign-in becomes an admin.
  */
-export function grantAdminByEmail(db: Db, input: { email: string; reason?: string | null } & ActionOptions): GrantOutcome {
+export async function grantAdminByEmail(db: Database, input: { email: string; reason?: string | null } & ActionOptions): Promise<GrantOutcome> {
   const email = normalizeEmail(input.email);
   const reason = optionalReason(input.reason) ?? 'operator shell';
-  const user = getUserByEmail(db, email);
+  const user = await getUserByEmail(db, email);
   if (user) {
-    const result = setRole(db, { userId: user.id, role: 'admin', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
+    const result = await setRole(db, { userId: user.id, role: 'admin', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
     return result.applied ? 'promoted' : 'already_admin';
   }
   const entry = { actor: input.actor, action: 'admin.grant_pending', targetType: 'email', targetId: email, reason, now: input.now } as const;
-  auditedAction(db, entry, {
+  await auditedAction(db, entry, {
     replay: () => ({}),
-    change: () => {
-      db.prepare(
+    change: async (_auditId, tx) => {
+      await tx.run(
         `INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES (?, ?, ?)
          ON CONFLICT (email) DO NOTHING`,
-      ).run(email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now);
+        [email, input.actor.kind === 'cli' ? 'cli' : input.actor.email, input.now],
+      );
       return { outcome: {} };
     },
   });
@@ -335,30 +342,26 @@ export function grantAdminByEmail(db: Db, input: { email: string; reason?: strin
 export type RevokeOutcome = 'revoked' | 'not_admin' | 'pending_removed' | 'unknown';
 
 /** `admin:revoke <email>`: removes the role (or the waiting grant) for this email. */
-export function revokeAdminByEmail(db: Db, input: { email: string; reason?: string | null } & ActionOptions): RevokeOutcome {
+export async function revokeAdminByEmail(db: Database, input: { email: string; reason?: string | null } & ActionOptions): Promise<RevokeOutcome> {
   const email = normalizeEmail(input.email);
   const reason = optionalReason(input.reason) ?? 'operator shell';
-  const user = getUserByEmail(db, email);
-  const pendingRemoved = inTransaction(db, () => {
-    const removed = db.prepare('DELETE FROM pending_admins WHERE email = ?').run(email).changes;
+  const user = await getUserByEmail(db, email);
+  const pendingRemoved = await inTransaction(db, async (tx) => {
+    const { changes: removed } = await tx.run('DELETE FROM pending_admins WHERE email = ?', [email]);
     if (removed > 0) {
-      recordAdminAction(db, { actor: input.actor, action: 'admin.revoke_pending', targetType: 'email', targetId: email, reason, now: input.now });
+      await recordAdminAction(tx, { actor: input.actor, action: 'admin.revoke_pending', targetType: 'email', targetId: email, reason, now: input.now });
     }
     return removed > 0;
   });
   if (user) {
-    const result = setRole(db, { userId: user.id, role: 'user', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
+    const result = await setRole(db, { userId: user.id, role: 'user', reason, actor: input.actor, now: input.now, requestKey: input.requestKey });
     return result.applied ? 'revoked' : 'not_admin';
   }
   return pendingRemoved ? 'pending_removed' : 'unknown';
 }
 
-export function listPendingAdmins(db: Db): Array<{ email: string; grantedBy: string; createdAt: number }> {
-  return db.prepare('SELECT email, grantedBy, createdAt FROM pending_admins ORDER BY createdAt').all() as Array<{
-    email: string;
-    grantedBy: string;
-    createdAt: number;
-  }>;
+export async function listPendingAdmins(db: Database): Promise<Array<{ email: string; grantedBy: string; createdAt: number }>> {
+  return db.all<{ email: string; grantedBy: string; createdAt: number }>('SELECT email, grantedBy, createdAt FROM pending_admins ORDER BY createdAt');
 }
 
 function normalizeEmail(email: string): string {

@@ -1,5 +1,5 @@
 import type { BackgroundTask } from '../tasks.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { deleteExpiredSessions } from './sessions.ts';
@@ -10,16 +10,20 @@ const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
  * Expired sessions are deleted when their cookie comes back; this removes the ones whose
  * cookie never does (closed browsers), at start and hourly, so the table stays small.
  */
-export function createSessionSweeper(deps: { db: Db; clock: Clock; log: Logger }): BackgroundTask {
+export function createSessionSweeper(deps: { db: Database; clock: Clock; log: Logger }): BackgroundTask {
   const log = deps.log.child({ mod: 'auth', task: 'sweep-sessions' });
   let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
   const sweep = () => {
-    try {
-      const removed = deleteExpiredSessions(deps.db, deps.clock.now());
-      if (removed > 0) log.info({ removed }, 'expired sessions removed');
-    } catch (err) {
-      log.error({ err }, 'session sweep failed');
-    }
+    if (running) return;
+    running = deleteExpiredSessions(deps.db, deps.clock.now())
+      .then((removed) => {
+        if (removed > 0) log.info({ removed }, 'expired sessions removed');
+      })
+      .catch((err: unknown) => log.error({ err }, 'session sweep failed'))
+      .finally(() => {
+        running = null;
+      });
   };
   return {
     name: 'sweep-sessions',
@@ -32,6 +36,8 @@ export function createSessionSweeper(deps: { db: Db; clock: Clock; log: Logger }
     async stop() {
       if (timer) clearInterval(timer);
       timer = null;
+      // The database may be closed right after: the pass in flight ends first.
+      await running;
     },
   };
 }

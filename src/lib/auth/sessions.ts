@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { newId } from '../ids.ts';
 import { readRow } from '../db/row.ts';
 import { rowToUser, type User } from './users.ts';
@@ -24,23 +24,16 @@ export function hashSessionToken(token: string): string {
 }
 
 /** 32 random bytes for the cookie; only their SHA-256 is stored. */
-export function createSession(
-  db: Db,
+export async function createSession(
+  db: Database,
   userId: string,
   options: { now: number; ttlMs: number; userAgent?: string | null; ip?: string | null },
-): { token: string; session: Session } {
+): Promise<{ token: string; session: Session }> {
   const token = randomBytes(32).toString('base64url');
   const session: Session = { id: newId('ses', options.now), userId, expiresAt: options.now + options.ttlMs };
-  db.prepare(
+  await db.run(
     `INSERT INTO sessions (id, userId, token_hash, expiresAt, createdAt, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    session.id,
-    userId,
-    hashSessionToken(token),
-    session.expiresAt,
-    options.now,
-    options.userAgent?.slice(0, 300) ?? null,
-    options.ip ?? null,
+    [session.id, userId, hashSessionToken(token), session.expiresAt, options.now, options.userAgent?.slice(0, 300) ?? null, options.ip ?? null],
   );
   return { token, session };
 }
@@ -59,16 +52,15 @@ interface SessionOptions {
 }
 
 /** The one lookup of a cookie token: its session and user, by the token's hash. */
-function findSessionRow(db: Db, token: string): Record<string, unknown> | null {
+async function findSessionRow(db: Database, token: string): Promise<Record<string, unknown> | null> {
   if (!token || token.length > 100) return null;
-  const row = db
-    .prepare(
-      `SELECT s.id AS sessionId, s.expiresAt AS sessionExpiresAt, u.id, u.email, u.name, u.image, u.plan, u.role,
-              u.disabled, u.generation_balance, u.generation_used, u.createdAt
-       FROM sessions s JOIN users u ON u.id = s.userId
-       WHERE s.token_hash = ?`,
-    )
-    .get(hashSessionToken(token)) as Record<string, unknown> | undefined;
+  const row = await db.get<Record<string, unknown>>(
+    `SELECT s.id AS sessionId, s.expiresAt AS sessionExpiresAt, u.id, u.email, u.name, u.image, u.plan, u.role,
+            u.disabled, u.generation_balance, u.generation_used, u.createdAt
+     FROM sessions s JOIN users u ON u.id = s.userId
+     WHERE s.token_hash = ?`,
+    [hashSessionToken(token)],
+  );
   return row ?? null;
 }
 
@@ -86,25 +78,25 @@ function sessionVerdict(row: Record<string, unknown>, options: SessionOptions): 
  * its lifetime is extended, and a disabled user's sessions are all deleted at the first
  * sight of any of them, so blocking someone takes effect on their next request.
  */
-export function checkSessionToken(db: Db, token: string, options: SessionOptions): SessionCheck {
-  const row = findSessionRow(db, token);
+export async function checkSessionToken(db: Database, token: string, options: SessionOptions): Promise<SessionCheck> {
+  const row = await findSessionRow(db, token);
   if (!row) return { kind: 'none' };
   const r = readRow('sessions', row);
   const sessionId = r.text('sessionId');
   const verdict = sessionVerdict(row, options);
   if (verdict === 'disabled') {
     const userId = r.text('id');
-    deleteUserSessions(db, userId);
+    await deleteUserSessions(db, userId);
     return { kind: 'disabled', userId };
   }
   if (verdict === 'expired') {
-    deleteSession(db, sessionId);
+    await deleteSession(db, sessionId);
     return { kind: 'none' };
   }
   let expiresAt = r.int('sessionExpiresAt');
   if (verdict === 'renew') {
     expiresAt = options.now + options.ttlMs;
-    db.prepare('UPDATE sessions SET expiresAt = ? WHERE id = ?').run(expiresAt, sessionId);
+    await db.run('UPDATE sessions SET expiresAt = ? WHERE id = ?', [expiresAt, sessionId]);
   }
   const user = rowToUser(row);
   return { kind: 'valid', session: { id: sessionId, userId: user.id, expiresAt }, user, extended: verdict === 'renew' };
@@ -115,8 +107,8 @@ export function checkSessionToken(db: Db, token: string, options: SessionOptions
  * account), for the hot `/api/status` path. Null otherwise, and then `checkSessionToken`
  * (which deletes, extends and refreshes the cookie) must decide. NEVER writes.
  */
-export function peekSessionUser(db: Db, token: string, options: SessionOptions): User | null {
-  const row = findSessionRow(db, token);
+export async function peekSessionUser(db: Database, token: string, options: SessionOptions): Promise<User | null> {
+  const row = await findSessionRow(db, token);
   return row && sessionVerdict(row, options) === 'fresh' ? rowToUser(row) : null;
 }
 
@@ -125,21 +117,21 @@ export function peekSessionUser(db: Db, token: string, options: SessionOptions):
  * re-checks its viewer (a sign-out or a block ends it). NEVER writes: the stream's cookie
  * cannot be refreshed anyway, and the next ordinary request acts on the session.
  */
-export function isSessionActive(db: Db, token: string, options: SessionOptions): boolean {
-  const row = findSessionRow(db, token);
+export async function isSessionActive(db: Database, token: string, options: SessionOptions): Promise<boolean> {
+  const row = await findSessionRow(db, token);
   if (!row) return false;
   const verdict = sessionVerdict(row, options);
   return verdict === 'fresh' || verdict === 'renew';
 }
 
-export function deleteSession(db: Db, sessionId: string): void {
-  db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
+export async function deleteSession(db: Database, sessionId: string): Promise<void> {
+  await db.run('DELETE FROM sessions WHERE id = ?', [sessionId]);
 }
 
-export function deleteUserSessions(db: Db, userId: string): number {
-  return db.prepare('DELETE FROM sessions WHERE userId = ?').run(userId).changes;
+export async function deleteUserSessions(db: Database, userId: string): Promise<number> {
+  return (await db.run('DELETE FROM sessions WHERE userId = ?', [userId])).changes;
 }
 
-export function deleteExpiredSessions(db: Db, now: number): number {
-  return db.prepare('DELETE FROM sessions WHERE expiresAt <= ?').run(now).changes;
+export async function deleteExpiredSessions(db: Database, now: number): Promise<number> {
+  return (await db.run('DELETE FROM sessions WHERE expiresAt <= ?', [now])).changes;
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Config, Secrets } from '../config.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { OAuthClient } from '../providers/oauth/client.ts';
@@ -17,7 +17,7 @@ import { upsertUserFromIdentity, type User } from './users.ts';
  */
 
 export interface SignInDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   log: Logger;
   config: Pick<Config, 'auth' | 'pricing' | 'session'>;
@@ -86,18 +86,18 @@ export async function finishSignIn(ctx: SignInDeps, input: FinishSignInInput): P
   const profile = await fromProvider(ctx.oauth.completeAuthorization(input.callbackQuery, saved));
 
   const now = ctx.clock.now();
-  const { user, created, linked } = upsertUserFromIdentity(ctx.db, profile, {
+  const { user, created, linked } = await upsertUserFromIdentity(ctx.db, profile, {
     now,
     trialCredits: ctx.config.pricing.trialCredits,
     adminEmails: ctx.config.auth.adminEmails,
   });
   const log = ctx.log.child({ mod: 'auth', userId: user.id, provider: profile.provider });
   if (user.disabled) {
-    const removed = deleteUserSessions(ctx.db, user.id);
+    const removed = await deleteUserSessions(ctx.db, user.id);
     log.warn({ removedSessions: removed }, 'disabled user tried to sign in');
     throw new AppError('ACCOUNT_DISABLED', { status: 403 });
   }
-  const { token, session } = createSession(ctx.db, user.id, {
+  const { token, session } = await createSession(ctx.db, user.id, {
     now,
     ttlMs: ctx.config.session.ttlMs,
     userAgent: input.userAgent,

@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { newId } from '../ids.ts';
 import { readRow } from '../db/row.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
@@ -56,15 +56,13 @@ export function rowToUser(row: Record<string, unknown>): User {
   };
 }
 
-export function getUserById(db: Db, id: string): User | null {
-  const row = db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+export async function getUserById(db: Database, id: string): Promise<User | null> {
+  const row = await db.get<Record<string, unknown>>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [id]);
   return row ? rowToUser(row) : null;
 }
 
-export function getUserByEmail(db: Db, email: string): User | null {
-  const row = db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`).get(email.toLowerCase()) as
-    | Record<string, unknown>
-    | undefined;
+export async function getUserByEmail(db: Database, email: string): Promise<User | null> {
+  const row = await db.get<Record<string, unknown>>(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`, [email.toLowerCase()]);
   return row ? rowToUser(row) : null;
 }
 
@@ -86,54 +84,58 @@ export interface UpsertResult {
  * Emails in ADMIN_EMAILS, or granted with `admin:grant` before their first sign-in, get the
  * admin role (never taken away here: admins granted on the admin page stay admins).
  */
-export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignInPolicy): UpsertResult {
+export async function upsertUserFromIdentity(db: Database, identity: Identity, policy: SignInPolicy): Promise<UpsertResult> {
   const email = identity.email.toLowerCase();
   const isListedAdmin = policy.adminEmails.includes(email);
-  return inTransaction(db, () => {
-    const known = db
-      .prepare(`SELECT id, email FROM users WHERE auth_provider = ? AND auth_subject = ?`)
-      .get(identity.provider, identity.subject) as { id: string; email: string } | undefined;
-    const sameEmail = db.prepare('SELECT id FROM users WHERE email = ?').pluck().get(email) as string | undefined;
+  return inTransaction(db, async (tx) => {
+    const known = await tx.get<{ id: string; email: string }>(`SELECT id, email FROM users WHERE auth_provider = ? AND auth_subject = ?`, [
+      identity.provider,
+      identity.subject,
+    ]);
+    const sameEmail = await tx.value<string>('SELECT id FROM users WHERE email = ?', [email]);
     const existing = known?.id ?? sameEmail;
     if (existing) {
       const emailFree = sameEmail === undefined || sameEmail === existing;
-      const becomesAdmin = emailFree && (isListedAdmin || claimPendingAdmin(db, email));
-      db.prepare(
+      const becomesAdmin = emailFree && (isListedAdmin || (await claimPendingAdmin(tx, email)));
+      await tx.run(
         `UPDATE users SET email = ?, name = COALESCE(?, name), image = COALESCE(?, image),
            auth_provider = ?, auth_subject = ?,
-           role = CASE WHEN ? THEN 'admin' ELSE role END, lastLoginAt = ?, updatedAt = ? WHERE id = ?`,
-      ).run(
-        emailFree ? email : known!.email,
-        identity.name,
-        identity.picture,
-        identity.provider,
-        identity.subject,
-        becomesAdmin ? 1 : 0,
-        policy.now,
-        policy.now,
-        existing,
+           role = CASE WHEN ? = 1 THEN 'admin' ELSE role END, lastLoginAt = ?, updatedAt = ? WHERE id = ?`,
+        [
+          emailFree ? email : known!.email,
+          identity.name,
+          identity.picture,
+          identity.provider,
+          identity.subject,
+          becomesAdmin ? 1 : 0,
+          policy.now,
+          policy.now,
+          existing,
+        ],
       );
-      return { user: getUserById(db, existing)!, created: false, linked: known === undefined };
+      return { user: (await getUserById(tx, existing))!, created: false, linked: known === undefined };
     }
     const id = newId('usr', policy.now);
-    db.prepare(
+    const role = isListedAdmin || (await claimPendingAdmin(tx, email)) ? 'admin' : 'user';
+    await tx.run(
       `INSERT INTO users (id, email, name, image, role, auth_provider, auth_subject, consentAt, lastLoginAt, createdAt, updatedAt)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      id,
-      email,
-      identity.name ?? email.split('@')[0],
-      identity.picture,
-      isListedAdmin || claimPendingAdmin(db, email) ? 'admin' : 'user',
-      identity.provider,
-      identity.subject,
-      policy.now,
-      policy.now,
-      policy.now,
-      policy.now,
+      [
+        id,
+        email,
+        identity.name ?? email.split('@')[0],
+        identity.picture,
+        role,
+        identity.provider,
+        identity.subject,
+        policy.now,
+        policy.now,
+        policy.now,
+        policy.now,
+      ],
     );
     if (policy.trialCredits > 0) {
-      applyCreditChange(db, {
+      await applyCreditChange(tx, {
         userId: id,
         delta: policy.trialCredits,
         kind: 'trial',
@@ -142,7 +144,7 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
         now: policy.now,
       });
     }
-    return { user: getUserById(db, id)!, created: true, linked: false };
+    return { user: (await getUserById(tx, id))!, created: true, linked: false };
   });
 }
 
@@ -150,13 +152,18 @@ export function upsertUserFromIdentity(db: Db, identity: Identity, policy: SignI
  * Blocks or unblocks an account. Blocking deletes every session in the same transaction,
  * so the person is signed out everywhere at once. Returns false when nothing changed.
  */
-export function setUserDisabled(db: Db, userId: string, disabled: boolean, now: number): boolean {
-  return inTransaction(db, () => {
+export async function setUserDisabled(db: Database, userId: string, disabled: boolean, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
     const changed =
-      db
-        .prepare('UPDATE users SET disabled = ?, updatedAt = ? WHERE id = ? AND disabled = ?')
-        .run(disabled ? 1 : 0, now, userId, disabled ? 0 : 1).changes === 1;
-    if (disabled) deleteUserSessions(db, userId);
+      (
+        await tx.run('UPDATE users SET disabled = ?, updatedAt = ? WHERE id = ? AND disabled = ?', [
+          disabled ? 1 : 0,
+          now,
+          userId,
+          disabled ? 0 : 1,
+        ])
+      ).changes === 1;
+    if (disabled) await deleteUserSessions(tx, userId);
     return changed;
   });
 }

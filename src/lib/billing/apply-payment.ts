@@ -1,4 +1,4 @@
-import { inTransaction } from '../db/index.ts';
+import { inTransaction } from '../db/database.ts';
 import { AppError, forbidden, notFound } from '../errors.ts';
 import { ledgerRef, OPEN_PAYMENT_STATUSES, type Plan } from '../model.ts';
 import { isYookassaError } from '../providers/yookassa/client.ts';
@@ -24,19 +24,18 @@ export type ApplyOutcome = 'credited' | 'already_applied' | 'canceled' | 'pendin
  * line (unique reference `payment:<id>`) and the plan change share one transaction, so a
  * second caller — webhook, check, reconciliation, a retry — finds nothing to do.
  */
-function creditPayment(ctx: BillingDeps, payment: Payment): boolean {
+async function creditPayment(ctx: BillingDeps, payment: Payment): Promise<boolean> {
   const now = ctx.clock.now();
-  return inTransaction(ctx.db, () => {
+  return inTransaction(ctx.db, async (tx) => {
     // `applied = 0` MUST guard this UPDATE and decide whether credits follow: webhook, check
     // and reconciliation race on the same payment, and only the one that flips it may credit.
-    const claimed = ctx.db
-      .prepare(
-        `UPDATE payments SET status = 'succeeded', applied = 1, appliedAt = ?, lastCheckedAt = ?, last_error = NULL, updatedAt = ?
-         WHERE id = ? AND applied = 0`,
-      )
-      .run(now, now, now, payment.id);
+    const claimed = await tx.run(
+      `UPDATE payments SET status = 'succeeded', applied = 1, appliedAt = ?, lastCheckedAt = ?, last_error = NULL, updatedAt = ?
+       WHERE id = ? AND applied = 0`,
+      [now, now, now, payment.id],
+    );
     if (claimed.changes === 0) return false;
-    applyCreditChange(ctx.db, {
+    await applyCreditChange(tx, {
       userId: payment.userId,
       delta: payment.credits,
       kind: 'payment',
@@ -46,9 +45,9 @@ function creditPayment(ctx: BillingDeps, payment: Payment): boolean {
     });
     const tariff = findTariff(ctx.config.pricing, payment.plan);
     if (tariff?.plan) {
-      const current = ctx.db.prepare('SELECT plan FROM users WHERE id = ?').pluck().get(payment.userId) as Plan;
+      const current = (await tx.value<Plan>('SELECT plan FROM users WHERE id = ?', [payment.userId]))!;
       // Credits do not expire, so neither does the plan bought with them.
-      setPlan(ctx.db, { userId: payment.userId, plan: planAfterPurchase(current, tariff), isPaid: true, expiresAt: null, provider: 'yookassa', now });
+      await setPlan(tx, { userId: payment.userId, plan: planAfterPurchase(current, tariff), isPaid: true, expiresAt: null, provider: 'yookassa', now });
     }
     return true;
   });
@@ -59,7 +58,7 @@ function creditPayment(ctx: BillingDeps, payment: Payment): boolean {
  * from a webhook body). Final states never move back: a late `pending`-era answer after
  * `succeeded` changes nothing.
  */
-export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: YookassaPayment): ApplyOutcome {
+export async function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: YookassaPayment): Promise<ApplyOutcome> {
   if (remote.id !== payment.externalPaymentId) {
     throw new Error(`payment ${payment.id} is ${payment.externalPaymentId} at YooKassa, got ${remote.id}`);
   }
@@ -69,12 +68,11 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
     case 'succeeded': {
       const mismatch = findMismatch(payment, remote);
       if (mismatch) {
-        const marked = ctx.db
-          .prepare(
-            `UPDATE payments SET status = 'succeeded', last_error = ?, lastCheckedAt = ?, updatedAt = ?
-             WHERE id = ? AND applied = 0 AND status IN ('pending', 'waiting_for_capture')`,
-          )
-          .run(`not credited: ${mismatch}`.slice(0, 500), now, now, payment.id);
+        const marked = await ctx.db.run(
+          `UPDATE payments SET status = 'succeeded', last_error = ?, lastCheckedAt = ?, updatedAt = ?
+           WHERE id = ? AND applied = 0 AND status IN ('pending', 'waiting_for_capture')`,
+          [`not credited: ${mismatch}`.slice(0, 500), now, now, payment.id],
+        );
         if (marked.changes > 0) {
           reportPaymentProblem(ctx, {
             error: `Платёж ${remote.id} оплачен, но не совпадает с заказом (${mismatch}); кредиты не начислены`,
@@ -84,7 +82,7 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
         }
         return 'mismatch';
       }
-      if (creditPayment(ctx, payment)) {
+      if (await creditPayment(ctx, payment)) {
         log.info({ credits: payment.credits, plan: payment.plan }, 'payment credited');
         return 'credited';
       }
@@ -94,12 +92,11 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
       const details = remote.cancellation_details;
       // NEVER drop the `applied = 0` and open-status guard: a late or forged `canceled` would
       // then overwrite a payment already credited.
-      const changed = ctx.db
-        .prepare(
-          `UPDATE payments SET status = 'canceled', cancellation_party = ?, cancellation_reason = ?, lastCheckedAt = ?, updatedAt = ?
-           WHERE id = ? AND applied = 0 AND status IN ('pending', 'waiting_for_capture')`,
-        )
-        .run(details?.party ?? null, details?.reason ?? null, now, now, payment.id);
+      const changed = await ctx.db.run(
+        `UPDATE payments SET status = 'canceled', cancellation_party = ?, cancellation_reason = ?, lastCheckedAt = ?, updatedAt = ?
+         WHERE id = ? AND applied = 0 AND status IN ('pending', 'waiting_for_capture')`,
+        [details?.party ?? null, details?.reason ?? null, now, now, payment.id],
+      );
       if (changed.changes > 0) log.info({ party: details?.party, reason: details?.reason }, 'payment canceled');
       return changed.changes > 0 ? 'canceled' : 'unchanged';
     }
@@ -107,11 +104,10 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
       // We create one-stage payments (capture: true); a held payment means the shop's
       // settings differ from ours, and the money waits for someone to capture it. The
       // `status = 'pending'` guard MUST stay: it keeps a final payment from moving back.
-      const changed = ctx.db
-        .prepare(
-          `UPDATE payments SET status = 'waiting_for_capture', lastCheckedAt = ?, updatedAt = ? WHERE id = ? AND status = 'pending'`,
-        )
-        .run(now, now, payment.id);
+      const changed = await ctx.db.run(
+        `UPDATE payments SET status = 'waiting_for_capture', lastCheckedAt = ?, updatedAt = ? WHERE id = ? AND status = 'pending'`,
+        [now, now, payment.id],
+      );
       if (changed.changes > 0) {
         reportPaymentProblem(ctx, {
           error: `Платёж ${remote.id} ждёт подтверждения (waiting_for_capture), хотя создан с capture=true; подтвердите или отмените его в ЛК ЮKassa`,
@@ -122,7 +118,7 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
       return 'waiting_for_capture';
     }
     case 'pending':
-      ctx.db.prepare('UPDATE payments SET lastCheckedAt = ? WHERE id = ?').run(now, payment.id);
+      await ctx.db.run('UPDATE payments SET lastCheckedAt = ? WHERE id = ?', [now, payment.id]);
       return 'pending';
   }
 }
@@ -133,21 +129,23 @@ export function applyPaymentState(ctx: BillingDeps, payment: Payment, remote: Yo
  * closed or credited because of it. The operator hears about it once; later checks come
  * after growing pauses (`unknownRecheckDelay`) until YooKassa knows it or an admin settles it.
  */
-function markPaymentUnknown(ctx: BillingDeps, payment: Payment): void {
+async function markPaymentUnknown(ctx: BillingDeps, payment: Payment): Promise<void> {
   const now = ctx.clock.now();
-  const first = inTransaction(ctx.db, () => {
-    const row = ctx.db.prepare('SELECT unknown_since AS since, unknown_checks AS checks FROM payments WHERE id = ?').get(payment.id) as
-      | { since: number | null; checks: number }
-      | undefined;
+  const first = await inTransaction(ctx.db, async (tx) => {
+    const row = await tx.get<{ since: number | null; checks: number }>(
+      'SELECT unknown_since AS since, unknown_checks AS checks FROM payments WHERE id = ?',
+      [payment.id],
+    );
     if (!row) return false;
     const checks = row.checks + 1;
-    const marked = ctx.db
-      .prepare(
+    const marked = (
+      await tx.run(
         `UPDATE payments SET unknown_since = COALESCE(unknown_since, @now), unknown_checks = @checks, next_check_at = @next,
            last_error = 'YooKassa: 404 not_found', lastCheckedAt = @now, updatedAt = @now
          WHERE id = @id AND applied = 0 AND status IN ('pending', 'waiting_for_capture')`,
+        { id: payment.id, now, checks, next: now + unknownRecheckDelay(checks) },
       )
-      .run({ id: payment.id, now, checks, next: now + unknownRecheckDelay(checks) }).changes;
+    ).changes;
     return marked > 0 && row.since === null;
   });
   if (first) {
@@ -173,13 +171,13 @@ export async function refreshPayment(ctx: BillingDeps, payment: Payment, maxAtte
     remote = await ctx.yookassa.getPayment(payment.externalPaymentId!, { maxAttempts });
   } catch (err) {
     if (isYookassaError(err) && err.code === 'not_found') {
-      markPaymentUnknown(ctx, payment);
+      await markPaymentUnknown(ctx, payment);
       return 'unknown';
     }
     throw err;
   }
   if (payment.unknownSince !== null) {
-    ctx.db.prepare('UPDATE payments SET unknown_since = NULL, unknown_checks = 0, next_check_at = NULL WHERE id = ?').run(payment.id);
+    await ctx.db.run('UPDATE payments SET unknown_since = NULL, unknown_checks = 0, next_check_at = NULL WHERE id = ?', [payment.id]);
     ctx.log.info({ mod: 'billing', paymentId: payment.id }, 'YooKassa knows the payment again');
   }
   return applyPaymentState(ctx, payment, remote);
@@ -202,7 +200,7 @@ export async function checkPayment(
   ctx: BillingDeps,
   input: { userId: string; paymentId: string; force?: boolean },
 ): Promise<CheckedPayment> {
-  let payment = getPayment(ctx.db, input.paymentId);
+  let payment = await getPayment(ctx.db, input.paymentId);
   if (!payment) throw notFound('PAYMENT_NOT_FOUND');
   if (payment.userId !== input.userId) throw forbidden('USER_MISMATCH');
   const due = input.force === true || isCheckDue(payment, ctx.clock.now());
@@ -216,12 +214,11 @@ export async function checkPayment(
         reportPaymentProblem(ctx, { error: `Проверка платежа не удалась: ${String(err)}`, userId: payment.userId, paymentId: payment.id, err });
       }
     }
-    payment = getPayment(ctx.db, input.paymentId)!;
+    payment = (await getPayment(ctx.db, input.paymentId))!;
   }
-  const user = ctx.db.prepare('SELECT generation_balance AS balance, plan FROM users WHERE id = ?').get(payment.userId) as {
-    balance: number;
-    plan: string;
-  };
+  const user = (await ctx.db.get<{ balance: number; plan: string }>('SELECT generation_balance AS balance, plan FROM users WHERE id = ?', [
+    payment.userId,
+  ]))!;
   return { payment, balance: user.balance, plan: user.plan };
 }
 
@@ -236,7 +233,7 @@ export type NotificationOutcome = ApplyOutcome | 'ignored' | 'unknown_payment' |
 export async function handlePaymentNotification(ctx: BillingDeps, body: unknown): Promise<NotificationOutcome> {
   const parsed = notificationSchema.safeParse(body);
   if (!parsed.success || !parsed.data.event.startsWith('payment.')) return 'ignored';
-  const payment = findPaymentByExternalId(ctx.db, parsed.data.object.id);
+  const payment = await findPaymentByExternalId(ctx.db, parsed.data.object.id);
   if (!payment) return 'unknown_payment';
   if (!OPEN_PAYMENT_STATUSES.includes(payment.status)) return 'already_final';
   try {

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { Notifier } from '../notify/types.ts';
 import type { YookassaClient } from '../providers/yookassa/client.ts';
@@ -8,7 +8,7 @@ import type { YookassaClient } from '../providers/yookassa/client.ts';
 /** What the payment services need (built by the composition root), and how they page the operator. */
 
 export interface BillingDeps {
-  db: Db;
+  db: Database;
   config: Config;
   clock: Clock;
   log: Logger;

@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { insufficientBalance, notFound } from '../errors.ts';
 import { readRow } from '../db/row.ts';
 import { LEDGER_KINDS, type LedgerKind } from '../model.ts';
@@ -33,44 +33,38 @@ export interface LedgerEntry {
 
 /**
  * The only way a balance changes: the ledger row and the cached `users.generation_balance`
- * move together in one transaction (joining the caller's, if any). A reference that was
+ * move together in one transaction (a savepoint of the caller's, if any). A reference that was
  * already used changes nothing and reports `applied: false`. Taking more than the balance
  * throws INSUFFICIENT_BALANCE and changes nothing.
  */
-export function applyCreditChange(db: Db, change: CreditChange): CreditChangeResult {
+export async function applyCreditChange(db: Database, change: CreditChange): Promise<CreditChangeResult> {
   if (!Number.isInteger(change.delta) || change.delta === 0) {
     throw new Error(`credit change must be a non-zero integer, got ${change.delta}`);
   }
-  return inTransaction(db, () => {
-    const current = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(change.userId) as
-      | number
-      | undefined;
+  return inTransaction(db, async (tx) => {
+    const current = await tx.value<number>('SELECT generation_balance FROM users WHERE id = ?', [change.userId]);
     if (current === undefined) throw notFound('USER_NOT_FOUND');
-    const seen = db.prepare('SELECT 1 FROM credit_ledger WHERE reference = ?').get(change.reference);
+    const seen = await tx.get('SELECT 1 FROM credit_ledger WHERE reference = ?', [change.reference]);
     if (seen) return { applied: false, balanceAfter: current };
 
     const balanceAfter = current + change.delta;
     if (balanceAfter < 0) throw insufficientBalance(-change.delta, current);
-    db.prepare('UPDATE users SET generation_balance = ?, updatedAt = ? WHERE id = ?').run(
-      balanceAfter,
-      change.now,
-      change.userId,
-    );
-    db.prepare(
+    await tx.run('UPDATE users SET generation_balance = ?, updatedAt = ? WHERE id = ?', [balanceAfter, change.now, change.userId]);
+    await tx.run(
       `INSERT INTO credit_ledger (userId, delta, kind, reference, balance_after, note, createdAt)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(change.userId, change.delta, change.kind, change.reference, balanceAfter, change.note ?? null, change.now);
+      [change.userId, change.delta, change.kind, change.reference, balanceAfter, change.note ?? null, change.now],
+    );
     return { applied: true, balanceAfter };
   });
 }
 
-export function listLedgerEntries(db: Db, userId: string, limit = 100): LedgerEntry[] {
-  const rows = db
-    .prepare(
-      `SELECT id, userId, delta, kind, reference, balance_after, note, createdAt
-       FROM credit_ledger WHERE userId = ? ORDER BY id DESC LIMIT ?`,
-    )
-    .all(userId, limit) as Array<Record<string, unknown>>;
+export async function listLedgerEntries(db: Database, userId: string, limit = 100): Promise<LedgerEntry[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT id, userId, delta, kind, reference, balance_after, note, createdAt
+     FROM credit_ledger WHERE userId = ? ORDER BY id DESC LIMIT ?`,
+    [userId, limit],
+  );
   return rows.map(rowToLedgerEntry);
 }
 
@@ -96,13 +90,11 @@ export interface LedgerMismatch {
 }
 
 /** Users whose cached balance differs from the sum of their ledger: must always be empty. */
-export function findLedgerMismatches(db: Db): LedgerMismatch[] {
-  return db
-    .prepare(
-      `SELECT u.id AS userId, u.generation_balance AS cachedBalance, COALESCE(SUM(l.delta), 0) AS ledgerSum
-       FROM users u LEFT JOIN credit_ledger l ON l.userId = u.id
-       GROUP BY u.id
-       HAVING cachedBalance <> ledgerSum`,
-    )
-    .all() as LedgerMismatch[];
+export async function findLedgerMismatches(db: Database): Promise<LedgerMismatch[]> {
+  return db.all<LedgerMismatch>(
+    `SELECT u.id AS userId, u.generation_balance AS cachedBalance, COALESCE(SUM(l.delta), 0) AS ledgerSum
+     FROM users u LEFT JOIN credit_ledger l ON l.userId = u.id
+     GROUP BY u.id, u.generation_balance
+     HAVING u.generation_balance <> COALESCE(SUM(l.delta), 0)`,
+  );
 }

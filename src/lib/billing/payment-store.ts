@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { readRow } from '../db/row.ts';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../model.ts';
 import { RECONCILE_WINDOW_MS } from './payment-rules.ts';
@@ -68,53 +68,52 @@ function rowToPayment(row: Record<string, unknown>): Payment {
   };
 }
 
-export function getPayment(db: Db, id: string): Payment | null {
-  const row = db.prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+export async function getPayment(db: Database, id: string): Promise<Payment | null> {
+  const row = await db.get<Record<string, unknown>>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = ?`, [id]);
   return row ? rowToPayment(row) : null;
 }
 
-export function findPaymentByExternalId(db: Db, externalPaymentId: string): Payment | null {
-  const row = db.prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE externalPaymentId = ?`).get(externalPaymentId) as
-    | Record<string, unknown>
-    | undefined;
+export async function findPaymentByExternalId(db: Database, externalPaymentId: string): Promise<Payment | null> {
+  const row = await db.get<Record<string, unknown>>(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE externalPaymentId = ?`, [
+    externalPaymentId,
+  ]);
   return row ? rowToPayment(row) : null;
 }
 
-export function listUserPayments(db: Db, userId: string, limit = 50): Payment[] {
-  const rows = db
-    .prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE userId = ? ORDER BY createdAt DESC, rowid DESC LIMIT ?`)
-    .all(userId, limit) as Array<Record<string, unknown>>;
+export async function listUserPayments(db: Database, userId: string, limit = 50): Promise<Payment[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE userId = ? ORDER BY createdAt DESC, rowid DESC LIMIT ?`,
+    [userId, limit],
+  );
   return rows.map(rowToPayment);
 }
 
 /** Payments still open after the reconciliation window: an admin has to look at them. */
-export function listStalePendingPayments(db: Db, now: number): Payment[] {
-  const rows = db
-    .prepare(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments
-       WHERE status IN ('pending', 'waiting_for_capture') AND createdAt < ? ORDER BY createdAt`,
-    )
-    .all(now - RECONCILE_WINDOW_MS) as Array<Record<string, unknown>>;
+export async function listStalePendingPayments(db: Database, now: number): Promise<Payment[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments
+     WHERE status IN ('pending', 'waiting_for_capture') AND createdAt < ? ORDER BY createdAt`,
+    [now - RECONCILE_WINDOW_MS],
+  );
   return rows.map(rowToPayment);
 }
 
 /** Paid at YooKassa but not credited (amount, currency or metadata did not match): an admin decides. */
-export function listPaymentsNeedingReview(db: Db): Payment[] {
-  const rows = db
-    .prepare(`SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = 'succeeded' AND applied = 0 ORDER BY createdAt`)
-    .all() as Array<Record<string, unknown>>;
+export async function listPaymentsNeedingReview(db: Database): Promise<Payment[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE status = 'succeeded' AND applied = 0 ORDER BY createdAt`,
+  );
   return rows.map(rowToPayment);
 }
 
 /** Open payments younger than the reconciliation window whose next check is due. */
-export function listPaymentsDueForCheck(db: Db, now: number): Payment[] {
-  const rows = db
-    .prepare(
-      `SELECT ${PAYMENT_COLUMNS} FROM payments
-       WHERE status IN ('pending', 'waiting_for_capture') AND externalPaymentId IS NOT NULL AND createdAt >= ?
-         AND (next_check_at IS NULL OR next_check_at <= ?)
-       ORDER BY createdAt`,
-    )
-    .all(now - RECONCILE_WINDOW_MS, now) as Array<Record<string, unknown>>;
+export async function listPaymentsDueForCheck(db: Database, now: number): Promise<Payment[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments
+     WHERE status IN ('pending', 'waiting_for_capture') AND externalPaymentId IS NOT NULL AND createdAt >= ?
+       AND (next_check_at IS NULL OR next_check_at <= ?)
+     ORDER BY createdAt`,
+    [now - RECONCILE_WINDOW_MS, now],
+  );
   return rows.map(rowToPayment);
 }

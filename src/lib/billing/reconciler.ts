@@ -22,13 +22,12 @@ export interface ReconcileReport {
  */
 export async function reconcilePendingPayments(ctx: BillingDeps): Promise<ReconcileReport> {
   const now = ctx.clock.now();
-  const abandoned = ctx.db
-    .prepare(
-      `UPDATE payments SET status = 'failed', last_error = 'create call interrupted', updatedAt = ?
-       WHERE status = 'pending' AND externalPaymentId IS NULL AND createdAt < ?`,
-    )
-    .run(now, now - CREATE_ABANDONED_AFTER_MS).changes;
-  const open = listPaymentsDueForCheck(ctx.db, now);
+  const { changes: abandoned } = await ctx.db.run(
+    `UPDATE payments SET status = 'failed', last_error = 'create call interrupted', updatedAt = ?
+     WHERE status = 'pending' AND externalPaymentId IS NULL AND createdAt < ?`,
+    [now, now - CREATE_ABANDONED_AFTER_MS],
+  );
+  const open = await listPaymentsDueForCheck(ctx.db, now);
 
   const report: ReconcileReport = { checked: 0, changed: 0, failed: 0, abandoned, unknown: 0 };
   for (const payment of open) {

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 
 /**
  * `npm run demo` only: the sandbox keeps payments in memory, so after a restart it answers
@@ -8,12 +8,12 @@ import type { Db } from '../db/index.ts';
  * `markPaymentUnknown` in apply-payment.ts). Kept apart from the payment services so the demo script
  * (run by tsx, without the build's SQL imports) can load it.
  */
-export function expireForgottenSandboxPayments(db: Db, now: number): number {
-  return db
-    .prepare(
-      `UPDATE payments SET status = 'canceled', cancellation_party = 'yoo_money', cancellation_reason = 'expired_on_confirmation',
-         last_error = 'demo restart: the sandbox forgot this payment', updatedAt = ?
-       WHERE status IN ('pending', 'waiting_for_capture') AND applied = 0 AND createdAt < ?`,
-    )
-    .run(now, now).changes;
+export async function expireForgottenSandboxPayments(db: Database, now: number): Promise<number> {
+  const { changes } = await db.run(
+    `UPDATE payments SET status = 'canceled', cancellation_party = 'yoo_money', cancellation_reason = 'expired_on_confirmation',
+       last_error = 'demo restart: the sandbox forgot this payment', updatedAt = ?
+     WHERE status IN ('pending', 'waiting_for_capture') AND applied = 0 AND createdAt < ?`,
+    [now, now],
+  );
+  return changes;
 }

@@ -75,13 +75,12 @@ export async function startPayment(ctx: BillingDeps, input: StartPaymentInput): 
   if (!tariff) throw badRequest('UNKNOWN_TARIFF', 'plan');
   const now = ctx.clock.now();
   const id = newId('pay', now);
-  ctx.db
-    .prepare(
-      `INSERT INTO payments (id, userId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key, createdAt, updatedAt)
-       VALUES (?, ?, ?, ?, 'RUB', 'pending', 'yookassa', ?, ?, ?, ?)`,
-    )
-    .run(id, input.user.id, tariff.priceKopecks, tariff.credits, tariff.id, randomUUID(), now, now);
-  const payment = getPayment(ctx.db, id)!;
+  await ctx.db.run(
+    `INSERT INTO payments (id, userId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key, createdAt, updatedAt)
+     VALUES (?, ?, ?, ?, 'RUB', 'pending', 'yookassa', ?, ?, ?, ?)`,
+    [id, input.user.id, tariff.priceKopecks, tariff.credits, tariff.id, randomUUID(), now, now],
+  );
+  const payment = (await getPayment(ctx.db, id))!;
   const log = ctx.log.child({ mod: 'billing', paymentId: id, userId: input.user.id });
 
   let remote: YookassaPayment;
@@ -91,12 +90,11 @@ export async function startPayment(ctx: BillingDeps, input: StartPaymentInput): 
     // The buyer never got a confirmation URL, so nothing can be paid on this attempt; a
     // payment YooKassa may have made expires there unpaid. The next attempt gets a new key.
     const message = isYookassaError(err) ? err.message : String(err);
-    ctx.db
-      .prepare(
-        `UPDATE payments SET status = 'failed', last_error = ?, updatedAt = ?
-         WHERE id = ? AND status = 'pending' AND externalPaymentId IS NULL`,
-      )
-      .run(message.slice(0, 500), ctx.clock.now(), id);
+    await ctx.db.run(
+      `UPDATE payments SET status = 'failed', last_error = ?, updatedAt = ?
+       WHERE id = ? AND status = 'pending' AND externalPaymentId IS NULL`,
+      [message.slice(0, 500), ctx.clock.now(), id],
+    );
     if (isYookassaError(err) && err.transient) {
       log.warn({ err }, 'YooKassa did not create the payment');
       throw providerFailure(err);
@@ -109,22 +107,22 @@ export async function startPayment(ctx: BillingDeps, input: StartPaymentInput): 
   const amountMatches = parseAmount(remote.amount.value) === payment.amountKopecks && remote.amount.currency === payment.currency;
   if (!confirmationUrl || !amountMatches) {
     const problem = !confirmationUrl ? 'no confirmation_url in the answer' : `amount ${remote.amount.value} ${remote.amount.currency}`;
-    ctx.db
-      .prepare(`UPDATE payments SET externalPaymentId = ?, status = 'failed', last_error = ?, updatedAt = ? WHERE id = ? AND externalPaymentId IS NULL`)
-      .run(remote.id, `unexpected create answer: ${problem}`, ctx.clock.now(), id);
+    await ctx.db.run(
+      `UPDATE payments SET externalPaymentId = ?, status = 'failed', last_error = ?, updatedAt = ? WHERE id = ? AND externalPaymentId IS NULL`,
+      [remote.id, `unexpected create answer: ${problem}`, ctx.clock.now(), id],
+    );
     reportPaymentProblem(ctx, { error: `Неожиданный ответ ЮKassa при создании платежа ${remote.id}: ${problem}`, userId: input.user.id, paymentId: id });
     throw new AppError('PAYMENT_PROVIDER_ERROR', { status: 502 });
   }
-  const linked = ctx.db
-    .prepare(
-      `UPDATE payments SET externalPaymentId = ?, confirmation_url = ?, updatedAt = ?
-       WHERE id = ? AND externalPaymentId IS NULL AND status = 'pending'`,
-    )
-    .run(remote.id, confirmationUrl, ctx.clock.now(), id);
+  const linked = await ctx.db.run(
+    `UPDATE payments SET externalPaymentId = ?, confirmation_url = ?, updatedAt = ?
+     WHERE id = ? AND externalPaymentId IS NULL AND status = 'pending'`,
+    [remote.id, confirmationUrl, ctx.clock.now(), id],
+  );
   if (linked.changes === 0) {
     // The call outlived CREATE_ABANDONED_AFTER_MS and reconciliation closed this attempt: no
     // URL for a closed row. The remote id is still recorded so a payment on it is recognised.
-    ctx.db.prepare('UPDATE payments SET externalPaymentId = ? WHERE id = ? AND externalPaymentId IS NULL').run(remote.id, id);
+    await ctx.db.run('UPDATE payments SET externalPaymentId = ? WHERE id = ? AND externalPaymentId IS NULL', [remote.id, id]);
     log.warn({ externalPaymentId: remote.id }, 'payment created after its attempt was closed; not offered');
     throw new AppError('PAYMENT_PROVIDER_ERROR', { status: 502 });
   }

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Plan } from '../model.ts';
 
 /**
@@ -25,20 +25,22 @@ export interface PlanChange {
   now: number;
 }
 
-export function getSubscription(db: Db, userId: string): Subscription | null {
-  const row = db
-    .prepare('SELECT plan, isPaid, expiresAt, provider, updatedAt FROM admin_subscriptions WHERE userId = ?')
-    .get(userId) as { plan: string; isPaid: number; expiresAt: number | null; provider: string; updatedAt: number | null } | undefined;
+export async function getSubscription(db: Database, userId: string): Promise<Subscription | null> {
+  const row = await db.get<{ plan: string; isPaid: number; expiresAt: number | null; provider: string; updatedAt: number | null }>(
+    'SELECT plan, isPaid, expiresAt, provider, updatedAt FROM admin_subscriptions WHERE userId = ?',
+    [userId],
+  );
   return row ? { plan: row.plan, isPaid: row.isPaid === 1, expiresAt: row.expiresAt, provider: row.provider, updatedAt: row.updatedAt } : null;
 }
 
 /** Sets the plan and its subscription record. MUST run inside the caller's transaction (the payment or the audit row). */
-export function setPlan(db: Db, change: PlanChange): void {
-  db.prepare('UPDATE users SET plan = ?, updatedAt = ? WHERE id = ?').run(change.plan, change.now, change.userId);
-  db.prepare(
+export async function setPlan(db: Database, change: PlanChange): Promise<void> {
+  await db.run('UPDATE users SET plan = ?, updatedAt = ? WHERE id = ?', [change.plan, change.now, change.userId]);
+  await db.run(
     `INSERT INTO admin_subscriptions (userId, plan, isPaid, expiresAt, provider, updatedAt)
      VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (userId) DO UPDATE SET plan = excluded.plan, isPaid = excluded.isPaid,
        expiresAt = excluded.expiresAt, provider = excluded.provider, updatedAt = excluded.updatedAt`,
-  ).run(change.userId, change.plan, change.isPaid ? 1 : 0, change.expiresAt, change.provider, change.now);
+    [change.userId, change.plan, change.isPaid ? 1 : 0, change.expiresAt, change.provider, change.now],
+  );
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { checkSessionToken, peekSessionUser, SESSION_COOKIE } from '../auth/sessions.ts';
 import { sessionCookieOptions } from '../auth/cookies.ts';
 import type { User } from '../auth/users.ts';
@@ -15,7 +15,7 @@ import { LOCALE_COOKIE, resolveLocale, t, type Locale } from '../i18n/index.ts';
  */
 
 export interface NodeSessionDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   config: Pick<Config, 'session' | 'isProduction'>;
 }
@@ -57,10 +57,10 @@ export function localeOfNodeRequest(req: IncomingMessage): Locale {
  * again — otherwise the browser would drop the cookie at its old expiry while the session
  * lives on.
  */
-export function nodeSessionUser(deps: NodeSessionDeps, req: IncomingMessage, res: ServerResponse): User | null {
+export async function nodeSessionUser(deps: NodeSessionDeps, req: IncomingMessage, res: ServerResponse): Promise<User | null> {
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
   if (!token) return null;
-  const check = checkSessionToken(deps.db, token, { now: deps.clock.now(), ttlMs: deps.config.session.ttlMs });
+  const check = await checkSessionToken(deps.db, token, { now: deps.clock.now(), ttlMs: deps.config.session.ttlMs });
   if (check.kind !== 'valid') return null;
   if (check.extended) res.appendHeader('Set-Cookie', sessionCookieHeader(deps, token));
   return check.user;
@@ -70,7 +70,7 @@ export function nodeSessionUser(deps: NodeSessionDeps, req: IncomingMessage, res
  * The user of a request whose session needs no change (see `peekSessionUser`), for a hot
  * path that leaves every other case to the Astro route. NEVER writes.
  */
-export function peekNodeSessionUser(deps: NodeSessionDeps, req: IncomingMessage): User | null {
+export async function peekNodeSessionUser(deps: NodeSessionDeps, req: IncomingMessage): Promise<User | null> {
   const token = readCookie(req.headers.cookie, SESSION_COOKIE);
   return token ? peekSessionUser(deps.db, token, { now: deps.clock.now(), ttlMs: deps.config.session.ttlMs }) : null;
 }

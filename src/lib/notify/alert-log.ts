@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { readRow } from '../db/row.ts';
 import { ALERT_STAGES, type AlertStage } from './types.ts';
 
@@ -28,24 +28,22 @@ export interface NewAlertRecord {
   createdAt: number;
 }
 
-export function recordAlert(db: Db, alert: NewAlertRecord): number {
-  const result = db
-    .prepare(
-      `INSERT INTO operator_alerts (stage, userId, generationId, message, delivery, delivery_error, createdAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(alert.stage, alert.userId, alert.generationId, alert.message, alert.delivery, alert.deliveryError, alert.createdAt);
-  return Number(result.lastInsertRowid);
+export async function recordAlert(db: Database, alert: NewAlertRecord): Promise<number> {
+  const id = await db.value<number>(
+    `INSERT INTO operator_alerts (stage, userId, generationId, message, delivery, delivery_error, createdAt)
+     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [alert.stage, alert.userId, alert.generationId, alert.message, alert.delivery, alert.deliveryError, alert.createdAt],
+  );
+  return Number(id);
 }
 
 /** Newest first. */
-export function recentAlerts(db: Db, limit = 50): AlertRecord[] {
-  const rows = db
-    .prepare(
-      `SELECT id, stage, userId, generationId, message, delivery, delivery_error, createdAt
-       FROM operator_alerts ORDER BY createdAt DESC, id DESC LIMIT ?`,
-    )
-    .all(Math.max(1, Math.min(limit, 1000))) as Array<Record<string, unknown>>;
+export async function recentAlerts(db: Database, limit = 50): Promise<AlertRecord[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT id, stage, userId, generationId, message, delivery, delivery_error, createdAt
+     FROM operator_alerts ORDER BY createdAt DESC, id DESC LIMIT ?`,
+    [Math.max(1, Math.min(limit, 1000))],
+  );
   return rows.map(rowToAlertRecord);
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { isTelegramError, type TelegramClient } from '../providers/telegram/client.ts';
 import { recordAlert, type AlertDelivery } from './alert-log.ts';
@@ -21,7 +21,7 @@ import type { Alert, Notifier } from './types.ts';
 export const ALERT_COOLDOWN_MS = 60_000;
 
 export interface TelegramNotifierOptions {
-  db: Db;
+  db: Database;
   log: Logger;
   clock: Clock;
   /** Null when Telegram is not configured. */
@@ -134,7 +134,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
         options.onRefused?.(err);
       }
     }
-    recordAlert(options.db, {
+    await recordAlert(options.db, {
       stage,
       userId: job.alert.userId ?? null,
       generationId: job.alert.generationId ?? null,

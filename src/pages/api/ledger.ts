@@ -5,9 +5,9 @@ import { apiRoute, json } from '../../lib/http/respond.ts';
 const LIMIT = 100;
 
 /** GET /api/ledger — the signed-in user's credit history, newest first (the billing page's list). */
-export const GET = apiRoute(({ locals }) => {
+export const GET = apiRoute(async ({ locals }) => {
   const user = requireUser(locals);
-  const entries = listLedgerEntries(locals.ctx.db, user.id, LIMIT).map((entry) => ({
+  const entries = (await listLedgerEntries(locals.ctx.db, user.id, LIMIT)).map((entry) => ({
     id: entry.id,
     kind: entry.kind,
     delta: entry.delta,

@@ -24,7 +24,7 @@ export async function GET(context: APIContext): Promise<Response> {
       ip: clientIp(context.request, context.locals) || null,
     });
     // The session this browser had before (maybe someone else's) ends here.
-    if (context.locals.session) deleteSession(ctx.db, context.locals.session.id);
+    if (context.locals.session) await deleteSession(ctx.db, context.locals.session.id);
     context.cookies.set(SESSION_COOKIE, done.token, sessionCookieOptions(ctx.config));
     return context.redirect(done.next, 303);
   } catch (err) {

@@ -11,8 +11,8 @@ const schema = z.object({
 /** POST /api/admin/users/:id/balance {delta, reason} → a ledger line `admin_adjustment`. */
 export const POST = adminAction(
   { schema, fallbackReturn: (p) => `/admin/users/${p.id}` },
-  (input, { ctx, actor, params, requestKey }) => {
-    const result = adjustBalance(ctx.db, {
+  async (input, { ctx, actor, params, requestKey }) => {
+    const result = await adjustBalance(ctx.db, {
       userId: params.id!,
       delta: input.delta,
       reason: input.reason ?? '',

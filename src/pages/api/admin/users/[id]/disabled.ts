@@ -8,8 +8,8 @@ const schema = z.object({ disabled: formBool, reason: reasonField });
 /** POST /api/admin/users/:id/disabled {disabled, reason}: disabling ends every session at once. */
 export const POST = adminAction(
   { schema, fallbackReturn: (p) => `/admin/users/${p.id}` },
-  (input, { ctx, actor, params, requestKey }) => {
-    const result = setDisabled(ctx.db, {
+  async (input, { ctx, actor, params, requestKey }) => {
+    const result = await setDisabled(ctx.db, {
       userId: params.id!,
       disabled: input.disabled,
       reason: input.reason ?? '',

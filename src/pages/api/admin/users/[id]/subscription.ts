@@ -27,8 +27,8 @@ function parseExpiry(value: string | number | null | undefined): number | null {
 /** POST /api/admin/users/:id/subscription {plan, isPaid, expiresAt, reason}. */
 export const POST = adminAction(
   { schema, fallbackReturn: (p) => `/admin/users/${p.id}` },
-  (input, { ctx, actor, params, requestKey }) => {
-    const result = setSubscription(ctx.db, {
+  async (input, { ctx, actor, params, requestKey }) => {
+    const result = await setSubscription(ctx.db, {
       userId: params.id!,
       plan: input.plan,
       isPaid: input.isPaid ?? false,
