@@ -93,7 +93,7 @@ describe('prompt mode preview', () => {
     const answer = await previewOk(cookie, { mode: 'prompt', prompt: 'Тушь для ресниц на зеркале, камера приближается', duration: 6 });
     expect(answer.source).toBe('rules');
     await stack.app.ctx.notifier.flush();
-    const alerts = stack.app.ctx.db.prepare('SELECT stage, generationId, message FROM operator_alerts WHERE userId = ?').all(user.id) as Array<Record<string, string>>;
+    const alerts = await stack.app.ctx.db.all<Record<string, string>>('SELECT stage, generationId, message FROM operator_alerts WHERE userId = ?', [user.id]);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ stage: 'GPT_CAMERA_COMPILER', generationId: `preview:${answer.previewId}` });
     expect(alerts[0]?.message).toContain(`\nGeneration: preview:${answer.previewId}\n`);
@@ -144,14 +144,14 @@ describe('prompt mode preview', () => {
   ])('refuses %s with a Russian sentence and stores nothing', async (_name, cameraMoves, code) => {
     const { user, cookie } = await seller();
     const base = await previewOk(cookie, { mode: 'prompt', prompt: PERFUME, duration: 6 });
-    const count = () => stack.app.ctx.db.prepare('SELECT COUNT(*) FROM prompt_previews WHERE userId = ?').pluck().get(user.id);
-    const rows = count();
+    const count = () => stack.app.ctx.db.value('SELECT COUNT(*) FROM prompt_previews WHERE userId = ?', [user.id]);
+    const rows = await count();
     const res = await preview(cookie, { previewId: base.previewId, cameraMoves });
     const body = (await res.json()) as { code: string; error: string };
     expect(res.status).toBe(400);
     expect(body.code).toBe(code);
     expect(body.error).toMatch(/\p{Script=Cyrillic}/u);
-    expect(count()).toBe(rows);
+    expect(await count()).toBe(rows);
   });
 
   it('validates like /api/generate, in the seller’s language', async () => {
@@ -187,7 +187,7 @@ describe('previews belong to their user and last an hour', () => {
     expect(await edit.json()).toMatchObject({ code: 'PREVIEW_NOT_FOUND', error: expect.stringMatching(/Предпросмотр не найден/) });
     const res = await generate(stack.app.url, other.cookie, { previewId: base.previewId } as never);
     expect(res.status).toBe(404);
-    expect(balanceOf(stack.app.ctx, other.user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, other.user.id)).toBe(10);
   });
 
   it('expires after an hour: editing and generating are refused, nothing is charged', async () => {
@@ -199,7 +199,7 @@ describe('previews belong to their user and last an hour', () => {
     expect((await preview(cookie, { previewId: base.previewId, cameraMoves: [['Zoom in']] })).status).toBe(404);
     const res = await generate(stack.app.url, cookie, { previewId: base.previewId } as never);
     expect(res.status).toBe(404);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 
   it('unknown ids are a clear 404', async () => {
@@ -225,12 +225,14 @@ describe('generating from a preview', () => {
     const task = minimax.tasks().slice(tasksBefore).find((t) => t.prompt === edited.finalPrompt);
     expect(task?.prompt).toBe(edited.finalPrompt);
     expect(modelCalls()).toBe(before);
-    const row = generationRow(stack.app.ctx, created.generationId);
+    const row = await generationRow(stack.app.ctx, created.generationId);
     expect(row).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt, prompt: PERFUME });
-    const events = stack.app.ctx.db.prepare('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?').pluck().all(created.generationId, 'prepared');
+    const events = (
+      await stack.app.ctx.db.all<{ detail: string }>('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?', [created.generationId, 'prepared'])
+    ).map((e) => e.detail);
     expect(events).toEqual([`from preview ${edited.previewId}`]);
     expect(JSON.parse(row.camera_commands as string)).toEqual(['Truck right', 'Tilt down', 'Zoom out']);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(created.balanceAfter);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(created.balanceAfter);
   });
 
   it('refuses a preview whose text, mode or length changed since (stale), holding nothing', async () => {
@@ -241,7 +243,7 @@ describe('generating from a preview', () => {
       expect(res.status).toBe(409);
       expect(await res.json()).toMatchObject({ code: 'PREVIEW_STALE', error: expect.stringMatching(/изменились после предпросмотра/) });
     }
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 
   it('a retry of a failed generation from a preview sends the previewed prompt again, asking no model', async () => {
@@ -255,14 +257,16 @@ describe('generating from a preview', () => {
 
     const before = modelCalls();
     const tasksBefore = minimax.tasks().length;
-    const retried = retryGenerationByAdmin(stack.app.ctx, { id: failed.generationId, free: true, reason: 'сбой MiniMax', actor: cliActor });
+    const retried = await retryGenerationByAdmin(stack.app.ctx, { id: failed.generationId, free: true, reason: 'сбой MiniMax', actor: cliActor });
     expect((await waitForStatus(stack.app.url, cookie, retried.generationId)).status).toBe('success');
     expect(minimax.tasks().slice(tasksBefore).map((t) => t.prompt)).toEqual([edited.finalPrompt]);
     expect(modelCalls()).toBe(before);
-    expect(generationRow(stack.app.ctx, retried.generationId)).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt });
-    const events = stack.app.ctx.db.prepare('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?').pluck().all(retried.generationId, 'prepared');
+    expect(await generationRow(stack.app.ctx, retried.generationId)).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt });
+    const events = (
+      await stack.app.ctx.db.all<{ detail: string }>('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?', [retried.generationId, 'prepared'])
+    ).map((e) => e.detail);
     expect(events).toEqual([`from preview ${edited.previewId} (retry of ${failed.generationId})`]);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 
   it('support sees it: the admin generation page says it came from a preview, in Russian and English', async () => {
@@ -296,7 +300,7 @@ describe('generating from a preview', () => {
     shift.ms = 2 * 60 * 60 * 1000;
     const before = modelCalls();
     const tasksBefore = minimax.tasks().length;
-    const retried = retryGenerationByAdmin(stack.app.ctx, { id: failed.generationId, free: true, reason: 'сбой MiniMax', actor: cliActor });
+    const retried = await retryGenerationByAdmin(stack.app.ctx, { id: failed.generationId, free: true, reason: 'сбой MiniMax', actor: cliActor });
     expect((await waitForStatus(stack.app.url, cookie, retried.generationId)).status).toBe('success');
     expect(minimax.tasks().slice(tasksBefore).map((t) => t.templateId)).toEqual([switched.template.id]);
     expect(modelCalls()).toBe(before);
@@ -309,7 +313,7 @@ describe('generating from a preview', () => {
     const created = (await res.json()) as { generationId: string };
     expect((await waitForStatus(stack.app.url, cookie, created.generationId)).status).toBe('success');
     expect(modelCalls() - before).toBe(2);
-    expect(generationRow(stack.app.ctx, created.generationId).preview_id).toBeNull();
+    expect((await generationRow(stack.app.ctx, created.generationId)).preview_id).toBeNull();
   });
 });
 
@@ -381,7 +385,7 @@ describe('template mode preview', () => {
     const res = await generate(stack.app.url, cookie, { previewId: answer.previewId } as never);
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ code: 'PREVIEW_NO_TEMPLATE' });
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 });
 
