@@ -107,7 +107,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const res = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '9:16', focus: { x: 0.2, y: 0.3 } });
     const { generationId } = (await res.json()) as { generationId: string };
     expect((await waitForStatus(app.url, cookie, generationId)).status).toBe('failed');
-    const again = retryGeneration(app.ctx.db, { sourceId: generationId, free: true, now: app.ctx.clock.now() });
+    const again = await retryGeneration(app.ctx.db, { sourceId: generationId, free: true, now: app.ctx.clock.now() });
     const retried = await waitForStatus(app.url, cookie, again.generationId);
     expect(retried).toMatchObject({ status: 'success', format: '9:16', width: 120, height: 214 });
     expect(await generationRow(app.ctx, again.generationId)).toMatchObject({ video_format: '9:16', focus_x: 200, focus_y: 300, userId: user.id });
