@@ -123,7 +123,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const focus = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '1:1', focus: { x: 2, y: 0 } });
     expect(focus.status).toBe(400);
     expect(await focus.json()).toMatchObject({ code: 'FOCUS_INVALID' });
-    expect(balanceOf(app.ctx, user.id)).toBe(2);
+    expect(await balanceOf(app.ctx, user.id)).toBe(2);
     expect(await app.ctx.db.value('SELECT COUNT(*) FROM generations WHERE userId = ?', [user.id])).toBe(0);
   });
 
