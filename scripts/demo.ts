@@ -7,7 +7,7 @@ import { sandboxOptionsFromEnv } from '../sandbox/env.ts';
 import { describeSandbox } from '../sandbox/describe.ts';
 import type { MinimaxEmulator } from '../sandbox/minimax/emulator.ts';
 import Database from 'better-sqlite3';
-import { withAsyncApi } from '../src/lib/db/index.ts';
+import { sqliteDatabase } from '../src/lib/db/sqlite.ts';
 import { expireForgottenSandboxPayments } from '../src/lib/billing/sandbox-payments.ts';
 import { DEMO_ADMIN_EMAIL, adminNote, ffmpegNote, findPortProblems } from './demo-checks.ts';
 import { probeFfmpeg } from '../src/lib/video/ffmpeg.ts';
@@ -66,14 +66,17 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
  */
 async function expirePreviousRunPayments(databaseFile: string): Promise<void> {
   if (process.env.DATABASE_URL || !fs.existsSync(databaseFile)) return;
-  const db = withAsyncApi(new Database(databaseFile));
+  // The seam straight on the connection: src/lib/db/index.ts would pull in the migrations'
+  // SQL imports, which only the build resolves (tsx runs this script).
+  const raw = new Database(databaseFile);
+  const db = sqliteDatabase(raw);
   try {
-    db.pragma('busy_timeout = 5000');
+    raw.pragma('busy_timeout = 5000');
     const hasPayments = await db.get(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payments'`);
     const closed = hasPayments ? await expireForgottenSandboxPayments(db, Date.now()) : 0;
     if (closed > 0) console.log(`Closed ${closed} unpaid payment(s) left open by the previous demo run (the sandbox forgets payments on restart).`);
   } finally {
-    db.close();
+    await db.end();
   }
 }
 

@@ -73,7 +73,7 @@ describe('admin access control', () => {
       for (const secret of ['boss@example.ru', 'gen_access', 'pay_access']) expect(text).not.toContain(secret);
     }
     // Nothing was changed or audited on their behalf.
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM admin_audit').pluck().get()).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM admin_audit')).toBe(0);
   });
 
   it('serves every admin page to an admin', async () => {
@@ -98,6 +98,6 @@ describe('admin access control', () => {
       sameOrigin: false,
     });
     expect(res.status).toBe(403);
-    expect(app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id)).toBe(user.user.balance);
+    expect(await app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [user.user.id])).toBe(user.user.balance);
   });
 });

@@ -128,8 +128,8 @@ describe('operator commands (npm run admin)', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`Backup written to ${target}`);
     const copy = openDatabase(target);
-    expect(copy.prepare('SELECT COUNT(*) FROM users').pluck().get()).toBeGreaterThan(0);
-    expect(copy.prepare(`SELECT COUNT(*) FROM admin_audit WHERE action = 'db.backup'`).pluck().get()).toBe(1);
+    expect(await copy.value('SELECT COUNT(*) FROM users')).toBeGreaterThan(0);
+    expect(await copy.value(`SELECT COUNT(*) FROM admin_audit WHERE action = 'db.backup'`)).toBe(1);
     copy.close();
   });
 
@@ -157,13 +157,15 @@ describe('operator commands (npm run admin)', () => {
   it('generations:fail-stuck fails and refunds stuck generations once; generations:requeue makes one due now', async () => {
     const seller = await signIn('stuck@example.ru');
     const now = Date.now();
-    const insert = ctx.db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, minimax_job_id, submittedAt,
-         next_attempt_at, createdAt, updatedAt)
-       VALUES (?, ?, 'processing', 'poll', 6, 1, 'prompt', ?, ?, ?, ?, ?)`,
-    );
-    insert.run('gen_cli_stuck', seller.id, 'task-cli-stuck', now - 5 * 60_000, now + 3_600_000, now - 6 * 60_000, now);
-    insert.run('gen_cli_fresh', seller.id, 'task-cli-fresh', now - 10_000, now + 3_600_000, now - 20_000, now);
+    const insert = (params: unknown[]) =>
+      ctx.db.run(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, generation_mode, minimax_job_id, submittedAt,
+           next_attempt_at, createdAt, updatedAt)
+         VALUES (?, ?, 'processing', 'poll', 6, 1, 'prompt', ?, ?, ?, ?, ?)`,
+        params,
+      );
+    await insert(['gen_cli_stuck', seller.id, 'task-cli-stuck', now - 5 * 60_000, now + 3_600_000, now - 6 * 60_000, now]);
+    await insert(['gen_cli_fresh', seller.id, 'task-cli-fresh', now - 10_000, now + 3_600_000, now - 20_000, now]);
     for (const id of ['gen_cli_stuck', 'gen_cli_fresh']) {
       await applyCreditChange(ctx.db, { userId: seller.id, delta: -1, kind: 'hold', reference: `hold:${id}`, now });
     }
@@ -171,12 +173,12 @@ describe('operator commands (npm run admin)', () => {
     const failed = await cli('generations:fail-stuck');
     expect(failed.stdout).toContain('Failed and refunded 1: gen_cli_stuck');
     expect((await cli('generations:fail-stuck')).stdout).toContain('No stuck generations.');
-    expect(ctx.db.prepare('SELECT status, refunded FROM generations WHERE id = ?').get('gen_cli_stuck')).toEqual({ status: 'failed', refunded: 1 });
+    expect(await ctx.db.get('SELECT status, refunded FROM generations WHERE id = ?', ['gen_cli_stuck'])).toEqual({ status: 'failed', refunded: 1 });
     expect((await listLedgerEntries(ctx.db, seller.id)).filter((l) => l.reference === 'refund:gen_cli_stuck')).toHaveLength(1);
 
     const requeued = await cli('generations:requeue', 'gen_cli_fresh');
     expect(requeued.code).toBe(0);
-    expect(ctx.db.prepare('SELECT next_attempt_at FROM generations WHERE id = ?').pluck().get('gen_cli_fresh') as number).toBeLessThanOrEqual(Date.now());
+    expect(await ctx.db.value('SELECT next_attempt_at FROM generations WHERE id = ?', ['gen_cli_fresh']) as number).toBeLessThanOrEqual(Date.now());
     const refused = await cli('generations:requeue', 'gen_cli_missing');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('no such video');

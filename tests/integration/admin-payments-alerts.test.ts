@@ -51,7 +51,7 @@ describe('admin payments and alerts against the sandbox', () => {
     const second = await apiFetch(stack.app.url, `/api/admin/payments/${paymentId}/recheck`, { cookie: admin.cookie, json: {} });
     expect(await second.json()).toMatchObject({ notice: 'payment_rechecked', appliedBefore: true });
     expect((await listLedgerEntries(stack.app.ctx.db, seller.user.id)).filter((l) => l.kind === 'payment')).toHaveLength(1);
-    expect(stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(seller.user.id)).toBe(50);
+    expect(await stack.app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [seller.user.id])).toBe(50);
     expect((await listAudit(stack.app.ctx.db, { targetId: paymentId })).map((a) => [a.action, a.actor, a.detail?.credited])).toEqual([
       ['payment.recheck', 'cashier@example.ru', false],
       ['payment.recheck', 'cashier@example.ru', true],

@@ -23,7 +23,7 @@ describe('admin actions on users', () => {
   });
 
   const db = () => app.ctx.db;
-  const balanceOf = (id: string) => db().prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(id) as number;
+  const balanceOf = (id: string) => db().value<number>('SELECT generation_balance FROM users WHERE id = ?', [id]);
   const post = (path: string, json: unknown, headers: Record<string, string> = {}) =>
     apiFetch(app.url, path, { cookie: admin.cookie, json, headers });
   const postForm = (path: string, fields: Record<string, string>) =>
@@ -40,7 +40,7 @@ describe('admin actions on users', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { balanceAfter: number; auditId: number; applied: boolean };
     expect(body).toMatchObject({ success: true, balanceAfter: 7, applied: true });
-    expect(balanceOf(user.id)).toBe(7);
+    expect(await balanceOf(user.id)).toBe(7);
 
     const line = (await listLedgerEntries(db(), user.id))[0]!;
     expect(line).toMatchObject({ kind: 'admin_adjustment', delta: 5, reference: `admin:${body.auditId}`, note: 'компенсация за сбой', balanceAfter: 7 });
@@ -66,12 +66,12 @@ describe('admin actions on users', () => {
     expect(await noReason.json()).toMatchObject({ code: 'ADMIN_REASON_REQUIRED', field: 'reason' });
     const zero = await post(`/api/admin/users/${user.id}/balance`, { delta: 0, reason: 'ноль' });
     expect(((await zero.json()) as { code: string }).code).toBe('ADMIN_DELTA_INVALID');
-    expect(balanceOf(user.id)).toBe(3);
+    expect(await balanceOf(user.id)).toBe(3);
     expect(await listAudit(db(), { targetId: user.id })).toEqual([]);
 
     const exact = await post(`/api/admin/users/${user.id}/balance`, { delta: -3, reason: 'ошибочное начисление' });
     expect(exact.status).toBe(200);
-    expect(balanceOf(user.id)).toBe(0);
+    expect(await balanceOf(user.id)).toBe(0);
   });
 
   it('applies a resent form once (the one-time request key), answering "already done"', async () => {
@@ -82,7 +82,7 @@ describe('admin actions on users', () => {
     expect(first.headers.get('location')).toBe(`/admin/users/${user.id}?notice=balance_adjusted&n_balance=10`);
     const again = await postForm(`/api/admin/users/${user.id}/balance`, fields);
     expect(again.headers.get('location')).toBe(`/admin/users/${user.id}?notice=already_done&n_balance=10`);
-    expect(balanceOf(user.id)).toBe(10);
+    expect(await balanceOf(user.id)).toBe(10);
     expect((await listLedgerEntries(db(), user.id)).filter((l) => l.reference.startsWith('admin:'))).toHaveLength(1);
 
     // The banner is shown on the page the form came back to.
@@ -111,9 +111,9 @@ describe('admin actions on users', () => {
     const { user } = await createSignedInUser(app.ctx);
     const res = await post(`/api/admin/users/${user.id}/subscription`, { plan: 'professional', isPaid: true, expiresAt: '2026-03-31', reason: 'партнёр' });
     expect(res.status).toBe(200);
-    expect(db().prepare('SELECT plan FROM users WHERE id = ?').pluck().get(user.id)).toBe('professional');
+    expect(await db().value('SELECT plan FROM users WHERE id = ?', [user.id])).toBe('professional');
     // The end of 31 March in Moscow (UTC+3).
-    expect(db().prepare('SELECT plan, isPaid, expiresAt, provider FROM admin_subscriptions WHERE userId = ?').get(user.id)).toEqual({
+    expect(await db().get('SELECT plan, isPaid, expiresAt, provider FROM admin_subscriptions WHERE userId = ?', [user.id])).toEqual({
       plan: 'professional',
       isPaid: 1,
       expiresAt: Date.UTC(2026, 2, 31, 21, 0, 0) - 1,
@@ -150,11 +150,11 @@ describe('admin actions on users', () => {
     expect((await apiFetch(app.url, '/api/me', { cookie })).status).toBe(200);
     const res = await post(`/api/admin/users/${user.id}/disabled`, { disabled: true, reason: 'мошенничество' });
     expect(await res.json()).toMatchObject({ success: true, applied: true, sessionsEnded: 2 });
-    expect(db().prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id)).toBe(0);
+    expect(await db().value('SELECT COUNT(*) FROM sessions WHERE userId = ?', [user.id])).toBe(0);
     expect((await apiFetch(app.url, '/api/me', { cookie })).status).toBe(401);
 
     expect((await post(`/api/admin/users/${user.id}/disabled`, { disabled: false, reason: 'разобрались' })).status).toBe(200);
-    expect(db().prepare('SELECT disabled FROM users WHERE id = ?').pluck().get(user.id)).toBe(0);
+    expect(await db().value('SELECT disabled FROM users WHERE id = ?', [user.id])).toBe(0);
     expect((await listAudit(db(), { targetId: user.id })).map((a) => a.action)).toEqual(['user.enable', 'user.disable']);
 
     const self = await post(`/api/admin/users/${admin.user.id}/disabled`, { disabled: true, reason: 'тест' });

@@ -35,7 +35,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
   const fault = (body: Record<string, unknown>) =>
     fetch(`${stack.sandbox.url}/_sandbox/oidc/faults`, { method: 'POST', body: JSON.stringify(body) });
   const countUsers = (email: string) =>
-    stack.app.ctx.db.prepare('SELECT COUNT(*) FROM users WHERE email = ?').pluck().get(email) as number;
+    stack.app.ctx.db.value<number>('SELECT COUNT(*) FROM users WHERE email = ?', [email]);
   const errorOf = (res: Response) => new URL(res.headers.get('location')!, stack.app.url).searchParams.get('error');
 
   it('signs a new user in: PKCE + nonce sent, session cookie set, back to `next`, trial credits granted', async () => {
@@ -77,9 +77,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
       balance: 3,
       used: 0,
     });
-    const row = stack.app.ctx.db
-      .prepare('SELECT auth_provider, auth_subject, consentAt FROM users WHERE email = ?')
-      .get('anna@example.ru') as Record<string, unknown>;
+    const row = await stack.app.ctx.db.get('SELECT auth_provider, auth_subject, consentAt FROM users WHERE email = ?', ['anna@example.ru']) as Record<string, unknown>;
     expect(row).toEqual({ auth_provider: 'oidc', auth_subject: subjectForEmail('anna@example.ru'), consentAt: clock.now() });
   });
 
@@ -87,12 +85,9 @@ describe('sign-in through the sandbox OIDC provider', () => {
     const first = await signInThroughSandbox(stack, 'repeat@example.ru');
     const second = await signInThroughSandbox(stack, 'repeat@example.ru');
     expect(second).not.toBe(first);
-    expect(countUsers('repeat@example.ru')).toBe(1);
+    expect(await countUsers('repeat@example.ru')).toBe(1);
     const userId = ((await (await me(stack, second)).json()) as { id: string }).id;
-    const grants = stack.app.ctx.db
-      .prepare("SELECT COUNT(*) FROM credit_ledger WHERE userId = ? AND kind = 'trial'")
-      .pluck()
-      .get(userId);
+    const grants = await stack.app.ctx.db.value("SELECT COUNT(*) FROM credit_ledger WHERE userId = ? AND kind = 'trial'", [userId]);
     expect(grants).toBe(1);
     expect((await me(stack, first)).status).toBe(200);
     expect(((await (await me(stack, second)).json()) as { balance: number }).balance).toBe(3);
@@ -116,7 +111,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
     await fault({ kind: 'wrong_state' });
     const providerSide = await walkSignIn(stack, 'state@example.ru');
     expect(errorOf(providerSide.callback)).toBe('SIGNIN_FAILED');
-    expect(countUsers('state@example.ru')).toBe(0);
+    expect(await countUsers('state@example.ru')).toBe(0);
   });
 
   it('refuses a PKCE verifier that does not match the challenge, and a missing or stale sign-in cookie', async () => {
@@ -140,7 +135,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
 
     const slow = await walkSignIn(stack, 'pkce@example.ru', { tamper: () => clock.advance(11 * 60 * 1000) });
     expect(errorOf(slow.callback)).toBe('SIGNIN_EXPIRED');
-    expect(countUsers('pkce@example.ru')).toBe(0);
+    expect(await countUsers('pkce@example.ru')).toBe(0);
   });
   let forgedJar = new CookieJar();
 
@@ -148,7 +143,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
     await fault({ kind: 'unverified_email' });
     const steps = await walkSignIn(stack, 'unverified@example.ru');
     expect(errorOf(steps.callback)).toBe('SIGNIN_EMAIL_UNVERIFIED');
-    expect(countUsers('unverified@example.ru')).toBe(0);
+    expect(await countUsers('unverified@example.ru')).toBe(0);
     const page = await fetch(`${stack.app.url}${steps.callback.headers.get('location')}`);
     expect(await page.text()).toContain('Ваша почта не подтверждена');
   });
@@ -159,7 +154,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
     await fault({ kind: 'email_changed', email: 'new-address@example.ru' });
     const again = await signInThroughSandbox(stack, 'old-address@example.ru');
     expect(await (await me(stack, again)).json()).toMatchObject({ id, email: 'new-address@example.ru' });
-    expect(countUsers('old-address@example.ru')).toBe(0);
+    expect(await countUsers('old-address@example.ru')).toBe(0);
   });
 
   it('says what happened when the person cancels or the provider is down', async () => {
@@ -201,7 +196,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
     clock.advance(7 * DAY + 1);
     const expired = await me(stack, cookie);
     expect(expired.status).toBe(401);
-    expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?').pluck().get('clock@example.ru')).toBe(0);
+    expect(await stack.app.ctx.db.value('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?', ['clock@example.ru'])).toBe(0);
   });
 
   it('sends the cookie again when a file request (node route) extends the session', async () => {
@@ -219,23 +214,20 @@ describe('sign-in through the sandbox OIDC provider', () => {
     const apiCookie = await signInThroughSandbox(stack, 'blocked@example.ru');
     const pageCookie = await signInThroughSandbox(stack, 'blocked@example.ru');
     const sessionsOf = () =>
-      stack.app.ctx.db
-        .prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?')
-        .pluck()
-        .get('blocked@example.ru');
-    expect(sessionsOf()).toBe(2);
+      stack.app.ctx.db.value('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?', ['blocked@example.ru']);
+    expect(await sessionsOf()).toBe(2);
     // As an admin tool would do it without touching sessions: the middleware still cuts them all.
-    stack.app.ctx.db.prepare('UPDATE users SET disabled = 1 WHERE email = ?').run('blocked@example.ru');
+    await stack.app.ctx.db.run('UPDATE users SET disabled = 1 WHERE email = ?', ['blocked@example.ru']);
     const page = await fetch(`${stack.app.url}/app`, { headers: { cookie: pageCookie }, redirect: 'manual' });
     expect(page.headers.get('location')).toBe('/login?error=ACCOUNT_DISABLED');
     expect(setCookie(page, 'beem_session')).toMatch(/Max-Age=0|Expires=Thu, 01 Jan 1970/i);
-    expect(sessionsOf()).toBe(0);
+    expect(await sessionsOf()).toBe(0);
     expect((await me(stack, apiCookie)).status).toBe(401);
 
     const steps = await walkSignIn(stack, 'blocked@example.ru');
     expect(errorOf(steps.callback)).toBe('ACCOUNT_DISABLED');
     expect(steps.jar.values.has('beem_session')).toBe(false);
-    expect(sessionsOf()).toBe(0);
+    expect(await sessionsOf()).toBe(0);
     const refusal = await fetch(`${stack.app.url}${steps.callback.headers.get('location')}`);
     expect(refusal.status).toBe(403);
     expect(await refusal.text()).toContain('Ваш аккаунт заблокирован');
@@ -244,7 +236,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
   it('answers a blocked user’s API call with 403, and blocking through setUserDisabled signs them out everywhere', async () => {
     const cookie = await signInThroughSandbox(stack, 'blocked-api@example.ru');
     const other = await signInThroughSandbox(stack, 'blocked-api@example.ru');
-    stack.app.ctx.db.prepare('UPDATE users SET disabled = 1 WHERE email = ?').run('blocked-api@example.ru');
+    await stack.app.ctx.db.run('UPDATE users SET disabled = 1 WHERE email = ?', ['blocked-api@example.ru']);
     const api = await me(stack, cookie);
     expect(api.status).toBe(403);
     expect(await api.json()).toMatchObject({ code: 'ACCOUNT_DISABLED', error: 'Ваш аккаунт заблокирован. Если это ошибка, напишите в поддержку.' });
@@ -253,7 +245,7 @@ describe('sign-in through the sandbox OIDC provider', () => {
     const again = await signInThroughSandbox(stack, 'blocked-page@example.ru');
     const { id } = (await (await me(stack, again)).json()) as { id: string };
     expect(await setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(true);
-    expect(stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(id)).toBe(0);
+    expect(await stack.app.ctx.db.value('SELECT COUNT(*) FROM sessions WHERE userId = ?', [id])).toBe(0);
     expect((await me(stack, again)).status).toBe(401);
     expect(await setUserDisabled(stack.app.ctx.db, id, true, clock.now())).toBe(false);
     expect(await setUserDisabled(stack.app.ctx.db, id, false, clock.now())).toBe(true);
@@ -262,13 +254,13 @@ describe('sign-in through the sandbox OIDC provider', () => {
 
   it('removes sessions whose cookie never came back', async () => {
     const cookie = await signInThroughSandbox(stack, 'forgotten@example.ru');
-    const count = () => stack.app.ctx.db.prepare('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?').pluck().get('forgotten@example.ru');
-    expect(count()).toBe(1);
+    const count = () => stack.app.ctx.db.value('SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.userId WHERE u.email = ?', ['forgotten@example.ru']);
+    expect(await count()).toBe(1);
     clock.advance(8 * DAY);
     const sweeper = stack.app.ctx.tasks.find((task) => task.name === 'sweep-sessions')!;
     sweeper.start();
     await sweeper.stop();
-    expect(count()).toBe(0);
+    expect(await count()).toBe(0);
     expect((await me(stack, cookie)).status).toBe(401);
   });
 
@@ -355,7 +347,7 @@ describe('sign-in with Yandex ID (against the sandbox Yandex-like endpoints)', (
     const body = (await (await me(stack, steps.jar.header())).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ email: 'ivan@yandex.ru', name: 'ivan', balance: 3 });
     expect(body.picture).toMatch(/^https:\/\/avatars\.yandex\.net\/get-yapic\/sbx\/.+\/islands-200$/);
-    const row = stack.app.ctx.db.prepare('SELECT auth_provider, auth_subject FROM users WHERE email = ?').get('ivan@yandex.ru') as {
+    const row = await stack.app.ctx.db.get('SELECT auth_provider, auth_subject FROM users WHERE email = ?', ['ivan@yandex.ru']) as {
       auth_provider: string;
       auth_subject: string;
     };

@@ -3,6 +3,7 @@ import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { TelegramEmulator, TelegramFault } from '../../sandbox/telegram/index.ts';
 import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
 import { migrate, openDatabase, type Db } from '../../src/lib/db/index.ts';
+import { inTransaction } from '../../src/lib/db/database.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createTelegramClient } from '../../src/lib/providers/telegram/client.ts';
@@ -199,14 +200,32 @@ describe('Telegram notifier against the emulator', () => {
 
   it('an alert raised inside a transaction that rolls back is still recorded', async () => {
     const n = notifier();
-    expect(() =>
-      db.transaction(() => {
+    await expect(
+      inTransaction(db, async () => {
         n.alert({ stage: 'QUEUE_PROCESSOR', error: 'database error' });
         throw new Error('rollback');
-      })(),
-    ).toThrow('rollback');
+      }),
+    ).rejects.toThrow('rollback');
     await n.flush();
     expect(await deliveries()).toEqual(['sent']);
+  });
+
+  it('records an alert raised inside a transaction still open when delivery is done, once it ends', async () => {
+    const n = notifier();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const transaction = inTransaction(db, async (tx) => {
+      await tx.run(`INSERT INTO pending_admins (email, grantedBy, createdAt) VALUES ('held@example.ru', 'cli', 1)`);
+      n.alert({ stage: 'PAYMENT', error: 'raised inside a transaction' });
+      await held;
+    });
+    // Delivery happens while the transaction stays open; only the row has to wait for its end.
+    await expect.poll(() => telegram.messages.length).toBe(1);
+    release();
+    await transaction;
+    await n.flush();
+    expect(await deliveries()).toEqual(['sent']);
+    expect(await db.value('SELECT COUNT(*) FROM pending_admins')).toBe(1);
   });
 
   it('records alerts as disabled when Telegram is not configured', async () => {

@@ -29,7 +29,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
   const yookassa = () => sandbox.emulator<YookassaEmulator>('yookassa');
   const buyer = () => ({ id: userId, email: 'seller@example.ru' });
   const yookassaCalls = () => sandbox.requestCounts.yookassa ?? 0;
-  const balance = () => ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
+  const balance = () => ctx.db.value<number>('SELECT generation_balance FROM users WHERE id = ?', [userId]);
   const notification = (externalId: string, event = 'payment.succeeded') => ({ type: 'notification', event, object: { id: externalId, status: 'pending' } });
 
   beforeAll(async () => {
@@ -74,7 +74,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
   it('closes the attempt as failed when YooKassa cannot create the payment', async () => {
     await yookassa().injectFault({ fault: { kind: 'http_500', on: 'create' }, count: 5 });
     await expect(startPayment(ctx, { user: buyer(), tariffId: 'basic' })).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_UNAVAILABLE', status: 503 });
-    expect(ctx.db.prepare('SELECT status, externalPaymentId FROM payments').all()).toEqual([{ status: 'failed', externalPaymentId: null }]);
+    expect(await ctx.db.all('SELECT status, externalPaymentId FROM payments')).toEqual([{ status: 'failed', externalPaymentId: null }]);
   });
 
   it('credits a paid payment once, whichever path reads it first, and asks YooKassa no more about it', async () => {
@@ -82,14 +82,14 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     await settleAtYookassa(externalPaymentId, 'pay');
     expect(await handlePaymentNotification(ctx, notification(externalPaymentId))).toBe('credited');
     const credits = findTariff(ctx.config.pricing, 'basic')!.credits;
-    expect(balance()).toBe(3 + credits);
+    expect(await balance()).toBe(3 + credits);
 
     const calls = yookassaCalls();
     expect(await handlePaymentNotification(ctx, notification(externalPaymentId))).toBe('already_final');
     expect(await checkPayment(ctx, { userId, paymentId })).toMatchObject({ payment: { applied: true, status: 'succeeded' }, balance: 3 + credits, plan: 'basic' });
     expect(await reconcilePendingPayments(ctx)).toMatchObject({ checked: 0, changed: 0 });
     expect(yookassaCalls()).toBe(calls);
-    expect(balance()).toBe(3 + credits);
+    expect(await balance()).toBe(3 + credits);
     expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 
@@ -105,7 +105,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     const calls = yookassaCalls();
     expect((await checkPayment(ctx, { userId, paymentId })).payment.status).toBe('canceled');
     expect(yookassaCalls()).toBe(calls);
-    expect(balance()).toBe(3);
+    expect(await balance()).toBe(3);
   });
 
   it('ignores notifications that name no payment of ours, and changes nothing for them', async () => {
@@ -115,21 +115,17 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     expect(await handlePaymentNotification(ctx, notification('2f3b588d-000f-5000-8000-1d6e87c7fbde', 'refund.succeeded'))).toBe('ignored');
     expect(await handlePaymentNotification(ctx, notification('2f3b588d-000f-5000-8000-1d6e87c7fbde'))).toBe('unknown_payment');
     expect(yookassaCalls()).toBe(calls);
-    expect(balance()).toBe(3);
+    expect(await balance()).toBe(3);
   });
 
   it('reconciles: closes interrupted creates, credits paid payments, keeps unknown ones open and waits before asking again', async () => {
     const paid = await startPayment(ctx, { user: buyer(), tariffId: 'basic' });
     await settleAtYookassa(paid.externalPaymentId, 'pay');
     const open = await startPayment(ctx, { user: buyer(), tariffId: 'single' });
-    ctx.db
-      .prepare(`INSERT INTO payments (id, userId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key, createdAt, updatedAt)
-                VALUES ('pay_interrupted', ?, 99050, 50, 'RUB', 'pending', 'yookassa', 'basic', 'key-interrupted', ?, ?)`)
-      .run(userId, clock.now(), clock.now());
-    ctx.db
-      .prepare(`INSERT INTO payments (id, userId, externalPaymentId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key, createdAt, updatedAt)
-                VALUES ('pay_unknown', ?, '2f3b588d-000f-5000-8000-1d6e87c7fbde', 99050, 50, 'RUB', 'pending', 'yookassa', 'basic', 'key-unknown', ?, ?)`)
-      .run(userId, clock.now(), clock.now());
+    await ctx.db.run(`INSERT INTO payments (id, userId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key, createdAt, updatedAt)
+                VALUES ('pay_interrupted', ?, 99050, 50, 'RUB', 'pending', 'yookassa', 'basic', 'key-interrupted', ?, ?)`, [userId, clock.now(), clock.now()]);
+    await ctx.db.run(`INSERT INTO payments (id, userId, externalPaymentId, amount_kopecks, credits, currency, status, provider, plan, idempotence_key, createdAt, updatedAt)
+                VALUES ('pay_unknown', ?, '2f3b588d-000f-5000-8000-1d6e87c7fbde', 99050, 50, 'RUB', 'pending', 'yookassa', 'basic', 'key-unknown', ?, ?)`, [userId, clock.now(), clock.now()]);
     clock.advance(CREATE_ABANDONED_AFTER_MS + 1);
 
     expect(await reconcilePendingPayments(ctx)).toEqual({ checked: 3, changed: 1, failed: 0, abandoned: 1, unknown: 1 });
@@ -140,7 +136,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
 
     // The unknown one is not asked about again before its next check.
     expect(await reconcilePendingPayments(ctx)).toEqual({ checked: 1, changed: 0, failed: 0, abandoned: 0, unknown: 0 });
-    expect(balance()).toBe(3 + findTariff(ctx.config.pricing, 'basic')!.credits);
+    expect(await balance()).toBe(3 + findTariff(ctx.config.pricing, 'basic')!.credits);
     expect(await findLedgerMismatches(ctx.db)).toEqual([]);
   });
 });

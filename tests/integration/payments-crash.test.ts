@@ -61,7 +61,7 @@ it('credits a payment made while the server was killed (SIGKILL), once it starts
 
   const second = await startServer(env);
   await expect.poll(async () => (await getPayment(ctx!.db, paymentId))?.applied, { timeout: 10_000, interval: 50 }).toBe(true);
-  expect(ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.id)).toBe(50);
+  expect(await ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [user.id])).toBe(50);
   expect(await findLedgerMismatches(ctx.db)).toEqual([]);
 
   const stopped = new Promise((resolve) => second.child.once('exit', resolve));

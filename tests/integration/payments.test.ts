@@ -162,7 +162,7 @@ describe('payments through the sandbox YooKassa', () => {
     expect(await paymentLedgerLines(stack, user.id)).toEqual([
       expect.objectContaining({ delta: 50, reference: `payment:${body.paymentId}`, balanceAfter: 53 }),
     ]);
-    const subscription = stack.app.ctx.db.prepare('SELECT plan, isPaid, provider, expiresAt FROM admin_subscriptions WHERE userId = ?').get(user.id);
+    const subscription = await stack.app.ctx.db.get('SELECT plan, isPaid, provider, expiresAt FROM admin_subscriptions WHERE userId = ?', [user.id]);
     expect(subscription).toEqual({ plan: 'basic', isPaid: 1, provider: 'yookassa', expiresAt: null });
   });
 
@@ -249,7 +249,7 @@ describe('payments through the sandbox YooKassa', () => {
     });
     expect(await getPayment(stack.app.ctx.db, body.paymentId)).toMatchObject({ cancellationParty: 'payment_network', cancellationReason: 'insufficient_funds' });
     expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
-    expect(stack.app.ctx.db.prepare('SELECT plan FROM users WHERE id = ?').pluck().get(user.id)).toBe('free');
+    expect(await stack.app.ctx.db.value('SELECT plan FROM users WHERE id = ?', [user.id])).toBe('free');
   });
 
   it('shows an abandoned payment as expired once YooKassa cancels it, crediting nothing', async () => {
@@ -308,7 +308,7 @@ describe('payments through the sandbox YooKassa', () => {
     const { user, cookie } = await createSignedInUser(stack.app.ctx, { balance: 0 });
     const { body } = await h.create(cookie, 'basic');
     // As if the order had been for another price than the one YooKassa charged.
-    stack.app.ctx.db.prepare('UPDATE payments SET amount_kopecks = 99000 WHERE id = ?').run(body.paymentId);
+    await stack.app.ctx.db.run('UPDATE payments SET amount_kopecks = 99000 WHERE id = ?', [body.paymentId]);
     await h.control({ action: 'pay', paymentId: body.externalPaymentId });
     await h.control({ action: 'resend_notification', paymentId: body.externalPaymentId });
     const { body: checked } = await h.check(cookie, body.paymentId);
@@ -320,9 +320,7 @@ describe('payments through the sandbox YooKassa', () => {
     expect(reports[0]).toContain(body.externalPaymentId);
     expect((await listPaymentsNeedingReview(stack.app.ctx.db)).map((p) => p.id)).toContain(body.paymentId);
     await stack.app.ctx.notifier.flush();
-    const alerts = stack.app.ctx.db
-      .prepare(`SELECT stage, userId, message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`)
-      .all(`%${body.paymentId}%`) as Array<{ stage: string; userId: string; message: string }>;
+    const alerts = await stack.app.ctx.db.all(`SELECT stage, userId, message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`, [`%${body.paymentId}%`]) as Array<{ stage: string; userId: string; message: string }>;
     expect(alerts).toEqual([expect.objectContaining({ userId: user.id, message: expect.stringContaining(body.externalPaymentId) })]);
     expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
   });
@@ -455,12 +453,8 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
     try {
       const { user, cookie } = await createSignedInUser(stack.app.ctx);
       const { body } = await h.create(cookie, 'single');
-      stack.app.ctx.db
-        .prepare(
-          `INSERT INTO payments (id, userId, amount_kopecks, credits, plan, idempotence_key, createdAt, updatedAt)
-           VALUES ('pay_interrupted', ?, 39000, 10, 'single', 'key-interrupted', ?, ?)`,
-        )
-        .run(user.id, clock.now(), clock.now());
+      await stack.app.ctx.db.run(`INSERT INTO payments (id, userId, amount_kopecks, credits, plan, idempotence_key, createdAt, updatedAt)
+           VALUES ('pay_interrupted', ?, 39000, 10, 'single', 'key-interrupted', ?, ?)`, [user.id, clock.now(), clock.now()]);
       clock.advance(25 * 60 * 60 * 1000);
       const report = await reconcilePendingPayments(stack.app.ctx);
       expect(report).toEqual({ checked: 0, changed: 0, failed: 0, abandoned: 1, unknown: 0 });
@@ -480,14 +474,14 @@ describe('payments: webhook allow-list, receipts and stale payments', () => {
       await h.emulator().injectFault({ fault: { kind: 'slow', on: 'create', delayMs: 800 } });
       const starting = startPayment(stack.app.ctx, { user, tariffId: 'basic' });
       const attempt = () =>
-        stack.app.ctx.db.prepare('SELECT id FROM payments WHERE userId = ?').pluck().get(user.id) as string | undefined;
+        stack.app.ctx.db.value<string>('SELECT id FROM payments WHERE userId = ?', [user.id]);
       await expect.poll(attempt).toBeDefined();
       // The create call hangs past the cut-off, and reconciliation closes the attempt as interrupted.
       clock.advance(11 * 60 * 1000);
       expect((await reconcilePendingPayments(stack.app.ctx)).abandoned).toBe(1);
       await expect(starting).rejects.toMatchObject({ code: 'PAYMENT_PROVIDER_ERROR' });
-      expect(await getPayment(stack.app.ctx.db, attempt()!)).toMatchObject({ status: 'failed', confirmationUrl: null });
-      expect((await getPayment(stack.app.ctx.db, attempt()!))?.externalPaymentId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await getPayment(stack.app.ctx.db, (await attempt())!)).toMatchObject({ status: 'failed', confirmationUrl: null });
+      expect((await getPayment(stack.app.ctx.db, (await attempt())!))?.externalPaymentId).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await stack.stop();
     }
@@ -510,13 +504,11 @@ async function withClockedStack(
 describe('payments YooKassa does not know (404)', () => {
   const MINUTE = 60 * 1000;
 
-  function alertsAbout(stack: TestStack, paymentId: string): string[] {
-    return (
-      stack.app.ctx.db
-        .prepare(`SELECT message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`)
-        .pluck()
-        .all(`%${paymentId}%`) as string[]
-    );
+  async function alertsAbout(stack: TestStack, paymentId: string): Promise<string[]> {
+    const rows = await stack.app.ctx.db.all<{ message: string }>(`SELECT message FROM operator_alerts WHERE stage = 'PAYMENT' AND message LIKE ?`, [
+      `%${paymentId}%`,
+    ]);
+    return rows.map((r) => r.message);
   }
 
   it('reports a forgotten payment once, re-checks it after growing pauses, and never closes or credits it', async () => {
@@ -556,7 +548,7 @@ describe('payments YooKassa does not know (404)', () => {
     // One report for four 404s: one error line, one operator alert.
     await stack.app.ctx.notifier.flush();
     expect(errors.filter((line) => line.includes(body.paymentId))).toHaveLength(1);
-    expect(alertsAbout(stack, body.paymentId)).toEqual([expect.stringContaining('404')]);
+    expect(await alertsAbout(stack, body.paymentId)).toEqual([expect.stringContaining('404')]);
     // Money: nothing moved.
     expect(await paymentLedgerLines(stack, user.id)).toEqual([]);
     expect((await h.check(cookie, body.paymentId)).body.balance).toBe(2);
@@ -593,9 +585,7 @@ describe('payments YooKassa does not know (404)', () => {
     await h.control({ fault: { kind: 'drop_notification' } });
     await h.control({ action: 'pay', paymentId: body.externalPaymentId });
     // As if earlier checks had been made with wrong credentials.
-    stack.app.ctx.db
-      .prepare('UPDATE payments SET unknown_since = ?, unknown_checks = 3, next_check_at = ? WHERE id = ?')
-      .run(clock.now() - 30 * MINUTE, clock.now(), body.paymentId);
+    await stack.app.ctx.db.run('UPDATE payments SET unknown_since = ?, unknown_checks = 3, next_check_at = ? WHERE id = ?', [clock.now() - 30 * MINUTE, clock.now(), body.paymentId]);
     const [a, b] = await Promise.all([reconcilePendingPayments(stack.app.ctx), h.check(cookie, body.paymentId)]);
     expect(a.unknown).toBe(0);
     expect(b.body.applied).toBe(true);

@@ -41,13 +41,13 @@ beforeEach(() => {
 /** A user of `role` with a live session: its cookie token. */
 async function signedIn(role: 'user' | 'admin' = 'user', email = `${role}@example.ru`): Promise<{ user: User; token: string }> {
   const userId = await seedUserWithPhoto(db, { now: T0, email });
-  db.prepare('UPDATE users SET role = ? WHERE id = ?').run(role, userId);
+  await db.run('UPDATE users SET role = ? WHERE id = ?', [role, userId]);
   const { token } = await createSession(db, userId, { now: clock.now(), ttlMs: TTL });
   return { user: (await getUserById(db, userId))!, token };
 }
 
-const disable = (user: User) => db.prepare('UPDATE users SET disabled = 1 WHERE id = ?').run(user.id);
-const sessionsOf = (user: User) => db.prepare('SELECT COUNT(*) FROM sessions WHERE userId = ?').pluck().get(user.id) as number;
+const disable = (user: User) => db.run('UPDATE users SET disabled = 1 WHERE id = ?', [user.id]);
+const sessionsOf = (user: User) => db.value<number>('SELECT COUNT(*) FROM sessions WHERE userId = ?', [user.id]);
 const check = async (token: string) => await checkSessionToken(db, token, { now: clock.now(), ttlMs: TTL });
 
 /** The code of the AppError `run` throws. */
@@ -82,7 +82,7 @@ describe('session cookies', () => {
     const { token: younger } = await createSession(db, user.id, { now: T0 + 1, ttlMs: TTL });
     clock.set(T0 + TTL);
     expect(await check(token)).toEqual({ kind: 'none' });
-    expect(sessionsOf(user)).toBe(1);
+    expect(await sessionsOf(user)).toBe(1);
     expect((await check(younger)).kind).toBe('valid');
   });
 
@@ -97,7 +97,7 @@ describe('session cookies', () => {
   it('hands out a session only for a live one', async () => {
     const { user, token } = await signedIn();
     expect(await check(token)).toMatchObject({ kind: 'valid', user: { id: user.id }, session: { userId: user.id }, extended: false });
-    disable(user);
+    await disable(user);
     expect(await check(token)).toEqual({ kind: 'disabled', userId: user.id });
     expect(await check('unknown')).toEqual({ kind: 'none' });
   });
@@ -106,11 +106,11 @@ describe('session cookies', () => {
     const { user, token } = await signedIn();
     await createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
     const other = await signedIn('user', 'other@example.ru');
-    disable(user);
+    await disable(user);
     expect(await peekSessionUser(db, token, { now: clock.now(), ttlMs: TTL })).toBeNull();
-    expect(sessionsOf(user)).toBe(2);
+    expect(await sessionsOf(user)).toBe(2);
     expect(await check(token)).toEqual({ kind: 'disabled', userId: user.id });
-    expect(sessionsOf(user)).toBe(0);
+    expect(await sessionsOf(user)).toBe(0);
     expect((await check(other.token)).kind).toBe('valid');
   });
 
@@ -119,7 +119,7 @@ describe('session cookies', () => {
     clock.advance(1);
     await createSession(db, user.id, { now: clock.now(), ttlMs: TTL });
     expect(await deleteExpiredSessions(db, T0 + TTL)).toBe(1);
-    expect(sessionsOf(user)).toBe(1);
+    expect(await sessionsOf(user)).toBe(1);
   });
 });
 
@@ -187,7 +187,7 @@ describe('the node routes’ session check', () => {
     const { user, token } = await signedIn();
     expect(await request(null)).toEqual({ user: null, setCookie: null });
     expect(await request(`other_${SESSION_COOKIE}=${token}`)).toEqual({ user: null, setCookie: null });
-    disable(user);
+    await disable(user);
     expect(await request(`${SESSION_COOKIE}=${token}`)).toEqual({ user: null, setCookie: null });
     const { token: expired } = await signedIn('user', 'late@example.ru');
     clock.advance(TTL);

@@ -52,11 +52,11 @@ beforeEach(async () => {
 /** Everything a payment's settlement may change: the row (but when it was last asked about), the buyer's money and plan, alerts. */
 async function moneyState(paymentId: string) {
   await ctx.notifier.flush();
-  const { lastCheckedAt: _checked, ...row } = db.prepare('SELECT * FROM payments WHERE id = ?').get(paymentId) as Record<string, unknown>;
+  const { lastCheckedAt: _checked, ...row } = await db.get('SELECT * FROM payments WHERE id = ?', [paymentId]) as Record<string, unknown>;
   return {
     row,
-    user: db.prepare('SELECT generation_balance, plan FROM users WHERE id = ?').get(userId),
-    ledger: db.prepare('SELECT * FROM credit_ledger ORDER BY id').all(),
+    user: await db.get('SELECT generation_balance, plan FROM users WHERE id = ?', [userId]),
+    ledger: await db.all('SELECT * FROM credit_ledger ORDER BY id'),
     alerts: (await recentAlerts(db, 100)).length,
   };
 }
@@ -150,15 +150,15 @@ describe('payment final states, applied directly', () => {
     const single = await pendingPayment(db, config, { userId, plan: 'single', now: T0 });
     const basic = await openBasicPayment();
     expect(await applyPaymentState(ctx, single, yookassaAnswer(single, 'succeeded'))).toBe('credited');
-    expect(db.prepare('SELECT COUNT(*) FROM admin_subscriptions WHERE userId = ?').pluck().get(userId)).toBe(0);
+    expect(await db.value('SELECT COUNT(*) FROM admin_subscriptions WHERE userId = ?', [userId])).toBe(0);
     expect(await applyPaymentState(ctx, basic, yookassaAnswer(basic, 'succeeded'))).toBe('credited');
     const state = await moneyState(basic.id);
     expect(state.user).toEqual({ generation_balance: 3 + single.credits + basic.credits, plan: 'basic' });
-    expect(db.prepare(`SELECT reference FROM credit_ledger WHERE kind = 'payment' ORDER BY id`).pluck().all()).toEqual([
+    expect((await db.all<{ reference: string }>(`SELECT reference FROM credit_ledger WHERE kind = 'payment' ORDER BY id`)).map((r) => r.reference)).toEqual([
       `payment:${single.id}`,
       `payment:${basic.id}`,
     ]);
     expect(await getPayment(db, basic.id)).toMatchObject({ applied: true, status: 'succeeded' });
-    expect(db.prepare('SELECT plan, isPaid FROM admin_subscriptions WHERE userId = ?').get(userId)).toEqual({ plan: 'basic', isPaid: 1 });
+    expect(await db.get('SELECT plan, isPaid FROM admin_subscriptions WHERE userId = ?', [userId])).toEqual({ plan: 'basic', isPaid: 1 });
   });
 });

@@ -12,7 +12,7 @@ const identity = (over: Partial<Identity> = {}): Identity => ({
   picture: null,
   ...over,
 });
-const trialCount = () => db.prepare("SELECT COUNT(*) FROM credit_ledger WHERE kind = 'trial'").pluck().get();
+const trialCount = () => db.value("SELECT COUNT(*) FROM credit_ledger WHERE kind = 'trial'");
 
 beforeEach(() => {
   db = openDatabase(':memory:');
@@ -23,18 +23,18 @@ describe('users from sign-in identities', () => {
   it('creates once with the consent time, then updates the profile on later sign-ins', async () => {
     const first = await upsertUserFromIdentity(db, identity(), policy(1000));
     expect(first).toMatchObject({ created: true, linked: false, user: { email: 'anna@example.ru', balance: 3, role: 'user' } });
-    expect(db.prepare('SELECT consentAt FROM users').pluck().get()).toBe(1000);
+    expect(await db.value('SELECT consentAt FROM users')).toBe(1000);
     const again = await upsertUserFromIdentity(db, identity({ name: 'Anna P.', picture: 'https://x/p.png' }), policy(2000));
     expect(again).toMatchObject({ created: false, linked: false, user: { id: first.user.id, name: 'Anna P.', image: 'https://x/p.png' } });
-    expect(trialCount()).toBe(1);
+    expect(await trialCount()).toBe(1);
   });
 
   it('links a verified email arriving from another provider to the same account (credits kept)', async () => {
     const google = await upsertUserFromIdentity(db, identity(), policy(1000));
     const yandex = await upsertUserFromIdentity(db, identity({ provider: 'yandex', subject: '4242', email: 'ANNA@example.ru' }), policy(2000));
     expect(yandex).toMatchObject({ created: false, linked: true, user: { id: google.user.id, balance: 3 } });
-    expect(db.prepare('SELECT auth_provider, auth_subject FROM users').get()).toEqual({ auth_provider: 'yandex', auth_subject: '4242' });
-    expect(trialCount()).toBe(1);
+    expect(await db.get('SELECT auth_provider, auth_subject FROM users')).toEqual({ auth_provider: 'yandex', auth_subject: '4242' });
+    expect(await trialCount()).toBe(1);
   });
 
   it('keeps the old email when the new one already belongs to another account', async () => {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
@@ -83,7 +84,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
         forgetOldKeys(now);
       }
       queue.push({ alert: input, formatted, createdAt: now, action });
-      draining ??= drain().finally(() => {
+      draining ??= startDrain().finally(() => {
         draining = null;
       });
     } catch (err) {
@@ -95,6 +96,11 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
     if (lastSentAt.size < 1000) return;
     for (const [key, at] of lastSentAt) if (now - at >= cooldownMs) lastSentAt.delete(key);
   }
+
+  // The queue runs in the async context the notifier was made in, never in the caller's: an
+  // alert raised inside a transaction would otherwise carry that transaction along, and its
+  // row write (on the outer handle) would be refused as a statement of the transaction.
+  const startDrain = AsyncResource.bind(() => drain());
 
   async function drain(): Promise<void> {
     // Leave the caller's turn first: its transaction (if any) ends before we touch the DB.
