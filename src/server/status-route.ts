@@ -14,13 +14,13 @@ import { ID_PATTERN } from '../lib/ids.ts';
  * path has no rate-limit rule (src/lib/http/rate-limits.ts); one added there must be
  * checked here too.
  */
-export const statusRoute: NodeRoute = ({ ctx, req, res, url }) => {
+export const statusRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (url.pathname !== '/api/status' || req.method !== 'GET' || req.headers.origin !== undefined) return false;
-  const user = peekNodeSessionUser(ctx, req);
+  const user = await peekNodeSessionUser(ctx, req);
   if (!user) return false;
   const generationId = url.searchParams.get('generationId') ?? '';
   if (!ID_PATTERN.test(generationId)) return false;
-  const view = getGenerationView(ctx.db, generationId, user, localeOfNodeRequest(req), ctx.clock.now());
+  const view = await getGenerationView(ctx.db, generationId, user, localeOfNodeRequest(req), ctx.clock.now());
   if (!view) return false;
   sendJson(res, 200, view);
   return true;
