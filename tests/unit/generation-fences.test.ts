@@ -42,7 +42,7 @@ type Claim = Pick<QueuedGeneration, 'id' | 'attempt'>;
 interface QueueWrite {
   name: string;
   at: QueueStage;
-  write(db: Db, claim: Claim, now: number): boolean;
+  write(db: Db, claim: Claim, now: number): Promise<boolean>;
   /** Columns of the row after the current holder's write. */
   lands: Record<string, unknown>;
   /** Change of the owner's balance by the current holder's write (refunds). */
@@ -54,8 +54,8 @@ interface QueueWrite {
 }
 
 const ERROR = { stage: 'MINIMAX_CALL', code: 'HTTP_500', message: 'gateway' };
-const fail = (db: Db, claim: Claim, now: number) =>
-  failGeneration(db, claim.id, { ...ERROR, attempt: claim.attempt, keepWatching: false }, now);
+const fail = async (db: Db, claim: Claim, now: number) =>
+  await failGeneration(db, claim.id, { ...ERROR, attempt: claim.attempt, keepWatching: false }, now);
 const released = { locked_until: null, locked_by: null };
 
 const WRITES: QueueWrite[] = [
@@ -155,77 +155,77 @@ const WRITES: QueueWrite[] = [
 let db: Db;
 let userId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  userId = seedUserWithPhoto(db, { now: T0 });
+  userId = await seedUserWithPhoto(db, { now: T0 });
 });
 
 /** Everything a queue write may touch: the row, the owner's money and counters, the ledger, the event log. */
-function snapshot(id: string) {
+async function snapshot(id: string) {
   return {
-    row: db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown>,
-    user: db.prepare('SELECT generation_balance, generation_used FROM users WHERE id = ?').get(userId) as {
+    row: (await db.get('SELECT * FROM generations WHERE id = ?', [id])) as Record<string, unknown>,
+    user: (await db.get('SELECT generation_balance, generation_used FROM users WHERE id = ?', [userId])) as {
       generation_balance: number;
       generation_used: number;
     },
-    ledger: db.prepare('SELECT * FROM credit_ledger ORDER BY id').all(),
-    events: db.prepare('SELECT * FROM generation_events WHERE generationId = ? ORDER BY id').all(id),
+    ledger: await db.all('SELECT * FROM credit_ledger ORDER BY id'),
+    events: await db.all('SELECT * FROM generation_events WHERE generationId = ? ORDER BY id', [id]),
   };
 }
 
 /** A row claimed by a worker whose lease then lapsed, and claimed again by `fresh`. */
-function contendedRow(at: QueueStage): { id: string; stale: Claim; fresh: Claim } {
-  const id = seedGeneration(db, config, userId, at, T0);
+async function contendedRow(at: QueueStage): Promise<{ id: string; stale: Claim; fresh: Claim }> {
+  const id = await seedGeneration(db, config, userId, at, T0);
   const lane = laneOf(at);
-  const stale = claimGeneration(db, { lane, now: T0, leaseMs: LEASE_MS, workerId: 'stale' });
-  const fresh = claimGeneration(db, { lane, now: T_FRESH, leaseMs: LEASE_MS, workerId: 'fresh' });
+  const stale = await claimGeneration(db, { lane, now: T0, leaseMs: LEASE_MS, workerId: 'stale' });
+  const fresh = await claimGeneration(db, { lane, now: T_FRESH, leaseMs: LEASE_MS, workerId: 'fresh' });
   expect(stale?.id).toBe(id);
   expect(fresh).toMatchObject({ id, attempt: stale!.attempt + 1 });
   return { id, stale: stale!, fresh: fresh! };
 }
 
 describe('queue writes behind the attempt fence', () => {
-  it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', ({ at, write, lands, balanceDelta = 0, usedDelta = 0, events = [] }) => {
-    const { id, stale, fresh } = contendedRow(at);
-    const before = snapshot(id);
+  it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', async ({ at, write, lands, balanceDelta = 0, usedDelta = 0, events = [] }) => {
+    const { id, stale, fresh } = await contendedRow(at);
+    const before = await snapshot(id);
     expect(before.row).toMatchObject({ locked_by: 'fresh', locked_until: T_FRESH + LEASE_MS });
 
-    expect(write(db, stale, T_WRITE)).toBe(false);
-    expect(snapshot(id)).toEqual(before);
+    expect(await write(db, stale, T_WRITE)).toBe(false);
+    expect(await snapshot(id)).toEqual(before);
 
-    expect(write(db, fresh, T_WRITE)).toBe(true);
-    const after = snapshot(id);
+    expect(await write(db, fresh, T_WRITE)).toBe(true);
+    const after = await snapshot(id);
     expect(after.row).toMatchObject(lands);
     expect(after.user.generation_balance).toBe(before.user.generation_balance + balanceDelta);
     expect(after.user.generation_used).toBe(before.user.generation_used + usedDelta);
     expect(after.events.slice(before.events.length).map((e) => (e as { kind: string }).kind)).toEqual(events);
     if (balanceDelta > 0) expect(after.ledger.at(-1)).toMatchObject({ kind: 'refund', delta: balanceDelta, reference: `refund:${id}` });
-    expect(findLedgerMismatches(db)).toEqual([]);
+    expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('fails a free generation without a refund line (there was no hold)', () => {
-    const id = seedGeneration(db, config, userId, 'poll', T0);
-    db.prepare('UPDATE generations SET cost = 0 WHERE id = ?').run(id);
-    const claim = claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'w' })!;
-    const before = snapshot(id);
-    expect(fail(db, claim, T_WRITE)).toBe(true);
-    const after = snapshot(id);
+  it('fails a free generation without a refund line (there was no hold)', async () => {
+    const id = await seedGeneration(db, config, userId, 'poll', T0);
+    await db.run('UPDATE generations SET cost = 0 WHERE id = ?', [id]);
+    const claim = (await claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'w' }))!;
+    const before = await snapshot(id);
+    expect(await fail(db, claim, T_WRITE)).toBe(true);
+    const after = await snapshot(id);
     expect(after.row).toMatchObject({ status: 'failed', refunded: 1 });
     expect(after.ledger).toEqual(before.ledger);
     expect(after.user).toEqual(before.user);
   });
 
-  it('drops the leases of holders known to be gone, and only theirs', () => {
-    const gone = seedGeneration(db, config, userId, 'poll', T0);
-    claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'host:1:gone' });
-    const alive = seedGeneration(db, config, userId, 'submit', T0);
-    claimGeneration(db, { lane: 'submit', now: T0, leaseMs: LEASE_MS, workerId: 'host:2:alive' });
-    expect(listLeaseHolders(db).sort()).toEqual(['host:1:gone', 'host:2:alive']);
-    expect(releaseLeasesOf(db, [], T0)).toBe(0);
-    expect(releaseLeasesOf(db, ['host:1:gone'], T0)).toBe(1);
-    expect(snapshot(gone).row).toMatchObject({ locked_by: null, locked_until: null });
-    expect(snapshot(alive).row).toMatchObject({ locked_by: 'host:2:alive' });
-    expect(listLeaseHolders(db)).toEqual(['host:2:alive']);
+  it('drops the leases of holders known to be gone, and only theirs', async () => {
+    const gone = await seedGeneration(db, config, userId, 'poll', T0);
+    await claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'host:1:gone' });
+    const alive = await seedGeneration(db, config, userId, 'submit', T0);
+    await claimGeneration(db, { lane: 'submit', now: T0, leaseMs: LEASE_MS, workerId: 'host:2:alive' });
+    expect((await listLeaseHolders(db)).sort()).toEqual(['host:1:gone', 'host:2:alive']);
+    expect(await releaseLeasesOf(db, [], T0)).toBe(0);
+    expect(await releaseLeasesOf(db, ['host:1:gone'], T0)).toBe(1);
+    expect((await snapshot(gone)).row).toMatchObject({ locked_by: null, locked_until: null });
+    expect((await snapshot(alive)).row).toMatchObject({ locked_by: 'host:2:alive' });
+    expect(await listLeaseHolders(db)).toEqual(['host:2:alive']);
   });
 });

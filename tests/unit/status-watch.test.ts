@@ -36,10 +36,10 @@ let db: Db;
 let viewer: User;
 let watch: StatusWatch | null = null;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
-  viewer = getUserById(db, seedUserWithPhoto(db, { now: 1000, trialCredits: 10 }))!;
+  viewer = (await getUserById(db, await seedUserWithPhoto(db, { now: 1000, trialCredits: 10 })))!;
 });
 afterEach(async () => {
   await watch?.stop();
@@ -47,9 +47,9 @@ afterEach(async () => {
 
 const hub = (limits: Partial<typeof LIMITS> = {}) =>
   (watch = new StatusWatch({ db, clock: new ManualClock(5000), log: createLogger('silent'), limits: { ...LIMITS, ...limits } }));
-const open = (w: StatusWatch, generationId: string, sink = new RecordingSink()) => ({
+const open = async (w: StatusWatch, generationId: string, sink = new RecordingSink()) => ({
   sink,
-  result: w.watch({ generationId, viewer, locale: 'ru', sink, stillSignedIn: () => true }),
+  result: await w.watch({ generationId, viewer, locale: 'ru', sink, stillSignedIn: () => true }),
 });
 const ticks = (n: number) => new Promise((resolve) => setTimeout(resolve, LIMITS.tickMs * n + 50));
 /** Waits (for ticks, however slow the machine) until `check` holds. */
@@ -59,34 +59,34 @@ const until = async (check: () => boolean) => {
 };
 
 describe('status watch', () => {
-  it('refuses a stream beyond STATUS_STREAMS_MAX and takes one again when a place frees', () => {
+  it('refuses a stream beyond STATUS_STREAMS_MAX and takes one again when a place frees', async () => {
     const w = hub();
-    const id = seedGeneration(db, config, viewer.id, 'poll', 1000);
-    const first = open(w, id);
-    open(w, id);
-    expect(open(w, id).result).toEqual({ kind: 'too-many', scope: 'total' });
+    const id = await seedGeneration(db, config, viewer.id, 'poll', 1000);
+    const first = await open(w, id);
+    await open(w, id);
+    expect((await open(w, id)).result).toEqual({ kind: 'too-many', scope: 'total' });
     if (first.result.kind === 'open') first.result.close();
-    expect(open(w, id).result.kind).toBe('open');
+    expect((await open(w, id)).result.kind).toBe('open');
   });
 
   it('sends nothing between heartbeats while the generation does not change, then follows a change', async () => {
     const w = hub();
-    const id = seedGeneration(db, config, viewer.id, 'poll', 1000);
-    const { sink } = open(w, id);
+    const id = await seedGeneration(db, config, viewer.id, 'poll', 1000);
+    const { sink } = await open(w, id);
     await ticks(3);
     expect(sink.events).toHaveLength(1);
-    db.prepare(`UPDATE generations SET step = 'download', updatedAt = updatedAt + 1 WHERE id = ?`).run(id);
+    await db.run(`UPDATE generations SET step = 'download', updatedAt = updatedAt + 1 WHERE id = ?`, [id]);
     await until(() => sink.events.length === 2);
     expect(sink.events.map((e) => JSON.parse(e).step)).toEqual(['poll', 'download']);
   });
 
   it('drops a reader that leaves too much unread, and a stream past its age', async () => {
     const w = hub({ maxAgeMs: 150 });
-    const id = seedGeneration(db, config, viewer.id, 'poll', 1000);
-    const slow = open(w, id).sink;
+    const id = await seedGeneration(db, config, viewer.id, 'poll', 1000);
+    const slow = (await open(w, id)).sink;
     slow.unread = MAX_BACKLOG_BYTES + 1;
     await until(() => slow.ended);
-    const old = open(w, id).sink;
+    const old = (await open(w, id)).sink;
     await until(() => old.ended);
     expect(w.openCount).toBe(0);
   });

@@ -33,8 +33,8 @@ beforeEach(async () => {
   db = openDatabase(':memory:');
   migrate(db);
   dir = tempDir('beem-posters-');
-  userId = seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
-  generationId = createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе, камера приближается', duration: 6, mode: 'prompt' }, idempotencyKey: null, now: T0 }).generationId;
+  userId = await seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
+  generationId = (await createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе, камера приближается', duration: 6, mode: 'prompt' }, idempotencyKey: null, now: T0 })).generationId;
   const ffmpeg = await gatedPosterFfmpeg(dir);
   ffmpeg.open();
   newTaker = () =>
@@ -63,61 +63,59 @@ const video = (attempt: number, file = `${generationId}.mp4`): DeliveredVideo =>
 });
 
 /** The generation as the worker leaves it when `attempt` delivered `file`. */
-function delivered(attempt: number, file = `${generationId}.mp4`, completedAt = T0): void {
-  db.prepare(
-    `UPDATE generations SET status = 'success', step = 'done', charged = 1, attempt = ?, video_path = ?, completedAt = ? WHERE id = ?`,
-  ).run(attempt, video(attempt, file).relativePath, completedAt, generationId);
+async function delivered(attempt: number, file = `${generationId}.mp4`, completedAt = T0): Promise<void> {
+  await db.run(`UPDATE generations SET status = 'success', step = 'done', charged = 1, attempt = ?, video_path = ?, completedAt = ? WHERE id = ?`, [attempt, video(attempt, file).relativePath, completedAt, generationId]);
 }
 
-const posterPath = () => db.prepare('SELECT poster_path FROM generations WHERE id = ?').pluck().get(generationId) as string | null;
+const posterPath = async () => (await db.value('SELECT poster_path FROM generations WHERE id = ?', [generationId])) as string | null;
 const videosPath = () => path.dirname(resolveStored(dir, relativeUserFile(userId, 'videos', 'x')));
 const videosDir = () => fs.readdirSync(videosPath());
 const settled = (taker: PosterTaker) => waitUntil(() => taker.waiting() === 0, 10_000, 'the poster to settle');
 
 describe('the poster of a delivered video', () => {
   it('is recorded for the attempt that delivered the video', async () => {
-    delivered(1);
+    await delivered(1);
     posters.take(video(1));
     await settled(posters);
-    expect(posterPath()).toBe(relativeUserFile(userId, 'videos', `${generationId}.a1.poster.jpg`));
+    expect(await posterPath()).toBe(relativeUserFile(userId, 'videos', `${generationId}.a1.poster.jpg`));
     expect(videosDir()).toEqual([`${generationId}.a1.poster.jpg`]);
   });
 
   it('is dropped when a newer attempt is on record, leaving that attempt’s poster alone', async () => {
-    delivered(2);
+    await delivered(2);
     posters.take(video(2));
     await settled(posters);
-    const current = posterPath();
+    const current = await posterPath();
     const before = fs.readFileSync(resolveStored(dir, current!));
     // The first attempt's poster run ends late, after the second attempt delivered its video.
     posters.take(video(1));
     await settled(posters);
-    expect(posterPath()).toBe(current);
+    expect(await posterPath()).toBe(current);
     expect(fs.readFileSync(resolveStored(dir, current!)).equals(before)).toBe(true);
     expect(videosDir()).toEqual([`${generationId}.a2.poster.jpg`]);
   });
 
   it('is dropped when another file is the video on record', async () => {
-    delivered(1, `${generationId}.other.mp4`);
+    await delivered(1, `${generationId}.other.mp4`);
     posters.take(video(1));
     await settled(posters);
-    expect(posterPath()).toBeNull();
+    expect(await posterPath()).toBeNull();
     expect(videosDir()).toEqual([]);
   });
 
   it('is taken at start when a stopped process left a recent video without one', async () => {
-    delivered(1, `${generationId}.mp4`, T0 + 1);
+    await delivered(1, `${generationId}.mp4`, T0 + 1);
     const restarted = newTaker();
     restarted.start();
     await settled(restarted);
-    expect(posterPath()).toBe(relativeUserFile(userId, 'videos', `${generationId}.a1.poster.jpg`));
+    expect(await posterPath()).toBe(relativeUserFile(userId, 'videos', `${generationId}.a1.poster.jpg`));
   });
 
   it('is not looked for at start for videos older than the catch-up window', async () => {
-    delivered(1, `${generationId}.mp4`, T0 - 1);
+    await delivered(1, `${generationId}.mp4`, T0 - 1);
     const restarted = newTaker();
     restarted.start();
     expect(restarted.waiting()).toBe(0);
-    expect(posterPath()).toBeNull();
+    expect(await posterPath()).toBeNull();
   });
 });
