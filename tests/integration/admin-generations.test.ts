@@ -31,14 +31,14 @@ describe('admin actions on generations', () => {
   afterAll(async () => {
     await stack.stop();
   });
-  afterEach(() => {
-    expectLedgerConsistent(stack.app.ctx);
+  afterEach(async () => {
+    await expectLedgerConsistent(stack.app.ctx);
   });
 
   const ctx = () => stack.app.ctx;
   const act = (id: string, action: string, json: unknown = {}) =>
     apiFetch(stack.app.url, `/api/admin/generations/${id}/${action}`, { cookie: admin.cookie, json });
-  const refundLines = (userId: string) => ledgerOf(ctx(), userId).filter((l) => l.kind === 'refund');
+  const refundLines = async (userId: string) => (await ledgerOf(ctx(), userId)).filter((l) => l.kind === 'refund');
 
   /** A user with a photo and one generation run to its end (a MiniMax failure when `fail`). */
   async function finishedGeneration(options: { fail?: boolean; balance?: number } = {}) {
@@ -70,8 +70,8 @@ describe('admin actions on generations', () => {
 
   it('refunds a delivered video by hand exactly once; the second refund is a no-op', async () => {
     const { seller, generationId } = await finishedGeneration();
-    expect(generationRow(ctx(), generationId)).toMatchObject({ charged: 1, refunded: 0 });
-    const before = balanceOf(ctx(), seller.user.id);
+    expect(await generationRow(ctx(), generationId)).toMatchObject({ charged: 1, refunded: 0 });
+    const before = await balanceOf(ctx(), seller.user.id);
 
     const noReason = await act(generationId, 'refund', {});
     expect(((await noReason.json()) as { code: string }).code).toBe('ADMIN_REASON_REQUIRED');
@@ -80,9 +80,9 @@ describe('admin actions on generations', () => {
     const second = await act(generationId, 'refund', { reason: 'брак: логотип размыт' });
     expect(await second.json()).toMatchObject({ success: true, applied: false, notice: 'already_done' });
 
-    expect(balanceOf(ctx(), seller.user.id)).toBe(before + 1);
-    expect(generationRow(ctx(), generationId)).toMatchObject({ status: 'success', charged: 0, refunded: 1 });
-    expect(refundLines(seller.user.id)).toEqual([expect.objectContaining({ delta: 1, reference: `refund:${generationId}` })]);
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(before + 1);
+    expect(await generationRow(ctx(), generationId)).toMatchObject({ status: 'success', charged: 0, refunded: 1 });
+    expect(await refundLines(seller.user.id)).toEqual([expect.objectContaining({ delta: 1, reference: `refund:${generationId}` })]);
     expect(listAudit(ctx().db, { targetId: generationId }).map((a) => [a.action, a.actor, a.reason, a.detail?.changed])).toEqual([
       ['generation.refund', 'ops@example.ru', 'брак: логотип размыт', false],
       ['generation.refund', 'ops@example.ru', 'брак: логотип размыт', true],
@@ -91,24 +91,24 @@ describe('admin actions on generations', () => {
 
   it('does not refund a failed generation twice (the worker already did)', async () => {
     const { seller, generationId } = await finishedGeneration({ fail: true });
-    expect(refundLines(seller.user.id)).toHaveLength(1);
+    expect(await refundLines(seller.user.id)).toHaveLength(1);
     const res = await act(generationId, 'refund', { reason: 'на всякий случай' });
     expect(await res.json()).toMatchObject({ applied: false });
-    expect(refundLines(seller.user.id)).toHaveLength(1);
+    expect(await refundLines(seller.user.id)).toHaveLength(1);
   });
 
   it('retries a failed generation with a new hold, once', async () => {
     const { seller, generationId } = await finishedGeneration({ fail: true, balance: 3 });
-    expect(balanceOf(ctx(), seller.user.id)).toBe(3);
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(3);
     const res = await act(generationId, 'retry', {});
     const body = (await res.json()) as { generationId: string; cost: number; applied: boolean };
     expect(body).toMatchObject({ success: true, applied: true, cost: 1 });
-    expect(balanceOf(ctx(), seller.user.id)).toBe(2);
-    expect(ledgerOf(ctx(), seller.user.id)).toContainEqual(expect.objectContaining({ kind: 'hold', delta: -1, reference: `hold:${body.generationId}` }));
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(2);
+    expect(await ledgerOf(ctx(), seller.user.id)).toContainEqual(expect.objectContaining({ kind: 'hold', delta: -1, reference: `hold:${body.generationId}` }));
 
     const retried = await waitForStatus(stack.app.url, seller.cookie, body.generationId);
     expect(retried.status).toBe('success');
-    expect(generationRow(ctx(), body.generationId)).toMatchObject({ charged: 1, prompt: 'Кружка кофе на столе, пар поднимается', idempotency_key: `retry-of:${generationId}` });
+    expect(await generationRow(ctx(), body.generationId)).toMatchObject({ charged: 1, prompt: 'Кружка кофе на столе, пар поднимается', idempotency_key: `retry-of:${generationId}` });
 
     const again = await act(generationId, 'retry', {});
     expect(again.status).toBe(409);
@@ -118,15 +118,15 @@ describe('admin actions on generations', () => {
 
   it('retries for free only with a reason, taking no credits', async () => {
     const { seller, generationId } = await finishedGeneration({ fail: true, balance: 0 + 1 });
-    const balance = balanceOf(ctx(), seller.user.id);
+    const balance = await balanceOf(ctx(), seller.user.id);
     const noReason = await act(generationId, 'retry', { free: true });
     expect(((await noReason.json()) as { code: string }).code).toBe('ADMIN_REASON_REQUIRED');
     const res = await act(generationId, 'retry', { free: true, reason: 'сбой MiniMax, извинения' });
     const body = (await res.json()) as { generationId: string; cost: number };
     expect(body.cost).toBe(0);
     expect((await waitForStatus(stack.app.url, seller.cookie, body.generationId)).status).toBe('success');
-    expect(balanceOf(ctx(), seller.user.id)).toBe(balance);
-    expect(ledgerOf(ctx(), seller.user.id).filter((l) => l.reference === `hold:${body.generationId}`)).toEqual([]);
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(balance);
+    expect((await ledgerOf(ctx(), seller.user.id)).filter((l) => l.reference === `hold:${body.generationId}`)).toEqual([]);
   });
 
   it('refuses to retry without credits for a paid retry (402), changing nothing', async () => {
@@ -142,24 +142,24 @@ describe('admin actions on generations', () => {
   it('marks a stuck generation failed and refunds it once, however often it is asked', async () => {
     const seller = createSignedInUser(ctx(), { balance: 4 });
     const id = processingGeneration(seller);
-    expect(balanceOf(ctx(), seller.user.id)).toBe(2);
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(2);
     const noReason = await act(id, 'fail', {});
     expect(((await noReason.json()) as { code: string }).code).toBe('ADMIN_REASON_REQUIRED');
 
     const results = await Promise.all([1, 2, 3].map(() => act(id, 'fail', { reason: 'завис у MiniMax' }).then((r) => r.json())));
     expect(results.filter((r) => (r as { applied: boolean }).applied)).toHaveLength(1);
-    expect(balanceOf(ctx(), seller.user.id)).toBe(4);
-    expect(refundLines(seller.user.id)).toEqual([expect.objectContaining({ delta: 2, reference: `refund:${id}` })]);
-    expect(generationRow(ctx(), id)).toMatchObject({ status: 'failed', refunded: 1, error_stage: 'ADMIN', error_code: 'STOPPED_BY_SUPPORT' });
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(4);
+    expect(await refundLines(seller.user.id)).toEqual([expect.objectContaining({ delta: 2, reference: `refund:${id}` })]);
+    expect(await generationRow(ctx(), id)).toMatchObject({ status: 'failed', refunded: 1, error_stage: 'ADMIN', error_code: 'STOPPED_BY_SUPPORT' });
     // The owner reads that support stopped it, not that it "took too long".
     const status = (await (await apiFetch(stack.app.url, `/api/status?generationId=${id}`, { cookie: seller.cookie })).json()) as { error: string };
     expect(status.error).toBe('Этот ролик остановила поддержка Beem. Запустите его снова или напишите нам, если нужна помощь.');
     // Still watched for a late result from MiniMax, which would be delivered free.
-    expect(generationRow(ctx(), id).step).toBe('poll');
+    expect((await generationRow(ctx(), id)).step).toBe('poll');
 
     const done = await act(id, 'fail', { reason: 'ещё раз' });
     expect(await done.json()).toMatchObject({ applied: false });
-    expect(refundLines(seller.user.id)).toHaveLength(1);
+    expect(await refundLines(seller.user.id)).toHaveLength(1);
   });
 
   it('fails a generation whose video is downloading without starting a second download beside it; the video comes free', async () => {
@@ -171,15 +171,15 @@ describe('admin actions on generations', () => {
     stack.minimax.injectFault({ kind: 'slow_download', firstByteDelayMs: 1500, bytesPerSecond: 50 * 1024 * 1024 });
     const res = await generate(stack.app.url, seller.cookie, { prompt: 'Часы на запястье, блик на стекле', duration: 6, mode: 'prompt' });
     const { generationId: id } = (await res.json()) as { generationId: string };
-    await waitUntil(() => generationRow(ctx(), id).step === 'download' && downloads() > before, 10_000, 'the download to start');
+    await waitUntil(async () => (await generationRow(ctx(), id)).step === 'download' && downloads() > before, 10_000, 'the download to start');
 
     const failed = await act(id, 'fail', { reason: 'клиент просил остановить' });
     expect(await failed.json()).toMatchObject({ applied: true });
     const done = await waitForStatus(stack.app.url, seller.cookie, id, ['success']);
     expect(done).toMatchObject({ status: 'success', refunded: true, charged: false });
     expect(downloads() - before).toBe(1);
-    expect(balanceOf(ctx(), seller.user.id)).toBe(3);
-    expect(refundLines(seller.user.id)).toHaveLength(1);
+    expect(await balanceOf(ctx(), seller.user.id)).toBe(3);
+    expect(await refundLines(seller.user.id)).toHaveLength(1);
   });
 
   it('refuses to refund a live generation (fail it instead) and to fail a delivered one', async () => {
@@ -204,7 +204,7 @@ describe('admin actions on generations', () => {
     expect(ctx().db.prepare(`SELECT kind FROM generation_events WHERE generationId = ?`).pluck().all(id)).toContain('made_due');
     expect(listAudit(ctx().db, { targetId: id })[0]).toMatchObject({ action: 'generation.requeue', reason: 'проверить сейчас' });
     // The worker polls it at once (MiniMax does not know this made-up task) instead of in an hour.
-    await waitUntil(() => generationRow(ctx(), id).last_polled_at !== null || generationRow(ctx(), id).status === 'failed', 5000, 'the worker to poll');
+    await waitUntil(async () => (await generationRow(ctx(), id)).last_polled_at !== null || (await generationRow(ctx(), id)).status === 'failed', 5000, 'the worker to poll');
 
     const { generationId } = await finishedGeneration();
     const done = await act(generationId, 'requeue', {});
@@ -218,7 +218,7 @@ describe('admin actions on generations', () => {
     expect(await res.json()).toMatchObject({ success: true, state: 'success', failureCode: null });
     expect(listAudit(ctx().db, { targetId: generationId })[0]).toMatchObject({
       action: 'generation.requery',
-      detail: { taskId: generationRow(ctx(), generationId).minimax_job_id, state: 'success' },
+      detail: { taskId: (await generationRow(ctx(), generationId)).minimax_job_id, state: 'success' },
     });
     const seller = createSignedInUser(ctx(), { balance: 1 });
     const unknown = processingGeneration(seller, 1);
@@ -229,7 +229,7 @@ describe('admin actions on generations', () => {
 
   it('shows the generation page with every prompt stage, the history and the media', async () => {
     const { generationId } = await finishedGeneration();
-    const row = generationRow(ctx(), generationId);
+    const row = await generationRow(ctx(), generationId);
     const html = await (await apiFetch(stack.app.url, `/admin/generations/${generationId}`, { cookie: admin.cookie })).text();
     expect(html).toContain('Кружка кофе на столе, пар поднимается');
     expect(html).toContain(row.minimax_job_id as string);

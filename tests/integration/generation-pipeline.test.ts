@@ -25,7 +25,7 @@ describe('generation pipeline, completion by polling', () => {
 
   it('makes a playable MP4 in prompt mode and charges the hold once', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     const upload = await uploadPhoto(app.url, cookie);
     expect(upload.status).toBe(200);
     const uploaded = (await upload.json()) as { uploadId: string; width: number; height: number; previewUrl: string };
@@ -50,10 +50,10 @@ describe('generation pipeline, completion by polling', () => {
     expect(done).toMatchObject({ id, status: 'success', step: 'done', mode: 'prompt', duration: 6, charged: true, refunded: false, error: null });
     expect(done.videoUrl).toBe(`/api/video/${id}`);
     expect(done.promptFinal).toEqual(expect.any(String));
-    expect(balanceOf(app.ctx, user.id)).toBe(4);
-    expect(ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(id))).toEqual([{ kind: 'hold', delta: -1, reference: `hold:${id}` }]);
-    expect(app.ctx.db.prepare('SELECT generation_used FROM users WHERE id = ?').pluck().get(user.id)).toBe(1);
-    expect(generationRow(app.ctx, id).prompt_cinematic).toEqual(expect.any(String));
+    expect(await balanceOf(app.ctx, user.id)).toBe(4);
+    expect((await ledgerOf(app.ctx, user.id)).filter((l) => l.reference.endsWith(id))).toEqual([{ kind: 'hold', delta: -1, reference: `hold:${id}` }]);
+    expect(await app.ctx.db.value('SELECT generation_used FROM users WHERE id = ?', [user.id])).toBe(1);
+    expect((await generationRow(app.ctx, id)).prompt_cinematic).toEqual(expect.any(String));
     // The video came from MiniMax's CDN over https: the production rule, no loopback exception.
     const cdn = stack.minimax.state();
     expect(cdn.requestCounts.download).toBeGreaterThan(0);
@@ -91,10 +91,10 @@ describe('generation pipeline, completion by polling', () => {
 
     const history = (await (await apiFetch(app.url, '/api/generations', { cookie })).json()) as { items: Array<{ id: string }> };
     expect(history.items.map((g) => g.id)).toEqual([id]);
-    expectLedgerConsistent(app.ctx);
+    await expectLedgerConsistent(app.ctx);
 
     // Nobody else sees any of it.
-    const other = createSignedInUser(app.ctx, { balance: 1 });
+    const other = await createSignedInUser(app.ctx, { balance: 1 });
     for (const path of [`/api/status?generationId=${id}`, done.videoUrl!, uploaded.previewUrl]) {
       const res = await apiFetch(app.url, path, { cookie: other.cookie });
       expect(res.status, path).toBe(404);
@@ -103,7 +103,7 @@ describe('generation pipeline, completion by polling', () => {
     expect((await apiFetch(app.url, '/api/video/current', { cookie: other.cookie })).status).toBe(404);
     expect((await apiFetch(app.url, done.videoUrl!)).status).toBe(401);
     // An admin may watch it (support).
-    const admin = createSignedInUser(app.ctx, { role: 'admin' });
+    const admin = await createSignedInUser(app.ctx, { role: 'admin' });
     const asAdmin = await apiFetch(app.url, done.videoUrl!, { cookie: admin.cookie });
     expect(asAdmin.status).toBe(200);
     await asAdmin.arrayBuffer();
@@ -111,7 +111,7 @@ describe('generation pipeline, completion by polling', () => {
 
   it('makes a template video through the template endpoints', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 3 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 3 });
     await uploadPhoto(app.url, cookie);
     const res = await generate(app.url, cookie, { prompt: 'Реклама нового напитка в бутылке', duration: 10, mode: 'template' });
     expect(res.status).toBe(200);
@@ -120,12 +120,12 @@ describe('generation pipeline, completion by polling', () => {
     const done = await waitForStatus(app.url, cookie, generationId);
     expect(done.status).toBe('success');
     expect(done.templateName).toEqual(expect.any(String));
-    const row = generationRow(app.ctx, generationId);
+    const row = await generationRow(app.ctx, generationId);
     expect(row.minimax_template_id).toEqual(expect.any(String));
     expect(stack.minimax.task(row.minimax_job_id as string)).toMatchObject({ kind: 'template' });
     const video = await apiFetch(app.url, done.videoUrl!, { cookie });
     expect(Buffer.from(await video.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
-    expect(balanceOf(app.ctx, user.id)).toBe(1);
-    expectLedgerConsistent(app.ctx);
+    expect(await balanceOf(app.ctx, user.id)).toBe(1);
+    await expectLedgerConsistent(app.ctx);
   });
 });

@@ -28,7 +28,7 @@ describe('a burst of generations against MiniMax’s rate limit', () => {
 
   it('is paced by the backoff: all complete, each charged once', async () => {
     const { app } = stack;
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: BURST });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: BURST });
     expect((await uploadPhoto(app.url, cookie)).status).toBe(200);
     const ids: string[] = [];
     for (let i = 0; i < BURST; i += 1) {
@@ -44,8 +44,8 @@ describe('a burst of generations against MiniMax’s rate limit', () => {
     expect(state.requestCounts.create).toBeGreaterThan(BURST);
     expect(state.tasks).toHaveLength(BURST);
 
-    for (const id of ids) expect(ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
-    expect(balanceOf(app.ctx, user.id)).toBe(0);
-    expectLedgerConsistent(app.ctx);
+    for (const id of ids) expect((await ledgerOf(app.ctx, user.id)).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
+    expect(await balanceOf(app.ctx, user.id)).toBe(0);
+    await expectLedgerConsistent(app.ctx);
   });
 });

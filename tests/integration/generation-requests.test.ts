@@ -29,12 +29,12 @@ describe('POST /api/upload-image', () => {
   });
 
   it('stores a re-encoded JPEG as the current image, whatever type the browser claimed', async () => {
-    const { user, cookie } = createSignedInUser(app.ctx);
+    const { user, cookie } = await createSignedInUser(app.ctx);
     // PNG bytes sent as "photo.jpg, image/jpeg": the bytes decide.
     const res = await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(await photo(500, 700, 'png'), 'photo.jpg', 'image/jpeg') });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { uploadId: string };
-    const row = app.ctx.db.prepare('SELECT path, mime, width, height FROM uploads WHERE id = ?').get(body.uploadId) as Record<string, unknown>;
+    const row = (await app.ctx.db.get('SELECT path, mime, width, height FROM uploads WHERE id = ?', [body.uploadId])) as Record<string, unknown>;
     expect(row).toEqual({ path: `users/${user.id}/uploads/${body.uploadId}.jpg`, mime: 'image/jpeg', width: 500, height: 700 });
     const webp = await uploadPhoto(app.url, cookie, await photo(800, 800, 'webp'));
     expect(webp.status).toBe(200);
@@ -47,14 +47,14 @@ describe('POST /api/upload-image', () => {
     ['a photo that is too small', () => photo(200, 200), 'IMAGE_TOO_SMALL', /200×200.*не меньше 301 пикселей/],
     ['a photo that is too elongated', () => photo(1300, 400), 'IMAGE_BAD_ASPECT', /1300×400.*2,5 раза/],
   ])('refuses %s with a message that says how to fix it', async (_name, make, code, message) => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const err = await errorOf(await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(await make(), 'photo.jpg', 'image/jpeg') }));
     expect(err).toMatchObject({ status: 400, code, field: 'image' });
     expect(err.error).toMatch(message);
   });
 
   it('answers in English when the browser asks for it', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const err = await errorOf(
       await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(await photo(200, 200)), headers: { 'accept-language': 'en-US,en' } }),
     );
@@ -62,24 +62,24 @@ describe('POST /api/upload-image', () => {
   });
 
   it('refuses a form without the image field', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const form = new FormData();
     form.append('other', 'x');
     expect(await errorOf(await apiFetch(app.url, '/api/upload-image', { cookie, body: form }))).toMatchObject({ status: 400, code: 'IMAGE_MISSING' });
   });
 
   it('refuses a declared body over 10 MB with 413, storing nothing', async () => {
-    const { user, cookie } = createSignedInUser(app.ctx);
+    const { user, cookie } = await createSignedInUser(app.ctx);
     const big = Buffer.concat([await photo(), Buffer.alloc(11 * 1024 * 1024)]);
     const err = await errorOf(await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(big) }));
     expect(err).toMatchObject({ status: 413, code: 'IMAGE_TOO_LARGE' });
     expect(err.error).toMatch(/больше 10 МБ/);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM uploads WHERE userId = ?').pluck().get(user.id)).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM uploads WHERE userId = ?', [user.id])).toBe(0);
     expect(fs.existsSync(path.join(app.ctx.config.paths.storageDir, 'users', user.id))).toBe(false);
   });
 
   it('refuses an undeclared (chunked) body as soon as it passes 10 MB, before it is all sent', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const total = 64 * 1024 * 1024;
     const url = new URL('/api/upload-image', app.url);
     const result = await new Promise<{ status: number; written: number; body: string }>((resolve, reject) => {
@@ -132,7 +132,7 @@ describe('POST /api/generate', () => {
   });
 
   it('needs an uploaded photo before anything else', async () => {
-    const { cookie } = createSignedInUser(app.ctx);
+    const { cookie } = await createSignedInUser(app.ctx);
     const err = await errorOf(await generate(app.url, cookie, { prompt: 'x', duration: 7, mode: 'nope' }));
     expect(err).toMatchObject({ status: 400, code: 'NO_IMAGE' });
     expect(err.error).toMatch(/Сначала загрузите фото/);
@@ -146,14 +146,14 @@ describe('POST /api/generate', () => {
     ['duration "six"', { ...valid, duration: 'six' }, 'DURATION_INVALID', 'duration'],
     ['mode "video"', { ...valid, mode: 'video' }, 'MODE_INVALID', 'mode'],
   ])('checks fields in the spec’s order: %s → %s', async (_label, body, code, field) => {
-    const { cookie } = createSignedInUser(app.ctx, { balance: 0 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 0 });
     await uploadPhoto(app.url, cookie);
     const err = await errorOf(await generate(app.url, cookie, body));
     expect(err).toMatchObject({ status: 400, code, field });
   });
 
   it('accepts 2000 characters after trimming, and takes the duration as a number only', async () => {
-    const { cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie);
     // Template mode takes only a request some template fits (issue 16): the text names a product.
     const longest = `Бутылка лимонада ${'я'.repeat(2000 - 'Бутылка лимонада '.length)}`;
@@ -165,9 +165,9 @@ describe('POST /api/generate', () => {
   });
 
   it('refuses a template request no template fits before holding anything, and names prompt mode with its price', async () => {
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 5 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie);
-    const queuedBefore = app.ctx.db.prepare('SELECT COUNT(*) FROM generations').pluck().get();
+    const queuedBefore = await app.ctx.db.value('SELECT COUNT(*) FROM generations');
     const cost = app.ctx.config.pricing.generation.prompt[10];
     const ru = await errorOf(await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: 10, mode: 'template' }));
     expect(ru).toMatchObject({ status: 400, code: 'NO_TEMPLATE_FITS', field: 'prompt', promptMode: { cost } });
@@ -177,15 +177,15 @@ describe('POST /api/generate', () => {
     );
     expect(en).toMatchObject({ status: 400, code: 'NO_TEMPLATE_FITS' });
     expect(en.error).toMatch(/^No template fits this description.*No credits were taken.*"Your own scene".*in credits: 2\)\.$/);
-    expect(balanceOf(app.ctx, user.id)).toBe(5);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(queuedBefore);
+    expect(await balanceOf(app.ctx, user.id)).toBe(5);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM generations')).toBe(queuedBefore);
     // The same text in prompt mode is taken as it is.
     expect((await generate(app.url, cookie, { prompt: 'Сделай красиво и быстро', duration: 10, mode: 'prompt' })).status).toBe(200);
-    expectLedgerConsistent(app.ctx);
+    await expectLedgerConsistent(app.ctx);
   });
 
   it('answers 402 with required and current when the balance is short', async () => {
-    const { cookie } = createSignedInUser(app.ctx, { balance: 1 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 1 });
     await uploadPhoto(app.url, cookie);
     const err = await errorOf(await generate(app.url, cookie, { ...valid, duration: 10 }));
     expect(err).toMatchObject({ status: 402, code: 'INSUFFICIENT_BALANCE', required: 2, current: 1 });
@@ -193,18 +193,18 @@ describe('POST /api/generate', () => {
   });
 
   it('accepts exactly 3 of 10 parallel requests with 3 credits', async () => {
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 3 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 3 });
     await uploadPhoto(app.url, cookie);
     const results = await Promise.all(Array.from({ length: 10 }, () => generate(app.url, cookie, valid)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 402, 402, 402, 402, 402, 402, 402]);
-    expect(balanceOf(app.ctx, user.id)).toBe(0);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM generations WHERE userId = ?').pluck().get(user.id)).toBe(3);
-    expectLedgerConsistent(app.ctx);
+    expect(await balanceOf(app.ctx, user.id)).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM generations WHERE userId = ?', [user.id])).toBe(3);
+    await expectLedgerConsistent(app.ctx);
   });
 
   it('treats a repeated Idempotency-Key as the same request', async () => {
-    const { user, cookie } = createSignedInUser(app.ctx, { balance: 3 });
+    const { user, cookie } = await createSignedInUser(app.ctx, { balance: 3 });
     await uploadPhoto(app.url, cookie);
     const headers = { 'idempotency-key': 'click-7f3a9c1e' };
     const [a, b] = await Promise.all([generate(app.url, cookie, valid, headers), generate(app.url, cookie, valid, headers)]);
@@ -212,11 +212,11 @@ describe('POST /api/generate', () => {
     const second = (await b.json()) as Record<string, unknown>;
     expect(second.generationId).toBe(first.generationId);
     expect(second).toMatchObject({ balanceBefore: 3, balanceAfter: 2 });
-    expect(balanceOf(app.ctx, user.id)).toBe(2);
+    expect(await balanceOf(app.ctx, user.id)).toBe(2);
   });
 
   it('reports queue position and lists history newest first, page by page', async () => {
-    const { cookie } = createSignedInUser(app.ctx, { balance: 3 });
+    const { cookie } = await createSignedInUser(app.ctx, { balance: 3 });
     await uploadPhoto(app.url, cookie);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -236,10 +236,10 @@ describe('POST /api/generate', () => {
   });
 
   it('answers 404 for a generation that is not yours or does not exist', async () => {
-    const owner = createSignedInUser(app.ctx, { balance: 1 });
+    const owner = await createSignedInUser(app.ctx, { balance: 1 });
     await uploadPhoto(app.url, owner.cookie);
     const { generationId } = (await (await generate(app.url, owner.cookie, valid)).json()) as { generationId: string };
-    const other = createSignedInUser(app.ctx);
+    const other = await createSignedInUser(app.ctx);
     expect((await apiFetch(app.url, `/api/status?generationId=${generationId}`, { cookie: other.cookie })).status).toBe(404);
     expect((await apiFetch(app.url, `/api/status?generationId=gen_1_nothing`, { cookie: owner.cookie })).status).toBe(404);
     expect((await apiFetch(app.url, `/api/video/${generationId}`, { cookie: owner.cookie })).status).toBe(404);

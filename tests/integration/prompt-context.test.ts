@@ -31,6 +31,6 @@ describe('prompt engine and notifier wired in the app context', () => {
     await stack.app.ctx.notifier.flush();
     const inbox = stack.sandbox.emulator<TelegramEmulator>('telegram').messages;
     expect(inbox.at(-1)?.visible).toBe('⚠️ Beem Error\nStage: GPT_ENHANCE_TEMPLATE\nUser: u2\nGeneration: g2\nError: timeout (no answer within 1500 ms)');
-    expect(recentAlerts(stack.app.ctx.db, 1)[0]).toMatchObject({ stage: 'GPT_ENHANCE_TEMPLATE', delivery: 'sent' });
+    expect((await recentAlerts(stack.app.ctx.db, 1))[0]).toMatchObject({ stage: 'GPT_ENHANCE_TEMPLATE', delivery: 'sent' });
   });
 });

@@ -187,7 +187,7 @@ describe('previews belong to their user and last an hour', () => {
     expect(await edit.json()).toMatchObject({ code: 'PREVIEW_NOT_FOUND', error: expect.stringMatching(/Предпросмотр не найден/) });
     const res = await generate(stack.app.url, other.cookie, { previewId: base.previewId } as never);
     expect(res.status).toBe(404);
-    expect(balanceOf(stack.app.ctx, other.user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, other.user.id)).toBe(10);
   });
 
   it('expires after an hour: editing and generating are refused, nothing is charged', async () => {
@@ -199,7 +199,7 @@ describe('previews belong to their user and last an hour', () => {
     expect((await preview(cookie, { previewId: base.previewId, cameraMoves: [['Zoom in']] })).status).toBe(404);
     const res = await generate(stack.app.url, cookie, { previewId: base.previewId } as never);
     expect(res.status).toBe(404);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 
   it('unknown ids are a clear 404', async () => {
@@ -225,12 +225,12 @@ describe('generating from a preview', () => {
     const task = minimax.tasks().slice(tasksBefore).find((t) => t.prompt === edited.finalPrompt);
     expect(task?.prompt).toBe(edited.finalPrompt);
     expect(modelCalls()).toBe(before);
-    const row = generationRow(stack.app.ctx, created.generationId);
+    const row = await generationRow(stack.app.ctx, created.generationId);
     expect(row).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt, prompt: PERFUME });
     const events = stack.app.ctx.db.prepare('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?').pluck().all(created.generationId, 'prepared');
     expect(events).toEqual([`from preview ${edited.previewId}`]);
     expect(JSON.parse(row.camera_commands as string)).toEqual(['Truck right', 'Tilt down', 'Zoom out']);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(created.balanceAfter);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(created.balanceAfter);
   });
 
   it('refuses a preview whose text, mode or length changed since (stale), holding nothing', async () => {
@@ -241,7 +241,7 @@ describe('generating from a preview', () => {
       expect(res.status).toBe(409);
       expect(await res.json()).toMatchObject({ code: 'PREVIEW_STALE', error: expect.stringMatching(/изменились после предпросмотра/) });
     }
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 
   it('a retry of a failed generation from a preview sends the previewed prompt again, asking no model', async () => {
@@ -259,10 +259,10 @@ describe('generating from a preview', () => {
     expect((await waitForStatus(stack.app.url, cookie, retried.generationId)).status).toBe('success');
     expect(minimax.tasks().slice(tasksBefore).map((t) => t.prompt)).toEqual([edited.finalPrompt]);
     expect(modelCalls()).toBe(before);
-    expect(generationRow(stack.app.ctx, retried.generationId)).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt });
+    expect(await generationRow(stack.app.ctx, retried.generationId)).toMatchObject({ preview_id: edited.previewId, prompt_final: edited.finalPrompt });
     const events = stack.app.ctx.db.prepare('SELECT detail FROM generation_events WHERE generationId = ? AND kind = ?').pluck().all(retried.generationId, 'prepared');
     expect(events).toEqual([`from preview ${edited.previewId} (retry of ${failed.generationId})`]);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 
   it('support sees it: the admin generation page says it came from a preview, in Russian and English', async () => {
@@ -309,7 +309,7 @@ describe('generating from a preview', () => {
     const created = (await res.json()) as { generationId: string };
     expect((await waitForStatus(stack.app.url, cookie, created.generationId)).status).toBe('success');
     expect(modelCalls() - before).toBe(2);
-    expect(generationRow(stack.app.ctx, created.generationId).preview_id).toBeNull();
+    expect((await generationRow(stack.app.ctx, created.generationId)).preview_id).toBeNull();
   });
 });
 
@@ -381,7 +381,7 @@ describe('template mode preview', () => {
     const res = await generate(stack.app.url, cookie, { previewId: answer.previewId } as never);
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ code: 'PREVIEW_NO_TEMPLATE' });
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(10);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(10);
   });
 });
 

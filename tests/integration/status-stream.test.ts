@@ -41,7 +41,7 @@ describe('status stream', () => {
 
   beforeAll(async () => {
     app = await startApp({ clock: new ManualClock(), env: STREAM_ENV });
-    seller = createSignedInUser(app.ctx, { balance: 10 });
+    seller = await createSignedInUser(app.ctx, { balance: 10 });
     id = await queuedGeneration(app, seller);
   });
   afterAll(async () => {
@@ -65,13 +65,13 @@ describe('status stream', () => {
   });
 
   it('follows changes another process writes to the database, and ends after the final status', async () => {
-    const other = createSignedInUser(app.ctx, { balance: 10 });
+    const other = await createSignedInUser(app.ctx, { balance: 10 });
     const mine = await queuedGeneration(app, other);
     const stream = await openSse(app.url, streamPath(mine), { cookie: other.cookie });
     await stream.event(0);
     const elsewhere = openDatabase(app.ctx.config.paths.databaseFile);
     try {
-      elsewhere.prepare(`UPDATE generations SET step = 'submit', updatedAt = updatedAt + 1 WHERE id = ?`).run(mine);
+      await elsewhere.run(`UPDATE generations SET step = 'submit', updatedAt = updatedAt + 1 WHERE id = ?`, [mine]);
       expect(await stream.find<{ step: string }>((view) => view.step === 'submit')).toMatchObject({ id: mine, status: 'queued' });
       const cancel = await apiFetch(app.url, `/api/generations/${mine}/cancel`, { method: 'POST', cookie: other.cookie });
       expect(cancel.status).toBe(200);
@@ -80,13 +80,13 @@ describe('status stream', () => {
       expect(last).toMatchObject({ status: 'failed', errorReason: 'USER_CANCELED', refunded: true });
       expect(last).toEqual(await cancel.json());
     } finally {
-      elsewhere.close();
+      await elsewhere.end();
       stream.close();
     }
   });
 
   it('sends a finished generation once and ends', async () => {
-    const other = createSignedInUser(app.ctx, { balance: 10 });
+    const other = await createSignedInUser(app.ctx, { balance: 10 });
     const done = await queuedGeneration(app, other);
     await apiFetch(app.url, `/api/generations/${done}/cancel`, { method: 'POST', cookie: other.cookie });
     const stream = await openSse(app.url, streamPath(done), { cookie: other.cookie });
@@ -95,7 +95,7 @@ describe('status stream', () => {
   });
 
   it('keeps the owner rules of /api/status: others get 404, strangers 401, admins see it', async () => {
-    const stranger = createSignedInUser(app.ctx, { balance: 1 });
+    const stranger = await createSignedInUser(app.ctx, { balance: 1 });
     const refused = await openSse(app.url, streamPath(id), { cookie: stranger.cookie, headers: { 'accept-language': 'ru' } });
     expect(refused.status).toBe(404);
     expect(JSON.parse(await refused.body)).toMatchObject({ code: 'GENERATION_NOT_FOUND', error: expect.stringContaining('Такого ролика нет') });
@@ -107,7 +107,7 @@ describe('status stream', () => {
     const malformed = await openSse(app.url, '/api/status/stream?generationId=../x', { cookie: seller.cookie });
     expect(malformed.status).toBe(400);
 
-    const admin = createSignedInUser(app.ctx, { role: 'admin' });
+    const admin = await createSignedInUser(app.ctx, { role: 'admin' });
     const watching = await openSse(app.url, streamPath(id), { cookie: admin.cookie });
     try {
       expect(watching.status).toBe(200);
@@ -142,8 +142,8 @@ describe('status stream', () => {
       expect(JSON.parse(await stream.event(40, 20_000))).toEqual(first);
       expect(stream.comments).toBe(0);
       const elsewhere = openDatabase(app.ctx.config.paths.databaseFile);
-      elsewhere.prepare(`UPDATE generations SET updatedAt = updatedAt + 1 WHERE id = ?`).run(id);
-      elsewhere.close();
+      await elsewhere.run(`UPDATE generations SET updatedAt = updatedAt + 1 WHERE id = ?`, [id]);
+      await elsewhere.end();
       expect(await stream.find<{ updatedAt: number }>((view) => view.updatedAt === first.updatedAt + 1)).toMatchObject({ id, status: 'queued' });
     } finally {
       stream.close();
@@ -170,11 +170,11 @@ describe('status stream', () => {
   });
 
   it('ends when the viewer signs out or is blocked (sessions deleted)', async () => {
-    const leaving = createSignedInUser(app.ctx, { balance: 10 });
+    const leaving = await createSignedInUser(app.ctx, { balance: 10 });
     const theirs = await queuedGeneration(app, leaving);
     const stream = await openSse(app.url, streamPath(theirs), { cookie: leaving.cookie });
     await stream.event(0);
-    deleteUserSessions(app.ctx.db, leaving.user.id);
+    await deleteUserSessions(app.ctx.db, leaving.user.id);
     await stream.ended;
   });
 });
@@ -183,7 +183,7 @@ describe('status streams at shutdown', () => {
   it('are ended by stopping the background tasks (what SIGTERM does), and new ones are refused', async () => {
     const app = await startApp({ env: STREAM_ENV });
     try {
-      const seller = createSignedInUser(app.ctx, { balance: 10 });
+      const seller = await createSignedInUser(app.ctx, { balance: 10 });
       const id = await queuedGeneration(app, seller);
       const stream = await openSse(app.url, streamPath(id), { cookie: seller.cookie });
       await stream.event(0);

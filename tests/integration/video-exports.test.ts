@@ -191,7 +191,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
   it('keeps a sound track where the place plays sound, and drops it for Ozon’s muted cover', async () => {
     const other = await makeVideo(stack, seller, '3:4');
     // An original with sound: MiniMax's clips may carry audio, the sandbox's do not.
-    const stored = resolveStored(stack.app.ctx.config.paths.storageDir, generationRow(stack.app.ctx, other).video_path as string);
+    const stored = resolveStored(stack.app.ctx.config.paths.storageDir, (await generationRow(stack.app.ctx, other)).video_path as string);
     const made = spawnSync(FFMPEG!, [
       '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=120x160:r=12:d=6', '-f', 'lavfi', '-i', 'sine=f=440:d=6',
       '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-movflags', '+faststart', '-f', 'mp4', stored,
@@ -235,7 +235,7 @@ describe('an export that does not finish in time', () => {
     // Its poster (taken after delivery, on its own ffmpeg lane) hangs too: the video is still
     // delivered, with the first frame as its poster.
     const id = await makeVideo(stack, seller, '9:16');
-    expect(generationRow(stack.app.ctx, id).poster_path).toBeNull();
+    expect((await generationRow(stack.app.ctx, id)).poster_path).toBeNull();
     const first = await apiFetch(stack.app.url, `/api/video/${id}/export/clips`, { cookie: seller.cookie });
     expect(first.status).toBe(202);
     const failed = await fetchExport(stack.app.url, seller.cookie, `/api/video/${id}/export/clips`);

@@ -48,7 +48,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const task = stack.minimax.tasks().find((t) => t.kind === 'video' && t.prompt.length > 0 && t.videoWidth === 768);
     expect(task).toMatchObject({ videoWidth: 768, videoHeight: 1024 });
     // And exactly the frame the page previewed.
-    const row = generationRow(app.ctx, generationId);
+    const row = await generationRow(app.ctx, generationId);
     expect(row.video_format).toBe('3:4');
     expect(fs.readFileSync(resolveStored(app.ctx.config.paths.storageDir, row.frame_path as string)).equals(previewBytes)).toBe(true);
 
@@ -83,7 +83,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const { generationId } = (await res.json()) as { generationId: string };
     const done = await waitForStatus(app.url, cookie, generationId);
     expect(done).toMatchObject({ status: 'success', format: '9:16', width: 120, height: 214 });
-    const row = generationRow(app.ctx, generationId);
+    const row = await generationRow(app.ctx, generationId);
     expect([row.focus_x, row.focus_y]).toEqual([1000, 500]);
     expect(fs.readFileSync(resolveStored(app.ctx.config.paths.storageDir, row.frame_path as string)).equals(right)).toBe(true);
   });
@@ -107,10 +107,10 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const res = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '9:16', focus: { x: 0.2, y: 0.3 } });
     const { generationId } = (await res.json()) as { generationId: string };
     expect((await waitForStatus(app.url, cookie, generationId)).status).toBe('failed');
-    const again = retryGeneration(app.ctx.db, { sourceId: generationId, free: true, now: app.ctx.clock.now() });
+    const again = await retryGeneration(app.ctx.db, { sourceId: generationId, free: true, now: app.ctx.clock.now() });
     const retried = await waitForStatus(app.url, cookie, again.generationId);
     expect(retried).toMatchObject({ status: 'success', format: '9:16', width: 120, height: 214 });
-    expect(generationRow(app.ctx, again.generationId)).toMatchObject({ video_format: '9:16', focus_x: 200, focus_y: 300, userId: user.id });
+    expect(await generationRow(app.ctx, again.generationId)).toMatchObject({ video_format: '9:16', focus_x: 200, focus_y: 300, userId: user.id });
   });
 
   it('refuses an unknown format or focus in Russian and holds no credits', async () => {
@@ -123,7 +123,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     const focus = await generate(app.url, cookie, { prompt: PROMPT, duration: 6, mode: 'prompt', format: '1:1', focus: { x: 2, y: 0 } });
     expect(focus.status).toBe(400);
     expect(await focus.json()).toMatchObject({ code: 'FOCUS_INVALID' });
-    expect(balanceOf(app.ctx, user.id)).toBe(2);
+    expect(await balanceOf(app.ctx, user.id)).toBe(2);
     expect(app.ctx.db.prepare('SELECT COUNT(*) FROM generations WHERE userId = ?').pluck().get(user.id)).toBe(0);
   });
 
@@ -190,7 +190,7 @@ describe('without ffmpeg', () => {
     const done = await waitForStatus(app.url, cookie, generationId);
     // The still clip of the sandbox without ffmpeg: the right shape and length all the same.
     expect(done).toMatchObject({ status: 'success', format: '9:16', width: 120, height: 214, posterUrl: `/api/video/${generationId}/poster.jpg?frame=1` });
-    const row = generationRow(app.ctx, generationId);
+    const row = await generationRow(app.ctx, generationId);
     expect(row.video_duration_ms).toBe(10_000);
     expect(row.poster_path).toBeNull();
 

@@ -50,7 +50,7 @@ describe('a poster never delays a delivered video', () => {
     const second = await makeVideo(seller.cookie);
     const done = await waitForStatus(app.url, seller.cookie, second);
     expect(done).toMatchObject({ status: 'success', width: 120, height: 160, posterUrl: `/api/video/${second}/poster.jpg?frame=1` });
-    expect(generationRow(app.ctx, second).poster_path).toBeNull();
+    expect((await generationRow(app.ctx, second)).poster_path).toBeNull();
 
     // Posters may go now; they come while the export still holds its slot.
     ffmpeg.open();
@@ -60,6 +60,6 @@ describe('a poster never delays a delivered video', () => {
     const poster = await apiFetch(app.url, posterUrl, { cookie: seller.cookie });
     expect(poster.status).toBe(200);
     expect(await imageSize(Buffer.from(await poster.arrayBuffer()))).toEqual({ width: 120, height: 160, format: 'jpeg' });
-    await waitUntil(() => generationRow(app.ctx, first).poster_path !== null, 15_000, 'the poster of the first video');
+    await waitUntil(async () => (await generationRow(app.ctx, first)).poster_path !== null, 15_000, 'the poster of the first video');
   });
 });
