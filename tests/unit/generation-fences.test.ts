@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
 import {
   claimGeneration,
+  extendLease,
   failGeneration,
   markDownloadReady,
   markGenerationSucceeded,
@@ -25,8 +26,8 @@ import { seedUserWithPhoto } from '../helpers/seed.ts';
  * The attempt fence (DESIGN.md §2): a worker whose lease lapsed and whose row was claimed
  * again must not settle anything, nor release or shorten the new holder's lease. Every
  * write a claim holder makes runs here twice: as the stale attempt (it changes nothing at
- * all) and as the current one (it lands). The worker's lease heartbeat is fenced the same
- * way; it runs inside the worker, so `generation-heartbeat.test.ts` covers it.
+ * all) and as the current one (it lands). The worker's lease heartbeat (`extendLease`) is
+ * fenced the same way (below); `generation-heartbeat.test.ts` checks the worker running it.
  */
 
 const { config } = loadConfig({ NODE_ENV: 'test' });
@@ -214,6 +215,28 @@ describe('queue writes behind the attempt fence', () => {
     expect(after.row).toMatchObject({ status: 'failed', refunded: 1 });
     expect(after.ledger).toEqual(before.ledger);
     expect(after.user).toEqual(before.user);
+  });
+
+  it('extends only the lease of the current attempt, while its holder has it: not after the step gave it back', async () => {
+    const { id, stale, fresh } = await contendedRow('poll');
+    const before = await snapshot(id);
+    expect(await extendLease(db, stale, 'stale', T_WRITE + LEASE_MS)).toBe(false);
+    expect(await snapshot(id)).toEqual(before);
+    expect(await extendLease(db, fresh, 'fresh', T_WRITE + LEASE_MS)).toBe(true);
+    expect((await snapshot(id)).row).toMatchObject({ locked_until: T_WRITE + LEASE_MS, locked_by: 'fresh' });
+
+    // The step settles and gives the row back; an extension still on its way lands after that.
+    expect(await releaseClaim(db, fresh, T_WRITE)).toBe(true);
+    const released = await snapshot(id);
+    expect(await extendLease(db, fresh, 'fresh', T_WRITE + 2 * LEASE_MS)).toBe(false);
+    expect(await snapshot(id)).toEqual(released);
+  });
+
+  it('extends the lease of a step whose generation was failed from outside while it runs', async () => {
+    const { id, fresh } = await contendedRow('download');
+    expect(await failGeneration(db, id, { ...ERROR, attempt: null, keepWatching: true }, T_WRITE)).toBe(true);
+    expect(await extendLease(db, fresh, 'fresh', T_WRITE + LEASE_MS)).toBe(true);
+    expect((await snapshot(id)).row).toMatchObject({ status: 'failed', locked_until: T_WRITE + LEASE_MS, locked_by: 'fresh' });
   });
 
   it('drops the leases of holders known to be gone, and only theirs', async () => {

@@ -416,6 +416,25 @@ export async function stopWatching(db: Database, id: string, attempt: number | n
   });
 }
 
+/**
+ * Keeps the lease of a running step (the worker's heartbeat). MUST stay fenced by `attempt`:
+ * once this claim has lapsed and the row was claimed again, extending would keep the new
+ * holder's lease alive for a dead step. Not by status, on purpose: a generation failed
+ * mid-step (admin, stuck sweep) keeps its lease until the step settles (see failGeneration),
+ * so no second worker starts beside it. And by `locked_by`: an extension still on its way
+ * when the step settles (and releases the lease) would otherwise land after it and lock a
+ * row that is due for its next step for a whole lease.
+ */
+export async function extendLease(db: Database, claim: Claim, holder: string, until: number): Promise<boolean> {
+  const { changes } = await db.run('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ? AND locked_by = ?', [
+    until,
+    claim.id,
+    claim.attempt,
+    holder,
+  ]);
+  return changes === 1;
+}
+
 /** Gives a claimed row back without counting a failure (shutdown, aborted step). */
 export async function releaseClaim(db: Database, claim: Claim, now: number): Promise<boolean> {
   const { changes } = await db.run(

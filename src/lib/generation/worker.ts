@@ -15,6 +15,7 @@ import { DownloadError, downloadVideo } from './download.ts';
 import {
   claimGeneration,
   countInFlight,
+  extendLease,
   failGeneration,
   findExpiredWatches,
   findStuckGenerations,
@@ -239,24 +240,13 @@ export class GenerationWorker implements BackgroundTask {
 
   private async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
     const { db, clock, config } = this.deps;
-    // Keep the lease while the step runs, so nobody else takes the row meanwhile. The UPDATE
-    // MUST stay fenced by `attempt`: once this claim has lapsed and the row was claimed again,
-    // extending would keep the new holder's lease alive for a dead step. It is fenced by
-    // nothing else on purpose: a generation failed mid-step (admin, stuck sweep) keeps its
-    // lease until this step settles (see failGeneration), so no second worker starts beside it.
-    // `locked_by` MUST be ours too: an extension still waiting for the database when the step
-    // settles (released the lease: `locked_by` NULL) would otherwise land after it and lock a
-    // row that is due for its next step for a whole lease.
+    // Keep the lease while the step runs, so nobody else takes the row meanwhile (extendLease
+    // says how it is fenced). One extension at a time; the last one is awaited before the step
+    // counts as done, so none is left running against a closed database.
     let beat: Promise<void> | null = null;
     const heartbeat = setInterval(() => {
       if (beat) return;
-      beat = db
-        .run('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ? AND locked_by = ?', [
-          clock.now() + config.queue.leaseMs,
-          g.id,
-          g.attempt,
-          this.workerId,
-        ])
+      beat = extendLease(db, g, this.workerId, clock.now() + config.queue.leaseMs)
         .then(
           () => undefined,
           (err: unknown) => this.log.warn({ err, generationId: g.id }, 'lease extension failed'),
