@@ -14,9 +14,8 @@ import { getGenerationView, type GenerationView } from './views.ts';
  *
  * One shared ticker for all streams, not a timer per stream: each tick is one batched,
  * primary-key read of `(id, status, updatedAt)` for every watched generation (one per
- * READ_BATCH_MAX of them), and a tick that is still reading when the next is due is not
- * doubled. A view is
- * built only for a generation whose row changed since its last event or which is queued
+ * READ_BATCH_MAX of them; a tick still reading when the next is due is not doubled), and a
+ * view is built only for a generation whose row changed since its last event or which is queued
  * (its place in line moves when rows ahead of it change, not its own row). A hundred streams
  * watching rendering videos cost one small query a second, not a hundred.
  *
