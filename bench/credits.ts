@@ -63,7 +63,7 @@ async function concurrentHolds(): Promise<{ accepted: number; expected: number; 
   }
 }
 
-function holdRate(count: number): { holdsPerSecond: number; insertsPerSecond: number } {
+async function holdRate(count: number): Promise<{ holdsPerSecond: number; insertsPerSecond: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-bench-holds-'));
   const db = openDatabase(path.join(dir, 'beem.db'));
   try {
@@ -91,7 +91,7 @@ function holdRate(count: number): { holdsPerSecond: number; insertsPerSecond: nu
 
     let started = performance.now();
     for (let i = 0; i < count; i++) {
-      createGeneration({ db, config, userId: userIds[i % userIds.length]!, body, idempotencyKey: null, now: now + i });
+      await createGeneration({ db, config, userId: userIds[i % userIds.length]!, body, idempotencyKey: null, now: now + i });
     }
     const holdsPerSecond = (count / (performance.now() - started)) * 1000;
 
@@ -111,8 +111,8 @@ export const creditsBenchmark: Benchmark = {
   title: 'credit holds under contention',
   async run(options) {
     const http = await concurrentHolds();
-    holdRate(500); // warm-up
-    const rate = holdRate(options.full ? 20_000 : 3_000);
+    await holdRate(500); // warm-up
+    const rate = await holdRate(options.full ? 20_000 : 3_000);
     return [
       {
         bench: 'credits',

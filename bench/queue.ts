@@ -37,7 +37,7 @@ function seed(db: Db, finished: number, live: number): void {
   })();
 }
 
-function measure(finished: number): { perJobMs: number; jobsPerSecond: number } {
+async function measure(finished: number): Promise<{ perJobMs: number; jobsPerSecond: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-bench-queue-'));
   const db = openDatabase(path.join(dir, 'beem.db'));
   try {
@@ -48,9 +48,9 @@ function measure(finished: number): { perJobMs: number; jobsPerSecond: number } 
     const started = performance.now();
     let done = 0;
     for (;;) {
-      const claim = claimGeneration(db, { lane: 'download', now, leaseMs: 60_000, workerId: 'bench' });
+      const claim = await claimGeneration(db, { lane: 'download', now, leaseMs: 60_000, workerId: 'bench' });
       if (!claim) break;
-      if (!markGenerationSucceeded(db, claim, { relativePath: `users/usr_bench/videos/${claim.id}.mp4`, bytes: 1 }, now)) {
+      if (!(await markGenerationSucceeded(db, claim, { relativePath: `users/usr_bench/videos/${claim.id}.mp4`, bytes: 1 }, now))) {
         throw new Error(`settle refused for ${claim.id}`);
       }
       done += 1;
@@ -68,15 +68,15 @@ export const queueBenchmark: Benchmark = {
   name: 'queue',
   title: 'queue claim → complete',
   async run() {
-    measure(1_000); // warm-up: JIT and the file system
+    await measure(1_000); // warm-up: JIT and the file system
     // Alternated, best of three each: a busy moment of the shared machine (or the disk still
     // writing back an earlier benchmark's video) should not decide the ratio.
-    type Run = ReturnType<typeof measure>;
+    type Run = Awaited<ReturnType<typeof measure>>;
     const smalls: Run[] = [];
     const larges: Run[] = [];
     for (let round = 0; round < 3; round++) {
-      smalls.push(measure(1_000));
-      larges.push(measure(100_000));
+      smalls.push(await measure(1_000));
+      larges.push(await measure(100_000));
     }
     const best = (runs: Run[]) => runs.reduce((a, b) => (a.perJobMs <= b.perJobMs ? a : b));
     const small = best(smalls);

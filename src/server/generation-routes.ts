@@ -98,7 +98,7 @@ export const videoRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const viewer = await nodeSessionUser(ctx, req, res);
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
-  const video = id === 'current' ? findCurrentVideo(ctx.db, viewer.id) : findVideoForViewer(ctx.db, id, viewer);
+  const video = id === 'current' ? await findCurrentVideo(ctx.db, viewer.id) : await findVideoForViewer(ctx.db, id, viewer);
   if (!video) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
   const download = url.searchParams.get('download') === '1';
   streamStoredFile(ctx, req, res, video.path, {
@@ -109,7 +109,7 @@ export const videoRoute: NodeRoute = async ({ ctx, req, res, url }) => {
 };
 
 /** `POST /minimax_callback`: echo challenges at once; pushes only trigger a confirming query. */
-export const minimaxCallbackRoute: NodeRoute = ({ ctx, req, res, url, body: raw }) => {
+export const minimaxCallbackRoute: NodeRoute = async ({ ctx, req, res, url, body: raw }) => {
   if (url.pathname !== '/minimax_callback') return false;
   if (req.method !== 'POST') {
     sendJson(res, 405, { status: 'error' }, { Allow: 'POST' });
@@ -122,7 +122,7 @@ export const minimaxCallbackRoute: NodeRoute = ({ ctx, req, res, url, body: raw 
   } catch {
     body = undefined;
   }
-  const outcome = handleMinimaxCallback(ctx.db, body, ctx.clock.now());
+  const outcome = await handleMinimaxCallback(ctx.db, body, ctx.clock.now());
   if (outcome.kind === 'challenge') {
     sendJson(res, 200, { challenge: outcome.challenge });
     return true;

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import send from 'send';
 import type { AppContext } from '../lib/context.ts';
-import { checkDatabase } from '../lib/db/index.ts';
 import { BASE_SECURITY_HEADERS, httpsRedirectLocation, transportSecurityHeaders } from '../lib/http/security.ts';
 import { canonicalRequestTarget } from '../lib/http/canonical-path.ts';
 import { attachReadBody, bodyRuleFor, declaredLength, hasRequestBody, readBoundedBody } from '../lib/http/request-body.ts';
@@ -57,11 +56,11 @@ const bodyTooLargeCode = (pathname: string) => (pathname === '/api/upload-image'
 /** Astro's image endpoint: Beem serves no transformed images, and it sized images on request. */
 const ASTRO_IMAGE_ENDPOINT = '/_image';
 
-export const healthRoute: NodeRoute = ({ ctx, res, url }) => {
+export const healthRoute: NodeRoute = async ({ ctx, res, url }) => {
   if (url.pathname !== '/healthz') return false;
   let ok = false;
   try {
-    ok = checkDatabase(ctx.db);
+    ok = (await ctx.db.value<number>('SELECT 1')) === 1;
   } catch (err) {
     ctx.log.error({ err }, 'health check failed');
   }

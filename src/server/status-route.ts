@@ -20,7 +20,7 @@ export const statusRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (!user) return false;
   const generationId = url.searchParams.get('generationId') ?? '';
   if (!ID_PATTERN.test(generationId)) return false;
-  const view = getGenerationView(ctx.db, generationId, user, localeOfNodeRequest(req), ctx.clock.now());
+  const view = await getGenerationView(ctx.db, generationId, user, localeOfNodeRequest(req), ctx.clock.now());
   if (!view) return false;
   sendJson(res, 200, view);
   return true;

@@ -72,7 +72,12 @@ export const statusStreamRoute: NodeRoute = async ({ ctx, req, res, url }) => {
     });
     res.socket?.setNoDelay(true);
   };
-  const result = ctx.statusWatch.watch({
+  // The client may leave while the first view is read; its stream is dropped as soon as it opens.
+  let gone = false;
+  res.once('close', () => {
+    gone = true;
+  });
+  const result = await ctx.statusWatch.watch({
     generationId,
     viewer: user,
     locale: localeOfNodeRequest(req),
@@ -81,11 +86,12 @@ export const statusStreamRoute: NodeRoute = async ({ ctx, req, res, url }) => {
       end: () => (startStream(), sink.end()),
       backlog: sink.backlog,
     },
-    stillSignedIn: () => isSessionActive(ctx.db, token, sessionOptions()),
+    stillSignedIn: async () => await isSessionActive(ctx.db, token, sessionOptions()),
   });
   switch (result.kind) {
     case 'open':
-      res.once('close', result.close);
+      if (gone) result.close();
+      else res.once('close', result.close);
       return true;
     case 'not-found':
       sendNodeError(req, res, 404, 'GENERATION_NOT_FOUND', cors);

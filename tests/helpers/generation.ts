@@ -128,18 +128,19 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export function balanceOf(ctx: AppContext, userId: string): number {
-  return ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
+export async function balanceOf(ctx: AppContext, userId: string): Promise<number> {
+  return (await ctx.db.value<number>('SELECT generation_balance FROM users WHERE id = ?', [userId])) as number;
 }
 
-export function ledgerOf(ctx: AppContext, userId: string): Array<{ kind: string; delta: number; reference: string }> {
-  return ctx.db
-    .prepare('SELECT kind, delta, reference FROM credit_ledger WHERE userId = ? ORDER BY id')
-    .all(userId) as Array<{ kind: string; delta: number; reference: string }>;
+export async function ledgerOf(ctx: AppContext, userId: string): Promise<Array<{ kind: string; delta: number; reference: string }>> {
+  return ctx.db.all<{ kind: string; delta: number; reference: string }>(
+    'SELECT kind, delta, reference FROM credit_ledger WHERE userId = ? ORDER BY id',
+    [userId],
+  );
 }
 
-export function generationRow(ctx: AppContext, id: string): Record<string, unknown> {
-  return ctx.db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown>;
+export async function generationRow(ctx: AppContext, id: string): Promise<Record<string, unknown>> {
+  return (await ctx.db.get<Record<string, unknown>>('SELECT * FROM generations WHERE id = ?', [id])) as Record<string, unknown>;
 }
 
 export async function expectLedgerConsistent(ctx: AppContext): Promise<void> {

@@ -43,8 +43,8 @@ export function laneOf(stage: QueueStage): Lane {
 }
 
 /** A one-credit generation of `userId`, moved to `stage` and left unleased and due at `now`. */
-export function seedGeneration(db: Db, config: Config, userId: string, stage: QueueStage, now: number): string {
-  const { generationId: id } = createGeneration({
+export async function seedGeneration(db: Db, config: Config, userId: string, stage: QueueStage, now: number): Promise<string> {
+  const { generationId: id } = await createGeneration({
     db,
     config,
     userId,
@@ -52,22 +52,22 @@ export function seedGeneration(db: Db, config: Config, userId: string, stage: Qu
     idempotencyKey: null,
     now,
   });
-  const take = (lane: Lane): QueuedGeneration => {
-    const claim = claimGeneration(db, { lane, now, leaseMs: 1000, workerId: 'seed' });
+  const take = async (lane: Lane): Promise<QueuedGeneration> => {
+    const claim = await claimGeneration(db, { lane, now, leaseMs: 1000, workerId: 'seed' });
     if (claim?.id !== id) throw new Error(`seedGeneration: could not claim ${id} in the ${lane} lane`);
     return claim;
   };
   if (stage === 'prepare') return id;
-  savePreparedPrompt(db, take('prepare'), PREPARED_PROMPT, now);
+  await savePreparedPrompt(db, await take('prepare'), PREPARED_PROMPT, now);
   if (stage === 'submit') return id;
-  markSubmitted(db, take('submit'), { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now);
+  await markSubmitted(db, await take('submit'), { jobId: `task-${id}`, model: 'm', resolution: '768P', nextPollAt: now }, now);
   if (stage === 'poll') return id;
   if (stage === 'watching' || stage === 'watching-download') {
-    failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'no result', attempt: null, keepWatching: true }, now);
+    await failGeneration(db, id, { stage: 'STUCK_GENERATION', code: 'STUCK', message: 'no result', attempt: null, keepWatching: true }, now);
     if (stage === 'watching') return id;
-    markDownloadReady(db, take('late'), { fileId: 'file-1', width: 1, height: 1 }, now);
+    await markDownloadReady(db, await take('late'), { fileId: 'file-1', width: 1, height: 1 }, now);
     return id;
   }
-  markDownloadReady(db, take('poll'), { fileId: 'file-1', width: 1, height: 1 }, now);
+  await markDownloadReady(db, await take('poll'), { fileId: 'file-1', width: 1, height: 1 }, now);
   return id;
 }

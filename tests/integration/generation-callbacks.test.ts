@@ -27,7 +27,7 @@ function postCallback(baseUrl: string, body: unknown): Promise<Response> {
   });
 }
 
-const eventCount = (stack: Stack) => stack.app.ctx.db.prepare('SELECT COUNT(*) FROM generation_events').pluck().get() as number;
+const eventCount = async (stack: Stack) => (await stack.app.ctx.db.value('SELECT COUNT(*) FROM generation_events')) as number;
 
 async function startGeneration(stack: Stack, faults: MinimaxFaultInput[] = []) {
   const { app } = stack;
@@ -53,33 +53,33 @@ describe('MiniMax callbacks', () => {
   });
 
   it('echoes a challenge, and does nothing else with it', async () => {
-    const events = eventCount(stack);
+    const events = await eventCount(stack);
     const res = await postCallback(stack.app.url, { challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ challenge: '1a3cs1j-601a-118y-ch52-o48911eabc3u' });
-    expect(eventCount(stack)).toBe(events);
+    expect(await eventCount(stack)).toBe(events);
   });
 
   it('finishes a generation from the pushes, after verifying the callback URL', async () => {
     const { user, cookie, id } = await startGeneration(stack);
     const done = await waitForStatus(stack.app.url, cookie, id);
     expect(done).toMatchObject({ status: 'success', charged: true });
-    const row = generationRow(stack.app.ctx, id);
+    const row = await generationRow(stack.app.ctx, id);
     expect(row.last_callback_at).toEqual(expect.any(Number));
     const task = stack.minimax.task(row.minimax_job_id as string) as unknown as { callbackUrl: string };
     expect(task.callbackUrl).toBe(`${stack.app.url}/minimax_callback`);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(1);
     await expectLedgerConsistent(stack.app.ctx);
   });
 
   it('charges once when every push arrives twice', async () => {
     const { user, cookie, id } = await startGeneration(stack, [{ kind: 'duplicate_callbacks', copies: 3 }]);
     expect((await waitForStatus(stack.app.url, cookie, id)).status).toBe('success');
-    const job = generationRow(stack.app.ctx, id).minimax_job_id as string;
+    const job = (await generationRow(stack.app.ctx, id)).minimax_job_id as string;
     const deliveries = await stack.minimax.callbacksSettled(job);
     expect(deliveries.length).toBeGreaterThanOrEqual(3);
-    expect(ledgerOf(stack.app.ctx, user.id).filter((l) => l.reference.endsWith(id))).toHaveLength(1);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
+    expect((await ledgerOf(stack.app.ctx, user.id)).filter((l) => l.reference.endsWith(id))).toHaveLength(1);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(1);
     await expectLedgerConsistent(stack.app.ctx);
   });
 
@@ -93,8 +93,8 @@ describe('MiniMax callbacks', () => {
     stack.minimax.configure({ stepMs: { processing: 120_000 } });
     try {
       const { user, id } = await startGeneration(stack);
-      await waitUntil(() => generationRow(stack.app.ctx, id).minimax_job_id !== null, 10_000, 'submission');
-      const job = generationRow(stack.app.ctx, id).minimax_job_id as string;
+      await waitUntil(async () => (await generationRow(stack.app.ctx, id)).minimax_job_id !== null, 10_000, 'submission');
+      const job = (await generationRow(stack.app.ctx, id)).minimax_job_id as string;
       await stack.minimax.waitForTask(job, ['Processing']);
       for (const status of ['success', 'failed']) {
         const forged = await postCallback(stack.app.url, { task_id: job, status, file_id: '999999', base_resp: { status_code: 0 } });
@@ -102,9 +102,9 @@ describe('MiniMax callbacks', () => {
         expect(await forged.json()).toEqual({ status: 'success' });
       }
       // A push only makes the generation due: wait for the worker's own query that followed it.
-      const pushedAt = generationRow(stack.app.ctx, id).last_callback_at as number;
-      await waitUntil(() => ((generationRow(stack.app.ctx, id).last_polled_at as number | null) ?? 0) >= pushedAt, 10_000, 'the confirming query');
-      expect(generationRow(stack.app.ctx, id)).toMatchObject({
+      const pushedAt = (await generationRow(stack.app.ctx, id)).last_callback_at as number;
+      await waitUntil(async () => (((await generationRow(stack.app.ctx, id)).last_polled_at as number | null) ?? 0) >= pushedAt, 10_000, 'the confirming query');
+      expect(await generationRow(stack.app.ctx, id)).toMatchObject({
         status: 'processing',
         step: 'poll',
         minimax_status: 'processing',
@@ -112,17 +112,17 @@ describe('MiniMax callbacks', () => {
         refunded: 0,
         charged: 0,
       });
-      expect(ledgerOf(stack.app.ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => l.kind)).toEqual(['hold']);
+      expect((await ledgerOf(stack.app.ctx, user.id)).filter((l) => l.reference.endsWith(id)).map((l) => l.kind)).toEqual(['hold']);
     } finally {
       stack.minimax.configure({ stepMs: { processing: 30 } });
     }
   });
 
   it('answers a push for an unknown task and changes nothing', async () => {
-    const before = eventCount(stack);
+    const before = await eventCount(stack);
     const res = await postCallback(stack.app.url, { task_id: '123456789012345', status: 'success', file_id: '1' });
     expect(res.status).toBe(200);
-    expect(eventCount(stack)).toBe(before);
+    expect(await eventCount(stack)).toBe(before);
   });
 
   it('refuses junk bodies, counting them without paging the operator (anyone can post there)', async () => {
@@ -135,7 +135,7 @@ describe('MiniMax callbacks', () => {
     }
     expect(await rejected()).toBe(before + 4);
     await stack.app.ctx.notifier.flush();
-    expect(stack.app.ctx.db.prepare(`SELECT COUNT(*) FROM operator_alerts WHERE stage = 'MINIMAX_CALLBACK'`).pluck().get()).toBe(0);
+    expect(await stack.app.ctx.db.value(`SELECT COUNT(*) FROM operator_alerts WHERE stage = 'MINIMAX_CALLBACK'`)).toBe(0);
   });
 });
 
@@ -151,10 +151,10 @@ describe('a callback that never arrives', () => {
   it('is covered by polling: the generation completes anyway', async () => {
     const { user, cookie, id } = await startGeneration(stack, [{ kind: 'no_callback' }]);
     expect((await waitForStatus(stack.app.url, cookie, id)).status).toBe('success');
-    const row = generationRow(stack.app.ctx, id);
+    const row = await generationRow(stack.app.ctx, id);
     expect(row.last_callback_at).toBeNull();
     expect(row.last_polled_at).toEqual(expect.any(Number));
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(1);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(1);
     await expectLedgerConsistent(stack.app.ctx);
   });
 });

@@ -35,7 +35,7 @@ async function startGeneration(app: TestApp, seller: SignedInUser, duration = 6)
   return ((await res.json()) as { generationId: string }).generationId;
 }
 
-const refundsOf = (app: TestApp, userId: string, id: string) => ledgerOf(app.ctx, userId).filter((line) => line.reference === `refund:${id}`);
+const refundsOf = async (app: TestApp, userId: string, id: string) => (await ledgerOf(app.ctx, userId)).filter((line) => line.reference === `refund:${id}`);
 
 describe('cancel before MiniMax (no worker running)', () => {
   let app: TestApp;
@@ -49,23 +49,23 @@ describe('cancel before MiniMax (no worker running)', () => {
   it('fails a queued generation with USER_CANCELED and returns the credits at once; a second cancel changes nothing', async () => {
     const seller = await createSignedInUser(app.ctx, { balance: 5 });
     const id = await startGeneration(app, seller, 10);
-    expect(balanceOf(app.ctx, seller.user.id)).toBe(3);
+    expect(await balanceOf(app.ctx, seller.user.id)).toBe(3);
 
     const first = await cancel(app, seller.cookie, id);
     expect(first.status).toBe(200);
     const view = await first.json();
     expect(view).toMatchObject({ id, status: 'failed', errorReason: 'USER_CANCELED', refunded: true, charged: false, etaMs: null });
     expect(view.error).toContain('Вы отменили этот ролик');
-    expect(balanceOf(app.ctx, seller.user.id)).toBe(5);
+    expect(await balanceOf(app.ctx, seller.user.id)).toBe(5);
 
     const second = await cancel(app, seller.cookie, id);
     expect(second.status).toBe(200);
     expect(await second.json()).toMatchObject({ status: 'failed', errorReason: 'USER_CANCELED' });
-    expect(balanceOf(app.ctx, seller.user.id)).toBe(5);
-    expect(refundsOf(app, seller.user.id, id)).toEqual([{ kind: 'refund', delta: 2, reference: `refund:${id}` }]);
-    expect(generationRow(app.ctx, id)).toMatchObject({ error_stage: 'USER', error_code: 'USER_CANCELED' });
+    expect(await balanceOf(app.ctx, seller.user.id)).toBe(5);
+    expect(await refundsOf(app, seller.user.id, id)).toEqual([{ kind: 'refund', delta: 2, reference: `refund:${id}` }]);
+    expect(await generationRow(app.ctx, id)).toMatchObject({ error_stage: 'USER', error_code: 'USER_CANCELED' });
     // The seller chose it: nothing for the operator.
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM operator_alerts').pluck().get()).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM operator_alerts')).toBe(0);
     await expectLedgerConsistent(app.ctx);
   });
 
@@ -76,7 +76,7 @@ describe('cancel before MiniMax (no worker running)', () => {
     const res = await cancel(app, stranger.cookie, id);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ code: 'GENERATION_NOT_FOUND' });
-    expect(generationRow(app.ctx, id)).toMatchObject({ status: 'queued', refunded: 0 });
+    expect(await generationRow(app.ctx, id)).toMatchObject({ status: 'queued', refunded: 0 });
     expect((await cancel(app, owner.cookie, 'gen_does_not_exist')).status).toBe(404);
   });
 
@@ -86,27 +86,25 @@ describe('cancel before MiniMax (no worker running)', () => {
     expect((await cancel(app, '', id)).status).toBe(401);
     const crossSite = await cancel(app, owner.cookie, id, { sameOrigin: false });
     expect(crossSite.status).toBe(403);
-    expect(generationRow(app.ctx, id)).toMatchObject({ status: 'queued', refunded: 0 });
+    expect(await generationRow(app.ctx, id)).toMatchObject({ status: 'queued', refunded: 0 });
   });
 
   it('refuses with a clear sentence once MiniMax has the task, and after the video is delivered', async () => {
     const owner = await createSignedInUser(app.ctx, { balance: 5 });
     const atMinimax = await startGeneration(app, owner);
-    app.ctx.db
-      .prepare(`UPDATE generations SET status = 'processing', step = 'poll', minimax_job_id = 'task-at-minimax', submittedAt = createdAt WHERE id = ?`)
-      .run(atMinimax);
+    await app.ctx.db.run(`UPDATE generations SET status = 'processing', step = 'poll', minimax_job_id = 'task-at-minimax', submittedAt = createdAt WHERE id = ?`, [atMinimax]);
     const refused = await cancel(app, owner.cookie, atMinimax);
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'GENERATION_AT_MINIMAX', error: expect.stringContaining('отменить его нельзя') });
 
     const delivered = await startGeneration(app, owner);
-    app.ctx.db.prepare(`UPDATE generations SET status = 'success', step = 'done', charged = 1 WHERE id = ?`).run(delivered);
+    await app.ctx.db.run(`UPDATE generations SET status = 'success', step = 'done', charged = 1 WHERE id = ?`, [delivered]);
     const late = await cancel(app, owner.cookie, delivered);
     expect(late.status).toBe(409);
     expect(await late.json()).toMatchObject({ code: 'GENERATION_ALREADY_FINISHED' });
-    expect(balanceOf(app.ctx, owner.user.id)).toBe(3);
-    expect(refundsOf(app, owner.user.id, atMinimax)).toEqual([]);
-    expect(refundsOf(app, owner.user.id, delivered)).toEqual([]);
+    expect(await balanceOf(app.ctx, owner.user.id)).toBe(3);
+    expect(await refundsOf(app, owner.user.id, atMinimax)).toEqual([]);
+    expect(await refundsOf(app, owner.user.id, delivered)).toEqual([]);
   });
 });
 
@@ -125,13 +123,13 @@ describe('cancel against the running worker', () => {
     minimax.injectFault({ kind: 'hang', on: 'create', ms: 1500, createTask: true });
     const seller = await createSignedInUser(app.ctx, { balance: 3 });
     const id = await startGeneration(app, seller);
-    await waitUntil(() => generationRow(app.ctx, id).submit_started_at !== null, 10_000, 'the create call to start');
+    await waitUntil(async () => (await generationRow(app.ctx, id)).submit_started_at !== null, 10_000, 'the create call to start');
     const refused = await cancel(app, seller.cookie, id);
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'GENERATION_AT_MINIMAX' });
     expect(await waitForStatus(app.url, seller.cookie, id)).toMatchObject({ status: 'success', charged: true, refunded: false });
-    expect(balanceOf(app.ctx, seller.user.id)).toBe(2);
-    expect(refundsOf(app, seller.user.id, id)).toEqual([]);
+    expect(await balanceOf(app.ctx, seller.user.id)).toBe(2);
+    expect(await refundsOf(app, seller.user.id, id)).toEqual([]);
     await expectLedgerConsistent(app.ctx);
   });
 
@@ -145,7 +143,7 @@ describe('cancel against the running worker', () => {
     const status = async () => (await (await apiFetch(app.url, `/api/status?generationId=${id}`, { cookie: seller.cookie })).json()) as Record<string, unknown>;
     expect(await status()).toMatchObject({ status: 'queued', cancellable: true });
 
-    await waitUntil(() => generationRow(app.ctx, id).submit_started_at !== null, 10_000, 'the create call to start');
+    await waitUntil(async () => (await generationRow(app.ctx, id)).submit_started_at !== null, 10_000, 'the create call to start');
     // Still queued (MiniMax has not answered), but a cancel would be refused: the status says so.
     expect(await status()).toMatchObject({ status: 'queued', cancellable: false });
     expect((await cancel(app, seller.cookie, id)).status).toBe(409);
@@ -170,9 +168,9 @@ describe('cancel against the running worker', () => {
       expect(await waitForStatus(app.url, seller.cookie, after)).toMatchObject({ status: 'success' });
       // Only the second generation reached MiniMax.
       expect(minimax.tasks().length).toBe(tasksBefore + 1);
-      expect(generationRow(app.ctx, canceled)).toMatchObject({ status: 'failed', error_code: 'USER_CANCELED', submit_started_at: null, minimax_job_id: null });
-      expect(balanceOf(app.ctx, seller.user.id)).toBe(2);
-      expect(refundsOf(app, seller.user.id, canceled)).toHaveLength(1);
+      expect(await generationRow(app.ctx, canceled)).toMatchObject({ status: 'failed', error_code: 'USER_CANCELED', submit_started_at: null, minimax_job_id: null });
+      expect(await balanceOf(app.ctx, seller.user.id)).toBe(2);
+      expect(await refundsOf(app, seller.user.id, canceled)).toHaveLength(1);
       await expectLedgerConsistent(app.ctx);
     } finally {
       await next.stop();

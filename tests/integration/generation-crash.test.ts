@@ -86,10 +86,10 @@ async function startGeneration() {
 async function expectCompletedOnce(user: { id: string }, cookie: string, id: string) {
   const done = await waitForStatus(baseUrl, cookie, id, ['success', 'failed'], 20_000);
   expect(done).toMatchObject({ status: 'success', charged: true, refunded: false });
-  expect(ledgerOf(ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
-  expect(balanceOf(ctx, user.id)).toBe(1);
-  expect(ctx.db.prepare('SELECT generation_used FROM users WHERE id = ?').pluck().get(user.id)).toBe(1);
-  const video = fs.readFileSync(path.join(dir, 'storage', generationRow(ctx, id).video_path as string));
+  expect((await ledgerOf(ctx, user.id)).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
+  expect(await balanceOf(ctx, user.id)).toBe(1);
+  expect(await ctx.db.value('SELECT generation_used FROM users WHERE id = ?', [user.id])).toBe(1);
+  const video = fs.readFileSync(path.join(dir, 'storage', (await generationRow(ctx, id)).video_path as string));
   expect(video.subarray(4, 8).toString('latin1')).toBe('ftyp');
   await expectLedgerConsistent(ctx);
 }
@@ -106,12 +106,12 @@ describe('worker killed with SIGKILL and restarted', () => {
     const tasksBefore = minimax.tasks().length;
     const { user, cookie, id } = await startGeneration();
     await waitUntil(() => minimax.tasks().length > tasksBefore, 10_000, 'the create call to reach MiniMax');
-    expect(generationRow(ctx, id)).toMatchObject({ status: 'queued', step: 'submit', minimax_job_id: null });
+    expect(await generationRow(ctx, id)).toMatchObject({ status: 'queued', step: 'submit', minimax_job_id: null });
     await killServer();
     await startServer();
     await expectCompletedOnce(user, cookie, id);
     // The interrupted submission is on record (MiniMax may hold a second task for it).
-    expect(ctx.db.prepare(`SELECT COUNT(*) FROM generation_events WHERE generationId = ? AND kind = 'resubmit'`).pluck().get(id)).toBe(1);
+    expect(await ctx.db.value(`SELECT COUNT(*) FROM generation_events WHERE generationId = ? AND kind = 'resubmit'`, [id])).toBe(1);
     expect(minimax.tasks().length - tasksBefore).toBe(2);
   });
 
@@ -119,7 +119,7 @@ describe('worker killed with SIGKILL and restarted', () => {
     minimax.configure({ stepMs: { processing: 1500 } });
     await startServer();
     const { user, cookie, id } = await startGeneration();
-    await waitUntil(() => generationRow(ctx, id).status === 'processing', 10_000, 'processing');
+    await waitUntil(async () => (await generationRow(ctx, id)).status === 'processing', 10_000, 'processing');
     await killServer();
     minimax.configure({ stepMs: { processing: 30 } });
     await startServer();
@@ -132,7 +132,7 @@ describe('worker killed with SIGKILL and restarted', () => {
     const { user, cookie, id } = await startGeneration();
     const part = () => path.join(dir, 'storage', 'users', user.id, 'videos', `${id}.mp4.part`);
     await waitUntil(() => fs.existsSync(part()) && fs.statSync(part()).size > 0, 15_000, 'the download to start');
-    expect(generationRow(ctx, id)).toMatchObject({ status: 'processing', step: 'download' });
+    expect(await generationRow(ctx, id)).toMatchObject({ status: 'processing', step: 'download' });
     await killServer();
     await startServer();
     await expectCompletedOnce(user, cookie, id);

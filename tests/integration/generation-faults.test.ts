@@ -40,13 +40,13 @@ describe('generation pipeline under MiniMax faults', () => {
     expect(res.status).toBe(200);
     const { generationId } = (await res.json()) as { generationId: string };
     const status = await waitForStatus(app.url, cookie, generationId);
-    const ledger = ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(generationId));
+    const ledger = (await ledgerOf(app.ctx, user.id)).filter((l) => l.reference.endsWith(generationId));
     // Operator alerts of the pipeline (the prompt engine's own fallbacks alert too: not counted here).
     await app.ctx.notifier.flush();
-    const alerts = (
-      app.ctx.db.prepare('SELECT stage FROM operator_alerts WHERE generationId = ? ORDER BY id').pluck().all(generationId) as string[]
-    ).filter((stage) => !stage.startsWith('GPT_') && stage !== 'TEMPLATE_ROUTER');
-    return { status, balance: balanceOf(app.ctx, user.id), ledger, row: generationRow(app.ctx, generationId), id: generationId, alerts };
+    const alerts = (await app.ctx.db.all<{ stage: string }>('SELECT stage FROM operator_alerts WHERE generationId = ? ORDER BY id', [generationId]))
+      .map((r) => r.stage)
+      .filter((stage) => !stage.startsWith('GPT_') && stage !== 'TEMPLATE_ROUTER');
+    return { status, balance: await balanceOf(app.ctx, user.id), ledger, row: await generationRow(app.ctx, generationId), id: generationId, alerts };
   }
 
   async function expectRefundedOnce(result: Awaited<ReturnType<typeof run>>) {
@@ -82,7 +82,7 @@ describe('generation pipeline under MiniMax faults', () => {
     expect(result.row.error_code).toBe(String(code));
     // One claim to prepare, one to submit, and no retry: the error is final at once.
     expect(result.row).toMatchObject({ attempt: 2, retry_count: 0 });
-    expect(listGenerationEvents(stack.app.ctx.db, result.id).filter((e) => e.kind === 'retry')).toEqual([]);
+    expect((await listGenerationEvents(stack.app.ctx.db, result.id)).filter((e) => e.kind === 'retry')).toEqual([]);
     expect(result.alerts).toEqual(['MINIMAX_CALL']);
   });
 
@@ -103,7 +103,7 @@ describe('generation pipeline under MiniMax faults', () => {
     const result = await run([fault]);
     await expectChargedOnce(result);
     expect(result.alerts).toEqual([]);
-    expect(listGenerationEvents(stack.app.ctx.db, result.id).some((e) => e.kind === 'retry')).toBe(true);
+    expect((await listGenerationEvents(stack.app.ctx.db, result.id)).some((e) => e.kind === 'retry')).toBe(true);
   });
 
   it('gives up after QUEUE_MAX_ATTEMPTS retryable errors, refunds once and says MiniMax is busy', async () => {

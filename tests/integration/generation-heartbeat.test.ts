@@ -73,14 +73,14 @@ describe('the worker’s lease heartbeat', () => {
   /** A generation waiting at MiniMax that the worker has claimed and is polling (the query hangs). */
   async function pollingGeneration(): Promise<{ id: string; attempt: number }> {
     sandbox.emulator<MinimaxEmulator>('minimax').injectFault({ kind: 'hang', on: 'query', ms: 120_000 });
-    const id = seedGeneration(db, ctx.config, await seedUserWithPhoto(db, { now: clock.now() }), 'poll', clock.now());
+    const id = await seedGeneration(db, ctx.config, await seedUserWithPhoto(db, { now: clock.now() }), 'poll', clock.now());
     ctx.generationWorker.wake();
-    await waitUntil(() => leaseOf(id).locked_by === ctx.generationWorker.workerId, 10_000, 'the worker to claim the row');
-    return { id, attempt: leaseOf(id).attempt };
+    await waitUntil(async () => (await leaseOf(id)).locked_by === ctx.generationWorker.workerId, 10_000, 'the worker to claim the row');
+    return { id, attempt: (await leaseOf(id)).attempt };
   }
 
-  const leaseOf = (id: string) =>
-    db.prepare('SELECT attempt, locked_until, locked_by FROM generations WHERE id = ?').get(id) as {
+  const leaseOf = async (id: string) =>
+    (await db.get('SELECT attempt, locked_until, locked_by FROM generations WHERE id = ?', [id])) as {
       attempt: number;
       locked_until: number | null;
       locked_by: string | null;
@@ -97,16 +97,16 @@ describe('the worker’s lease heartbeat', () => {
     const { id, attempt } = await pollingGeneration();
     for (let beat = 0; beat < 2; beat += 1) {
       await nextHeartbeat(id);
-      expect(leaseOf(id)).toEqual({ attempt, locked_until: clock.now() + LEASE_MS, locked_by: ctx.generationWorker.workerId });
+      expect(await leaseOf(id)).toEqual({ attempt, locked_until: clock.now() + LEASE_MS, locked_by: ctx.generationWorker.workerId });
     }
 
     // Seen from another worker's clock the lease has lapsed: it claims the row (attempt + 1).
-    const other = claimGeneration(db, { lane: 'poll', now: clock.now() + 10 * LEASE_MS, leaseMs: 60_000, workerId: 'other' });
+    const other = await claimGeneration(db, { lane: 'poll', now: clock.now() + 10 * LEASE_MS, leaseMs: 60_000, workerId: 'other' });
     expect(other).toMatchObject({ id, attempt: attempt + 1 });
-    const taken = leaseOf(id);
+    const taken = await leaseOf(id);
     for (let beat = 0; beat < 2; beat += 1) {
       await nextHeartbeat(id);
-      expect(leaseOf(id)).toEqual(taken);
+      expect(await leaseOf(id)).toEqual(taken);
     }
   });
 });

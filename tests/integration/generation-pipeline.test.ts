@@ -50,10 +50,10 @@ describe('generation pipeline, completion by polling', () => {
     expect(done).toMatchObject({ id, status: 'success', step: 'done', mode: 'prompt', duration: 6, charged: true, refunded: false, error: null });
     expect(done.videoUrl).toBe(`/api/video/${id}`);
     expect(done.promptFinal).toEqual(expect.any(String));
-    expect(balanceOf(app.ctx, user.id)).toBe(4);
-    expect(ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(id))).toEqual([{ kind: 'hold', delta: -1, reference: `hold:${id}` }]);
-    expect(app.ctx.db.prepare('SELECT generation_used FROM users WHERE id = ?').pluck().get(user.id)).toBe(1);
-    expect(generationRow(app.ctx, id).prompt_cinematic).toEqual(expect.any(String));
+    expect(await balanceOf(app.ctx, user.id)).toBe(4);
+    expect((await ledgerOf(app.ctx, user.id)).filter((l) => l.reference.endsWith(id))).toEqual([{ kind: 'hold', delta: -1, reference: `hold:${id}` }]);
+    expect(await app.ctx.db.value('SELECT generation_used FROM users WHERE id = ?', [user.id])).toBe(1);
+    expect((await generationRow(app.ctx, id)).prompt_cinematic).toEqual(expect.any(String));
     // The video came from MiniMax's CDN over https: the production rule, no loopback exception.
     const cdn = stack.minimax.state();
     expect(cdn.requestCounts.download).toBeGreaterThan(0);
@@ -120,12 +120,12 @@ describe('generation pipeline, completion by polling', () => {
     const done = await waitForStatus(app.url, cookie, generationId);
     expect(done.status).toBe('success');
     expect(done.templateName).toEqual(expect.any(String));
-    const row = generationRow(app.ctx, generationId);
+    const row = await generationRow(app.ctx, generationId);
     expect(row.minimax_template_id).toEqual(expect.any(String));
     expect(stack.minimax.task(row.minimax_job_id as string)).toMatchObject({ kind: 'template' });
     const video = await apiFetch(app.url, done.videoUrl!, { cookie });
     expect(Buffer.from(await video.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
-    expect(balanceOf(app.ctx, user.id)).toBe(1);
+    expect(await balanceOf(app.ctx, user.id)).toBe(1);
     await expectLedgerConsistent(app.ctx);
   });
 });

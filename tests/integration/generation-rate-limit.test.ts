@@ -44,8 +44,8 @@ describe('a burst of generations against MiniMax’s rate limit', () => {
     expect(state.requestCounts.create).toBeGreaterThan(BURST);
     expect(state.tasks).toHaveLength(BURST);
 
-    for (const id of ids) expect(ledgerOf(app.ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
-    expect(balanceOf(app.ctx, user.id)).toBe(0);
+    for (const id of ids) expect((await ledgerOf(app.ctx, user.id)).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([['hold', -1]]);
+    expect(await balanceOf(app.ctx, user.id)).toBe(0);
     await expectLedgerConsistent(app.ctx);
   });
 });

@@ -34,7 +34,7 @@ describe('POST /api/upload-image', () => {
     const res = await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(await photo(500, 700, 'png'), 'photo.jpg', 'image/jpeg') });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { uploadId: string };
-    const row = app.ctx.db.prepare('SELECT path, mime, width, height FROM uploads WHERE id = ?').get(body.uploadId) as Record<string, unknown>;
+    const row = (await app.ctx.db.get('SELECT path, mime, width, height FROM uploads WHERE id = ?', [body.uploadId])) as Record<string, unknown>;
     expect(row).toEqual({ path: `users/${user.id}/uploads/${body.uploadId}.jpg`, mime: 'image/jpeg', width: 500, height: 700 });
     const webp = await uploadPhoto(app.url, cookie, await photo(800, 800, 'webp'));
     expect(webp.status).toBe(200);
@@ -74,7 +74,7 @@ describe('POST /api/upload-image', () => {
     const err = await errorOf(await apiFetch(app.url, '/api/upload-image', { cookie, body: imageForm(big) }));
     expect(err).toMatchObject({ status: 413, code: 'IMAGE_TOO_LARGE' });
     expect(err.error).toMatch(/больше 10 МБ/);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM uploads WHERE userId = ?').pluck().get(user.id)).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM uploads WHERE userId = ?', [user.id])).toBe(0);
     expect(fs.existsSync(path.join(app.ctx.config.paths.storageDir, 'users', user.id))).toBe(false);
   });
 
@@ -167,7 +167,7 @@ describe('POST /api/generate', () => {
   it('refuses a template request no template fits before holding anything, and names prompt mode with its price', async () => {
     const { user, cookie } = await createSignedInUser(app.ctx, { balance: 5 });
     await uploadPhoto(app.url, cookie);
-    const queuedBefore = app.ctx.db.prepare('SELECT COUNT(*) FROM generations').pluck().get();
+    const queuedBefore = await app.ctx.db.value('SELECT COUNT(*) FROM generations');
     const cost = app.ctx.config.pricing.generation.prompt[10];
     const ru = await errorOf(await generate(app.url, cookie, { prompt: `   ${'я'.repeat(2000)}   `, duration: 10, mode: 'template' }));
     expect(ru).toMatchObject({ status: 400, code: 'NO_TEMPLATE_FITS', field: 'prompt', promptMode: { cost } });
@@ -177,8 +177,8 @@ describe('POST /api/generate', () => {
     );
     expect(en).toMatchObject({ status: 400, code: 'NO_TEMPLATE_FITS' });
     expect(en.error).toMatch(/^No template fits this description.*No credits were taken.*"Your own scene".*in credits: 2\)\.$/);
-    expect(balanceOf(app.ctx, user.id)).toBe(5);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(queuedBefore);
+    expect(await balanceOf(app.ctx, user.id)).toBe(5);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM generations')).toBe(queuedBefore);
     // The same text in prompt mode is taken as it is.
     expect((await generate(app.url, cookie, { prompt: 'Сделай красиво и быстро', duration: 10, mode: 'prompt' })).status).toBe(200);
     await expectLedgerConsistent(app.ctx);
@@ -198,8 +198,8 @@ describe('POST /api/generate', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => generate(app.url, cookie, valid)));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 402, 402, 402, 402, 402, 402, 402]);
-    expect(balanceOf(app.ctx, user.id)).toBe(0);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM generations WHERE userId = ?').pluck().get(user.id)).toBe(3);
+    expect(await balanceOf(app.ctx, user.id)).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM generations WHERE userId = ?', [user.id])).toBe(3);
     await expectLedgerConsistent(app.ctx);
   });
 
@@ -212,7 +212,7 @@ describe('POST /api/generate', () => {
     const second = (await b.json()) as Record<string, unknown>;
     expect(second.generationId).toBe(first.generationId);
     expect(second).toMatchObject({ balanceBefore: 3, balanceAfter: 2 });
-    expect(balanceOf(app.ctx, user.id)).toBe(2);
+    expect(await balanceOf(app.ctx, user.id)).toBe(2);
   });
 
   it('reports queue position and lists history newest first, page by page', async () => {

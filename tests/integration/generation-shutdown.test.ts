@@ -33,7 +33,7 @@ describe('worker shutdown', () => {
     await app.ctx.generationWorker.stop();
     // At 2 KB/s the clip would take about 20 s: stopping well before that means it was cut short.
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(generationRow(app.ctx, id)).toMatchObject({ status: 'processing', step: 'download', locked_until: null, locked_by: null });
+    expect(await generationRow(app.ctx, id)).toMatchObject({ status: 'processing', step: 'download', locked_until: null, locked_by: null });
     expect(fs.existsSync(part)).toBe(false);
 
     const { db, config, log, clock, minimax, promptEngine, notifier } = app.ctx;
@@ -41,7 +41,7 @@ describe('worker shutdown', () => {
     next.start();
     try {
       expect(await waitForStatus(app.url, cookie, id)).toMatchObject({ status: 'success', charged: true });
-      expect(balanceOf(app.ctx, user.id)).toBe(1);
+      expect(await balanceOf(app.ctx, user.id)).toBe(1);
       await expectLedgerConsistent(app.ctx);
     } finally {
       await next.stop();
@@ -57,16 +57,14 @@ describe('worker shutdown', () => {
       generationId: string;
     };
     // The killed process held the row for another hour; its pid is ours again after the restart.
-    app.ctx.db
-      .prepare('UPDATE generations SET locked_until = ?, locked_by = ?, attempt = attempt + 1 WHERE id = ?')
-      .run(app.ctx.clock.now() + 3_600_000, `${os.hostname()}:${process.pid}:before-restart`, id);
+    await app.ctx.db.run('UPDATE generations SET locked_until = ?, locked_by = ?, attempt = attempt + 1 WHERE id = ?', [app.ctx.clock.now() + 3_600_000, `${os.hostname()}:${process.pid}:before-restart`, id]);
 
     const { db, config, log, clock, minimax, promptEngine, notifier } = app.ctx;
     const next = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier });
     next.start();
     try {
       expect(await waitForStatus(app.url, cookie, id)).toMatchObject({ status: 'success', charged: true });
-      expect(balanceOf(app.ctx, user.id)).toBe(1);
+      expect(await balanceOf(app.ctx, user.id)).toBe(1);
       await expectLedgerConsistent(app.ctx);
     } finally {
       await next.stop();

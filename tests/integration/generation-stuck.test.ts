@@ -41,10 +41,10 @@ describe('a generation stuck at MiniMax', () => {
     const failed = await waitForStatus(stack.app.url, cookie, id, ['failed', 'success']);
     expect(failed).toMatchObject({ status: 'failed', refunded: true, charged: false, errorReason: 'TIMED_OUT' });
     expect(failed.error).toMatch(/слишком долго.*Если он всё же появится, то бесплатно окажется в «Моих роликах»/);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(2);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(2);
     await stack.app.ctx.notifier.flush();
     expect(
-      stack.app.ctx.db.prepare(`SELECT stage FROM operator_alerts WHERE generationId = ? AND stage = 'STUCK_GENERATION'`).pluck().all(id),
+      (await stack.app.ctx.db.all<{ stage: string }>(`SELECT stage FROM operator_alerts WHERE generationId = ? AND stage = 'STUCK_GENERATION'`, [id])).map((r) => r.stage),
     ).toEqual(['STUCK_GENERATION']);
 
     const late = await waitForStatus(stack.app.url, cookie, id, ['success']);
@@ -52,11 +52,11 @@ describe('a generation stuck at MiniMax', () => {
     const video = await apiFetch(stack.app.url, late.videoUrl!, { cookie });
     expect(Buffer.from(await video.arrayBuffer()).subarray(4, 8).toString('latin1')).toBe('ftyp');
     // Free: the hold and its refund, nothing else; the sweep never refunds twice.
-    expect(ledgerOf(stack.app.ctx, user.id).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([
+    expect((await ledgerOf(stack.app.ctx, user.id)).filter((l) => l.reference.endsWith(id)).map((l) => [l.kind, l.delta])).toEqual([
       ['hold', -1],
       ['refund', 1],
     ]);
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(2);
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(2);
     await expectLedgerConsistent(stack.app.ctx);
   });
 
@@ -66,8 +66,8 @@ describe('a generation stuck at MiniMax', () => {
     expect((await waitForStatus(stack.app.url, cookie, id, ['failed'])).errorReason).toBe('TIMED_OUT');
     // The late watch's next queries meet a gateway error before MiniMax ends the task.
     stack.minimax.injectFault({ kind: 'http_error', on: 'query', status: 502, count: 2 });
-    await waitUntil(() => generationRow(stack.app.ctx, id).step === 'done', 10_000, 'the watch to end');
-    expect(generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', error_stage: 'STUCK_GENERATION', error_code: 'STUCK' });
+    await waitUntil(async () => (await generationRow(stack.app.ctx, id)).step === 'done', 10_000, 'the watch to end');
+    expect(await generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', error_stage: 'STUCK_GENERATION', error_code: 'STUCK' });
     expect((await waitForStatus(stack.app.url, cookie, id, ['failed'])).errorReason).toBe('TIMED_OUT');
     await expectLedgerConsistent(stack.app.ctx);
   });
@@ -76,9 +76,9 @@ describe('a generation stuck at MiniMax', () => {
     stack.minimax.injectFault({ kind: 'task_fail', code: 1027 });
     const { user, cookie, id } = await start();
     expect((await waitForStatus(stack.app.url, cookie, id, ['failed'])).errorReason).toBe('TIMED_OUT');
-    await waitUntil(() => generationRow(stack.app.ctx, id).step === 'done', 10_000, 'the watch to end');
-    expect(generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', refunded: 1, charged: 0, error_code: 'STUCK' });
-    expect(balanceOf(stack.app.ctx, user.id)).toBe(2);
+    await waitUntil(async () => (await generationRow(stack.app.ctx, id)).step === 'done', 10_000, 'the watch to end');
+    expect(await generationRow(stack.app.ctx, id)).toMatchObject({ status: 'failed', refunded: 1, charged: 0, error_code: 'STUCK' });
+    expect(await balanceOf(stack.app.ctx, user.id)).toBe(2);
     await expectLedgerConsistent(stack.app.ctx);
   });
 });

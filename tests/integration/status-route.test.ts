@@ -61,23 +61,23 @@ describe('GET /api/status fast path', () => {
   it('lets the middleware refresh a session past half its lifetime (new cookie) instead of answering itself', async () => {
     const user = await createSignedInUser(stack.app.ctx);
     const { ctx } = stack.app;
-    ctx.db.prepare('UPDATE generations SET userId = ? WHERE id = ?').run(user.user.id, generationId);
+    await ctx.db.run('UPDATE generations SET userId = ? WHERE id = ?', [user.user.id, generationId]);
     try {
-      ctx.db.prepare('UPDATE sessions SET expiresAt = ? WHERE userId = ?').run(ctx.clock.now() + 60_000, user.user.id);
+      await ctx.db.run('UPDATE sessions SET expiresAt = ? WHERE userId = ?', [ctx.clock.now() + 60_000, user.user.id]);
       const res = await apiFetch(stack.app.url, path(), { cookie: user.cookie });
       expect(res.status).toBe(200);
       expect(res.headers.get('set-cookie')).toMatch(/^beem_session=/);
-      const expiresAt = ctx.db.prepare('SELECT expiresAt FROM sessions WHERE userId = ?').pluck().get(user.user.id) as number;
+      const expiresAt = (await ctx.db.value('SELECT expiresAt FROM sessions WHERE userId = ?', [user.user.id])) as number;
       expect(expiresAt).toBeGreaterThan(ctx.clock.now() + ctx.config.session.ttlMs / 2);
     } finally {
-      ctx.db.prepare('UPDATE generations SET userId = ? WHERE id = ?').run(owner.user.id, generationId);
+      await ctx.db.run('UPDATE generations SET userId = ? WHERE id = ?', [owner.user.id, generationId]);
     }
   });
 
   it('refuses an account disabled while its session lives, as every API does', async () => {
     const user = await createSignedInUser(stack.app.ctx);
     // Marked directly, so the session is still there when the request comes.
-    stack.app.ctx.db.prepare('UPDATE users SET disabled = 1 WHERE id = ?').run(user.user.id);
+    await stack.app.ctx.db.run('UPDATE users SET disabled = 1 WHERE id = ?', [user.user.id]);
     const res = await apiFetch(stack.app.url, path(), { cookie: user.cookie });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ code: 'ACCOUNT_DISABLED' });

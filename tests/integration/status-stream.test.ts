@@ -71,7 +71,7 @@ describe('status stream', () => {
     await stream.event(0);
     const elsewhere = openDatabase(app.ctx.config.paths.databaseFile);
     try {
-      elsewhere.prepare(`UPDATE generations SET step = 'submit', updatedAt = updatedAt + 1 WHERE id = ?`).run(mine);
+      await elsewhere.run(`UPDATE generations SET step = 'submit', updatedAt = updatedAt + 1 WHERE id = ?`, [mine]);
       expect(await stream.find<{ step: string }>((view) => view.step === 'submit')).toMatchObject({ id: mine, status: 'queued' });
       const cancel = await apiFetch(app.url, `/api/generations/${mine}/cancel`, { method: 'POST', cookie: other.cookie });
       expect(cancel.status).toBe(200);
@@ -80,7 +80,7 @@ describe('status stream', () => {
       expect(last).toMatchObject({ status: 'failed', errorReason: 'USER_CANCELED', refunded: true });
       expect(last).toEqual(await cancel.json());
     } finally {
-      elsewhere.close();
+      await elsewhere.end();
       stream.close();
     }
   });
@@ -142,8 +142,8 @@ describe('status stream', () => {
       expect(JSON.parse(await stream.event(40, 20_000))).toEqual(first);
       expect(stream.comments).toBe(0);
       const elsewhere = openDatabase(app.ctx.config.paths.databaseFile);
-      elsewhere.prepare(`UPDATE generations SET updatedAt = updatedAt + 1 WHERE id = ?`).run(id);
-      elsewhere.close();
+      await elsewhere.run(`UPDATE generations SET updatedAt = updatedAt + 1 WHERE id = ?`, [id]);
+      await elsewhere.end();
       expect(await stream.find<{ updatedAt: number }>((view) => view.updatedAt === first.updatedAt + 1)).toMatchObject({ id, status: 'queued' });
     } finally {
       stream.close();

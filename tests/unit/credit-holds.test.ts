@@ -26,44 +26,44 @@ beforeEach(async () => {
   userId = await seedUserWithPhoto(db, { now: T0, trialCredits: 1 });
 });
 
-const balance = () => db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as number;
+const balance = async () => (await db.value('SELECT generation_balance FROM users WHERE id = ?', [userId])) as number;
 const accept = (body: unknown, idempotencyKey: string | null = null) => createGeneration({ db, config, userId, body, idempotencyKey, now: T0 });
 
 describe('the hold on an accepted generation', () => {
   it('takes the last credit: a balance equal to the cost is enough', async () => {
-    expect(accept(VIDEO)).toMatchObject({ cost: 1, balanceBefore: 1, balanceAfter: 0, status: 'queued' });
-    expect(balance()).toBe(0);
+    expect(await accept(VIDEO)).toMatchObject({ cost: 1, balanceBefore: 1, balanceAfter: 0, status: 'queued' });
+    expect(await balance()).toBe(0);
     expect((await listLedgerEntries(db, userId)).map((e) => [e.kind, e.delta])).toEqual([
       ['hold', -1],
       ['trial', 1],
     ]);
   });
 
-  it('refuses a generation the balance cannot pay for, with what is required, holding nothing', () => {
-    expect(() => accept({ ...VIDEO, duration: 10 })).toThrow(
+  it('refuses a generation the balance cannot pay for, with what is required, holding nothing', async () => {
+    await expect(async () => accept({ ...VIDEO, duration: 10 })).rejects.toThrow(
       expect.objectContaining({ code: 'INSUFFICIENT_BALANCE', status: 402, details: { required: 2, current: 1 } }),
     );
-    expect(balance()).toBe(1);
-    expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(0);
+    expect(await balance()).toBe(1);
+    expect(await db.value('SELECT COUNT(*) FROM generations')).toBe(0);
   });
 
   it('holds once for a repeated Idempotency-Key, and refuses the key for another request', async () => {
     await applyCreditChange(db, { userId, delta: 2, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
-    const first = accept(VIDEO, 'click-1');
-    expect(accept(VIDEO, 'click-1')).toMatchObject({ generationId: first.generationId, balanceBefore: 3, balanceAfter: 2 });
-    expect(() => accept({ ...VIDEO, prompt: 'Другое описание ролика' }, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
-    expect(accept(VIDEO, 'click-2').generationId).not.toBe(first.generationId);
-    expect(balance()).toBe(1);
+    const first = await accept(VIDEO, 'click-1');
+    expect(await accept(VIDEO, 'click-1')).toMatchObject({ generationId: first.generationId, balanceBefore: 3, balanceAfter: 2 });
+    await expect(async () => accept({ ...VIDEO, prompt: 'Другое описание ролика' }, 'click-1')).rejects.toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect((await accept(VIDEO, 'click-2')).generationId).not.toBe(first.generationId);
+    expect(await balance()).toBe(1);
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
   it('answers a repeat with the first generation only when it asks for the same shape, focus and photo', async () => {
     await applyCreditChange(db, { userId, delta: 5, kind: 'admin_adjustment', reference: 'adj:top-up', now: T0 });
     const tall = { ...VIDEO, format: '3:4', focus: { x: 0.3, y: 0.5 } };
-    const first = accept(tall, 'click-1');
+    const first = await accept(tall, 'click-1');
     // The same body again: the same generation, one hold.
-    expect(accept({ ...tall }, 'click-1')).toMatchObject({ generationId: first.generationId, balanceAfter: 5 });
-    expect(balance()).toBe(5);
+    expect(await accept({ ...tall }, 'click-1')).toMatchObject({ generationId: first.generationId, balanceAfter: 5 });
+    expect(await balance()).toBe(5);
     // Another format, another focus, no focus, or the default format: another request under a reused key.
     for (const other of [
       { ...tall, format: '9:16' },
@@ -71,15 +71,13 @@ describe('the hold on an accepted generation', () => {
       { ...VIDEO, format: '3:4' },
       VIDEO,
     ]) {
-      expect(() => accept(other, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 }));
+      await expect(async () => accept(other, 'click-1')).rejects.toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 }));
     }
     // A new photo uploaded since: the first video is not of it.
-    db.prepare(
-      `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_new', ?, 'users/x/uploads/upl_2.jpg', 'image/jpeg', 640, 480, 10, ?)`,
-    ).run(userId, T0 + 1);
-    expect(() => accept(tall, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
-    expect(balance()).toBe(5);
-    expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
+    await db.run(`INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES ('upl_new', ?, 'users/x/uploads/upl_2.jpg', 'image/jpeg', 640, 480, 10, ?)`, [userId, T0 + 1]);
+    await expect(async () => accept(tall, 'click-1')).rejects.toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }));
+    expect(await balance()).toBe(5);
+    expect(await db.value('SELECT COUNT(*) FROM generations')).toBe(1);
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
@@ -99,13 +97,13 @@ describe('the hold on an accepted generation', () => {
       })).id;
     const pushIn = await edit([['Push in']]);
     const panLeft = await edit([['Pan left']]);
-    const first = accept({ previewId: pushIn }, 'click-1');
-    expect(accept({ previewId: pushIn }, 'click-1').generationId).toBe(first.generationId);
+    const first = await accept({ previewId: pushIn }, 'click-1');
+    expect((await accept({ previewId: pushIn }, 'click-1')).generationId).toBe(first.generationId);
     for (const other of [{ previewId: panLeft }, VIDEO]) {
-      expect(() => accept(other, 'click-1')).toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 }));
+      await expect(async () => accept(other, 'click-1')).rejects.toThrow(expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 }));
     }
-    expect(balance()).toBe(5);
-    expect(db.prepare('SELECT COUNT(*) FROM generations').pluck().get()).toBe(1);
+    expect(await balance()).toBe(5);
+    expect(await db.value('SELECT COUNT(*) FROM generations')).toBe(1);
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
@@ -115,15 +113,15 @@ describe('the hold on an accepted generation', () => {
       { provider: 'oidc', subject: 'sub-nophoto', email: 'nophoto@example.ru', name: 'N', picture: null },
       { now: T0, trialCredits: 3, adminEmails: [] },
     )).user.id;
-    expect(() => createGeneration({ db, config, userId: stranger, body: VIDEO, idempotencyKey: null, now: T0 })).toThrow(
+    await expect(async () => createGeneration({ db, config, userId: stranger, body: VIDEO, idempotencyKey: null, now: T0 })).rejects.toThrow(
       expect.objectContaining({ code: 'NO_IMAGE', status: 400 }),
     );
-    for (const body of [null, 'text', [VIDEO]]) expect(() => accept(body)).toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
+    for (const body of [null, 'text', [VIDEO]]) await expect(async () => accept(body)).rejects.toThrow(expect.objectContaining({ code: 'INVALID_JSON' }));
     const unoffered = loadConfig({ NODE_ENV: 'test', MINIMAX_MODEL: 'MiniMax-Hailuo-02', MINIMAX_RESOLUTION: '1080P' }).config;
-    expect(() => createGeneration({ db, config: unoffered, userId, body: { ...VIDEO, duration: 10 }, idempotencyKey: null, now: T0 })).toThrow(
+    await expect(async () => createGeneration({ db, config: unoffered, userId, body: { ...VIDEO, duration: 10 }, idempotencyKey: null, now: T0 })).rejects.toThrow(
       expect.objectContaining({ code: 'DURATION_NOT_AVAILABLE', field: 'duration' }),
     );
-    expect(balance()).toBe(1);
+    expect(await balance()).toBe(1);
   });
 });
 

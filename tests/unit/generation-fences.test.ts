@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
 import {
   claimGeneration,
+  extendLease,
   failGeneration,
   markDownloadReady,
   markGenerationSucceeded,
@@ -25,8 +26,8 @@ import { seedUserWithPhoto } from '../helpers/seed.ts';
  * The attempt fence (DESIGN.md §2): a worker whose lease lapsed and whose row was claimed
  * again must not settle anything, nor release or shorten the new holder's lease. Every
  * write a claim holder makes runs here twice: as the stale attempt (it changes nothing at
- * all) and as the current one (it lands). The worker's lease heartbeat is fenced the same
- * way; it runs inside the worker, so `generation-heartbeat.test.ts` covers it.
+ * all) and as the current one (it lands). The worker's lease heartbeat (`extendLease`) is
+ * fenced the same way (below); `generation-heartbeat.test.ts` checks the worker running it.
  */
 
 const { config } = loadConfig({ NODE_ENV: 'test' });
@@ -42,7 +43,7 @@ type Claim = Pick<QueuedGeneration, 'id' | 'attempt'>;
 interface QueueWrite {
   name: string;
   at: QueueStage;
-  write(db: Db, claim: Claim, now: number): boolean;
+  write(db: Db, claim: Claim, now: number): Promise<boolean>;
   /** Columns of the row after the current holder's write. */
   lands: Record<string, unknown>;
   /** Change of the owner's balance by the current holder's write (refunds). */
@@ -54,8 +55,8 @@ interface QueueWrite {
 }
 
 const ERROR = { stage: 'MINIMAX_CALL', code: 'HTTP_500', message: 'gateway' };
-const fail = (db: Db, claim: Claim, now: number) =>
-  failGeneration(db, claim.id, { ...ERROR, attempt: claim.attempt, keepWatching: false }, now);
+const fail = async (db: Db, claim: Claim, now: number) =>
+  await failGeneration(db, claim.id, { ...ERROR, attempt: claim.attempt, keepWatching: false }, now);
 const released = { locked_until: null, locked_by: null };
 
 const WRITES: QueueWrite[] = [
@@ -162,24 +163,24 @@ beforeEach(async () => {
 });
 
 /** Everything a queue write may touch: the row, the owner's money and counters, the ledger, the event log. */
-function snapshot(id: string) {
+async function snapshot(id: string) {
   return {
-    row: db.prepare('SELECT * FROM generations WHERE id = ?').get(id) as Record<string, unknown>,
-    user: db.prepare('SELECT generation_balance, generation_used FROM users WHERE id = ?').get(userId) as {
+    row: (await db.get('SELECT * FROM generations WHERE id = ?', [id])) as Record<string, unknown>,
+    user: (await db.get('SELECT generation_balance, generation_used FROM users WHERE id = ?', [userId])) as {
       generation_balance: number;
       generation_used: number;
     },
-    ledger: db.prepare('SELECT * FROM credit_ledger ORDER BY id').all(),
-    events: db.prepare('SELECT * FROM generation_events WHERE generationId = ? ORDER BY id').all(id),
+    ledger: await db.all('SELECT * FROM credit_ledger ORDER BY id'),
+    events: await db.all('SELECT * FROM generation_events WHERE generationId = ? ORDER BY id', [id]),
   };
 }
 
 /** A row claimed by a worker whose lease then lapsed, and claimed again by `fresh`. */
-function contendedRow(at: QueueStage): { id: string; stale: Claim; fresh: Claim } {
-  const id = seedGeneration(db, config, userId, at, T0);
+async function contendedRow(at: QueueStage): Promise<{ id: string; stale: Claim; fresh: Claim }> {
+  const id = await seedGeneration(db, config, userId, at, T0);
   const lane = laneOf(at);
-  const stale = claimGeneration(db, { lane, now: T0, leaseMs: LEASE_MS, workerId: 'stale' });
-  const fresh = claimGeneration(db, { lane, now: T_FRESH, leaseMs: LEASE_MS, workerId: 'fresh' });
+  const stale = await claimGeneration(db, { lane, now: T0, leaseMs: LEASE_MS, workerId: 'stale' });
+  const fresh = await claimGeneration(db, { lane, now: T_FRESH, leaseMs: LEASE_MS, workerId: 'fresh' });
   expect(stale?.id).toBe(id);
   expect(fresh).toMatchObject({ id, attempt: stale!.attempt + 1 });
   return { id, stale: stale!, fresh: fresh! };
@@ -187,15 +188,15 @@ function contendedRow(at: QueueStage): { id: string; stale: Claim; fresh: Claim 
 
 describe('queue writes behind the attempt fence', () => {
   it.each(WRITES)('$name: the stale attempt changes nothing, the current one lands', async ({ at, write, lands, balanceDelta = 0, usedDelta = 0, events = [] }) => {
-    const { id, stale, fresh } = contendedRow(at);
-    const before = snapshot(id);
+    const { id, stale, fresh } = await contendedRow(at);
+    const before = await snapshot(id);
     expect(before.row).toMatchObject({ locked_by: 'fresh', locked_until: T_FRESH + LEASE_MS });
 
-    expect(write(db, stale, T_WRITE)).toBe(false);
-    expect(snapshot(id)).toEqual(before);
+    expect(await write(db, stale, T_WRITE)).toBe(false);
+    expect(await snapshot(id)).toEqual(before);
 
-    expect(write(db, fresh, T_WRITE)).toBe(true);
-    const after = snapshot(id);
+    expect(await write(db, fresh, T_WRITE)).toBe(true);
+    const after = await snapshot(id);
     expect(after.row).toMatchObject(lands);
     expect(after.user.generation_balance).toBe(before.user.generation_balance + balanceDelta);
     expect(after.user.generation_used).toBe(before.user.generation_used + usedDelta);
@@ -204,28 +205,50 @@ describe('queue writes behind the attempt fence', () => {
     expect(await findLedgerMismatches(db)).toEqual([]);
   });
 
-  it('fails a free generation without a refund line (there was no hold)', () => {
-    const id = seedGeneration(db, config, userId, 'poll', T0);
-    db.prepare('UPDATE generations SET cost = 0 WHERE id = ?').run(id);
-    const claim = claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'w' })!;
-    const before = snapshot(id);
-    expect(fail(db, claim, T_WRITE)).toBe(true);
-    const after = snapshot(id);
+  it('fails a free generation without a refund line (there was no hold)', async () => {
+    const id = await seedGeneration(db, config, userId, 'poll', T0);
+    await db.run('UPDATE generations SET cost = 0 WHERE id = ?', [id]);
+    const claim = (await claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'w' }))!;
+    const before = await snapshot(id);
+    expect(await fail(db, claim, T_WRITE)).toBe(true);
+    const after = await snapshot(id);
     expect(after.row).toMatchObject({ status: 'failed', refunded: 1 });
     expect(after.ledger).toEqual(before.ledger);
     expect(after.user).toEqual(before.user);
   });
 
-  it('drops the leases of holders known to be gone, and only theirs', () => {
-    const gone = seedGeneration(db, config, userId, 'poll', T0);
-    claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'host:1:gone' });
-    const alive = seedGeneration(db, config, userId, 'submit', T0);
-    claimGeneration(db, { lane: 'submit', now: T0, leaseMs: LEASE_MS, workerId: 'host:2:alive' });
-    expect(listLeaseHolders(db).sort()).toEqual(['host:1:gone', 'host:2:alive']);
-    expect(releaseLeasesOf(db, [], T0)).toBe(0);
-    expect(releaseLeasesOf(db, ['host:1:gone'], T0)).toBe(1);
-    expect(snapshot(gone).row).toMatchObject({ locked_by: null, locked_until: null });
-    expect(snapshot(alive).row).toMatchObject({ locked_by: 'host:2:alive' });
-    expect(listLeaseHolders(db)).toEqual(['host:2:alive']);
+  it('extends only the lease of the current attempt, while its holder has it: not after the step gave it back', async () => {
+    const { id, stale, fresh } = await contendedRow('poll');
+    const before = await snapshot(id);
+    expect(await extendLease(db, stale, 'stale', T_WRITE + LEASE_MS)).toBe(false);
+    expect(await snapshot(id)).toEqual(before);
+    expect(await extendLease(db, fresh, 'fresh', T_WRITE + LEASE_MS)).toBe(true);
+    expect((await snapshot(id)).row).toMatchObject({ locked_until: T_WRITE + LEASE_MS, locked_by: 'fresh' });
+
+    // The step settles and gives the row back; an extension still on its way lands after that.
+    expect(await releaseClaim(db, fresh, T_WRITE)).toBe(true);
+    const released = await snapshot(id);
+    expect(await extendLease(db, fresh, 'fresh', T_WRITE + 2 * LEASE_MS)).toBe(false);
+    expect(await snapshot(id)).toEqual(released);
+  });
+
+  it('extends the lease of a step whose generation was failed from outside while it runs', async () => {
+    const { id, fresh } = await contendedRow('download');
+    expect(await failGeneration(db, id, { ...ERROR, attempt: null, keepWatching: true }, T_WRITE)).toBe(true);
+    expect(await extendLease(db, fresh, 'fresh', T_WRITE + LEASE_MS)).toBe(true);
+    expect((await snapshot(id)).row).toMatchObject({ status: 'failed', locked_until: T_WRITE + LEASE_MS, locked_by: 'fresh' });
+  });
+
+  it('drops the leases of holders known to be gone, and only theirs', async () => {
+    const gone = await seedGeneration(db, config, userId, 'poll', T0);
+    await claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'host:1:gone' });
+    const alive = await seedGeneration(db, config, userId, 'submit', T0);
+    await claimGeneration(db, { lane: 'submit', now: T0, leaseMs: LEASE_MS, workerId: 'host:2:alive' });
+    expect((await listLeaseHolders(db)).sort()).toEqual(['host:1:gone', 'host:2:alive']);
+    expect(await releaseLeasesOf(db, [], T0)).toBe(0);
+    expect(await releaseLeasesOf(db, ['host:1:gone'], T0)).toBe(1);
+    expect((await snapshot(gone)).row).toMatchObject({ locked_by: null, locked_until: null });
+    expect((await snapshot(alive)).row).toMatchObject({ locked_by: 'host:2:alive' });
+    expect(await listLeaseHolders(db)).toEqual(['host:2:alive']);
   });
 });

@@ -55,44 +55,40 @@ describe('wait estimate in the status view (history from the database)', () => {
     userId = await seedUserWithPhoto(db, { now: 0, trialCredits: 50 });
   });
 
-  const accept = (at: number, duration: 6 | 10 = 6) =>
-    createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе', duration, mode: 'prompt' }, idempotencyKey: null, now: at }).generationId;
+  const accept = async (at: number, duration: 6 | 10 = 6) =>
+    (await createGeneration({ db, config, userId, body: { prompt: 'Флакон на столе', duration, mode: 'prompt' }, idempotencyKey: null, now: at })).generationId;
   /** A success that took `startS` to reach MiniMax and `runS` there. */
-  const finished = (createdAt: number, startS: number, runS: number, duration: 6 | 10 = 6) => {
-    const id = accept(createdAt, duration);
-    db.prepare(`UPDATE generations SET status = 'success', step = 'done', charged = 1, submittedAt = ?, completedAt = ? WHERE id = ?`).run(
-      createdAt + startS * S,
-      createdAt + (startS + runS) * S,
-      id,
-    );
+  const finished = async (createdAt: number, startS: number, runS: number, duration: 6 | 10 = 6) => {
+    const id = await accept(createdAt, duration);
+    await db.run(`UPDATE generations SET status = 'success', step = 'done', charged = 1, submittedAt = ?, completedAt = ? WHERE id = ?`, [createdAt + startS * S, createdAt + (startS + runS) * S, id]);
     return id;
   };
-  const view = async (id: string) => getGenerationView(db, id, (await getUserById(db, userId))!, 'ru', NOW)!;
+  const view = async (id: string) => (await getGenerationView(db, id, (await getUserById(db, userId))!, 'ru', NOW))!;
 
   it('is the median start and run of the last successes of the same mode and length, less the time already waited', async () => {
-    finished(1 * S, 8, 40);
-    finished(100 * S, 10, 50);
-    finished(200 * S, 12, 70);
-    finished(300 * S, 1, 1, 10); // another length: not counted
-    const id = accept(NOW - 4 * S);
+    await finished(1 * S, 8, 40);
+    await finished(100 * S, 10, 50);
+    await finished(200 * S, 12, 70);
+    await finished(300 * S, 1, 1, 10); // another length: not counted
+    const id = await accept(NOW - 4 * S);
     expect(await view(id)).toMatchObject({ status: 'queued', queuePosition: 1, etaMs: 56 * S });
   });
 
   it('counts the queue ahead', async () => {
-    finished(1 * S, 8, 40);
-    finished(100 * S, 10, 50);
-    finished(200 * S, 12, 70);
-    accept(NOW - 3 * S);
-    const mine = accept(NOW - 2 * S);
+    await finished(1 * S, 8, 40);
+    await finished(100 * S, 10, 50);
+    await finished(200 * S, 12, 70);
+    await accept(NOW - 3 * S);
+    const mine = await accept(NOW - 2 * S);
     // One ahead; the line has never formed, so it moves at the start pace (10 s).
     expect(await view(mine)).toMatchObject({ queuePosition: 2, etaMs: 10 * S + 10 * S + 50 * S });
   });
 
   it('shows nothing without enough history', async () => {
-    finished(1 * S, 8, 40);
-    finished(100 * S, 10, 50);
-    const id = accept(NOW - 4 * S);
+    await finished(1 * S, 8, 40);
+    await finished(100 * S, 10, 50);
+    const id = await accept(NOW - 4 * S);
     expect((await view(id)).etaMs).toBeNull();
-    expect((await view(accept(NOW - 1 * S, 10))).etaMs).toBeNull();
+    expect((await view(await accept(NOW - 1 * S, 10))).etaMs).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { callbackChallengeSchema, callbackPushSchema } from '../providers/minimax/schemas.ts';
 import { expediteByJobId } from './queue.ts';
 
@@ -14,11 +14,11 @@ export type CallbackOutcome =
  * itself (with our key) what the task's state is. A forged push therefore changes nothing
  * but the time of the next query; an unknown task id changes nothing at all.
  */
-export function handleMinimaxCallback(db: Db, body: unknown, now: number): CallbackOutcome {
+export async function handleMinimaxCallback(db: Database, body: unknown, now: number): Promise<CallbackOutcome> {
   const challenge = callbackChallengeSchema.safeParse(body);
   if (challenge.success) return { kind: 'challenge', challenge: challenge.data.challenge };
   const push = callbackPushSchema.safeParse(body);
   if (!push.success) return { kind: 'invalid' };
   const taskId = push.data.task_id;
-  return { kind: 'push', taskId, generationId: expediteByJobId(db, taskId, now) };
+  return { kind: 'push', taskId, generationId: await expediteByJobId(db, taskId, now) };
 }

@@ -1,4 +1,5 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
+import { inTransaction } from '../db/database.ts';
 import { failGeneration } from './queue.ts';
 
 /**
@@ -26,14 +27,15 @@ export type CancelOutcome =
   /** Already at MiniMax (or its create call may be under way). */
   | { kind: 'at-minimax' };
 
-export function cancelGeneration(db: Db, input: { generationId: string; userId: string; now: number }): CancelOutcome {
-  return inTransaction(db, () => {
-    const row = db.prepare('SELECT userId, status, error_code FROM generations WHERE id = ?').get(input.generationId) as
-      | { userId: string; status: string; error_code: string | null }
-      | undefined;
+export async function cancelGeneration(db: Db, input: { generationId: string; userId: string; now: number }): Promise<CancelOutcome> {
+  return inTransaction(db, async (tx): Promise<CancelOutcome> => {
+    const row = await tx.get<{ userId: string; status: string; error_code: string | null }>(
+      'SELECT userId, status, error_code FROM generations WHERE id = ?',
+      [input.generationId],
+    );
     if (!row || row.userId !== input.userId) return { kind: 'not-found' };
-    const failed = failGeneration(
-      db,
+    const failed = await failGeneration(
+      tx,
       input.generationId,
       { ...USER_CANCEL, attempt: null, keepWatching: false, beforeSubmitOnly: true },
       input.now,

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
 import { readRow } from '../db/row.ts';
-import { inTransaction, type Db } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
 import { holdCredits } from './credits.ts';
 import { newId } from '../ids.ts';
@@ -94,34 +95,32 @@ interface NewGeneration {
  * The one way a generation enters the queue: its row and its credit hold, written together.
  * MUST run inside the caller's transaction, after the caller has checked the balance.
  */
-function enqueueGeneration(db: Db, g: NewGeneration): { id: string; balanceAfter: number } {
+async function enqueueGeneration(db: Db, g: NewGeneration): Promise<{ id: string; balanceAfter: number }> {
   const id = newId('gen', g.now);
   const shape = formatColumns(g.shape);
-  db.prepare(
+  await db.run(
     `INSERT INTO generations (id, userId, status, step, duration, cost, upload_id, image_path, prompt,
        generation_mode, next_attempt_at, idempotency_key, video_format, focus_x, focus_y, createdAt, updatedAt)
      VALUES (?, ?, 'queued', 'prepare', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(id, g.userId, g.duration, g.cost, g.uploadId, g.imagePath, g.prompt, g.mode, g.now, g.idempotencyKey, shape.format, shape.focusX, shape.focusY, g.now, g.now);
-  const balanceAfter = holdCredits(db, { generationId: id, userId: g.userId, cost: g.cost, note: g.holdNote(id), now: g.now });
-  recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: g.detail, now: g.now });
+    [id, g.userId, g.duration, g.cost, g.uploadId, g.imagePath, g.prompt, g.mode, g.now, g.idempotencyKey, shape.format, shape.focusX, shape.focusY, g.now, g.now],
+  );
+  const balanceAfter = await holdCredits(db, { generationId: id, userId: g.userId, cost: g.cost, note: g.holdNote(id), now: g.now });
+  await recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: g.detail, now: g.now });
   return { id, balanceAfter };
 }
 
-function queuedCount(db: Db): number {
-  return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`).pluck().get() as number;
+async function queuedCount(db: Database): Promise<number> {
+  return (await db.value<number>(`SELECT COUNT(*) FROM generations WHERE status = 'queued'`)) as number;
 }
 
 /** The answer given the first time, for a repeated Idempotency-Key. */
-function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration {
+async function replayCreated(db: Database, row: Record<string, unknown>): Promise<CreatedGeneration> {
   const r = readRow('generations', row);
   const id = r.text('id');
-  const hold = db
-    .prepare(`SELECT balance_after FROM credit_ledger WHERE reference = ?`)
-    .pluck()
-    .get(ledgerRef.hold(id)) as number | undefined;
+  const hold = await db.value<number>(`SELECT balance_after FROM credit_ledger WHERE reference = ?`, [ledgerRef.hold(id)]);
   const cost = r.int('cost');
   const balanceAfter =
-    hold ?? (db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(r.text('userId')) as number);
+    hold ?? ((await db.value<number>('SELECT generation_balance FROM users WHERE id = ?', [r.text('userId')])) as number);
   return {
     success: true,
     generationId: id,
@@ -130,7 +129,7 @@ function replayCreated(db: Db, row: Record<string, unknown>): CreatedGeneration 
     balanceBefore: balanceAfter + cost,
     balanceAfter,
     status: 'queued',
-    queueSize: queuedCount(db),
+    queueSize: await queuedCount(db),
   };
 }
 
@@ -163,39 +162,36 @@ function isSameRequest(
  * transaction, so parallel requests can never spend more than the balance, and a failed
  * generation can always be refunded against its hold.
  */
-export function createGeneration(options: CreateGenerationOptions): CreatedGeneration {
+export async function createGeneration(options: CreateGenerationOptions): Promise<CreatedGeneration> {
   const { db, config, userId, now } = options;
-  const upload = getCurrentUpload(db, userId);
+  const upload = await getCurrentUpload(db, userId);
   if (!upload) throw badRequest('NO_IMAGE', 'image');
   // From a preview: exactly what the seller saw, no prompt engine run again (issue 16).
-  const preview = previewForGeneration(db, userId, options.body, now);
+  const preview = await previewForGeneration(db, userId, options.body, now);
   const request = preview ? { prompt: preview.prompt, duration: preview.duration, mode: preview.mode } : validateGenerationRequest(options.body, config);
   if (!preview) refuseUnfitTemplateRequest(request, config);
   const shape = chooseFormat(options.body, request.mode, upload);
   const cost = config.pricing.generation[request.mode][request.duration];
   const key = options.idempotencyKey ? `${userId}:${options.idempotencyKey}` : null;
 
-  return inTransaction(db, () => {
+  return inTransaction(db, async (tx): Promise<CreatedGeneration> => {
     if (key) {
-      const existing = db
-        .prepare(
-          `SELECT id, userId, cost, generation_mode, prompt, duration, upload_id, video_format, focus_x, focus_y, preview_id
-           FROM generations WHERE idempotency_key = ?`,
-        )
-        .get(key) as Record<string, unknown> | undefined;
+      const existing = await tx.get<Record<string, unknown>>(
+        `SELECT id, userId, cost, generation_mode, prompt, duration, upload_id, video_format, focus_x, focus_y, preview_id
+         FROM generations WHERE idempotency_key = ?`,
+        [key],
+      );
       if (existing) {
         // Same key, other request: a client bug, not a repeated click (Stripe answers the same).
         if (!isSameRequest(existing, request, { shape, uploadId: upload.id, previewId: preview?.id ?? null })) throw new AppError('IDEMPOTENCY_KEY_REUSED', { status: 422 });
-        return replayCreated(db, existing);
+        return replayCreated(tx, existing);
       }
     }
-    const balanceBefore = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(userId) as
-      | number
-      | undefined;
+    const balanceBefore = await tx.value<number>('SELECT generation_balance FROM users WHERE id = ?', [userId]);
     if (balanceBefore === undefined) throw new AppError('UNAUTHORIZED', { status: 401 });
     if (balanceBefore < cost) throw insufficientBalance(cost, balanceBefore);
 
-    const { id, balanceAfter } = enqueueGeneration(db, {
+    const { id, balanceAfter } = await enqueueGeneration(tx, {
       userId,
       mode: request.mode,
       duration: request.duration,
@@ -209,7 +205,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
       detail: `cost=${cost}`,
       now,
     });
-    if (preview) applyPreviewToGeneration(db, id, preview, now);
+    if (preview) await applyPreviewToGeneration(tx, id, preview, now);
     return {
       success: true,
       generationId: id,
@@ -218,7 +214,7 @@ export function createGeneration(options: CreateGenerationOptions): CreatedGener
       balanceBefore,
       balanceAfter,
       status: 'queued',
-      queueSize: queuedCount(db),
+      queueSize: await queuedCount(tx),
     };
   });
 }
@@ -247,20 +243,21 @@ export interface RetryOptions {
  * `retry-of:<sourceId>` allows one retry per failed generation, so a repeated request
  * cannot queue (or charge) twice; a retry that fails can be retried in its turn.
  */
-export function retryGeneration(db: Db, options: RetryOptions): { generationId: string; cost: number; balanceAfter: number } {
-  return inTransaction(db, () => {
-    const row = db
-      .prepare('SELECT id, userId, status, duration, cost, upload_id, image_path, prompt, generation_mode FROM generations WHERE id = ?')
-      .get(options.sourceId) as Record<string, unknown> | undefined;
+export async function retryGeneration(db: Db, options: RetryOptions): Promise<{ generationId: string; cost: number; balanceAfter: number }> {
+  return inTransaction(db, async (tx) => {
+    const row = await tx.get<Record<string, unknown>>(
+      'SELECT id, userId, status, duration, cost, upload_id, image_path, prompt, generation_mode FROM generations WHERE id = ?',
+      [options.sourceId],
+    );
     if (!row) throw new AppError('GENERATION_NOT_FOUND', { status: 404 });
     const source = readRow('generations', row);
     if (source.oneOf('status', GENERATION_STATUSES) !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
     const key = retryOfKey(options.sourceId);
-    if (db.prepare('SELECT 1 FROM generations WHERE idempotency_key = ?').get(key)) {
+    if (await tx.get('SELECT 1 FROM generations WHERE idempotency_key = ?', [key])) {
       throw new AppError('GENERATION_ALREADY_RETRIED', { status: 409 });
     }
     const cost = options.free ? 0 : source.int('cost');
-    const { id, balanceAfter } = enqueueGeneration(db, {
+    const { id, balanceAfter } = await enqueueGeneration(tx, {
       userId: source.text('userId'),
       mode: source.oneOf('generation_mode', GENERATION_MODES),
       duration: source.oneOf('duration', DURATIONS),
@@ -268,14 +265,14 @@ export function retryGeneration(db: Db, options: RetryOptions): { generationId: 
       uploadId: source.textOrNull('upload_id'),
       imagePath: source.textOrNull('image_path'),
       prompt: source.textOrNull('prompt'),
-      shape: storedFormatChoice(db, options.sourceId),
+      shape: await storedFormatChoice(tx, options.sourceId),
       idempotencyKey: key,
       holdNote: (newGenerationId) => `Генерация ${newGenerationId} (повтор ${options.sourceId})`,
       detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
       now: options.now,
     });
-    carryPreviewToRetry(db, options.sourceId, id, options.now);
-    recordGenerationEvent(db, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
+    await carryPreviewToRetry(tx, options.sourceId, id, options.now);
+    await recordGenerationEvent(tx, options.sourceId, { kind: 'retried', status: 'failed', detail: `as ${id}`, now: options.now });
     return { generationId: id, cost, balanceAfter };
   });
 }

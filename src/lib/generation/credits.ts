@@ -18,25 +18,26 @@ interface GenerationCharge {
 }
 
 /** Takes the cost from the balance (ledger `hold:<id>`); returns the balance after. Free generations hold nothing. */
-export function holdCredits(db: Db, charge: GenerationCharge): number {
-  if (charge.cost <= 0) return db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(charge.userId) as number;
-  return applyCreditChange(db, {
+export async function holdCredits(db: Db, charge: GenerationCharge): Promise<number> {
+  if (charge.cost <= 0) return (await db.value<number>('SELECT generation_balance FROM users WHERE id = ?', [charge.userId]))!;
+  const { balanceAfter } = await applyCreditChange(db, {
     userId: charge.userId,
     delta: -charge.cost,
     kind: 'hold',
     reference: ledgerRef.hold(charge.generationId),
     note: charge.note,
     now: charge.now,
-  }).balanceAfter;
+  });
+  return balanceAfter;
 }
 
 /**
  * Gives the held cost back (ledger `refund:<id>`). The unique reference makes a second
  * refund of the same generation a no-op, whoever asks (the worker, an admin).
  */
-export function refundHold(db: Db, charge: GenerationCharge): void {
+export async function refundHold(db: Db, charge: GenerationCharge): Promise<void> {
   if (charge.cost <= 0) return;
-  applyCreditChange(db, {
+  await applyCreditChange(db, {
     userId: charge.userId,
     delta: charge.cost,
     kind: 'refund',

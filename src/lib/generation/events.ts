@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 
 export interface GenerationEventInput {
   kind: string;
@@ -11,18 +11,19 @@ export interface GenerationEventInput {
 }
 
 /** One line of a generation's history (admin page, support). */
-export function recordGenerationEvent(db: Db, generationId: string, event: GenerationEventInput): void {
-  db.prepare(
+export async function recordGenerationEvent(db: Database, generationId: string, event: GenerationEventInput): Promise<void> {
+  await db.run(
     `INSERT INTO generation_events (generationId, kind, status, step, attempt, detail, createdAt)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    generationId,
-    event.kind,
-    event.status ?? null,
-    event.step ?? null,
-    event.attempt ?? null,
-    event.detail?.slice(0, 2000) ?? null,
-    event.now,
+    [
+      generationId,
+      event.kind,
+      event.status ?? null,
+      event.step ?? null,
+      event.attempt ?? null,
+      event.detail?.slice(0, 2000) ?? null,
+      event.now,
+    ],
   );
 }
 
@@ -36,11 +37,10 @@ export interface GenerationEvent {
   createdAt: number;
 }
 
-export function listGenerationEvents(db: Db, generationId: string): GenerationEvent[] {
-  return db
-    .prepare(
-      `SELECT id, kind, status, step, attempt, detail, createdAt FROM generation_events
-       WHERE generationId = ? ORDER BY id`,
-    )
-    .all(generationId) as GenerationEvent[];
+export async function listGenerationEvents(db: Database, generationId: string): Promise<GenerationEvent[]> {
+  return db.all<GenerationEvent>(
+    `SELECT id, kind, status, step, attempt, detail, createdAt FROM generation_events
+     WHERE generationId = ? ORDER BY id`,
+    [generationId],
+  );
 }

@@ -1,4 +1,5 @@
-import { inTransaction, type Db } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
+import { inTransaction, type Database } from '../db/database.ts';
 import { refundHold } from './credits.ts';
 import type { PreparedPrompt } from '../prompt/types.ts';
 import { recordGenerationEvent } from './events.ts';
@@ -124,34 +125,32 @@ const LATE_PICK = `SELECT id FROM generations INDEXED BY idx_generations_late
 export const CLAIM_PICK_SQL = { live: LIVE_PICK, late: LATE_PICK } as const;
 
 /** Takes the next due row of a lane (one statement, so two workers never take the same row). */
-export function claimGeneration(db: Db, options: ClaimOptions): QueuedGeneration | null {
+export async function claimGeneration(db: Database, options: ClaimOptions): Promise<QueuedGeneration | null> {
   const pick = options.lane === 'late' ? LATE_PICK : LIVE_PICK;
-  const row = db
-    .prepare(
-      `UPDATE generations SET locked_until = @leaseUntil, locked_by = @workerId, attempt = attempt + 1, updatedAt = @now
-       WHERE id = (${pick}) RETURNING *`,
-    )
-    .get({
+  const row = await db.get<Record<string, unknown>>(
+    `UPDATE generations SET locked_until = @leaseUntil, locked_by = @workerId, attempt = attempt + 1, updatedAt = @now
+     WHERE id = (${pick}) RETURNING *`,
+    {
       now: options.now,
       leaseUntil: options.now + options.leaseMs,
       workerId: options.workerId,
       ...(options.lane === 'late' ? {} : { step: options.lane }),
-    }) as Record<string, unknown> | undefined;
+    },
+  );
   return row ? rowToQueued(row) : null;
 }
 
 /** Tasks accepted by MiniMax and not finished yet: the in-flight cap counts these. */
-export function countInFlight(db: Db): number {
-  return db.prepare(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`).pluck().get() as number;
+export async function countInFlight(db: Database): Promise<number> {
+  return (await db.value<number>(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`)) as number;
 }
 
 /** When the earliest live row becomes due (the worker sleeps until then). */
-export function nextDueAt(db: Db): number | null {
+export async function nextDueAt(db: Database): Promise<number | null> {
   return (
-    (db
-      .prepare(`SELECT MIN(next_attempt_at) FROM generations WHERE status IN ('queued', 'processing') AND locked_until IS NULL`)
-      .pluck()
-      .get() as number | null) ?? null
+    (await db.value<number | null>(
+      `SELECT MIN(next_attempt_at) FROM generations WHERE status IN ('queued', 'processing') AND locked_until IS NULL`,
+    )) ?? null
   );
 }
 
@@ -160,19 +159,17 @@ type Claim = Pick<QueuedGeneration, 'id' | 'attempt'>;
 const RELEASE = 'locked_until = NULL, locked_by = NULL';
 
 /** Phase results of the prompt engine; the generation moves on to submission. */
-export function savePreparedPrompt(db: Db, claim: Claim, prepared: PreparedPrompt, now: number): boolean {
+export async function savePreparedPrompt(db: Database, claim: Claim, prepared: PreparedPrompt, now: number): Promise<boolean> {
   const template = prepared.template;
-  return inTransaction(db, () => {
-    const changed = db
-      .prepare(
-        `UPDATE generations SET step = 'submit', retry_count = 0, next_attempt_at = @now, ${RELEASE},
-           prompt_cinematic = @cinematic, prompt_director = @director, prompt_final = @final,
-           camera_commands = @commands, minimax_template_id = @templateId, minimax_template_name = @templateName,
-           minimax_template_inputs = @templateInputs, minimax_final_prompt = @final,
-           error_stage = NULL, error_code = NULL, error_message = NULL, updatedAt = @now
-         WHERE id = @id AND attempt = @attempt AND status = 'queued' AND step = 'prepare'`,
-      )
-      .run({
+  return inTransaction(db, async (tx) => {
+    const { changes } = await tx.run(
+      `UPDATE generations SET step = 'submit', retry_count = 0, next_attempt_at = @now, ${RELEASE},
+         prompt_cinematic = @cinematic, prompt_director = @director, prompt_final = @final,
+         camera_commands = @commands, minimax_template_id = @templateId, minimax_template_name = @templateName,
+         minimax_template_inputs = @templateInputs, minimax_final_prompt = @final,
+         error_stage = NULL, error_code = NULL, error_message = NULL, updatedAt = @now
+       WHERE id = @id AND attempt = @attempt AND status = 'queued' AND step = 'prepare'`,
+      {
         id: claim.id,
         attempt: claim.attempt,
         now,
@@ -183,12 +180,13 @@ export function savePreparedPrompt(db: Db, claim: Claim, prepared: PreparedPromp
         templateId: template?.templateId ?? null,
         templateName: template?.templateName ?? null,
         templateInputs: template ? JSON.stringify({ textInputs: template.textInputs, usesImage: template.usesImage }) : null,
-      }).changes;
-    if (changed === 1) {
+      },
+    );
+    if (changes === 1) {
       const detail = prepared.fallbacks.length > 0 ? `fallbacks=${prepared.fallbacks.join(',')}` : null;
-      recordGenerationEvent(db, claim.id, { kind: 'prepared', status: 'queued', step: 'submit', attempt: claim.attempt, detail, now });
+      await recordGenerationEvent(tx, claim.id, { kind: 'prepared', status: 'queued', step: 'submit', attempt: claim.attempt, detail, now });
     }
-    return changed === 1;
+    return changes === 1;
   });
 }
 
@@ -198,15 +196,13 @@ export function savePreparedPrompt(db: Db, claim: Claim, prepared: PreparedPromp
  * the cancel, so either the cancel lands first and this finds the row failed (no call is
  * made), or this lands first and the cancel is refused.
  */
-export function markSubmitStarted(db: Db, claim: Claim, now: number): boolean {
-  return (
-    db
-      .prepare(
-        `UPDATE generations SET submit_started_at = ?, updatedAt = ?
-         WHERE id = ? AND attempt = ? AND status = 'queued' AND step = 'submit'`,
-      )
-      .run(now, now, claim.id, claim.attempt).changes === 1
+export async function markSubmitStarted(db: Database, claim: Claim, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `UPDATE generations SET submit_started_at = ?, updatedAt = ?
+     WHERE id = ? AND attempt = ? AND status = 'queued' AND step = 'submit'`,
+    [now, now, claim.id, claim.attempt],
   );
+  return changes === 1;
 }
 
 export interface SubmittedTask {
@@ -216,20 +212,19 @@ export interface SubmittedTask {
   nextPollAt: number;
 }
 
-export function markSubmitted(db: Db, claim: Claim, task: SubmittedTask, now: number): boolean {
-  return inTransaction(db, () => {
-    const changed = db
-      .prepare(
-        `UPDATE generations SET status = 'processing', step = 'poll', minimax_job_id = @jobId, minimax_status = 'submitted',
-           model = @model, resolution = @resolution, submittedAt = @now, retry_count = 0, next_attempt_at = @nextPollAt,
-           error_stage = NULL, error_code = NULL, error_message = NULL, ${RELEASE}, updatedAt = @now
-         WHERE id = @id AND attempt = @attempt AND status = 'queued' AND step = 'submit'`,
-      )
-      .run({ id: claim.id, attempt: claim.attempt, now, ...task }).changes;
-    if (changed === 1) {
-      recordGenerationEvent(db, claim.id, { kind: 'submitted', status: 'processing', step: 'poll', attempt: claim.attempt, detail: `task_id=${task.jobId}`, now });
+export async function markSubmitted(db: Database, claim: Claim, task: SubmittedTask, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const { changes } = await tx.run(
+      `UPDATE generations SET status = 'processing', step = 'poll', minimax_job_id = @jobId, minimax_status = 'submitted',
+         model = @model, resolution = @resolution, submittedAt = @now, retry_count = 0, next_attempt_at = @nextPollAt,
+         error_stage = NULL, error_code = NULL, error_message = NULL, ${RELEASE}, updatedAt = @now
+       WHERE id = @id AND attempt = @attempt AND status = 'queued' AND step = 'submit'`,
+      { id: claim.id, attempt: claim.attempt, now, ...task },
+    );
+    if (changes === 1) {
+      await recordGenerationEvent(tx, claim.id, { kind: 'submitted', status: 'processing', step: 'poll', attempt: claim.attempt, detail: `task_id=${task.jobId}`, now });
     }
-    return changed === 1;
+    return changes === 1;
   });
 }
 
@@ -244,34 +239,31 @@ export interface StepError {
  * meanwhile (stuck, or by an admin) keeps the failure it was refunded for: that is what its
  * owner is told and what the dashboard counts, not a later hiccup of the late watch.
  */
-export function scheduleRetry(db: Db, claim: Claim, error: StepError, delayMs: number, now: number): boolean {
-  return inTransaction(db, () => {
-    const changed = db
-      .prepare(
-        `UPDATE generations SET retry_count = retry_count + 1, next_attempt_at = @at, ${RELEASE},
-           error_stage = CASE WHEN status = 'failed' THEN error_stage ELSE @stage END,
-           error_code = CASE WHEN status = 'failed' THEN error_code ELSE @code END,
-           error_message = CASE WHEN status = 'failed' THEN error_message ELSE @message END, updatedAt = @now
-         WHERE id = @id AND attempt = @attempt`,
-      )
-      .run({ id: claim.id, attempt: claim.attempt, at: now + delayMs, now, ...error, message: error.message.slice(0, 1000) }).changes;
-    if (changed === 1) {
-      recordGenerationEvent(db, claim.id, { kind: 'retry', attempt: claim.attempt, detail: `${error.stage} ${error.code} in ${delayMs} ms`, now });
+export async function scheduleRetry(db: Database, claim: Claim, error: StepError, delayMs: number, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const { changes } = await tx.run(
+      `UPDATE generations SET retry_count = retry_count + 1, next_attempt_at = @at, ${RELEASE},
+         error_stage = CASE WHEN status = 'failed' THEN error_stage ELSE @stage END,
+         error_code = CASE WHEN status = 'failed' THEN error_code ELSE @code END,
+         error_message = CASE WHEN status = 'failed' THEN error_message ELSE @message END, updatedAt = @now
+       WHERE id = @id AND attempt = @attempt`,
+      { id: claim.id, attempt: claim.attempt, at: now + delayMs, now, ...error, message: error.message.slice(0, 1000) },
+    );
+    if (changes === 1) {
+      await recordGenerationEvent(tx, claim.id, { kind: 'retry', attempt: claim.attempt, detail: `${error.stage} ${error.code} in ${delayMs} ms`, now });
     }
-    return changed === 1;
+    return changes === 1;
   });
 }
 
 /** MiniMax is still working: look again at `nextAt`. */
-export function schedulePoll(db: Db, claim: Claim, minimaxStatus: string, nextAt: number, now: number): boolean {
-  return (
-    db
-      .prepare(
-        `UPDATE generations SET minimax_status = ?, last_polled_at = ?, next_attempt_at = ?, retry_count = 0, ${RELEASE}, updatedAt = ?
-         WHERE id = ? AND attempt = ? AND step = 'poll'`,
-      )
-      .run(minimaxStatus, now, nextAt, now, claim.id, claim.attempt).changes === 1
+export async function schedulePoll(db: Database, claim: Claim, minimaxStatus: string, nextAt: number, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `UPDATE generations SET minimax_status = ?, last_polled_at = ?, next_attempt_at = ?, retry_count = 0, ${RELEASE}, updatedAt = ?
+     WHERE id = ? AND attempt = ? AND step = 'poll'`,
+    [minimaxStatus, now, nextAt, now, claim.id, claim.attempt],
   );
+  return changes === 1;
 }
 
 export interface FinishedTask {
@@ -281,20 +273,19 @@ export interface FinishedTask {
 }
 
 /** MiniMax reports success: the video is fetched next (also for a late success after a stuck failure). */
-export function markDownloadReady(db: Db, claim: Claim, task: FinishedTask, now: number): boolean {
-  return inTransaction(db, () => {
-    const changed = db
-      .prepare(
-        `UPDATE generations SET step = 'download', minimax_status = 'success', minimax_file_id = @fileId,
-           video_width = @width, video_height = @height, last_polled_at = @now, next_attempt_at = @now, retry_count = 0,
-           ${RELEASE}, updatedAt = @now
-         WHERE id = @id AND attempt = @attempt AND step = 'poll' AND status IN ('processing', 'failed')`,
-      )
-      .run({ id: claim.id, attempt: claim.attempt, now, ...task }).changes;
-    if (changed === 1) {
-      recordGenerationEvent(db, claim.id, { kind: 'minimax_success', step: 'download', attempt: claim.attempt, detail: task.fileId ? `file_id=${task.fileId}` : null, now });
+export async function markDownloadReady(db: Database, claim: Claim, task: FinishedTask, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const { changes } = await tx.run(
+      `UPDATE generations SET step = 'download', minimax_status = 'success', minimax_file_id = @fileId,
+         video_width = @width, video_height = @height, last_polled_at = @now, next_attempt_at = @now, retry_count = 0,
+         ${RELEASE}, updatedAt = @now
+       WHERE id = @id AND attempt = @attempt AND step = 'poll' AND status IN ('processing', 'failed')`,
+      { id: claim.id, attempt: claim.attempt, now, ...task },
+    );
+    if (changes === 1) {
+      await recordGenerationEvent(tx, claim.id, { kind: 'minimax_success', step: 'download', attempt: claim.attempt, detail: task.fileId ? `file_id=${task.fileId}` : null, now });
     }
-    return changed === 1;
+    return changes === 1;
   });
 }
 
@@ -308,27 +299,24 @@ export interface StoredVideo {
  * transaction. A generation already refunded (failed as stuck, then finished late) is
  * delivered without a charge: `charged` stays 0.
  */
-export function markGenerationSucceeded(db: Db, claim: Claim, video: StoredVideo, now: number): boolean {
-  return inTransaction(db, () => {
+export async function markGenerationSucceeded(db: Database, claim: Claim, video: StoredVideo, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
     // `charged = 1 - refunded` MUST stay: setting charged = 1 on a refunded row would break
     // the schema's CHECK (never both) — or, without it, charge a video the user was refunded for.
-    const row = db
-      .prepare(
-        `UPDATE generations SET status = 'success', step = 'done', charged = 1 - refunded, video_path = @path,
-           video_bytes = @bytes, video_url = '/api/video/' || id, completedAt = @now, retry_count = 0,
-           error_stage = CASE WHEN refunded = 1 THEN error_stage ELSE NULL END,
-           error_code = CASE WHEN refunded = 1 THEN error_code ELSE NULL END,
-           error_message = CASE WHEN refunded = 1 THEN error_message ELSE NULL END,
-           ${RELEASE}, updatedAt = @now
-         WHERE id = @id AND attempt = @attempt AND step = 'download' AND status IN ('processing', 'failed')
-         RETURNING userId, charged`,
-      )
-      .get({ id: claim.id, attempt: claim.attempt, now, path: video.relativePath, bytes: video.bytes }) as
-      | { userId: string; charged: number }
-      | undefined;
+    const row = await tx.get<{ userId: string; charged: number }>(
+      `UPDATE generations SET status = 'success', step = 'done', charged = 1 - refunded, video_path = @path,
+         video_bytes = @bytes, video_url = '/api/video/' || id, completedAt = @now, retry_count = 0,
+         error_stage = CASE WHEN refunded = 1 THEN error_stage ELSE NULL END,
+         error_code = CASE WHEN refunded = 1 THEN error_code ELSE NULL END,
+         error_message = CASE WHEN refunded = 1 THEN error_message ELSE NULL END,
+         ${RELEASE}, updatedAt = @now
+       WHERE id = @id AND attempt = @attempt AND step = 'download' AND status IN ('processing', 'failed')
+       RETURNING userId, charged`,
+      { id: claim.id, attempt: claim.attempt, now, path: video.relativePath, bytes: video.bytes },
+    );
     if (!row) return false;
-    db.prepare('UPDATE users SET generation_used = generation_used + 1, updatedAt = ? WHERE id = ?').run(now, row.userId);
-    recordGenerationEvent(db, claim.id, {
+    await tx.run('UPDATE users SET generation_used = generation_used + 1, updatedAt = ? WHERE id = ?', [now, row.userId]);
+    await recordGenerationEvent(tx, claim.id, {
       kind: 'succeeded',
       status: 'success',
       step: 'done',
@@ -373,25 +361,23 @@ export const CANCELLABLE_SQL = `(${FAILABLE} AND ${NOTHING_SENT})`;
  * watched generation accepts a late success, free), and no second worker starts the same
  * step beside it — two downloads into one `.part` file.
  */
-export function failGeneration(db: Db, id: string, options: FailOptions, now: number): boolean {
-  return inTransaction(db, () => {
+export async function failGeneration(db: Db, id: string, options: FailOptions, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
     // NEVER drop a live lease when failing from outside (`attempt` null): a second worker
     // would claim the row and run the same step beside the first (two downloads, one `.part`).
     // `refunded = 0 AND charged = 0` MUST guard the UPDATE: it is what makes the refund once.
-    const row = db
-      .prepare(
-        `UPDATE generations SET status = 'failed', refunded = 1,
-           step = CASE WHEN @keepWatching = 1 THEN step ELSE 'done' END,
-           next_attempt_at = @nextWatchAt, error_stage = @stage, error_code = @code, error_message = @message,
-           completedAt = @now, updatedAt = @now,
-           locked_until = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
-           locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
-         WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
-           AND ${FAILABLE}
-           AND (@beforeSubmitOnly = 0 OR (${NOTHING_SENT}))
-         RETURNING userId, cost, step`,
-      )
-      .get({
+    const row = await tx.get<{ userId: string; cost: number; step: string }>(
+      `UPDATE generations SET status = 'failed', refunded = 1,
+         step = CASE WHEN @keepWatching = 1 THEN step ELSE 'done' END,
+         next_attempt_at = @nextWatchAt, error_stage = @stage, error_code = @code, error_message = @message,
+         completedAt = @now, updatedAt = @now,
+         locked_until = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
+         locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
+       WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
+         AND ${FAILABLE}
+         AND (@beforeSubmitOnly = 0 OR (${NOTHING_SENT}))
+       RETURNING userId, cost, step`,
+      {
         id,
         attempt: options.attempt,
         keepWatching: options.keepWatching ? 1 : 0,
@@ -401,10 +387,11 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
         code: options.code,
         message: options.message.slice(0, 1000),
         now,
-      }) as { userId: string; cost: number; step: string } | undefined;
+      },
+    );
     if (!row) return false;
-    refundHold(db, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат за генерацию ${id}`, now });
-    recordGenerationEvent(db, id, {
+    await refundHold(tx, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат за генерацию ${id}`, now });
+    await recordGenerationEvent(tx, id, {
       kind: 'failed',
       status: 'failed',
       step: row.step,
@@ -417,37 +404,57 @@ export function failGeneration(db: Db, id: string, options: FailOptions, now: nu
 }
 
 /** A stuck generation stops being watched for a late success (MiniMax failed it, or the window passed). */
-export function stopWatching(db: Db, id: string, attempt: number | null, why: string, now: number): boolean {
-  const changed = db
-    .prepare(
+export async function stopWatching(db: Database, id: string, attempt: number | null, why: string, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const { changes } = await tx.run(
       `UPDATE generations SET step = 'done', ${RELEASE}, updatedAt = ?
        WHERE id = ? AND (? IS NULL OR attempt = ?) AND status = 'failed' AND step IN ('poll', 'download')`,
-    )
-    .run(now, id, attempt, attempt).changes;
-  if (changed === 1) recordGenerationEvent(db, id, { kind: 'watch_stopped', status: 'failed', step: 'done', attempt, detail: why, now });
-  return changed === 1;
+      [now, id, attempt, attempt],
+    );
+    if (changes === 1) await recordGenerationEvent(tx, id, { kind: 'watch_stopped', status: 'failed', step: 'done', attempt, detail: why, now });
+    return changes === 1;
+  });
+}
+
+/**
+ * Keeps the lease of a running step (the worker's heartbeat). MUST stay fenced by `attempt`:
+ * once this claim has lapsed and the row was claimed again, extending would keep the new
+ * holder's lease alive for a dead step. Not by status, on purpose: a generation failed
+ * mid-step (admin, stuck sweep) keeps its lease until the step settles (see failGeneration),
+ * so no second worker starts beside it. And by `locked_by`: an extension still on its way
+ * when the step settles (and releases the lease) would otherwise land after it and lock a
+ * row that is due for its next step for a whole lease.
+ */
+export async function extendLease(db: Database, claim: Claim, holder: string, until: number): Promise<boolean> {
+  const { changes } = await db.run('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ? AND locked_by = ?', [
+    until,
+    claim.id,
+    claim.attempt,
+    holder,
+  ]);
+  return changes === 1;
 }
 
 /** Gives a claimed row back without counting a failure (shutdown, aborted step). */
-export function releaseClaim(db: Db, claim: Claim, now: number): boolean {
-  return (
-    db
-      .prepare(`UPDATE generations SET ${RELEASE}, next_attempt_at = ?, updatedAt = ? WHERE id = ? AND attempt = ?`)
-      .run(now, now, claim.id, claim.attempt).changes === 1
+export async function releaseClaim(db: Database, claim: Claim, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `UPDATE generations SET ${RELEASE}, next_attempt_at = ?, updatedAt = ? WHERE id = ? AND attempt = ?`,
+    [now, now, claim.id, claim.attempt],
   );
+  return changes === 1;
 }
 
 /** Drops leases whose holder is known to be gone (a crashed process on this host). */
-export function releaseLeasesOf(db: Db, holders: string[], now: number): number {
+export async function releaseLeasesOf(db: Database, holders: string[], now: number): Promise<number> {
   if (holders.length === 0) return 0;
   const marks = holders.map(() => '?').join(', ');
-  return db
-    .prepare(`UPDATE generations SET ${RELEASE}, updatedAt = ? WHERE locked_by IN (${marks})`)
-    .run(now, ...holders).changes;
+  const { changes } = await db.run(`UPDATE generations SET ${RELEASE}, updatedAt = ? WHERE locked_by IN (${marks})`, [now, ...holders]);
+  return changes;
 }
 
-export function listLeaseHolders(db: Db): string[] {
-  return db.prepare('SELECT DISTINCT locked_by FROM generations WHERE locked_by IS NOT NULL').pluck().all() as string[];
+export async function listLeaseHolders(db: Database): Promise<string[]> {
+  const rows = await db.all<{ locked_by: string }>('SELECT DISTINCT locked_by FROM generations WHERE locked_by IS NOT NULL');
+  return rows.map((r) => r.locked_by);
 }
 
 /**
@@ -455,37 +462,35 @@ export function listLeaseHolders(db: Db): string[] {
  * fetched (step download) is not stuck at MiniMax: its retries are bounded by
  * QUEUE_MAX_ATTEMPTS and end in VIDEO_DOWNLOAD, whatever the time the sweep happens to run.
  */
-export function findStuckGenerations(db: Db, now: number, stuckAfterMs: number): QueuedGeneration[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM generations
-       WHERE status = 'processing' AND step = 'poll' AND submittedAt IS NOT NULL AND submittedAt < ?
-         AND (locked_until IS NULL OR locked_until < ?)`,
-    )
-    .all(now - stuckAfterMs, now) as Array<Record<string, unknown>>;
+export async function findStuckGenerations(db: Database, now: number, stuckAfterMs: number): Promise<QueuedGeneration[]> {
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT * FROM generations
+     WHERE status = 'processing' AND step = 'poll' AND submittedAt IS NOT NULL AND submittedAt < ?
+       AND (locked_until IS NULL OR locked_until < ?)`,
+    [now - stuckAfterMs, now],
+  );
   return rows.map(rowToQueued);
 }
 
 /** Stuck generations whose late-success window has passed. */
-export function findExpiredWatches(db: Db, now: number, windowMs: number): string[] {
-  return db
-    .prepare(
-      `SELECT id FROM generations WHERE status = 'failed' AND step IN ('poll', 'download')
-         AND COALESCE(submittedAt, createdAt) < ? AND (locked_until IS NULL OR locked_until < ?)`,
-    )
-    .pluck()
-    .all(now - windowMs, now) as string[];
+export async function findExpiredWatches(db: Database, now: number, windowMs: number): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(
+    `SELECT id FROM generations WHERE status = 'failed' AND step IN ('poll', 'download')
+       AND COALESCE(submittedAt, createdAt) < ? AND (locked_until IS NULL OR locked_until < ?)`,
+    [now - windowMs, now],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** A MiniMax push names a task: make it due for a confirming query now. Unknown ids change nothing. */
-export function expediteByJobId(db: Db, jobId: string, now: number): string | null {
-  const row = db
-    .prepare(
-      `UPDATE generations SET next_attempt_at = MIN(next_attempt_at, @now), last_callback_at = @now, updatedAt = @now
-       WHERE minimax_job_id = @jobId AND step = 'poll' AND status IN ('processing', 'failed')
-       RETURNING id`,
-    )
-    .get({ jobId, now }) as { id: string } | undefined;
+export async function expediteByJobId(db: Database, jobId: string, now: number): Promise<string | null> {
+  const row = await db.get<{ id: string }>(
+    `UPDATE generations SET next_attempt_at = CASE WHEN next_attempt_at < @now THEN next_attempt_at ELSE @now END,
+       last_callback_at = @now, updatedAt = @now
+     WHERE minimax_job_id = @jobId AND step = 'poll' AND status IN ('processing', 'failed')
+     RETURNING id`,
+    { jobId, now },
+  );
   return row?.id ?? null;
 }
 
@@ -496,18 +501,17 @@ export function expediteByJobId(db: Db, jobId: string, now: number): string | nu
  * charged success becomes uncharged (`charged = 0, refunded = 1`). Live generations are
  * refused: failing them (which refunds) is the way to stop one.
  */
-export function refundGenerationManually(db: Db, id: string, note: string, now: number): { refunded: boolean; credits: number } {
-  return inTransaction(db, () => {
-    const row = db
-      .prepare(
-        `UPDATE generations SET refunded = 1, charged = 0, updatedAt = @now
-         WHERE id = @id AND refunded = 0 AND status IN ('success', 'failed')
-         RETURNING userId, cost, status, step`,
-      )
-      .get({ id, now }) as { userId: string; cost: number; status: string; step: string } | undefined;
+export async function refundGenerationManually(db: Db, id: string, note: string, now: number): Promise<{ refunded: boolean; credits: number }> {
+  return inTransaction(db, async (tx) => {
+    const row = await tx.get<{ userId: string; cost: number; status: string; step: string }>(
+      `UPDATE generations SET refunded = 1, charged = 0, updatedAt = @now
+       WHERE id = @id AND refunded = 0 AND status IN ('success', 'failed')
+       RETURNING userId, cost, status, step`,
+      { id, now },
+    );
     if (!row) return { refunded: false, credits: 0 };
-    refundHold(db, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат вручную за генерацию ${id}: ${note}`, now });
-    recordGenerationEvent(db, id, { kind: 'refunded_manually', status: row.status, step: row.step, detail: note, now });
+    await refundHold(tx, { generationId: id, userId: row.userId, cost: row.cost, note: `Возврат вручную за генерацию ${id}: ${note}`, now });
+    await recordGenerationEvent(tx, id, { kind: 'refunded_manually', status: row.status, step: row.step, detail: note, now });
     return { refunded: true, credits: row.cost };
   });
 }
@@ -517,17 +521,16 @@ export function refundGenerationManually(db: Db, id: string, note: string, now: 
  * its stored step with a fresh retry budget. A lease that is still held stays held — the
  * worker running the step finishes it; a lapsed one is dropped so the row is claimed at once.
  */
-export function makeGenerationDue(db: Db, id: string, now: number): boolean {
-  return inTransaction(db, () => {
-    const changed = db
-      .prepare(
-        `UPDATE generations SET next_attempt_at = @now, retry_count = 0,
-           locked_until = CASE WHEN locked_until < @now THEN NULL ELSE locked_until END,
-           locked_by = CASE WHEN locked_until < @now THEN NULL ELSE locked_by END, updatedAt = @now
-         WHERE id = @id AND (status IN ('queued', 'processing') OR (status = 'failed' AND step IN ('poll', 'download')))`,
-      )
-      .run({ id, now }).changes;
-    if (changed === 1) recordGenerationEvent(db, id, { kind: 'made_due', detail: 'by an operator', now });
-    return changed === 1;
+export async function makeGenerationDue(db: Database, id: string, now: number): Promise<boolean> {
+  return inTransaction(db, async (tx) => {
+    const { changes } = await tx.run(
+      `UPDATE generations SET next_attempt_at = @now, retry_count = 0,
+         locked_until = CASE WHEN locked_until < @now THEN NULL ELSE locked_until END,
+         locked_by = CASE WHEN locked_until < @now THEN NULL ELSE locked_by END, updatedAt = @now
+       WHERE id = @id AND (status IN ('queued', 'processing') OR (status = 'failed' AND step IN ('poll', 'download')))`,
+      { id, now },
+    );
+    if (changes === 1) await recordGenerationEvent(tx, id, { kind: 'made_due', detail: 'by an operator', now });
+    return changes === 1;
   });
 }

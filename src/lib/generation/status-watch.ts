@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { User } from '../auth/users.ts';
@@ -13,8 +13,9 @@ import { getGenerationView, type GenerationView } from './views.ts';
  * in-process event could be trusted to say that a row changed.
  *
  * One shared ticker for all streams, not a timer per stream: each tick is one batched,
- * primary-key read of `(id, status, updatedAt)` for every watched generation, and a view is
- * built only for a generation whose row changed since its last event or which is queued
+ * primary-key read of `(id, status, updatedAt)` for every watched generation (one per
+ * READ_BATCH_MAX of them; a tick still reading when the next is due is not doubled), and a
+ * view is built only for a generation whose row changed since its last event or which is queued
  * (its place in line moves when rows ahead of it change, not its own row). A hundred streams
  * watching rendering videos cost one small query a second, not a hundred.
  *
@@ -44,7 +45,7 @@ export interface WatchRequest {
   locale: Locale;
   sink: StatusSink;
   /** False once the viewer's session is gone (signed out, blocked, expired). */
-  stillSignedIn(): boolean;
+  stillSignedIn(): boolean | Promise<boolean>;
 }
 
 export type WatchResult =
@@ -55,6 +56,13 @@ export type WatchResult =
 
 /** A reader that has not taken this much is too slow to keep. */
 export const MAX_BACKLOG_BYTES = 256 * 1024;
+
+/**
+ * Ids per row read. The id list is padded with NULLs to one of a few lengths, so the
+ * statement cache holds a handful of texts instead of one per number of watched generations.
+ */
+export const READ_BATCH_MAX = 1024;
+const READ_BATCH_SIZES = [16, 128, READ_BATCH_MAX];
 
 type Limits = Config['statusStreams'];
 
@@ -69,7 +77,7 @@ interface Watcher extends WatchRequest {
 const FINAL = new Set(['success', 'failed']);
 
 export interface StatusWatchDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   log: Logger;
   limits: Limits;
@@ -80,6 +88,8 @@ export class StatusWatch implements BackgroundTask {
   private readonly watchers = new Set<Watcher>();
   private readonly perUser = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** The pass running now; the ticker skips a beat rather than start a second one beside it. */
+  private ticking: Promise<void> | null = null;
   private stopping = false;
   private readonly log: Logger;
 
@@ -100,12 +110,14 @@ export class StatusWatch implements BackgroundTask {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const w of [...this.watchers]) this.end(w);
+    await this.ticking;
   }
 
   /** Opens a stream: the current view is sent at once; a final one ends it straight away. */
-  watch(request: WatchRequest): WatchResult {
+  async watch(request: WatchRequest): Promise<WatchResult> {
     if (this.stopping) return { kind: 'stopping' };
-    const view = this.view(request);
+    const view = await this.view(request);
+    if (this.stopping) return { kind: 'stopping' };
     if (!view) return { kind: 'not-found' };
     if (this.watchers.size >= this.deps.limits.maxOpen) return { kind: 'too-many', scope: 'total' };
     const mine = this.perUser.get(request.viewer.id) ?? 0;
@@ -122,11 +134,12 @@ export class StatusWatch implements BackgroundTask {
     return { kind: 'open', close: () => this.forget(w) };
   }
 
-  private view(w: Pick<WatchRequest, 'generationId' | 'viewer' | 'locale'>): GenerationView | null {
+  private view(w: Pick<WatchRequest, 'generationId' | 'viewer' | 'locale'>): Promise<GenerationView | null> {
     return getGenerationView(this.deps.db, w.generationId, w.viewer, w.locale, this.deps.clock.now());
   }
 
   private send(w: Watcher, view: GenerationView): void {
+    if (w.ended) return;
     w.lastUpdatedAt = view.updatedAt;
     const key = `${view.updatedAt}:${view.queuePosition ?? ''}`;
     if (key !== w.lastKey) {
@@ -145,20 +158,28 @@ export class StatusWatch implements BackgroundTask {
 
   private ensureTicking(): void {
     if (this.timer || this.watchers.size === 0) return;
-    this.timer = setInterval(() => this.tick(), this.deps.limits.tickMs);
+    this.timer = setInterval(() => {
+      if (this.ticking) return;
+      this.ticking = this.tick()
+        .catch((err: unknown) => this.log.error({ err }, 'status stream pass failed'))
+        .finally(() => {
+          this.ticking = null;
+        });
+    }, this.deps.limits.tickMs);
     this.timer.unref();
   }
 
-  /** One pass over every stream. */
-  private tick(): void {
+  /** One pass over every stream open when it starts (one opened meanwhile was just sent its view). */
+  private async tick(): Promise<void> {
     if (this.watchers.size === 0) {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
       return;
     }
+    const watching = [...this.watchers];
     let rows: Map<string, { status: string; updatedAt: number }>;
     try {
-      rows = this.readRows();
+      rows = await this.readRows(watching);
     } catch (err) {
       // The next tick tries again; the pages keep their last status meanwhile.
       this.log.error({ err }, 'reading watched generations failed');
@@ -166,7 +187,10 @@ export class StatusWatch implements BackgroundTask {
     }
     const now = performance.now();
     const { heartbeatMs, maxAgeMs } = this.deps.limits;
-    for (const w of [...this.watchers]) {
+    // A stream can end at every await below (its client left, the server stops): `w.ended`
+    // is checked after each, so nothing is written to a closed stream.
+    for (const w of watching) {
+      if (w.ended) continue;
       try {
         const row = rows.get(w.generationId);
         if (!row) {
@@ -174,7 +198,8 @@ export class StatusWatch implements BackgroundTask {
           continue;
         }
         if (row.updatedAt !== w.lastUpdatedAt || row.status === 'queued') {
-          const view = this.view(w);
+          const view = await this.view(w);
+          if (w.ended) continue;
           if (!view) this.end(w);
           else this.send(w, view);
           if (w.ended) continue;
@@ -182,7 +207,8 @@ export class StatusWatch implements BackgroundTask {
         if (now - w.openedAt >= maxAgeMs || w.sink.backlog() > MAX_BACKLOG_BYTES) {
           this.end(w);
         } else if (now - w.lastWriteAt >= heartbeatMs) {
-          const view = w.stillSignedIn() ? this.view(w) : null;
+          const view = (await w.stillSignedIn()) ? await this.view(w) : null;
+          if (w.ended) continue;
           if (!view) this.end(w);
           else this.heartbeat(w, view);
         }
@@ -193,12 +219,20 @@ export class StatusWatch implements BackgroundTask {
     }
   }
 
-  private readRows(): Map<string, { status: string; updatedAt: number }> {
-    const ids = [...new Set([...this.watchers].map((w) => w.generationId))];
-    const found = this.deps.db
-      .prepare(`SELECT id, status, updatedAt FROM generations WHERE id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(ids)) as Array<{ id: string; status: string; updatedAt: number }>;
-    return new Map(found.map((r) => [r.id, r]));
+  private async readRows(watching: Watcher[]): Promise<Map<string, { status: string; updatedAt: number }>> {
+    const ids = [...new Set(watching.map((w) => w.generationId))];
+    const rows = new Map<string, { status: string; updatedAt: number }>();
+    for (let from = 0; from < ids.length; from += READ_BATCH_MAX) {
+      const batch = ids.slice(from, from + READ_BATCH_MAX);
+      const size = READ_BATCH_SIZES.find((n) => n >= batch.length)!;
+      const params = [...batch, ...Array<null>(size - batch.length).fill(null)];
+      const found = await this.deps.db.all<{ id: string; status: string; updatedAt: number }>(
+        `SELECT id, status, updatedAt FROM generations WHERE id IN (${params.map(() => '?').join(', ')})`,
+        params,
+      );
+      for (const r of found) rows.set(r.id, r);
+    }
+    return rows;
   }
 
   private end(w: Watcher): void {

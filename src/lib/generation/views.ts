@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { User } from '../auth/users.ts';
 import { t, type Locale } from '../i18n/index.ts';
 import { reasonForError } from './transitions.ts';
@@ -73,17 +73,15 @@ function parseCommands(raw: string | null): string[] {
   }
 }
 
-function queuePosition(db: Db, row: Record<string, unknown>): number {
-  return db
-    .prepare(
-      `SELECT COUNT(*) FROM generations WHERE status = 'queued' AND (createdAt < @createdAt OR (createdAt = @createdAt AND id <= @id))`,
-    )
-    .pluck()
-    .get({ createdAt: row.createdAt, id: row.id }) as number;
+async function queuePosition(db: Database, row: Record<string, unknown>): Promise<number> {
+  return (await db.value<number>(
+    `SELECT COUNT(*) FROM generations WHERE status = 'queued' AND (createdAt < @createdAt OR (createdAt = @createdAt AND id <= @id))`,
+    { createdAt: row.createdAt, id: row.id },
+  )) as number;
 }
 
 /** The view of a `generations` row (VIEW_COLUMNS) for `viewerId`, read through the checked reader. */
-function toView(db: Db, row: Record<string, unknown>, viewerId: string, locale: Locale, now: number): GenerationView {
+async function toView(db: Database, row: Record<string, unknown>, viewerId: string, locale: Locale, now: number): Promise<GenerationView> {
   const r = readRow('generations', row);
   const id = r.text('id');
   const status = r.oneOf('status', GENERATION_STATUSES);
@@ -91,7 +89,7 @@ function toView(db: Db, row: Record<string, unknown>, viewerId: string, locale: 
   const reason = status === 'failed' ? reasonForError(r.textOrNull('error_code')) : null;
   const createdAt = r.int('createdAt');
   const completedAt = r.intOrNull('completedAt');
-  const position = status === 'queued' ? queuePosition(db, row) : null;
+  const position = status === 'queued' ? await queuePosition(db, row) : null;
   return {
     id,
     status,
@@ -102,7 +100,7 @@ function toView(db: Db, row: Record<string, unknown>, viewerId: string, locale: 
     videoUrl: hasVideo ? `/api/video/${id}` : null,
     downloadUrl: hasVideo ? `/api/video/${id}?download=1` : null,
     queuePosition: position,
-    etaMs: estimateWaitMs(
+    etaMs: await estimateWaitMs(
       db,
       { status, mode: r.oneOf('generation_mode', GENERATION_MODES), duration: r.oneOf('duration', DURATIONS), createdAt, submittedAt: r.intOrNull('submittedAt'), queuePosition: position },
       now,
@@ -131,8 +129,8 @@ function toView(db: Db, row: Record<string, unknown>, viewerId: string, locale: 
 }
 
 /** The generation if the viewer owns it (or is an admin); others get null, as if it did not exist. */
-export function getGenerationView(db: Db, id: string, viewer: User, locale: Locale, now: number): GenerationView | null {
-  const row = db.prepare(`SELECT ${VIEW_COLUMNS} FROM generations WHERE id = ?`).get(id) as Record<string, unknown> | undefined;
+export async function getGenerationView(db: Database, id: string, viewer: User, locale: Locale, now: number): Promise<GenerationView | null> {
+  const row = await db.get<Record<string, unknown>>(`SELECT ${VIEW_COLUMNS} FROM generations WHERE id = ?`, [id]);
   if (!row) return null;
   if (row.userId !== viewer.id && viewer.role !== 'admin') return null;
   return toView(db, row, viewer.id, locale, now);
@@ -159,25 +157,24 @@ function decodeCursor(cursor: string | null): { createdAt: number; id: string } 
 }
 
 /** The user's generations, newest first, `limit` per page; `cursor` comes from the previous page. */
-export function listGenerationViews(
-  db: Db,
+export async function listGenerationViews(
+  db: Database,
   userId: string,
   options: { cursor: string | null; limit: number; locale: Locale; now: number },
-): GenerationPage {
+): Promise<GenerationPage> {
   const after = decodeCursor(options.cursor);
-  const rows = db
-    .prepare(
-      `SELECT ${VIEW_COLUMNS} FROM generations
-       WHERE userId = @userId AND (@createdAt IS NULL OR createdAt < @createdAt OR (createdAt = @createdAt AND id < @id))
-       ORDER BY createdAt DESC, id DESC LIMIT @limit`,
-    )
-    .all({ userId, createdAt: after?.createdAt ?? null, id: after?.id ?? '', limit: options.limit + 1 }) as Array<
-    Record<string, unknown>
-  >;
+  const rows = await db.all<Record<string, unknown>>(
+    `SELECT ${VIEW_COLUMNS} FROM generations
+     WHERE userId = @userId AND (@createdAt IS NULL OR createdAt < @createdAt OR (createdAt = @createdAt AND id < @id))
+     ORDER BY createdAt DESC, id DESC LIMIT @limit`,
+    { userId, createdAt: after?.createdAt ?? null, id: after?.id ?? '', limit: options.limit + 1 },
+  );
   const page = rows.slice(0, options.limit);
   const last = page[page.length - 1];
+  const items: GenerationView[] = [];
+  for (const row of page) items.push(await toView(db, row, userId, options.locale, options.now));
   return {
-    items: page.map((row) => toView(db, row, userId, options.locale, options.now)),
+    items,
     nextCursor: rows.length > options.limit && last ? encodeCursor(last) : null,
   };
 }
@@ -189,21 +186,21 @@ export interface StoredVideoRef {
 }
 
 /** A finished video the viewer may watch: their own, or any for an admin. */
-export function findVideoForViewer(db: Db, generationId: string, viewer: User): StoredVideoRef | null {
-  const row = db
-    .prepare(`SELECT id, userId, video_path FROM generations WHERE id = ? AND status = 'success' AND video_path IS NOT NULL`)
-    .get(generationId) as { id: string; userId: string; video_path: string } | undefined;
+export async function findVideoForViewer(db: Database, generationId: string, viewer: User): Promise<StoredVideoRef | null> {
+  const row = await db.get<{ id: string; userId: string; video_path: string }>(
+    `SELECT id, userId, video_path FROM generations WHERE id = ? AND status = 'success' AND video_path IS NOT NULL`,
+    [generationId],
+  );
   if (!row || (row.userId !== viewer.id && viewer.role !== 'admin')) return null;
   return { generationId: row.id, path: row.video_path };
 }
 
 /** The spec's `/api/video/current`: the user's newest finished video. */
-export function findCurrentVideo(db: Db, userId: string): StoredVideoRef | null {
-  const row = db
-    .prepare(
-      `SELECT id, video_path FROM generations WHERE userId = ? AND status = 'success' AND video_path IS NOT NULL
-       ORDER BY completedAt DESC, createdAt DESC LIMIT 1`,
-    )
-    .get(userId) as { id: string; video_path: string } | undefined;
+export async function findCurrentVideo(db: Database, userId: string): Promise<StoredVideoRef | null> {
+  const row = await db.get<{ id: string; video_path: string }>(
+    `SELECT id, video_path FROM generations WHERE userId = ? AND status = 'success' AND video_path IS NOT NULL
+     ORDER BY completedAt DESC, createdAt DESC LIMIT 1`,
+    [userId],
+  );
   return row ? { generationId: row.id, path: row.video_path } : null;
 }

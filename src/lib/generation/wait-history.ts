@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Duration, GenerationMode } from '../model.ts';
 import { estimateRemainingMs, type WaitHistory, type WaitingGeneration } from './wait-estimate.ts';
 
@@ -11,16 +11,15 @@ import { estimateRemainingMs, type WaitHistory, type WaitingGeneration } from '.
 /** How many recent generations the medians look at. */
 export const HISTORY_SIZE = 20;
 
-function durationsOf(db: Db, mode: GenerationMode, duration: Duration): Pick<WaitHistory, 'startMs' | 'runMs'> {
+async function durationsOf(db: Database, mode: GenerationMode, duration: Duration): Promise<Pick<WaitHistory, 'startMs' | 'runMs'>> {
   // Late deliveries of refunded (stuck) generations are left out: they measure an outage.
-  const rows = db
-    .prepare(
-      `SELECT createdAt, submittedAt, completedAt FROM generations INDEXED BY idx_generations_finished
-       WHERE status = 'success' AND generation_mode = ? AND duration = ?
-         AND submittedAt IS NOT NULL AND completedAt IS NOT NULL AND refunded = 0
-       ORDER BY completedAt DESC LIMIT ?`,
-    )
-    .all(mode, duration, HISTORY_SIZE) as Array<{ createdAt: number; submittedAt: number; completedAt: number }>;
+  const rows = await db.all<{ createdAt: number; submittedAt: number; completedAt: number }>(
+    `SELECT createdAt, submittedAt, completedAt FROM generations INDEXED BY idx_generations_finished
+     WHERE status = 'success' AND generation_mode = ? AND duration = ?
+       AND submittedAt IS NOT NULL AND completedAt IS NOT NULL AND refunded = 0
+     ORDER BY completedAt DESC LIMIT ?`,
+    [mode, duration, HISTORY_SIZE],
+  );
   return {
     startMs: rows.map((r) => r.submittedAt - r.createdAt),
     runMs: rows.map((r) => r.completedAt - r.submittedAt),
@@ -28,13 +27,12 @@ function durationsOf(db: Db, mode: GenerationMode, duration: Duration): Pick<Wai
 }
 
 /** Gaps between consecutive submissions where the later one had been waiting in line. */
-function lineGapsOf(db: Db): number[] {
-  const rows = db
-    .prepare(
-      `SELECT createdAt, submittedAt FROM generations INDEXED BY idx_generations_submitted
-       WHERE submittedAt IS NOT NULL ORDER BY submittedAt DESC LIMIT ?`,
-    )
-    .all(HISTORY_SIZE + 1) as Array<{ createdAt: number; submittedAt: number }>;
+async function lineGapsOf(db: Database): Promise<number[]> {
+  const rows = await db.all<{ createdAt: number; submittedAt: number }>(
+    `SELECT createdAt, submittedAt FROM generations INDEXED BY idx_generations_submitted
+     WHERE submittedAt IS NOT NULL ORDER BY submittedAt DESC LIMIT ?`,
+    [HISTORY_SIZE + 1],
+  );
   const gaps: number[] = [];
   for (let i = 0; i + 1 < rows.length; i += 1) {
     const later = rows[i]!;
@@ -45,13 +43,13 @@ function lineGapsOf(db: Db): number[] {
 }
 
 /** The estimate for one generation (null: finished, or no history to go by). */
-export function estimateWaitMs(
-  db: Db,
+export async function estimateWaitMs(
+  db: Database,
   g: WaitingGeneration & { mode: GenerationMode; duration: Duration },
   now: number,
-): number | null {
+): Promise<number | null> {
   if (g.status !== 'queued' && g.status !== 'processing') return null;
   const ahead = (g.queuePosition ?? 1) > 1;
-  const history: WaitHistory = { ...durationsOf(db, g.mode, g.duration), lineGapMs: ahead ? lineGapsOf(db) : [] };
+  const history: WaitHistory = { ...(await durationsOf(db, g.mode, g.duration)), lineGapMs: ahead ? await lineGapsOf(db) : [] };
   return estimateRemainingMs(g, history, now);
 }

@@ -15,6 +15,7 @@ import { DownloadError, downloadVideo } from './download.ts';
 import {
   claimGeneration,
   countInFlight,
+  extendLease,
   failGeneration,
   findExpiredWatches,
   findStuckGenerations,
@@ -108,6 +109,11 @@ export class GenerationWorker implements BackgroundTask {
   private readonly abort = new AbortController();
   private tickTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** The pass that is claiming work now: passes never overlap, so lanes never take more than their slots. */
+  private ticking: Promise<void> | null = null;
+  /** A wake-up arrived during a pass: another pass follows it at once. */
+  private tickAgain = false;
+  private sweeping: Promise<void> | null = null;
   private started = false;
   private stopping = false;
 
@@ -120,9 +126,12 @@ export class GenerationWorker implements BackgroundTask {
     if (this.started) return;
     this.started = true;
     workersInThisProcess.add(this.workerId);
-    this.sweep({ boot: true });
+    void this.sweep({ boot: true });
     const sweepEvery = this.deps.config.queue.sweepIntervalMs;
-    this.sweepTimer = setInterval(() => this.sweep({ boot: false }), sweepEvery);
+    this.sweepTimer = setInterval(() => {
+      // A sweep still running (a slow database) is not doubled: the next interval tries again.
+      if (!this.sweeping) void this.sweep({ boot: false });
+    }, sweepEvery);
     this.sweepTimer.unref();
     this.wake();
   }
@@ -141,6 +150,8 @@ export class GenerationWorker implements BackgroundTask {
     // own shutdown deadline and their rows are released for the next start.
     const grace = Math.max(0, this.deps.config.server.shutdownTimeoutMs - 2_000);
     const timer = setTimeout(() => this.abort.abort(), grace);
+    // A pass that is claiming MUST end first: the steps it starts are only in `running` then.
+    await Promise.allSettled([this.ticking, this.sweeping]);
     await Promise.allSettled(inFlight());
     clearTimeout(timer);
     workersInThisProcess.delete(this.workerId);
@@ -156,8 +167,25 @@ export class GenerationWorker implements BackgroundTask {
   private schedule(delayMs: number): void {
     if (this.stopping || !this.started) return;
     if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.tickTimer = setTimeout(() => this.tick(), delayMs);
+    this.tickTimer = setTimeout(() => this.startTick(), delayMs);
     this.tickTimer.unref();
+  }
+
+  private startTick(): void {
+    this.tickTimer = null;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((err: unknown) => this.log.error({ err }, 'worker pass failed'))
+      .finally(() => {
+        this.ticking = null;
+        if (this.tickAgain) {
+          this.tickAgain = false;
+          this.schedule(0);
+        }
+      });
   }
 
   private slots(lane: Lane): number {
@@ -175,13 +203,12 @@ export class GenerationWorker implements BackgroundTask {
     }
   }
 
-  private tick(): void {
-    this.tickTimer = null;
+  private async tick(): Promise<void> {
     const idleMs = Math.min(this.deps.config.queue.pollIntervalMs, 1_000);
     let nextDue: number | null = null;
     try {
-      for (const lane of this.running.keys()) this.fill(lane);
-      nextDue = nextDueAt(this.deps.db);
+      for (const lane of this.running.keys()) await this.fill(lane);
+      nextDue = await nextDueAt(this.deps.db);
     } catch (err) {
       this.log.error({ err }, 'claiming work failed');
     }
@@ -191,13 +218,18 @@ export class GenerationWorker implements BackgroundTask {
     this.schedule(untilDue > 0 ? Math.max(5, Math.min(untilDue, idleMs)) : idleMs);
   }
 
-  private fill(lane: Lane): void {
+  private async fill(lane: Lane): Promise<void> {
     const active = this.running.get(lane)!;
     const { db, clock, config } = this.deps;
     while (!this.stopping && active.size < this.slots(lane)) {
-      if (lane === 'submit' && countInFlight(db) + active.size >= config.queue.maxInFlight) return;
-      const claim = claimGeneration(db, { lane, now: clock.now(), leaseMs: config.queue.leaseMs, workerId: this.workerId });
+      if (lane === 'submit' && (await countInFlight(db)) + active.size >= config.queue.maxInFlight) return;
+      const claim = await claimGeneration(db, { lane, now: clock.now(), leaseMs: config.queue.leaseMs, workerId: this.workerId });
       if (!claim) return;
+      if (this.stopping) {
+        // Stopped while the claim was being taken: give the row back rather than start a step.
+        await releaseClaim(db, claim, clock.now());
+        return;
+      }
       const run = this.runStep(lane, claim).finally(() => {
         active.delete(run);
         this.wake();
@@ -208,21 +240,20 @@ export class GenerationWorker implements BackgroundTask {
 
   private async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
     const { db, clock, config } = this.deps;
-    // Keep the lease while the step runs, so nobody else takes the row meanwhile. The UPDATE
-    // MUST stay fenced by `attempt`: once this claim has lapsed and the row was claimed again,
-    // extending would keep the new holder's lease alive for a dead step. It is fenced by
-    // nothing else on purpose: a generation failed mid-step (admin, stuck sweep) keeps its
-    // lease until this step settles (see failGeneration), so no second worker starts beside it.
+    // Keep the lease while the step runs, so nobody else takes the row meanwhile (extendLease
+    // says how it is fenced). One extension at a time; the last one is awaited before the step
+    // counts as done, so none is left running against a closed database.
+    let beat: Promise<void> | null = null;
     const heartbeat = setInterval(() => {
-      try {
-        db.prepare('UPDATE generations SET locked_until = ? WHERE id = ? AND attempt = ?').run(
-          clock.now() + config.queue.leaseMs,
-          g.id,
-          g.attempt,
-        );
-      } catch (err) {
-        this.log.warn({ err, generationId: g.id }, 'lease extension failed');
-      }
+      if (beat) return;
+      beat = extendLease(db, g, this.workerId, clock.now() + config.queue.leaseMs)
+        .then(
+          () => undefined,
+          (err: unknown) => this.log.warn({ err, generationId: g.id }, 'lease extension failed'),
+        )
+        .finally(() => {
+          beat = null;
+        });
     }, Math.max(50, Math.floor(config.queue.leaseMs / 3)));
     heartbeat.unref();
     try {
@@ -231,9 +262,10 @@ export class GenerationWorker implements BackgroundTask {
       else if (g.step === 'poll') await this.poll(g);
       else if (g.step === 'download') await this.download(g);
     } catch (err) {
-      this.settleError(g, err);
+      await this.settleError(g, err);
     } finally {
       clearInterval(heartbeat);
+      await beat;
     }
   }
 
@@ -245,7 +277,7 @@ export class GenerationWorker implements BackgroundTask {
       userId: g.userId,
       generationId: g.id,
     });
-    if (!savePreparedPrompt(this.deps.db, g, prepared, this.deps.clock.now())) this.lostClaim(g, 'prepare');
+    if (!(await savePreparedPrompt(this.deps.db, g, prepared, this.deps.clock.now()))) this.lostClaim(g, 'prepare');
   }
 
   private async submit(g: QueuedGeneration): Promise<void> {
@@ -254,9 +286,9 @@ export class GenerationWorker implements BackgroundTask {
       // The previous attempt may have reached MiniMax before the crash; MiniMax has no
       // idempotency key, so a second task may be created (we still charge only once).
       this.log.warn({ generationId: g.id }, 'submitting again after an interrupted submission');
-      recordGenerationEvent(db, g.id, { kind: 'resubmit', attempt: g.attempt, detail: 'previous submission was interrupted', now: clock.now() });
+      await recordGenerationEvent(db, g.id, { kind: 'resubmit', attempt: g.attempt, detail: 'previous submission was interrupted', now: clock.now() });
     }
-    if (!markSubmitStarted(db, g, clock.now())) return this.lostClaim(g, 'submit');
+    if (!(await markSubmitStarted(db, g, clock.now()))) return this.lostClaim(g, 'submit');
     const image = await this.readImage(g);
     const template = g.template;
     const callbackUrl = config.minimax.callbackUrl;
@@ -276,7 +308,7 @@ export class GenerationWorker implements BackgroundTask {
           callbackUrl,
         });
     const now = clock.now();
-    const stored = markSubmitted(
+    const stored = await markSubmitted(
       db,
       g,
       {
@@ -300,19 +332,19 @@ export class GenerationWorker implements BackgroundTask {
       const fileId = 'fileId' in status ? status.fileId : null;
       const width = 'width' in status ? status.width : null;
       const height = 'height' in status ? status.height : null;
-      if (!markDownloadReady(db, g, { fileId, width, height }, now)) return this.lostClaim(g, 'poll');
+      if (!(await markDownloadReady(db, g, { fileId, width, height }, now))) return this.lostClaim(g, 'poll');
       return;
     }
     if (status.state === 'fail') {
       if (g.status === 'failed') {
-        stopWatching(db, g.id, g.attempt, `MiniMax failed the task late (${status.failureCode})`, now);
+        await stopWatching(db, g.id, g.attempt, `MiniMax failed the task late (${status.failureCode})`, now);
         return;
       }
       throw new StepFailure(status.failureCode ?? 'TASK_FAILED', 'MiniMax reported the task as failed', false, true);
     }
     const pause =
       g.status === 'failed' ? latePollDelay(now - (g.completedAt ?? now), config.queue.pollIntervalMs) : config.queue.pollIntervalMs;
-    if (!schedulePoll(db, g, status.state, now + pause, now)) this.lostClaim(g, 'poll');
+    if (!(await schedulePoll(db, g, status.state, now + pause, now))) this.lostClaim(g, 'poll');
   }
 
   private async download(g: QueuedGeneration): Promise<void> {
@@ -340,10 +372,10 @@ export class GenerationWorker implements BackgroundTask {
       signal: this.abort.signal,
     });
     await this.deps.video?.videoSaved({ generationId: g.id, relativePath });
-    if (!markGenerationSucceeded(db, g, { relativePath, bytes }, clock.now())) return this.lostClaim(g, 'download');
+    if (!(await markGenerationSucceeded(db, g, { relativePath, bytes }, clock.now()))) return this.lostClaim(g, 'download');
     this.log.info({ generationId: g.id, bytes, free: g.refunded }, 'video delivered');
     // After the success, not before it: the seller never waits for a poster.
-    this.deps.video?.videoDelivered({ generationId: g.id, userId: g.userId, attempt: g.attempt, relativePath });
+    await this.deps.video?.videoDelivered({ generationId: g.id, userId: g.userId, attempt: g.attempt, relativePath });
   }
 
   private async readImage(g: QueuedGeneration): Promise<string> {
@@ -362,33 +394,34 @@ export class GenerationWorker implements BackgroundTask {
     this.log.warn({ generationId: g.id, attempt: g.attempt, step }, 'claim was lost before the step settled');
   }
 
-  private settleError(g: QueuedGeneration, err: unknown): void {
+  /** Never rejects: what cannot be recorded is left to the lease running out. */
+  private async settleError(g: QueuedGeneration, err: unknown): Promise<void> {
     const { db, clock, config } = this.deps;
     const now = clock.now();
-    if (err instanceof DownloadError && err.code === 'DOWNLOAD_ABORTED') {
-      releaseClaim(db, g, now);
-      return;
-    }
     const failure = classify(err);
     const stage = alertStageForStep(g.step, failure.taskFailed);
     const error = { stage, code: failure.code, message: failure.message };
     const log = this.log.child({ generationId: g.id, step: g.step, attempt: g.attempt, code: failure.code });
     try {
+      if (err instanceof DownloadError && err.code === 'DOWNLOAD_ABORTED') {
+        await releaseClaim(db, g, now);
+        return;
+      }
       if (g.status === 'failed') {
         // Watching a stuck generation for a late success: keep trying quietly until the window ends.
         const delay = Math.max(config.queue.pollIntervalMs, backoffDelay(g.retryCount + 1, this.backoff(), this.random()));
-        scheduleRetry(db, g, error, delay, now);
+        await scheduleRetry(db, g, error, delay, now);
         log.warn({ err }, 'late check failed');
         return;
       }
       const budgetLeft = g.step === 'poll' || g.retryCount + 1 < config.queue.maxAttempts;
       if (failure.retryable && budgetLeft) {
         const delay = backoffDelay(g.retryCount + 1, this.backoff(), this.random());
-        scheduleRetry(db, g, error, delay, now);
+        await scheduleRetry(db, g, error, delay, now);
         log.warn({ err, delay }, 'step failed, will retry');
         return;
       }
-      if (failGeneration(db, g.id, { ...error, attempt: g.attempt, keepWatching: false }, now)) {
+      if (await failGeneration(db, g.id, { ...error, attempt: g.attempt, keepWatching: false }, now)) {
         log.error({ err }, 'generation failed and was refunded');
         this.alert(stage, g, `${failure.code}: ${failure.message}`);
       } else {
@@ -421,11 +454,11 @@ export class GenerationWorker implements BackgroundTask {
    * still watching them for a late success. Returns the ids it failed. The sweep runs it;
    * so does the operator shell (`generations:fail-stuck`).
    */
-  failStuck(now: number): string[] {
+  async failStuck(now: number): Promise<string[]> {
     const { db, config } = this.deps;
     const failedIds: string[] = [];
-    for (const g of findStuckGenerations(db, now, config.queue.stuckAfterMs)) {
-      const failed = failGeneration(
+    for (const g of await findStuckGenerations(db, now, config.queue.stuckAfterMs)) {
+      const failed = await failGeneration(
         db,
         g.id,
         {
@@ -447,18 +480,29 @@ export class GenerationWorker implements BackgroundTask {
     return failedIds;
   }
 
-  /** Releases leases of dead processes and fails generations stuck at MiniMax. */
-  sweep(options: { boot: boolean }): void {
+  /**
+   * Releases leases of dead processes and fails generations stuck at MiniMax. Never rejects;
+   * a sweep asked for while one runs waits for that one instead of running beside it.
+   */
+  sweep(options: { boot: boolean }): Promise<void> {
+    if (this.sweeping) return this.sweeping;
+    this.sweeping = this.sweepOnce(options).finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(options: { boot: boolean }): Promise<void> {
     const { db, clock, config } = this.deps;
     const now = clock.now();
     try {
-      const dead = listLeaseHolders(db).filter((holder) => holder !== this.workerId && isDeadLocalHolder(holder));
-      const released = releaseLeasesOf(db, dead, now);
+      const dead = (await listLeaseHolders(db)).filter((holder) => holder !== this.workerId && isDeadLocalHolder(holder));
+      const released = await releaseLeasesOf(db, dead, now);
       if (released > 0) this.log.warn({ released, holders: dead }, 'released leases of a stopped process');
 
-      this.failStuck(now);
-      for (const id of findExpiredWatches(db, now, config.queue.lateWatchMs)) {
-        stopWatching(db, id, null, 'late-delivery window passed', now);
+      await this.failStuck(now);
+      for (const id of await findExpiredWatches(db, now, config.queue.lateWatchMs)) {
+        await stopWatching(db, id, null, 'late-delivery window passed', now);
       }
     } catch (err) {
       this.log.error({ err, boot: options.boot }, 'queue sweep failed');

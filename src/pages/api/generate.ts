@@ -9,7 +9,7 @@ export const POST = apiRoute(async ({ request, locals }) => {
   if (!user) throw unauthorized();
   const body = await readJsonBody(request);
   const key = request.headers.get('idempotency-key');
-  const created = createGeneration({
+  const created = await createGeneration({
     db: ctx.db,
     config: ctx.config,
     userId: user.id,

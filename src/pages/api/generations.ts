@@ -10,12 +10,12 @@ const querySchema = z.object({
 });
 
 /** `GET /api/generations?cursor=&limit=`: the user's history, newest first. */
-export const GET = apiRoute(({ url, locals }) => {
+export const GET = apiRoute(async ({ url, locals }) => {
   const { ctx, user } = locals;
   if (!user) throw unauthorized();
   const { cursor, limit } = parseInput(querySchema, {
     cursor: url.searchParams.get('cursor') || null,
     limit: url.searchParams.get('limit') ?? undefined,
   });
-  return json(listGenerationViews(ctx.db, user.id, { cursor, limit, locale: locals.locale, now: ctx.clock.now() }));
+  return json(await listGenerationViews(ctx.db, user.id, { cursor, limit, locale: locals.locale, now: ctx.clock.now() }));
 });
