@@ -50,7 +50,10 @@ export async function createTestDatabase(createOptions = ''): Promise<TestPostgr
     connect,
     drop: async () => {
       await Promise.all(pools.map((pool) => (pool.ended ? undefined : pool.end())));
-      await admin((client) => client.query(`DROP DATABASE ${name} WITH (FORCE)`));
+      // Not WITH (FORCE): pool.end() resolves before its connections have closed, and DROP waits
+      // for them (up to 5 s), where FORCE would kill them mid-goodbye. A connection still open
+      // after that is a leak, and DROP says so.
+      await admin((client) => client.query(`DROP DATABASE ${name}`));
       if (errors.length > 0) throw new AggregateError(errors, 'a pooled PostgreSQL connection failed while idle');
     },
   };
