@@ -25,6 +25,11 @@ describe('the PostgreSQL driver', () => {
     expect(await db.value('SELECT CAST(2.50 AS numeric(6, 2))')).toBe('2.50');
   });
 
+  it('returns a boolean expression as 1 or 0, as SQLite does', async () => {
+    const { db } = database();
+    expect(await db.get('SELECT 1 < 2 AS yes, 1 > 2 AS no, NULL::boolean AS unknown')).toEqual({ yes: 1, no: 0, unknown: null });
+  });
+
   it('reads a value from the first column even when two columns share its name', async () => {
     const { db } = database();
     expect(await db.value('SELECT 1 AS x, 2 AS x')).toBe(1);

@@ -91,13 +91,13 @@ const postgres: Engine = {
   },
   indexes: async (db) => {
     // Indexes created by CREATE INDEX, not those behind PRIMARY KEY or UNIQUE constraints (SQLite's origin 'c').
-    const rows = await db.all<{ table: string; name: string; unique: boolean; partial: boolean }>(
+    const rows = await db.all<{ table: string; name: string; unique: number; partial: number }>(
       `SELECT t.relname AS "table", c.relname AS name, x.indisunique AS "unique", x.indpred IS NOT NULL AS partial
          FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
          JOIN pg_namespace n ON n.oid = t.relnamespace
         WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)`,
     );
-    return rows.map((r) => ({ name: r.name, table: r.table, unique: r.unique, partial: r.partial })).sort(byName<Index>((i) => i.name));
+    return rows.map((r) => ({ name: r.name, table: r.table, unique: r.unique === 1, partial: r.partial === 1 })).sort(byName<Index>((i) => i.name));
   },
   refusal: {
     check: /violates check constraint/,

@@ -34,15 +34,17 @@ export const MIGRATION_LOCK_KEY = 2;
 
 const BEGIN = `BEGIN; SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${TRANSACTION_LOCK_KEY})`;
 
+const BOOL_OID = 16;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
 /**
- * `pg` hands bigint (COUNT, SUM of integers, BIGINT columns) and numeric as strings, because
- * they may not fit a JS number. Beem's integers are ms timestamps and credit or kopeck amounts,
- * far inside 2^53, and the services expect numbers, as SQLite gives them. Integral values become
- * numbers; one that would lose precision is an error, never a rounded number. A fractional
- * numeric (an AVG) stays an exact string.
+ * Values come back as SQLite gives them. `pg` hands bigint (COUNT, SUM of integers, BIGINT
+ * columns) and numeric as strings, because they may not fit a JS number. Beem's integers are
+ * ms timestamps and credit or kopeck amounts, far inside 2^53, and the services expect
+ * numbers. Integral values become numbers; one that would lose precision is an error, never a
+ * rounded number. A fractional numeric (an AVG) stays an exact string. A boolean expression
+ * (`SELECT a < b AS late`) is 1 or 0, as SQLite answers it and as 0/1 flag columns hold it.
  */
 function integer(text: string): number {
   const value = Number(text);
@@ -54,6 +56,7 @@ const INTEGRAL = /^-?\d+$/;
 
 export const integerTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (format !== 'binary' && oid === BOOL_OID) return (text: string) => (text === 't' ? 1 : 0);
     if (format !== 'binary' && oid === INT8_OID) return integer;
     if (format !== 'binary' && oid === NUMERIC_OID) return (text: string) => (INTEGRAL.test(text) ? integer(text) : text);
     return pg.types.getTypeParser(oid, format);
