@@ -38,14 +38,6 @@ const BOOL_OID = 16;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
-/**
- * Values come back as SQLite gives them. `pg` hands bigint (COUNT, SUM of integers, BIGINT
- * columns) and numeric as strings, because they may not fit a JS number. Beem's integers are
- * ms timestamps and credit or kopeck amounts, far inside 2^53, and the services expect
- * numbers. Integral values become numbers; one that would lose precision is an error, never a
- * rounded number. A fractional numeric (an AVG) stays an exact string. A boolean expression
- * (`SELECT a < b AS late`) is 1 or 0, as SQLite answers it and as 0/1 flag columns hold it.
- */
 function integer(text: string): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value)) throw new RangeError(`integer ${text} does not fit a JS number exactly`);
@@ -54,7 +46,15 @@ function integer(text: string): number {
 
 const INTEGRAL = /^-?\d+$/;
 
-export const integerTypes: pg.CustomTypesConfig = {
+/**
+ * Values come back as SQLite gives them. `pg` hands bigint (COUNT, SUM of integers, BIGINT
+ * columns) and numeric as strings, because they may not fit a JS number. Beem's integers are
+ * ms timestamps and credit or kopeck amounts, far inside 2^53, and the services expect
+ * numbers. Integral values become numbers; one that would lose precision is an error, never a
+ * rounded number. A fractional numeric (an AVG) stays an exact string. A boolean expression
+ * (`SELECT a < b AS late`) is 1 or 0, as SQLite answers it and as 0/1 flag columns hold it.
+ */
+const resultTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (format !== 'binary' && oid === BOOL_OID) return (text: string) => (text === 't' ? 1 : 0);
     if (format !== 'binary' && oid === INT8_OID) return integer;
@@ -67,7 +67,7 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 function config(sql: string, params: Params | undefined): pg.QueryConfig<unknown[]> {
   const statement = toPostgres(sql);
-  return { text: statement.text, values: bindValues(statement, params), types: integerTypes };
+  return { text: statement.text, values: bindValues(statement, params), types: resultTypes };
 }
 
 function query(on: Queryable, sql: string, params: Params | undefined): Promise<pg.QueryResult> {
