@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests need the built app (dist/); the helper says so clearly if it is missing.
-    globalSetup: ['tests/helpers/global-setup.ts'],
+    // One PostgreSQL server for the run; test files create their own databases on it.
+    globalSetup: ['tests/helpers/global-setup.ts', 'tests/helpers/postgres-server.ts'],
   },
 });

@@ -28,10 +28,11 @@ export interface Database {
   run(sql: string, params?: Params): Promise<RunResult>;
   /**
    * Runs `fn` in one transaction that takes the write lock at its start (SQLite
-   * `BEGIN IMMEDIATE`; PostgreSQL a dedicated connection). Every statement of `fn` MUST go
-   * through `tx`: on SQLite the outer handle refuses a statement from inside the transaction
-   * (it would wait for the transaction it is part of). A `tx.withTransaction` inside it is a
-   * savepoint. Rolled back when `fn` throws. No network call belongs inside `fn`.
+   * `BEGIN IMMEDIATE`; PostgreSQL a dedicated connection and one advisory lock, postgres.ts).
+   * Every statement of `fn` MUST go through `tx`: the outer handle refuses a statement from
+   * inside the transaction (on SQLite it would wait for the transaction it is part of). A
+   * `tx.withTransaction` inside it is a savepoint. Rolled back when `fn` throws. No network
+   * call belongs inside `fn`.
    */
   withTransaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
   /** Closes the connection(s); later calls fail. */
