@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
@@ -34,5 +36,55 @@ export async function startS3Server(bucket = 'beem-test'): Promise<TestS3Server>
       await server.close();
       fs.rmSync(directory, { recursive: true, force: true });
     },
+  };
+}
+
+export interface ForwardedRequest {
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+}
+
+export interface S3Forwarder {
+  endpoint: string;
+  /** Every request that reached the forwarder, answered or not. */
+  requests: ForwardedRequest[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A pass-through in front of the S3 server (the network boundary): it records every request
+ * and can answer one itself (`fault` returns a status) to play an S3 outage. The Host header
+ * goes on unchanged, so SigV4 signatures still match on the server.
+ */
+export async function startS3Forwarder(target: string, fault: (request: ForwardedRequest) => number | null = () => null): Promise<S3Forwarder> {
+  const requests: ForwardedRequest[] = [];
+  const { port: targetPort } = new URL(target);
+  const server = http.createServer((req, res) => {
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    requests.push(request);
+    const status = fault(request);
+    if (status !== null) {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error>`);
+      return;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

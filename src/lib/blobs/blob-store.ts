@@ -65,6 +65,8 @@ export interface BlobStore {
    * `fn` MUST NOT write to the path. Throws `BLOB_NOT_FOUND`.
    */
   withLocalFile<T>(key: string, fn: (file: string) => Promise<T>): Promise<T>;
+  /** Releases the store's connections (S3) at shutdown; it is not used afterwards. */
+  close(): void;
 }
 
 export type BlobErrorCode =

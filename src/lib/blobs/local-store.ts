@@ -113,5 +113,7 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
       if ((await head(key)) === null) throw new BlobStoreError('BLOB_NOT_FOUND', key, `no stored file ${key}`);
       return fn(file);
     },
+
+    close: () => undefined,
   };
 }

@@ -38,12 +38,7 @@ export interface S3StoreOptions {
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
-export interface S3BlobStore extends BlobStore {
-  /** Closes the client's connections. */
-  close(): void;
-}
-
-export function createS3BlobStore(options: S3StoreOptions): S3BlobStore {
+export function createS3BlobStore(options: S3StoreOptions): BlobStore {
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
   if (partSize < MIN_PART_SIZE) throw new Error(`S3 part size ${partSize} is below S3's minimum of ${MIN_PART_SIZE} bytes`);
   const queueSize = options.queueSize ?? 2;
