@@ -54,17 +54,20 @@ export interface S3Forwarder {
 
 /**
  * A pass-through in front of the S3 server (the network boundary): it records every request
- * and can answer one itself (`fault` returns a status) to play an S3 outage. The Host header
+ * and can answer one itself or cut it short (`fault`) to play an S3 outage. The Host header
  * goes on unchanged, so SigV4 signatures still match on the server.
  */
-export async function startS3Forwarder(target: string, fault: (request: ForwardedRequest) => number | null = () => null): Promise<S3Forwarder> {
+/** A status to answer with instead of the server, 'cut' to pass the first 64 KB of the answer on and then drop the connection, or null. */
+export type S3Fault = number | 'cut' | null;
+
+export async function startS3Forwarder(target: string, fault: (request: ForwardedRequest) => S3Fault = () => null): Promise<S3Forwarder> {
   const requests: ForwardedRequest[] = [];
   const { port: targetPort } = new URL(target);
   const server = http.createServer((req, res) => {
     const request = { method: req.method ?? 'GET', url: req.url ?? '/' };
     requests.push(request);
     const status = fault(request);
-    if (status !== null) {
+    if (typeof status === 'number') {
       req.resume();
       res.writeHead(status, { 'content-type': 'application/xml' });
       res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error>`);
@@ -72,7 +75,20 @@ export async function startS3Forwarder(target: string, fault: (request: Forwarde
     }
     const upstream = http.request({ host: '127.0.0.1', port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+      if (status !== 'cut') {
+        answer.pipe(res);
+        return;
+      }
+      let passed = 0;
+      answer.on('data', (chunk: Buffer) => {
+        if (passed >= 64 * 1024) return;
+        passed += chunk.length;
+        res.write(chunk);
+        if (passed >= 64 * 1024) {
+          answer.destroy();
+          res.destroy();
+        }
+      });
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
