@@ -35,7 +35,7 @@ export interface S3StoreOptions {
   maxAttempts?: number;
 }
 
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export function createS3BlobStore(options: S3StoreOptions): BlobStore {
