@@ -165,8 +165,9 @@ describe.each(implementations)('blob store contract: %s', (_name, make) => {
     await store.put(poster, streamOf(second));
     expect((await readAll((await store.openRead(poster)).body)).equals(second)).toBe(true);
 
+    // The source's own error comes back (a download's size cap), not a storage failure.
     const broken = bytesOf(12 * MB, 'broken');
-    expect(await codeOf(store.put(poster, failingStreamOf(broken, 7 * MB)))).toBe('BLOB_STORAGE_FAILED');
+    await expect(store.put(poster, failingStreamOf(broken, 7 * MB))).rejects.toThrow(/^the source broke$/);
     expect((await store.head(poster))?.size).toBe(second.length);
     expect((await readAll((await store.openRead(poster)).body)).equals(second)).toBe(true);
   });
@@ -242,7 +243,7 @@ describe('local blob store', () => {
       const store = createLocalBlobStore(dir);
       await store.put('users/u2/uploads/upl_1.jpg', streamOf(bytesOf(5000, 'photo')));
       expect(fs.readFileSync(path.join(dir, 'users/u2/uploads/upl_1.jpg')).equals(bytesOf(5000, 'photo'))).toBe(true);
-      expect(await codeOf(store.put('users/u2/uploads/upl_2.jpg', failingStreamOf(bytesOf(MB, 'x'), 100_000)))).toBe('BLOB_STORAGE_FAILED');
+      await expect(store.put('users/u2/uploads/upl_2.jpg', failingStreamOf(bytesOf(MB, 'x'), 100_000))).rejects.toThrow('the source broke');
       expect(fs.readdirSync(path.join(dir, 'users/u2/uploads'))).toEqual(['upl_1.jpg']);
       expect(await store.withLocalFile('users/u2/uploads/upl_1.jpg', async (file) => file)).toBe(path.join(dir, 'users/u2/uploads/upl_1.jpg'));
     } finally {
@@ -308,6 +309,21 @@ describe('S3 blob store', () => {
     const parts = forwarder.requests.filter((r) => r.method === 'PUT' && /partNumber=\d/.test(r.url)).map((r) => /partNumber=(\d+)/.exec(r.url)![1]);
     expect(parts.sort()).toEqual(['1', '2', '2', '3']);
     expect((await readAll((await store.openRead('users/u3/videos/gen_mp.a1.mp4')).body)).equals(big)).toBe(true);
+  });
+
+  it('aborts its multipart upload when the source breaks, so no parts stay stored (and billed)', async () => {
+    const watched = await startS3Forwarder(s3.endpoint);
+    try {
+      const store = s3Store({ endpoint: watched.endpoint });
+      await expect(store.put('users/u3/videos/gen_cut.a1.mp4', failingStreamOf(bytesOf(12 * MB, 'cut'), 11 * MB))).rejects.toThrow('the source broke');
+      const created = watched.requests.filter((r) => r.method === 'POST' && r.url.includes('?uploads'));
+      const aborted = watched.requests.filter((r) => r.method === 'DELETE' && /[?&]uploadId=/.test(r.url));
+      expect(created).toHaveLength(1);
+      expect(aborted).toHaveLength(1);
+      expect(await store.exists('users/u3/videos/gen_cut.a1.mp4')).toBe(false);
+    } finally {
+      await watched.stop();
+    }
   });
 
   it('reports an outage that outlasts the retries as one storage failure naming the key', async () => {

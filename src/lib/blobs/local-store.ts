@@ -35,8 +35,11 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
     etag: `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
   });
 
-  /** Writes through a temporary file: `write` fills it, then fsync and rename. */
-  const writeAtomically = async (key: string, write: (temporary: string) => Promise<void>): Promise<BlobInfo> => {
+  /**
+   * Writes through a temporary file: `write` fills it, then fsync and rename. A source stream
+   * that failed (a download over its size cap) throws its own error, not a storage failure.
+   */
+  const writeAtomically = async (key: string, write: (temporary: string) => Promise<void>, source?: Readable): Promise<BlobInfo> => {
     const file = fileOf(key);
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.part`);
     try {
@@ -52,6 +55,7 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
       return infoOf(await fs.promises.stat(file));
     } catch (err) {
       await fs.promises.rm(temporary, { force: true });
+      if (source?.errored) throw source.errored;
       throw failure('writing', key, err);
     }
   };
@@ -70,7 +74,7 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
   return {
     kind: 'local',
 
-    put: (key: string, body: Readable) => writeAtomically(key, (temporary) => pipeline(body, fs.createWriteStream(temporary, { flags: 'wx' }))),
+    put: (key: string, body: Readable) => writeAtomically(key, (temporary) => pipeline(body, fs.createWriteStream(temporary, { flags: 'wx' })), body),
 
     putFile: (key: string, source: string) => writeAtomically(key, (temporary) => fs.promises.copyFile(source, temporary)),
 

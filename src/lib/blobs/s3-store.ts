@@ -54,6 +54,8 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
     // uploads) is refused by several S3-compatible stores.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // requestTimeout is the socket's idle limit: a read paused by a slow client (a paused video)
+    // longer than this ends, and the browser asks again with a Range when it plays on.
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
   });
 
@@ -86,6 +88,8 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
       // leavePartsOnError false: a failed upload aborts its multipart upload, so no parts stay billed.
       await new Upload({ client, params: { Bucket, Key: key, Body: body, ContentType: put.contentType }, partSize, queueSize, leavePartsOnError: false }).done();
     } catch (err) {
+      // A source that failed (a download over its size cap) throws its own error, not a storage failure.
+      if (body.errored) throw body.errored;
       body.destroy();
       throw failure('upload', key, err);
     }
@@ -102,6 +106,10 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
     const header = start === 0 && range?.end === undefined ? undefined : `bytes=${start}-${range?.end ?? ''}`;
     try {
       const answer = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: header }));
+      if (header && !answer.ContentRange) {
+        (answer.Body as Readable | undefined)?.destroy();
+        throw new BlobStoreError('BLOB_STORAGE_FAILED', key, `S3 read of ${Bucket}/${key} ignored the Range header`);
+      }
       const length = answer.ContentLength ?? 0;
       const total = answer.ContentRange ? Number(/\/(\d+)$/.exec(answer.ContentRange)?.[1]) : length;
       const info = { size: total, lastModified: answer.LastModified?.getTime() ?? 0, etag: answer.ETag ?? '""' };
