@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStoreError, type BlobStore } from '../../src/lib/blobs/blob-store.ts';
 import { createLocalBlobStore } from '../../src/lib/blobs/local-store.ts';
+import { readBlobBytes } from '../../src/lib/blobs/read-bytes.ts';
 import { createS3BlobStore, MIN_PART_SIZE } from '../../src/lib/blobs/s3-store.ts';
 import { loadConfig } from '../../src/lib/config.ts';
 import { createBlobStore } from '../../src/lib/blobs/index.ts';
@@ -199,6 +200,12 @@ describe.each(implementations)('blob store contract: %s', (_name, make) => {
     const read = await store.openRead('users/u1/uploads/empty.jpg');
     expect(read.info.size).toBe(0);
     expect((await readAll(read.body)).length).toBe(0);
+  });
+
+  it('reads a small blob into memory, and refuses one over the cap', async () => {
+    expect((await readBlobBytes(store, key, video.length)).equals(video)).toBe(true);
+    expect(await codeOf(readBlobBytes(store, key, video.length - 1))).toBe('BLOB_TOO_LARGE');
+    expect(await codeOf(readBlobBytes(store, 'users/u1/uploads/none.jpg', 1000))).toBe('BLOB_NOT_FOUND');
   });
 
   it('hands ffmpeg a real local file with the bytes and the extension of the blob', async () => {

@@ -73,6 +73,8 @@ export type BlobErrorCode =
   | 'BLOB_NOT_FOUND'
   | 'BLOB_KEY_INVALID'
   | 'BLOB_RANGE_NOT_SATISFIABLE'
+  /** `readBlobBytes` of a blob larger than its caller's cap. */
+  | 'BLOB_TOO_LARGE'
   /** The store failed (after the SDK's retries for S3): network, credentials, bucket, disk. */
   | 'BLOB_STORAGE_FAILED';
 

@@ -7,6 +7,7 @@ import { createS3BlobStore } from './s3-store.ts';
 export type { BlobInfo, BlobRead, BlobStore, ByteRange, PutOptions } from './blob-store.ts';
 export { BlobStoreError, isBlobNotFound } from './blob-store.ts';
 export { serveBlob, type ServeBlobOptions } from './serve-blob.ts';
+export { readBlobBytes } from './read-bytes.ts';
 
 /**
  * The store the configuration names (`STORAGE=local|s3`). With S3, `STORAGE_DIR/.scratch`
