@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobStoreError, type BlobStore } from '../../src/lib/blobs/blob-store.ts';
 import { createLocalBlobStore } from '../../src/lib/blobs/local-store.ts';
 import { readBlobBytes } from '../../src/lib/blobs/read-bytes.ts';
-import { createS3BlobStore, MIN_PART_SIZE } from '../../src/lib/blobs/s3-store.ts';
+import { createS3BlobStore, MIN_PART_SIZE, STALE_COPY_MS } from '../../src/lib/blobs/s3-store.ts';
 import { loadConfig } from '../../src/lib/config.ts';
 import { createBlobStore } from '../../src/lib/blobs/index.ts';
 import { S3RVER_CREDENTIALS, startS3Forwarder, startS3Server, type S3Forwarder, type TestS3Server } from '../helpers/s3-server.ts';
@@ -343,6 +343,25 @@ describe('S3 blob store', () => {
       expect(down.requests.length).toBe(2);
     } finally {
       await down.stop();
+    }
+  });
+
+  it('removes the copies a killed process left for ffmpeg, and only old ones', async () => {
+    const ownScratch = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-scratch-left-'));
+    try {
+      const left = path.join(ownScratch, 'blob-left');
+      const running = path.join(ownScratch, 'blob-running');
+      for (const folder of [left, running]) {
+        fs.mkdirSync(folder);
+        fs.writeFileSync(path.join(folder, 'gen_1.a1.mp4'), 'copy');
+      }
+      const old = new Date(Date.now() - STALE_COPY_MS - 60_000);
+      fs.utimesSync(left, old, old);
+      const store = s3Store({ scratchDir: ownScratch });
+      await store.withLocalFile('users/u1/videos/gen_1.a1.mp4', async () => 'ran');
+      expect(fs.readdirSync(ownScratch)).toEqual(['blob-running']);
+    } finally {
+      fs.rmSync(ownScratch, { recursive: true, force: true });
     }
   });
 

@@ -35,6 +35,19 @@ export interface S3StoreOptions {
   maxAttempts?: number;
 }
 
+/** A temporary copy older than this was left by a process that died (ffmpeg runs take minutes at most). */
+export const STALE_COPY_MS = 6 * 60 * 60 * 1000;
+
+/** Removes copies for ffmpeg older than `before` (a process killed mid-export leaves its copy); never throws. */
+async function removeStaleCopies(scratchDir: string, before: number): Promise<void> {
+  const entries = await fs.promises.readdir(scratchDir).catch(() => [] as string[]);
+  for (const name of entries.filter((entry) => entry.startsWith('blob-'))) {
+    const folder = path.join(scratchDir, name);
+    const stat = await fs.promises.stat(folder).catch(() => null);
+    if (stat && stat.mtimeMs < before) await fs.promises.rm(folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 export const DEFAULT_PART_SIZE = 5 * 1024 * 1024;
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
@@ -69,6 +82,9 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
       cause: err,
     });
   };
+
+  /** Once per process, before its first copy: the sweep of copies a killed process left. */
+  let stale: Promise<void> | null = null;
 
   const head = async (key: string): Promise<BlobInfo | null> => {
     checkBlobKey(key);
@@ -140,6 +156,8 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
     async withLocalFile<T>(key: string, fn: (file: string) => Promise<T>): Promise<T> {
       checkBlobKey(key);
       await fs.promises.mkdir(options.scratchDir, { recursive: true });
+      stale ??= removeStaleCopies(options.scratchDir, Date.now() - STALE_COPY_MS);
+      await stale;
       const folder = await fs.promises.mkdtemp(path.join(options.scratchDir, 'blob-'));
       try {
         // The key's own name keeps its extension: ffmpeg and sharp look at it.
