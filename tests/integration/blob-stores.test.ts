@@ -192,6 +192,9 @@ describe.each(implementations)('blob store contract: %s', (_name, make) => {
     expect(fs.existsSync(file)).toBe(true);
     expect((await readAll((await store.openRead('users/u1/videos/gen_1.cover.wb.blur.jpg')).body)).equals(cover)).toBe(true);
     fs.rmSync(file);
+    // A missing ffmpeg output is the file system's own error, not a missing blob: the cover stays as it was.
+    await expect(store.putFile('users/u1/videos/gen_1.cover.wb.blur.jpg', file)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await store.head('users/u1/videos/gen_1.cover.wb.blur.jpg'))?.size).toBe(cover.length);
   });
 
   it('stores and reads an empty blob', async () => {

@@ -56,7 +56,9 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
     } catch (err) {
       await fs.promises.rm(temporary, { force: true });
       if (source?.errored) throw source.errored;
-      throw failure('writing', key, err);
+      // Not `failure`: a file missing here is no missing blob.
+      if (err instanceof BlobStoreError) throw err;
+      throw new BlobStoreError('BLOB_STORAGE_FAILED', key, `writing ${key}: ${(err as Error).message}`, { cause: err });
     }
   };
 
@@ -76,7 +78,11 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
 
     put: (key: string, body: Readable) => writeAtomically(key, (temporary) => pipeline(body, fs.createWriteStream(temporary, { flags: 'wx' })), body),
 
-    putFile: (key: string, source: string) => writeAtomically(key, (temporary) => fs.promises.copyFile(source, temporary)),
+    async putFile(key: string, source: string): Promise<BlobInfo> {
+      // A missing source is the caller's (ffmpeg made no output): its own error, as from a stream.
+      await fs.promises.access(source, fs.constants.R_OK);
+      return writeAtomically(key, (temporary) => fs.promises.copyFile(source, temporary));
+    },
 
     head,
 

@@ -138,7 +138,12 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
   return {
     kind: 's3',
     put: upload,
-    putFile: (key, file, put) => upload(key, fs.createReadStream(file), put),
+    async putFile(key: string, file: string, put?: PutOptions): Promise<BlobInfo> {
+      checkBlobKey(key);
+      // A missing source is the caller's (ffmpeg made no output): its own error, as from a stream.
+      await fs.promises.access(file, fs.constants.R_OK);
+      return upload(key, fs.createReadStream(file), put);
+    },
     head,
     exists: async (key) => (await head(key)) !== null,
     openRead,
