@@ -48,9 +48,13 @@ export interface PutOptions {
 
 export interface BlobStore {
   readonly kind: 'local' | 's3';
-  /** Stores a stream under `key`, replacing what was there; readers see the old or the new blob, never a part. */
+  /**
+   * Stores a stream under `key`, replacing what was there; readers see the old or the new blob,
+   * never a part. A source that fails (a download over its size cap) makes `put` throw the
+   * source's own error, and what was stored before stays.
+   */
   put(key: string, body: Readable, options?: PutOptions): Promise<BlobInfo>;
-  /** Stores a local file (an ffmpeg output); the file itself is left where it is. */
+  /** Stores a local file (an ffmpeg output); the file itself is left where it is (a missing one: its ENOENT). */
   putFile(key: string, file: string, options?: PutOptions): Promise<BlobInfo>;
   /** Size, date and tag, or null when there is no such blob. */
   head(key: string): Promise<BlobInfo | null>;
