@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
  * and on a private S3-compatible bucket (web and worker processes on several machines).
  *
  * A key is the relative path the database stores today (`users/<id>/videos/<name>.mp4`).
- * Bytes always stream: nothing here holds a whole file in memory.
+ * Bytes always stream: nothing here holds a whole file in memory (`readBlobBytes` alone reads
+ * small blobs, photos and frames, whole, under a cap it is given).
  *
  * Serving: files reach the browser through Beem's own route (owner checked there), which
  * streams `openRead` with the client's Range — never a redirect to a presigned bucket URL.
