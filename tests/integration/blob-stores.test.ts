@@ -220,6 +220,12 @@ describe.each(implementations)('blob store contract: %s', (_name, make) => {
     if (store.kind === 's3') expect(fs.existsSync(seen)).toBe(false);
   });
 
+  it('passes its start check and leaves no probe behind', async () => {
+    await store.verify();
+    await store.verify();
+    if (store.kind === 'local') expect(fs.readdirSync(storageDir).filter((name) => name.startsWith('.probe'))).toEqual([]);
+  });
+
   it('refuses keys that try to leave the store or name something else', async () => {
     fs.writeFileSync(path.join(os.tmpdir(), 'beem-outside.txt'), 'outside');
     const keys = [
@@ -256,6 +262,9 @@ describe('local blob store', () => {
       await expect(store.put('users/u2/uploads/upl_2.jpg', failingStreamOf(bytesOf(MB, 'x'), 100_000))).rejects.toThrow('the source broke');
       expect(fs.readdirSync(path.join(dir, 'users/u2/uploads'))).toEqual(['upl_1.jpg']);
       expect(await store.withLocalFile('users/u2/uploads/upl_1.jpg', async (file) => file)).toBe(path.join(dir, 'users/u2/uploads/upl_1.jpg'));
+      // A STORAGE_DIR that cannot hold files stops the start.
+      fs.writeFileSync(path.join(dir, 'not-a-folder'), 'x');
+      await expect(createLocalBlobStore(path.join(dir, 'not-a-folder')).verify()).rejects.toMatchObject({ code: 'BLOB_STORAGE_FAILED' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -292,6 +301,14 @@ describe('S3 blob store', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('stops the start check with the answer of the store: a missing bucket, a wrong secret', async () => {
+    await expect(s3Store({ bucket: 'no-such-bucket' }).verify()).rejects.toMatchObject({ code: 'BLOB_STORAGE_FAILED', message: expect.stringContaining('NoSuchBucket') });
+    await expect(s3Store({ secretAccessKey: 'not-the-secret' }).verify()).rejects.toMatchObject({
+      code: 'BLOB_STORAGE_FAILED',
+      message: expect.stringContaining('SignatureDoesNotMatch'),
+    });
   });
 
   it('is refused with a wrong secret key: the server checks signatures', async () => {

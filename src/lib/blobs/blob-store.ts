@@ -70,6 +70,12 @@ export interface BlobStore {
    * `fn` MUST NOT write to the path. Throws `BLOB_NOT_FOUND`.
    */
   withLocalFile<T>(key: string, fn: (file: string) => Promise<T>): Promise<T>;
+  /**
+   * At start: writes, reads back and deletes a small probe under a name no key can have, so a
+   * wrong bucket, key or permission stops the start with the store's answer instead of
+   * failing the first upload (a HEAD alone cannot tell a missing bucket from a missing key).
+   */
+  verify(): Promise<void>;
   /** Releases the store's connections (S3) at shutdown; it is not used afterwards. */
   close(): void;
 }

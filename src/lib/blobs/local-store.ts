@@ -124,6 +124,19 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
       return fn(file);
     },
 
+    async verify(): Promise<void> {
+      const probe = path.join(root, `.probe-${randomBytes(6).toString('hex')}`);
+      try {
+        await fs.promises.mkdir(root, { recursive: true });
+        await fs.promises.writeFile(probe, 'beem');
+        if ((await fs.promises.readFile(probe, 'utf8')) !== 'beem') throw new Error('the probe file read back differently');
+      } catch (err) {
+        throw new BlobStoreError('BLOB_STORAGE_FAILED', '.probe', `STORAGE_DIR ${root} is not usable: ${(err as Error).message}`, { cause: err });
+      } finally {
+        await fs.promises.rm(probe, { force: true }).catch(() => undefined);
+      }
+    },
+
     close: () => undefined,
   };
 }

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BlobStoreError, checkBlobKey, type BlobInfo, type BlobRead, type BlobStore, type ByteRange, type PutOptions } from './blob-store.ts';
 
@@ -176,6 +177,19 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
         return await fn(file);
       } finally {
         await fs.promises.rm(folder, { recursive: true, force: true });
+      }
+    },
+
+    async verify(): Promise<void> {
+      // A dot name: `checkBlobKey` refuses it, so no file of Beem's can be this object.
+      const Key = `.beem-probe/${randomBytes(8).toString('hex')}`;
+      try {
+        await client.send(new PutObjectCommand({ Bucket, Key, Body: 'beem' }));
+        const answer = await client.send(new GetObjectCommand({ Bucket, Key }));
+        if ((await answer.Body?.transformToString()) !== 'beem') throw new Error('the probe object read back differently');
+        await client.send(new DeleteObjectCommand({ Bucket, Key }));
+      } catch (err) {
+        throw failure('check (write, read, delete a probe)', Key, err);
       }
     },
 
