@@ -11,6 +11,7 @@ import { pollingBenchmark } from './polling.ts';
 import { statusStreamBenchmark } from './status-stream.ts';
 import { exportsBenchmark } from './exports.ts';
 import { promptSpeedBenchmark } from './prompt-speed.ts';
+import { blobsBenchmark } from './blobs.ts';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- status serve` runs those only.
@@ -29,6 +30,7 @@ const BENCHMARKS: Benchmark[] = [
   creditsBenchmark,
   exportsBenchmark,
   promptSpeedBenchmark,
+  blobsBenchmark,
 ];
 
 const args = parseArgs(process.argv.slice(2));

@@ -46,6 +46,11 @@ export interface Config {
     bodyTimeoutMs: number;
   };
   paths: { databaseFile: string; storageDir: string };
+  /**
+   * Where files live (src/lib/blobs): `local` under `paths.storageDir`, or `s3` in a private
+   * bucket, with `paths.storageDir` then holding only temporary copies for ffmpeg.
+   */
+  storage: { backend: 'local'; s3: null } | { backend: 's3'; s3: S3Settings };
   log: { level: string };
   session: { ttlMs: number };
   auth: {
@@ -140,6 +145,15 @@ export interface Config {
   };
 }
 
+export interface S3Settings {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  /** `https://endpoint/bucket/key` instead of `https://bucket.endpoint/key` (MinIO and most self-hosted stores). */
+  forcePathStyle: boolean;
+}
+
 export interface Secrets {
   sessionSecret: string;
   oauthClientSecret: string;
@@ -148,6 +162,8 @@ export interface Secrets {
   yookassaSecretKey: string;
   telegramBotToken: string;
   metricsToken: string;
+  /** '' unless STORAGE=s3. */
+  s3SecretAccessKey: string;
 }
 
 export class ConfigError extends Error {
@@ -218,6 +234,16 @@ const envSchema = z.object({
     })
     .default('./data/beem.db'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
+  STORAGE: z.enum(['local', 's3'], { message: 'must be local or s3' }).default('local'),
+  S3_ENDPOINT: url.optional(),
+  S3_REGION: z.string().optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3–63 lowercase letters, digits, dots and hyphens')
+    .optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   SESSION_SECRET: z.string().optional(),
@@ -346,6 +372,9 @@ const REQUIRED_IN_PRODUCTION = [
   'YOOKASSA_API_KEY',
 ] as const;
 
+/** Every S3 setting but the path style: a bucket Beem talks to is named in full, never guessed. */
+const REQUIRED_FOR_S3 = ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+
 function isAddressOrCidr(entry: string): boolean {
   const [address = '', prefix] = entry.split('/');
   const family = isIP(address);
@@ -383,6 +412,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     if (e.TELEGRAM_BOT_TOKEN && !e.TELEGRAM_CHAT_ID) {
       problems.push('TELEGRAM_CHAT_ID: required when TELEGRAM_BOT_TOKEN is set');
+    }
+  }
+  if (e.STORAGE === 's3') {
+    for (const name of REQUIRED_FOR_S3) {
+      if (!e[name]) problems.push(`${name}: required when STORAGE=s3`);
     }
   }
   for (const entry of e.YOOKASSA_WEBHOOK_ALLOWED_IPS ?? []) {
@@ -452,6 +486,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       databaseFile: e.DATABASE_URL === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_URL),
       storageDir: path.resolve(cwd, e.STORAGE_DIR),
     },
+    storage:
+      e.STORAGE === 's3'
+        ? {
+            backend: 's3',
+            s3: {
+              endpoint: e.S3_ENDPOINT!.replace(/\/$/, ''),
+              region: e.S3_REGION!,
+              bucket: e.S3_BUCKET!,
+              accessKeyId: e.S3_ACCESS_KEY_ID!,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            },
+          }
+        : { backend: 'local', s3: null },
     log: { level: e.LOG_LEVEL },
     session: { ttlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000 },
     auth: {
@@ -565,6 +612,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     yookassaSecretKey: pick('YOOKASSA_API_KEY'),
     telegramBotToken: pick('TELEGRAM_BOT_TOKEN'),
     metricsToken: e.METRICS_TOKEN ?? '',
+    s3SecretAccessKey: e.STORAGE === 's3' ? e.S3_SECRET_ACCESS_KEY! : '',
   };
   return { config, secrets };
 }

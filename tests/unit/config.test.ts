@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/lib/config.ts';
+import { createBlobStore } from '../../src/lib/blobs/index.ts';
 
 const productionEnv = {
   NODE_ENV: 'production',
@@ -129,5 +130,69 @@ describe('sign-in provider transport', () => {
       allowHttp: true,
       yandex: { userinfoUrl: 'http://127.0.0.1:4010/oidc/yandex/info' },
     });
+  });
+});
+
+describe('file storage settings', () => {
+  const s3Env = {
+    STORAGE: 's3',
+    S3_ENDPOINT: 'https://storage.yandexcloud.net/',
+    S3_REGION: 'ru-central1',
+    S3_BUCKET: 'beem-videos',
+    S3_ACCESS_KEY_ID: 'YCAJE-key-id',
+    S3_SECRET_ACCESS_KEY: 'YCP-secret',
+  };
+
+  it('keeps files on the local disk by default, with no S3 secret', () => {
+    const { config, secrets } = loadConfig({}, '/srv/beem');
+    expect(config.storage).toEqual({ backend: 'local', s3: null });
+    expect(config.paths.storageDir).toBe('/srv/beem/storage');
+    expect(secrets.s3SecretAccessKey).toBe('');
+  });
+
+  it('reads a complete S3 setting, keeping the secret key out of the loggable config', () => {
+    const { config, secrets } = loadConfig({ ...s3Env, S3_FORCE_PATH_STYLE: 'true' });
+    expect(config.storage).toEqual({
+      backend: 's3',
+      s3: { endpoint: 'https://storage.yandexcloud.net', region: 'ru-central1', bucket: 'beem-videos', accessKeyId: 'YCAJE-key-id', forcePathStyle: true },
+    });
+    expect(secrets.s3SecretAccessKey).toBe('YCP-secret');
+    expect(JSON.stringify(config)).not.toContain('YCP-secret');
+    expect(loadConfig(s3Env).config.storage.s3?.forcePathStyle).toBe(false);
+  });
+
+  it('refuses to start with STORAGE=s3 and a missing setting, naming each one', () => {
+    for (const name of ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+      const env: Record<string, string> = { ...s3Env };
+      delete env[name];
+      expect(problemsOf(env), name).toEqual([`${name}: required when STORAGE=s3`]);
+      expect(problemsOf({ ...s3Env, [name]: '' }), `${name} empty`).toEqual([`${name}: required when STORAGE=s3`]);
+    }
+    expect(problemsOf({ STORAGE: 's3' })).toHaveLength(5);
+    expect(problemsOf({ ...productionEnv, STORAGE: 's3' })).toContain('S3_BUCKET: required when STORAGE=s3');
+  });
+
+  it('names malformed storage values', () => {
+    expect(problemsOf({ STORAGE: 'gcs' })).toEqual(['STORAGE: must be local or s3']);
+    expect(problemsOf({ ...s3Env, S3_ENDPOINT: 'storage.yandexcloud.net' })).toEqual(['S3_ENDPOINT: must be an absolute URL (http:// or https://)']);
+    expect(problemsOf({ ...s3Env, S3_BUCKET: 'Beem_Videos' })).toEqual(['S3_BUCKET: must be a bucket name: 3–63 lowercase letters, digits, dots and hyphens']);
+    expect(problemsOf({ ...s3Env, S3_FORCE_PATH_STYLE: 'maybe' })).toEqual(['S3_FORCE_PATH_STYLE: must be true or false']);
+  });
+
+  it('ignores S3 settings while STORAGE stays local', () => {
+    const { config, secrets } = loadConfig({ S3_BUCKET: 'beem-videos', S3_SECRET_ACCESS_KEY: 'left-over' });
+    expect(config.storage.backend).toBe('local');
+    expect(secrets.s3SecretAccessKey).toBe('');
+  });
+});
+
+describe('createBlobStore', () => {
+  it('builds the store STORAGE names', () => {
+    const local = loadConfig({});
+    expect(createBlobStore(local.config, local.secrets).kind).toBe('local');
+    const s3 = loadConfig({ STORAGE: 's3', S3_ENDPOINT: 'http://127.0.0.1:9', S3_REGION: 'r', S3_BUCKET: 'bkt', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret' });
+    const store = createBlobStore(s3.config, s3.secrets);
+    expect(store.kind).toBe('s3');
+    store.close();
   });
 });
