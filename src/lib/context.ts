@@ -1,5 +1,6 @@
 import type { Config, Secrets, LoadedConfig } from './config.ts';
 import { openDatabase, migrate, type Db } from './db/index.ts';
+import type { Database } from './db/database.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
@@ -33,7 +34,10 @@ import { PosterTaker } from './video/posters.ts';
 export interface AppContext {
   config: Config;
   secrets: Secrets;
-  db: Db;
+  /** The data seam every service uses (SQLite today; PostgreSQL is issue 19's next step). */
+  db: Database;
+  /** The SQLite connection behind `db`, for what only SQLite has (online backups). */
+  sqlite: Db;
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
@@ -171,6 +175,7 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     config,
     secrets,
     db,
+    sqlite: db,
     log,
     clock,
     tasks: [statusWatch, generationWorker, posters, exports],
@@ -217,5 +222,5 @@ export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
 }
 
 export function closeContext(ctx: AppContext): void {
-  if (ctx.db.open) ctx.db.close();
+  if (ctx.sqlite.open) ctx.sqlite.close();
 }

@@ -113,7 +113,7 @@ const commands: Record<string, Command> = {
       );
       // Recorded first, so the copy carries the record of its own making.
       await recordAdminAction(ctx.db, { actor: cliActor, action: 'db.backup', targetType: 'system', targetId: target, now: ctx.clock.now() });
-      await backupDatabase(ctx.db, target);
+      await backupDatabase(ctx.sqlite, target);
       console.log(`Backup written to ${target}`);
     },
   },

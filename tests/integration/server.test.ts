@@ -21,7 +21,7 @@ describe('server', () => {
 
   it('reports unhealthy when the database is gone', async () => {
     const other = await startApp();
-    other.ctx.db.close();
+    await other.ctx.db.end();
     const res = await fetch(`${other.url}/healthz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ok: false });

@@ -1,5 +1,4 @@
 import type { Database } from '../db/database.ts';
-import type { Db } from '../db/index.ts';
 import { findLedgerMismatches } from '../billing/ledger.ts';
 import { recentAlerts, type AlertRecord } from '../notify/alert-log.ts';
 import { GENERATION_STATUSES, type GenerationStatus } from '../model.ts';
@@ -68,7 +67,7 @@ async function countByStatus(db: Database, since: number | null): Promise<Status
   return counts;
 }
 
-export async function getDashboard(db: Db, now: number, options: { alerts?: number } = {}): Promise<Dashboard> {
+export async function getDashboard(db: Database, now: number, options: { alerts?: number } = {}): Promise<Dashboard> {
   const dayStart = startOfBusinessDay(now);
   const one = async <T>(sql: string, ...params: unknown[]): Promise<T> => (await db.value<T>(sql, params)) as T;
 

@@ -4,7 +4,6 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MinimaxClient } from '../providers/minimax/client.ts';
 import type { Database } from '../db/database.ts';
-import type { Db } from '../db/index.ts';
 import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
@@ -24,7 +23,7 @@ import { likePattern } from './users.ts';
  */
 
 export interface AdminGenerationsDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   config: Config;
   log: Logger;
@@ -165,7 +164,7 @@ export interface GenerationDetail extends AdminGenerationLine {
   audit: AuditEntry[];
 }
 
-export async function getGenerationDetail(db: Db, id: string): Promise<GenerationDetail | null> {
+export async function getGenerationDetail(db: Database, id: string): Promise<GenerationDetail | null> {
   const row = await db.get(`SELECT g.*, u.email, ${RETRIES} FROM generations g JOIN users u ON u.id = g.userId WHERE g.id = ?`, [id]);
   if (!row) return null;
   const r = readRow('generations', row);

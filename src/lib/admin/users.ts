@@ -1,4 +1,3 @@
-import type { Db } from '../db/index.ts';
 import { inTransaction, type Database } from '../db/database.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { applyCreditChange, listLedgerEntries, type LedgerEntry } from '../billing/ledger.ts';
@@ -58,23 +57,15 @@ export function likePattern(text: string): string {
 }
 
 /**
- * SQLite's own lower() and LIKE fold ASCII only; names are mostly Cyrillic. Registering the
- * function again on the same connection just replaces it, so no bookkeeping is needed.
- * SQLite-only (a function on the raw connection), hence `Db` here and in `searchUsers`.
+ * Search by email, name or id (a substring, any case and alphabet), sorted and paged.
+ * `unicode_lower` folds Cyrillic too: SQLite's connection registers it at open, PostgreSQL's
+ * migration 0003 defines it.
  */
-export function registerUnicodeLower(db: Db): void {
-  db.function('unicode_lower', { deterministic: true }, (value: unknown) =>
-    typeof value === 'string' ? value.toLowerCase() : value,
-  );
-}
-
-/** Search by email, name or id (a substring, any case and alphabet), sorted and paged. */
-export async function searchUsers(db: Db, search: UserSearch = {}): Promise<UserSearchResult> {
+export async function searchUsers(db: Database, search: UserSearch = {}): Promise<UserSearchResult> {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   const query = search.query?.trim().toLowerCase();
   if (query) {
-    registerUnicodeLower(db);
     where.push(`(unicode_lower(email) LIKE @q ESCAPE '\\' OR unicode_lower(name) LIKE @q ESCAPE '\\' OR id = @exact)`);
     params.q = likePattern(query);
     params.exact = search.query!.trim();

@@ -3,15 +3,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations as defaultMigrations, type Migration } from './migrations/index.ts';
 import { sqliteDatabase, type SqliteDatabase } from './sqlite.ts';
-import type { Database as SeamDatabase } from './database.ts';
 
 /**
- * A SQLite connection that is both the raw better-sqlite3 handle and the async `Database`
- * seam (src/lib/db/database.ts). Transitional (issue 19): services move to `Database` one by
- * one; until the last one has, both shapes work on the same connection.
+ * A SQLite connection that is both the raw better-sqlite3 handle (migrations, online backups,
+ * tests of SQLite itself) and the async `Database` seam (src/lib/db/database.ts) that every
+ * service is written against. Transactions hand out plain `Database` handles.
  */
-export type Db = Database.Database &
-  Omit<SqliteDatabase, 'withTransaction'> & { withTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> };
+export type Db = Database.Database & SqliteDatabase;
 /** The plain better-sqlite3 connection (migrations, backups, SQLite-only checks). */
 export type RawDb = Database.Database;
 
@@ -31,27 +29,29 @@ export function openDatabase(file: string): Db {
   return withAsyncApi(db);
 }
 
-/** Gives a raw connection the `Database` methods (see `Db`). */
-export function withAsyncApi(db: RawDb): Db {
-  return Object.assign(db, asyncMethods(db, sqliteDatabase(db)));
+/**
+ * SQLite's own lower() and LIKE fold ASCII only; names are mostly Cyrillic. The admin user
+ * search calls `unicode_lower`, which PostgreSQL's migrations define as a SQL function.
+ */
+function registerUnicodeLower(db: RawDb): void {
+  db.function('unicode_lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  );
 }
 
-/**
- * Transitional: a transaction handle that also answers the raw better-sqlite3 calls (it
- * inherits them from the connection, which is the same one), so a service already moved to
- * `inTransaction(db, async (tx) => …)` can still hand `tx` to one that has not moved yet.
- */
-function asyncMethods(raw: RawDb, seam: SeamDatabase): SqliteDatabase & Pick<Db, 'withTransaction'> {
-  return {
-    dialect: 'sqlite',
+/** Gives a raw connection the `Database` methods (see `Db`). */
+export function withAsyncApi(db: RawDb): Db {
+  registerUnicodeLower(db);
+  const seam = sqliteDatabase(db);
+  return Object.assign(db, {
+    dialect: seam.dialect,
     get: seam.get.bind(seam),
     all: seam.all.bind(seam),
     value: seam.value.bind(seam),
     run: seam.run.bind(seam),
+    withTransaction: seam.withTransaction.bind(seam),
     end: seam.end.bind(seam),
-    withTransaction: <T>(fn: (tx: Db) => Promise<T>) =>
-      seam.withTransaction((tx) => fn(Object.assign(Object.create(raw) as RawDb, asyncMethods(raw, tx)))),
-  };
+  });
 }
 
 /** Compiled statements kept per connection; beyond this many distinct SQL texts the oldest goes. */
@@ -110,21 +110,8 @@ export function migrate(db: RawDb, migrations: Migration[] = defaultMigrations, 
   return ran;
 }
 
-/**
- * Runs `fn` in an IMMEDIATE transaction (takes the write lock at BEGIN, so two writers never
- * deadlock on upgrade). Nested calls join the outer transaction as a savepoint.
- * No network call belongs inside `fn`.
- */
-export function inTransaction<T>(db: RawDb, fn: () => T): T {
-  return db.transaction(fn).immediate();
-}
-
 /** A consistent online copy of the database (safe while the server is writing). */
 export async function backupDatabase(db: RawDb, destination: string): Promise<void> {
   fs.mkdirSync(path.dirname(destination), { recursive: true });
   await db.backup(destination);
-}
-
-export function checkDatabase(db: RawDb): boolean {
-  return db.prepare('SELECT 1 AS ok').get() !== undefined;
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+import { waitForOwnTransaction } from './own-transaction.ts';
 import type { Database, Params, Row, RunResult } from './database.ts';
 import { bindValues, toPostgres } from './pg-dialect.ts';
 
@@ -14,9 +15,9 @@ import { bindValues, toPostgres } from './pg-dialect.ts';
  * after BEGIN: transactions run one at a time across all processes, as on SQLite, while reads
  * and single statements outside transactions run in parallel on other pooled connections.
  *
- * A transaction runs on one dedicated pooled connection. The outer handle is refused from
- * inside its own transaction (it would take a second connection and could wait for locks the
- * transaction holds). Unlike SQLite, a failed statement aborts the whole PostgreSQL
+ * A transaction runs on one dedicated pooled connection. The outer handle, used from inside
+ * its own transaction, waits for it to end and then names the mistake (own-transaction.ts): it
+ * would take a second connection, outside the transaction, and could wait for its locks. Unlike SQLite, a failed statement aborts the whole PostgreSQL
  * transaction: catching its error inside the body does not save the transaction, and the
  * commit reports the rollback instead of pretending to succeed.
  *
@@ -89,6 +90,8 @@ async function changes(on: Queryable, sql: string, params: Params | undefined): 
 
 interface OpenTransaction {
   active: boolean;
+  /** Resolves when the transaction has committed or rolled back. */
+  ended: Promise<void>;
 }
 
 /** Statements of one open transaction (or of its savepoints), on its own connection. */
@@ -147,7 +150,7 @@ class TransactionHandle implements PostgresDatabase {
   }
 }
 
-/** The pool-level handle: any free connection per statement; refuses to be used from inside its own transaction. */
+/** The pool-level handle: any free connection per statement; from inside its own transaction it waits for it to end (own-transaction.ts). */
 class PoolHandle implements PostgresDatabase {
   readonly dialect = 'postgres' as const;
   private readonly inside = new AsyncLocalStorage<OpenTransaction>();
@@ -155,36 +158,37 @@ class PoolHandle implements PostgresDatabase {
 
   constructor(private readonly pool: pg.Pool) {}
 
-  private refuseInsideTransaction(): void {
-    if (this.inside.getStore()?.active) {
-      throw new Error('a statement inside a transaction used the outer database handle: pass the transaction (`tx`) down instead');
-    }
+  /** From inside an open transaction's async context: wait for it to end (own-transaction.ts). */
+  private async outsideOwnTransaction(): Promise<void> {
+    const open = this.inside.getStore();
+    if (open?.active) await waitForOwnTransaction(open.ended);
   }
 
   async get<R = Row>(sql: string, params?: Params): Promise<R | undefined> {
-    this.refuseInsideTransaction();
+    await this.outsideOwnTransaction();
     return (await query(this.pool, sql, params)).rows[0] as R | undefined;
   }
 
   async all<R = Row>(sql: string, params?: Params): Promise<R[]> {
-    this.refuseInsideTransaction();
+    await this.outsideOwnTransaction();
     return (await query(this.pool, sql, params)).rows as R[];
   }
 
   async value<T = unknown>(sql: string, params?: Params): Promise<T | undefined> {
-    this.refuseInsideTransaction();
+    await this.outsideOwnTransaction();
     return firstValue<T>(this.pool, sql, params);
   }
 
   async run(sql: string, params?: Params): Promise<RunResult> {
-    this.refuseInsideTransaction();
+    await this.outsideOwnTransaction();
     return changes(this.pool, sql, params);
   }
 
   async withTransaction<T>(fn: (tx: Database) => Promise<T>): Promise<T> {
-    this.refuseInsideTransaction();
+    await this.outsideOwnTransaction();
     const client = await this.pool.connect();
-    const open: OpenTransaction = { active: true };
+    let finish!: () => void;
+    const open: OpenTransaction = { active: true, ended: new Promise<void>((resolve) => (finish = resolve)) };
     let broken: Error | undefined;
     try {
       await client.query(BEGIN);
@@ -208,6 +212,7 @@ class PoolHandle implements PostgresDatabase {
     } finally {
       // A connection that could not even roll back is closed, not handed to the next caller.
       client.release(broken);
+      finish();
     }
   }
 

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database, Params, Row, RunResult } from './database.ts';
+import { waitForOwnTransaction } from './own-transaction.ts';
 
 /**
  * The SQLite side of the `Database` seam, on one better-sqlite3 connection. Statements run
@@ -11,7 +12,7 @@ import type { Database, Params, Row, RunResult } from './database.ts';
  * ends (they would otherwise join it, and be rolled back with it). Transactions here contain
  * only database calls, so the wait is a few microtask turns. A statement on the outer handle
  * from *inside* the transaction (a function handed `db` instead of `tx`) would wait for
- * itself: it throws instead, naming the mistake.
+ * itself: after a moment it throws instead, naming the mistake (own-transaction.ts).
  */
 
 interface OpenTransaction {
@@ -100,16 +101,14 @@ class ConnectionHandle implements SqliteDatabase {
   constructor(private readonly raw: Raw) {}
 
   /**
-   * Resolves once no transaction is open; throws when called from within the open one.
-   * Callers check `current` again synchronously right after (`while`): several waiters wake
-   * on the same end, and the first to run may already have opened the next transaction.
+   * Resolves once the open transaction has ended (see own-transaction.ts when called from its
+   * own async context). Callers check `current` again synchronously right after (`while`):
+   * several waiters wake on the same end, and the first to run may already have opened the next.
    */
   private async waitForEnd(): Promise<void> {
     const open = this.current!;
-    if (this.inside.getStore() === open) {
-      throw new Error('a statement inside a transaction used the outer database handle: pass the transaction (`tx`) down instead');
-    }
-    await open.ended;
+    if (this.inside.getStore() === open) await waitForOwnTransaction(open.ended);
+    else await open.ended;
   }
 
   async get<R = Row>(sql: string, params?: Params): Promise<R | undefined> {

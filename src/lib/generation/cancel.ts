@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { inTransaction } from '../db/database.ts';
 import { failGeneration } from './queue.ts';
 
@@ -27,7 +27,7 @@ export type CancelOutcome =
   /** Already at MiniMax (or its create call may be under way). */
   | { kind: 'at-minimax' };
 
-export async function cancelGeneration(db: Db, input: { generationId: string; userId: string; now: number }): Promise<CancelOutcome> {
+export async function cancelGeneration(db: Database, input: { generationId: string; userId: string; now: number }): Promise<CancelOutcome> {
   return inTransaction(db, async (tx): Promise<CancelOutcome> => {
     const row = await tx.get<{ userId: string; status: string; error_code: string | null }>(
       'SELECT userId, status, error_code FROM generations WHERE id = ?',

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, ledgerRef, PROMPT_MAX, PROMPT_MIN, type Duration, type GenerationMode } from '../model.ts';
 import { readRow } from '../db/row.ts';
-import type { Db } from '../db/index.ts';
 import { inTransaction, type Database } from '../db/database.ts';
 import { AppError, badRequest, insufficientBalance } from '../errors.ts';
 import { holdCredits } from './credits.ts';
@@ -32,7 +31,7 @@ const modeSchema = z.object({
 });
 
 export interface CreateGenerationOptions {
-  db: Db;
+  db: Database;
   config: Config;
   userId: string;
   /** The parsed JSON body, checked here in the spec's order. */
@@ -95,7 +94,7 @@ interface NewGeneration {
  * The one way a generation enters the queue: its row and its credit hold, written together.
  * MUST run inside the caller's transaction, after the caller has checked the balance.
  */
-async function enqueueGeneration(db: Db, g: NewGeneration): Promise<{ id: string; balanceAfter: number }> {
+async function enqueueGeneration(db: Database, g: NewGeneration): Promise<{ id: string; balanceAfter: number }> {
   const id = newId('gen', g.now);
   const shape = formatColumns(g.shape);
   await db.run(
@@ -243,7 +242,7 @@ export interface RetryOptions {
  * `retry-of:<sourceId>` allows one retry per failed generation, so a repeated request
  * cannot queue (or charge) twice; a retry that fails can be retried in its turn.
  */
-export async function retryGeneration(db: Db, options: RetryOptions): Promise<{ generationId: string; cost: number; balanceAfter: number }> {
+export async function retryGeneration(db: Database, options: RetryOptions): Promise<{ generationId: string; cost: number; balanceAfter: number }> {
   return inTransaction(db, async (tx) => {
     const row = await tx.get<Record<string, unknown>>(
       'SELECT id, userId, status, duration, cost, upload_id, image_path, prompt, generation_mode FROM generations WHERE id = ?',

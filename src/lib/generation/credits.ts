@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { applyCreditChange } from '../billing/ledger.ts';
 import { ledgerRef } from '../model.ts';
 
@@ -18,7 +18,7 @@ interface GenerationCharge {
 }
 
 /** Takes the cost from the balance (ledger `hold:<id>`); returns the balance after. Free generations hold nothing. */
-export async function holdCredits(db: Db, charge: GenerationCharge): Promise<number> {
+export async function holdCredits(db: Database, charge: GenerationCharge): Promise<number> {
   if (charge.cost <= 0) return (await db.value<number>('SELECT generation_balance FROM users WHERE id = ?', [charge.userId]))!;
   const { balanceAfter } = await applyCreditChange(db, {
     userId: charge.userId,
@@ -35,7 +35,7 @@ export async function holdCredits(db: Db, charge: GenerationCharge): Promise<num
  * Gives the held cost back (ledger `refund:<id>`). The unique reference makes a second
  * refund of the same generation a no-op, whoever asks (the worker, an admin).
  */
-export async function refundHold(db: Db, charge: GenerationCharge): Promise<void> {
+export async function refundHold(db: Database, charge: GenerationCharge): Promise<void> {
   if (charge.cost <= 0) return;
   await applyCreditChange(db, {
     userId: charge.userId,

@@ -1,4 +1,3 @@
-import type { Db } from '../db/index.ts';
 import { inTransaction, type Database } from '../db/database.ts';
 import { refundHold } from './credits.ts';
 import type { PreparedPrompt } from '../prompt/types.ts';
@@ -361,7 +360,7 @@ export const CANCELLABLE_SQL = `(${FAILABLE} AND ${NOTHING_SENT})`;
  * watched generation accepts a late success, free), and no second worker starts the same
  * step beside it — two downloads into one `.part` file.
  */
-export async function failGeneration(db: Db, id: string, options: FailOptions, now: number): Promise<boolean> {
+export async function failGeneration(db: Database, id: string, options: FailOptions, now: number): Promise<boolean> {
   return inTransaction(db, async (tx) => {
     // NEVER drop a live lease when failing from outside (`attempt` null): a second worker
     // would claim the row and run the same step beside the first (two downloads, one `.part`).
@@ -501,7 +500,7 @@ export async function expediteByJobId(db: Database, jobId: string, now: number):
  * charged success becomes uncharged (`charged = 0, refunded = 1`). Live generations are
  * refused: failing them (which refunds) is the way to stop one.
  */
-export async function refundGenerationManually(db: Db, id: string, note: string, now: number): Promise<{ refunded: boolean; credits: number }> {
+export async function refundGenerationManually(db: Database, id: string, note: string, now: number): Promise<{ refunded: boolean; credits: number }> {
   return inTransaction(db, async (tx) => {
     const row = await tx.get<{ userId: string; cost: number; status: string; step: string }>(
       `UPDATE generations SET refunded = 1, charged = 0, updatedAt = @now

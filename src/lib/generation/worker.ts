@@ -3,7 +3,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { BackgroundTask } from '../tasks.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Notifier, AlertStage } from '../notify/types.ts';
@@ -52,7 +52,7 @@ import { alertStageForStep, backoffDelay, latePollDelay } from './transitions.ts
  */
 
 export interface GenerationWorkerDeps {
-  db: Db;
+  db: Database;
   config: Config;
   log: Logger;
   clock: Clock;

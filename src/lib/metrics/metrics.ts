@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/index.ts';
+import type { Database } from '../db/database.ts';
 import { findLedgerMismatches } from '../billing/ledger.ts';
 import { countInFlight } from '../generation/queue.ts';
 import { GENERATION_STATUSES, PAYMENT_STATUSES } from '../model.ts';
@@ -22,7 +22,7 @@ import { GENERATION_STATUSES, PAYMENT_STATUSES } from '../model.ts';
  */
 
 export interface MetricsOptions {
-  db: Db;
+  db: Database;
   clock: Clock;
   /** How long whole-table figures are reused between scrapes. */
   cacheMs: number;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import type { Db } from '../db/index.ts';
 import { readRow } from '../db/row.ts';
 import { DURATIONS, GENERATION_MODES, type Duration, type GenerationMode } from '../model.ts';
 import { newId } from '../ids.ts';
@@ -137,7 +136,7 @@ export async function findCachedPreview(db: Database, userId: string, inputKey: 
  * as is (step `submit`: no prompt engine, no model call). MUST run inside the transaction
  * that queued the generation.
  */
-export async function applyPreviewToGeneration(db: Db, generationId: string, preview: StoredPreview, now: number): Promise<void> {
+export async function applyPreviewToGeneration(db: Database, generationId: string, preview: StoredPreview, now: number): Promise<void> {
   const content = preview.content;
   const prompt = content.mode === 'prompt' ? content : null;
   const template = content.mode === 'template' ? content.template : null;
@@ -171,7 +170,7 @@ export async function applyPreviewToGeneration(db: Db, generationId: string, pre
  * transaction that queued the retry. False (nothing changed) when the source came from no
  * preview: the retry then runs the prompt engine like any new generation.
  */
-export async function carryPreviewToRetry(db: Db, sourceId: string, retryId: string, now: number): Promise<boolean> {
+export async function carryPreviewToRetry(db: Database, sourceId: string, retryId: string, now: number): Promise<boolean> {
   const source = await db.value<string | null>('SELECT preview_id FROM generations WHERE id = ?', [sourceId]);
   if (!source) return false;
   const { changes } = await db.run(
