@@ -85,7 +85,10 @@ const postgres: Engine = {
       `SELECT table_name AS "table", column_name AS "column", data_type AS type, is_nullable AS nullable
          FROM information_schema.columns WHERE table_schema = 'public'`,
     );
+    // `rowid` of uploads and payments is SQLite's implicit one, which pragma_table_info does not list.
+    const implicitOnSqlite = (r: { table: string; column: string }) => r.column === 'rowid' && ['uploads', 'payments'].includes(r.table);
     return rows
+      .filter((r) => !implicitOnSqlite(r))
       .map((r) => ({ table: r.table, column: r.column, type: ['integer', 'bigint'].includes(r.type) ? 'integer' : 'text', notNull: r.nullable === 'NO' }) as Column)
       .sort(byName<Column>((c) => c.column));
   },

@@ -42,6 +42,8 @@ CREATE INDEX "idx_sessions_expiresAt" ON sessions("expiresAt");
 
 CREATE TABLE uploads (
   id TEXT PRIMARY KEY,
+  -- SQLite's implicit rowid, made explicit: listings break ties of one millisecond by insertion order.
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY,
   "userId" TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   -- Path relative to STORAGE_DIR; file names are made by the server.
   path TEXT NOT NULL,
@@ -148,6 +150,8 @@ CREATE INDEX "idx_credit_ledger_userId" ON credit_ledger("userId", id);
 
 CREATE TABLE payments (
   id TEXT PRIMARY KEY,
+  -- SQLite's implicit rowid, made explicit: listings break ties of one millisecond by insertion order.
+  rowid BIGINT GENERATED ALWAYS AS IDENTITY,
   "userId" TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   -- Null until YooKassa answered the create call (the local row is written first).
   "externalPaymentId" TEXT UNIQUE,
