@@ -45,7 +45,13 @@ export interface Config {
     /** A JSON, form or webhook body (64 KB at most) must arrive within this. */
     bodyTimeoutMs: number;
   };
-  paths: { databaseFile: string; storageDir: string };
+  /**
+   * SQLite file (the default, one process) or PostgreSQL (src/lib/db/open.ts). The PostgreSQL
+   * URL here has its password removed, so the config stays safe to log; the full URL is
+   * `Secrets.databaseUrl`.
+   */
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  paths: { storageDir: string };
   /**
    * Where files live (src/lib/blobs): `local` under `paths.storageDir`, or `s3` in a private
    * bucket, with `paths.storageDir` then holding only temporary copies for ffmpeg.
@@ -164,6 +170,8 @@ export interface Secrets {
   metricsToken: string;
   /** '' unless STORAGE=s3. */
   s3SecretAccessKey: string;
+  /** The PostgreSQL connection URL with its password; '' on SQLite. */
+  databaseUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +198,30 @@ export const MINIMAX_CDN_HOSTS = [
   'cdn.hailuoai.com',
   'public-cdn-video-data-algeng.oss-cn-wulanchabu.aliyuncs.com',
 ];
+
+const DATABASE_URL_SHAPE =
+  'must be a path to the SQLite database file (e.g. ./data/beem.db) or a PostgreSQL URL (postgres://user:password@host:5432/beem)';
+/** URL schemes are case-insensitive; `pg` reads both spellings. */
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+function postgresUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'not a URL';
+  }
+  if (!url.hostname) return 'no host';
+  if (url.pathname.replace(/^\//, '') === '') return 'no database name';
+  return null;
+}
+
+/** The URL with its password removed: what the config (logged, shown to admins) may carry. */
+function withoutPassword(value: string): string {
+  const url = new URL(value);
+  url.password = '';
+  return url.href;
+}
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -224,13 +256,16 @@ const envSchema = z.object({
   SERVER_REQUEST_TIMEOUT_MS: int(1000).default(330_000),
   SERVER_HEADERS_TIMEOUT_MS: int(1000).default(20_000),
   REQUEST_BODY_TIMEOUT_MS: int(100).default(10_000),
-  // A path to the SQLite file. A URL (`postgres://…`) must not silently become a folder named
-  // `postgres:` beside an empty SQLite database.
+  // A path to the SQLite file or a PostgreSQL URL. Any other URL (`mysql://…`, `file:…`) must
+  // not silently become a folder named after its scheme beside an empty SQLite database.
   DATABASE_URL: z
     .string()
     .min(1)
-    .refine((v) => !/^[a-z][a-z0-9+.-]*:/i.test(v) || v === ':memory:', {
-      message: 'must be a path to the SQLite database file (e.g. ./data/beem.db); URLs such as postgres://… are not supported by this version',
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:/i.test(v) || v === ':memory:' || POSTGRES_URL.test(v), {
+      message: DATABASE_URL_SHAPE,
+    })
+    .refine((v) => !POSTGRES_URL.test(v) || postgresUrlProblem(v) === null, {
+      message: 'must name the PostgreSQL host and database, e.g. postgres://beem:password@db.example:5432/beem',
     })
     .default('./data/beem.db'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
@@ -482,8 +517,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       headersTimeoutMs: Math.min(e.SERVER_HEADERS_TIMEOUT_MS, e.SERVER_REQUEST_TIMEOUT_MS),
       bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_MS,
     },
+    database: POSTGRES_URL.test(e.DATABASE_URL)
+      ? { kind: 'postgres', url: withoutPassword(e.DATABASE_URL) }
+      : { kind: 'sqlite', file: e.DATABASE_URL === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_URL) },
     paths: {
-      databaseFile: e.DATABASE_URL === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_URL),
       storageDir: path.resolve(cwd, e.STORAGE_DIR),
     },
     storage:
@@ -613,6 +650,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     telegramBotToken: pick('TELEGRAM_BOT_TOKEN'),
     metricsToken: e.METRICS_TOKEN ?? '',
     s3SecretAccessKey: e.STORAGE === 's3' ? e.S3_SECRET_ACCESS_KEY! : '',
+    databaseUrl: POSTGRES_URL.test(e.DATABASE_URL) ? e.DATABASE_URL : '',
   };
   return { config, secrets };
 }

@@ -1,6 +1,7 @@
 import type { Config, Secrets, LoadedConfig } from './config.ts';
-import { openDatabase, migrate, type Db } from './db/index.ts';
+import type { Db } from './db/index.ts';
 import type { Database } from './db/database.ts';
+import { migrated, openAppDatabase, type AppDatabase } from './db/open.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
@@ -34,10 +35,12 @@ import { PosterTaker } from './video/posters.ts';
 export interface AppContext {
   config: Config;
   secrets: Secrets;
-  /** The data seam every service uses (SQLite today; PostgreSQL is issue 19's next step). */
+  /** The data seam every service uses: SQLite or PostgreSQL, as `config.database` says. */
   db: Database;
-  /** The SQLite connection behind `db`, for what only SQLite has (online backups). */
-  sqlite: Db;
+  /** The SQLite connection behind `db`, for what only SQLite has (online backups); null on PostgreSQL. */
+  sqlite: Db | null;
+  /** Closes `db` (closeContext). */
+  database: AppDatabase;
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
@@ -68,16 +71,18 @@ export interface AppContext {
 export interface ContextOverrides {
   clock?: Clock;
   log?: Logger;
-  db?: Db;
+  /** A database of the caller's instead of the configured one (migrated here, closed by closeContext). */
+  db?: Db | Database;
 }
 
-export function createContext(loaded: LoadedConfig, overrides: ContextOverrides = {}): AppContext {
+/** Opens and migrates the database (hence async), then builds everything on it. */
+export async function createContext(loaded: LoadedConfig, overrides: ContextOverrides = {}): Promise<AppContext> {
   const { config, secrets } = loaded;
   const log = overrides.log ?? createLogger(config.log.level);
   const clock = overrides.clock ?? systemClock;
-  const db = overrides.db ?? openDatabase(config.paths.databaseFile);
-  const ran = migrate(db, undefined, clock.now());
-  if (ran.length > 0) log.info({ mod: 'db', migrations: ran }, 'database migrated');
+  const opening = { log, now: clock.now() };
+  const database = overrides.db ? await migrated(overrides.db, opening) : await openAppDatabase(loaded, opening);
+  const { db } = database;
   const metrics = createMetrics({ db, clock, cacheMs: config.metrics.cacheMs });
 
   const telegram = config.telegram.enabled
@@ -175,7 +180,8 @@ export function createContext(loaded: LoadedConfig, overrides: ContextOverrides 
     config,
     secrets,
     db,
-    sqlite: db,
+    sqlite: database.sqlite,
+    database,
     log,
     clock,
     tasks: [statusWatch, generationWorker, posters, exports],
@@ -221,6 +227,6 @@ export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
   }
 }
 
-export function closeContext(ctx: AppContext): void {
-  if (ctx.sqlite.open) ctx.sqlite.close();
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.database.close();
 }

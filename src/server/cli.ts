@@ -107,10 +107,17 @@ const commands: Record<string, Command> = {
   backup: {
     usage: 'backup [file]                         consistent online copy of the database (default: data/backups/beem-<time>.db)',
     async run(ctx, args) {
+      const { database } = ctx.config;
+      if (database.kind !== 'sqlite' || !ctx.sqlite) {
+        console.error(
+          'backup copies the SQLite database file; this Beem runs on PostgreSQL. Back it up with PostgreSQL\'s own tools,\n' +
+            `  e.g.  pg_dump --format=custom --file=beem-$(date +%F).dump "${database.kind === 'postgres' ? database.url : 'DATABASE_URL'}"`,
+        );
+        process.exitCode = 64;
+        return;
+      }
       const stamp = new Date(ctx.clock.now()).toISOString().replace(/[:.]/g, '-');
-      const target = path.resolve(
-        args.positional[0] ?? path.join(path.dirname(ctx.config.paths.databaseFile), 'backups', `beem-${stamp}.db`),
-      );
+      const target = path.resolve(args.positional[0] ?? path.join(path.dirname(database.file), 'backups', `beem-${stamp}.db`));
       // Recorded first, so the copy carries the record of its own making.
       await recordAdminAction(ctx.db, { actor: cliActor, action: 'db.backup', targetType: 'system', targetId: target, now: ctx.clock.now() });
       await backupDatabase(ctx.sqlite, target);
@@ -211,18 +218,23 @@ async function run(): Promise<void> {
   const loaded = load();
   // Acting on another database than the server's is the easy mistake (the demo uses
   // data/demo.db): say which one this is, and never create an empty one by accident.
-  const databaseFile = loaded.config.paths.databaseFile;
-  if (databaseFile !== ':memory:' && !fs.existsSync(databaseFile)) {
-    console.error(
-      `No database at ${databaseFile}: nothing to act on, and none was created.\n` +
-        '  Beem creates its database at its first start. Point DATABASE_URL at the one the server uses,\n' +
-        '  e.g. for `npm run demo`:  DATABASE_URL=data/demo.db npm run admin -- ' + process.argv.slice(2).join(' '),
-    );
-    process.exit(66); // EX_NOINPUT
+  const { database } = loaded.config;
+  if (database.kind === 'sqlite') {
+    if (database.file !== ':memory:' && !fs.existsSync(database.file)) {
+      console.error(
+        `No database at ${database.file}: nothing to act on, and none was created.\n` +
+          '  Beem creates its database at its first start. Point DATABASE_URL at the one the server uses,\n' +
+          '  e.g. for `npm run demo`:  DATABASE_URL=data/demo.db npm run admin -- ' + process.argv.slice(2).join(' '),
+      );
+      process.exit(66); // EX_NOINPUT
+    }
+    console.error(`Database: ${database.file}`);
+  } else {
+    // The URL without its password (config.ts).
+    console.error(`Database: ${database.url}`);
   }
-  console.error(`Database: ${databaseFile}`);
   // Logs to stderr: stdout carries only what the command reports.
-  const ctx = createContext(loaded, { log: createLogger(loaded.config.log.level, pino.destination(2)) });
+  const ctx = await createContext(loaded, { log: createLogger(loaded.config.log.level, pino.destination(2)) });
   try {
     await command.run(ctx, parseArgs(rest));
   } catch (err) {
@@ -237,7 +249,7 @@ async function run(): Promise<void> {
     }
   } finally {
     await ctx.notifier.flush();
-    closeContext(ctx);
+    await closeContext(ctx);
   }
 }
 

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const ctx = createContext(loaded);
+  const ctx = await createContext(loaded);
   const here = path.dirname(fileURLToPath(import.meta.url));
   const astroEntry = path.join(here, 'entry.mjs');
   const { handler } = (await import(astroEntry)) as { handler: AstroHandler };
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.error(`Port ${port} on ${host} is taken by another program: stop it, or set PORT to another port.`);
-    closeContext(ctx);
+    await closeContext(ctx);
     process.exit(1);
   }
   const address = server.address();
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await stopBackgroundTasks(ctx);
     server.closeAllConnections();
-    closeContext(ctx);
+    await closeContext(ctx);
     ctx.log.info('stopped');
     process.exit(0);
   };

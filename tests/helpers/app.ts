@@ -9,6 +9,11 @@ import { createBareServer, serveApp, type AstroHandler } from '../../src/server/
 import { nodeRoutes } from '../../src/server/routes.ts';
 import { createLogger, type Logger } from '../../src/lib/logger.ts';
 import type { Clock } from '../../src/lib/clock.ts';
+import pg from 'pg';
+import type { Database } from '../../src/lib/db/database.ts';
+import { openDatabase } from '../../src/lib/db/index.ts';
+import { postgresDatabase } from '../../src/lib/db/postgres.ts';
+import { createTestDatabase, type TestPostgres } from './postgres.ts';
 
 export interface TestApp {
   url: string;
@@ -29,6 +34,16 @@ export interface StartAppOptions {
   background?: boolean;
 }
 
+/**
+ * `BEEM_TEST_DATABASE=postgres` runs the tests that use these helpers on PostgreSQL (a fresh
+ * database on the run's test server) instead of a SQLite file: the same tests, the other engine.
+ */
+export function testsUsePostgres(): boolean {
+  const engine = process.env.BEEM_TEST_DATABASE ?? 'sqlite';
+  if (engine !== 'sqlite' && engine !== 'postgres') throw new Error(`BEEM_TEST_DATABASE must be sqlite or postgres, not ${engine}`);
+  return engine === 'postgres';
+}
+
 /** A temporary directory removed when the test process ends. */
 export function tempDir(prefix = 'beem-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -36,7 +51,7 @@ export function tempDir(prefix = 'beem-test-'): string {
 
 /**
  * Starts the real server in-process on a random port, with the built Astro handler,
- * a temporary SQLite file and storage folder. The context is returned so tests can
+ * a temporary SQLite file (or PostgreSQL database, testsUsePostgres) and storage folder. The context is returned so tests can
  * look at the database and call services directly.
  */
 export async function startApp(options: StartAppOptions = {}): Promise<TestApp> {
@@ -46,11 +61,12 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  const postgres: TestPostgres | null = testsUsePostgres() && !options.env?.DATABASE_URL ? await createTestDatabase() : null;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: path.join(dir, 'beem.db'),
+    DATABASE_URL: postgres?.url ?? path.join(dir, 'beem.db'),
     STORAGE_DIR: path.join(dir, 'storage'),
     PUBLIC_BASE_URL: url,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -62,7 +78,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
     ...options.envFromUrl?.(url),
   };
   const loaded = loadConfig(env);
-  const ctx = createContext(loaded, { clock: options.clock, log: options.log ?? createLogger(env.LOG_LEVEL ?? 'silent') });
+  const ctx = await createContext(loaded, { clock: options.clock, log: options.log ?? createLogger(env.LOG_LEVEL ?? 'silent') });
   const entry = pathToFileURL(path.resolve('dist/server/entry.mjs')).href;
   const { handler } = (await import(entry)) as { handler: AstroHandler };
   serveApp(server, ctx, { astro: handler, clientDir: path.resolve('dist/client'), routes: nodeRoutes });
@@ -75,8 +91,23 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
       await stopBackgroundTasks(ctx);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      closeContext(ctx);
+      await closeContext(ctx);
+      await postgres?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** DATABASE_URL of the app's database, for a second app or process on the same one. */
+export function databaseUrlOf(ctx: AppContext): string {
+  return ctx.config.database.kind === 'sqlite' ? ctx.config.database.file : ctx.secrets.databaseUrl;
+}
+
+/** A connection of its own to the app's database (another process, as far as the engine can tell); the caller ends it. */
+export function openSecondConnection(ctx: AppContext): Database {
+  const { database } = ctx.config;
+  if (database.kind === 'sqlite') return openDatabase(database.file);
+  const pool = new pg.Pool({ connectionString: ctx.secrets.databaseUrl, max: 2 });
+  pool.on('error', (err) => console.error('second PostgreSQL connection failed while idle', err));
+  return postgresDatabase(pool);
 }

@@ -40,10 +40,10 @@ describe('operator commands (npm run admin)', () => {
       YOOKASSA_RETRY_BASE_MS: '20',
     };
     // The test looks at the same SQLite file (WAL) the commands change.
-    ctx = createContext(loadConfig(env), { log: createLogger('silent') });
+    ctx = await createContext(loadConfig(env), { log: createLogger('silent') });
   });
   afterAll(async () => {
-    closeContext(ctx);
+    await closeContext(ctx);
     await sandbox.close();
   });
 

@@ -37,9 +37,9 @@ beforeAll(async () => {
   dir = tempDir();
   const env = { ...productionEnv(dir), REQUEST_BODY_TIMEOUT_MS: '700', SERVER_HEADERS_TIMEOUT_MS: '1000', SERVER_REQUEST_TIMEOUT_MS: '4000' };
   server = await startServerProcess(env);
-  const ctx = createContext(loadConfig(env), { log: createLogger('silent') });
+  const ctx = await createContext(loadConfig(env), { log: createLogger('silent') });
   cookie = (await createSignedInUser(ctx)).cookie;
-  closeContext(ctx);
+  await closeContext(ctx);
 });
 afterAll(async () => {
   await server?.stop();

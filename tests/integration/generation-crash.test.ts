@@ -64,12 +64,12 @@ beforeAll(async () => {
     QUEUE_LEASE_MS: '60000',
   };
   // The test's own view of the same database (users, sessions, assertions); never runs the worker.
-  ctx = createContext(loadConfig(env), { log: createLogger('silent') });
+  ctx = await createContext(loadConfig(env), { log: createLogger('silent') });
 });
 
 afterAll(async () => {
   await killServer();
-  closeContext(ctx);
+  await closeContext(ctx);
   await sandbox.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -60,7 +60,7 @@ describe('the worker’s lease heartbeat', () => {
       POLL_INTERVAL_MS: '60000',
       QUEUE_SWEEP_INTERVAL_MS: '600000',
     });
-    ctx = createContext(loaded, { db, clock, log: createLogger('silent') });
+    ctx = await createContext(loaded, { db, clock, log: createLogger('silent') });
     ctx.generationWorker.start();
   });
   afterAll(async () => {

@@ -45,7 +45,7 @@ describe('payments in this process, against the YooKassa sandbox', () => {
     const db = openDatabase(':memory:');
     migrate(db);
     const loaded = loadConfig({ NODE_ENV: 'test', SANDBOX_URL: sandbox.url, YOOKASSA_RETRY_BASE_MS: '1', YOOKASSA_RETRY_MAX_DELAY_MS: '5' });
-    ctx = createContext(loaded, { db, clock, log: createLogger('silent') });
+    ctx = await createContext(loaded, { db, clock, log: createLogger('silent') });
     userId = await seedUserWithPhoto(db, { now: clock.now() });
   });
 

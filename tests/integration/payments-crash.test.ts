@@ -20,7 +20,7 @@ const dir = tempDir();
 
 afterAll(async () => {
   for (const child of children) await child.stop();
-  if (ctx) closeContext(ctx);
+  if (ctx) await closeContext(ctx);
   await sandbox?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -45,7 +45,7 @@ it('credits a payment made while the server was killed (SIGKILL), once it starts
   const first = await startServer(env);
   sandbox.setAppUrl(first.url);
   // The test reaches the same SQLite file (WAL) to make a signed-in user and to look at the result.
-  ctx = createContext(loadConfig(env), { log: createLogger('silent') });
+  ctx = await createContext(loadConfig(env), { log: createLogger('silent') });
   const { user, cookie } = await createSignedInUser(ctx, { balance: 0 });
 
   const created = await apiFetch(first.url, '/api/payments/yookassa/create', { cookie, json: { plan: 'basic' } });

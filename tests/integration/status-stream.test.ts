@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../helpers/app.ts';
+import { openSecondConnection, startApp, type TestApp } from '../helpers/app.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { generate, uploadPhoto, waitUntil } from '../helpers/generation.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { openSse } from '../helpers/sse.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { openDatabase } from '../../src/lib/db/index.ts';
 import { stopBackgroundTasks } from '../../src/lib/context.ts';
 import { deleteUserSessions } from '../../src/lib/auth/sessions.ts';
 
@@ -69,7 +68,7 @@ describe('status stream', () => {
     const mine = await queuedGeneration(app, other);
     const stream = await openSse(app.url, streamPath(mine), { cookie: other.cookie });
     await stream.event(0);
-    const elsewhere = openDatabase(app.ctx.config.paths.databaseFile);
+    const elsewhere = openSecondConnection(app.ctx);
     try {
       await elsewhere.run(`UPDATE generations SET step = 'submit', updatedAt = updatedAt + 1 WHERE id = ?`, [mine]);
       expect(await stream.find<{ step: string }>((view) => view.step === 'submit')).toMatchObject({ id: mine, status: 'queued' });
@@ -141,7 +140,7 @@ describe('status stream', () => {
       // 40 heartbeats at 100 ms or more: past the 1 s request timeout and Node's 2 s check of it.
       expect(JSON.parse(await stream.event(40, 20_000))).toEqual(first);
       expect(stream.comments).toBe(0);
-      const elsewhere = openDatabase(app.ctx.config.paths.databaseFile);
+      const elsewhere = openSecondConnection(app.ctx);
       await elsewhere.run(`UPDATE generations SET updatedAt = updatedAt + 1 WHERE id = ?`, [id]);
       await elsewhere.end();
       expect(await stream.find<{ updatedAt: number }>((view) => view.updatedAt === first.updatedAt + 1)).toMatchObject({ id, status: 'queued' });

@@ -7,7 +7,7 @@ import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { FAST_QUEUE_ENV, generate, generationRow, photo, startPipelineStack, uploadPhoto, waitForStatus } from '../helpers/generation.ts';
 import { FFMPEG, hangingFfmpeg, requireFfmpeg, skipFfmpeg, imageSize, probeVideo, topLevelBoxes } from '../helpers/media.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
-import { startApp, tempDir } from '../helpers/app.ts';
+import { databaseUrlOf, startApp, tempDir } from '../helpers/app.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
 import { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTargetId } from '../../src/lib/video/formats.ts';
@@ -146,7 +146,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     // A second server process in all but name: its own context, worker and export runner, the same files.
     const second = await startApp({
       background: true,
-      env: { ...FAST_QUEUE_ENV, DATABASE_URL: ctx.config.paths.databaseFile, STORAGE_DIR: ctx.config.paths.storageDir, SANDBOX_URL: stack.sandbox.url },
+      env: { ...FAST_QUEUE_ENV, DATABASE_URL: databaseUrlOf(ctx), STORAGE_DIR: ctx.config.paths.storageDir, SANDBOX_URL: stack.sandbox.url },
     });
     try {
       const url = `/api/video/${other}/export/square/cover.jpg`;

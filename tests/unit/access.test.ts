@@ -150,7 +150,7 @@ describe('the node routes’ session check', () => {
   let seen: User | null;
 
   beforeEach(async () => {
-    ctx = createContext(loadConfig({ NODE_ENV: 'test' }), { db, clock, log: createLogger('silent') });
+    ctx = await createContext(loadConfig({ NODE_ENV: 'test' }), { db, clock, log: createLogger('silent') });
     server = http.createServer(async (req, res) => {
       seen = await nodeSessionUser(ctx, req, res);
       res.end();

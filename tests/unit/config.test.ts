@@ -34,7 +34,7 @@ describe('loadConfig', () => {
     expect(config.yookassa.apiBase).toBe('http://127.0.0.1:4010/yookassa/v3');
     expect(config.telegram.apiBase).toBe('http://127.0.0.1:4010/telegram');
     expect(config.auth).toMatchObject({ provider: 'oidc', issuer: 'http://127.0.0.1:4010/oidc', allowHttp: true });
-    expect(config.paths.databaseFile).toBe('/srv/beem/data/beem.db');
+    expect(config.database).toEqual({ kind: 'sqlite', file: '/srv/beem/data/beem.db' });
     expect(config.yookassa.webhookAllowedIps).toContain('127.0.0.1');
     expect(config.minimax.downloadHosts).toContain('127.0.0.1:4010');
     expect(secrets.minimaxApiKey).not.toBe('');
@@ -64,16 +64,29 @@ describe('loadConfig', () => {
     expect(problems).toContain('YOOKASSA_API_KEY: required in production');
   });
 
-  it('refuses a database URL instead of making a folder named after its scheme', () => {
-    for (const value of ['postgres://beem:pw@db/beem', 'postgresql://db/beem', 'POSTGRES://db', 'mysql://db/beem', 'file:beem.db', 'sqlite:./beem.db']) {
+  it('refuses a database URL other than PostgreSQL instead of making a folder named after its scheme', () => {
+    for (const value of ['mysql://db/beem', 'file:beem.db', 'sqlite:./beem.db', 'postgres+ssl://db/beem', 'pg://db/beem']) {
       expect(problemsOf({ DATABASE_URL: value }), value).toEqual([
-        'DATABASE_URL: must be a path to the SQLite database file (e.g. ./data/beem.db); URLs such as postgres://… are not supported by this version',
+        'DATABASE_URL: must be a path to the SQLite database file (e.g. ./data/beem.db) or a PostgreSQL URL (postgres://user:password@host:5432/beem)',
       ]);
     }
-    for (const value of ['./data/beem.db', '/var/lib/beem/beem.db', 'data/demo.db', ':memory:']) {
+    for (const value of ['postgres://beem:pw@db', 'POSTGRES://db', 'postgresql://:5432/beem']) {
+      expect(problemsOf({ DATABASE_URL: value }), value).toEqual([
+        'DATABASE_URL: must name the PostgreSQL host and database, e.g. postgres://beem:password@db.example:5432/beem',
+      ]);
+    }
+    for (const value of ['./data/beem.db', '/var/lib/beem/beem.db', 'data/demo.db', ':memory:', 'postgres://beem:pw@db/beem', 'postgresql://db:5433/beem']) {
       expect(problemsOf({ DATABASE_URL: value }), value).toEqual([]);
     }
-    expect(loadConfig({ DATABASE_URL: 'data/demo.db' }, '/srv/beem').config.paths.databaseFile).toBe('/srv/beem/data/demo.db');
+    expect(loadConfig({ DATABASE_URL: 'data/demo.db' }, '/srv/beem').config.database).toEqual({ kind: 'sqlite', file: '/srv/beem/data/demo.db' });
+  });
+
+  it('keeps the PostgreSQL password out of the config and in the secrets', () => {
+    const { config, secrets } = loadConfig({ DATABASE_URL: 'postgresql://beem:s3cr%40t@db.internal:5432/beem?sslmode=require' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://beem@db.internal:5432/beem?sslmode=require' });
+    expect(JSON.stringify(config)).not.toContain('s3cr');
+    expect(secrets.databaseUrl).toBe('postgresql://beem:s3cr%40t@db.internal:5432/beem?sslmode=require');
+    expect(loadConfig({}).secrets.databaseUrl).toBe('');
   });
 
   it('names the variable and the reason for malformed values', () => {

@@ -21,12 +21,12 @@ const clock = new ManualClock(1_000_000);
 let db: Db;
 let ctx: AppContext;
 
-beforeEach(() => {
+beforeEach(async () => {
   db = openDatabase(':memory:');
-  ctx = createContext(loadConfig({ NODE_ENV: 'test' }), { db, clock, log: createLogger('silent') });
+  ctx = await createContext(loadConfig({ NODE_ENV: 'test' }), { db, clock, log: createLogger('silent') });
 });
-afterEach(() => {
-  closeContext(ctx);
+afterEach(async () => {
+  await closeContext(ctx);
 });
 
 /** Statements that wait at a gate the test opens, counted. */
