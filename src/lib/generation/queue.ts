@@ -109,26 +109,35 @@ export interface ClaimOptions {
   workerId: string;
 }
 
+// A row due in a lane; the lease condition is what a claim takes.
+const LIVE_DUE = `status IN ('queued', 'processing') AND next_attempt_at <= @now
+    AND (locked_until IS NULL OR locked_until < @now) AND step = @step`;
+const LATE_DUE = `status = 'failed' AND step IN ('poll', 'download') AND next_attempt_at <= @now
+    AND (locked_until IS NULL OR locked_until < @now)`;
+
 // INDEXED BY pins the partial indexes: the planner otherwise prefers idx_generations_status
 // and sorts, and SQLite refuses the statement outright if the index ever stops fitting it.
 const LIVE_PICK = `SELECT id FROM generations INDEXED BY idx_generations_live
-  WHERE status IN ('queued', 'processing') AND next_attempt_at <= @now
-    AND (locked_until IS NULL OR locked_until < @now) AND step = @step
+  WHERE ${LIVE_DUE}
   ORDER BY next_attempt_at, createdAt LIMIT 1`;
 const LATE_PICK = `SELECT id FROM generations INDEXED BY idx_generations_late
-  WHERE status = 'failed' AND step IN ('poll', 'download') AND next_attempt_at <= @now
-    AND (locked_until IS NULL OR locked_until < @now)
+  WHERE ${LATE_DUE}
   ORDER BY next_attempt_at LIMIT 1`;
 
 /** The row-picking queries, exported so a test can check their query plans. */
 export const CLAIM_PICK_SQL = { live: LIVE_PICK, late: LATE_PICK } as const;
 
-/** Takes the next due row of a lane (one statement, so two workers never take the same row). */
+/**
+ * Takes the next due row of a lane (one statement, so two workers never take the same row).
+ * The conditions are checked again on the row being updated: on PostgreSQL (READ COMMITTED)
+ * two processes can pick the same id, and the second, once the first has committed, re-reads
+ * only the UPDATE's own WHERE: the lease the first took makes it update nothing.
+ */
 export async function claimGeneration(db: Database, options: ClaimOptions): Promise<QueuedGeneration | null> {
-  const pick = options.lane === 'late' ? LATE_PICK : LIVE_PICK;
+  const [pick, due] = options.lane === 'late' ? [LATE_PICK, LATE_DUE] : [LIVE_PICK, LIVE_DUE];
   const row = await db.get<Record<string, unknown>>(
     `UPDATE generations SET locked_until = @leaseUntil, locked_by = @workerId, attempt = attempt + 1, updatedAt = @now
-     WHERE id = (${pick}) RETURNING *`,
+     WHERE id = (${pick}) AND ${due} RETURNING *`,
     {
       now: options.now,
       leaseUntil: options.now + options.leaseMs,
@@ -370,9 +379,9 @@ export async function failGeneration(db: Database, id: string, options: FailOpti
          step = CASE WHEN @keepWatching = 1 THEN step ELSE 'done' END,
          next_attempt_at = @nextWatchAt, error_stage = @stage, error_code = @code, error_message = @message,
          completedAt = @now, updatedAt = @now,
-         locked_until = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
-         locked_by = CASE WHEN @attempt IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
-       WHERE id = @id AND (@attempt IS NULL OR attempt = @attempt)
+         locked_until = CASE WHEN CAST(@attempt AS INTEGER) IS NULL AND locked_until >= @now THEN locked_until ELSE NULL END,
+         locked_by = CASE WHEN CAST(@attempt AS INTEGER) IS NULL AND locked_until >= @now THEN locked_by ELSE NULL END
+       WHERE id = @id AND (CAST(@attempt AS INTEGER) IS NULL OR attempt = @attempt)
          AND ${FAILABLE}
          AND (@beforeSubmitOnly = 0 OR (${NOTHING_SENT}))
        RETURNING userId, cost, step`,
@@ -407,7 +416,7 @@ export async function stopWatching(db: Database, id: string, attempt: number | n
   return inTransaction(db, async (tx) => {
     const { changes } = await tx.run(
       `UPDATE generations SET step = 'done', ${RELEASE}, updatedAt = ?
-       WHERE id = ? AND (? IS NULL OR attempt = ?) AND status = 'failed' AND step IN ('poll', 'download')`,
+       WHERE id = ? AND (CAST(? AS INTEGER) IS NULL OR attempt = ?) AND status = 'failed' AND step IN ('poll', 'download')`,
       [now, id, attempt, attempt],
     );
     if (changes === 1) await recordGenerationEvent(tx, id, { kind: 'watch_stopped', status: 'failed', step: 'done', attempt, detail: why, now });

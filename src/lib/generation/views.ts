@@ -165,7 +165,7 @@ export async function listGenerationViews(
   const after = decodeCursor(options.cursor);
   const rows = await db.all<Record<string, unknown>>(
     `SELECT ${VIEW_COLUMNS} FROM generations
-     WHERE userId = @userId AND (@createdAt IS NULL OR createdAt < @createdAt OR (createdAt = @createdAt AND id < @id))
+     WHERE userId = @userId AND (CAST(@createdAt AS BIGINT) IS NULL OR createdAt < @createdAt OR (createdAt = @createdAt AND id < @id))
      ORDER BY createdAt DESC, id DESC LIMIT @limit`,
     { userId, createdAt: after?.createdAt ?? null, id: after?.id ?? '', limit: options.limit + 1 },
   );

@@ -140,6 +140,8 @@ export interface ClaimExportOptions {
 export async function claimExport(db: Database, options: ClaimExportOptions): Promise<ExportClaim | null> {
   // `state IN ('pending', 'running')` repeats the partial index's own condition, which is what
   // lets SQLite use idx_video_exports_live here instead of scanning every finished export.
+  // The claim checks its conditions again on the row it updates: on PostgreSQL two processes
+  // can pick the same id, and the second re-reads only the UPDATE's own WHERE (queue.ts).
   await db.run(
     `UPDATE video_exports SET state = 'failed', error_code = 'EXPORT_ATTEMPTS', error_message = 'stopped after repeated interruptions',
        finishedAt = @now, locked_by = NULL, locked_until = NULL, updatedAt = @now
@@ -152,6 +154,7 @@ export async function claimExport(db: Database, options: ClaimExportOptions): Pr
      WHERE id = (SELECT id FROM video_exports INDEXED BY idx_video_exports_live
                  WHERE state IN ('pending', 'running') AND (state = 'pending' OR locked_until < @now)
                  ORDER BY requestedAt LIMIT 1)
+       AND state IN ('pending', 'running') AND (state = 'pending' OR locked_until < @now)
      RETURNING ${COLUMNS}`,
     { workerId: options.workerId, now: options.now, leaseUntil: options.now + options.leaseMs },
   );
