@@ -140,14 +140,14 @@ export interface ClaimExportOptions {
 export async function claimExport(db: Database, options: ClaimExportOptions): Promise<ExportClaim | null> {
   // `state IN ('pending', 'running')` repeats the partial index's own condition, which is what
   // lets SQLite use idx_video_exports_live here instead of scanning every finished export.
-  // The claim checks its conditions again on the row it updates: on PostgreSQL two processes
-  // can pick the same id, and the second re-reads only the UPDATE's own WHERE (queue.ts).
   await db.run(
     `UPDATE video_exports SET state = 'failed', error_code = 'EXPORT_ATTEMPTS', error_message = 'stopped after repeated interruptions',
        finishedAt = @now, locked_by = NULL, locked_until = NULL, updatedAt = @now
      WHERE state IN ('pending', 'running') AND state = 'running' AND locked_until < @now AND attempt >= @maxAttempts`,
     { now: options.now, maxAttempts: options.maxAttempts },
   );
+  // The claim checks its conditions again on the row it updates: on PostgreSQL two processes
+  // can pick the same id, and the second re-reads only the UPDATE's own WHERE (queue.ts).
   const row = await db.get(
     `UPDATE video_exports SET state = 'running', attempt = attempt + 1, locked_by = @workerId, locked_until = @leaseUntil,
        startedAt = @now, updatedAt = @now
