@@ -108,6 +108,8 @@ describe('bindValues', () => {
     expect(bindValues(statement, { b: 2, a: 1, unused: 3 })).toEqual([1, 2]);
     expect(bindValues(toPostgres('SELECT ? + ?'), [1, 2])).toEqual([1, 2]);
     expect(bindValues(toPostgres('SELECT 1'), undefined)).toEqual([]);
+    // A filter with no condition chosen passes its (empty) parameter object.
+    expect(bindValues(toPostgres('SELECT COUNT(*) FROM payments'), {})).toEqual([]);
   });
 
   it('refuses a missing name, and parameters of the other style', () => {

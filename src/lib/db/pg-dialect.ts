@@ -34,7 +34,9 @@ export function toPostgres(sql: string): PgStatement {
 /** The values for `$1…` in order; refuses parameters of the other style or a missing name, as better-sqlite3 does. */
 export function bindValues(statement: PgStatement, params: Params | undefined): unknown[] {
   if (statement.names === null) {
-    if (params === undefined) return [];
+    // An empty object binds nothing: filters build their parameters beside their conditions,
+    // and with no condition chosen the statement has none (better-sqlite3 accepts this too).
+    if (params === undefined || (!Array.isArray(params) && Object.keys(params).length === 0)) return [];
     if (!Array.isArray(params)) throw new TypeError('named parameters given to a statement that uses ?');
     return params as unknown[];
   }
