@@ -114,7 +114,7 @@ describe('JSON input', () => {
     const res = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, json: { prompt, duration: 6, mode: 'prompt' } });
     expect(res.status).toBe(200);
     const { generationId } = (await res.json()) as { generationId: string };
-    const stored = stack.app.ctx.db.prepare('SELECT prompt FROM generations WHERE id = ?').pluck().get(generationId) as string;
+    const stored = await stack.app.ctx.db.value<string>('SELECT prompt FROM generations WHERE id = ?', [generationId]);
     expect(stored).toBe('Кофе на столе[31m — крупно\nи медленно\tвращаясь');
     // Only invisible characters: nothing is left to describe a scene.
     const empty = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, json: { prompt: 'a\u0000\u0000\u202e\u2066b', duration: 6, mode: 'prompt' } });
@@ -126,7 +126,7 @@ describe('JSON input', () => {
     const res = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, json: { prompt: decomposed, duration: 6, mode: 'prompt' } });
     expect(res.status).toBe(200);
     const { generationId } = (await res.json()) as { generationId: string };
-    expect(stack.app.ctx.db.prepare('SELECT prompt FROM generations WHERE id = ?').pluck().get(generationId)).toBe('й'.repeat(1000));
+    expect(await stack.app.ctx.db.value('SELECT prompt FROM generations WHERE id = ?', [generationId])).toBe('й'.repeat(1000));
   });
 });
 
@@ -140,11 +140,11 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(200);
     const again = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: { prompt: 'Чайник на плите', duration: 6, mode: 'prompt' } });
     expect((await again.json()).generationId).toBe((await first.json()).generationId);
-    const balance = stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id);
+    const balance = await stack.app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [user.user.id]);
     const other = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: { prompt: 'Чайник на плите', duration: 10, mode: 'prompt' } });
     expect(other.status).toBe(422);
     expect(await other.json()).toMatchObject({ success: false, code: 'IDEMPOTENCY_KEY_REUSED' });
-    expect(stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id)).toBe(balance);
+    expect(await stack.app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [user.user.id])).toBe(balance);
   });
 
   it('does not answer a repeat in another format or focus with the first video', async () => {
@@ -156,14 +156,14 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(200);
     const again = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: body });
     expect((await again.json()).generationId).toBe((await first.json()).generationId);
-    const balance = stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id);
+    const balance = await stack.app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [user.user.id]);
     expect(balance).toBe(19);
     for (const other of [{ ...body, format: '9:16' }, { ...body, focus: { x: 0.6, y: 0.5 } }]) {
       const res = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, headers, json: other });
       expect(res.status).toBe(422);
       expect(await res.json()).toMatchObject({ success: false, code: 'IDEMPOTENCY_KEY_REUSED' });
     }
-    expect(stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.user.id)).toBe(balance);
+    expect(await stack.app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [user.user.id])).toBe(balance);
   });
 });
 
@@ -180,8 +180,8 @@ describe('admin one-time keys', () => {
     expect((await adjust(a.user.id)).status).toBe(200);
     expect((await adjust(a.user.id)).status).toBe(200); // a resent request: replayed, not applied twice
     expect((await adjust(b.user.id)).status).toBe(200);
-    const balanceOf = (id: string) => stack.app.ctx.db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(id);
-    expect(balanceOf(a.user.id)).toBe(a.user.balance + 5);
-    expect(balanceOf(b.user.id)).toBe(b.user.balance + 5);
+    const balanceOf = (id: string) => stack.app.ctx.db.value('SELECT generation_balance FROM users WHERE id = ?', [id]);
+    expect(await balanceOf(a.user.id)).toBe(a.user.balance + 5);
+    expect(await balanceOf(b.user.id)).toBe(b.user.balance + 5);
   });
 });

@@ -90,7 +90,7 @@ describe('admin routes under other spellings of their path', () => {
     }
     expect(tried).toBeGreaterThan(adminRoutes.length * 20);
     // Nothing was changed or audited on anyone's behalf.
-    expect(app.ctx.db.prepare('SELECT COUNT(*) FROM admin_audit').pluck().get()).toBe(0);
+    expect(await app.ctx.db.value('SELECT COUNT(*) FROM admin_audit')).toBe(0);
   });
 
   it('still serves the admin the one spelling, with a trailing slash too', async () => {
