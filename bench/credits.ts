@@ -49,9 +49,9 @@ async function concurrentHolds(): Promise<{ accepted: number; expected: number; 
       const want = Math.min(REQUESTS_PER_USER, user.credits);
       expected += want;
       if (accepted !== want) problems.push(`user with ${user.credits} credits got ${accepted} accepted`);
-      const held = -(db.prepare(`SELECT COALESCE(SUM(delta), 0) FROM credit_ledger WHERE userId = ? AND kind = 'hold'`).pluck().get(user.userId) as number);
+      const held = -(await db.value<number>(`SELECT COALESCE(SUM(delta), 0) FROM credit_ledger WHERE userId = ? AND kind = 'hold'`, [user.userId]))!;
       if (held > user.credits) problems.push(`user with ${user.credits} credits has ${held} held`);
-      const balance = db.prepare('SELECT generation_balance FROM users WHERE id = ?').pluck().get(user.userId) as number;
+      const balance = (await db.value<number>('SELECT generation_balance FROM users WHERE id = ?', [user.userId]))!;
       if (balance < 0) problems.push(`negative balance ${balance}`);
     }
     const mismatches = await findLedgerMismatches(db);
@@ -74,19 +74,22 @@ async function holdRate(count: number): Promise<{ holdsPerSecond: number; insert
     for (let i = 0; i < 100; i++) {
       const id = `usr_hold_${i}`;
       userIds.push(id);
-      db.prepare(
+      await db.run(
         `INSERT INTO users (id, email, name, auth_provider, auth_subject, generation_balance, createdAt, updatedAt)
          VALUES (?, ?, 'Bench', 'oidc', ?, 0, ?, ?)`,
-      ).run(id, `${id}@example.ru`, id, now, now);
-      db.prepare(
+        [id, `${id}@example.ru`, id, now, now],
+      );
+      await db.run(
         `INSERT INTO credit_ledger (userId, delta, kind, reference, balance_after, createdAt) VALUES (?, 1000000, 'admin_adjustment', ?, 1000000, ?)`,
-      ).run(id, `seed:${id}`, now);
-      db.prepare('UPDATE users SET generation_balance = 1000000 WHERE id = ?').run(id);
-      db.prepare(
+        [id, `seed:${id}`, now],
+      );
+      await db.run('UPDATE users SET generation_balance = 1000000 WHERE id = ?', [id]);
+      await db.run(
         `INSERT INTO uploads (id, userId, path, mime, width, height, bytes, createdAt) VALUES (?, ?, ?, 'image/jpeg', 640, 480, 1000, ?)`,
-      ).run(`upl_${id}`, id, `users/${id}/uploads/photo.jpg`, now);
+        [`upl_${id}`, id, `users/${id}/uploads/photo.jpg`, now],
+      );
     }
-    db.exec('CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, userId TEXT NOT NULL, createdAt INTEGER NOT NULL)');
+    await db.run('CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, userId TEXT NOT NULL, createdAt INTEGER NOT NULL)');
     const body = { prompt: 'Флакон духов на столе', duration: 6, mode: 'prompt' };
 
     let started = performance.now();
@@ -95,9 +98,8 @@ async function holdRate(count: number): Promise<{ holdsPerSecond: number; insert
     }
     const holdsPerSecond = (count / (performance.now() - started)) * 1000;
 
-    const insert = db.prepare('INSERT INTO bench_rows (userId, createdAt) VALUES (?, ?)');
     started = performance.now();
-    for (let i = 0; i < count; i++) insert.run(userIds[i % userIds.length]!, now + i);
+    for (let i = 0; i < count; i++) await db.run('INSERT INTO bench_rows (userId, createdAt) VALUES (?, ?)', [userIds[i % userIds.length]!, now + i]);
     const insertsPerSecond = (count / (performance.now() - started)) * 1000;
     return { holdsPerSecond, insertsPerSecond };
   } finally {

@@ -42,7 +42,7 @@ export const downloadBenchmark: Benchmark = {
       await waitForGeneration(server.url, user, generationId, 300_000);
       const seconds = (performance.now() - started) / 1000;
       const peak = sampler.stop();
-      const bytes = db.prepare('SELECT video_bytes FROM generations WHERE id = ?').pluck().get(generationId) as number;
+      const bytes = (await db.value<number>('SELECT video_bytes FROM generations WHERE id = ?', [generationId]))!;
       if (bytes !== BIG_VIDEO_BYTES) throw new Error(`stored ${bytes} bytes, expected ${BIG_VIDEO_BYTES}`);
       db.close();
       const extraMb = (peak.maxRss - idle) / MB;

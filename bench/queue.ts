@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMain, runAlone, type Benchmark } from './lib/report.ts';
 import { migrate, openDatabase, type Db } from '../src/lib/db/index.ts';
+import { inTransaction } from '../src/lib/db/database.ts';
 import { claimGeneration, markGenerationSucceeded } from '../src/lib/generation/queue.ts';
 
 /**
@@ -15,26 +16,27 @@ import { claimGeneration, markGenerationSucceeded } from '../src/lib/generation/
 
 const JOBS = 3_000;
 
-function seed(db: Db, finished: number, live: number): void {
+const INSERT_GENERATION = `INSERT INTO generations (id, userId, status, step, duration, cost, charged, prompt, generation_mode, minimax_job_id,
+       next_attempt_at, createdAt, updatedAt, completedAt)
+     VALUES (@id, 'usr_bench', @status, @step, 6, 1, @charged, 'bench', 'prompt', @jobId, @due, @at, @at, @completed)`;
+
+async function seed(db: Db, finished: number, live: number): Promise<void> {
   const now = Date.now();
-  db.prepare(
+  await db.run(
     `INSERT INTO users (id, email, name, auth_provider, auth_subject, createdAt, updatedAt)
      VALUES ('usr_bench', 'bench@example.ru', 'Bench', 'oidc', 'bench', ?, ?)`,
-  ).run(now, now);
-  const insert = db.prepare(
-    `INSERT INTO generations (id, userId, status, step, duration, cost, charged, prompt, generation_mode, minimax_job_id,
-       next_attempt_at, createdAt, updatedAt, completedAt)
-     VALUES (@id, 'usr_bench', @status, @step, 6, 1, @charged, 'bench', 'prompt', @jobId, @due, @at, @at, @completed)`,
+    [now, now],
   );
-  db.transaction(() => {
+  // One transaction for the whole seed: 100,000 rows, one commit.
+  await inTransaction(db, async (tx) => {
     for (let i = 0; i < finished; i++) {
       const at = now - 86_400_000 + i;
-      insert.run({ id: `gen_done_${i}`, status: i % 10 === 0 ? 'failed' : 'success', step: 'done', charged: i % 10 === 0 ? 0 : 1, jobId: `done${i}`, due: at, at, completed: at });
+      await tx.run(INSERT_GENERATION, { id: `gen_done_${i}`, status: i % 10 === 0 ? 'failed' : 'success', step: 'done', charged: i % 10 === 0 ? 0 : 1, jobId: `done${i}`, due: at, at, completed: at });
     }
     for (let i = 0; i < live; i++) {
-      insert.run({ id: `gen_live_${i}`, status: 'processing', step: 'download', charged: 0, jobId: `live${i}`, due: now - 1000, at: now - 1000 + i, completed: null });
+      await tx.run(INSERT_GENERATION, { id: `gen_live_${i}`, status: 'processing', step: 'download', charged: 0, jobId: `live${i}`, due: now - 1000, at: now - 1000 + i, completed: null });
     }
-  })();
+  });
 }
 
 async function measure(finished: number): Promise<{ perJobMs: number; jobsPerSecond: number }> {
@@ -42,7 +44,7 @@ async function measure(finished: number): Promise<{ perJobMs: number; jobsPerSec
   const db = openDatabase(path.join(dir, 'beem.db'));
   try {
     migrate(db);
-    seed(db, finished, JOBS);
+    await seed(db, finished, JOBS);
     db.pragma('wal_checkpoint(TRUNCATE)');
     const now = Date.now();
     const started = performance.now();

@@ -36,15 +36,16 @@ function writeVideo(file: string): Marker[] {
   return markers;
 }
 
-function insertFinishedGeneration(databaseFile: string, user: BenchUser, relativePath: string): string {
+async function insertFinishedGeneration(databaseFile: string, user: BenchUser, relativePath: string): Promise<string> {
   const db = openServerDatabase(databaseFile);
   const id = newId('gen', Date.now());
   const now = Date.now();
-  db.prepare(
+  await db.run(
     `INSERT INTO generations (id, userId, status, step, duration, cost, charged, prompt, generation_mode, video_path,
        video_bytes, video_url, createdAt, updatedAt, completedAt)
      VALUES (?, ?, 'success', 'done', 6, 1, 1, 'bench', 'prompt', ?, ?, '/api/video/' || ?, ?, ?, ?)`,
-  ).run(id, user.userId, relativePath, VIDEO_BYTES, id, now, now, now);
+    [id, user.userId, relativePath, VIDEO_BYTES, id, now, now, now],
+  );
   db.close();
   return id;
 }
@@ -115,7 +116,7 @@ export const serveBenchmark: Benchmark = {
       db.close();
       const relative = relativeUserFile(user.userId, 'videos', 'bench.mp4');
       const markers = writeVideo(path.join(server.storageDir, relative));
-      const id = insertFinishedGeneration(server.databaseFile, user, relative);
+      const id = await insertFinishedGeneration(server.databaseFile, user, relative);
       const url = `${server.url}/api/video/${id}`;
 
       const problems = await checkRanges(url, user.cookie, markers);

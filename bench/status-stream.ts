@@ -166,15 +166,17 @@ async function openStreamsMemory(): Promise<BenchResult[]> {
     const db = openServerDatabase(server.databaseFile);
     const now = Date.now();
     // Each watcher owns a generation at MiniMax that the worker will not touch during the run.
-    const insert = db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, next_attempt_at, submittedAt, createdAt, updatedAt)
-       VALUES (?, ?, 'processing', 'poll', 6, 1, 'Флакон духов на столе', 'prompt', ?, ?, ?, ?)`,
-    );
+    const insert = (...values: unknown[]) =>
+      db.run(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, prompt, generation_mode, next_attempt_at, submittedAt, createdAt, updatedAt)
+         VALUES (?, ?, 'processing', 'poll', 6, 1, 'Флакон духов на столе', 'prompt', ?, ?, ?, ?)`,
+        values,
+      );
     const watchers: Array<{ user: BenchUser; id: string }> = [];
     for (let i = 0; i < STREAMS; i++) {
       const user = await createBenchUser(db, 0);
       const id = `gen_bench_stream_${i}`;
-      insert.run(id, user.userId, now + 3_600_000, now, now, now);
+      await insert(id, user.userId, now + 3_600_000, now, now, now);
       watchers.push({ user, id });
     }
     db.close();

@@ -26,7 +26,7 @@ export async function startWatchedGeneration(): Promise<WatchedGeneration> {
     const { status, generationId } = await requestGeneration(server.url, user);
     if (status !== 200 || !generationId) throw new Error(`generate answered ${status}`);
     await waitFor(
-      () => db.prepare(`SELECT status FROM generations WHERE id = ?`).pluck().get(generationId) === 'processing',
+      async () => (await db.value(`SELECT status FROM generations WHERE id = ?`, [generationId])) === 'processing',
       30_000,
       'the generation to reach processing',
     );

@@ -76,7 +76,7 @@ describe.skipIf(skipBrowser)('billing in the browser', () => {
     await page.goto('/billing');
     // Let the page's own list requests finish first: any of them would notice the lost session too.
     await page.waitForLoadState('networkidle');
-    stack.app.ctx.db.prepare('DELETE FROM sessions WHERE userId = ?').run(user.id);
+    await stack.app.ctx.db.run('DELETE FROM sessions WHERE userId = ?', [user.id]);
     watched.expect('/api/payments/yookassa/create');
     await page.getByTestId('buy-basic').click();
     await page.waitForURL(/\/login\?next=%2Fbilling/);

@@ -31,23 +31,26 @@ describe.skipIf(skipBrowser)('every screen at 390 and 1280 px', () => {
     // own history holds the failed ones, which have no video to load.
     const other = (await createSignedInUser(app.ctx, { email: 'big@shop.test', name: 'Большой магазин' })).user.id;
     const now = app.ctx.clock.now();
-    const gen = app.ctx.db.prepare(
-      `INSERT INTO generations (id, userId, status, step, duration, cost, charged, refunded, generation_mode, prompt, attempt, submittedAt,
+    const gen = (row: Record<string, unknown>) =>
+      app.ctx.db.run(
+        `INSERT INTO generations (id, userId, status, step, duration, cost, charged, refunded, generation_mode, prompt, attempt, submittedAt,
          error_stage, error_code, createdAt, updatedAt, completedAt)
        VALUES (@id, @user, @status, @step, @duration, 1, @charged, @refunded, @mode, @prompt, @attempt, @submittedAt, @stage, @code, @at, @at, @completedAt)`,
-    );
-    const event = app.ctx.db.prepare(`INSERT INTO generation_events (generationId, kind, attempt, createdAt) VALUES (?, ?, ?, ?)`);
+        row,
+      );
+    const event = (...values: unknown[]) =>
+      app.ctx.db.run(`INSERT INTO generation_events (generationId, kind, attempt, createdAt) VALUES (?, ?, ?, ?)`, values);
     for (let day = 0; day < 30; day += 1) {
       const at = now - day * 24 * HOUR - HOUR;
       const ok = 2 + ((day * 7) % 5);
       for (let i = 0; i < ok; i += 1) {
         const id = `gen_s_${day}_${i}`;
         const minimax = 60_000 + ((day * 13 + i * 29) % 9) * 15_000;
-        gen.run({ id, user: other, status: 'success', step: 'done', duration: 6, charged: 1, refunded: 0, mode: 'prompt', prompt: 'Кроссовки на подиуме', attempt: 6, submittedAt: at - minimax - 4000, stage: null, code: null, at, completedAt: at });
-        event.run(id, 'minimax_success', 5, at - 4000);
+        await gen({ id, user: other, status: 'success', step: 'done', duration: 6, charged: 1, refunded: 0, mode: 'prompt', prompt: 'Кроссовки на подиуме', attempt: 6, submittedAt: at - minimax - 4000, stage: null, code: null, at, completedAt: at });
+        await event(id, 'minimax_success', 5, at - 4000);
       }
       if (day % 3 === 0) {
-        gen.run({ id: `gen_f_${day}`, user: sellerId, status: 'failed', step: 'done', duration: 10, charged: 0, refunded: 1, mode: 'template', prompt: 'Кружка', attempt: 3, submittedAt: null, stage: day % 2 ? 'MINIMAX_CALL' : 'MINIMAX_GENERATION', code: '1027', at, completedAt: at });
+        await gen({ id: `gen_f_${day}`, user: sellerId, status: 'failed', step: 'done', duration: 10, charged: 0, refunded: 1, mode: 'template', prompt: 'Кружка', attempt: 3, submittedAt: null, stage: day % 2 ? 'MINIMAX_CALL' : 'MINIMAX_GENERATION', code: '1027', at, completedAt: at });
       }
     }
     for (let day = 0; day < 30; day += 4) {

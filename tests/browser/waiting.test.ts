@@ -65,7 +65,7 @@ describe.skipIf(skipBrowser)('waiting for a video in the browser', () => {
     await expect.poll(() => page.getByTestId('header-balance').textContent()).toContain('2 кредита');
     expect(await page.getByTestId('wait-controls').isVisible()).toBe(false);
     await expect.poll(() => page.getByTestId('history-item').first().textContent()).toContain('Не получился');
-    expect(stack.app.ctx.db.prepare(`SELECT COUNT(*) FROM credit_ledger WHERE userId = ? AND kind = 'refund'`).pluck().get(seller.user.id)).toBe(1);
+    expect(await stack.app.ctx.db.value(`SELECT COUNT(*) FROM credit_ledger WHERE userId = ? AND kind = 'refund'`, [seller.user.id])).toBe(1);
     expect(stack.minimax.tasks().length).toBe(tasksBefore);
     assertClean(watched);
     await watched.context.close();
@@ -81,22 +81,22 @@ describe.skipIf(skipBrowser)('waiting for a video in the browser', () => {
     await page.getByTestId('generate').click();
     const button = page.getByTestId('cancel-generation');
     await button.waitFor({ state: 'visible' });
-    const row = () =>
-      stack.app.ctx.db.prepare('SELECT status, submit_started_at FROM generations WHERE userId = ?').get(seller.user.id) as {
-        status: string;
-        submit_started_at: number | null;
-      };
+    const row = async () =>
+      (await stack.app.ctx.db.get<{ status: string; submit_started_at: number | null }>(
+        'SELECT status, submit_started_at FROM generations WHERE userId = ?',
+        [seller.user.id],
+      ))!;
     // (The worker may first finish the prompt step of the generation cancelled above.)
-    await expect.poll(() => row().submit_started_at !== null, { timeout: 30_000 }).toBe(true);
+    await expect.poll(async () => (await row()).submit_started_at !== null, { timeout: 30_000 }).toBe(true);
     // The stream reports `cancellable: false` once the create call has started: the button goes
     // while MiniMax has not answered yet, with no refused click.
     await button.waitFor({ state: 'hidden', timeout: 7_000 });
-    expect(row().status).toBe('queued');
+    expect((await row()).status).toBe('queued');
     expect(await page.getByTestId('wait-controls').isVisible()).toBe(true);
     expect(await page.locator('#wait-cancel-error').isVisible()).toBe(false);
     // The video is delivered as usual (and frees the worker for the next test).
     await expect
-      .poll(() => stack.app.ctx.db.prepare('SELECT status FROM generations WHERE userId = ?').pluck().get(seller.user.id), { timeout: 30_000 })
+      .poll(() => stack.app.ctx.db.value('SELECT status FROM generations WHERE userId = ?', [seller.user.id]), { timeout: 30_000 })
       .toBe('success');
     assertClean(watched);
     await watched.context.close();

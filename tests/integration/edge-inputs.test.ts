@@ -114,7 +114,7 @@ describe('JSON input', () => {
     const res = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, json: { prompt, duration: 6, mode: 'prompt' } });
     expect(res.status).toBe(200);
     const { generationId } = (await res.json()) as { generationId: string };
-    const stored = (await stack.app.ctx.db.value('SELECT prompt FROM generations WHERE id = ?', [generationId])) as string;
+    const stored = await stack.app.ctx.db.value<string>('SELECT prompt FROM generations WHERE id = ?', [generationId]);
     expect(stored).toBe('Кофе на столе[31m — крупно\nи медленно\tвращаясь');
     // Only invisible characters: nothing is left to describe a scene.
     const empty = await apiFetch(stack.app.url, '/api/generate', { cookie: user.cookie, json: { prompt: 'a\u0000\u0000\u202e\u2066b', duration: 6, mode: 'prompt' } });
