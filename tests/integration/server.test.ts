@@ -1,8 +1,12 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, tempDir, type TestApp } from '../helpers/app.ts';
+import { createContext, STORAGE_S3_NOT_YET } from '../../src/lib/context.ts';
+import { loadConfig } from '../../src/lib/config.ts';
+import { createLogger } from '../../src/lib/logger.ts';
 
 describe('server', () => {
   let app: TestApp;
@@ -11,6 +15,22 @@ describe('server', () => {
   });
   afterAll(async () => {
     await app.stop();
+  });
+
+  it('refuses to start with STORAGE=s3 while the services still write to STORAGE_DIR, creating nothing', async () => {
+    const dir = tempDir();
+    const env = {
+      STORAGE: 's3',
+      S3_ENDPOINT: 'http://127.0.0.1:9',
+      S3_REGION: 'ru-central1',
+      S3_BUCKET: 'beem-videos',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      DATABASE_URL: path.join(dir, 'never.db'),
+      STORAGE_DIR: path.join(dir, 'storage'),
+    };
+    await expect(createContext(loadConfig(env), { log: createLogger('silent') })).rejects.toThrow(STORAGE_S3_NOT_YET);
+    expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
   });
 
   it('answers /healthz after checking the database', async () => {
