@@ -45,13 +45,8 @@ export async function migrated(db: Db | Database, options: { log: Logger; now: n
   return {
     db,
     sqlite,
-    close: async () => {
-      if (sqlite) {
-        if (sqlite.open) sqlite.close();
-      } else {
-        await db.end();
-      }
-    },
+    // Both drivers' end() closes once and is safe to call again.
+    close: () => db.end(),
   };
 }
 
