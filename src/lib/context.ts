@@ -25,6 +25,7 @@ import { createFfmpeg, type Ffmpeg } from './video/ffmpeg.ts';
 import { ExportRunner } from './video/export-runner.ts';
 import { createVideoHooks } from './video/worker-hooks.ts';
 import { PosterTaker } from './video/posters.ts';
+import { createBlobStore, type BlobStore } from './blobs/index.ts';
 
 
 /**
@@ -41,6 +42,8 @@ export interface AppContext {
   sqlite: Db | null;
   /** Closes `db` (closeContext). */
   database: AppDatabase;
+  /** Users' files (photos, frames, videos, posters, exports): `STORAGE_DIR` or a private S3 bucket, as `config.storage` says. */
+  blobs: BlobStore;
   log: Logger;
   clock: Clock;
   tasks: BackgroundTask[];
@@ -75,20 +78,39 @@ export interface ContextOverrides {
   db?: Db | Database;
 }
 
-/** Opens and migrates the database (hence async), then builds everything on it. */
-export const STORAGE_S3_NOT_YET =
-  'STORAGE=s3: this version still keeps photos and videos under STORAGE_DIR (the S3 store is not connected to them yet); unset STORAGE or set STORAGE=local';
+/**
+ * The configured blob store, checked: on S3 a probe is written, read and deleted, so a wrong
+ * endpoint, bucket, key or permission stops the start with the store's answer instead of
+ * failing the first seller's upload.
+ */
+async function openBlobStore(config: Config, secrets: Secrets): Promise<BlobStore> {
+  const blobs = createBlobStore(config, secrets);
+  if (blobs.kind === 'local') return blobs;
+  try {
+    await blobs.verify();
+  } catch (err) {
+    blobs.close();
+    const { endpoint, bucket } = config.storage.s3!;
+    throw new Error(`STORAGE=s3: bucket ${bucket} at ${endpoint} is not usable: ${(err as Error).message}`, { cause: err });
+  }
+  return blobs;
+}
 
+/** Checks the blob store, opens and migrates the database (hence async), then builds everything on them. */
 export async function createContext(loaded: LoadedConfig, overrides: ContextOverrides = {}): Promise<AppContext> {
   const { config, secrets } = loaded;
-  // The S3 store (src/lib/blobs) is built and tested, but uploads, videos, posters and exports
-  // still go to STORAGE_DIR: starting with STORAGE=s3 would put a shop's files where the
-  // operator did not ask for them, so it is refused until the services use the store.
-  if (config.storage.backend === 's3') throw new Error(STORAGE_S3_NOT_YET);
   const log = overrides.log ?? createLogger(config.log.level);
   const clock = overrides.clock ?? systemClock;
   const opening = { log, now: clock.now() };
-  const database = overrides.db ? await migrated(overrides.db, opening) : await openAppDatabase(loaded, opening);
+  // The store first: a bucket that does not answer creates no database.
+  const blobs = await openBlobStore(config, secrets);
+  let database: AppDatabase;
+  try {
+    database = overrides.db ? await migrated(overrides.db, opening) : await openAppDatabase(loaded, opening);
+  } catch (err) {
+    blobs.close();
+    throw err;
+  }
   const { db } = database;
   const metrics = createMetrics({ db, clock, cacheMs: config.metrics.cacheMs });
 
@@ -161,17 +183,17 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     clock,
     log,
     ffmpeg: createFfmpeg({ path: config.video.ffmpegPath, concurrency: 1, available: ffmpeg.available }),
-    storageDir: config.paths.storageDir,
+    blobs,
     settings: { timeoutMs: config.video.posterTimeoutMs, maxPending: 200, catchUpMs: 24 * 60 * 60_000 },
   });
-  const video = createVideoHooks({ db, log, storageDir: config.paths.storageDir, posters });
-  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video });
+  const video = createVideoHooks({ db, log, blobs, posters });
+  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video, blobs });
   const exports = new ExportRunner({
     db,
     clock,
     log,
     ffmpeg,
-    storageDir: config.paths.storageDir,
+    blobs,
     settings: {
       concurrency: config.video.exportConcurrency,
       timeoutMs: config.video.exportTimeoutMs,
@@ -189,6 +211,7 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     db,
     sqlite: database.sqlite,
     database,
+    blobs,
     log,
     clock,
     tasks: [statusWatch, generationWorker, posters, exports],
@@ -235,5 +258,6 @@ export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  ctx.blobs.close();
   await ctx.database.close();
 }

@@ -28,7 +28,7 @@ export async function previewFrame(ctx: AppContext, req: IncomingMessage, res: S
       format: query.get('format'),
       focus: fx !== null || fy !== null ? { x: fx === null ? NaN : Number(fx), y: fy === null ? NaN : Number(fy) } : null,
     });
-    const frame = await firstFrameWithCrop({ storageDir: ctx.config.paths.storageDir, upload, format: choice.format, focus: choice.focus });
+    const frame = await firstFrameWithCrop({ blobs: ctx.blobs, upload, format: choice.format, focus: choice.focus });
     // Where the frame sits in the photo (photo pixels), so the page maps a tap to a focus point.
     if (frame.crop) {
       const { left, top, width, height } = frame.crop;

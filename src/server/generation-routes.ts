@@ -1,10 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import fs from 'node:fs';
-import send from 'send';
 import type { NodeRoute } from './http-server.ts';
 import type { AppContext } from '../lib/context.ts';
 import { nodeSessionUser, sendJson, sendNodeError } from '../lib/http/node-kit.ts';
-import { resolveStored } from '../lib/storage.ts';
+import { BlobStoreError, serveBlob } from '../lib/blobs/index.ts';
 import { getCurrentUpload, getUpload } from '../lib/uploads/uploads.ts';
 import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
 import { handleMinimaxCallback } from '../lib/generation/callback.ts';
@@ -12,7 +10,7 @@ import { previewFrame } from './frame-preview.ts';
 
 /**
  * Node routes of the generation pipeline: files (photos, videos) streamed with HTTP Range
- * straight from disk, and MiniMax's callback, which must answer within 3 s whatever the
+ * from the blob store (disk or bucket), and MiniMax's callback, which must answer within 3 s whatever the
  * app is doing (no Astro rendering, no session lookup on that path).
  */
 
@@ -36,34 +34,31 @@ export function contentDisposition(ascii: string, utf8?: string): string {
   return `${value}; filename*=UTF-8''${encoded}`;
 }
 
-/** Streams a stored file with Range support; never through an Astro Response (DESIGN.md §1). */
-export function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResponse, relative: string, options: FileOptions): void {
-  let file: string;
+/** Seconds a client waits before asking again when the store did not answer. */
+const STORAGE_RETRY_AFTER_S = 5;
+
+/**
+ * Streams a stored file with Range support (serveBlob: stream-through, never a redirect to the
+ * bucket, see blob-store.ts); never through an Astro Response (DESIGN.md §1). The caller has
+ * checked the viewer. A store that fails before the answer started gets a 503 to retry; one
+ * that breaks mid-stream cuts the connection (serveBlob), and both are logged.
+ */
+export async function streamStoredFile(ctx: AppContext, req: IncomingMessage, res: ServerResponse, relative: string, options: FileOptions): Promise<void> {
+  const headers: Record<string, string> = {
+    'Content-Type': options.contentType,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'private, max-age=3600',
+  };
+  if (options.downloadName) headers['Content-Disposition'] = contentDisposition(options.downloadName, options.downloadNameUtf8);
   try {
-    file = resolveStored(ctx.config.paths.storageDir, relative);
-  } catch {
-    sendError(req, res, 404, 'NOT_FOUND');
-    return;
-  }
-  if (!fs.existsSync(file)) {
+    if ((await serveBlob(ctx.blobs, req, res, relative, { headers })) === 'sent') return;
     ctx.log.error({ mod: 'files', path: relative }, 'stored file is missing');
     sendError(req, res, 404, 'NOT_FOUND');
-    return;
+  } catch (err) {
+    if (err instanceof BlobStoreError && err.code === 'BLOB_KEY_INVALID') return sendError(req, res, 404, 'NOT_FOUND');
+    ctx.log.error({ mod: 'files', path: relative, err }, 'reading a stored file failed');
+    if (!res.headersSent) sendNodeError(req, res, 503, 'INTERNAL', { 'Retry-After': String(STORAGE_RETRY_AFTER_S) });
   }
-  send(req, file, { acceptRanges: true, cacheControl: false, etag: true, lastModified: true, dotfiles: 'allow' })
-    .on('headers', (response: ServerResponse) => {
-      response.setHeader('Content-Type', options.contentType);
-      response.setHeader('X-Content-Type-Options', 'nosniff');
-      response.setHeader('Cache-Control', 'private, max-age=3600');
-      if (options.downloadName) response.setHeader('Content-Disposition', contentDisposition(options.downloadName, options.downloadNameUtf8));
-    })
-    .on('error', (err: Error & { status?: number }) => {
-      if (!res.headersSent) {
-        res.statusCode = err.status ?? 500;
-        res.end();
-      } else res.destroy(err);
-    })
-    .pipe(res);
 }
 
 const UPLOAD_PATH = /^\/api\/uploads\/([A-Za-z0-9_]{1,80})$/;
@@ -83,7 +78,7 @@ export const uploadPreviewRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const upload = id === 'current' ? await getCurrentUpload(ctx.db, viewer.id) : await getUpload(ctx.db, id);
   if (!upload || (upload.userId !== viewer.id && viewer.role !== 'admin')) return (sendError(req, res, 404, 'NOT_FOUND'), true);
   const frame = url.searchParams.has('format') ? await previewFrame(ctx, req, res, upload, url.searchParams) : upload.path;
-  if (frame) streamStoredFile(ctx, req, res, frame, { contentType: upload.mime });
+  if (frame) await streamStoredFile(ctx, req, res, frame, { contentType: upload.mime });
   return true;
 };
 
@@ -101,7 +96,7 @@ export const videoRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const video = id === 'current' ? await findCurrentVideo(ctx.db, viewer.id) : await findVideoForViewer(ctx.db, id, viewer);
   if (!video) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
   const download = url.searchParams.get('download') === '1';
-  streamStoredFile(ctx, req, res, video.path, {
+  await streamStoredFile(ctx, req, res, video.path, {
     contentType: 'video/mp4',
     downloadName: download ? `beem-${video.generationId}.mp4` : undefined,
   });

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import type { NodeRoute } from './http-server.ts';
+import type { AppContext } from '../lib/context.ts';
 import { localeOfNodeRequest, nodeSessionUser, sendJson, sendNodeError } from '../lib/http/node-kit.ts';
 import { t } from '../lib/i18n/index.ts';
-import { resolveStored } from '../lib/storage.ts';
 import { findCurrentVideo } from '../lib/generation/views.ts';
 import { findMediaForViewer, hasVideo, posterOf } from '../lib/video/media.ts';
-import { requestExport } from '../lib/video/export-store.ts';
+import { findExport, requestExport, type ExportKey } from '../lib/video/export-store.ts';
 import { EXPORT_TARGETS, exportFileName, exportFileNameRu, isExportFit, isExportTarget } from '../lib/video/formats.ts';
 import { sendError, streamStoredFile } from './generation-routes.ts';
 
@@ -33,13 +32,13 @@ export const posterRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (!media) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
   let poster: string | null;
   try {
-    poster = await posterOf(ctx.db, ctx.config.paths.storageDir, media);
+    poster = await posterOf(ctx.db, ctx.blobs, media);
   } catch (err) {
     ctx.log.warn({ err, generationId: media.generationId }, 'no poster or first frame for a generation');
     poster = null;
   }
   if (!poster) return (sendError(req, res, 404, 'NOT_FOUND'), true);
-  streamStoredFile(ctx, req, res, poster, { contentType: 'image/jpeg' });
+  await streamStoredFile(ctx, req, res, poster, { contentType: 'image/jpeg' });
   return true;
 };
 
@@ -60,14 +59,14 @@ export const exportRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   // Without ffmpeg no export runner claims work in this process (the menu is hidden as well).
   if (!ctx.ffmpeg.available) return (sendNodeError(req, res, 503, 'EXPORTS_UNAVAILABLE'), true);
 
-  const storageDir = ctx.config.paths.storageDir;
+  const key: ExportKey = { generationId: media.generationId, target: targetId, fit, kind };
   const row = await requestExport(
     ctx.db,
-    { generationId: media.generationId, target: targetId, fit, kind },
+    key,
     {
       now: ctx.clock.now(),
       retryFailedAfterMs: RETRY_FAILED_AFTER_MS,
-      fileMissing: (path) => !fs.existsSync(resolveStored(storageDir, path)),
+      missingFile: await missingExportFile(ctx, key),
       ownerLimit: { userId: media.userId, max: ctx.config.video.exportsPerUser },
     },
   );
@@ -78,7 +77,7 @@ export const exportRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (row.state === 'done' && row.path) {
     const target = EXPORT_TARGETS[targetId];
     const download = url.searchParams.get('download') === '1';
-    streamStoredFile(ctx, req, res, row.path, {
+    await streamStoredFile(ctx, req, res, row.path, {
       contentType: kind === 'video' ? 'video/mp4' : 'image/jpeg',
       downloadName: download ? exportFileName(target, kind) : undefined,
       downloadNameUtf8: download ? exportFileNameRu(target, kind) : undefined,
@@ -99,5 +98,15 @@ export const exportRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   );
   return true;
 };
+
+/**
+ * The file of a finished export that is gone from the store (made again on request), looked
+ * up before requestExport's transaction: a store call never runs inside one.
+ */
+async function missingExportFile(ctx: AppContext, key: ExportKey): Promise<string | null> {
+  const current = await findExport(ctx.db, key);
+  if (current?.state !== 'done' || !current.path) return null;
+  return (await ctx.blobs.exists(current.path)) ? null : current.path;
+}
 
 export const videoMediaRoutes: NodeRoute[] = [posterRoute, exportRoute];

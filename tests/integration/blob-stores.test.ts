@@ -197,6 +197,30 @@ describe.each(implementations)('blob store contract: %s', (_name, make) => {
     expect((await store.head('users/u1/videos/gen_1.cover.wb.blur.jpg'))?.size).toBe(cover.length);
   });
 
+  it('stores a file a writer makes (an ffmpeg output) and removes the working file; a failed writer stores nothing', async () => {
+    const made = bytesOf(200_000, 'made');
+    const madeKey = 'users/u1/videos/gen_1.export.wb.blur.mp4';
+    let working = '';
+    const { made: answer, info } = await store.putMadeFile(madeKey, async (file) => {
+      working = file;
+      fs.writeFileSync(file, made);
+      return 'written';
+    });
+    expect(answer).toBe('written');
+    expect(info.size).toBe(made.length);
+    expect(fs.existsSync(working)).toBe(false);
+    expect((await readAll((await store.openRead(madeKey)).body)).equals(made)).toBe(true);
+    // The writer's own error comes back, and the blob stored before stays whole.
+    const broken = store.putMadeFile(madeKey, async (file) => {
+      working = file;
+      fs.writeFileSync(file, made.subarray(0, 1000));
+      throw new Error('ffmpeg exited with 1');
+    });
+    await expect(broken).rejects.toThrow('ffmpeg exited with 1');
+    expect(fs.existsSync(working)).toBe(false);
+    expect((await readAll((await store.openRead(madeKey)).body)).equals(made)).toBe(true);
+  });
+
   it('stores and reads an empty blob', async () => {
     const info = await store.put('users/u1/uploads/empty.jpg', Readable.from([]));
     expect(info.size).toBe(0);

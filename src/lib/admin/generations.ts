@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { MinimaxClient } from '../providers/minimax/client.ts';
 import type { Database } from '../db/database.ts';
 import { AppError, badRequest } from '../errors.ts';
-import { resolveStored } from '../storage.ts';
+import { BlobStoreError, type BlobStore } from '../blobs/index.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
 import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
 import { retriedGenerationOf, retryGeneration, retryOfKey } from '../generation/create.ts';
@@ -27,6 +26,8 @@ export interface AdminGenerationsDeps {
   clock: Clock;
   config: Config;
   log: Logger;
+  /** The retried generation's photo must still be stored. */
+  blobs: BlobStore;
   minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
   /** The worker is woken after a change so it acts at once, not at its next tick. */
   generationWorker: { wake(): void; failStuck(now: number): Promise<string[]> };
@@ -343,7 +344,7 @@ export async function retryGenerationByAdmin(
   const reason = input.free ? requireReason(input.reason) : optionalReason(input.reason);
   const g = await requireGeneration(ctx.db, input.id);
   if (g.status !== 'failed') throw new AppError('GENERATION_NOT_RETRYABLE', { status: 409 });
-  if (!g.imagePath || !imageExists(ctx.config.paths.storageDir, g.imagePath)) {
+  if (!g.imagePath || !(await imageExists(ctx.blobs, g.imagePath))) {
     throw badRequest('GENERATION_IMAGE_MISSING');
   }
   const now = ctx.clock.now();
@@ -366,11 +367,13 @@ export async function retryGenerationByAdmin(
   return outcome;
 }
 
-function imageExists(storageDir: string, relative: string): boolean {
+/** A path the store refuses is no photo; a store that fails is an error (a 500), not "gone". */
+async function imageExists(blobs: BlobStore, relative: string): Promise<boolean> {
   try {
-    return fs.existsSync(resolveStored(storageDir, relative));
-  } catch {
-    return false;
+    return await blobs.exists(relative);
+  } catch (err) {
+    if (err instanceof BlobStoreError && err.code === 'BLOB_KEY_INVALID') return false;
+    throw err;
   }
 }
 

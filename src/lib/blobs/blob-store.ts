@@ -57,6 +57,14 @@ export interface BlobStore {
   put(key: string, body: Readable, options?: PutOptions): Promise<BlobInfo>;
   /** Stores a local file (an ffmpeg output); the file itself is left where it is (a missing one: its ENOENT). */
   putFile(key: string, file: string, options?: PutOptions): Promise<BlobInfo>;
+  /**
+   * Runs `make` with the path of a new local file for it to write (an ffmpeg or sharp output),
+   * then stores that file under `key` and removes it: on disk it is a temporary file beside
+   * the target, renamed into place (no copy); on S3 a scratch file, uploaded. A `make` that
+   * throws stores nothing and `putMadeFile` throws that error. The path's name may not end
+   * in the key's extension: writers name their output format themselves.
+   */
+  putMadeFile<T>(key: string, make: (file: string) => Promise<T>, options?: PutOptions): Promise<{ made: T; info: BlobInfo }>;
   /** Size, date and tag, or null when there is no such blob. */
   head(key: string): Promise<BlobInfo | null>;
   exists(key: string): Promise<boolean>;

@@ -36,10 +36,11 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
   });
 
   /**
-   * Writes through a temporary file: `write` fills it, then fsync and rename. A source stream
-   * that failed (a download over its size cap) throws its own error, not a storage failure.
+   * Writes through a temporary file: `write` fills it, then fsync and rename. A source that
+   * failed (a download over its size cap, an ffmpeg run) throws its own error, which
+   * `ownError` gives, not a storage failure.
    */
-  const writeAtomically = async (key: string, write: (temporary: string) => Promise<void>, source?: Readable): Promise<BlobInfo> => {
+  const writeAtomically = async (key: string, write: (temporary: string) => Promise<void>, ownError: () => unknown = () => null): Promise<BlobInfo> => {
     const file = fileOf(key);
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.part`);
     try {
@@ -55,7 +56,8 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
       return infoOf(await fs.promises.stat(file));
     } catch (err) {
       await fs.promises.rm(temporary, { force: true });
-      if (source?.errored) throw source.errored;
+      const own = ownError();
+      if (own) throw own;
       // Not `failure`: a file missing here is no missing blob.
       if (err instanceof BlobStoreError) throw err;
       throw new BlobStoreError('BLOB_STORAGE_FAILED', key, `writing ${key}: ${(err as Error).message}`, { cause: err });
@@ -76,12 +78,27 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
   return {
     kind: 'local',
 
-    put: (key: string, body: Readable) => writeAtomically(key, (temporary) => pipeline(body, fs.createWriteStream(temporary, { flags: 'wx' })), body),
+    put: (key: string, body: Readable) =>
+      writeAtomically(key, (temporary) => pipeline(body, fs.createWriteStream(temporary, { flags: 'wx' })), () => body.errored),
 
     async putFile(key: string, source: string): Promise<BlobInfo> {
       // A missing source is the caller's (ffmpeg made no output): its own error, as from a stream.
       await fs.promises.access(source, fs.constants.R_OK);
       return writeAtomically(key, (temporary) => fs.promises.copyFile(source, temporary));
+    },
+
+    async putMadeFile<T>(key: string, make: (file: string) => Promise<T>): Promise<{ made: T; info: BlobInfo }> {
+      const outcome: { made?: T; failed?: { err: unknown } } = {};
+      const write = async (temporary: string) => {
+        try {
+          outcome.made = await make(temporary);
+        } catch (err) {
+          outcome.failed = { err };
+          throw err;
+        }
+      };
+      const info = await writeAtomically(key, write, () => outcome.failed?.err);
+      return { made: outcome.made as T, info };
     },
 
     head,

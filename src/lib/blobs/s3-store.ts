@@ -136,6 +136,14 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
     }
   };
 
+  /** A new folder for local copies and outputs (ffmpeg, sharp); its name is one the stale sweep knows. */
+  const scratchFolder = async (): Promise<string> => {
+    await fs.promises.mkdir(options.scratchDir, { recursive: true });
+    stale ??= removeStaleCopies(options.scratchDir, Date.now() - STALE_COPY_MS);
+    await stale;
+    return fs.promises.mkdtemp(path.join(options.scratchDir, 'blob-'));
+  };
+
   return {
     kind: 's3',
     put: upload,
@@ -159,12 +167,21 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
       }
     },
 
+    async putMadeFile<T>(key: string, make: (file: string) => Promise<T>, put?: PutOptions): Promise<{ made: T; info: BlobInfo }> {
+      checkBlobKey(key);
+      const folder = await scratchFolder();
+      try {
+        const file = path.join(folder, path.posix.basename(key));
+        const made = await make(file);
+        return { made, info: await upload(key, fs.createReadStream(file), put) };
+      } finally {
+        await fs.promises.rm(folder, { recursive: true, force: true });
+      }
+    },
+
     async withLocalFile<T>(key: string, fn: (file: string) => Promise<T>): Promise<T> {
       checkBlobKey(key);
-      await fs.promises.mkdir(options.scratchDir, { recursive: true });
-      stale ??= removeStaleCopies(options.scratchDir, Date.now() - STALE_COPY_MS);
-      await stale;
-      const folder = await fs.promises.mkdtemp(path.join(options.scratchDir, 'blob-'));
+      const folder = await scratchFolder();
       try {
         // The key's own name keeps its extension: ffmpeg and sharp look at it.
         const file = path.join(folder, path.posix.basename(key));

@@ -1,16 +1,15 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { BlobStoreError, type BlobStore } from '../blobs/index.ts';
 
 /**
- * Fetches a finished video from MiniMax's CDN into the user's folder with bounded memory:
- * `fetch` → `Readable.fromWeb` → a byte counter → `<name>.part`, fsync, rename. Only a
- * URL from MiniMax's own API reaches here, and only https to a listed host (plain http
- * only for listed loopback hosts: the sandbox). Redirects are followed only to listed
- * hosts; the size cap is counted while streaming; the whole download has a timeout; the
- * file must be an MP4 (an `ftyp` box first) before it is kept.
+ * Fetches a finished video from MiniMax's CDN into the blob store with bounded memory:
+ * `fetch` → `Readable.fromWeb` → a byte counter and MP4 check → `store.put` (on disk a
+ * temporary file, fsync, rename; on S3 a multipart upload). Only a URL from MiniMax's own
+ * API reaches here, and only https to a listed host (plain http only for listed loopback
+ * hosts: the sandbox). Redirects are followed only to listed hosts; the size cap is counted
+ * while streaming; the whole download has a timeout; the bytes must be an MP4 (an `ftyp` box
+ * first): a source that fails any check fails the put, so nothing is kept.
  */
 
 export type DownloadErrorCode =
@@ -22,7 +21,9 @@ export type DownloadErrorCode =
   | 'DOWNLOAD_TIMEOUT'
   | 'DOWNLOAD_NETWORK'
   | 'DOWNLOAD_NOT_MP4'
-  | 'DOWNLOAD_ABORTED';
+  | 'DOWNLOAD_ABORTED'
+  /** The store refused or lost the bytes (after the S3 SDK's own retries): the download is tried again. */
+  | 'DOWNLOAD_STORAGE_FAILED';
 
 const NOT_RETRYABLE: DownloadErrorCode[] = ['DOWNLOAD_HOST_NOT_ALLOWED', 'DOWNLOAD_REDIRECT_REFUSED', 'DOWNLOAD_TOO_LARGE'];
 
@@ -41,8 +42,9 @@ export class DownloadError extends Error {
 
 export interface DownloadOptions {
   url: string;
-  /** Absolute final path; the file appears there only when complete and checked. */
-  destination: string;
+  store: BlobStore;
+  /** The blob's key; it appears there only when complete and checked. */
+  key: string;
   allowedHosts: string[];
   maxBytes: number;
   timeoutMs: number;
@@ -77,13 +79,12 @@ export async function downloadVideo(options: DownloadOptions): Promise<{ bytes: 
   const signals = [AbortSignal.timeout(options.timeoutMs)];
   if (options.signal) signals.push(options.signal);
   const signal = AbortSignal.any(signals);
-  const part = `${options.destination}.part`;
-  await fs.promises.mkdir(path.dirname(options.destination), { recursive: true });
 
   const failure = (err: unknown): DownloadError => {
     if (err instanceof DownloadError) return err;
     if (options.signal?.aborted) return new DownloadError('DOWNLOAD_ABORTED', 'download stopped', { cause: err });
     if (signal.aborted) return new DownloadError('DOWNLOAD_TIMEOUT', `no complete video within ${options.timeoutMs} ms`, { cause: err });
+    if (err instanceof BlobStoreError) return new DownloadError('DOWNLOAD_STORAGE_FAILED', `storing the video failed: ${err.message}`, { cause: err });
     return new DownloadError('DOWNLOAD_NETWORK', err instanceof Error ? err.message : String(err), { cause: err });
   };
 
@@ -115,36 +116,29 @@ export async function downloadVideo(options: DownloadOptions): Promise<{ bytes: 
       throw new DownloadError('DOWNLOAD_TOO_LARGE', `video is ${declared} bytes, limit ${options.maxBytes}`);
     }
 
-    let bytes = 0;
-    let head = Buffer.alloc(0);
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        if (bytes > options.maxBytes) {
-          callback(new DownloadError('DOWNLOAD_TOO_LARGE', `video passed the ${options.maxBytes}-byte limit`));
-          return;
-        }
-        if (head.length < 8) head = Buffer.concat([head, chunk.subarray(0, 8 - head.length)]);
-        callback(null, chunk);
-      },
-    });
-    await pipeline(
-      Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>, { signal }),
-      counter,
-      fs.createWriteStream(part),
-      { signal },
-    );
-    if (!looksLikeMp4(head)) throw new DownloadError('DOWNLOAD_NOT_MP4', 'the downloaded file is not an MP4 video');
-    const handle = await fs.promises.open(part, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(part, options.destination);
-    return { bytes };
+    const source = Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>, { signal });
+    const counted = { bytes: 0 };
+    await options.store.put(options.key, Readable.from(checkedVideo(source, options.maxBytes, counted), { objectMode: false }), { contentType: 'video/mp4' });
+    return { bytes: counted.bytes };
   } catch (err) {
-    await fs.promises.rm(part, { force: true });
     throw failure(err);
   }
+}
+
+/**
+ * The download's bytes, passed on while they keep within the size cap and start like an MP4.
+ * A check that fails throws here, which fails the store's put: nothing is kept.
+ */
+async function* checkedVideo(source: Readable, maxBytes: number, counted: { bytes: number }): AsyncGenerator<Buffer> {
+  let head = Buffer.alloc(0);
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    counted.bytes += chunk.length;
+    if (counted.bytes > maxBytes) throw new DownloadError('DOWNLOAD_TOO_LARGE', `video passed the ${maxBytes}-byte limit`);
+    if (head.length < 8) {
+      head = Buffer.concat([head, chunk.subarray(0, 8 - head.length)]);
+      if (head.length === 8 && !looksLikeMp4(head)) throw new DownloadError('DOWNLOAD_NOT_MP4', 'the downloaded file is not an MP4 video');
+    }
+    yield chunk;
+  }
+  if (!looksLikeMp4(head)) throw new DownloadError('DOWNLOAD_NOT_MP4', 'the downloaded file is not an MP4 video');
 }

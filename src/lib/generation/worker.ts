@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
@@ -10,7 +9,8 @@ import type { Notifier, AlertStage } from '../notify/types.ts';
 import type { PromptEngine } from '../prompt/types.ts';
 import { imageDataUrl, type MinimaxClient } from '../providers/minimax/client.ts';
 import { isMinimaxError } from '../providers/minimax/errors.ts';
-import { relativeUserFile, resolveStored } from '../storage.ts';
+import { relativeUserFile } from '../storage.ts';
+import { BlobStoreError, isBlobNotFound, readBlobBytes, type BlobStore } from '../blobs/index.ts';
 import { DownloadError, downloadVideo } from './download.ts';
 import {
   claimGeneration,
@@ -36,6 +36,7 @@ import {
 } from './queue.ts';
 import { recordGenerationEvent } from './events.ts';
 import type { VideoHooks } from '../video/worker-hooks.ts';
+import { MAX_FRAME_BYTES } from '../video/first-frame.ts';
 import { alertStageForStep, backoffDelay, latePollDelay } from './transitions.ts';
 
 /**
@@ -59,6 +60,8 @@ export interface GenerationWorkerDeps {
   minimax: MinimaxClient;
   promptEngine: PromptEngine;
   notifier: Notifier;
+  /** Where the video is saved and the photo read (the frame comes through `video`). */
+  blobs: BlobStore;
   /** The first frame in the seller's format, and the facts of a saved video (poster, size). */
   video?: VideoHooks;
   random?: () => number;
@@ -88,6 +91,8 @@ function classify(err: unknown): Classified {
   if (isMinimaxError(err)) return { code: err.code, message: err.message, retryable: err.retryable, taskFailed: false };
   if (err instanceof DownloadError) return { code: err.code, message: err.message, retryable: err.retryable, taskFailed: false };
   if (err instanceof StepFailure) return { code: err.code, message: err.message, retryable: err.retryable, taskFailed: err.taskFailed };
+  // The store failed after its own retries (or a blob is refused): the step is tried again later, like a network failure.
+  if (err instanceof BlobStoreError) return { code: 'STORAGE_FAILED', message: err.message, retryable: err.code !== 'BLOB_TOO_LARGE' && err.code !== 'BLOB_KEY_INVALID', taskFailed: false };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err), retryable: true, taskFailed: false };
 }
 
@@ -363,9 +368,11 @@ export class GenerationWorker implements BackgroundTask {
       url = (await minimax.retrieveFile(g.fileId)).downloadUrl;
     }
     const relativePath = relativeUserFile(g.userId, 'videos', `${g.id}.mp4`);
+    // Stored whole before the success below: a generation is never "succeeded" without its file.
     const { bytes } = await downloadVideo({
       url,
-      destination: resolveStored(config.paths.storageDir, relativePath),
+      store: this.deps.blobs,
+      key: relativePath,
       allowedHosts: config.minimax.downloadHosts,
       maxBytes: config.minimax.maxVideoBytes,
       timeoutMs: config.minimax.downloadTimeoutMs,
@@ -383,9 +390,9 @@ export class GenerationWorker implements BackgroundTask {
     try {
       // The photo cut to the seller's format (the photo itself for `original` and templates).
       const frame = (await this.deps.video?.firstFrame(g.id)) ?? null;
-      return imageDataUrl(frame ?? (await fs.promises.readFile(resolveStored(this.deps.config.paths.storageDir, g.imagePath))));
+      return imageDataUrl(frame ?? (await readBlobBytes(this.deps.blobs, g.imagePath, MAX_FRAME_BYTES)));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StepFailure('IMAGE_MISSING', 'the uploaded photo file is gone');
+      if (isBlobNotFound(err)) throw new StepFailure('IMAGE_MISSING', 'the uploaded photo file is gone');
       throw err;
     }
   }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import type { BlobStore } from '../blobs/index.ts';
 import { normaliseImage } from './image.ts';
 import { saveUpload, uploadPreviewUrl } from './uploads.ts';
 
@@ -11,7 +12,7 @@ export interface AcceptedUpload {
 
 export interface AcceptUploadOptions {
   db: Database;
-  storageDir: string;
+  blobs: BlobStore;
   userId: string;
   now: number;
 }

@@ -1,6 +1,8 @@
 import type { Database } from '../db/database.ts';
 import { newId } from '../ids.ts';
-import { relativeUserFile, resolveStored, writeFileAtomic } from '../storage.ts';
+import { Readable } from 'node:stream';
+import { relativeUserFile } from '../storage.ts';
+import type { BlobStore } from '../blobs/index.ts';
 import type { NormalisedImage } from './image.ts';
 import { readRow } from '../db/row.ts';
 
@@ -18,7 +20,7 @@ export interface Upload {
 
 export interface SaveUploadOptions {
   db: Database;
-  storageDir: string;
+  blobs: BlobStore;
   userId: string;
   image: NormalisedImage;
   originalName: string | null;
@@ -44,10 +46,11 @@ function rowToUpload(row: Record<string, unknown>): Upload {
 
 /** Stores the re-encoded photo under a server-made name; it becomes the user's current image. */
 export async function saveUpload(options: SaveUploadOptions): Promise<Upload> {
-  const { db, storageDir, userId, image, now } = options;
+  const { db, blobs, userId, image, now } = options;
   const id = newId('upl', now);
   const relative = relativeUserFile(userId, 'uploads', `${id}.jpg`);
-  await writeFileAtomic(resolveStored(storageDir, relative), image.jpeg);
+  // Stored before its row: a listed upload always has its file.
+  await blobs.put(relative, Readable.from([image.jpeg]), { contentType: 'image/jpeg' });
   const upload: Upload = {
     id,
     userId,

@@ -1,11 +1,11 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { BackgroundTask } from '../tasks.ts';
-import { relativeUserFile, resolveStored } from '../storage.ts';
+import { relativeUserFile } from '../storage.ts';
+import type { BlobStore } from '../blobs/index.ts';
 import { claimExport, extendExportLease, failExport, finishExport, releaseExport, type ExportClaim } from './export-store.ts';
 import { renderCover, renderExportVideo } from './export-render.ts';
 import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
@@ -33,7 +33,8 @@ export interface ExportRunnerDeps {
   clock: Clock;
   log: Logger;
   ffmpeg: Ffmpeg;
-  storageDir: string;
+  /** The original and poster are read from it, the export is stored in it. */
+  blobs: BlobStore;
   settings: ExportSettings;
 }
 
@@ -169,33 +170,32 @@ export class ExportRunner implements BackgroundTask {
   }
 
   private async make(claim: ExportClaim): Promise<{ path: string; bytes: number }> {
-    const { db, storageDir, settings, ffmpeg } = this.deps;
+    const { db, blobs, settings, ffmpeg } = this.deps;
     const media = await getGenerationMedia(db, claim.generationId);
     if (!media || !hasVideo(media)) throw new ExportFailure('VIDEO_NOT_FOUND', 'the video is gone');
     const target = EXPORT_TARGETS[claim.target];
     const name =
       claim.kind === 'video' ? `${media.generationId}.export.${target.id}.${claim.fit}.mp4` : `${media.generationId}.cover.${target.id}.${claim.fit}.jpg`;
     const relative = relativeUserFile(media.userId, 'videos', name);
-    const output = resolveStored(storageDir, relative);
-    const part = `${output}.${claim.attempt}.part`;
-    try {
-      if (claim.kind === 'video') {
-        const input = resolveStored(storageDir, media.videoPath);
-        const clipMs = media.durationMs ?? (await readMp4Info(input))?.durationMs ?? 0;
-        await renderExportVideo(
-          ffmpeg,
-          { input, output: part, target, fit: claim.fit, clipSeconds: clipMs / 1000, threads: Math.max(1, Math.floor(os.availableParallelism() / settings.concurrency)) },
-          { timeoutMs: settings.timeoutMs, signal: this.abort.signal },
+    // ffmpeg and sharp read local files: the stored file itself on disk, a copy from a bucket.
+    if (claim.kind === 'video') {
+      const { videoPath, durationMs } = media;
+      const { info } = await blobs.withLocalFile(videoPath, async (input) => {
+        const clipMs = durationMs ?? (await readMp4Info(input))?.durationMs ?? 0;
+        const threads = Math.max(1, Math.floor(os.availableParallelism() / settings.concurrency));
+        return blobs.putMadeFile(
+          relative,
+          (output) => renderExportVideo(ffmpeg, { input, output, target, fit: claim.fit, clipSeconds: clipMs / 1000, threads }, { timeoutMs: settings.timeoutMs, signal: this.abort.signal }),
+          { contentType: 'video/mp4' },
         );
-      } else {
-        const poster = await posterOf(db, storageDir, media);
-        if (!poster) throw new ExportFailure('VIDEO_NOT_FOUND', 'no poster or first frame to make a cover from');
-        await renderCover(resolveStored(storageDir, poster), part, target, claim.fit);
-      }
-      await fs.promises.rename(part, output);
-      return { path: relative, bytes: (await fs.promises.stat(output)).size };
-    } finally {
-      await fs.promises.rm(part, { force: true });
+      });
+      return { path: relative, bytes: info.size };
     }
+    const poster = await posterOf(db, blobs, media);
+    if (!poster) throw new ExportFailure('VIDEO_NOT_FOUND', 'no poster or first frame to make a cover from');
+    const { info } = await blobs.withLocalFile(poster, (image) =>
+      blobs.putMadeFile(relative, (output) => renderCover(image, output, target, claim.fit), { contentType: 'image/jpeg' }),
+    );
+    return { path: relative, bytes: info.size };
   }
 }

@@ -66,8 +66,8 @@ export interface RequestExportOptions {
   now: number;
   /** A failed export is tried again by a request made this long after it failed. */
   retryFailedAfterMs: number;
-  /** True when the finished export's file is gone from disk: it is made again. */
-  fileMissing?: (path: string) => boolean;
+  /** The path of the finished export when its file was found gone from the store (looked up beforehand): it is made again. */
+  missingFile?: string | null;
   /**
    * At most `max` exports of one owner's videos pending or running at once: each is an ffmpeg
    * run of up to minutes, so one account clicking through every target of every video must
@@ -90,7 +90,7 @@ export function requestExport(db: Database, key: ExportKey, options: RequestExpo
     const again =
       current !== null &&
       ((current.state === 'failed' && (current.finishedAt ?? 0) + options.retryFailedAfterMs <= options.now) ||
-        (current.state === 'done' && current.path !== null && (options.fileMissing?.(current.path) ?? false)));
+        (current.state === 'done' && current.path !== null && current.path === options.missingFile));
     if (current && !again) return current;
     if (options.ownerLimit && (await liveExportsOfOwner(tx, options.ownerLimit.userId)) >= options.ownerLimit.max) return 'busy';
     if (!current) {

@@ -1,7 +1,8 @@
-import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { AppError } from '../errors.ts';
-import { relativeUserFile, resolveStored, writeFileAtomic } from '../storage.ts';
+import { relativeUserFile } from '../storage.ts';
+import { isBlobNotFound, readBlobBytes, type BlobStore } from '../blobs/index.ts';
 import type { Upload } from '../uploads/uploads.ts';
 import { formatSlug, planFirstFrame, type Focus, type FramePlan, type Rect, type VideoFormat } from './formats.ts';
 
@@ -11,8 +12,13 @@ import { formatSlug, planFirstFrame, type Focus, type FramePlan, type Rect, type
  * shows and the frame the worker sends are one and the same file.
  */
 
+/** A stored photo or frame larger than this is not read into memory (uploads are re-encoded JPEGs of at most 10 MB sources). */
+export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
+/** The crop beside a frame is a few numbers of JSON. */
+const MAX_CROP_BYTES = 4096;
+
 export interface FirstFrameRequest {
-  storageDir: string;
+  blobs: BlobStore;
   upload: Pick<Upload, 'id' | 'userId' | 'path' | 'width' | 'height'>;
   format: VideoFormat;
   focus: Focus | null;
@@ -26,7 +32,7 @@ export function requireFramePlan(upload: { width: number; height: number }, form
 }
 
 /** The stored frame's path relative to STORAGE_DIR: `<uploadId>.<3x4>.<auto|x-y>.jpg`. */
-export function firstFrameFile(request: Omit<FirstFrameRequest, 'storageDir'>): string {
+export function firstFrameFile(request: Omit<FirstFrameRequest, 'blobs'>): string {
   if (request.format === 'original') return request.upload.path;
   const focus = request.focus ? `${Math.round(request.focus.x * 1000)}-${Math.round(request.focus.y * 1000)}` : 'auto';
   return relativeUserFile(request.upload.userId, 'uploads', `${request.upload.id}.${formatSlug(request.format)}.${focus}.jpg`);
@@ -51,18 +57,20 @@ export async function firstFrameWithCrop(request: FirstFrameRequest): Promise<{ 
   const { upload } = request;
   if (request.format === 'original') return { path: relative, crop: { left: 0, top: 0, width: upload.width, height: upload.height } };
   const plan = requireFramePlan(upload, request.format, request.focus);
-  const file = resolveStored(request.storageDir, relative);
-  const sidecar = `${file}.crop.json`;
-  if (fs.existsSync(file)) {
+  const { blobs } = request;
+  const sidecar = `${relative}.crop.json`;
+  if (await blobs.exists(relative)) {
     if (request.focus) return { path: relative, crop: plan.crop };
     try {
-      return { path: relative, crop: JSON.parse(await fs.promises.readFile(sidecar, 'utf8')) as Rect };
-    } catch {
-      return { path: relative, crop: null };
+      return { path: relative, crop: JSON.parse((await readBlobBytes(blobs, sidecar, MAX_CROP_BYTES)).toString('utf8')) as Rect };
+    } catch (err) {
+      // A frame made before crops were kept has none; a store that fails is the store's error.
+      if (isBlobNotFound(err) || err instanceof SyntaxError) return { path: relative, crop: null };
+      throw err;
     }
   }
-  // Read first: a missing photo is an ENOENT the worker knows (IMAGE_MISSING), not a sharp error.
-  const source = sharp(await fs.promises.readFile(resolveStored(request.storageDir, upload.path)));
+  // Read first: a missing photo is BLOB_NOT_FOUND, which the worker knows (IMAGE_MISSING), not a sharp error.
+  const source = sharp(await readBlobBytes(blobs, upload.path, MAX_FRAME_BYTES));
   let crop = plan.crop;
   let jpeg: Buffer;
   if (request.focus) {
@@ -78,8 +86,8 @@ export async function firstFrameWithCrop(request: FirstFrameRequest): Promise<{ 
     const left = Math.round(-(made.info.cropOffsetLeft ?? 0) / scale);
     const top = Math.round(-(made.info.cropOffsetTop ?? 0) / scale);
     crop = { ...plan.crop, left: Math.min(upload.width - plan.crop.width, Math.max(0, left)), top: Math.min(upload.height - plan.crop.height, Math.max(0, top)) };
-    await writeFileAtomic(sidecar, Buffer.from(JSON.stringify(crop)));
+    await blobs.put(sidecar, Readable.from([Buffer.from(JSON.stringify(crop))]), { contentType: 'application/json' });
   }
-  await writeFileAtomic(file, jpeg);
+  await blobs.put(relative, Readable.from([jpeg]), { contentType: 'image/jpeg' });
   return { path: relative, crop };
 }

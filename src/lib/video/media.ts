@@ -1,14 +1,13 @@
-import fs from 'node:fs';
 import type { Database } from '../db/database.ts';
 import type { User } from '../auth/users.ts';
 import type { Logger } from '../logger.ts';
 import { readRow } from '../db/row.ts';
 import { GENERATION_STATUSES, type GenerationStatus } from '../model.ts';
-import { resolveStored } from '../storage.ts';
+import type { BlobStore } from '../blobs/index.ts';
 import { getUpload } from '../uploads/uploads.ts';
 import { ensureFirstFrame } from './first-frame.ts';
 import { VIDEO_FORMATS, type Focus, type VideoFormat } from './formats.ts';
-import { readMp4Info } from './mp4-info.ts';
+import { readStoredMp4Info } from './mp4-info.ts';
 
 /**
  * A generation's pictures and facts about its video: the first frame it was made from, the
@@ -81,11 +80,11 @@ export function hasVideo(media: GenerationMedia): media is GenerationMedia & { v
  * The first frame as the worker sends it (made once and kept): the photo cut to the format.
  * `original` (and template mode) is the photo itself.
  */
-export async function firstFrameOf(db: Database, storageDir: string, media: GenerationMedia): Promise<string | null> {
-  if (media.framePath && fs.existsSync(resolveStored(storageDir, media.framePath))) return media.framePath;
+export async function firstFrameOf(db: Database, blobs: BlobStore, media: GenerationMedia): Promise<string | null> {
+  if (media.framePath && (await blobs.exists(media.framePath))) return media.framePath;
   const upload = media.uploadId ? await getUpload(db, media.uploadId) : null;
   if (!upload) return media.imagePath;
-  return ensureFirstFrame({ storageDir, upload, format: media.format, focus: media.focus });
+  return ensureFirstFrame({ blobs, upload, format: media.format, focus: media.focus });
 }
 
 /** Written at submission: the frame that went to MiniMax. */
@@ -97,20 +96,20 @@ export async function recordFirstFrame(db: Database, generationId: string, frame
  * The poster shown before a video plays: the JPEG taken from the saved video, or (before it
  * is saved, or without ffmpeg) the first frame.
  */
-export async function posterOf(db: Database, storageDir: string, media: GenerationMedia): Promise<string | null> {
-  if (media.posterPath && fs.existsSync(resolveStored(storageDir, media.posterPath))) return media.posterPath;
-  return firstFrameOf(db, storageDir, media);
+export async function posterOf(db: Database, blobs: BlobStore, media: GenerationMedia): Promise<string | null> {
+  if (media.posterPath && (await blobs.exists(media.posterPath))) return media.posterPath;
+  return firstFrameOf(db, blobs, media);
 }
 
 /**
  * Called when a video has been saved, before the generation is marked done: reads its size and
- * length from the MP4 header (a few reads, no ffmpeg). It cannot fail the generation: a video
+ * length from the MP4 header (a few ranged reads, no ffmpeg). It cannot fail the generation: a video
  * whose header is unreadable still plays, only without its size in the status.
  */
-export async function recordVideoHeader(deps: { db: Database; storageDir: string; log: Logger }, video: { generationId: string; relativePath: string }): Promise<void> {
+export async function recordVideoHeader(deps: { db: Database; blobs: BlobStore; log: Logger }, video: { generationId: string; relativePath: string }): Promise<void> {
   const log = deps.log.child({ mod: 'video-media', generationId: video.generationId });
   try {
-    const info = await readMp4Info(resolveStored(deps.storageDir, video.relativePath));
+    const info = await readStoredMp4Info(deps.blobs, video.relativePath);
     if (info) {
       await deps.db.run('UPDATE generations SET video_width = ?, video_height = ?, video_duration_ms = ? WHERE id = ?', [
         info.width,

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../blobs/index.ts';
 
 /**
  * What the MP4 itself says about its video: the picture size (the video track's `tkhd`), its
@@ -46,39 +48,75 @@ function readBoxes(buffer: Buffer, from: number, to: number): Box[] {
 
 const child = (buffer: Buffer, box: Box, type: string) => readBoxes(buffer, box.start + box.header, box.start + box.size).find((b) => b.type === type);
 
+/** Bytes at a position of a file or a blob; fewer at its end. */
+interface RandomAccess {
+  size: number;
+  read(position: number, length: number): Promise<Buffer>;
+}
+
 /** Reads the file's top-level boxes and its `moov`; null when it is not an MP4 this can read. */
 export async function readMp4Info(file: string): Promise<Mp4Info | null> {
   const handle = await fs.promises.open(file, 'r');
   try {
-    const { size: fileSize } = await handle.stat();
-    const head = Buffer.alloc(16);
-    let at = 0;
-    let moov: Buffer | null = null;
-    let mdatSeen = false;
-    let moovFirst = false;
-    while (at + 8 <= fileSize) {
-      const { bytesRead } = await handle.read(head, 0, 16, at);
-      if (bytesRead < 8) break;
-      let size = head.readUInt32BE(0);
-      const type = head.toString('latin1', 4, 8);
-      if (size === 1 && bytesRead >= 16) size = Number(head.readBigUInt64BE(8));
-      else if (size === 0) size = fileSize - at;
-      if (size < 8) return null;
-      if (at === 0 && type !== 'ftyp') return null;
-      if (type === 'mdat') mdatSeen = true;
-      if (type === 'moov') {
-        if (size > MAX_MOOV_BYTES) return null;
-        moov = Buffer.alloc(size);
-        await handle.read(moov, 0, size, at);
-        moovFirst = !mdatSeen;
-      }
-      at += size;
-    }
-    if (!moov) return null;
-    return parseMoov(moov, moovFirst);
+    const { size } = await handle.stat();
+    return await readMp4InfoFrom({
+      size,
+      async read(position, length) {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, position);
+        return buffer.subarray(0, bytesRead);
+      },
+    });
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The same from a stored video, by ranged reads (one per top-level box and one of `moov`),
+ * so a video in a bucket is not fetched whole for its header. Null when there is no such blob.
+ */
+export async function readStoredMp4Info(store: BlobStore, key: string): Promise<Mp4Info | null> {
+  const info = await store.head(key);
+  if (!info) return null;
+  return readMp4InfoFrom({
+    size: info.size,
+    read: async (position, length) => readAll((await store.openRead(key, { start: position, end: position + length - 1 })).body),
+  });
+}
+
+async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function readMp4InfoFrom(source: RandomAccess): Promise<Mp4Info | null> {
+  const fileSize = source.size;
+  let at = 0;
+  let moov: Buffer | null = null;
+  let mdatSeen = false;
+  let moovFirst = false;
+  while (at + 8 <= fileSize) {
+    const head = await source.read(at, 16);
+    const bytesRead = head.length;
+    if (bytesRead < 8) break;
+    let size = head.readUInt32BE(0);
+    const type = head.toString('latin1', 4, 8);
+    if (size === 1 && bytesRead >= 16) size = Number(head.readBigUInt64BE(8));
+    else if (size === 0) size = fileSize - at;
+    if (size < 8) return null;
+    if (at === 0 && type !== 'ftyp') return null;
+    if (type === 'mdat') mdatSeen = true;
+    if (type === 'moov') {
+      if (size > MAX_MOOV_BYTES) return null;
+      moov = await source.read(at, size);
+      moovFirst = !mdatSeen;
+    }
+    at += size;
+  }
+  if (!moov) return null;
+  return parseMoov(moov, moovFirst);
 }
 
 function parseMoov(moov: Buffer, moovFirst: boolean): Mp4Info | null {

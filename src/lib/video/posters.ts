@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { BackgroundTask } from '../tasks.ts';
 import type { Clock } from '../clock.ts';
-import { relativeUserFile, resolveStored } from '../storage.ts';
+import { relativeUserFile } from '../storage.ts';
+import type { BlobStore } from '../blobs/index.ts';
 import { FfmpegError, type Ffmpeg } from './ffmpeg.ts';
 
 /**
@@ -42,7 +41,7 @@ export class PosterTaker implements BackgroundTask {
   private stopped = false;
 
   constructor(
-    private readonly deps: { db: Database; clock: Clock; log: Logger; ffmpeg: Ffmpeg; storageDir: string; settings: PosterSettings },
+    private readonly deps: { db: Database; clock: Clock; log: Logger; ffmpeg: Ffmpeg; blobs: BlobStore; settings: PosterSettings },
   ) {
     this.log = deps.log.child({ mod: 'video-posters' });
   }
@@ -95,18 +94,14 @@ export class PosterTaker implements BackgroundTask {
   }
 
   private async takeOne(video: DeliveredVideo): Promise<void> {
-    const { db, ffmpeg, storageDir, settings } = this.deps;
+    const { db, ffmpeg, blobs, settings } = this.deps;
     // Named by attempt, written under a name of its own: it cannot overwrite another attempt's poster.
     const poster = relativeUserFile(video.userId, 'videos', `${video.generationId}.a${video.attempt}.poster.jpg`);
-    const out = resolveStored(storageDir, poster);
-    const part = `${out}.${randomUUID()}.part`;
     try {
       // The first decoded frame: MiniMax starts from the seller's (cropped) photo.
-      await ffmpeg.run(['-i', resolveStored(storageDir, video.relativePath), '-frames:v', '1', '-q:v', '3', '-f', 'image2', part], {
-        timeoutMs: settings.timeoutMs,
-        signal: this.abort.signal,
-      });
-      await fs.promises.rename(part, out);
+      const take = (input: string, output: string) =>
+        ffmpeg.run(['-i', input, '-frames:v', '1', '-q:v', '3', '-f', 'image2', output], { timeoutMs: settings.timeoutMs, signal: this.abort.signal });
+      await blobs.withLocalFile(video.relativePath, (input) => blobs.putMadeFile(poster, (output) => take(input, output), { contentType: 'image/jpeg' }));
       const recorded = await db.run(`UPDATE generations SET poster_path = ? WHERE id = ? AND attempt = ? AND status = 'success' AND video_path = ?`, [
         poster,
         video.generationId,
@@ -115,11 +110,10 @@ export class PosterTaker implements BackgroundTask {
       ]);
       if (recorded.changes === 0) {
         // A newer attempt or another file is on record now: this poster is of nothing shown.
-        await fs.promises.rm(out, { force: true });
+        await blobs.delete(poster);
         this.log.info({ generationId: video.generationId, attempt: video.attempt }, 'poster dropped: the video on record changed');
       }
     } catch (err) {
-      await fs.promises.rm(part, { force: true });
       this.log.warn(
         { err, generationId: video.generationId, code: err instanceof FfmpegError ? err.code : undefined },
         'no poster taken; the first frame stands in',

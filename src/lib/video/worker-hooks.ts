@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { resolveStored } from '../storage.ts';
+import { readBlobBytes, type BlobStore } from '../blobs/index.ts';
+import { MAX_FRAME_BYTES } from './first-frame.ts';
 import { firstFrameOf, getGenerationMedia, recordFirstFrame, recordVideoHeader } from './media.ts';
 import type { DeliveredVideo, PosterTaker } from './posters.ts';
 
@@ -19,14 +19,14 @@ export interface VideoHooks {
   videoDelivered(video: DeliveredVideo): void;
 }
 
-export function createVideoHooks(deps: { db: Database; log: Logger; storageDir: string; posters: PosterTaker }): VideoHooks {
+export function createVideoHooks(deps: { db: Database; log: Logger; blobs: BlobStore; posters: PosterTaker }): VideoHooks {
   return {
     async firstFrame(generationId) {
       const media = await getGenerationMedia(deps.db, generationId);
       if (!media) return null;
-      const frame = await firstFrameOf(deps.db, deps.storageDir, media);
+      const frame = await firstFrameOf(deps.db, deps.blobs, media);
       if (!frame) return null;
-      const bytes = await fs.promises.readFile(resolveStored(deps.storageDir, frame));
+      const bytes = await readBlobBytes(deps.blobs, frame, MAX_FRAME_BYTES);
       await recordFirstFrame(deps.db, generationId, frame);
       return bytes;
     },

@@ -10,7 +10,7 @@ export const POST: APIRoute = async ({ request, locals }) => {
     if (!user) throw unauthorized();
     const accepted = await acceptImageUpload(await readImageField(request), {
       db: ctx.db,
-      storageDir: ctx.config.paths.storageDir,
+      blobs: ctx.blobs,
       userId: user.id,
       now: ctx.clock.now(),
     });
