@@ -293,6 +293,26 @@ describe('local blob store', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('removes the partial file a killed process left when the blob is written again, not a live writer’s', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-local-'));
+    try {
+      const folder = path.join(dir, 'users/u3/videos');
+      fs.mkdirSync(folder, { recursive: true });
+      // A download cut off by SIGKILL before this process started, and one another writer is making now.
+      const abandoned = path.join(folder, '.gen_1.mp4.0a0b0c0d0e0f.part');
+      fs.writeFileSync(abandoned, bytesOf(70_000, 'cut'));
+      const past = new Date(Date.now() - 60_000);
+      fs.utimesSync(abandoned, past, past);
+      const store = createLocalBlobStore(dir);
+      const live = path.join(folder, '.gen_1.mp4.1a1b1c1d1e1f.part');
+      fs.writeFileSync(live, bytesOf(1000, 'live'));
+      await store.put('users/u3/videos/gen_1.mp4', streamOf(bytesOf(90_000, 'whole')));
+      expect(fs.readdirSync(folder).sort()).toEqual(['.gen_1.mp4.1a1b1c1d1e1f.part', 'gen_1.mp4']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('S3 blob store', () => {

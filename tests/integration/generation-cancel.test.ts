@@ -160,8 +160,8 @@ describe('cancel against the running worker', () => {
     expect((await cancel(app, seller.cookie, canceled)).status).toBe(200);
     const tasksBefore = minimax.tasks().length;
 
-    const { db, config, log, clock, minimax: client, promptEngine, notifier } = app.ctx;
-    const next = new GenerationWorker({ db, config, log, clock, minimax: client, promptEngine, notifier });
+    const { db, config, log, clock, minimax: client, promptEngine, notifier, blobs } = app.ctx;
+    const next = new GenerationWorker({ db, config, log, clock, minimax: client, promptEngine, notifier, blobs });
     next.start();
     try {
       const after = await startGeneration(app, seller);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDownloadUrl, downloadVideo, DownloadError } from '../../src/lib/generation/download.ts';
 import { tempDir } from '../helpers/app.ts';
+import { createLocalBlobStore } from '../../src/lib/blobs/local-store.ts';
 
 /** A tiny CDN stand-in: the network boundary of the downloader. */
 const MP4_HEAD = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(12)]);
@@ -77,12 +78,20 @@ afterAll(async () => {
 
 const options = (name: string, extra: Partial<Parameters<typeof downloadVideo>[0]> = {}) => ({
   url: `http://${host}/${name}`,
-  destination: path.join(dir, `${name.replace(/\W/g, '_')}.mp4`),
+  store: createLocalBlobStore(dir),
+  key: `videos/${name.replace(/\W/g, '_')}/video.mp4`,
   allowedHosts: [host],
   maxBytes: 1_000_000,
   timeoutMs: 5_000,
   ...extra,
 });
+
+/** The stored file of a download, and what else its folder holds (a partial file left behind). */
+const fileOf = (o: { key: string }) => path.join(dir, o.key);
+const leftovers = (o: { key: string }) => {
+  const folder = path.dirname(fileOf(o));
+  return fs.existsSync(folder) ? fs.readdirSync(folder).filter((name) => name !== 'video.mp4') : [];
+};
 
 async function failure(promise: Promise<unknown>): Promise<DownloadError> {
   try {
@@ -107,8 +116,8 @@ describe('video download', () => {
     const o = options('ok.mp4');
     const { bytes } = await downloadVideo(o);
     expect(bytes).toBe(MP4_HEAD.length + 50_000);
-    expect(fs.statSync(o.destination).size).toBe(bytes);
-    expect(fs.existsSync(`${o.destination}.part`)).toBe(false);
+    expect(fs.statSync(fileOf(o)).size).toBe(bytes);
+    expect(leftovers(o)).toEqual([]);
   });
 
   it('stops at the size cap while streaming a body of unknown length', async () => {
@@ -116,8 +125,8 @@ describe('video download', () => {
     const err = await failure(downloadVideo(o));
     expect(err.code).toBe('DOWNLOAD_TOO_LARGE');
     expect(err.retryable).toBe(false);
-    expect(fs.existsSync(o.destination)).toBe(false);
-    expect(fs.existsSync(`${o.destination}.part`)).toBe(false);
+    expect(fs.existsSync(fileOf(o))).toBe(false);
+    expect(leftovers(o)).toEqual([]);
   });
 
   it('refuses a declared size over the cap before reading', async () => {
@@ -133,14 +142,25 @@ describe('video download', () => {
   it('refuses a file that is not an MP4', async () => {
     const o = options('not-video.mp4');
     expect((await failure(downloadVideo(o))).code).toBe('DOWNLOAD_NOT_MP4');
-    expect(fs.existsSync(o.destination)).toBe(false);
+    expect(fs.existsSync(fileOf(o))).toBe(false);
+    expect(leftovers(o)).toEqual([]);
   });
 
   it('follows redirects only to listed hosts', async () => {
     expect((await failure(downloadVideo(options('redirect-away')))).code).toBe('DOWNLOAD_REDIRECT_REFUSED');
     const home = options('redirect-home');
     await downloadVideo(home);
-    expect(fs.existsSync(home.destination)).toBe(true);
+    expect(fs.existsSync(fileOf(home))).toBe(true);
+  });
+
+  it('reports a store that cannot keep the video as a retryable failure, keeping nothing', async () => {
+    // A storage folder that is a file: every write fails, as a full or read-only disk would.
+    const blocked = path.join(dir, 'blocked');
+    fs.writeFileSync(blocked, '');
+    const err = await failure(downloadVideo({ ...options('ok.mp4'), store: createLocalBlobStore(blocked) }));
+    expect(err.code).toBe('DOWNLOAD_STORAGE_FAILED');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('storing the video failed');
   });
 
   it('gives up after its timeout', async () => {

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/lib/db/index.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { createFfmpeg, type Ffmpeg } from '../../src/lib/video/ffmpeg.ts';
 import { ExportRunner } from '../../src/lib/video/export-runner.ts';
+import { createLocalBlobStore } from '../../src/lib/blobs/local-store.ts';
 import { requestExport, type ExportKey } from '../../src/lib/video/export-store.ts';
 import { useTempDatabases } from '../helpers/db.ts';
 import { seedUser } from '../helpers/fixtures.ts';
@@ -40,12 +42,15 @@ describe('the export runner', () => {
     const dir = tempDir('beem-export-runner-');
     dirs.push(dir);
     const ffmpeg = createFfmpeg({ path: hangingFfmpeg(dir), concurrency: 2 });
+    // The original the export is made from (ffmpeg, a stand-in here, reads it through the store).
+    fs.mkdirSync(path.join(dir, 'users/x/videos'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'users/x/videos/gen_1.mp4'), 'stand-in video');
     const exports = new ExportRunner({
       db,
       clock: new ManualClock(T0),
       log: capturedLog('info').log,
       ffmpeg,
-      storageDir: dir,
+      blobs: createLocalBlobStore(dir),
       settings: { concurrency: 1, timeoutMs: 60_000, leaseMs: 30_000, maxAttempts: 3, pollMs: 60_000 },
     });
     return { exports, ffmpeg };

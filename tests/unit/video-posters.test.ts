@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { createGeneration } from '../../src/lib/generation/create.ts';
 import { createFfmpeg } from '../../src/lib/video/ffmpeg.ts';
 import { PosterTaker, type DeliveredVideo } from '../../src/lib/video/posters.ts';
-import { relativeUserFile, resolveStored } from '../../src/lib/storage.ts';
+import { relativeUserFile } from '../../src/lib/storage.ts';
+import { createLocalBlobStore } from '../../src/lib/blobs/local-store.ts';
 import { seedUserWithPhoto } from '../helpers/seed.ts';
 import { tempDir } from '../helpers/app.ts';
 import { waitUntil } from '../helpers/generation.ts';
@@ -43,11 +44,13 @@ beforeEach(async () => {
       clock: { now: () => T0 + HOUR },
       log: capturedLog('info').log,
       ffmpeg: createFfmpeg({ path: ffmpeg.path, concurrency: 1 }),
-      storageDir: dir,
+      blobs: createLocalBlobStore(dir),
       settings: { timeoutMs: 60_000, maxPending: 10, catchUpMs: HOUR },
     });
   posters = newTaker();
   fs.mkdirSync(videosPath(), { recursive: true });
+  // The delivered video: ffmpeg (a stand-in here) reads it through the store.
+  fs.writeFileSync(path.join(videosPath(), `${generationId}.mp4`), 'stand-in video');
 });
 afterEach(async () => {
   await posters.stop();
@@ -64,6 +67,7 @@ const video = (attempt: number, file = `${generationId}.mp4`): DeliveredVideo =>
 
 /** The generation as the worker leaves it when `attempt` delivered `file`. */
 async function delivered(attempt: number, file = `${generationId}.mp4`, completedAt = T0): Promise<void> {
+  fs.writeFileSync(path.join(videosPath(), file), 'stand-in video');
   await db.run(
     `UPDATE generations SET status = 'success', step = 'done', charged = 1, attempt = ?, video_path = ?, completedAt = ? WHERE id = ?`,
     [attempt, video(attempt, file).relativePath, completedAt, generationId],
@@ -71,8 +75,9 @@ async function delivered(attempt: number, file = `${generationId}.mp4`, complete
 }
 
 const posterPath = () => db.value<string | null>('SELECT poster_path FROM generations WHERE id = ?', [generationId]);
-const videosPath = () => path.dirname(resolveStored(dir, relativeUserFile(userId, 'videos', 'x')));
-const videosDir = () => fs.readdirSync(videosPath());
+const videosPath = () => path.join(dir, path.dirname(relativeUserFile(userId, 'videos', 'x')));
+/** The posters in the user's videos folder (the videos themselves are there too). */
+const videosDir = () => fs.readdirSync(videosPath()).filter((name) => name.endsWith('.poster.jpg'));
 const settled = (taker: PosterTaker) => waitUntil(() => taker.waiting() === 0, 10_000, 'the poster to settle');
 
 describe('the poster of a delivered video', () => {
@@ -89,12 +94,12 @@ describe('the poster of a delivered video', () => {
     posters.take(video(2));
     await settled(posters);
     const current = await posterPath();
-    const before = fs.readFileSync(resolveStored(dir, current!));
+    const before = fs.readFileSync(path.join(dir, current!));
     // The first attempt's poster run ends late, after the second attempt delivered its video.
     posters.take(video(1));
     await settled(posters);
     expect(await posterPath()).toBe(current);
-    expect(fs.readFileSync(resolveStored(dir, current!)).equals(before)).toBe(true);
+    expect(fs.readFileSync(path.join(dir, current!)).equals(before)).toBe(true);
     expect(videosDir()).toEqual([`${generationId}.a2.poster.jpg`]);
   });
 

@@ -13,6 +13,7 @@ import { BlobStoreError, checkBlobKey, clipRange, type BlobInfo, type BlobRead, 
  */
 export function createLocalBlobStore(storageDir: string): BlobStore {
   const root = path.resolve(storageDir);
+  const openedAt = Date.now();
 
   /** The file of a key; refuses a key that is malformed or would leave the storage folder. */
   const fileOf = (key: string): string => {
@@ -45,6 +46,7 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.part`);
     try {
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await removeAbandoned(file, openedAt);
       await write(temporary);
       const handle = await fs.promises.open(temporary, 'r+');
       try {
@@ -156,4 +158,21 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
 
     close: () => undefined,
   };
+}
+
+/**
+ * Removes temporary files of `file` a killed process left (a video cut off mid-download would
+ * otherwise stay on disk): those last written before this store was opened. A live writer's
+ * file is written to as it goes, so it is newer; one stalled since then fails its rename and
+ * its caller tries again. Never throws: the write itself goes on.
+ */
+async function removeAbandoned(file: string, openedAt: number): Promise<void> {
+  const prefix = `.${path.basename(file)}.`;
+  const folder = path.dirname(file);
+  const names = await fs.promises.readdir(folder).catch(() => [] as string[]);
+  for (const name of names.filter((entry) => entry.startsWith(prefix) && entry.endsWith('.part'))) {
+    const stale = path.join(folder, name);
+    const stat = await fs.promises.stat(stale).catch(() => null);
+    if (stat && stat.mtimeMs < openedAt) await fs.promises.rm(stale, { force: true }).catch(() => undefined);
+  }
 }
