@@ -14,6 +14,7 @@ import type { Database } from '../../src/lib/db/database.ts';
 import { openDatabase } from '../../src/lib/db/index.ts';
 import { postgresDatabase } from '../../src/lib/db/postgres.ts';
 import { createTestDatabase, type TestPostgres } from './postgres.ts';
+import { S3RVER_CREDENTIALS, startS3Server, type TestS3Server } from './s3-server.ts';
 
 export interface TestApp {
   url: string;
@@ -44,6 +45,45 @@ export function testsUsePostgres(): boolean {
   return engine === 'postgres';
 }
 
+/**
+ * `BEEM_TEST_STORAGE=s3` keeps the files of the apps these helpers start in a bucket (an S3
+ * server that checks signatures, one of its own per app) instead of STORAGE_DIR.
+ */
+export function testsUseS3(): boolean {
+  const storage = process.env.BEEM_TEST_STORAGE ?? 'local';
+  if (storage !== 'local' && storage !== 's3') throw new Error(`BEEM_TEST_STORAGE must be local or s3, not ${storage}`);
+  return storage === 's3';
+}
+
+/** The STORAGE=s3 environment of a bucket on a test S3 server. */
+export function s3EnvOf(server: Pick<TestS3Server, 'endpoint' | 'region' | 'bucket'>): Record<string, string> {
+  return {
+    STORAGE: 's3',
+    S3_ENDPOINT: server.endpoint,
+    S3_REGION: server.region,
+    S3_BUCKET: server.bucket,
+    S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
+/** The storage environment of a running app (STORAGE_DIR and, on S3, its bucket), for a second app or process on the same files. */
+export function storageEnvOf(ctx: AppContext): Record<string, string> {
+  const { storage, paths } = ctx.config;
+  if (storage.backend === 'local') return { STORAGE_DIR: paths.storageDir };
+  return {
+    STORAGE_DIR: paths.storageDir,
+    STORAGE: 's3',
+    S3_ENDPOINT: storage.s3.endpoint,
+    S3_REGION: storage.s3.region,
+    S3_BUCKET: storage.s3.bucket,
+    S3_ACCESS_KEY_ID: storage.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: ctx.secrets.s3SecretAccessKey,
+    S3_FORCE_PATH_STYLE: String(storage.s3.forcePathStyle),
+  };
+}
+
 /** A temporary directory removed when the test process ends. */
 export function tempDir(prefix = 'beem-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -51,8 +91,9 @@ export function tempDir(prefix = 'beem-test-'): string {
 
 /**
  * Starts the real server in-process on a random port, with the built Astro handler,
- * a temporary SQLite file (or PostgreSQL database, testsUsePostgres) and storage folder. The context is returned so tests can
- * look at the database and call services directly.
+ * a temporary SQLite file (or PostgreSQL database, testsUsePostgres) and storage folder (or
+ * bucket, testsUseS3). The context is returned so tests can look at the database and call
+ * services directly.
  */
 export async function startApp(options: StartAppOptions = {}): Promise<TestApp> {
   const dir = tempDir();
@@ -62,12 +103,14 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
   const postgres: TestPostgres | null = testsUsePostgres() && !options.env?.DATABASE_URL ? await createTestDatabase() : null;
+  const s3: TestS3Server | null = testsUseS3() && !options.env?.STORAGE ? await startS3Server() : null;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     DATABASE_URL: postgres?.url ?? path.join(dir, 'beem.db'),
     STORAGE_DIR: path.join(dir, 'storage'),
+    ...(s3 ? s3EnvOf(s3) : {}),
     PUBLIC_BASE_URL: url,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Alerts are paced 1/s for Telegram; tests should not wait for that on stop.
@@ -93,6 +136,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<TestApp> 
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeContext(ctx);
       await postgres?.drop();
+      await s3?.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { startApp, type TestApp } from '../helpers/app.ts';
+import { storedKeys } from '../helpers/blobs.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { createSignedInUser } from '../helpers/users.ts';
 import { balanceOf, expectLedgerConsistent, generate, imageForm, photo, uploadPhoto } from '../helpers/generation.ts';
@@ -75,7 +74,7 @@ describe('POST /api/upload-image', () => {
     expect(err).toMatchObject({ status: 413, code: 'IMAGE_TOO_LARGE' });
     expect(err.error).toMatch(/больше 10 МБ/);
     expect(await app.ctx.db.value('SELECT COUNT(*) FROM uploads WHERE userId = ?', [user.id])).toBe(0);
-    expect(fs.existsSync(path.join(app.ctx.config.paths.storageDir, 'users', user.id))).toBe(false);
+    expect(await storedKeys(app.ctx, `users/${user.id}/`)).toEqual([]);
   });
 
   it('refuses an undeclared (chunked) body as soon as it passes 10 MB, before it is all sent', async () => {

@@ -3,8 +3,13 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, tempDir, type TestApp } from '../helpers/app.ts';
-import { createContext, STORAGE_S3_NOT_YET } from '../../src/lib/context.ts';
+import { s3EnvOf, startApp, tempDir, type TestApp } from '../helpers/app.ts';
+import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
+import { storedBytes, storedKeys } from '../helpers/blobs.ts';
+import { createSignedInUser } from '../helpers/users.ts';
+import { uploadPhoto } from '../helpers/generation.ts';
+import { apiFetch } from '../helpers/http.ts';
+import { createContext } from '../../src/lib/context.ts';
 import { loadConfig } from '../../src/lib/config.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 
@@ -17,20 +22,47 @@ describe('server', () => {
     await app.stop();
   });
 
-  it('refuses to start with STORAGE=s3 while the services still write to STORAGE_DIR, creating nothing', async () => {
-    const dir = tempDir();
-    const env = {
-      STORAGE: 's3',
-      S3_ENDPOINT: 'http://127.0.0.1:9',
-      S3_REGION: 'ru-central1',
-      S3_BUCKET: 'beem-videos',
-      S3_ACCESS_KEY_ID: 'key',
-      S3_SECRET_ACCESS_KEY: 'secret',
-      DATABASE_URL: path.join(dir, 'never.db'),
-      STORAGE_DIR: path.join(dir, 'storage'),
-    };
-    await expect(createContext(loadConfig(env), { log: createLogger('silent') })).rejects.toThrow(STORAGE_S3_NOT_YET);
-    expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+  describe('on S3 storage (STORAGE=s3)', () => {
+    let s3: TestS3Server;
+    beforeAll(async () => {
+      s3 = await startS3Server('beem-server-test');
+    });
+    afterAll(async () => {
+      await s3.stop();
+    });
+
+    it('starts after checking the bucket, and keeps a seller’s photo there, not in STORAGE_DIR', async () => {
+      const onS3 = await startApp({ env: s3EnvOf(s3) });
+      try {
+        expect(onS3.ctx.blobs.kind).toBe('s3');
+        const seller = await createSignedInUser(onS3.ctx);
+        expect((await uploadPhoto(onS3.url, seller.cookie)).status).toBe(200);
+        const upload = (await onS3.ctx.db.get<{ path: string }>('SELECT path FROM uploads WHERE userId = ?', [seller.user.id]))!;
+        // The start check's probe is gone; the photo is the one object of this seller.
+        expect(await storedKeys(onS3.ctx, '')).toEqual([upload.path]);
+        expect(fs.existsSync(path.join(onS3.ctx.config.paths.storageDir, upload.path))).toBe(false);
+        const preview = await apiFetch(onS3.url, '/api/uploads/current', { cookie: seller.cookie });
+        expect(preview.status).toBe(200);
+        expect(Buffer.from(await preview.arrayBuffer()).equals(await storedBytes(onS3.ctx, upload.path))).toBe(true);
+      } finally {
+        await onS3.stop();
+      }
+    });
+
+    it('stops the start with a message naming the bucket and the store’s answer when the secret is wrong, creating no database', async () => {
+      const dir = tempDir();
+      const env = {
+        ...s3EnvOf(s3),
+        S3_SECRET_ACCESS_KEY: 'not-the-secret',
+        DATABASE_URL: path.join(dir, 'never.db'),
+        STORAGE_DIR: path.join(dir, 'storage'),
+      };
+      const start = createContext(loadConfig(env), { log: createLogger('silent') });
+      await expect(start).rejects.toThrow(`STORAGE=s3: bucket beem-server-test at ${s3.endpoint} is not usable`);
+      await expect(start).rejects.toThrow('SignatureDoesNotMatch');
+      expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
   });
 
   it('answers /healthz after checking the database', async () => {

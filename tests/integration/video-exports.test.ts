@@ -7,11 +7,10 @@ import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { FAST_QUEUE_ENV, generate, generationRow, photo, startPipelineStack, uploadPhoto, waitForStatus } from '../helpers/generation.ts';
 import { FFMPEG, hangingFfmpeg, requireFfmpeg, skipFfmpeg, imageSize, probeVideo, topLevelBoxes } from '../helpers/media.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
-import { databaseUrlOf, startApp, tempDir } from '../helpers/app.ts';
+import { databaseUrlOf, startApp, storageEnvOf, tempDir } from '../helpers/app.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
 import { EXPORT_TARGETS, EXPORT_TARGET_IDS, type ExportTargetId } from '../../src/lib/video/formats.ts';
-import { resolveStored } from '../../src/lib/storage.ts';
 
 /** Asks for an export until it is made: 202 + Retry-After while it is being made, then the file. */
 async function fetchExport(baseUrl: string, cookie: string, urlPath: string, timeoutMs = 60_000): Promise<Response> {
@@ -146,7 +145,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
     // A second server process in all but name: its own context, worker and export runner, the same files.
     const second = await startApp({
       background: true,
-      env: { ...FAST_QUEUE_ENV, DATABASE_URL: databaseUrlOf(ctx), STORAGE_DIR: ctx.config.paths.storageDir, SANDBOX_URL: stack.sandbox.url },
+      env: { ...FAST_QUEUE_ENV, DATABASE_URL: databaseUrlOf(ctx), ...storageEnvOf(ctx), SANDBOX_URL: stack.sandbox.url },
     });
     try {
       const url = `/api/video/${other}/export/square/cover.jpg`;
@@ -181,7 +180,7 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
   it('makes the export again when its file went missing', async () => {
     await fetchExport(stack.app.url, seller.cookie, `/api/video/${videoId}/export/wildberries`);
     const row = (await stack.app.ctx.db.get<{ path: string }>(`SELECT path FROM video_exports WHERE generationId = ? AND target = 'wildberries' AND fit = 'blur' AND kind = 'video'`, [videoId]))!;
-    fs.rmSync(resolveStored(stack.app.ctx.config.paths.storageDir, row.path));
+    await stack.app.ctx.blobs.delete(row.path);
     const again = await apiFetch(stack.app.url, `/api/video/${videoId}/export/wildberries`, { cookie: seller.cookie });
     expect(again.status).toBe(202);
     expect((await fetchExport(stack.app.url, seller.cookie, `/api/video/${videoId}/export/wildberries`)).status).toBe(200);
@@ -190,12 +189,13 @@ describe.skipIf(skipFfmpeg)('marketplace exports', () => {
   it('keeps a sound track where the place plays sound, and drops it for Ozon’s muted cover', async () => {
     const other = await makeVideo(stack, seller, '3:4');
     // An original with sound: MiniMax's clips may carry audio, the sandbox's do not.
-    const stored = resolveStored(stack.app.ctx.config.paths.storageDir, (await generationRow(stack.app.ctx, other)).video_path as string);
+    const stored = path.join(dir, 'with-sound.mp4');
     const made = spawnSync(FFMPEG!, [
       '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=120x160:r=12:d=6', '-f', 'lavfi', '-i', 'sine=f=440:d=6',
       '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', '-movflags', '+faststart', '-f', 'mp4', stored,
     ]);
     expect(made.status).toBe(0);
+    await stack.app.ctx.blobs.putFile((await generationRow(stack.app.ctx, other)).video_path as string, stored);
     const withSound = await saveTo(await fetchExport(stack.app.url, seller.cookie, `/api/video/${other}/export/clips`), path.join(dir, 'sound.mp4'));
     const silent = await saveTo(await fetchExport(stack.app.url, seller.cookie, `/api/video/${other}/export/ozon-cover`), path.join(dir, 'silent.mp4'));
     expect(probeVideo(withSound).audio).toBe(true);

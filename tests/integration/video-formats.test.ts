@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiFetch } from '../helpers/http.ts';
@@ -10,8 +9,8 @@ import { FAST_MINIMAX } from '../../sandbox/minimax/test-support.ts';
 import { imageSize } from '../helpers/media.ts';
 import type { TestStack } from '../helpers/stack.ts';
 import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
-import { readMp4Info } from '../../src/lib/video/mp4-info.ts';
-import { resolveStored } from '../../src/lib/storage.ts';
+import { readStoredMp4Info } from '../../src/lib/video/mp4-info.ts';
+import { storedBytes } from '../helpers/blobs.ts';
 import { retryGeneration } from '../../src/lib/generation/create.ts';
 
 const PROMPT = 'Кроссовки на белом подиуме, камера медленно приближается';
@@ -50,10 +49,10 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     // And exactly the frame the page previewed.
     const row = await generationRow(app.ctx, generationId);
     expect(row.video_format).toBe('3:4');
-    expect(fs.readFileSync(resolveStored(app.ctx.config.paths.storageDir, row.frame_path as string)).equals(previewBytes)).toBe(true);
+    expect((await storedBytes(app.ctx, row.frame_path as string)).equals(previewBytes)).toBe(true);
 
     // The video is 3:4 by its own header, and the status says so.
-    const info = await readMp4Info(resolveStored(app.ctx.config.paths.storageDir, row.video_path as string));
+    const info = await readStoredMp4Info(app.ctx.blobs, row.video_path as string);
     expect(info).toMatchObject({ width: 120, height: 160 });
     expect(done).toMatchObject({ format: '3:4', width: 120, height: 160 });
 
@@ -85,7 +84,7 @@ describe('formats: the chosen shape reaches MiniMax and comes back', () => {
     expect(done).toMatchObject({ status: 'success', format: '9:16', width: 120, height: 214 });
     const row = await generationRow(app.ctx, generationId);
     expect([row.focus_x, row.focus_y]).toEqual([1000, 500]);
-    expect(fs.readFileSync(resolveStored(app.ctx.config.paths.storageDir, row.frame_path as string)).equals(right)).toBe(true);
+    expect((await storedBytes(app.ctx, row.frame_path as string)).equals(right)).toBe(true);
   });
 
   it('lets the template decide the shape in template mode', async () => {
@@ -198,7 +197,7 @@ describe('without ffmpeg', () => {
     expect(original.status).toBe(200);
     expect(original.headers.get('content-type')).toBe('video/mp4');
     const poster = await bytesOf(await apiFetch(app.url, done.posterUrl as string, { cookie }));
-    expect(poster.equals(fs.readFileSync(resolveStored(app.ctx.config.paths.storageDir, row.frame_path as string)))).toBe(true);
+    expect(poster.equals(await storedBytes(app.ctx, row.frame_path as string))).toBe(true);
 
     const exported = await apiFetch(app.url, `/api/video/${generationId}/export/wildberries`, { cookie });
     expect(exported.status).toBe(503);
