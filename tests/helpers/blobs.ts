@@ -33,6 +33,15 @@ export async function storedKeys(ctx: AppContext, prefix: string): Promise<strin
     forcePathStyle: storage.s3.forcePathStyle,
     credentials: { accessKeyId: storage.s3.accessKeyId, secretAccessKey: ctx.secrets.s3SecretAccessKey },
   });
+  // s3rver checks a bucket-level request's signature on `/<bucket>`, the SDK signs `/<bucket>/`.
+  client.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { path?: string };
+      if (request.path) request.path = request.path.replace(/\/$/, '');
+      return next(args);
+    },
+    { step: 'build', name: 'bucketPathWithoutSlash' },
+  );
   try {
     const keys: string[] = [];
     let token: string | undefined;
