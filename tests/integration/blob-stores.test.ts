@@ -307,6 +307,9 @@ describe('local blob store', () => {
       const store = createLocalBlobStore(dir);
       const live = path.join(folder, '.gen_1.mp4.1a1b1c1d1e1f.part');
       fs.writeFileSync(live, bytesOf(1000, 'live'));
+      // Written to after the store opened (stated, not left to the file system's clock granularity).
+      const later = new Date(Date.now() + 1000);
+      fs.utimesSync(live, later, later);
       await store.put('users/u3/videos/gen_1.mp4', streamOf(bytesOf(90_000, 'whole')));
       expect(fs.readdirSync(folder).sort()).toEqual(['.gen_1.mp4.1a1b1c1d1e1f.part', 'gen_1.mp4']);
     } finally {

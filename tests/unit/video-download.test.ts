@@ -158,7 +158,7 @@ describe('video download', () => {
     const blocked = path.join(dir, 'blocked');
     fs.writeFileSync(blocked, '');
     const err = await failure(downloadVideo({ ...options('ok.mp4'), store: createLocalBlobStore(blocked) }));
-    expect(err.code).toBe('DOWNLOAD_STORAGE_FAILED');
+    expect(err.code, err.message).toBe('DOWNLOAD_STORAGE_FAILED');
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('storing the video failed');
   });

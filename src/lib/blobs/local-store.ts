@@ -57,7 +57,8 @@ export function createLocalBlobStore(storageDir: string): BlobStore {
       await fs.promises.rename(temporary, file);
       return infoOf(await fs.promises.stat(file));
     } catch (err) {
-      await fs.promises.rm(temporary, { force: true });
+      // Never masks the failure itself (a folder that is a file makes rm fail too).
+      await fs.promises.rm(temporary, { force: true }).catch(() => undefined);
       const own = ownError();
       if (own) throw own;
       // Not `failure`: a file missing here is no missing blob.
