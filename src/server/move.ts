@@ -38,6 +38,13 @@ function option(args: Parsed, name: string): string | null {
   return value ?? null;
 }
 
+/** A switch such as `--into-non-empty`: present or not, never with a value (a stray word after it is a mistake). */
+function flag(args: Parsed, name: string): boolean {
+  const value = args.options[name];
+  if (typeof value === 'string') throw new UsageError(`--${name} takes no value (got ${JSON.stringify(value.slice(0, 40))})`);
+  return value === true;
+}
+
 function checkOptions(args: Parsed, known: readonly string[]): void {
   const unknown = Object.keys(args.options).filter((name) => !known.includes(name));
   if (unknown.length > 0 || args.positional.length > 0) {
@@ -48,6 +55,7 @@ function checkOptions(args: Parsed, known: readonly string[]): void {
 async function toPostgres(loaded: LoadedConfig, args: Parsed): Promise<void> {
   checkOptions(args, ['from', 'to', 'into-non-empty']);
   const { database } = loaded.config;
+  const intoNonEmpty = flag(args, 'into-non-empty');
   const from = option(args, 'from');
   const file = from ? path.resolve(from) : database.kind === 'sqlite' ? database.file : null;
   if (!file) throw new UsageError('DATABASE_URL names PostgreSQL: give the SQLite file to copy with --from FILE');
@@ -67,11 +75,11 @@ async function toPostgres(loaded: LoadedConfig, args: Parsed): Promise<void> {
   pool.on('error', (err) => console.error(`An idle PostgreSQL connection failed: ${err.message}`));
   const target = postgresDatabase(pool);
   try {
-    console.log(`Copying ${file} (schema ${source.schemaVersion}) into ${withoutPassword(url)}${args.options['into-non-empty'] ? ' (into a non-empty target)' : ''}`);
+    console.log(`Copying ${file} (schema ${source.schemaVersion}) into ${withoutPassword(url)}${intoNonEmpty ? ' (into a non-empty target)' : ''}`);
     const report = await copyShopToPostgres({
       source,
       target,
-      intoNonEmpty: args.options['into-non-empty'] !== undefined,
+      intoNonEmpty,
       onTable: (copy) => console.log(`  ${describeCopy(copy)}`),
     });
     console.log(`Identity sequences continue at: ${report.sequences.map((s) => `${s.table}.${s.column} ${s.next}`).join(', ')}`);

@@ -87,7 +87,12 @@ async function* userFiles(storageDir: string, folder = path.join(storageDir, 'us
         yield { kind: 'refused', key };
         continue;
       }
-      yield { kind: 'file', key, file: full, size: (await fs.promises.stat(full)).size };
+      // A file removed since the listing (Beem still running) is no longer the shop's.
+      const stat = await fs.promises.stat(full).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      if (stat) yield { kind: 'file', key, file: full, size: stat.size };
     }
   }
 }
