@@ -298,6 +298,31 @@ describe.skipIf(testsUsePostgres())('moving a SQLite shop to PostgreSQL and S3',
     expect(await target.db.value(`SELECT to_regclass('public.users') IS NULL`)).toBe(1);
   });
 
+  it.each([
+    {
+      spoil: 'a row pointing at a user that does not exist',
+      sql: `INSERT INTO sessions (id, userId, token_hash, expiresAt, createdAt) VALUES ('ses_ghost', 'usr_ghost', 'hash-ghost', 1, 1)`,
+      said: /sessions row \d+ points at a missing users row/,
+    },
+    {
+      spoil: 'a fraction in a whole-number column',
+      sql: `UPDATE generations SET video_bytes = 1234.5 WHERE status = 'success'`,
+      said: /generations\.video_bytes: 1 rows hold something other than a whole number/,
+    },
+  ])('refuses a source with $spoil, before touching the target', async ({ sql, said }) => {
+    const spoiled = await copyOfShop(file, 'spoiled.db');
+    const db = new BetterSqlite3(spoiled);
+    db.pragma('foreign_keys = OFF');
+    db.prepare(sql).run();
+    db.close();
+    const target = await freshPostgres();
+    const result = await move(['to-postgres', '--from', spoiled, '--to', target.url], {});
+    expect(result.code).toBe(65);
+    expect(result.stderr).toContain('Nothing was copied');
+    expect(result.stderr).toMatch(said);
+    expect(await target.db.value(`SELECT to_regclass('public.users') IS NULL`)).toBe(1);
+  });
+
   it('refuses a SQLite file at an older schema, telling to start Beem on it once', async () => {
     const old = await copyOfShop(file, 'old.db');
     const db = new BetterSqlite3(old);

@@ -10,8 +10,8 @@ import type { SourceTable, SqliteSnapshot } from './sqlite-snapshot.ts';
  * commits only after the checks prove both sides equal.
  *
  * Before: the source must be at this code's schema (sqlite-snapshot.ts), its ledger must hold
- * (every balance equals the sum of its ledger lines) and no row may point at a missing parent;
- * otherwise nothing is written. The target is migrated, and must be empty unless
+ * (every balance equals the sum of its ledger lines), no row may point at a missing parent and
+ * whole-number columns must hold whole numbers; otherwise nothing is written. The target is migrated, and must be empty unless
  * `intoNonEmpty`: then rows whose primary key is already there are kept as they are and only
  * the missing ones are copied (a re-run after a copy that committed is a no-op).
  * After, in the same transaction: identity sequences continue after the copied ids, the rows
@@ -83,6 +83,10 @@ export async function copyShopToPostgres(options: CopyToPostgresOptions): Promis
   const orphans = source.foreignKeyProblems();
   if (orphans.length > 0) {
     throw new MoveError('SOURCE_INCONSISTENT', 'Before copying: rows in the SQLite file point at rows that do not exist; PostgreSQL would refuse them. Nothing was copied.', orphans);
+  }
+  const mistyped = source.typeProblems();
+  if (mistyped.length > 0) {
+    throw new MoveError('SOURCE_INCONSISTENT', 'Before copying: whole-number columns of the SQLite file hold other values; PostgreSQL would refuse them. Nothing was copied.', mistyped);
   }
   const sourceFigures: TableFigures[] = [];
   for (const table of source.tables) sourceFigures.push(await readTableFigures(source.db, table.name));

@@ -15,6 +15,8 @@ export interface SourceTable {
   name: string;
   /** Columns as declared, in order. */
   columns: string[];
+  /** The columns declared INTEGER (PostgreSQL's integer and bigint accept whole numbers only). */
+  integerColumns: string[];
   /** Tables it references: they are copied before it. */
   parents: string[];
   /**
@@ -36,6 +38,11 @@ export interface SqliteSnapshot {
   batches(table: string, columns: readonly string[], size: number): Generator<unknown[][]>;
   /** Rows that point at a parent row that does not exist (PostgreSQL would refuse them). */
   foreignKeyProblems(): string[];
+  /**
+   * INTEGER columns holding something else (SQLite's type affinity keeps a fraction or a word
+   * that does not read as a number): PostgreSQL would refuse the row.
+   */
+  typeProblems(): string[];
   /** Ends the snapshot; `changed` when another connection committed to the file since it began. */
   end(): { changed: boolean };
   close(): void;
@@ -80,6 +87,21 @@ export function openSqliteSnapshot(file: string, migrations: readonly Migration[
       foreignKeyProblems() {
         const rows = raw.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>;
         return rows.slice(0, 20).map((r) => `${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
+      },
+      typeProblems() {
+        const problems: string[] = [];
+        for (const table of tables.filter((t) => t.integerColumns.length > 0)) {
+          const counts = raw
+            .prepare(
+              `SELECT ${table.integerColumns.map((c) => `COALESCE(SUM(typeof(${quoteIdentifier(c)}) NOT IN ('integer', 'null')), 0)`).join(', ')} FROM ${quoteIdentifier(table.name)}`,
+            )
+            .raw(true)
+            .get() as number[];
+          table.integerColumns.forEach((column, i) => {
+            if (counts[i]! > 0) problems.push(`${table.name}.${column}: ${counts[i]} rows hold something other than a whole number`);
+          });
+        }
+        return problems;
       },
       end() {
         if (raw.inTransaction) raw.exec('COMMIT');
@@ -135,16 +157,18 @@ function readTables(raw: BetterSqlite3.Database): SourceTable[] {
     .all() as string[];
   const hasSequences = raw.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`).pluck().get() !== undefined;
   return names.map((name) => {
-    const columns = (raw.pragma(`table_info(${quoteIdentifier(name)})`) as Array<{ name: string }>).map((c) => c.name);
+    const declared = raw.pragma(`table_info(${quoteIdentifier(name)})`) as Array<{ name: string; type: string }>;
+    const columns = declared.map((c) => c.name);
+    const integerColumns = declared.filter((c) => /INT/i.test(c.type)).map((c) => c.name);
     const references = raw.pragma(`foreign_key_list(${quoteIdentifier(name)})`) as Array<{ table: string }>;
     const parents = [...new Set(references.map((r) => r.table).filter((parent) => parent !== name))];
     const highestId = hasSequences ? ((raw.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').pluck().get(name) as number | undefined) ?? null) : null;
-    return { name, columns, parents, highestId };
+    return { name, columns, integerColumns, parents, highestId };
   });
 }
 
 /** Parents before children (PostgreSQL checks every reference at insert); refuses a cycle. */
-export function orderByForeignKeys(tables: readonly SourceTable[]): SourceTable[] {
+function orderByForeignKeys(tables: readonly SourceTable[]): SourceTable[] {
   const ordered: SourceTable[] = [];
   const placed = new Set<string>();
   const waiting = [...tables];
