@@ -48,6 +48,9 @@ export interface SqliteSnapshot {
   close(): void;
 }
 
+/** Rows named in a report; the count says how many there are. */
+const REPORT_LIMIT = 20;
+
 /** SQLite's smallest rowid: the key before every row. */
 const BEFORE_FIRST_ROWID = -(2n ** 63n);
 
@@ -86,7 +89,9 @@ export function openSqliteSnapshot(file: string, migrations: readonly Migration[
       },
       foreignKeyProblems() {
         const rows = raw.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>;
-        return rows.slice(0, 20).map((r) => `${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
+        const named = rows.slice(0, REPORT_LIMIT).map((r) => `${r.table} row ${r.rowid} points at a missing ${r.parent} row`);
+        if (rows.length > REPORT_LIMIT) named.push(`… and ${rows.length - REPORT_LIMIT} more rows`);
+        return named;
       },
       typeProblems() {
         const problems: string[] = [];
