@@ -269,6 +269,20 @@ describe.skipIf(testsUsePostgres())('moving a SQLite shop to PostgreSQL and S3',
     });
   });
 
+  it('with --into-non-empty, refuses a target whose kept rows drifted from the source, naming row and column', async () => {
+    const target = await freshPostgres();
+    const first = await move(['to-postgres', '--from', file, '--to', target.url], {});
+    expect(first.code, first.stderr).toBe(0);
+    // An earlier copy made while the video was still being made: same rows, same money, older state.
+    await target.db.run(`UPDATE generations SET status = 'processing', step = 'poll' WHERE id = ?`, [videoId]);
+    const before = await postgresTables(target.db, sqliteTableNames(file));
+    const result = await move(['to-postgres', '--from', file, '--to', target.url, '--into-non-empty'], {});
+    expect(result.code).toBe(65);
+    expect(result.stderr).toContain(`generations id="${videoId}": status is "processing" in the target, "success" in the source`);
+    expect(result.stderr).toContain(`generations id="${videoId}": step is "poll" in the target, "done" in the source`);
+    expect(await postgresTables(target.db, sqliteTableNames(file))).toEqual(before);
+  });
+
   it('copies in batches: two rows at a time make the same tables, with the sequences past the copied ids', async () => {
     const target = await freshPostgres();
     const source = openSqliteSnapshot(file);

@@ -1,5 +1,6 @@
 import { inTransaction, type Database } from '../db/database.ts';
 import { migratePostgres } from '../db/migrate-postgres.ts';
+import { differencesFromTarget } from './kept-rows.ts';
 import { MoveError } from './move-error.ts';
 import { compareFigures, ledgerProblems, quoteIdentifier, readTableFigures, type TableFigures } from './shop-figures.ts';
 import type { SourceTable, SqliteSnapshot } from './sqlite-snapshot.ts';
@@ -12,8 +13,9 @@ import type { SourceTable, SqliteSnapshot } from './sqlite-snapshot.ts';
  * Before: the source must be at this code's schema (sqlite-snapshot.ts), its ledger must hold
  * (every balance equals the sum of its ledger lines), no row may point at a missing parent and
  * whole-number columns must hold whole numbers; otherwise nothing is written. The target is migrated, and must be empty unless
- * `intoNonEmpty`: then rows whose primary key is already there are kept as they are and only
- * the missing ones are copied (a re-run after a copy that committed is a no-op).
+ * `intoNonEmpty`: then rows whose primary key is already there are kept as they are, only the
+ * missing ones are copied, and every kept row must equal its source row (kept-rows.ts), so a
+ * re-run after a copy that committed is a no-op and a target that drifted is refused.
  * After, in the same transaction: identity sequences continue after the copied ids, the rows
  * and money totals of every table are the same on both sides, the target's ledger holds, and
  * the source did not change during the copy. Any difference rolls everything back.
@@ -39,8 +41,12 @@ export interface TableCopy {
   rows: number;
   /** Rows inserted into the target. */
   copied: number;
-  /** Rows whose primary key the target already had (left as they were). */
+  /** Rows whose primary key the target already had (left as they were, and compared with the source). */
   kept: number;
+  /** Values of kept rows that differ from the source. */
+  differing: number;
+  /** The first of them, named. */
+  differences: string[];
 }
 
 export interface CopyReport {
@@ -53,6 +59,8 @@ export interface CopyReport {
 }
 
 export const DEFAULT_BATCH_ROWS = 500;
+/** Differing kept rows named in a report; the count says how many there are. */
+const REPORT_LIMIT = 20;
 /** PostgreSQL binds at most 65,535 parameters per statement. */
 const MAX_PARAMETERS = 65_535;
 
@@ -118,7 +126,14 @@ export async function copyShopToPostgres(options: CopyToPostgresOptions): Promis
 
     const targetFigures: TableFigures[] = [];
     for (const { source: table } of plan) targetFigures.push(await readTableFigures(tx, table.name));
-    const differences = [...compareFigures(sourceFigures, targetFigures), ...(await ledgerProblems(tx)).map((line) => `target ${line}`)];
+    const stale = tables.flatMap((t) => t.differences).slice(0, REPORT_LIMIT);
+    const differing = tables.reduce((sum, t) => sum + t.differing, 0);
+    const differences = [
+      ...compareFigures(sourceFigures, targetFigures),
+      ...(await ledgerProblems(tx)).map((line) => `target ${line}`),
+      ...stale,
+      ...(differing > stale.length ? [`… and ${differing - stale.length} more differing values in rows the target already had`] : []),
+    ];
     if (differences.length > 0) {
       throw new MoveError(
         'CHECK_FAILED',
@@ -156,6 +171,7 @@ async function planTables(target: Database, tables: readonly SourceTable[]): Pro
     const missing = table.columns.filter((name) => !names.includes(name));
     if (unknown.length > 0) problems.push(`${table.name}: PostgreSQL has columns the SQLite file lacks (${unknown.join(', ')})`);
     if (missing.length > 0) problems.push(`${table.name}: PostgreSQL lacks columns of the SQLite file (${missing.join(', ')})`);
+    if (table.primaryKey.length === 0) problems.push(`${table.name}: no primary key, so a row already in PostgreSQL cannot be told from a new one`);
     plan.push({ source: table, columns });
   }
   if (problems.length > 0) {
@@ -178,16 +194,25 @@ async function copyTable(source: SqliteSnapshot, tx: Database, table: PlannedTab
   const names = table.columns.map((c) => c.name);
   let rows = 0;
   let copied = 0;
+  const differences: string[] = [];
+  let differing = 0;
   for (const batch of source.batches(table.source.name, names, size)) {
     const sql = batch.length === size ? full : insertStatement(table, batch.length);
+    let inserted: number;
     try {
-      copied += (await tx.run(sql, batch.flat())).changes;
+      inserted = (await tx.run(sql, batch.flat())).changes;
     } catch (err) {
       throw new Error(`copying ${table.source.name} (rows ${rows + 1}–${rows + batch.length} in rowid order): ${(err as Error).message}`, { cause: err });
     }
+    if (inserted < batch.length) {
+      const found = await differencesFromTarget(tx, { name: table.source.name, columns: names, primaryKey: table.source.primaryKey }, batch);
+      differing += found.length;
+      differences.push(...found.slice(0, REPORT_LIMIT - differences.length));
+    }
+    copied += inserted;
     rows += batch.length;
   }
-  return { table: table.source.name, rows, copied, kept: rows - copied };
+  return { table: table.source.name, rows, copied, kept: rows - copied, differing, differences };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface SourceTable {
   columns: string[];
   /** The columns declared INTEGER (PostgreSQL's integer and bigint accept whole numbers only). */
   integerColumns: string[];
+  /** The primary key's columns in key order (every Beem table declares one). */
+  primaryKey: string[];
   /** Tables it references: they are copied before it. */
   parents: string[];
   /**
@@ -162,13 +164,14 @@ function readTables(raw: BetterSqlite3.Database): SourceTable[] {
     .all() as string[];
   const hasSequences = raw.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`).pluck().get() !== undefined;
   return names.map((name) => {
-    const declared = raw.pragma(`table_info(${quoteIdentifier(name)})`) as Array<{ name: string; type: string }>;
+    const declared = raw.pragma(`table_info(${quoteIdentifier(name)})`) as Array<{ name: string; type: string; pk: number }>;
     const columns = declared.map((c) => c.name);
     const integerColumns = declared.filter((c) => /INT/i.test(c.type)).map((c) => c.name);
+    const primaryKey = declared.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
     const references = raw.pragma(`foreign_key_list(${quoteIdentifier(name)})`) as Array<{ table: string }>;
     const parents = [...new Set(references.map((r) => r.table).filter((parent) => parent !== name))];
     const highestId = hasSequences ? ((raw.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').pluck().get(name) as number | undefined) ?? null) : null;
-    return { name, columns, integerColumns, parents, highestId };
+    return { name, columns, integerColumns, primaryKey, parents, highestId };
   });
 }
 
