@@ -204,7 +204,12 @@ const DATABASE_URL_SHAPE =
 /** URL schemes are case-insensitive; `pg` reads both spellings. */
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
-function postgresUrlProblem(value: string): string | null {
+export function isPostgresUrl(value: string): boolean {
+  return POSTGRES_URL.test(value);
+}
+
+/** What makes `value` (a postgres:// URL) unusable, or null. */
+export function postgresUrlProblem(value: string): string | null {
   let url: URL;
   try {
     url = new URL(value);
@@ -217,7 +222,7 @@ function postgresUrlProblem(value: string): string | null {
 }
 
 /** The URL with its password removed: what the config (logged, shown to admins) may carry. */
-function withoutPassword(value: string): string {
+export function withoutPassword(value: string): string {
   const url = new URL(value);
   url.password = '';
   return url.href;
