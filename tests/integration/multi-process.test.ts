@@ -165,9 +165,14 @@ describe.skipIf(!testsUsePostgres())('two web and two worker processes on one Po
       async () => {
         await noteHolders();
         if ((minimax.state().requestCounts.download ?? 0) === 0) return false;
+        // A download step held for a while is the trickling one (the others take milliseconds);
+        // should a fast one be caught instead, the worker is still killed holding a download.
+        const now = Date.now();
         const row = await ctx.db.get<{ id: string; locked_by: string }>(
-          `SELECT id, locked_by FROM generations WHERE step = 'download' AND status = 'processing' AND locked_by IS NOT NULL AND locked_until > ?`,
-          [Date.now()],
+          `SELECT id, locked_by FROM generations
+            WHERE step = 'download' AND status = 'processing' AND locked_by IS NOT NULL AND locked_until > ? AND updatedAt <= ?
+            ORDER BY updatedAt LIMIT 1`,
+          [now, now - 300],
         );
         caught.victim = row ? { id: row.id, holder: row.locked_by } : null;
         return row !== undefined;
@@ -200,9 +205,12 @@ describe.skipIf(!testsUsePostgres())('two web and two worker processes on one Po
     for (const { user } of users) expect(await balanceOf(ctx, user.id)).toBe(0);
     await expectLedgerConsistent(ctx);
     expect(await ctx.db.value('SELECT COUNT(*) FROM generations')).toBe(GENERATIONS);
-    // One MiniMax task per generation, plus one for each submission a crash interrupted (on record).
+    // One MiniMax task per generation; a submission the crash interrupted (on record) may have
+    // made one more, or not reached MiniMax at all.
+    expect(await ctx.db.value('SELECT COUNT(DISTINCT minimax_job_id) FROM generations')).toBe(GENERATIONS);
     const resubmits = (await ctx.db.value<number>(`SELECT COUNT(*) FROM generation_events WHERE kind = 'resubmit'`)) ?? 0;
-    expect(minimax.tasks()).toHaveLength(GENERATIONS + resubmits);
+    expect(minimax.tasks().length).toBeGreaterThanOrEqual(GENERATIONS);
+    expect(minimax.tasks().length).toBeLessThanOrEqual(GENERATIONS + resubmits);
 
     // Stored: every video is an MP4 in the shared store.
     for (const { id } of created) {
