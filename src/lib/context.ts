@@ -5,7 +5,8 @@ import { migrated, openAppDatabase, type AppDatabase } from './db/open.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
-import { prepareSharedRateLimits, RateLimits } from './http/rate-limits.ts';
+import { RateLimits } from './http/rate-limits.ts';
+import { prepareSharedCounters } from './db/shared-counters.ts';
 import { postgresPoolOf } from './db/postgres.ts';
 import { runsInRole, type TaskPlace } from './roles.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
@@ -13,7 +14,8 @@ import { GenerationWorker } from './generation/worker.ts';
 import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
-import { createTelegramNotifier } from './notify/telegram-notifier.ts';
+import { ALERT_COOLDOWN_MS, createTelegramNotifier } from './notify/telegram-notifier.ts';
+import { createSharedCooldown } from './notify/shared-cooldown.ts';
 import { createAlertChatCheck, type AlertChatCheck } from './notify/alert-chat.ts';
 import type { Notifier } from './notify/types.ts';
 import type { BackgroundTask } from './tasks.ts';
@@ -110,11 +112,15 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
       }
     : null;
   const alertChat = createAlertChatCheck({ telegram, log, clock });
+  const sharedPool = postgresPoolOf(db);
+  // On PostgreSQL the counters shared by all processes (rate limits, alert cooldown) live in one table.
+  if (sharedPool) await prepareSharedCounters(db);
   const notifier = createTelegramNotifier({
     db,
     log,
     clock,
     telegram,
+    sharedCooldown: sharedPool ? createSharedCooldown({ pool: sharedPool, cooldownMs: ALERT_COOLDOWN_MS }) : undefined,
     minIntervalMs: config.telegram.minIntervalMs,
     // A failed send is retried once after the same pause that spaces messages.
     retryDelayMs: config.telegram.minIntervalMs,
@@ -189,7 +195,12 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
   });
   metrics.watchWorker(generationWorker);
   const statusWatch = new StatusWatch({ db, clock, log, limits: config.statusStreams });
-  const rateLimits = await createRateLimits(db, config, log);
+  const rateLimits = sharedPool
+    ? new RateLimits(config.rateLimits, {
+        pool: sharedPool,
+        onStoreError: (err) => log.error({ mod: 'rate-limits', err }, 'shared rate limit store failed; counting in this process meanwhile'),
+      })
+    : new RateLimits(config.rateLimits);
 
   const ctx: AppContext = {
     config,
@@ -231,17 +242,6 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
   ];
   ctx.tasks = placed.filter(([place]) => runsInRole(place, config.role)).map(([, task]) => task);
   return ctx;
-}
-
-/** In memory on SQLite (one process); on PostgreSQL in a table all web processes share. */
-async function createRateLimits(db: Database, config: Config, log: Logger): Promise<RateLimits> {
-  const pool = postgresPoolOf(db);
-  if (!pool) return new RateLimits(config.rateLimits);
-  await prepareSharedRateLimits(db);
-  return new RateLimits(config.rateLimits, {
-    pool,
-    onStoreError: (err) => log.error({ mod: 'rate-limits', err }, 'shared rate limit store failed; counting in this process meanwhile'),
-  });
 }
 
 export function startBackgroundTasks(ctx: AppContext): void {

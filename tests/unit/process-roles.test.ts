@@ -1,18 +1,37 @@
 import net from 'node:net';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import type { TelegramEmulator } from '../../sandbox/telegram/index.ts';
+import { SANDBOX_CREDENTIALS } from '../../sandbox/defaults.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import type { Database } from '../../src/lib/db/database.ts';
+import { migratePostgres } from '../../src/lib/db/migrate-postgres.ts';
+import { createSharedCooldown } from '../../src/lib/notify/shared-cooldown.ts';
+import { createTelegramNotifier } from '../../src/lib/notify/telegram-notifier.ts';
+import { createTelegramClient } from '../../src/lib/providers/telegram/client.ts';
 import { loadConfig, type ProcessRole } from '../../src/lib/config.ts';
 import { closeContext, createContext } from '../../src/lib/context.ts';
 import { postgresPoolOf } from '../../src/lib/db/postgres.ts';
-import { prepareSharedRateLimits, RateLimits } from '../../src/lib/http/rate-limits.ts';
+import { RateLimits } from '../../src/lib/http/rate-limits.ts';
+import { prepareSharedCounters } from '../../src/lib/db/shared-counters.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { usePostgresDatabase } from '../helpers/postgres.ts';
 
 /**
- * BEEM_ROLE on PostgreSQL: which background tasks each kind of process runs, and the per-minute
- * limits every web process shares through the database (the multi-process integration test runs
- * the built server in both roles).
+ * BEEM_ROLE on PostgreSQL: which background tasks each kind of process runs, and what processes
+ * share through the database: the per-minute limits and the alert cooldown (the multi-process
+ * integration test runs the built server in both roles).
  */
+
+/** A PostgreSQL URL on a port nobody listens on: every query fails at once. */
+async function unreachablePool(): Promise<pg.Pool> {
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  return new pg.Pool({ connectionString: `postgres://beem:x@127.0.0.1:${port}/beem`, connectionTimeoutMillis: 2_000 });
+}
 
 const WEB_TASKS = ['status-streams', 'sign-in-discovery'];
 const WORKER_TASKS = ['generation-worker', 'video-posters', 'video-exports', 'reconcile-payments', 'sweep-sessions'];
@@ -41,7 +60,7 @@ describe('process roles on PostgreSQL', () => {
   it('shares the per-minute counts between processes: N in total across two pools', async () => {
     const [a, b] = [database().connect(), database().connect()];
     // Both at once, as processes starting together: neither trips over the other's CREATE TABLE.
-    await Promise.all([prepareSharedRateLimits(a), prepareSharedRateLimits(b)]);
+    await Promise.all([prepareSharedCounters(a), prepareSharedCounters(b)]);
     const storeErrors: unknown[] = [];
     const shared = (db: typeof a) => new RateLimits(limits, { pool: postgresPoolOf(db)!, onStoreError: (err) => storeErrors.push(err) });
     const [first, second] = [shared(a), shared(b)];
@@ -51,16 +70,13 @@ describe('process roles on PostgreSQL', () => {
     expect(decisions[3]!.retryAfterSeconds).toBeGreaterThan(0);
     // Another user has an allowance of their own.
     expect(await generate(second, 'u-other')).toBeNull();
+    // A key of any length (an address header behind a proxy) fits the table.
+    expect(await first.consume({ method: 'POST', route: '/api/generate', userId: null, ip: 'f'.repeat(5_000) })).toBeNull();
     expect(storeErrors).toEqual([]);
   });
 
   it('counts in memory while the store is unreachable, and says so once', async () => {
-    // A port nobody listens on: every store query fails at once.
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const pool = new pg.Pool({ connectionString: `postgres://beem:x@127.0.0.1:${port}/beem`, connectionTimeoutMillis: 2_000 });
+    const pool = await unreachablePool();
     const reported: unknown[] = [];
     try {
       const rl = new RateLimits(limits, { pool, onStoreError: (err) => reported.push(err) });
@@ -73,5 +89,54 @@ describe('process roles on PostgreSQL', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  describe('operator alerts', () => {
+    let sandbox: Sandbox;
+    let telegram: TelegramEmulator;
+    beforeAll(async () => {
+      sandbox = await startSandbox();
+      telegram = sandbox.emulator<TelegramEmulator>('telegram');
+    });
+    afterAll(() => sandbox.close());
+
+    const notifierOn = (db: Database, cooldownPool: pg.Pool) =>
+      createTelegramNotifier({
+        db,
+        log: createLogger('silent'),
+        clock: systemClock,
+        telegram: {
+          client: createTelegramClient({ apiBase: `${sandbox.url}/telegram`, botToken: SANDBOX_CREDENTIALS.telegramBotToken, timeoutMs: 2_000 }),
+          chatId: SANDBOX_CREDENTIALS.telegramChatId,
+        },
+        minIntervalMs: 0,
+        sharedCooldown: createSharedCooldown({ pool: cooldownPool, cooldownMs: 60_000 }),
+      });
+    const deliveries = async (db: Database, stage: string) =>
+      (await db.all<{ delivery: string }>('SELECT delivery FROM operator_alerts WHERE stage = ? ORDER BY delivery', [stage])).map((r) => r.delivery);
+
+    it('sends a stage::error once a minute across processes, and sends anyway when the shared cooldown cannot be asked', async () => {
+      const [a, b] = [database().connect(), database().connect()];
+      await migratePostgres(a);
+      await prepareSharedCounters(a);
+      telegram.reset();
+      const [first, second] = [notifierOn(a, postgresPoolOf(a)!), notifierOn(b, postgresPoolOf(b)!)];
+      first.alert({ stage: 'MINIMAX_CALL', error: 'HTTP 503' });
+      second.alert({ stage: 'MINIMAX_CALL', error: 'HTTP 503' });
+      second.alert({ stage: 'MINIMAX_CALL', error: 'HTTP 502' });
+      await Promise.all([first.flush(), second.flush()]);
+      expect(telegram.messages.map((m) => m.visible.split('Error: ')[1]).sort()).toEqual(['HTTP 502', 'HTTP 503']);
+      expect(await deliveries(a, 'MINIMAX_CALL')).toEqual(['sent', 'sent', 'suppressed']);
+
+      const pool = await unreachablePool();
+      try {
+        const cut = notifierOn(a, pool);
+        cut.alert({ stage: 'VIDEO_DOWNLOAD', error: 'timeout' });
+        await cut.flush();
+        expect(await deliveries(a, 'VIDEO_DOWNLOAD')).toEqual(['sent']);
+      } finally {
+        await pool.end();
+      }
+    });
   });
 });

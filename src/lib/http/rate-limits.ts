@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
-import { inTransaction, type Database } from '../db/database.ts';
+import { SHARED_COUNTERS_TABLE, sharedCounterKey } from '../db/shared-counters.ts';
 
 /**
  * Per-minute request limits from the spec, applied centrally by the middleware so routes
@@ -60,22 +60,8 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
-/** The shared counters' table (rate-limiter-flexible's layout: key, points, expire). */
-export const RATE_LIMIT_TABLE = 'rate_limit_counters';
-
-/**
- * Creates the shared counters' table if it is missing. In a transaction, so under the lock every
- * Beem transaction takes (postgres.ts): processes starting together do not race on CREATE TABLE,
- * which PostgreSQL does not make safe by itself.
- */
-export async function prepareSharedRateLimits(db: Database): Promise<void> {
-  await inTransaction(db, (tx) =>
-    tx.run(`CREATE TABLE IF NOT EXISTS ${RATE_LIMIT_TABLE} (key VARCHAR(255) PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire BIGINT)`),
-  );
-}
-
 export interface SharedRateStore {
-  /** The PostgreSQL pool (the table exists: prepareSharedRateLimits). */
+  /** The PostgreSQL pool (the table exists: prepareSharedCounters). */
   pool: pg.Pool;
   /** Told when the store fails; the request was counted in this process's memory instead. */
   onStoreError(err: unknown): void;
@@ -94,7 +80,7 @@ export class RateLimits {
       const options = { keyPrefix: rule.name, points: rule.perMinute, duration: 60 };
       const memory = new RateLimiterMemory(options);
       const limiter = client
-        ? new RateLimiterPostgres({ ...options, storeClient: client, storeType: 'pool', tableName: RATE_LIMIT_TABLE, tableCreated: true, insuranceLimiter: memory })
+        ? new RateLimiterPostgres({ ...options, storeClient: client, storeType: 'pool', tableName: SHARED_COUNTERS_TABLE, tableCreated: true, insuranceLimiter: memory })
         : memory;
       return { rule, limiter };
     });
@@ -120,7 +106,7 @@ export class RateLimits {
     const method = subject.method.toUpperCase();
     const entry = this.rules.find(({ rule }) => rule.matches(method, subject.route));
     if (!entry) return null;
-    const key = entry.rule.key === 'user-or-ip' && subject.userId ? `user:${subject.userId}` : `ip:${subject.ip}`;
+    const key = sharedCounterKey(entry.rule.key === 'user-or-ip' && subject.userId ? `user:${subject.userId}` : `ip:${subject.ip}`);
     try {
       await entry.limiter.consume(key);
       return null;
