@@ -5,12 +5,7 @@ import { closeContext, createContext, startBackgroundTasks, stopBackgroundTasks,
 import { createServer, type AstroHandler, type ServerOptions } from './http-server.ts';
 import { nodeRoutes, workerNodeRoutes } from './routes.ts';
 
-/**
- * Production entry (`npm start` → dist/server/main.mjs): builds the context, serves HTTP,
- * starts background tasks at boot, and on SIGTERM stops taking work, lets in-flight steps
- * finish, and exits within SHUTDOWN_TIMEOUT_MS. BEEM_ROLE picks the tasks (context.ts) and
- * what HTTP serves: a worker answers only `/healthz` and `/metrics` on its PORT.
- */
+/** A worker process serves no pages (the Astro handler is not even loaded); everything else serves them all. */
 async function serverOptions(ctx: AppContext): Promise<ServerOptions> {
   if (ctx.config.role === 'worker') return { routes: workerNodeRoutes };
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,6 +14,12 @@ async function serverOptions(ctx: AppContext): Promise<ServerOptions> {
   return { astro: handler, clientDir: path.join(here, '..', 'client'), routes: nodeRoutes };
 }
 
+/**
+ * Production entry (`npm start` → dist/server/main.mjs): builds the context, serves HTTP,
+ * starts background tasks at boot, and on SIGTERM stops taking work, lets in-flight steps
+ * finish, and exits within SHUTDOWN_TIMEOUT_MS. BEEM_ROLE picks the tasks (context.ts) and
+ * what HTTP serves: a worker answers only `/healthz` and `/metrics` on its PORT.
+ */
 async function main(): Promise<void> {
   let loaded;
   try {
