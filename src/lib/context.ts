@@ -69,7 +69,7 @@ export interface AppContext {
   yookassa: YookassaClient;
   /** Prometheus registry of this context (`/metrics`); services report into it through small hooks. */
   metrics: AppMetrics;
-  /** Open status streams (`/api/status/stream`); also on `tasks`, first, so shutdown ends them at once. */
+  /** Open status streams (`/api/status/stream`); on `tasks` unless BEEM_ROLE=worker, first, so shutdown ends them at once. */
   statusWatch: StatusWatch;
   /** ffmpeg as found at start (`available` false: no exports, posters are the first frame). */
   ffmpeg: Ffmpeg;
