@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { closeContext, createContext, type AppContext } from '../../src/lib/cont
 import { createLogger } from '../../src/lib/logger.ts';
 import { tempDir, testsUsePostgres } from '../helpers/app.ts';
 import { createTestDatabase, type TestPostgres } from '../helpers/postgres.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+import { productionEnv, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { FAST_QUEUE_ENV, balanceOf, expectLedgerConsistent, imageForm, ledgerOf, photo, waitForStatus, waitUntil, type StatusBody } from '../helpers/generation.ts';
@@ -237,5 +238,22 @@ describe.skipIf(!testsUsePostgres())('two web and two worker processes on one Po
     }
     expect(statuses.filter((s) => s !== 429)).toHaveLength(GENERATE_PER_MINUTE);
     expect(statuses.slice(GENERATE_PER_MINUTE)).toEqual(Array(GENERATE_PER_MINUTE).fill(429));
+  });
+});
+
+describe('BEEM_ROLE on a SQLite file', () => {
+  it('stops the start with a message naming the fix, before touching the database', async () => {
+    const dir = tempDir();
+    try {
+      const env = { PATH: process.env.PATH ?? '', ...productionEnv(dir), BEEM_ROLE: 'worker' };
+      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, ['dist/server/main.mjs'], { env, timeout: 20_000 }, (_err, _stdout, err) => resolve({ code: child.exitCode, stderr: err }));
+      });
+      expect(code).toBe(78);
+      expect(stderr).toContain('BEEM_ROLE: worker needs PostgreSQL (DATABASE_URL=postgres://…); on a SQLite file one process does everything: unset BEEM_ROLE');
+      expect(fs.existsSync(path.join(dir, 'beem.db'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
