@@ -234,7 +234,20 @@ class PoolHandle implements PostgresDatabase {
   }
 }
 
+const pools = new WeakMap<Database, pg.Pool>();
+
 /** Wraps a `pg` pool; `end()` closes the pool. */
 export function postgresDatabase(pool: pg.Pool): PostgresDatabase {
-  return new PoolHandle(pool);
+  const db = new PoolHandle(pool);
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * The pool behind a PostgreSQL database, for a library that speaks `pg` itself (the shared rate
+ * limits' store); null for SQLite or a transaction handle. Its statements run outside the
+ * seam: no SQL translation, no transaction lock.
+ */
+export function postgresPoolOf(db: Database): pg.Pool | null {
+  return pools.get(db) ?? null;
 }
