@@ -12,6 +12,7 @@ import { statusStreamBenchmark } from './status-stream.ts';
 import { exportsBenchmark } from './exports.ts';
 import { promptSpeedBenchmark } from './prompt-speed.ts';
 import { blobsBenchmark } from './blobs.ts';
+import { enginesBenchmark } from './engines.ts';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- status serve` runs those only.
@@ -31,6 +32,7 @@ const BENCHMARKS: Benchmark[] = [
   exportsBenchmark,
   promptSpeedBenchmark,
   blobsBenchmark,
+  enginesBenchmark,
 ];
 
 const args = parseArgs(process.argv.slice(2));

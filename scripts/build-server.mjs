@@ -1,9 +1,9 @@
-// Bundles the server entry and the operator CLI (our TypeScript) next to Astro's build.
+// Bundles the server entry, the operator CLI and the shop-move commands (our TypeScript) next to Astro's build.
 // Packages stay external: they are installed in node_modules at run time.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { main: 'src/server/main.ts', cli: 'src/server/cli.ts' },
+  entryPoints: { main: 'src/server/main.ts', cli: 'src/server/cli.ts', move: 'src/server/move.ts' },
   outdir: 'dist/server',
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Db } from '../../src/lib/db/index.ts';
+import type { Database } from '../../src/lib/db/database.ts';
 import { upsertUserFromIdentity } from '../../src/lib/auth/users.ts';
 import { createSession, SESSION_COOKIE } from '../../src/lib/auth/sessions.ts';
 import { applyCreditChange } from '../../src/lib/billing/ledger.ts';
@@ -22,7 +23,7 @@ export function openServerDatabase(file: string): Db {
   return openDatabase(file);
 }
 
-export async function createBenchUser(db: Db, balance: number): Promise<BenchUser> {
+export async function createBenchUser(db: Database, balance: number): Promise<BenchUser> {
   const now = Date.now();
   const email = `bench-${randomUUID().slice(0, 12)}@example.ru`;
   const { user } = await upsertUserFromIdentity(

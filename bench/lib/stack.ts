@@ -3,6 +3,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import type { Database } from '../../src/lib/db/database.ts';
+import { openDatabase } from '../../src/lib/db/index.ts';
+import { postgresDatabase } from '../../src/lib/db/postgres.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
 import type { MinimaxOptionsInput } from '../../sandbox/minimax/emulator.ts';
 
@@ -16,8 +20,11 @@ export interface BenchServer {
   url: string;
   pid: number;
   dir: string;
+  /** The SQLite file (unused when the server runs on `databaseUrl`). */
   databaseFile: string;
   storageDir: string;
+  /** The server's database through the seam, on whichever engine it runs (the caller ends it). */
+  openDatabase(): Database;
   sandbox: Sandbox;
   /** Resident and peak resident memory of the server process, in bytes. */
   memory(): { rss: number; hwm: number };
@@ -26,6 +33,8 @@ export interface BenchServer {
 
 export interface BenchServerOptions {
   env?: Record<string, string>;
+  /** A PostgreSQL database (bench/lib/postgres.ts) instead of a fresh SQLite file. */
+  databaseUrl?: string;
   minimax?: MinimaxOptionsInput;
 }
 
@@ -106,7 +115,7 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
       HOST: '127.0.0.1',
       PORT: String(port),
       PUBLIC_BASE_URL: url,
-      DATABASE_URL: databaseFile,
+      DATABASE_URL: options.databaseUrl ?? databaseFile,
       STORAGE_DIR: storageDir,
       SANDBOX_URL: sandbox.url,
       LOG_LEVEL: 'info',
@@ -132,6 +141,8 @@ export async function startBenchServer(options: BenchServerOptions = {}): Promis
     storageDir,
     sandbox,
     memory: () => readMemory(pid),
+    openDatabase: () =>
+      options.databaseUrl ? postgresDatabase(new pg.Pool({ connectionString: options.databaseUrl, max: 4 })) : openDatabase(databaseFile),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,5 +1,5 @@
 import { startBenchServer, waitFor, type BenchServer } from './stack.ts';
-import { createBenchUser, openServerDatabase, requestGeneration, uploadPhoto, type BenchUser } from './fixtures.ts';
+import { createBenchUser, requestGeneration, uploadPhoto, type BenchUser } from './fixtures.ts';
 
 /**
  * A server with one signed-in user whose generation is being rendered by MiniMax: the state
@@ -13,14 +13,15 @@ export interface WatchedGeneration {
   stop(): Promise<void>;
 }
 
-export async function startWatchedGeneration(): Promise<WatchedGeneration> {
+export async function startWatchedGeneration(options: { databaseUrl?: string } = {}): Promise<WatchedGeneration> {
   const server = await startBenchServer({
     env: { POLL_INTERVAL_MS: '2000' },
+    databaseUrl: options.databaseUrl,
     // The render never finishes within a benchmark: the generation stays `processing`.
     minimax: { stepMs: { preparing: 50, queueing: 50, processing: 3_600_000 }, render: { maxShortSide: 120, fps: 12 } },
   });
   try {
-    const db = openServerDatabase(server.databaseFile);
+    const db = server.openDatabase();
     const user = await createBenchUser(db, 10);
     await uploadPhoto(server.url, user);
     const { status, generationId } = await requestGeneration(server.url, user);
@@ -30,7 +31,7 @@ export async function startWatchedGeneration(): Promise<WatchedGeneration> {
       30_000,
       'the generation to reach processing',
     );
-    db.close();
+    await db.end();
     return {
       server,
       user,

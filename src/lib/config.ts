@@ -17,6 +17,14 @@ import type { Duration, GenerationMode, Plan } from './model.ts';
 
 export type AppEnv = 'development' | 'production' | 'test';
 
+/**
+ * What this process does (`BEEM_ROLE`): `all` (unset) serves HTTP and runs the background work,
+ * as one Beem always has; `web` serves HTTP only; `worker` runs the background work and answers
+ * only `/healthz` and `/metrics`. Which task runs where is decided in context.ts.
+ */
+export const PROCESS_ROLES = ['all', 'web', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
 export const TARIFF_IDS = ['single', 'basic', 'professional'] as const;
 export type TariffId = (typeof TARIFF_IDS)[number];
 
@@ -32,6 +40,7 @@ export interface Tariff {
 export interface Config {
   env: AppEnv;
   isProduction: boolean;
+  role: ProcessRole;
   server: {
     host: string;
     port: number;
@@ -48,9 +57,10 @@ export interface Config {
   /**
    * SQLite file (the default, one process) or PostgreSQL (src/lib/db/open.ts). The PostgreSQL
    * URL here has its password removed, so the config stays safe to log; the full URL is
-   * `Secrets.databaseUrl`.
+   * `Secrets.databaseUrl`. `pool`: connections this process keeps at most, and how long it waits
+   * for a new one before the query fails (instead of hanging while the server is unreachable).
    */
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; pool: { size: number; connectTimeoutMs: number } };
   paths: { storageDir: string };
   /**
    * Where files live (src/lib/blobs): `local` under `paths.storageDir`, or `s3` in a private
@@ -204,7 +214,12 @@ const DATABASE_URL_SHAPE =
 /** URL schemes are case-insensitive; `pg` reads both spellings. */
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
-function postgresUrlProblem(value: string): string | null {
+export function isPostgresUrl(value: string): boolean {
+  return POSTGRES_URL.test(value);
+}
+
+/** What makes `value` (a postgres:// URL) unusable, or null. */
+export function postgresUrlProblem(value: string): string | null {
   let url: URL;
   try {
     url = new URL(value);
@@ -217,7 +232,7 @@ function postgresUrlProblem(value: string): string | null {
 }
 
 /** The URL with its password removed: what the config (logged, shown to admins) may carry. */
-function withoutPassword(value: string): string {
+export function withoutPassword(value: string): string {
   const url = new URL(value);
   url.password = '';
   return url.href;
@@ -268,6 +283,9 @@ const envSchema = z.object({
       message: 'must name the PostgreSQL host and database, e.g. postgres://beem:password@db.example:5432/beem',
     })
     .default('./data/beem.db'),
+  DATABASE_POOL_SIZE: int(1, 1000).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100).default(10_000),
+  BEEM_ROLE: z.enum(PROCESS_ROLES, { message: 'must be web, worker or all (unset: all, one process does everything)' }).default('all'),
   STORAGE_DIR: z.string().min(1).default('./storage'),
   STORAGE: z.enum(['local', 's3'], { message: 'must be local or s3' }).default('local'),
   S3_ENDPOINT: url.optional(),
@@ -460,6 +478,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const entry of e.METRICS_ALLOWED_IPS) {
     if (!isAddressOrCidr(entry)) problems.push(`METRICS_ALLOWED_IPS: "${entry}" is not an IP address or CIDR`);
   }
+  if (e.BEEM_ROLE !== 'all' && !POSTGRES_URL.test(e.DATABASE_URL)) {
+    // The in-process queue, the in-memory rate limits and SQLite's one writer all assume one
+    // process per SQLite file: separate web and worker processes need PostgreSQL.
+    problems.push(
+      `BEEM_ROLE: ${e.BEEM_ROLE} needs PostgreSQL (DATABASE_URL=postgres://…); on a SQLite file one process does everything: unset BEEM_ROLE`,
+    );
+  }
   if (e.QUEUE_BACKOFF_MAX_MS < e.QUEUE_BACKOFF_BASE_MS) {
     problems.push('QUEUE_BACKOFF_MAX_MS: must not be smaller than QUEUE_BACKOFF_BASE_MS');
   }
@@ -506,6 +531,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config: Config = {
     env: e.NODE_ENV,
     isProduction: production,
+    role: e.BEEM_ROLE,
     server: {
       host: e.HOST,
       port: e.PORT,
@@ -518,7 +544,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_MS,
     },
     database: POSTGRES_URL.test(e.DATABASE_URL)
-      ? { kind: 'postgres', url: withoutPassword(e.DATABASE_URL) }
+      ? {
+          kind: 'postgres',
+          url: withoutPassword(e.DATABASE_URL),
+          pool: { size: e.DATABASE_POOL_SIZE, connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS },
+        }
       : { kind: 'sqlite', file: e.DATABASE_URL === ':memory:' ? ':memory:' : path.resolve(cwd, e.DATABASE_URL) },
     paths: {
       storageDir: path.resolve(cwd, e.STORAGE_DIR),

@@ -6,12 +6,16 @@ import { createLogger, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OAuthClient } from './providers/oauth/client.ts';
 import { RateLimits } from './http/rate-limits.ts';
+import { prepareSharedCounters } from './db/shared-counters.ts';
+import { postgresPoolOf } from './db/postgres.ts';
+import { runsInRole, type TaskPlace } from './roles.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
 import { GenerationWorker } from './generation/worker.ts';
 import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
-import { createTelegramNotifier } from './notify/telegram-notifier.ts';
+import { ALERT_COOLDOWN_MS, createTelegramNotifier } from './notify/telegram-notifier.ts';
+import { createSharedCooldown } from './notify/shared-cooldown.ts';
 import { createAlertChatCheck, type AlertChatCheck } from './notify/alert-chat.ts';
 import type { Notifier } from './notify/types.ts';
 import type { BackgroundTask } from './tasks.ts';
@@ -46,13 +50,18 @@ export interface AppContext {
   blobs: BlobStore;
   log: Logger;
   clock: Clock;
+  /** The background tasks this process runs (BEEM_ROLE decides which: roles.ts). */
   tasks: BackgroundTask[];
   /** The sign-in provider (its discovery document is fetched on first use and kept). */
   oauth: OAuthClient;
-  /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
+  /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts); shared by all processes on PostgreSQL. */
   rateLimits: RateLimits;
   minimax: MinimaxClient;
-  /** Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push. */
+  /**
+   * On `tasks` unless BEEM_ROLE=web; routes call `wake()` after enqueueing or on a MiniMax push.
+   * In a web process it is never started, so `wake()` does nothing: a worker process finds the
+   * work on its own next look (at most a second later).
+   */
   generationWorker: GenerationWorker;
   /** Operator alerts (Telegram); `alert()` never blocks or throws. */
   notifier: Notifier;
@@ -63,11 +72,11 @@ export interface AppContext {
   yookassa: YookassaClient;
   /** Prometheus registry of this context (`/metrics`); services report into it through small hooks. */
   metrics: AppMetrics;
-  /** Open status streams (`/api/status/stream`); also on `tasks`, first, so shutdown ends them at once. */
+  /** Open status streams (`/api/status/stream`); on `tasks` unless BEEM_ROLE=worker, first, so shutdown ends them at once. */
   statusWatch: StatusWatch;
   /** ffmpeg as found at start (`available` false: no exports, posters are the first frame). */
   ffmpeg: Ffmpeg;
-  /** Also on `tasks`; the export routes call `wake()` after asking for an export. */
+  /** On `tasks` unless BEEM_ROLE=web (then `wake()` does nothing, as for the worker); the export routes call `wake()` after asking for an export. */
   exports: ExportRunner;
 }
 
@@ -125,11 +134,15 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
       }
     : null;
   const alertChat = createAlertChatCheck({ telegram, log, clock });
+  const sharedPool = postgresPoolOf(db);
+  // On PostgreSQL the counters shared by all processes (rate limits, alert cooldown) live in one table.
+  if (sharedPool) await prepareSharedCounters(db);
   const notifier = createTelegramNotifier({
     db,
     log,
     clock,
     telegram,
+    sharedCooldown: sharedPool ? createSharedCooldown({ pool: sharedPool, cooldownMs: ALERT_COOLDOWN_MS }) : undefined,
     minIntervalMs: config.telegram.minIntervalMs,
     // A failed send is retried once after the same pause that spaces messages.
     retryDelayMs: config.telegram.minIntervalMs,
@@ -204,6 +217,12 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
   });
   metrics.watchWorker(generationWorker);
   const statusWatch = new StatusWatch({ db, clock, log, limits: config.statusStreams });
+  const rateLimits = sharedPool
+    ? new RateLimits(config.rateLimits, {
+        pool: sharedPool,
+        onStoreError: (err) => log.error({ mod: 'rate-limits', err }, 'shared rate limit store failed; counting in this process meanwhile'),
+      })
+    : new RateLimits(config.rateLimits);
 
   const ctx: AppContext = {
     config,
@@ -214,14 +233,14 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     blobs,
     log,
     clock,
-    tasks: [statusWatch, generationWorker, posters, exports],
+    tasks: [],
     notifier,
     alertChat,
     llm,
     promptEngine,
     yookassa,
     oauth: new OAuthClient(config.auth, secrets.oauthClientSecret, log.child({ mod: 'oauth' })),
-    rateLimits: new RateLimits(config.rateLimits),
+    rateLimits,
     minimax,
     generationWorker,
     metrics,
@@ -229,13 +248,22 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     ffmpeg,
     exports,
   };
-  ctx.tasks.push(createPaymentReconciler(ctx));
-  ctx.tasks.push(createSessionSweeper(ctx));
-  ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
-  ctx.tasks.push({ name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} });
-  ctx.tasks.push({ name: 'llm-model-check', start: () => void llm.checkModel(), stop: async () => {} });
-  // Shutdown waits for queued alerts to be delivered and recorded.
-  ctx.tasks.push({ name: 'operator-alerts', start() {}, stop: () => notifier.flush() });
+  // In start (and stop) order. The status streams end first at shutdown; queued alerts are
+  // flushed last, after everything that may raise one.
+  const placed: Array<[TaskPlace, BackgroundTask]> = [
+    ['web', statusWatch],
+    ['worker', generationWorker],
+    ['worker', posters],
+    ['worker', exports],
+    ['worker', createPaymentReconciler(ctx)],
+    ['worker', createSessionSweeper(ctx)],
+    ['web', { name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} }],
+    ['both', { name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} }],
+    // Both use the model: web for prompt previews, the worker to prepare generations.
+    ['both', { name: 'llm-model-check', start: () => void llm.checkModel(), stop: async () => {} }],
+    ['both', { name: 'operator-alerts', start() {}, stop: () => notifier.flush() }],
+  ];
+  ctx.tasks = placed.filter(([place]) => runsInRole(place, config.role)).map(([, task]) => task);
   return ctx;
 }
 

@@ -12,38 +12,13 @@ import { sendTestAlert } from '../lib/admin/alerts.ts';
 import { failStuckGenerations, refundGenerationByAdmin, requeueGeneration, retryGenerationByAdmin } from '../lib/admin/generations.ts';
 import { isAppError } from '../lib/errors.ts';
 import { t } from '../lib/i18n/index.ts';
+import { parseArgs, type Parsed } from './cli-args.ts';
 
 /**
  * Operator commands for the shell (`npm run admin -- <command>`), using the same service
  * functions as the admin pages; every change is audited with actor `cli`. Each command
  * prints what it did on stdout (logs go to stderr); a failure exits non-zero.
  */
-
-interface Parsed {
-  positional: string[];
-  options: Record<string, string | true>;
-}
-
-/** `a b --reason "text" --free` → positional [a, b], options {reason, free}. */
-function parseArgs(args: string[]): Parsed {
-  const positional: string[] = [];
-  const options: Record<string, string | true> = {};
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i]!;
-    if (arg.startsWith('--')) {
-      const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-      const next = args[i + 1];
-      if (inline !== undefined) options[name] = inline;
-      else if (next !== undefined && !next.startsWith('--')) {
-        options[name] = next;
-        i += 1;
-      } else options[name] = true;
-    } else {
-      positional.push(arg);
-    }
-  }
-  return { positional, options };
-}
 
 type Command = {
   usage: string;

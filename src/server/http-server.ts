@@ -38,9 +38,10 @@ export interface NodeRequestContext {
 export type NodeRoute = (r: NodeRequestContext) => boolean | Promise<boolean>;
 
 export interface ServerOptions {
-  astro: AstroHandler;
-  /** Built client assets (`dist/client`). */
-  clientDir: string;
+  /** Pages and API routes; absent in a worker process (BEEM_ROLE=worker), where what no node route answers is 404. */
+  astro?: AstroHandler;
+  /** Built client assets (`dist/client`); absent: none are served. */
+  clientDir?: string;
   routes?: NodeRoute[];
 }
 
@@ -115,8 +116,8 @@ function listEntries(dir: string): string[] {
 }
 
 export function createRequestListener(ctx: AppContext, options: ServerOptions) {
-  const statics = staticRoute(path.resolve(options.clientDir));
-  const routes: NodeRoute[] = [healthRoute, ...(options.routes ?? []), statics];
+  const statics = options.clientDir ? staticRoute(path.resolve(options.clientDir)) : null;
+  const routes: NodeRoute[] = [healthRoute, ...(options.routes ?? []), ...(statics ? [statics] : [])];
   const securityHeaders = { ...BASE_SECURITY_HEADERS, ...transportSecurityHeaders(ctx.config) };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
@@ -219,6 +220,10 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
           route = candidate === statics ? 'static' : nodeRouteLabel(url.pathname);
           return;
         }
+      }
+      if (!options.astro) {
+        sendNodeError(req, res, 404, 'NOT_FOUND');
+        return;
       }
       await options.astro(
         req,

@@ -1,14 +1,24 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../lib/config.ts';
-import { closeContext, createContext, startBackgroundTasks, stopBackgroundTasks } from '../lib/context.ts';
-import { createServer, type AstroHandler } from './http-server.ts';
-import { nodeRoutes } from './routes.ts';
+import { closeContext, createContext, startBackgroundTasks, stopBackgroundTasks, type AppContext } from '../lib/context.ts';
+import { createServer, type AstroHandler, type ServerOptions } from './http-server.ts';
+import { nodeRoutes, workerNodeRoutes } from './routes.ts';
+
+/** A worker process serves no pages (the Astro handler is not even loaded); everything else serves them all. */
+async function serverOptions(ctx: AppContext): Promise<ServerOptions> {
+  if (ctx.config.role === 'worker') return { routes: workerNodeRoutes };
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const astroEntry = path.join(here, 'entry.mjs');
+  const { handler } = (await import(astroEntry)) as { handler: AstroHandler };
+  return { astro: handler, clientDir: path.join(here, '..', 'client'), routes: nodeRoutes };
+}
 
 /**
  * Production entry (`npm start` → dist/server/main.mjs): builds the context, serves HTTP,
  * starts background tasks at boot, and on SIGTERM stops taking work, lets in-flight steps
- * finish, and exits within SHUTDOWN_TIMEOUT_MS.
+ * finish, and exits within SHUTDOWN_TIMEOUT_MS. BEEM_ROLE picks the tasks (context.ts) and
+ * what HTTP serves: a worker answers only `/healthz` and `/metrics` on its PORT.
  */
 async function main(): Promise<void> {
   let loaded;
@@ -22,15 +32,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const ctx = await createContext(loaded);
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const astroEntry = path.join(here, 'entry.mjs');
-  const { handler } = (await import(astroEntry)) as { handler: AstroHandler };
-
-  const server = createServer(ctx, {
-    astro: handler,
-    clientDir: path.join(here, '..', 'client'),
-    routes: nodeRoutes,
-  });
+  const server = createServer(ctx, await serverOptions(ctx));
   const { host, port } = ctx.config.server;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -48,7 +50,13 @@ async function main(): Promise<void> {
   }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  ctx.log.info({ host, port: actualPort, env: ctx.config.env }, `Beem is listening on http://${host}:${actualPort}`);
+  const role = ctx.config.role;
+  ctx.log.info(
+    { host, port: actualPort, env: ctx.config.env, role },
+    role === 'worker'
+      ? `Beem worker is listening on http://${host}:${actualPort} (health and metrics only)`
+      : `Beem is listening on http://${host}:${actualPort}`,
+  );
   startBackgroundTasks(ctx);
 
   let stopping = false;

@@ -35,7 +35,8 @@ function freePort(): Promise<number> {
   });
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** A throwaway PostgreSQL server in a temp dir on a free port (also used by `npm run bench`). */
+export async function startEmbeddedPostgres(): Promise<{ adminUrl: string; stop(): Promise<void> }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beem-test-pg-'));
   const password = crypto.randomBytes(12).toString('hex');
   const log: string[] = [];
@@ -72,10 +73,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`the test PostgreSQL server did not start:\n${log.join('')}`, { cause: err });
   }
-
-  project.provide('postgresAdminUrl', `postgres://beem:${password}@127.0.0.1:${port}/postgres`);
-  return async () => {
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    adminUrl: `postgres://beem:${password}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await startEmbeddedPostgres();
+  project.provide('postgresAdminUrl', server.adminUrl);
+  return () => server.stop();
 }

@@ -83,10 +83,37 @@ describe('loadConfig', () => {
 
   it('keeps the PostgreSQL password out of the config and in the secrets', () => {
     const { config, secrets } = loadConfig({ DATABASE_URL: 'postgresql://beem:s3cr%40t@db.internal:5432/beem?sslmode=require' });
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://beem@db.internal:5432/beem?sslmode=require' });
+    expect(config.database).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://beem@db.internal:5432/beem?sslmode=require',
+      pool: { size: 10, connectTimeoutMs: 10_000 },
+    });
     expect(JSON.stringify(config)).not.toContain('s3cr');
     expect(secrets.databaseUrl).toBe('postgresql://beem:s3cr%40t@db.internal:5432/beem?sslmode=require');
     expect(loadConfig({}).secrets.databaseUrl).toBe('');
+  });
+
+  it('sizes the PostgreSQL pool and its connect timeout from DATABASE_POOL_SIZE and DATABASE_CONNECT_TIMEOUT_MS', () => {
+    const postgres = { DATABASE_URL: 'postgres://beem:pw@db/beem' };
+    expect(loadConfig({ ...postgres, DATABASE_POOL_SIZE: '25', DATABASE_CONNECT_TIMEOUT_MS: '3000' }).config.database).toMatchObject({
+      pool: { size: 25, connectTimeoutMs: 3000 },
+    });
+    expect(problemsOf({ ...postgres, DATABASE_POOL_SIZE: '0' })).toEqual(['DATABASE_POOL_SIZE: must be at least 1']);
+    expect(problemsOf({ ...postgres, DATABASE_CONNECT_TIMEOUT_MS: '10' })).toEqual(['DATABASE_CONNECT_TIMEOUT_MS: must be at least 100']);
+  });
+
+  it('reads BEEM_ROLE (unset: all) and allows web and worker only on PostgreSQL', () => {
+    const postgres = { DATABASE_URL: 'postgres://beem:pw@db/beem' };
+    expect(loadConfig({}).config.role).toBe('all');
+    expect(loadConfig({ BEEM_ROLE: 'all' }).config.role).toBe('all');
+    expect(loadConfig({ ...postgres, BEEM_ROLE: 'web' }).config.role).toBe('web');
+    expect(loadConfig({ ...postgres, BEEM_ROLE: 'worker' }).config.role).toBe('worker');
+    expect(problemsOf({ ...postgres, BEEM_ROLE: 'api' })).toEqual(['BEEM_ROLE: must be web, worker or all (unset: all, one process does everything)']);
+    for (const role of ['web', 'worker']) {
+      expect(problemsOf({ BEEM_ROLE: role })).toEqual([
+        `BEEM_ROLE: ${role} needs PostgreSQL (DATABASE_URL=postgres://…); on a SQLite file one process does everything: unset BEEM_ROLE`,
+      ]);
+    }
   });
 
   it('names the variable and the reason for malformed values', () => {

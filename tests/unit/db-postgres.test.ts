@@ -46,6 +46,35 @@ describe('the PostgreSQL driver', () => {
     await expect(db.get('SELECT userId FROM people WHERE createdAt = @now', {})).rejects.toThrow('Missing named parameter "now"');
   });
 
+  it('prepares a statement with parameters once per connection, and runs it again without parsing it', async () => {
+    const { db } = database();
+    const count = await inTransaction(db, async (tx) => {
+      for (let i = 0; i < 3; i++) expect(await tx.value('SELECT CAST(? AS integer) + 1 AS n', [i])).toBe(i + 1);
+      return tx.value(`SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = 'SELECT CAST($1 AS integer) + 1 AS n'`);
+    });
+    expect(count).toBe(1);
+  });
+
+  it('keeps reading whole rows (SELECT *, RETURNING *) after another process adds a column, and listed columns too', async () => {
+    const { db, connect } = database();
+    await db.run('CREATE TABLE things (id TEXT PRIMARY KEY, label TEXT NOT NULL)');
+    await db.run(`INSERT INTO things (id, label) VALUES ('a', 'first')`);
+    const read = () =>
+      inTransaction(db, async (tx) => ({
+        whole: await tx.get('SELECT * FROM things WHERE id = ?', ['a']),
+        listed: await tx.get('SELECT id, label FROM things WHERE id = ?', ['a']),
+        returned: await tx.get('UPDATE things SET label = label WHERE id = ? RETURNING *', ['a']),
+      }));
+    await read();
+    // Another process (a newer version starting up) migrates while this one keeps running.
+    const other = connect();
+    await other.run(`ALTER TABLE things ADD COLUMN note TEXT NOT NULL DEFAULT 'new'`);
+    const after = await read();
+    expect(after.whole).toEqual({ id: 'a', label: 'first', note: 'new' });
+    expect(after.listed).toEqual({ id: 'a', label: 'first' });
+    expect(after.returned).toEqual({ id: 'a', label: 'first', note: 'new' });
+  });
+
   it('refuses to commit a transaction in which a statement failed, even when the body caught the error', async () => {
     const { db } = database();
     await db.run('CREATE TABLE once (k TEXT PRIMARY KEY)');

@@ -82,7 +82,17 @@ describe('toPostgres', () => {
       names: null,
     },
   ])('$name', ({ sql, text, names }) => {
-    expect(toPostgres(sql)).toEqual({ text, names });
+    const translated = toPostgres(sql);
+    expect({ text: translated.text, names: translated.names }).toEqual({ text, names });
+  });
+
+  it('names each text for its prepared statement: the same text the same name, another text another', () => {
+    const first = toPostgres('SELECT id FROM users WHERE id = ?').name;
+    expect(toPostgres('SELECT id FROM users WHERE id = ?').name).toBe(first);
+    expect(toPostgres('SELECT id FROM users WHERE id = ? ').name).not.toBe(first);
+    expect(toPostgres('SELECT id FROM users WHERE email = ?').name).not.toBe(first);
+    // PostgreSQL truncates identifiers at 63 bytes; a longer name would collide after truncation.
+    expect(first.length).toBeLessThanOrEqual(63);
   });
 
   it('keeps a column named like the hint (indexed_by_x) and a word that merely starts with INDEXED', () => {

@@ -22,7 +22,11 @@ export interface AppDatabase {
 export async function openAppDatabase(loaded: LoadedConfig, options: { log: Logger; now: number }): Promise<AppDatabase> {
   const { database } = loaded.config;
   if (database.kind === 'sqlite') return migrated(openDatabase(database.file), options);
-  const pool = new pg.Pool({ connectionString: loaded.secrets.databaseUrl });
+  const pool = new pg.Pool({
+    connectionString: loaded.secrets.databaseUrl,
+    max: database.pool.size,
+    connectionTimeoutMillis: database.pool.connectTimeoutMs,
+  });
   // An idle pooled connection dropped by the server (a restart, a failover) emits 'error' on
   // the pool; unhandled it would crash the process. The pool replaces it on the next query.
   pool.on('error', (err) => options.log.error({ mod: 'db', err }, 'an idle PostgreSQL connection failed'));

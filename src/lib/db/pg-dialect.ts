@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Params } from './database.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface PgStatement {
   text: string;
   /** Named parameters in `$n` order; null when the statement uses `?` (or none). */
   names: readonly string[] | null;
+  /** A name derived from the text, for the prepared statement on each connection. */
+  name: string;
 }
 
 /** Distinct SQL texts kept translated; beyond this many the oldest goes (search SQL is built from a few pieces). */
@@ -143,5 +146,5 @@ function translate(sql: string): PgStatement {
     i = end;
   }
   if (positional > 0 && names.length > 0) throw new SyntaxError('a statement mixes ? and @name parameters');
-  return { text: out, names: names.length > 0 ? names : null };
+  return { text: out, names: names.length > 0 ? names : null, name: `beem_${createHash('sha256').update(out).digest('hex').slice(0, 24)}` };
 }

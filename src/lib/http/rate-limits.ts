@@ -1,12 +1,19 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
+import { SHARED_COUNTERS_TABLE, sharedCounterKey } from '../db/shared-counters.ts';
 
 /**
  * Per-minute request limits from the spec, applied centrally by the middleware so routes
  * need not call anything: per user when signed in, per IP otherwise; sign-in attempts per
  * IP. Rules match the route that runs (Astro's route pattern, e.g. `/api/generate`), so
- * no other spelling of a path escapes them. The counters live in memory on the context
- * (one process serves Beem).
+ * no other spelling of a path escapes them.
+ *
+ * Where the counters live: on SQLite (one process) in memory; on PostgreSQL in one table every
+ * web process shares, so two web processes do not double anyone's allowance. If that table
+ * cannot be reached, each process counts in its own memory meanwhile (the library's insurance
+ * limiter): the limits still hold per process, no request is refused or answered 500 because
+ * of the store, and the failure is logged once a minute.
  */
 
 export type RateRuleName = 'generate' | 'preview' | 'upload' | 'payment-create' | 'payment-check' | 'signin';
@@ -53,14 +60,45 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
-export class RateLimits {
-  private readonly rules: Array<{ rule: RateRule; limiter: RateLimiterMemory }>;
+export interface SharedRateStore {
+  /** The PostgreSQL pool (the table exists: prepareSharedCounters). */
+  pool: pg.Pool;
+  /** Told when the store fails; the request was counted in this process's memory instead. */
+  onStoreError(err: unknown): void;
+}
 
-  constructor(limits: Config['rateLimits']) {
-    this.rules = rateRules(limits).map((rule) => ({
-      rule,
-      limiter: new RateLimiterMemory({ keyPrefix: rule.name, points: rule.perMinute, duration: 60 }),
-    }));
+const STORE_ERROR_REPORT_MS = 60_000;
+
+export class RateLimits {
+  private readonly rules: Array<{ rule: RateRule; limiter: RateLimiterAbstract }>;
+  private lastStoreErrorAt = Number.NEGATIVE_INFINITY;
+
+  /** Without `shared`, counters live in this process's memory. */
+  constructor(limits: Config['rateLimits'], shared: SharedRateStore | null = null) {
+    const client = shared ? this.reportingClient(shared) : null;
+    this.rules = rateRules(limits).map((rule) => {
+      const options = { keyPrefix: rule.name, points: rule.perMinute, duration: 60 };
+      const memory = new RateLimiterMemory(options);
+      const limiter = client
+        ? new RateLimiterPostgres({ ...options, storeClient: client, storeType: 'pool', tableName: SHARED_COUNTERS_TABLE, tableCreated: true, insuranceLimiter: memory })
+        : memory;
+      return { rule, limiter };
+    });
+  }
+
+  /** The pool as the library uses it, with failures reported (at most once a minute) on their way to the insurance limiter. */
+  private reportingClient(shared: SharedRateStore): Pick<pg.Pool, 'query'> {
+    return {
+      query: ((config: pg.QueryConfig) =>
+        shared.pool.query(config).catch((err: unknown) => {
+          const now = Date.now();
+          if (now - this.lastStoreErrorAt >= STORE_ERROR_REPORT_MS) {
+            this.lastStoreErrorAt = now;
+            shared.onStoreError(err);
+          }
+          throw err;
+        })) as pg.Pool['query'],
+    };
   }
 
   /** Counts the request against its rule; a decision when it is over the limit, else null. */
@@ -68,7 +106,7 @@ export class RateLimits {
     const method = subject.method.toUpperCase();
     const entry = this.rules.find(({ rule }) => rule.matches(method, subject.route));
     if (!entry) return null;
-    const key = entry.rule.key === 'user-or-ip' && subject.userId ? `user:${subject.userId}` : `ip:${subject.ip}`;
+    const key = sharedCounterKey(entry.rule.key === 'user-or-ip' && subject.userId ? `user:${subject.userId}` : `ip:${subject.ip}`);
     try {
       await entry.limiter.consume(key);
       return null;

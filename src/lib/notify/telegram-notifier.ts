@@ -6,14 +6,16 @@ import { isTelegramError, type TelegramClient } from '../providers/telegram/clie
 import { recordAlert, type AlertDelivery } from './alert-log.ts';
 import { formatAlert, type FormattedAlert } from './format.ts';
 import type { Alert, Notifier } from './types.ts';
+import type { SharedCooldown } from './shared-cooldown.ts';
 
 /**
  * Operator alerts to Telegram (DESIGN.md §6). Promises to callers:
  * - `alert()` returns at once and never throws; delivery and the `operator_alerts` row
  *   happen later, on a queue, so an alert raised inside a transaction neither slows it
  *   nor ends up in it;
- * - the same `stage::error` goes out at most once per minute (the spec's cooldown);
- *   the duplicates are still recorded, as `suppressed`;
+ * - the same `stage::error` goes out at most once per minute (the spec's cooldown), across
+ *   all processes when `sharedCooldown` is given (PostgreSQL); the duplicates are still
+ *   recorded, as `suppressed`;
  * - a 429 is retried once after Telegram's `retry_after`; a 5xx or network error once
  *   after a short pause; anything else is recorded as `failed`;
  * - without a bot token or chat the alert is recorded as `disabled` and logged.
@@ -28,6 +30,12 @@ export interface TelegramNotifierOptions {
   /** Null when Telegram is not configured. */
   telegram: { client: TelegramClient; chatId: string } | null;
   cooldownMs?: number;
+  /**
+   * The cooldown as every process on the database sees it (web and worker roles), asked before
+   * sending what this process's own cooldown let through. When it cannot be asked, the alert
+   * is sent: a duplicate alert is better than a lost one.
+   */
+  sharedCooldown?: SharedCooldown;
   /** Pause between two messages (Telegram asks for ≤ 1 per second per chat). */
   minIntervalMs?: number;
   /** A `retry_after` longer than this is not waited for: the alert is recorded as failed. */
@@ -43,7 +51,7 @@ export interface TelegramNotifierOptions {
   onRefused?: (err: unknown) => void;
 }
 
-type Job = { alert: Alert; formatted: FormattedAlert; createdAt: number; action: 'send' | 'suppressed' | 'disabled' | 'overflow' };
+type Job = { alert: Alert; key: string; formatted: FormattedAlert; createdAt: number; action: 'send' | 'suppressed' | 'disabled' | 'overflow' };
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -83,7 +91,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
         lastSentAt.set(key, now);
         forgetOldKeys(now);
       }
-      queue.push({ alert: input, formatted, createdAt: now, action });
+      queue.push({ alert: input, key, formatted, createdAt: now, action });
       draining ??= startDrain().finally(() => {
         draining = null;
       });
@@ -114,11 +122,22 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Telegr
     }
   }
 
+  /** Whether another process sent this `stage::error` within the cooldown. */
+  async function sentElsewhere(job: Job): Promise<boolean> {
+    if (job.action !== 'send' || !options.sharedCooldown) return false;
+    try {
+      return !(await options.sharedCooldown.claim(job.key));
+    } catch (err) {
+      log.warn({ err, stage: job.alert.stage }, 'shared alert cooldown unavailable; sending');
+      return false;
+    }
+  }
+
   async function handle(job: Job): Promise<void> {
     const { stage } = job.alert;
     let delivery: AlertDelivery;
     let deliveryError: string | null = null;
-    if (job.action === 'suppressed') {
+    if (job.action === 'suppressed' || (await sentElsewhere(job))) {
       log.info({ stage }, 'cooldown active, duplicate alert suppressed');
       delivery = 'suppressed';
     } else if (job.action === 'disabled') {
