@@ -25,6 +25,8 @@ import { createFfmpeg, type Ffmpeg } from './video/ffmpeg.ts';
 import { ExportRunner } from './video/export-runner.ts';
 import { createVideoHooks } from './video/worker-hooks.ts';
 import { PosterTaker } from './video/posters.ts';
+import { createBlobStore } from './blobs/index.ts';
+import { DEFAULT_RETENTION_SETTINGS, RetentionSweeper } from './video/retention-sweeper.ts';
 
 
 /**
@@ -208,6 +210,11 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
   };
   ctx.tasks.push(createPaymentReconciler(ctx));
   ctx.tasks.push(createSessionSweeper(ctx));
+  // Deletes through the blob store, so expired files go from the local disk or the bucket alike.
+  const retentionBlobs = createBlobStore(config, secrets);
+  ctx.tasks.push(
+    new RetentionSweeper({ db, clock, log, blobs: retentionBlobs, settings: { ...DEFAULT_RETENTION_SETTINGS, days: config.video.retentionDays } }),
+  );
   ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
   ctx.tasks.push({ name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} });
   ctx.tasks.push({ name: 'llm-model-check', start: () => void llm.checkModel(), stop: async () => {} });
