@@ -1,5 +1,5 @@
 import { inTransaction, type Database } from '../db/database.ts';
-import { readRow } from '../db/row.ts';
+import type { RowReader } from '../db/row.ts';
 import { recordGenerationEvent } from '../generation/events.ts';
 import { tn } from '../i18n/plural.ts';
 import type { Locale } from '../i18n/index.ts';
@@ -31,8 +31,7 @@ export function expiredVideoMessage(locale: Locale, days: number): string {
 }
 
 /** Reads `expiredAt` and `retention_days` of a generations row (both set together by `expireOldVideos`). */
-export function expiryOf(row: Record<string, unknown>): VideoExpiry | null {
-  const r = readRow('generations', row);
+export function expiryOf(r: RowReader): VideoExpiry | null {
   const at = r.intOrNull('expiredAt');
   return at === null ? null : { at, days: r.int('retention_days') };
 }
