@@ -442,6 +442,7 @@ export function startAppPage(): void {
     const video = $<HTMLVideoElement>('result-video');
     const expired = generation.expiredMessage ?? null;
     // A deleted video gets its sentence instead of a player, a download or exports that would only fail.
+    $('result-title').textContent = t(expired === null ? 'ui.app.resultTitle' : 'ui.video.expiredTitle');
     $('result-expired').hidden = expired === null;
     $('result-expired').textContent = expired ?? '';
     video.hidden = expired !== null;

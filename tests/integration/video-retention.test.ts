@@ -11,6 +11,7 @@ import type { Database } from '../../src/lib/db/database.ts';
 import type { AppContext } from '../../src/lib/context.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { DAY_MS } from '../../src/lib/video/retention.ts';
+import { finishExport } from '../../src/lib/video/export-store.ts';
 import { DEFAULT_RETENTION_SETTINGS, RetentionSweeper, type RetentionSettings } from '../../src/lib/video/retention-sweeper.ts';
 import { openSecondConnection, startApp, testsUsePostgres, type TestApp } from '../helpers/app.ts';
 import { apiFetch } from '../helpers/http.ts';
@@ -214,6 +215,30 @@ describe('the retention sweep on the local disk', () => {
     }
     expect(await generationRow(app.ctx, young.id)).toMatchObject({ video_path: null, expiredAt: clock.now(), retention_days: 30 });
     for (const key of [young.video, young.poster, young.exportVideo, young.exportCover]) expect(await exists(key), key).toBe(false);
+  });
+
+  it('leaves an export being made when its video expires to its runner, then removes it and its file once it is done', async () => {
+    const video = await seedDelivered(app.ctx.db, store, seller.user.id, 'gen_exporting', { now: clock.now(), ageMs: 31 * DAY_MS });
+    const exportKey = `users/${seller.user.id}/videos/${video.id}.export.wide.crop.mp4`;
+    // A runner of another process holds this export (claimed, lease running).
+    await app.ctx.db.run(
+      `INSERT INTO video_exports (generationId, target, fit, kind, state, attempt, locked_by, locked_until, requestedAt, startedAt, updatedAt)
+       VALUES (?, 'wide', 'crop', 'video', 'running', 1, 'other-process', ?, ?, ?, ?)`,
+      [video.id, clock.now() + 60_000, clock.now(), clock.now(), clock.now()],
+    );
+    const running = (await app.ctx.db.value<number>(`SELECT id FROM video_exports WHERE generationId = ? AND state = 'running'`, [video.id]))!;
+    const task = sweeper(app.ctx, { blobs: store });
+
+    expect(await task.runPass()).toMatchObject({ expired: 1, deleted: 4 });
+    expect(await exportsOf(app.ctx, video.id)).toEqual([{ kind: 'video', path: null }]);
+
+    // The runner finishes after the expiry: its file lands and is recorded as usual…
+    await store.put(exportKey, Readable.from([Buffer.from('a late export')]));
+    expect(await finishExport(app.ctx.db, { id: running, attempt: 1 }, { path: exportKey, bytes: 13 }, clock.now())).toBe(true);
+    // …and the next pass removes both.
+    expect(await task.runPass()).toMatchObject({ expired: 0, deleted: 1, waiting: 0 });
+    expect(await exportsOf(app.ctx, video.id)).toEqual([]);
+    expect(await exists(exportKey)).toBe(false);
   });
 
   it('keeps every video when VIDEO_RETENTION_DAYS is unset', async () => {

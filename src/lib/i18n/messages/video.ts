@@ -68,6 +68,7 @@ export const video: MessageSet = {
     'ui.video.expired.many': 'Ролик удалён через {count} дней хранения.',
     'ui.video.expired.other': 'Ролик удалён через {count} дня хранения.',
     'ui.video.expiredBadge': 'Удалён',
+    'ui.video.expiredTitle': 'Ролик удалён',
   },
   en: {
     'errors.FORMAT_INVALID': 'Choose the video format: “As in the photo”, 3:4, 9:16, 1:1 or 16:9.',
@@ -129,5 +130,6 @@ export const video: MessageSet = {
     'ui.video.expired.one': 'Video deleted after {count} day of storage.',
     'ui.video.expired.other': 'Video deleted after {count} days of storage.',
     'ui.video.expiredBadge': 'Deleted',
+    'ui.video.expiredTitle': 'Video deleted',
   },
 };
