@@ -21,12 +21,17 @@ export interface BlobDeletionClaim extends QueuedBlob {
   attempts: number;
 }
 
+/** Rows per INSERT: three parameters each, well under either engine's limit. */
+const QUEUE_CHUNK = 200;
+
 /** Queues keys for deletion; a key already queued stays as it is. Call inside the transaction that drops the keys from their rows. */
 export async function queueBlobDeletions(tx: Database, blobs: QueuedBlob[], now: number): Promise<void> {
-  for (const blob of blobs) {
+  for (let start = 0; start < blobs.length; start += QUEUE_CHUNK) {
+    const chunk = blobs.slice(start, start + QUEUE_CHUNK);
     await tx.run(
-      `INSERT INTO blob_deletions (blob_key, generationId, queuedAt) VALUES (?, ?, ?) ON CONFLICT (blob_key) DO NOTHING`,
-      [blob.key, blob.generationId, now],
+      `INSERT INTO blob_deletions (blob_key, generationId, queuedAt) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+       ON CONFLICT (blob_key) DO NOTHING`,
+      chunk.flatMap((blob) => [blob.key, blob.generationId, now]),
     );
   }
 }

@@ -36,7 +36,7 @@ export interface RetentionSettings {
 }
 
 export const DEFAULT_RETENTION_SETTINGS: Omit<RetentionSettings, 'days'> = {
-  batchSize: 200,
+  batchSize: 100,
   maxRoundsPerPass: 50,
   intervalMs: DAY_MS,
   checkEveryMs: 60_000,

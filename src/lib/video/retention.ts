@@ -1,6 +1,5 @@
 import { inTransaction, type Database } from '../db/database.ts';
 import type { RowReader } from '../db/row.ts';
-import { recordGenerationEvent } from '../generation/events.ts';
 import { tn } from '../i18n/plural.ts';
 import type { Locale } from '../i18n/index.ts';
 import { queueBlobDeletions, type QueuedBlob } from './blob-deletions.ts';
@@ -69,19 +68,28 @@ export function expireOldVideos(db: Database, options: ExpireOptions): Promise<E
     const expired: string[] = [];
     const blobs: QueuedBlob[] = [];
     for (const row of due) {
-      // Guarded by the path just read: the key queued below is exactly the one this clears.
+      // Guarded by the paths just read (a poster may have been recorded since, outside any
+      // transaction): the keys queued below are exactly the ones this clears.
       const { changes } = await tx.run(
         `UPDATE generations SET expiredAt = @now, retention_days = @days, video_path = NULL, poster_path = NULL, updatedAt = @now
-         WHERE id = @id AND status = 'success' AND video_path = @videoPath`,
-        { id: row.id, videoPath: row.video_path, now, days },
+         WHERE id = @id AND status = 'success' AND video_path = @videoPath AND COALESCE(poster_path, '') = @posterPath`,
+        { id: row.id, videoPath: row.video_path, posterPath: row.poster_path ?? '', now, days },
       );
       if (changes !== 1) continue;
       expired.push(row.id);
       blobs.push({ key: row.video_path, generationId: row.id });
       if (row.poster_path) blobs.push({ key: row.poster_path, generationId: row.id });
-      await recordGenerationEvent(tx, row.id, { kind: 'expired', detail: `video files deleted after ${days} days of storage`, now });
     }
-    for (const id of expired) blobs.push(...(await dropFinishedExports(tx, `generationId = ?`, [id])));
+    if (expired.length === 0) return { generationIds: [], queued: 0 };
+    // The rest is one statement each, not one per generation: on PostgreSQL this transaction
+    // holds the database's write lock (postgres.ts) while it runs.
+    const ids = `(${expired.map(() => '?').join(', ')})`;
+    await tx.run(
+      `INSERT INTO generation_events (generationId, kind, detail, createdAt)
+       SELECT id, 'expired', CAST(? AS TEXT), CAST(? AS BIGINT) FROM generations WHERE id IN ${ids}`,
+      [`video files deleted after ${days} days of storage`, now, ...expired],
+    );
+    blobs.push(...(await dropFinishedExports(tx, `generationId IN ${ids}`, expired)));
     await queueBlobDeletions(tx, blobs, now);
     return { generationIds: expired, queued: blobs.length };
   });
