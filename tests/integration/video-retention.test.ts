@@ -241,6 +241,17 @@ describe('the retention sweep on the local disk', () => {
     expect(await exists(exportKey)).toBe(false);
   });
 
+  it('bounds a pass: it stops after its rounds and says the work is not complete', async () => {
+    const backlog: Delivered[] = [];
+    for (let i = 0; i < 3; i += 1) backlog.push(await seedDelivered(app.ctx.db, store, seller.user.id, `gen_backlog_${i}`, { now: clock.now(), ageMs: 50 * DAY_MS - i }));
+    const task = sweeper(app.ctx, { blobs: store, settings: { batchSize: 1, maxRoundsPerPass: 2 } });
+    expect(await task.runPass()).toMatchObject({ expired: 2, complete: false });
+    expect(await generationRow(app.ctx, backlog[2]!.id)).toMatchObject({ expiredAt: null });
+    const rest = await task.runPass();
+    expect(rest).toMatchObject({ expired: 1, waiting: 0 });
+    for (const video of backlog) expect(await exists(video.video), video.id).toBe(false);
+  });
+
   it('keeps every video when VIDEO_RETENTION_DAYS is unset', async () => {
     const ancient = await seedDelivered(app.ctx.db, store, seller.user.id, 'gen_ancient', { now: clock.now(), ageMs: 3650 * DAY_MS });
     const report = await sweeper(app.ctx, { blobs: store, settings: { days: null } }).runPass();

@@ -22,7 +22,7 @@ import { DAY_MS, dropExportsOfExpiredVideos, expireOldVideos } from './retention
 export interface RetentionSettings {
   /** null: videos are kept forever. */
   days: number | null;
-  /** Generations expired, exports dropped and files claimed per round; a pass runs rounds until it runs out of work or of rounds. */
+  /** Generations expired and exports dropped per round (and four times as many files deleted); a pass runs rounds until it runs out of work or of rounds. */
   batchSize: number;
   maxRoundsPerPass: number;
   /** Between passes. */
@@ -61,6 +61,9 @@ export interface RetentionDeps {
   blobs: Pick<BlobStore, 'delete'>;
   settings: RetentionSettings;
 }
+
+/** Files claimed per round: an expired video queues its original, its poster and often an export or two. */
+const filesPerRound = (settings: RetentionSettings): number => settings.batchSize * 4;
 
 export class RetentionSweeper implements BackgroundTask {
   readonly name = 'video-retention';
@@ -130,7 +133,7 @@ export class RetentionSweeper implements BackgroundTask {
       const dropped = await dropExportsOfExpiredVideos(db, { now, limit: settings.batchSize });
       const files = await this.deleteQueuedFiles(report);
       report.expired += expired;
-      if (expired < settings.batchSize && dropped < settings.batchSize && files < settings.batchSize) {
+      if (expired < settings.batchSize && dropped < settings.batchSize && files < filesPerRound(settings)) {
         report.complete = true;
         break;
       }
@@ -143,7 +146,7 @@ export class RetentionSweeper implements BackgroundTask {
   private async deleteQueuedFiles(report: RetentionPassReport): Promise<number> {
     const { db, clock, blobs, settings } = this.deps;
     const owner = randomUUID();
-    const claims = await claimBlobDeletions(db, { owner, now: clock.now(), leaseMs: settings.leaseMs, limit: settings.batchSize });
+    const claims = await claimBlobDeletions(db, { owner, now: clock.now(), leaseMs: settings.leaseMs, limit: filesPerRound(settings) });
     for (const claim of claims) {
       // Stopping mid-batch leaves the rest claimed until the lease lapses; a later pass takes them.
       if (this.stopping) break;
