@@ -158,6 +158,8 @@ export interface Config {
     exportsPerUser: number;
     /** A poster's own ffmpeg run (not behind exports) is stopped after this; the first frame stands in. */
     posterTimeoutMs: number;
+    /** Days a delivered video's files are kept (VIDEO_RETENTION_DAYS); null keeps them forever. */
+    retentionDays: number | null;
   };
 }
 
@@ -259,6 +261,10 @@ const rubles = z
   .string()
   .regex(/^\d+(\.\d{1,2})?$/, 'must be an amount in rubles like 990 or 990.00')
   .transform((v) => Math.round(Number(v) * 100));
+
+/** Ten years: a longer "retention" is keeping forever, which is what leaving it unset says. */
+export const MAX_RETENTION_DAYS = 3650;
+const RETENTION_DAYS_RULE = `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}; leave it unset to keep videos forever`;
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -398,6 +404,12 @@ const envSchema = z.object({
   EXPORT_LEASE_MS: int(100).default(30_000),
   EXPORTS_PER_USER: int(1, 100).default(4),
   POSTER_TIMEOUT_MS: int(1000).default(15_000),
+  VIDEO_RETENTION_DAYS: z
+    .string()
+    .regex(/^\d{1,4}$/, RETENTION_DAYS_RULE)
+    .transform(Number)
+    .refine((days) => days >= 1 && days <= MAX_RETENTION_DAYS, RETENTION_DAYS_RULE)
+    .optional(),
 });
 
 /** Values that let a development machine talk to the sandbox without any keys. */
@@ -668,6 +680,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       exportLeaseMs: e.EXPORT_LEASE_MS,
       exportsPerUser: e.EXPORTS_PER_USER,
       posterTimeoutMs: e.POSTER_TIMEOUT_MS,
+      retentionDays: e.VIDEO_RETENTION_DAYS ?? null,
     },
   };
 

@@ -30,6 +30,7 @@ import { ExportRunner } from './video/export-runner.ts';
 import { createVideoHooks } from './video/worker-hooks.ts';
 import { PosterTaker } from './video/posters.ts';
 import { createBlobStore, type BlobStore } from './blobs/index.ts';
+import { DEFAULT_RETENTION_SETTINGS, RetentionSweeper } from './video/retention-sweeper.ts';
 
 
 /**
@@ -257,6 +258,8 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     ['worker', exports],
     ['worker', createPaymentReconciler(ctx)],
     ['worker', createSessionSweeper(ctx)],
+    // Deletes through the blob store, so expired files go from the local disk or the bucket alike.
+    ['worker', new RetentionSweeper({ db, clock, log, blobs, settings: { ...DEFAULT_RETENTION_SETTINGS, days: config.video.retentionDays } })],
     ['web', { name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} }],
     ['both', { name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} }],
     // Both use the model: web for prompt previews, the worker to prepare generations.

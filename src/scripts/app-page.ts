@@ -76,6 +76,8 @@ interface Generation {
   posterUrl?: string | null;
   /** A cancel would still work: nothing has gone to the video model (issue 16 §5). */
   cancellable?: boolean;
+  /** Set when the retention sweep deleted the video: the sentence to show instead of a player. */
+  expiredMessage?: string | null;
 }
 
 interface GenerateAnswer {
@@ -438,13 +440,27 @@ export function startAppPage(): void {
 
   function renderResult(generation: Generation): void {
     const video = $<HTMLVideoElement>('result-video');
-    const url = generation.videoUrl ?? `/api/video/${encodeURIComponent(generation.id)}`;
-    if (video.getAttribute('src') !== url) {
-      showInPlayer(video, generation);
-      video.src = url;
+    const expired = generation.expiredMessage ?? null;
+    // A deleted video gets its sentence instead of a player, a download or exports that would only fail.
+    $('result-title').textContent = t(expired === null ? 'ui.app.resultTitle' : 'ui.video.expiredTitle');
+    $('result-expired').hidden = expired === null;
+    $('result-expired').textContent = expired ?? '';
+    video.hidden = expired !== null;
+    $('result-download').hidden = expired !== null;
+    const menu = document.getElementById('export-menu');
+    if (menu) menu.hidden = expired !== null;
+    if (expired !== null) {
+      video.removeAttribute('src');
+      video.load();
+    } else {
+      const url = generation.videoUrl ?? `/api/video/${encodeURIComponent(generation.id)}`;
+      if (video.getAttribute('src') !== url) {
+        showInPlayer(video, generation);
+        video.src = url;
+      }
+      exportMenu.show(generation.id);
+      $<HTMLAnchorElement>('result-download').href = downloadUrl(generation);
     }
-    exportMenu.show(generation.id);
-    $<HTMLAnchorElement>('result-download').href = downloadUrl(generation);
 
     const template = $('result-template');
     template.hidden = !(generation.mode === 'template' && generation.templateName);
@@ -666,8 +682,9 @@ export function startAppPage(): void {
     // A running one is named by the same stage as the progress panel, from the same status.
     const stage = isLive(generation.status) ? progressStage(generation.status, generation.step) : null;
     const status = item.querySelector<HTMLElement>('[data-status]')!;
-    status.textContent = stage ? t(`ui.stage.${stage}`) : t(`ui.history.status.${generation.status}`);
-    status.className += ` ${STATUS_STYLE[generation.status] ?? ''}`;
+    const expired = generation.status === 'success' && Boolean(generation.expiredMessage);
+    status.textContent = expired ? t('ui.video.expiredBadge') : stage ? t(`ui.stage.${stage}`) : t(`ui.history.status.${generation.status}`);
+    status.className += ` ${expired ? 'bg-slate-100 text-slate-700' : (STATUS_STYLE[generation.status] ?? '')}`;
     item.querySelector('[data-meta]')!.textContent = [
       t(`ui.mode.${generation.mode}`),
       ...(generation.format && generation.format !== 'original' ? [generation.format] : []),
@@ -680,7 +697,14 @@ export function startAppPage(): void {
     const placeholder = item.querySelector<HTMLElement>('[data-thumb-placeholder]')!;
     const play = item.querySelector<HTMLButtonElement>('[data-action="play"]')!;
     const download = item.querySelector<HTMLAnchorElement>('[data-action="download"]')!;
-    if (generation.status === 'success') {
+    if (expired) {
+      // The video is deleted; the photo it was made from is kept and stands in as the picture.
+      showThumb(item.querySelector<HTMLElement>('[data-thumb-box]')!, thumb, generation);
+      placeholder.hidden = true;
+      const note = item.querySelector<HTMLElement>('[data-failure]')!;
+      note.hidden = false;
+      note.textContent = generation.expiredMessage ?? '';
+    } else if (generation.status === 'success') {
       // The poster, at the video's own shape: history never loads the MP4s.
       showThumb(item.querySelector<HTMLElement>('[data-thumb-box]')!, thumb, generation);
       placeholder.hidden = true;

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeRoute } from './http-server.ts';
 import type { AppContext } from '../lib/context.ts';
-import { nodeSessionUser, sendJson, sendNodeError } from '../lib/http/node-kit.ts';
+import { localeOfNodeRequest, nodeSessionUser, sendJson, sendNodeError } from '../lib/http/node-kit.ts';
 import { BlobStoreError, serveBlob } from '../lib/blobs/index.ts';
 import { getCurrentUpload, getUpload } from '../lib/uploads/uploads.ts';
-import { findCurrentVideo, findVideoForViewer } from '../lib/generation/views.ts';
+import { findCurrentVideo, findExpiredVideoForViewer, findVideoForViewer } from '../lib/generation/views.ts';
+import { expiredVideoMessage, type VideoExpiry } from '../lib/video/retention.ts';
 import { handleMinimaxCallback } from '../lib/generation/callback.ts';
 import { previewFrame } from './frame-preview.ts';
 
@@ -16,6 +17,11 @@ import { previewFrame } from './frame-preview.ts';
 
 export function sendError(req: IncomingMessage, res: ServerResponse, status: 401 | 404 | 405, code: string): void {
   sendNodeError(req, res, status, code, status === 405 ? { Allow: 'GET, HEAD' } : {});
+}
+
+/** 410 Gone for a video the retention sweep deleted (and its exports), saying so in the viewer's language. */
+export function sendVideoExpired(req: IncomingMessage, res: ServerResponse, expiry: VideoExpiry): void {
+  sendJson(res, 410, { success: false, code: 'VIDEO_EXPIRED', error: expiredVideoMessage(localeOfNodeRequest(req), expiry.days), expiredAt: expiry.at });
 }
 
 export interface FileOptions {
@@ -84,7 +90,8 @@ export const uploadPreviewRoute: NodeRoute = async ({ ctx, req, res, url }) => {
 
 /**
  * `GET /api/video/current` (the newest finished video) and `GET /api/video/<generationId>`,
- * for the owner or an admin; `?download=1` asks the browser to save it.
+ * for the owner or an admin; `?download=1` asks the browser to save it. A video the retention
+ * sweep deleted answers 410 with the reason.
  */
 export const videoRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   const match = VIDEO_PATH.exec(url.pathname);
@@ -94,7 +101,12 @@ export const videoRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1]!;
   const video = id === 'current' ? await findCurrentVideo(ctx.db, viewer.id) : await findVideoForViewer(ctx.db, id, viewer);
-  if (!video) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
+  if (!video) {
+    const expiry = id === 'current' ? null : await findExpiredVideoForViewer(ctx.db, id, viewer);
+    if (expiry) sendVideoExpired(req, res, expiry);
+    else sendError(req, res, 404, 'VIDEO_NOT_FOUND');
+    return true;
+  }
   const download = url.searchParams.get('download') === '1';
   await streamStoredFile(ctx, req, res, video.path, {
     contentType: 'video/mp4',

@@ -6,13 +6,15 @@ import { findCurrentVideo } from '../lib/generation/views.ts';
 import { findMediaForViewer, hasVideo, posterOf } from '../lib/video/media.ts';
 import { findExport, requestExport, type ExportKey } from '../lib/video/export-store.ts';
 import { EXPORT_TARGETS, exportFileName, exportFileNameRu, isExportFit, isExportTarget } from '../lib/video/formats.ts';
-import { sendError, streamStoredFile } from './generation-routes.ts';
+import { sendError, sendVideoExpired, streamStoredFile } from './generation-routes.ts';
 
 /**
  * A video's poster and its marketplace exports, with the same access rules as the video
  * (`/api/video/<id>`: the owner or an admin, everyone else 404) and the same file serving
  * (Range, `?download=1`). An export is made on the first request: until it is ready the answer
- * is 202 with `Retry-After`, and every request in the meantime joins the one being made.
+ * is 202 with `Retry-After`, and every request in the meantime joins the one being made. After
+ * the retention sweep deleted a video, its exports answer 410 like the video; its poster falls
+ * back to the first frame, which is kept (retention.ts).
  */
 
 const POSTER_PATH = /^\/api\/video\/([A-Za-z0-9_]{1,80})\/poster\.jpg$/;
@@ -50,6 +52,7 @@ export const exportRoute: NodeRoute = async ({ ctx, req, res, url }) => {
   if (!viewer) return (sendError(req, res, 401, 'UNAUTHORIZED'), true);
   const id = match[1] === 'current' ? (await findCurrentVideo(ctx.db, viewer.id))?.generationId : match[1];
   const media = id ? await findMediaForViewer(ctx.db, id, viewer) : null;
+  if (media?.expiry) return (sendVideoExpired(req, res, media.expiry), true);
   if (!media || !hasVideo(media)) return (sendError(req, res, 404, 'VIDEO_NOT_FOUND'), true);
   const targetId = match[2]!;
   if (!isExportTarget(targetId)) return (sendError(req, res, 404, 'EXPORT_TARGET_UNKNOWN'), true);

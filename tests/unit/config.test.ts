@@ -219,6 +219,18 @@ describe('file storage settings', () => {
     expect(problemsOf({ ...s3Env, S3_FORCE_PATH_STYLE: 'maybe' })).toEqual(['S3_FORCE_PATH_STYLE: must be true or false']);
   });
 
+  it('keeps videos forever without VIDEO_RETENTION_DAYS and reads whole days from 1 to 3650', () => {
+    expect(loadConfig({}).config.video.retentionDays).toBeNull();
+    expect(loadConfig({ VIDEO_RETENTION_DAYS: '' }).config.video.retentionDays).toBeNull();
+    for (const days of [1, 30, 3650]) expect(loadConfig({ VIDEO_RETENTION_DAYS: String(days) }).config.video.retentionDays).toBe(days);
+  });
+
+  it.each(['0', '3651', '30.5', '-1', '30d', ' 30', '1e2', 'forever'])('refuses VIDEO_RETENTION_DAYS=%j, saying what it takes', (value) => {
+    expect(problemsOf({ VIDEO_RETENTION_DAYS: value })).toEqual([
+      'VIDEO_RETENTION_DAYS: must be a whole number of days from 1 to 3650; leave it unset to keep videos forever',
+    ]);
+  });
+
   it('ignores S3 settings while STORAGE stays local', () => {
     const { config, secrets } = loadConfig({ S3_BUCKET: 'beem-videos', S3_SECRET_ACCESS_KEY: 'left-over' });
     expect(config.storage.backend).toBe('local');

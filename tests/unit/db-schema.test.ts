@@ -155,6 +155,8 @@ const refusals: Array<{ name: string; seed: string[]; refused: string; because: 
   { name: 'an export state outside the list', seed: [USER('u1'), GENERATION('g1')], refused: `INSERT INTO video_exports (generationId, target, fit, kind, state, requestedAt, updatedAt) VALUES ('g1', 'wb', 'blur', 'video', 'queued', 1, 1)`, because: 'check' },
   { name: 'a second admin action with the same request key', seed: [`INSERT INTO admin_audit (actor, action, request_key, createdAt) VALUES ('cli', 'grant', 'r1', 1)`], refused: `INSERT INTO admin_audit (actor, action, request_key, createdAt) VALUES ('cli', 'revoke', 'r1', 2)`, because: 'unique' },
   { name: 'an alert delivery outside the list', seed: [], refused: `INSERT INTO operator_alerts (stage, message, delivery, createdAt) VALUES ('X', 'm', 'queued', 1)`, because: 'check' },
+  { name: 'a retention setting outside 1–3650 days', seed: [USER('u1'), GENERATION('g1')], refused: `UPDATE generations SET retention_days = 0 WHERE id = 'g1'`, because: 'check' },
+  { name: 'a second deletion of the same file', seed: [`INSERT INTO blob_deletions (blob_key, queuedAt) VALUES ('users/u1/videos/a.mp4', 1)`], refused: `INSERT INTO blob_deletions (blob_key, queuedAt) VALUES ('users/u1/videos/a.mp4', 2)`, because: 'unique' },
   { name: 'a preview source outside the list', seed: [USER('u1')], refused: `INSERT INTO prompt_previews (id, userId, input_key, mode, duration, prompt, source, result, createdAt, expiresAt) VALUES ('v1', 'u1', 'k', 'prompt', 6, 'p', 'cache', '{}', 1, 2)`, because: 'check' },
 ];
 
@@ -206,7 +208,7 @@ describe('the schema after all migrations', () => {
   it('has the same indexes, unique and partial where SQLite has them', async () => {
     const [onSqlite, onPostgres] = await Promise.all(engines.map((engine) => engine.indexes(dbOf(engine))));
     expect(onSqlite!.filter((i) => i.partial).map((i) => i.name)).toEqual(
-      expect.arrayContaining(['idx_generations_live', 'idx_generations_late', 'idx_generations_job', 'idx_payments_open']),
+      expect.arrayContaining(['idx_generations_live', 'idx_generations_late', 'idx_generations_job', 'idx_payments_open', 'idx_generations_retention']),
     );
     expect(onPostgres).toEqual(onSqlite);
   });
@@ -228,7 +230,7 @@ describe('the schema after all migrations', () => {
         LEDGER('trial:u1-again', -3),
         GENERATION('g1', { minimax_job_id: `'t1'` }),
         GENERATION('g2', { minimax_job_id: `'t2'` }),
-        `UPDATE generations SET charged = 1, focus_x = 1000, video_format = '9:16' WHERE id = 'g1'`,
+        `UPDATE generations SET charged = 1, focus_x = 1000, video_format = '9:16', retention_days = 3650 WHERE id = 'g1'`,
         PAYMENT('p1', { externalPaymentId: `'yk1'`, status: `'waiting_for_capture'` }),
         `INSERT INTO video_exports (generationId, target, fit, kind, requestedAt, updatedAt) VALUES ('g1', 'wb', 'blur', 'cover', 1, 1)`,
       ];

@@ -34,7 +34,7 @@ async function unreachablePool(): Promise<pg.Pool> {
 }
 
 const WEB_TASKS = ['status-streams', 'sign-in-discovery'];
-const WORKER_TASKS = ['generation-worker', 'video-posters', 'video-exports', 'reconcile-payments', 'sweep-sessions'];
+const WORKER_TASKS = ['generation-worker', 'video-posters', 'video-exports', 'reconcile-payments', 'sweep-sessions', 'video-retention'];
 const EVERY_PROCESS = ['alert-chat-check', 'llm-model-check', 'operator-alerts'];
 
 const limits = { generatePerMinute: 3, previewPerMinute: 1, uploadPerMinute: 1, paymentCreatesPerMinute: 1, paymentChecksPerMinute: 1, signInPerMinute: 1 };

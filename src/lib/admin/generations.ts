@@ -13,6 +13,7 @@ import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, GENERATION_STEPS, typ
 import { isMinimaxError } from '../providers/minimax/errors.ts';
 import { auditedAction, listAudit, optionalReason, recordAdminAction, requireReason, type Actor, type AuditEntry } from './audit.ts';
 import { likePattern } from './users.ts';
+import { expiryOf, type VideoExpiry } from '../video/retention.ts';
 
 /**
  * Generations as admins see them (every prompt stage, the MiniMax task, the history) and
@@ -66,6 +67,8 @@ export interface AdminGenerationLine {
   jobId: string | null;
   createdAt: number;
   completedAt: number | null;
+  /** Set when the retention sweep deleted the video's files. */
+  expiry: VideoExpiry | null;
 }
 
 const RETRIES = `(SELECT COUNT(*) FROM generation_events e WHERE e.generationId = g.id AND e.kind = 'retry') AS retries`;
@@ -90,6 +93,7 @@ function toLine(r: RowReader): AdminGenerationLine {
     jobId: r.textOrNull('minimax_job_id'),
     createdAt: r.int('createdAt'),
     completedAt: r.intOrNull('completedAt'),
+    expiry: expiryOf(r),
   };
 }
 
@@ -122,7 +126,8 @@ export async function listGenerations(db: Database, filter: GenerationFilter = {
   const total = (await db.value<number>(`SELECT COUNT(*) FROM generations g JOIN users u ON u.id = g.userId ${clause}`, params))!;
   const rows = await db.all(
     `SELECT g.id, g.userId, u.email, g.status, g.step, g.generation_mode, g.duration, g.cost, g.charged, g.refunded,
-            g.attempt, ${RETRIES}, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt
+            g.attempt, ${RETRIES}, g.error_stage, g.error_code, g.minimax_job_id, g.createdAt, g.completedAt,
+            g.expiredAt, g.retention_days
      FROM generations g JOIN users u ON u.id = g.userId ${clause}
      ORDER BY g.createdAt DESC, g.id DESC LIMIT @limit OFFSET @offset`,
     { ...params, limit: Math.max(1, Math.min(filter.limit ?? 100, 500)), offset: Math.max(0, filter.offset ?? 0) },

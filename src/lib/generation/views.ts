@@ -15,6 +15,7 @@ import {
   type GenerationStep,
 } from '../model.ts';
 import { VIDEO_FORMATS, type VideoFormat } from '../video/formats.ts';
+import { expiredVideoMessage, expiryOf, type VideoExpiry } from '../video/retention.ts';
 
 /**
  * What the owner sees of a generation (`GET /api/status`, `GET /api/generations`): the
@@ -57,11 +58,17 @@ export interface GenerationView {
   posterUrl: string;
   /** Its owner may cancel it now (`POST /api/generations/<id>/cancel`): nothing has gone to MiniMax yet. */
   cancellable: boolean;
+  /**
+   * When the retention sweep deleted the video's files (VIDEO_RETENTION_DAYS), and the sentence
+   * saying so; the status stays `success` (it was delivered and paid for), without video URLs.
+   */
+  expiredAt: number | null;
+  expiredMessage: string | null;
 }
 
 const VIEW_COLUMNS = `id, userId, status, step, generation_mode, duration, cost, charged, refunded, prompt, prompt_final,
   camera_commands, minimax_template_name, video_path, error_code, createdAt, submittedAt, completedAt, updatedAt,
-  video_format, video_width, video_height, poster_path, ${CANCELLABLE_SQL} AS cancellable`;
+  video_format, video_width, video_height, poster_path, expiredAt, retention_days, ${CANCELLABLE_SQL} AS cancellable`;
 
 function parseCommands(raw: string | null): string[] {
   if (raw === null) return [];
@@ -90,6 +97,7 @@ async function toView(db: Database, row: Record<string, unknown>, viewerId: stri
   const createdAt = r.int('createdAt');
   const completedAt = r.intOrNull('completedAt');
   const position = status === 'queued' ? await queuePosition(db, row) : null;
+  const expiry = expiryOf(r);
   return {
     id,
     status,
@@ -125,6 +133,8 @@ async function toView(db: Database, row: Record<string, unknown>, viewerId: stri
     posterUrl: `/api/video/${id}/poster.jpg${r.textOrNull('poster_path') ? '' : '?frame=1'}`,
     // Only its owner may cancel (an admin looking at it could not).
     cancellable: r.flag('cancellable') && r.text('userId') === viewerId,
+    expiredAt: expiry?.at ?? null,
+    expiredMessage: expiry ? expiredVideoMessage(locale, expiry.days) : null,
   };
 }
 
@@ -193,6 +203,13 @@ export async function findVideoForViewer(db: Database, generationId: string, vie
   );
   if (!row || (row.userId !== viewer.id && viewer.role !== 'admin')) return null;
   return { generationId: row.id, path: row.video_path };
+}
+
+/** Why a video the viewer may see is gone: the retention sweep deleted it (null: it never was, or it is there). */
+export async function findExpiredVideoForViewer(db: Database, generationId: string, viewer: User): Promise<VideoExpiry | null> {
+  const row = await db.get<Record<string, unknown>>('SELECT userId, expiredAt, retention_days FROM generations WHERE id = ? AND expiredAt IS NOT NULL', [generationId]);
+  if (!row || (row.userId !== viewer.id && viewer.role !== 'admin')) return null;
+  return expiryOf(readRow('generations', row));
 }
 
 /** The spec's `/api/video/current`: the user's newest finished video. */

@@ -8,6 +8,7 @@ import { getUpload } from '../uploads/uploads.ts';
 import { ensureFirstFrame } from './first-frame.ts';
 import { VIDEO_FORMATS, type Focus, type VideoFormat } from './formats.ts';
 import { readStoredMp4Info } from './mp4-info.ts';
+import { expiryOf, type VideoExpiry } from './retention.ts';
 
 /**
  * A generation's pictures and facts about its video: the first frame it was made from, the
@@ -30,10 +31,12 @@ export interface GenerationMedia {
   width: number | null;
   height: number | null;
   durationMs: number | null;
+  /** Set when the retention sweep deleted the video's files (its paths are null then). */
+  expiry: VideoExpiry | null;
 }
 
 const COLUMNS = `id, userId, status, video_format, focus_x, focus_y, upload_id, image_path, frame_path, video_path, poster_path,
-  video_width, video_height, video_duration_ms`;
+  video_width, video_height, video_duration_ms, expiredAt, retention_days`;
 
 /** Reads a stored focus pair (thousandths); either half missing means none. */
 export function focusOf(x: number | null, y: number | null): Focus | null {
@@ -56,6 +59,7 @@ function rowToMedia(row: Record<string, unknown>): GenerationMedia {
     width: r.intOrNull('video_width'),
     height: r.intOrNull('video_height'),
     durationMs: r.intOrNull('video_duration_ms'),
+    expiry: expiryOf(r),
   };
 }
 

@@ -5,6 +5,7 @@ import unknownPayments from './0004_unknown_payments.sql?raw';
 import videoFormats from './0005_video_formats.sql?raw';
 import promptPreviews from './0006_prompt_previews.sql?raw';
 import waiting from './0007_waiting.sql?raw';
+import retention from './0008_retention.sql?raw';
 import type { Migration } from '../migrations/index.ts';
 
 /**
@@ -20,4 +21,5 @@ export const postgresMigrations: Migration[] = [
   { id: 5, name: 'video_formats', sql: videoFormats },
   { id: 6, name: 'prompt_previews', sql: promptPreviews },
   { id: 7, name: 'waiting', sql: waiting },
+  { id: 8, name: 'retention', sql: retention },
 ];

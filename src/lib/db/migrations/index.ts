@@ -5,6 +5,7 @@ import unknownPayments from './0004_unknown_payments.sql?raw';
 import videoFormats from './0005_video_formats.sql?raw';
 import promptPreviews from './0006_prompt_previews.sql?raw';
 import waiting from './0007_waiting.sql?raw';
+import retention from './0008_retention.sql?raw';
 
 /**
  * Numbered, append-only migrations. Add a new file and a new line; never edit a landed one.
@@ -24,4 +25,5 @@ export const migrations: Migration[] = [
   { id: 5, name: 'video_formats', sql: videoFormats },
   { id: 6, name: 'prompt_previews', sql: promptPreviews },
   { id: 7, name: 'waiting', sql: waiting },
+  { id: 8, name: 'retention', sql: retention },
 ];

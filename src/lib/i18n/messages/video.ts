@@ -62,6 +62,13 @@ export const video: MessageSet = {
     'ui.video.exportFailed': 'Не получилось подготовить файл для этой площадки. Попробуйте ещё раз через минуту.',
     'ui.video.formatMeta': 'формат {format}',
     'ui.video.playerLabel': 'Ролик {width}×{height}',
+    // Retention (VIDEO_RETENTION_DAYS): the files of an old video were deleted; the photo stays.
+    'ui.video.expired.one': 'Ролик удалён через {count} день хранения.',
+    'ui.video.expired.few': 'Ролик удалён через {count} дня хранения.',
+    'ui.video.expired.many': 'Ролик удалён через {count} дней хранения.',
+    'ui.video.expired.other': 'Ролик удалён через {count} дня хранения.',
+    'ui.video.expiredBadge': 'Удалён',
+    'ui.video.expiredTitle': 'Ролик удалён',
   },
   en: {
     'errors.FORMAT_INVALID': 'Choose the video format: “As in the photo”, 3:4, 9:16, 1:1 or 16:9.',
@@ -120,5 +127,9 @@ export const video: MessageSet = {
     'ui.video.exportFailed': 'The file for this place could not be made. Try again in a minute.',
     'ui.video.formatMeta': 'format {format}',
     'ui.video.playerLabel': 'Video {width}×{height}',
+    'ui.video.expired.one': 'Video deleted after {count} day of storage.',
+    'ui.video.expired.other': 'Video deleted after {count} days of storage.',
+    'ui.video.expiredBadge': 'Deleted',
+    'ui.video.expiredTitle': 'Video deleted',
   },
 };
