@@ -8,6 +8,9 @@ import { OAuthClient } from './providers/oauth/client.ts';
 import { RateLimits } from './http/rate-limits.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
 import { GenerationWorker } from './generation/worker.ts';
+import { PgBossGenerationWorker } from './generation/pg-boss-worker.ts';
+import { GenerationJobs } from './generation/generation-jobs.ts';
+import { createExclusiveRunner, type ExclusiveRunner } from './db/exclusive.ts';
 import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
@@ -49,8 +52,16 @@ export interface AppContext {
   /** Per-minute request counters the middleware applies (src/lib/http/rate-limits.ts). */
   rateLimits: RateLimits;
   minimax: MinimaxClient;
-  /** Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push. */
+  /**
+   * Also on `tasks`; routes call `wake()` after enqueueing or on a MiniMax push, and pass it to
+   * `createGeneration` as its queue. In-process on SQLite; pg-boss jobs on PostgreSQL
+   * (pg-boss-worker.ts).
+   */
   generationWorker: GenerationWorker;
+  /** pg-boss on PostgreSQL (stopped by closeContext); null on SQLite. */
+  generationJobs: GenerationJobs | null;
+  /** Runs periodic housekeeping in one process of several (db/exclusive.ts). */
+  exclusive: ExclusiveRunner;
   /** Operator alerts (Telegram); `alert()` never blocks or throws. */
   notifier: Notifier;
   /** Whether TELEGRAM_CHAT_ID names a chat the bot can write to (checked at start and by the test alert). */
@@ -165,7 +176,16 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     settings: { timeoutMs: config.video.posterTimeoutMs, maxPending: 200, catchUpMs: 24 * 60 * 60_000 },
   });
   const video = createVideoHooks({ db, log, storageDir: config.paths.storageDir, posters });
-  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video });
+  const exclusive = createExclusiveRunner(db, log);
+  const workerDeps = { db, config, log, clock, minimax, promptEngine, notifier, video, exclusive };
+  let generationJobs: GenerationJobs | null = null;
+  try {
+    generationJobs = db.dialect === 'postgres' ? await GenerationJobs.start({ db, config, clock, log }) : null;
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const generationWorker = generationJobs ? new PgBossGenerationWorker(workerDeps, generationJobs) : new GenerationWorker(workerDeps);
   const exports = new ExportRunner({
     db,
     clock,
@@ -201,12 +221,14 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     rateLimits: new RateLimits(config.rateLimits),
     minimax,
     generationWorker,
+    generationJobs,
+    exclusive,
     metrics,
     statusWatch,
     ffmpeg,
     exports,
   };
-  ctx.tasks.push(createPaymentReconciler(ctx));
+  ctx.tasks.push(createPaymentReconciler(ctx, exclusive));
   ctx.tasks.push(createSessionSweeper(ctx));
   ctx.tasks.push({ name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} });
   ctx.tasks.push({ name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} });
@@ -235,5 +257,7 @@ export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.exclusive.close();
+  await ctx.generationJobs?.close();
   await ctx.database.close();
 }

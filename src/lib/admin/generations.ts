@@ -8,7 +8,7 @@ import { AppError, badRequest } from '../errors.ts';
 import { resolveStored } from '../storage.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
 import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
-import { retriedGenerationOf, retryGeneration, retryOfKey } from '../generation/create.ts';
+import { retriedGenerationOf, retryGeneration, retryOfKey, type GenerationDispatch } from '../generation/create.ts';
 import { readRow, type RowReader } from '../db/row.ts';
 import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, GENERATION_STEPS, type GenerationStatus, type GenerationStep } from '../model.ts';
 import { isMinimaxError } from '../providers/minimax/errors.ts';
@@ -29,7 +29,7 @@ export interface AdminGenerationsDeps {
   log: Logger;
   minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
   /** The worker is woken after a change so it acts at once, not at its next tick. */
-  generationWorker: { wake(): void; failStuck(now: number): Promise<string[]> };
+  generationWorker: GenerationDispatch & { wake(): void; failStuck(now: number): Promise<string[]> };
 }
 
 export interface GenerationFilter {
@@ -355,7 +355,7 @@ export async function retryGenerationByAdmin(
       cost: Number(seen.detail?.cost ?? 0),
     }),
     change: async (_auditId, tx) => {
-      const created = await retryGeneration(tx, { sourceId: input.id, free: input.free, now });
+      const created = await retryGeneration(tx, { sourceId: input.id, free: input.free, queue: ctx.generationWorker, now });
       return {
         outcome: { applied: true, generationId: created.generationId, cost: created.cost },
         detail: { generationId: created.generationId, free: input.free, cost: created.cost },

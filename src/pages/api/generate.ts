@@ -12,6 +12,7 @@ export const POST = apiRoute(async ({ request, locals }) => {
   const created = await createGeneration({
     db: ctx.db,
     config: ctx.config,
+    queue: ctx.generationWorker,
     userId: user.id,
     body,
     idempotencyKey: key && IDEMPOTENCY_KEY.test(key) ? key : null,

@@ -1,0 +1,148 @@
+import { PgBoss, type Db as BossDb, type Job } from 'pg-boss';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from '../db/database.ts';
+import { isPostgres, type PostgresDatabase } from '../db/postgres.ts';
+import type { DispatchTarget, Lane } from './queue.ts';
+
+/**
+ * pg-boss carries the dispatch of generations on PostgreSQL: a job says "work on generation X
+ * in lane L from time T", nothing more. The generations row stays the one source of truth for
+ * state and money; a job's handler claims the row (lease + attempt) like the in-process worker
+ * does, and every write stays fenced by that attempt. So the pg-boss pitfall (an expired job's
+ * handler still running while its retry starts) cannot settle anything twice: the retry either
+ * finds the row leased or claims a new attempt that the old handler's writes do not match.
+ *
+ * One queue per lane, so each lane has its own number of slots per process (`localConcurrency`).
+ * Queues are `stately` with the generation id as singleton key: at most one job waits and one
+ * runs per generation and lane, so repeated sends (a wake-up, the repair sweep) are dropped
+ * instead of piling up. pg-boss completes a job only for the attempt it fetched
+ * (`{ id, retryCount }`), so a late handler's completion of an expired job changes nothing.
+ *
+ * pg-boss runs on Beem's own pool (`rawQuery`, postgres.ts), and `send` runs on the
+ * transaction's connection when given one: the job commits or rolls back with the rows it is
+ * about. It creates and migrates its schema (`pgboss`) at start under its own advisory lock, so
+ * processes starting at once are fine.
+ */
+
+export interface GenerationJob {
+  generationId: string;
+}
+
+export const GENERATION_JOB_QUEUES: Readonly<Record<Lane, string>> = {
+  prepare: 'beem-generation-prepare',
+  submit: 'beem-generation-submit',
+  poll: 'beem-generation-poll',
+  download: 'beem-generation-download',
+  late: 'beem-generation-late',
+};
+
+/** pg-boss's statements on one of our handles: the pool, or a transaction's connection. */
+function bossDatabase(db: PostgresDatabase): BossDb {
+  return { executeSql: (text, values) => db.rawQuery(text, values) };
+}
+
+export interface GenerationJobsDeps {
+  db: Database;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+}
+
+export class GenerationJobs {
+  private readonly workIds = new Map<Lane, string>();
+
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly deps: GenerationJobsDeps & { db: PostgresDatabase },
+  ) {}
+
+  /** Starts pg-boss on the database (creating or migrating its schema) and makes sure the lane queues exist. */
+  static async start(deps: GenerationJobsDeps): Promise<GenerationJobs> {
+    const { db, config, log } = deps;
+    if (!isPostgres(db)) throw new Error('pg-boss runs on PostgreSQL only');
+    const { queue } = config;
+    const boss = new PgBoss({
+      db: bossDatabase(db),
+      // Beem has no cron jobs: periodic tasks run under an advisory lock (db/exclusive.ts).
+      schedule: false,
+      // Expired jobs are retried by supervision; the repair sweep covers a slower one.
+      superviseIntervalSeconds: Math.round(clampSeconds(queue.sweepIntervalMs, 1, 60)),
+    });
+    const bossLog = log.child({ mod: 'pg-boss' });
+    // Without a listener an 'error' event would be thrown; pg-boss goes on polling after one.
+    boss.on('error', (err) => bossLog.error({ err }, 'pg-boss reported an error'));
+    boss.on('warning', (warning) => bossLog.warn({ warning }, 'pg-boss warning'));
+    await boss.start();
+    // A job runs the step's handler: the longest is a download; a handler still running after
+    // this is failed by pg-boss and its retry finds the row leased (heartbeat) or reclaims it.
+    const expireInSeconds = Math.ceil((config.minimax.downloadTimeoutMs + 2 * queue.leaseMs) / 1000) + 60;
+    for (const name of Object.values(GENERATION_JOB_QUEUES)) {
+      await boss.createQueue(name, {
+        policy: 'stately',
+        expireInSeconds,
+        retryLimit: 10,
+        retryDelay: 1,
+        retryBackoff: true,
+        retryDelayMax: 60,
+        // Every poll is a job: finished ones are kept an hour for inspection, not pg-boss's week.
+        deleteAfterSeconds: 3600,
+      });
+    }
+    return new GenerationJobs(boss, { ...deps, db });
+  }
+
+  /**
+   * Makes sure a job will look at `target.id` in its lane from `target.at` on. Sent through `db`:
+   * a transaction handle sends it with that transaction's commit. A job already waiting for the
+   * same generation and lane is kept (the queue is stately); when this one is due now, the
+   * waiting one is brought forward (a callback expedites a poll that waited for later).
+   */
+  async dispatch(db: Database, target: DispatchTarget): Promise<void> {
+    if (!isPostgres(db)) throw new Error('pg-boss jobs are sent on PostgreSQL only');
+    const name = GENERATION_JOB_QUEUES[target.lane];
+    const delaySeconds = Math.max(0, (target.at - this.deps.clock.now()) / 1000);
+    const options = { singletonKey: target.id, db: bossDatabase(db) };
+    const sent = await this.boss.send(name, { generationId: target.id } satisfies GenerationJob, {
+      ...options,
+      ...(delaySeconds > 0 ? { startAfter: delaySeconds } : {}),
+    });
+    if (sent === null && delaySeconds === 0) await this.boss.update(name, undefined, { ...options, startAfter: 0 });
+    if (delaySeconds === 0) this.nudge(target.lane);
+  }
+
+  /** Runs `handler` for each job of a lane, `slots` at a time in this process. */
+  async work(lane: Lane, slots: number, handler: (generationId: string) => Promise<void>): Promise<void> {
+    const pollingIntervalSeconds = clampSeconds(this.deps.config.queue.pollIntervalMs, 0.5, 2);
+    const id = await this.boss.work<GenerationJob>(
+      GENERATION_JOB_QUEUES[lane],
+      { localConcurrency: slots, batchSize: 1, pollingIntervalSeconds },
+      async (jobs: Job<GenerationJob>[]) => {
+        for (const job of jobs) await handler(job.data.generationId);
+      },
+    );
+    this.workIds.set(lane, id);
+  }
+
+  /** A job of this process is due now: its lane's worker fetches at once instead of at its next poll. */
+  private nudge(lane: Lane): void {
+    const id = this.workIds.get(lane);
+    if (id) this.boss.notifyWorker(id);
+  }
+
+  /** Stops fetching and resolves once the handlers running now have returned. */
+  async stopWorking(): Promise<void> {
+    await Promise.all([...this.workIds.keys()].map((lane) => this.boss.offWork(GENERATION_JOB_QUEUES[lane], { wait: true })));
+    this.workIds.clear();
+  }
+
+  /** Stops pg-boss (its supervision timers); the pool is Beem's and stays open. */
+  async close(): Promise<void> {
+    await this.boss.stop({ graceful: false, close: false });
+  }
+}
+
+function clampSeconds(ms: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, ms / 1000));
+}
