@@ -257,7 +257,11 @@ export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
-  await ctx.exclusive.close();
-  await ctx.generationJobs?.close();
-  await ctx.database.close();
+  try {
+    await ctx.exclusive.close();
+    await ctx.generationJobs?.close();
+  } finally {
+    // The pool closes even when pg-boss could not stop cleanly.
+    await ctx.database.close();
+  }
 }

@@ -54,6 +54,8 @@ class AdvisoryLeader implements ExclusiveRunner {
   private session: Promise<PostgresSession> | null = null;
   private readonly held = new Set<string>();
   private closed = false;
+  /** Statements on the session one after another (tasks try their leads independently). */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: PostgresDatabase,
@@ -66,7 +68,13 @@ class AdvisoryLeader implements ExclusiveRunner {
     return true;
   }
 
-  private async lead(name: string): Promise<boolean> {
+  private lead(name: string): Promise<boolean> {
+    const result = this.turn.then(() => this.tryLead(name));
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
+  private async tryLead(name: string): Promise<boolean> {
     if (this.closed) return false;
     if (this.held.has(name)) return true;
     let session: PostgresSession | null = null;
@@ -90,11 +98,17 @@ class AdvisoryLeader implements ExclusiveRunner {
 
   async close(): Promise<void> {
     this.closed = true;
-    const session = this.session;
+    await this.turn;
+    const opened = await this.session?.catch(() => null);
     this.session = null;
     this.held.clear();
-    if (!session) return;
-    // Releasing the connection to the pool would keep its session locks: it is closed instead.
-    (await session.catch(() => null))?.release(new Error('leadership given up'));
+    if (!opened) return;
+    // Session locks outlive a connection handed back to the pool: unlock them first, or close it.
+    try {
+      await opened.query('SELECT pg_advisory_unlock_all()');
+      opened.release();
+    } catch (err) {
+      opened.release(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }

@@ -56,6 +56,8 @@ export function isPostgres(db: Database): db is PostgresDatabase {
 export const ADVISORY_LOCK_NAMESPACE = 0x6265656d;
 export const TRANSACTION_LOCK_KEY = 1;
 export const MIGRATION_LOCK_KEY = 2;
+/** Held while pg-boss installs or migrates its schema (generation-jobs.ts). */
+export const PG_BOSS_START_LOCK_KEY = 3;
 
 const BEGIN = `BEGIN; SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${TRANSACTION_LOCK_KEY})`;
 

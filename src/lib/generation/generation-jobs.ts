@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../db/database.ts';
-import { isPostgres, type PostgresDatabase } from '../db/postgres.ts';
+import { ADVISORY_LOCK_NAMESPACE, isPostgres, PG_BOSS_START_LOCK_KEY, type PostgresDatabase } from '../db/postgres.ts';
 import type { DispatchTarget, Lane } from './queue.ts';
 
 /**
@@ -15,10 +15,14 @@ import type { DispatchTarget, Lane } from './queue.ts';
  * finds the row leased or claims a new attempt that the old handler's writes do not match.
  *
  * One queue per lane, so each lane has its own number of slots per process (`localConcurrency`).
- * Queues are `stately` with the generation id as singleton key: at most one job waits and one
- * runs per generation and lane, so repeated sends (a wake-up, the repair sweep) are dropped
- * instead of piling up. pg-boss completes a job only for the attempt it fetched
- * (`{ id, retryCount }`), so a late handler's completion of an expired job changes nothing.
+ * Queues are `short` with the generation id as singleton key: at most one job waits per
+ * generation and lane, so repeated sends (a wake-up, the repair sweep) are dropped instead of
+ * piling up. Not `stately`: that would also allow one running job per generation, and a job
+ * whose process died would then block the next one until pg-boss expires it (the longest step
+ * plus two leases); here the next job runs as soon as the row's lease has lapsed, and the
+ * lease, not pg-boss, keeps two steps of one generation from running at once. pg-boss
+ * completes a job only for the attempt it fetched (`{ id, retryCount }`), so a late handler's
+ * completion of an expired job changes nothing.
  *
  * pg-boss runs on Beem's own pool (`rawQuery`, postgres.ts), and `send` runs on the
  * transaction's connection when given one: the job commits or rolls back with the rows it is
@@ -67,20 +71,24 @@ export class GenerationJobs {
       db: bossDatabase(db),
       // Beem has no cron jobs: periodic tasks run under an advisory lock (db/exclusive.ts).
       schedule: false,
-      // Expired jobs are retried by supervision; the repair sweep covers a slower one.
+      // Expired jobs are failed and retried by supervision's monitor pass, at the sweep's pace.
       superviseIntervalSeconds: Math.round(clampSeconds(queue.sweepIntervalMs, 1, 60)),
+      monitorIntervalSeconds: Math.round(clampSeconds(queue.sweepIntervalMs, 1, 60)),
     });
     const bossLog = log.child({ mod: 'pg-boss' });
     // Without a listener an 'error' event would be thrown; pg-boss goes on polling after one.
     boss.on('error', (err) => bossLog.error({ err }, 'pg-boss reported an error'));
     boss.on('warning', (warning) => bossLog.warn({ warning }, 'pg-boss warning'));
-    await boss.start();
-    // A job runs the step's handler: the longest is a download; a handler still running after
-    // this is failed by pg-boss and its retry finds the row leased (heartbeat) or reclaims it.
-    const expireInSeconds = Math.ceil((config.minimax.downloadTimeoutMs + 2 * queue.leaseMs) / 1000) + 60;
+    await startOneAtATime(db, boss);
+    // A job runs one step: the longest are a download and the prompt phases. A handler still
+    // running after this is failed by pg-boss and the job retried; the retry finds the row
+    // leased (the step's heartbeat) or claims a new attempt, so the late handler settles nothing.
+    const { llm } = config;
+    const longestStepMs = Math.max(config.minimax.downloadTimeoutMs, llm.enhancerTimeoutMs + llm.compilerTimeoutMs + llm.routerTimeoutMs);
+    const expireInSeconds = Math.ceil((longestStepMs + 2 * queue.leaseMs) / 1000) + 5;
     for (const name of Object.values(GENERATION_JOB_QUEUES)) {
       await boss.createQueue(name, {
-        policy: 'stately',
+        policy: 'short',
         expireInSeconds,
         retryLimit: 10,
         retryDelay: 1,
@@ -96,7 +104,7 @@ export class GenerationJobs {
   /**
    * Makes sure a job will look at `target.id` in its lane from `target.at` on. Sent through `db`:
    * a transaction handle sends it with that transaction's commit. A job already waiting for the
-   * same generation and lane is kept (the queue is stately); when this one is due now, the
+   * same generation and lane is kept (the queue is `short`); when this one is due now, the
    * waiting one is brought forward (a callback expedites a poll that waited for later).
    */
   async dispatch(db: Database, target: DispatchTarget): Promise<void> {
@@ -140,6 +148,30 @@ export class GenerationJobs {
   /** Stops pg-boss (its supervision timers); the pool is Beem's and stays open. */
   async close(): Promise<void> {
     await this.boss.stop({ graceful: false, close: false });
+  }
+}
+
+/**
+ * pg-boss guards its install against a concurrent one, but two processes starting on an empty
+ * database were seen to fail anyway (`CREATE SCHEMA` racing: duplicate pg_namespace key). Its
+ * start runs under a session advisory lock of ours: a second process waits, then finds the
+ * schema installed.
+ */
+async function startOneAtATime(db: PostgresDatabase, boss: PgBoss): Promise<void> {
+  const session = await db.openSession();
+  let broken: Error | undefined;
+  try {
+    await session.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCK_NAMESPACE, PG_BOSS_START_LOCK_KEY]);
+    try {
+      await boss.start();
+    } finally {
+      await session.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCK_NAMESPACE, PG_BOSS_START_LOCK_KEY]).catch((err: unknown) => {
+        // A session that cannot unlock is closed below, which unlocks it.
+        broken = err instanceof Error ? err : new Error(String(err));
+      });
+    }
+  } finally {
+    session.release(broken);
   }
 }
 
