@@ -29,7 +29,7 @@ export interface AdminGenerationsDeps {
   log: Logger;
   minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
   /** The worker is woken after a change so it acts at once, not at its next tick. */
-  generationWorker: GenerationDispatch & { wake(): void; failStuck(now: number): Promise<string[]> };
+  generationWorker: GenerationDispatch & { wake(generationId?: string): void; failStuck(now: number): Promise<string[]> };
 }
 
 export interface GenerationFilter {
@@ -256,7 +256,7 @@ export async function requeryGeneration(ctx: AdminGenerationsDeps, input: Action
     replay: () => ({ applied: false }),
     change: async (_auditId, tx) => ({ outcome: { applied: await makeGenerationDue(tx, input.id, now) }, detail: { taskId: g.jobId, state, failureCode } }),
   });
-  if (outcome.applied) ctx.generationWorker.wake();
+  if (outcome.applied) ctx.generationWorker.wake(input.id);
   return { ...outcome, state, failureCode };
 }
 
@@ -273,7 +273,7 @@ export async function requeueGeneration(ctx: AdminGenerationsDeps, input: Action
       return { outcome: { applied: true }, detail: { status: g.status, step: g.step } };
     },
   });
-  if (outcome.applied) ctx.generationWorker.wake();
+  if (outcome.applied) ctx.generationWorker.wake(input.id);
   return outcome;
 }
 
@@ -362,7 +362,7 @@ export async function retryGenerationByAdmin(
       };
     },
   });
-  if (outcome.applied) ctx.generationWorker.wake();
+  if (outcome.applied) ctx.generationWorker.wake(outcome.generationId);
   return outcome;
 }
 

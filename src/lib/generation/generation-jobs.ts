@@ -104,19 +104,21 @@ export class GenerationJobs {
   /**
    * Makes sure a job will look at `target.id` in its lane from `target.at` on. Sent through `db`:
    * a transaction handle sends it with that transaction's commit. A job already waiting for the
-   * same generation and lane is kept (the queue is `short`); when this one is due now, the
-   * waiting one is brought forward (a callback expedites a poll that waited for later).
+   * same generation and lane is kept (the queue is `short`); with `advance`, when this one is
+   * due now, the waiting one is brought forward (a callback expedites a poll that waited for
+   * later).
    */
-  async dispatch(db: Database, target: DispatchTarget): Promise<void> {
+  async dispatch(db: Database, target: DispatchTarget, options: { advance: boolean } = { advance: false }): Promise<void> {
     if (!isPostgres(db)) throw new Error('pg-boss jobs are sent on PostgreSQL only');
     const name = GENERATION_JOB_QUEUES[target.lane];
     const delaySeconds = Math.max(0, (target.at - this.deps.clock.now()) / 1000);
-    const options = { singletonKey: target.id, db: bossDatabase(db) };
+    const { advance } = options;
+    const connection = { singletonKey: target.id, db: bossDatabase(db) };
     const sent = await this.boss.send(name, { generationId: target.id } satisfies GenerationJob, {
-      ...options,
+      ...connection,
       ...(delaySeconds > 0 ? { startAfter: delaySeconds } : {}),
     });
-    if (sent === null && delaySeconds === 0) await this.boss.update(name, undefined, { ...options, startAfter: 0 });
+    if (sent === null && delaySeconds === 0 && advance) await this.boss.update(name, undefined, { ...connection, startAfter: 0 });
     if (delaySeconds === 0) this.nudge(target.lane);
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Database } from '../db/database.ts';
 import type { GenerationJobs } from './generation-jobs.ts';
 import { claimGenerationById, countInFlight, dispatchTargetOf, listDueUnleased, releaseClaim, type Lane, type QueuedGeneration } from './queue.ts';
@@ -6,6 +7,8 @@ import { GenerationWorker, type GenerationWorkerDeps } from './worker.ts';
 const LANES: readonly Lane[] = ['prepare', 'submit', 'poll', 'download', 'late'];
 /** Rows the dispatch repair looks at per pass (oldest due first). */
 const REPAIR_BATCH = 200;
+/** At most one repair pass a second per process, however many wake-ups arrive. */
+const REPAIR_GAP_MS = 1_000;
 
 /**
  * The generation worker on PostgreSQL: the same steps, leases and fenced writes as the
@@ -21,6 +24,7 @@ const REPAIR_BATCH = 200;
 export class PgBossGenerationWorker extends GenerationWorker {
   private repairing: Promise<void> | null = null;
   private repairAgain = false;
+  private lastRepairAt = 0;
 
   constructor(
     deps: GenerationWorkerDeps,
@@ -44,14 +48,29 @@ export class PgBossGenerationWorker extends GenerationWorker {
     await this.jobs.dispatch(tx, { id: generationId, lane: 'prepare', at: this.deps.clock.now() });
   }
 
-  /** Sends a job for every due generation nobody holds (dropped by pg-boss where one waits already). */
-  override wake(): void {
+  /**
+   * With a generation (a callback, an operator's requeue): its job is sent, or the one waiting
+   * is brought forward when the row is due now. Without one: the dispatch repair, which sends a
+   * job for every due generation nobody holds (dropped by pg-boss where one waits already),
+   * at most once a second (sooner with a faster sweep interval).
+   */
+  override wake(generationId?: string): void {
     if (!this.started || this.stopping) return;
+    if (generationId) {
+      this.dispatchNext(generationId, 0, { advance: true }).catch((err: unknown) => this.log.error({ err, generationId }, 'could not send the job of a generation'));
+      return;
+    }
     if (this.repairing) {
       this.repairAgain = true;
       return;
     }
-    this.repairing = this.repair()
+    const gapMs = Math.min(REPAIR_GAP_MS, this.deps.config.queue.sweepIntervalMs);
+    const waitMs = Math.max(0, this.lastRepairAt + gapMs - Date.now());
+    this.repairing = delay(waitMs)
+      .then(() => {
+        this.lastRepairAt = Date.now();
+        return this.repair();
+      })
       .catch((err: unknown) => this.log.error({ err }, 'dispatch repair failed'))
       .finally(() => {
         this.repairing = null;
@@ -101,9 +120,9 @@ export class PgBossGenerationWorker extends GenerationWorker {
     return run;
   }
 
-  private async dispatchNext(id: string, notBefore = 0): Promise<void> {
+  private async dispatchNext(id: string, notBefore = 0, options = { advance: true }): Promise<void> {
     const { db } = this.deps;
     const target = await dispatchTargetOf(db, id);
-    if (target) await this.jobs.dispatch(db, { ...target, at: Math.max(target.at, notBefore) });
+    if (target) await this.jobs.dispatch(db, { ...target, at: Math.max(target.at, notBefore) }, options);
   }
 }

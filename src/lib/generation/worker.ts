@@ -139,8 +139,8 @@ export class GenerationWorker implements BackgroundTask {
     this.wake();
   }
 
-  /** Look for work now (a new generation, a callback, a finished step). */
-  wake(): void {
+  /** Look for work now (a new generation, a callback, a finished step); here the whole table is looked at, whichever `generationId`. */
+  wake(_generationId?: string): void {
     this.schedule(0);
   }
 

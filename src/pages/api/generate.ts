@@ -18,6 +18,6 @@ export const POST = apiRoute(async ({ request, locals }) => {
     idempotencyKey: key && IDEMPOTENCY_KEY.test(key) ? key : null,
     now: ctx.clock.now(),
   });
-  ctx.generationWorker.wake();
+  ctx.generationWorker.wake(created.generationId);
   return json(created);
 });
