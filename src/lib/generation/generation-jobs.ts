@@ -56,6 +56,7 @@ export interface GenerationJobsDeps {
 
 export class GenerationJobs {
   private readonly workIds = new Map<Lane, string>();
+  private stopped = false;
 
   private constructor(
     readonly boss: PgBoss,
@@ -132,7 +133,9 @@ export class GenerationJobs {
         for (const job of jobs) await handler(job.data.generationId);
       },
     );
-    this.workIds.set(lane, id);
+    // Registered while stopping (the registration was on its way): stopped again at once.
+    if (this.stopped) await this.boss.offWork(GENERATION_JOB_QUEUES[lane], { wait: true });
+    else this.workIds.set(lane, id);
   }
 
   /** A job of this process is due now: its lane's worker fetches at once instead of at its next poll. */
@@ -143,6 +146,7 @@ export class GenerationJobs {
 
   /** Stops fetching and resolves once the handlers running now have returned. */
   async stopWorking(): Promise<void> {
+    this.stopped = true;
     await Promise.all([...this.workIds.keys()].map((lane) => this.boss.offWork(GENERATION_JOB_QUEUES[lane], { wait: true })));
     this.workIds.clear();
   }

@@ -36,10 +36,19 @@ export class PgBossGenerationWorker extends GenerationWorker {
   override start(): void {
     if (this.started) return;
     super.start();
-    for (const lane of LANES) {
-      this.jobs.work(lane, this.slots(lane), (id) => this.handle(lane, id)).catch((err: unknown) => {
-        this.log.error({ err, lane }, 'could not start taking generation jobs');
-      });
+    for (const lane of LANES) void this.takeJobs(lane);
+  }
+
+  /** Registers the lane's pg-boss worker; a database that does not answer yet is tried again. */
+  private async takeJobs(lane: Lane): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.jobs.work(lane, this.slots(lane), (id) => this.handle(lane, id));
+        return;
+      } catch (err) {
+        this.log.error({ err, lane }, 'could not start taking generation jobs; trying again');
+        await delay(this.deps.config.queue.sweepIntervalMs);
+      }
     }
   }
 
