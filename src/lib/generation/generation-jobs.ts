@@ -80,24 +80,33 @@ export class GenerationJobs {
     // Without a listener an 'error' event would be thrown; pg-boss goes on polling after one.
     boss.on('error', (err) => bossLog.error({ err }, 'pg-boss reported an error'));
     boss.on('warning', (warning) => bossLog.warn({ warning }, 'pg-boss warning'));
-    await startOneAtATime(db, boss);
     // A job runs one step: the longest are a download and the prompt phases. A handler still
     // running after this is failed by pg-boss and the job retried; the retry finds the row
     // leased (the step's heartbeat) or claims a new attempt, so the late handler settles nothing.
     const { llm } = config;
     const longestStepMs = Math.max(config.minimax.downloadTimeoutMs, llm.enhancerTimeoutMs + llm.compilerTimeoutMs + llm.routerTimeoutMs);
-    const expireInSeconds = Math.ceil((longestStepMs + 2 * queue.leaseMs) / 1000) + 5;
-    for (const name of Object.values(GENERATION_JOB_QUEUES)) {
-      await boss.createQueue(name, {
-        policy: 'short',
-        expireInSeconds,
-        retryLimit: 10,
-        retryDelay: 1,
-        retryBackoff: true,
-        retryDelayMax: 60,
-        // Every poll is a job: finished ones are kept an hour for inspection, not pg-boss's week.
-        deleteAfterSeconds: 3600,
+    const settings = {
+      expireInSeconds: Math.ceil((longestStepMs + 2 * queue.leaseMs) / 1000) + 5,
+      retryLimit: 10,
+      retryDelay: 1,
+      retryBackoff: true,
+      retryDelayMax: 60,
+      // Every poll is a job: finished ones are kept an hour for inspection, not pg-boss's week.
+      deleteAfterSeconds: 3600,
+    };
+    try {
+      await oneAtATime(db, async () => {
+        await boss.start();
+        for (const name of Object.values(GENERATION_JOB_QUEUES)) {
+          // Settings follow the configuration (a longer download timeout) on every start.
+          if (await boss.getQueue(name)) await boss.updateQueue(name, settings);
+          else await boss.createQueue(name, { policy: 'short', ...settings });
+        }
       });
+    } catch (err) {
+      // A started pg-boss keeps its timers running on a pool about to be closed.
+      await boss.stop({ graceful: false, close: false }).catch(() => undefined);
+      throw err;
     }
     return new GenerationJobs(boss, { ...deps, db });
   }
@@ -160,16 +169,16 @@ export class GenerationJobs {
 /**
  * pg-boss guards its install against a concurrent one, but two processes starting on an empty
  * database were seen to fail anyway (`CREATE SCHEMA` racing: duplicate pg_namespace key). Its
- * start runs under a session advisory lock of ours: a second process waits, then finds the
- * schema installed.
+ * start and the queues' creation run under a session advisory lock of ours: a second process
+ * waits, then finds the schema and the queues there.
  */
-async function startOneAtATime(db: PostgresDatabase, boss: PgBoss): Promise<void> {
+async function oneAtATime(db: PostgresDatabase, fn: () => Promise<void>): Promise<void> {
   const session = await db.openSession();
   let broken: Error | undefined;
   try {
     await session.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCK_NAMESPACE, PG_BOSS_START_LOCK_KEY]);
     try {
-      await boss.start();
+      await fn();
     } finally {
       await session.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCK_NAMESPACE, PG_BOSS_START_LOCK_KEY]).catch((err: unknown) => {
         // A session that cannot unlock is closed below, which unlocks it.
