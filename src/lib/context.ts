@@ -11,6 +11,9 @@ import { postgresPoolOf } from './db/postgres.ts';
 import { runsInRole, type TaskPlace } from './roles.ts';
 import { createMinimaxClient, type MinimaxClient } from './providers/minimax/client.ts';
 import { GenerationWorker } from './generation/worker.ts';
+import { PgBossGenerationWorker } from './generation/pg-boss-worker.ts';
+import { GenerationJobs } from './generation/generation-jobs.ts';
+import { createExclusiveRunner, type ExclusiveRunner } from './db/exclusive.ts';
 import { createSessionSweeper } from './auth/session-sweeper.ts';
 import { createLlmClient, type LlmClient } from './providers/llm/client.ts';
 import { createTelegramClient } from './providers/telegram/client.ts';
@@ -59,11 +62,15 @@ export interface AppContext {
   rateLimits: RateLimits;
   minimax: MinimaxClient;
   /**
-   * On `tasks` unless BEEM_ROLE=web; routes call `wake()` after enqueueing or on a MiniMax push.
-   * In a web process it is never started, so `wake()` does nothing: a worker process finds the
-   * work on its own next look (at most a second later).
+   * Routes call `wake()` after enqueueing or on a MiniMax push, and pass it to `createGeneration`
+   * as its queue. In-process on SQLite; pg-boss jobs on PostgreSQL (pg-boss-worker.ts). Started
+   * (on `tasks`) unless BEEM_ROLE=web: a web process only sends jobs, a worker process runs them.
    */
   generationWorker: GenerationWorker;
+  /** pg-boss on PostgreSQL (stopped by closeContext); null on SQLite. */
+  generationJobs: GenerationJobs | null;
+  /** Runs periodic housekeeping in one process of several (db/exclusive.ts). */
+  exclusive: ExclusiveRunner;
   /** Operator alerts (Telegram); `alert()` never blocks or throws. */
   notifier: Notifier;
   /** Whether TELEGRAM_CHAT_ID names a chat the bot can write to (checked at start and by the test alert). */
@@ -201,7 +208,16 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     settings: { timeoutMs: config.video.posterTimeoutMs, maxPending: 200, catchUpMs: 24 * 60 * 60_000 },
   });
   const video = createVideoHooks({ db, log, blobs, posters });
-  const generationWorker = new GenerationWorker({ db, config, log, clock, minimax, promptEngine, notifier, video, blobs });
+  const exclusive = createExclusiveRunner(db, log);
+  const workerDeps = { db, config, log, clock, minimax, promptEngine, notifier, video, blobs, exclusive };
+  let generationJobs: GenerationJobs | null = null;
+  try {
+    generationJobs = db.dialect === 'postgres' ? await GenerationJobs.start({ db, config, clock, log }) : null;
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const generationWorker = generationJobs ? new PgBossGenerationWorker(workerDeps, generationJobs) : new GenerationWorker(workerDeps);
   const exports = new ExportRunner({
     db,
     clock,
@@ -244,6 +260,8 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     rateLimits,
     minimax,
     generationWorker,
+    generationJobs,
+    exclusive,
     metrics,
     statusWatch,
     ffmpeg,
@@ -256,7 +274,7 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     ['worker', generationWorker],
     ['worker', posters],
     ['worker', exports],
-    ['worker', createPaymentReconciler(ctx)],
+    ['worker', createPaymentReconciler(ctx, exclusive)],
     ['worker', createSessionSweeper(ctx)],
     // Deletes through the blob store, so expired files go from the local disk or the bucket alike.
     ['worker', new RetentionSweeper({ db, clock, log, blobs, settings: { ...DEFAULT_RETENTION_SETTINGS, days: config.video.retentionDays } })],
@@ -289,6 +307,12 @@ export async function stopBackgroundTasks(ctx: AppContext): Promise<void> {
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
-  ctx.blobs.close();
-  await ctx.database.close();
+  try {
+    await ctx.exclusive.close();
+    await ctx.generationJobs?.close();
+  } finally {
+    // The pool closes even when pg-boss could not stop cleanly.
+    ctx.blobs.close();
+    await ctx.database.close();
+  }
 }

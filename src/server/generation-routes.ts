@@ -145,7 +145,7 @@ export const minimaxCallbackRoute: NodeRoute = async ({ ctx, req, res, url, body
   sendJson(res, 200, { status: 'success' });
   if (outcome.generationId) {
     log.info({ taskId: outcome.taskId, generationId: outcome.generationId }, 'status push: confirming with MiniMax');
-    ctx.generationWorker.wake();
+    ctx.generationWorker.wake(outcome.generationId);
   } else {
     log.info({ taskId: outcome.taskId }, 'status push for an unknown or finished task ignored');
   }

@@ -7,7 +7,7 @@ import { AppError, badRequest } from '../errors.ts';
 import { BlobStoreError, type BlobStore } from '../blobs/index.ts';
 import { listGenerationEvents, type GenerationEvent } from '../generation/events.ts';
 import { failGeneration, makeGenerationDue, refundGenerationManually } from '../generation/queue.ts';
-import { retriedGenerationOf, retryGeneration, retryOfKey } from '../generation/create.ts';
+import { retriedGenerationOf, retryGeneration, retryOfKey, type GenerationDispatch } from '../generation/create.ts';
 import { readRow, type RowReader } from '../db/row.ts';
 import { DURATIONS, GENERATION_MODES, GENERATION_STATUSES, GENERATION_STEPS, type GenerationStatus, type GenerationStep } from '../model.ts';
 import { isMinimaxError } from '../providers/minimax/errors.ts';
@@ -31,7 +31,7 @@ export interface AdminGenerationsDeps {
   blobs: BlobStore;
   minimax: Pick<MinimaxClient, 'queryVideoTask' | 'queryTemplateTask'>;
   /** The worker is woken after a change so it acts at once, not at its next tick. */
-  generationWorker: { wake(): void; failStuck(now: number): Promise<string[]> };
+  generationWorker: GenerationDispatch & { wake(generationId?: string): void; failStuck(now: number): Promise<string[]> };
 }
 
 export interface GenerationFilter {
@@ -262,7 +262,7 @@ export async function requeryGeneration(ctx: AdminGenerationsDeps, input: Action
     replay: () => ({ applied: false }),
     change: async (_auditId, tx) => ({ outcome: { applied: await makeGenerationDue(tx, input.id, now) }, detail: { taskId: g.jobId, state, failureCode } }),
   });
-  if (outcome.applied) ctx.generationWorker.wake();
+  if (outcome.applied) ctx.generationWorker.wake(input.id);
   return { ...outcome, state, failureCode };
 }
 
@@ -279,7 +279,7 @@ export async function requeueGeneration(ctx: AdminGenerationsDeps, input: Action
       return { outcome: { applied: true }, detail: { status: g.status, step: g.step } };
     },
   });
-  if (outcome.applied) ctx.generationWorker.wake();
+  if (outcome.applied) ctx.generationWorker.wake(input.id);
   return outcome;
 }
 
@@ -361,14 +361,14 @@ export async function retryGenerationByAdmin(
       cost: Number(seen.detail?.cost ?? 0),
     }),
     change: async (_auditId, tx) => {
-      const created = await retryGeneration(tx, { sourceId: input.id, free: input.free, now });
+      const created = await retryGeneration(tx, { sourceId: input.id, free: input.free, queue: ctx.generationWorker, now });
       return {
         outcome: { applied: true, generationId: created.generationId, cost: created.cost },
         detail: { generationId: created.generationId, free: input.free, cost: created.cost },
       };
     },
   });
-  if (outcome.applied) ctx.generationWorker.wake();
+  if (outcome.applied) ctx.generationWorker.wake(outcome.generationId);
   return outcome;
 }
 

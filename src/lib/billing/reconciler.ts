@@ -1,4 +1,5 @@
 import type { BackgroundTask } from '../tasks.ts';
+import { everyPass, type ExclusiveRunner } from '../db/exclusive.ts';
 import { isYookassaError } from '../providers/yookassa/client.ts';
 import { refreshPayment } from './apply-payment.ts';
 import { reportPaymentProblem, type BillingDeps } from './billing-deps.ts';
@@ -51,9 +52,11 @@ export async function reconcilePendingPayments(ctx: BillingDeps): Promise<Reconc
 
 /**
  * The reconciliation task: runs `reconcilePendingPayments` at start and every PAYMENT_RECONCILE_INTERVAL_MS, so a payment
- * whose notification never arrived is still credited. Runs never overlap.
+ * whose notification never arrived is still credited. Runs never overlap; with `exclusive`, only
+ * one process of several runs them (each payment is credited once anyway; the others would only
+ * ask YooKassa the same questions again).
  */
-export function createPaymentReconciler(ctx: BillingDeps): BackgroundTask {
+export function createPaymentReconciler(ctx: BillingDeps, exclusive?: ExclusiveRunner): BackgroundTask {
   const log = ctx.log.child({ mod: 'billing', task: 'reconcile-payments' });
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
@@ -61,10 +64,12 @@ export function createPaymentReconciler(ctx: BillingDeps): BackgroundTask {
 
   const runOnce = (): void => {
     if (running || stopped) return;
-    running = reconcilePendingPayments(ctx)
-      .then((report) => {
-        if (report.checked > 0 || report.abandoned > 0) log.info(report, 'payments reconciled');
-      })
+    const pass = async (): Promise<void> => {
+      const report = await reconcilePendingPayments(ctx);
+      if (report.checked > 0 || report.abandoned > 0) log.info(report, 'payments reconciled');
+    };
+    running = (exclusive ?? everyPass).run('reconcile-payments', pass)
+      .then(() => undefined)
       .catch((err: unknown) => log.error({ err }, 'payment reconciliation failed'))
       .finally(() => {
         running = null;

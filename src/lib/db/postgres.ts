@@ -26,12 +26,38 @@ import { bindValues, toPostgres } from './pg-dialect.ts';
  */
 export interface PostgresDatabase extends Database {
   readonly dialect: 'postgres';
+  /**
+   * SQL as PostgreSQL reads it (`$1` parameters, no translation, values as `pg` returns them),
+   * for code that brings its own SQL: pg-boss. On a transaction handle it runs on the
+   * transaction's connection, so a job is sent in the same commit as the rows it is about. On
+   * the pool handle it does not wait for the caller's own transaction (pg-boss reads its queue
+   * settings that way while sending inside one), so it MUST NOT touch Beem's tables.
+   */
+  rawQuery(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
+  /**
+   * A pooled connection of its own, held until `release` (session-level advisory locks live as
+   * long as it does: exclusive.ts). Not available on a transaction handle.
+   */
+  openSession(): Promise<PostgresSession>;
+}
+
+/** One connection taken from the pool for a session of the caller's. */
+export interface PostgresSession {
+  query(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
+  /** Gives the connection back; with an error it is closed instead (a broken session). */
+  release(err?: Error): void;
+}
+
+export function isPostgres(db: Database): db is PostgresDatabase {
+  return db.dialect === 'postgres';
 }
 
 /** Advisory lock keys of Beem (first key 'beem' in ASCII), shared by every process on the database. */
 export const ADVISORY_LOCK_NAMESPACE = 0x6265656d;
 export const TRANSACTION_LOCK_KEY = 1;
 export const MIGRATION_LOCK_KEY = 2;
+/** Held while pg-boss installs or migrates its schema (generation-jobs.ts). */
+export const PG_BOSS_START_LOCK_KEY = 3;
 
 const BEGIN = `BEGIN; SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${TRANSACTION_LOCK_KEY})`;
 
@@ -156,6 +182,15 @@ class TransactionHandle implements PostgresDatabase {
     }
   }
 
+  async rawQuery(text: string, values?: unknown[]): Promise<{ rows: Row[] }> {
+    this.check();
+    return this.client.query(text, values);
+  }
+
+  async openSession(): Promise<PostgresSession> {
+    throw new Error('openSession() on a transaction handle: sessions come from the database, not a transaction');
+  }
+
   async end(): Promise<void> {
     throw new Error('end() on a transaction handle: close the database, not the transaction');
   }
@@ -225,6 +260,18 @@ class PoolHandle implements PostgresDatabase {
       client.release(broken);
       finish();
     }
+  }
+
+  rawQuery(text: string, values?: unknown[]): Promise<{ rows: Row[] }> {
+    return this.pool.query(text, values);
+  }
+
+  async openSession(): Promise<PostgresSession> {
+    const client = await this.pool.connect();
+    return {
+      query: (text, values) => client.query(text, values),
+      release: (err) => client.release(err),
+    };
   }
 
   async end(): Promise<void> {

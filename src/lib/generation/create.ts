@@ -30,9 +30,21 @@ const modeSchema = z.object({
   mode: z.enum(GENERATION_MODES, { message: 'MODE_INVALID' }),
 });
 
+/**
+ * The queue's part in accepting a generation (`GenerationWorker.enqueue`), called inside the
+ * transaction that writes the row and holds the credits: on PostgreSQL it sends the pg-boss job
+ * in that transaction, so the hold and the job commit or roll back together. Without one the row
+ * alone is the queue: the in-process worker claims it from the table, and on PostgreSQL the
+ * worker's dispatch repair sends its job at the next wake-up.
+ */
+export interface GenerationDispatch {
+  enqueue(tx: Database, generationId: string): Promise<void>;
+}
+
 export interface CreateGenerationOptions {
   db: Database;
   config: Config;
+  queue?: GenerationDispatch;
   userId: string;
   /** The parsed JSON body, checked here in the spec's order. */
   body: unknown;
@@ -87,6 +99,7 @@ interface NewGeneration {
   holdNote: (id: string) => string;
   /** The `created` event's detail. */
   detail: string;
+  queue: GenerationDispatch | undefined;
   now: number;
 }
 
@@ -105,6 +118,7 @@ async function enqueueGeneration(db: Database, g: NewGeneration): Promise<{ id: 
   );
   const balanceAfter = await holdCredits(db, { generationId: id, userId: g.userId, cost: g.cost, note: g.holdNote(id), now: g.now });
   await recordGenerationEvent(db, id, { kind: 'created', status: 'queued', step: 'prepare', detail: g.detail, now: g.now });
+  await g.queue?.enqueue(db, id);
   return { id, balanceAfter };
 }
 
@@ -202,6 +216,7 @@ export async function createGeneration(options: CreateGenerationOptions): Promis
       idempotencyKey: key,
       holdNote: (newGenerationId) => `Генерация ${newGenerationId}`,
       detail: `cost=${cost}`,
+      queue: options.queue,
       now,
     });
     if (preview) await applyPreviewToGeneration(tx, id, preview, now);
@@ -232,6 +247,7 @@ export interface RetryOptions {
   sourceId: string;
   /** Free: the new generation costs nothing (an admin's goodwill, with a reason). */
   free: boolean;
+  queue?: GenerationDispatch;
   now: number;
 }
 
@@ -268,6 +284,7 @@ export async function retryGeneration(db: Database, options: RetryOptions): Prom
       idempotencyKey: key,
       holdNote: (newGenerationId) => `Генерация ${newGenerationId} (повтор ${options.sourceId})`,
       detail: `retry of ${options.sourceId}, ${options.free ? 'free' : `cost=${cost}`}`,
+      queue: options.queue,
       now: options.now,
     });
     await carryPreviewToRetry(tx, options.sourceId, id, options.now);

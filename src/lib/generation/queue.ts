@@ -148,6 +148,78 @@ export async function claimGeneration(db: Database, options: ClaimOptions): Prom
   return row ? rowToQueued(row) : null;
 }
 
+/**
+ * Claims one named generation in a lane, under the same conditions as `claimGeneration` (due,
+ * not leased, in the lane's step): how a pg-boss job ("work on generation X") takes its row. A
+ * job that finds the row not due, leased or in another step takes nothing.
+ */
+export async function claimGenerationById(db: Database, id: string, options: ClaimOptions): Promise<QueuedGeneration | null> {
+  const due = options.lane === 'late' ? LATE_DUE : LIVE_DUE;
+  const row = await db.get<Record<string, unknown>>(
+    `UPDATE generations SET locked_until = @leaseUntil, locked_by = @workerId, attempt = attempt + 1, updatedAt = @now
+     WHERE id = @id AND ${due} RETURNING *`,
+    {
+      id,
+      now: options.now,
+      leaseUntil: options.now + options.leaseMs,
+      workerId: options.workerId,
+      ...(options.lane === 'late' ? {} : { step: options.lane }),
+    },
+  );
+  return row ? rowToQueued(row) : null;
+}
+
+/** Where and when a generation is worked on next: its lane and the time it can be claimed. */
+export interface DispatchTarget {
+  id: string;
+  lane: Lane;
+  /** When it is due, or just after its lease runs out when somebody holds it. */
+  at: number;
+}
+
+const LIVE_LANES: readonly string[] = ['prepare', 'submit', 'poll', 'download'];
+
+/** The lane a row is claimed in (the conditions of LIVE_DUE / LATE_DUE), or null when nothing is left to do. */
+function laneOfRow(status: string, step: string): Lane | null {
+  if ((status === 'queued' || status === 'processing') && LIVE_LANES.includes(step)) return step as Lane;
+  if (status === 'failed' && (step === 'poll' || step === 'download')) return 'late';
+  return null;
+}
+
+function toTarget(row: { id: string; status: string; step: string; next_attempt_at: number; locked_until: number | null }): DispatchTarget | null {
+  const lane = laneOfRow(row.status, row.step);
+  if (!lane) return null;
+  // A claim needs `locked_until < now`: the first moment it can succeed is just after the lease.
+  const at = row.locked_until === null ? row.next_attempt_at : Math.max(row.next_attempt_at, row.locked_until + 1);
+  return { id: row.id, lane, at };
+}
+
+/** The next claim a job should try for one generation; null once it is finished (or unknown). */
+export async function dispatchTargetOf(db: Database, id: string): Promise<DispatchTarget | null> {
+  const row = await db.get<{ id: string; status: string; step: string; next_attempt_at: number; locked_until: number | null }>(
+    'SELECT id, status, step, next_attempt_at, locked_until FROM generations WHERE id = ?',
+    [id],
+  );
+  return row ? toTarget(row) : null;
+}
+
+/**
+ * Generations due now and held by nobody, oldest first: each should have a job on its way. The
+ * dispatch repair (a wake-up, the sweep) sends them one, which the queue drops when one waits
+ * already, so a job lost between a commit and its send (or never sent) costs a delay, never the
+ * generation.
+ */
+export async function listDueUnleased(db: Database, now: number, limit: number): Promise<DispatchTarget[]> {
+  const rows = await db.all<{ id: string; status: string; step: string; next_attempt_at: number; locked_until: number | null }>(
+    `SELECT id, status, step, next_attempt_at, locked_until FROM generations
+     WHERE (status IN ('queued', 'processing') OR (status = 'failed' AND step IN ('poll', 'download')))
+       AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until < @now)
+     ORDER BY next_attempt_at LIMIT @limit`,
+    { now, limit },
+  );
+  return rows.flatMap((row) => toTarget({ ...row, locked_until: null }) ?? []);
+}
+
 /** Tasks accepted by MiniMax and not finished yet: the in-flight cap counts these. */
 export async function countInFlight(db: Database): Promise<number> {
   return (await db.value<number>(`SELECT COUNT(*) FROM generations WHERE status = 'processing' AND step = 'poll'`)) as number;

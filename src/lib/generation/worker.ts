@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { BackgroundTask } from '../tasks.ts';
 import type { Database } from '../db/database.ts';
+import { everyPass, type ExclusiveRunner } from '../db/exclusive.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { Notifier, AlertStage } from '../notify/types.ts';
@@ -65,6 +66,8 @@ export interface GenerationWorkerDeps {
   /** The first frame in the seller's format, and the facts of a saved video (poster, size). */
   video?: VideoHooks;
   random?: () => number;
+  /** Runs the stuck detector once across processes (db/exclusive.ts); without it, every sweep runs it. */
+  exclusive?: ExclusiveRunner;
 }
 
 /** A failure decided by us (not MiniMax, not the network), with its own code. */
@@ -109,8 +112,8 @@ const workersInThisProcess = new Set<string>();
 export class GenerationWorker implements BackgroundTask {
   readonly name = 'generation-worker';
   readonly workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-  private readonly log: Logger;
-  private readonly running = new Map<Lane, Set<Promise<void>>>();
+  protected readonly log: Logger;
+  protected readonly running = new Map<Lane, Set<Promise<void>>>();
   private readonly abort = new AbortController();
   private tickTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -119,10 +122,10 @@ export class GenerationWorker implements BackgroundTask {
   /** A wake-up arrived during a pass: another pass follows it at once. */
   private tickAgain = false;
   private sweeping: Promise<void> | null = null;
-  private started = false;
-  private stopping = false;
+  protected started = false;
+  protected stopping = false;
 
-  constructor(private readonly deps: GenerationWorkerDeps) {
+  constructor(protected readonly deps: GenerationWorkerDeps) {
     this.log = deps.log.child({ mod: 'worker', worker: this.workerId });
     for (const lane of ['prepare', 'submit', 'poll', 'download', 'late'] as Lane[]) this.running.set(lane, new Set());
   }
@@ -141,10 +144,16 @@ export class GenerationWorker implements BackgroundTask {
     this.wake();
   }
 
-  /** Look for work now (a new generation, a callback, a finished step). */
-  wake(): void {
+  /** Look for work now (a new generation, a callback, a finished step); here the whole table is looked at, whichever `generationId`. */
+  wake(_generationId?: string): void {
     this.schedule(0);
   }
+
+  /**
+   * Called inside the transaction that accepts a generation (create.ts). Here the row is the
+   * queue: the claim loop finds it, nothing more to write. The pg-boss worker sends a job.
+   */
+  async enqueue(_tx: Database, _generationId: string): Promise<void> {}
 
   async stop(): Promise<void> {
     this.stopping = true;
@@ -193,7 +202,7 @@ export class GenerationWorker implements BackgroundTask {
       });
   }
 
-  private slots(lane: Lane): number {
+  protected slots(lane: Lane): number {
     const { concurrency } = this.deps.config.queue;
     switch (lane) {
       case 'prepare':
@@ -243,7 +252,7 @@ export class GenerationWorker implements BackgroundTask {
     }
   }
 
-  private async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
+  protected async runStep(lane: Lane, g: QueuedGeneration): Promise<void> {
     const { db, clock, config } = this.deps;
     // Keep the lease while the step runs, so nobody else takes the row meanwhile (extendLease
     // says how it is fenced). One extension at a time; the last one is awaited before the step
@@ -507,10 +516,15 @@ export class GenerationWorker implements BackgroundTask {
       const released = await releaseLeasesOf(db, dead, now);
       if (released > 0) this.log.warn({ released, holders: dead }, 'released leases of a stopped process');
 
-      await this.failStuck(now);
-      for (const id of await findExpiredWatches(db, now, config.queue.lateWatchMs)) {
-        await stopWatching(db, id, null, 'late-delivery window passed', now);
-      }
+      const shared = async () => {
+        await this.failStuck(now);
+        for (const id of await findExpiredWatches(db, now, config.queue.lateWatchMs)) {
+          await stopWatching(db, id, null, 'late-delivery window passed', now);
+        }
+      };
+      // Once across processes: two sweeps would both find the same stuck rows (the guarded
+      // failGeneration refunds once either way, but the second pass is wasted work).
+      await (this.deps.exclusive ?? everyPass).run('generation-sweep', shared);
     } catch (err) {
       this.log.error({ err, boot: options.boot }, 'queue sweep failed');
       this.alert('QUEUE_PROCESSOR', null, `queue sweep failed: ${err instanceof Error ? err.message : String(err)}`);

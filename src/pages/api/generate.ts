@@ -12,11 +12,12 @@ export const POST = apiRoute(async ({ request, locals }) => {
   const created = await createGeneration({
     db: ctx.db,
     config: ctx.config,
+    queue: ctx.generationWorker,
     userId: user.id,
     body,
     idempotencyKey: key && IDEMPOTENCY_KEY.test(key) ? key : null,
     now: ctx.clock.now(),
   });
-  ctx.generationWorker.wake();
+  ctx.generationWorker.wake(created.generationId);
   return json(created);
 });
