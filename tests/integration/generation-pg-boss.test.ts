@@ -7,6 +7,7 @@ import type { MinimaxEmulator } from '../../sandbox/minimax/emulator.ts';
 import { loadConfig } from '../../src/lib/config.ts';
 import { closeContext, createContext, startBackgroundTasks, stopBackgroundTasks, type AppContext } from '../../src/lib/context.ts';
 import { inTransaction } from '../../src/lib/db/database.ts';
+import { handleMinimaxCallback } from '../../src/lib/generation/callback.ts';
 import { createGeneration } from '../../src/lib/generation/create.ts';
 import { GENERATION_JOB_QUEUES, type GenerationJobs, type GenerationJob } from '../../src/lib/generation/generation-jobs.ts';
 import { claimGenerationById, savePreparedPrompt } from '../../src/lib/generation/queue.ts';
@@ -56,7 +57,7 @@ describe.runIf(testsUsePostgres())('the generation queue on pg-boss', () => {
   }
 
   /** One more "process" on the test's database. */
-  async function startContext(log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')): Promise<AppContext> {
+  async function startContext(log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), env: Record<string, string> = {}): Promise<AppContext> {
     const loaded = loadConfig({
       NODE_ENV: 'test',
       SANDBOX_URL: sandbox.url,
@@ -66,6 +67,7 @@ describe.runIf(testsUsePostgres())('the generation queue on pg-boss', () => {
       // A short lease and download limit make a crashed handler's pg-boss job expire within seconds.
       QUEUE_LEASE_MS: '500',
       VIDEO_DOWNLOAD_TIMEOUT_MS: '1000',
+      ...env,
     });
     const ctx = await createContext(loaded, { log });
     contexts.push(ctx);
@@ -229,6 +231,32 @@ describe.runIf(testsUsePostgres())('the generation queue on pg-boss', () => {
     // One MiniMax task per generation: no step ran twice.
     expect(minimax.tasks()).toHaveLength(N);
   }, 60_000);
+
+  it('a MiniMax callback taken by a web process brings the poll forward for the worker that runs it', async () => {
+    await freshDatabase();
+    // Polls an hour apart: only the callback can finish this generation within the test.
+    const slowPolls = { POLL_INTERVAL_MS: '3600000' };
+    const worker = await startContext(undefined, { ...slowPolls, BEEM_ROLE: 'worker' });
+    const web = await startContext(undefined, { ...slowPolls, BEEM_ROLE: 'web' });
+    worker.generationWorker.start();
+    const userId = await userWithPhoto(web, 1);
+    const { generationId } = await generate(web, userId);
+    web.generationWorker.wake(generationId);
+    // At MiniMax, the first poll an hour away, its job waiting with it.
+    let taskId: string | null = null;
+    await waitUntil(async () => {
+      const row = await web.db.get<{ minimax_job_id: string | null; locked_until: number | null; next_attempt_at: number }>(
+        `SELECT minimax_job_id, locked_until, next_attempt_at FROM generations WHERE id = ? AND step = 'poll'`,
+        [generationId],
+      );
+      taskId = row?.minimax_job_id ?? null;
+      return row !== undefined && row.locked_until === null && row.next_attempt_at > Date.now() + 60_000;
+    }, 20_000, 'the task at MiniMax');
+    const outcome = await handleMinimaxCallback(web.db, { task_id: taskId, status: 'success' }, Date.now());
+    expect(outcome).toEqual({ kind: 'push', taskId, generationId });
+    web.generationWorker.wake(generationId);
+    await waitUntil(async () => (await web.db.value('SELECT status FROM generations WHERE id = ?', [generationId])) === 'success', 20_000, 'the video');
+  });
 
   it('runs the stuck detector, reconciliation and the session sweep in one of two processes', async () => {
     await freshDatabase();

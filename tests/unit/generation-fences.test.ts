@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/lib/config.ts';
 import { findLedgerMismatches } from '../../src/lib/billing/ledger.ts';
 import {
   claimGeneration,
+  expediteByJobId,
   extendLease,
   failGeneration,
   markDownloadReady,
@@ -84,7 +85,7 @@ const WRITES: QueueWrite[] = [
   {
     name: 'schedulePoll',
     at: 'poll',
-    write: (db, claim, now) => schedulePoll(db, claim, 'Processing', now + 50, now),
+    write: (db, claim, now) => schedulePoll(db, claim, { minimaxStatus: 'Processing', askedAt: now, nextAt: now + 50 }, now),
     lands: { minimax_status: 'Processing', last_polled_at: T_WRITE, next_attempt_at: T_WRITE + 50, ...released },
   },
   {
@@ -250,5 +251,36 @@ describe('queue writes behind the attempt fence', () => {
     expect((await snapshot(gone)).row).toMatchObject({ locked_by: null, locked_until: null });
     expect((await snapshot(alive)).row).toMatchObject({ locked_by: 'host:2:alive' });
     expect(await listLeaseHolders(db)).toEqual(['host:2:alive']);
+  });
+});
+
+describe('a status push while a poll is asking MiniMax', () => {
+  const POLL_MS = 10_000;
+
+  async function pollInFlight(): Promise<{ id: string; claim: Claim; jobId: string }> {
+    const id = await seedGeneration(db, config, userId, 'poll', T0);
+    const claim = await claimGeneration(db, { lane: 'poll', now: T0, leaseMs: LEASE_MS, workerId: 'poller' });
+    expect(claim?.id).toBe(id);
+    const jobId = (await db.value<string>('SELECT minimax_job_id FROM generations WHERE id = ?', [id]))!;
+    return { id, claim: claim!, jobId };
+  }
+
+  const nextPollOf = async (id: string) => db.value<number>('SELECT next_attempt_at FROM generations WHERE id = ?', [id]);
+
+  it('a push that came after the poll asked makes the next poll now, not an interval later', async () => {
+    const { id, claim, jobId } = await pollInFlight();
+    const askedAt = T0 + 10;
+    // MiniMax answered "processing"; meanwhile its push says the task is done.
+    expect(await expediteByJobId(db, jobId, askedAt + 5)).toBe(id);
+    expect(await schedulePoll(db, claim, { minimaxStatus: 'Processing', askedAt, nextAt: askedAt + 20 + POLL_MS }, askedAt + 20)).toBe(true);
+    expect(await nextPollOf(id)).toBe(askedAt + 20);
+  });
+
+  it('a push from before the poll asked (its news already in the answer) leaves the interval', async () => {
+    const { id, claim, jobId } = await pollInFlight();
+    const askedAt = T0 + 10;
+    expect(await expediteByJobId(db, jobId, askedAt - 5)).toBe(id);
+    expect(await schedulePoll(db, claim, { minimaxStatus: 'Processing', askedAt, nextAt: askedAt + 20 + POLL_MS }, askedAt + 20)).toBe(true);
+    expect(await nextPollOf(id)).toBe(askedAt + 20 + POLL_MS);
   });
 });

@@ -64,11 +64,14 @@ export class PgBossGenerationWorker extends GenerationWorker {
    * at most once a second (sooner with a faster sweep interval).
    */
   override wake(generationId?: string): void {
-    if (!this.started || this.stopping) return;
+    if (this.stopping) return;
+    // Sending a generation's job needs no worker here: a web process (BEEM_ROLE=web, never
+    // started) that takes a MiniMax callback brings the poll forward for whichever worker runs it.
     if (generationId) {
       this.dispatchNext(generationId, 0, { advance: true }).catch((err: unknown) => this.log.error({ err, generationId }, 'could not send the job of a generation'));
       return;
     }
+    if (!this.started) return;
     if (this.repairing) {
       this.repairAgain = true;
       return;

@@ -337,11 +337,23 @@ export async function scheduleRetry(db: Database, claim: Claim, error: StepError
 }
 
 /** MiniMax is still working: look again at `nextAt`. */
-export async function schedulePoll(db: Database, claim: Claim, minimaxStatus: string, nextAt: number, now: number): Promise<boolean> {
+/**
+ * The next poll after MiniMax said "not yet". A status push that came in after this poll asked
+ * (`askedAt`) may carry news the answer did not have yet: then the next poll is now, not a
+ * whole interval later (the push made the row due, and this write would otherwise undo it).
+ */
+export async function schedulePoll(
+  db: Database,
+  claim: Claim,
+  poll: { minimaxStatus: string; askedAt: number; nextAt: number },
+  now: number,
+): Promise<boolean> {
   const { changes } = await db.run(
-    `UPDATE generations SET minimax_status = ?, last_polled_at = ?, next_attempt_at = ?, retry_count = 0, ${RELEASE}, updatedAt = ?
-     WHERE id = ? AND attempt = ? AND step = 'poll'`,
-    [minimaxStatus, now, nextAt, now, claim.id, claim.attempt],
+    `UPDATE generations SET minimax_status = @status, last_polled_at = @now,
+       next_attempt_at = CASE WHEN last_callback_at >= @askedAt THEN @now ELSE @nextAt END,
+       retry_count = 0, ${RELEASE}, updatedAt = @now
+     WHERE id = @id AND attempt = @attempt AND step = 'poll'`,
+    { status: poll.minimaxStatus, now, askedAt: poll.askedAt, nextAt: poll.nextAt, id: claim.id, attempt: claim.attempt },
   );
   return changes === 1;
 }

@@ -340,6 +340,7 @@ export class GenerationWorker implements BackgroundTask {
   private async poll(g: QueuedGeneration): Promise<void> {
     const { db, clock, config, minimax } = this.deps;
     if (!g.jobId) throw new StepFailure('INTERNAL', 'processing generation without a MiniMax task id');
+    const askedAt = clock.now();
     const status = g.template ? await minimax.queryTemplateTask(g.jobId) : await minimax.queryVideoTask(g.jobId);
     const now = clock.now();
     if (status.state === 'success') {
@@ -358,7 +359,7 @@ export class GenerationWorker implements BackgroundTask {
     }
     const pause =
       g.status === 'failed' ? latePollDelay(now - (g.completedAt ?? now), config.queue.pollIntervalMs) : config.queue.pollIntervalMs;
-    if (!(await schedulePoll(db, g, status.state, now + pause, now))) this.lostClaim(g, 'poll');
+    if (!(await schedulePoll(db, g, { minimaxStatus: status.state, askedAt, nextAt: now + pause }, now))) this.lostClaim(g, 'poll');
   }
 
   private async download(g: QueuedGeneration): Promise<void> {
