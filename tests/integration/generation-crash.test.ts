@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
@@ -10,6 +9,7 @@ import { closeContext, createContext, type AppContext } from '../../src/lib/cont
 import { createLogger } from '../../src/lib/logger.ts';
 import { s3EnvOf, tempDir, testsUseS3 } from '../helpers/app.ts';
 import { storedBytes } from '../helpers/blobs.ts';
+import { freePort } from '../helpers/ports.ts';
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { createSignedInUser } from '../helpers/users.ts';
@@ -20,13 +20,6 @@ import { FAST_QUEUE_ENV, balanceOf, expectLedgerConsistent, generate, generation
  * started again on the same database: the generation completes once and is charged once.
  */
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let sandbox: Sandbox;
 let minimax: MinimaxEmulator;

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../sandbox/index.ts';
@@ -16,6 +15,7 @@ import { createTestDatabase, type TestPostgres } from '../helpers/postgres.ts';
 import { productionEnv, startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { createSignedInUser, type SignedInUser } from '../helpers/users.ts';
 import { apiFetch } from '../helpers/http.ts';
+import { freePort } from '../helpers/ports.ts';
 import { FAST_QUEUE_ENV, balanceOf, expectLedgerConsistent, imageForm, ledgerOf, photo, waitForStatus, waitUntil, type StatusBody } from '../helpers/generation.ts';
 
 /**
@@ -71,13 +71,6 @@ async function bucketStorage(): Promise<SharedStorage> {
   };
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const GENERATIONS = 50;
 const USERS = 10;

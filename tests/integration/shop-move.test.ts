@@ -16,7 +16,7 @@ import { listGenerationViews } from '../../src/lib/generation/views.ts';
 import { copyShopToPostgres } from '../../src/lib/move/copy-to-postgres.ts';
 import { MoveError } from '../../src/lib/move/move-error.ts';
 import { openSqliteSnapshot } from '../../src/lib/move/sqlite-snapshot.ts';
-import { startApp, tempDir, testsUsePostgres } from '../helpers/app.ts';
+import { s3EnvOf, startApp, tempDir, testsUsePostgres } from '../helpers/app.ts';
 import { balanceOf, generate, photo, startPipelineStack, uploadPhoto, waitForStatus, waitUntil } from '../helpers/generation.ts';
 import { apiFetch } from '../helpers/http.ts';
 import { skipFfmpeg } from '../helpers/media.ts';
@@ -407,17 +407,7 @@ describe.skipIf(testsUsePostgres())('moving a SQLite shop to PostgreSQL and S3',
 
     beforeAll(async () => {
       s3 = await startS3Server();
-      env = {
-        DATABASE_URL: file,
-        STORAGE_DIR: storageDir,
-        STORAGE: 's3',
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: s3.region,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-      };
+      env = { DATABASE_URL: file, STORAGE_DIR: storageDir, ...s3EnvOf(s3) };
       store = createS3BlobStore({ ...S3RVER_CREDENTIALS, endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, forcePathStyle: true, scratchDir: tempDir() });
       // What an interrupted write leaves: writeFileAtomic's `<name>.<hex>.part`, the local store's
       // `.<name>.<hex>.part`, and the S3 store's scratch copies for ffmpeg.
