@@ -216,10 +216,11 @@ export function createRequestListener(ctx: AppContext, options: ServerOptions) {
 
     try {
       for (const candidate of routes) {
-        if (await candidate({ ctx, req, res, url, requestId, body })) {
-          route = candidate === statics ? 'static' : nodeRouteLabel(url.pathname);
-          return;
-        }
+        // Labelled before it runs: a route that streams (a video from the bucket) may finish the
+        // answer, and so the metrics' close event, before its promise resolves.
+        route = candidate === statics ? 'static' : nodeRouteLabel(url.pathname);
+        if (await candidate({ ctx, req, res, url, requestId, body })) return;
+        route = 'unmatched';
       }
       if (!options.astro) {
         sendNodeError(req, res, 404, 'NOT_FOUND');
