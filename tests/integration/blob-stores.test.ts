@@ -245,9 +245,10 @@ describe.each(implementations)('blob store contract: %s', (_name, make) => {
     if (store.kind === 's3') expect(fs.existsSync(seen)).toBe(false);
   });
 
-  it('passes its start check and leaves no probe behind', async () => {
+  it('passes its start check and leaves no probe behind, also with several processes starting at once', async () => {
     await store.verify();
     await store.verify();
+    await Promise.all(Array.from({ length: 8 }, () => store.verify()));
     if (store.kind === 'local') expect(fs.readdirSync(storageDir).filter((name) => name.startsWith('.probe'))).toEqual([]);
   });
 

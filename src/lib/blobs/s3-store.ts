@@ -198,8 +198,11 @@ export function createS3BlobStore(options: S3StoreOptions): BlobStore {
     },
 
     async verify(): Promise<void> {
-      // A dot name: `checkBlobKey` refuses it, so no file of Beem's can be this object.
-      const Key = `.beem-probe/${randomBytes(8).toString('hex')}`;
+      // A dot name: `checkBlobKey` refuses it, so no file of Beem's can be this object. No
+      // shared prefix either: processes starting together each write and delete their own, and a
+      // store that keeps prefixes as folders (MinIO on a disk, s3rver) removes an emptied folder
+      // with the other process's probe just put into it.
+      const Key = `.beem-probe-${randomBytes(8).toString('hex')}`;
       try {
         await client.send(new PutObjectCommand({ Bucket, Key, Body: 'beem' }));
         const answer = await client.send(new GetObjectCommand({ Bucket, Key }));
