@@ -26,8 +26,9 @@ import type { DispatchTarget, Lane } from './queue.ts';
  *
  * pg-boss runs on Beem's own pool (`rawQuery`, postgres.ts), and `send` runs on the
  * transaction's connection when given one: the job commits or rolls back with the rows it is
- * about. It creates and migrates its schema (`pgboss`) at start under its own advisory lock, so
- * processes starting at once are fine.
+ * about. It creates and migrates its schema (`pgboss`) at start; its own guard against two
+ * processes doing that at once misses PostgreSQL's duplicate-key answer on an empty database,
+ * so the start runs under a Beem advisory lock (`oneAtATime`), one process after another.
  */
 
 export interface GenerationJob {
